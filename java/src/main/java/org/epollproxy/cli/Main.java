@@ -1,0 +1,211 @@
+package org.epollproxy.cli;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.Proxy;
+import org.epollproxy.forward.Settings;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.Shim;
+import org.epollproxy.shim.SyscallException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The command line. Exit status: 0 after SIGTERM/SIGINT, 1 when start fails at runtime (address in
+ * use, permission denied, a host that does not resolve, the shim cannot load), 2 for usage errors.
+ */
+@Command(
+        name = "epoll-proxy",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        sortOptions = false,
+        usageHelpAutoWidth = true,
+        description = {
+            "Forwards TCP connections from local ports to backends, one epoll event loop per thread.",
+            "",
+            "Each -L is [BIND:]PORT:HOST:HOSTPORT as in ssh -L. BIND defaults to 127.0.0.1; use 0.0.0.0: (or *:) "
+                    + "to accept connections from other machines. IPv6 literals go in brackets: "
+                    + "[::1]:9000:[::1]:8000. PORT 0 picks a free port (the 'listening' line shows it). Extra backends "
+                    + "after a comma are tried in order when a connect is refused or times out: -L 9000:app1:80,app2:80.",
+            ""
+        },
+        footer = {
+            "",
+            "Output:",
+            "  stdout  one line per forward once all are bound:",
+            "            listening tcp 127.0.0.1:9000 -> 127.0.0.1:8000",
+            "  stderr  one line per connection when it ends:",
+            "            <time> tcp client=127.0.0.1:51514 listen=127.0.0.1:9000 backend=127.0.0.1:8000",
+            "            up=<bytes client->backend> down=<bytes backend->client> ms=<duration> end=<how>",
+            "          end is client-closed, backend-closed, backend-refused, backend-unreachable,",
+            "          connect-timeout, client-reset, backend-reset, idle-timeout, fin-timeout, shutdown.",
+            "",
+            "Exit status: 0 after SIGTERM or SIGINT, 1 if starting failed (address in use,",
+            "permission denied, unknown host), 2 for a usage error.",
+            "",
+            "Examples:",
+            "  epoll-proxy -L 9000:127.0.0.1:8000            # loopback only",
+            "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:8080        # expose an internal web server",
+            "  epoll-proxy -L '[::1]:9000:[::1]:8000' --trace # watch every epoll event and syscall",
+        })
+public final class Main implements Callable<Integer> {
+
+    @Option(names = "-L", paramLabel = "[BIND:]PORT:HOST:HOSTPORT",
+            description = "A TCP forward (repeatable).")
+    List<String> tcpSpecs = new ArrayList<>();
+
+    @Option(names = "--buffer-size", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "Buffer per direction of each connection, held only while data waits "
+                    + "for a slow peer (1k-64m, k/m suffixes; default: ${DEFAULT-VALUE}).", defaultValue = "64k")
+    int bufferSize;
+
+    @Option(names = "--connect-timeout", paramLabel = "MS", defaultValue = "5000",
+            description = "Give up a backend connect after MS milliseconds (default: ${DEFAULT-VALUE}).")
+    int connectTimeoutMs;
+
+    @Option(names = "--idle-timeout", paramLabel = "SEC", defaultValue = "0",
+            description = "Close a connection after SEC seconds without traffic; 0 = never (default).")
+    int idleTimeoutSec;
+
+    @Option(names = "--fin-timeout", paramLabel = "SEC", defaultValue = "60",
+            description = "Close a half-closed connection (one side sent FIN) after SEC seconds; 0 = never "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int finTimeoutSec;
+
+    @Option(names = "--keepalive", description = "Enable TCP keepalive on both sockets of each connection.")
+    boolean keepalive;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "0",
+            description = "Stop accepting while N connections are open (new ones wait in the backlog); 0 = no cap.")
+    int maxConnections;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
+            description = "Event loops (threads); with N > 1 each has its own SO_REUSEPORT listener (default: 1).")
+    int threads;
+
+    @Option(names = "--trace", description = "Print every epoll event and syscall outcome on stderr.")
+    boolean trace;
+
+    @Option(names = "--quiet", description = "No per-connection log lines.")
+    boolean quiet;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    Main(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Parses and runs; returns the exit status. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        CommandLine cl = new CommandLine(new Main(out, err));
+        cl.setOut(new java.io.PrintWriter(out, true));
+        cl.setErr(new java.io.PrintWriter(err, true));
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("epoll-proxy: " + ex.getMessage());
+            err.println("Try 'epoll-proxy --help' for more information.");
+            return CommandLine.ExitCode.USAGE;
+        });
+        return cl.execute(args);
+    }
+
+    /** Usage error: exit 2 with one message naming the bad input. */
+    private int usage(String msg) {
+        err.println("epoll-proxy: " + msg);
+        err.println("Try 'epoll-proxy --help' for more information.");
+        return CommandLine.ExitCode.USAGE;
+    }
+
+    @Override
+    public Integer call() {
+        if (tcpSpecs.isEmpty()) return usage("nothing to forward: give at least one -L [BIND:]PORT:HOST:HOSTPORT");
+        if (connectTimeoutMs <= 0) return usage("--connect-timeout must be a positive number of milliseconds, not " + connectTimeoutMs);
+        if (idleTimeoutSec < 0) return usage("--idle-timeout must be 0 or more seconds, not " + idleTimeoutSec);
+        if (finTimeoutSec < 0) return usage("--fin-timeout must be 0 or more seconds, not " + finTimeoutSec);
+        if (maxConnections < 0) return usage("--max-connections must be 0 or more, not " + maxConnections);
+        if (threads < 1 || threads > 256) return usage("--threads must be 1-256, not " + threads);
+
+        List<ForwardSpec> specs = new ArrayList<>();
+        for (String s : tcpSpecs) {
+            try {
+                specs.add(ForwardSpec.parse(s, "tcp"));
+            } catch (SpecException e) {
+                return usage("-L " + s + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
+            }
+        }
+        Settings settings = new Settings();
+        settings.bufferSize = bufferSize;
+        settings.connectTimeoutMs = connectTimeoutMs;
+        settings.idleTimeoutSec = idleTimeoutSec;
+        settings.finTimeoutSec = finTimeoutSec;
+        settings.keepalive = keepalive;
+        settings.maxConnections = maxConnections;
+        settings.threads = threads;
+        settings.trace = trace;
+        settings.logConnections = !quiet;
+
+        List<Forward> forwards = new ArrayList<>();
+        try {
+            for (int i = 0; i < specs.size(); i++) forwards.add(Resolver.resolve(specs.get(i), "-L " + tcpSpecs.get(i)));
+        } catch (Resolver.ResolveException e) {
+            err.println("epoll-proxy: " + e.getMessage());
+            return 1;
+        }
+
+        Proxy proxy;
+        try {
+            Kernel kernel = Shim.load();
+            proxy = new Proxy(kernel, settings, err);
+            forwards = proxy.start(forwards);
+        } catch (Shim.ShimLoadException | SyscallException e) {
+            err.println("epoll-proxy: " + e.getMessage());
+            return 1;
+        }
+        Signals.onTerminate(() -> stop(proxy));
+        for (Forward f : forwards) out.println("listening tcp " + f);
+        out.flush();
+        try {
+            proxy.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** SIGTERM/SIGINT: stop accepting, close every connection, exit 0 within 2 s even if a loop hangs. */
+    private void stop(Proxy proxy) {
+        Thread t = new Thread(() -> {
+            try {
+                if (!proxy.stop(2, TimeUnit.SECONDS)) {
+                    err.println("epoll-proxy: loops did not stop within 2 s; exiting anyway");
+                    err.flush();
+                    Runtime.getRuntime().halt(0);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "epoll-proxy-stop");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"epoll-proxy " + (v == null ? "(development build)" : v),
+                "Java " + System.getProperty("java.version") + " on " + System.getProperty("os.name") + " "
+                        + System.getProperty("os.arch")};
+        }
+    }
+}

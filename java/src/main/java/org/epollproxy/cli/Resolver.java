@@ -1,0 +1,50 @@
+package org.epollproxy.cli;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import org.epollproxy.forward.Backend;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.shim.SockAddr;
+
+/**
+ * Turns host names into addresses, once, at start (and on reload): the loop never blocks on DNS.
+ * A name is resolved to its first address in the JDK's order.
+ */
+public final class Resolver {
+
+    /** Thrown when a name does not resolve; the message names the host and the argument. */
+    public static final class ResolveException extends Exception {
+        ResolveException(String message) {
+            super(message);
+        }
+    }
+
+    public static Forward resolve(ForwardSpec spec, String source) throws ResolveException {
+        SockAddr bind = address(bindHost(spec.bindHost()), spec.bindPort(), source);
+        List<Backend> backends = new ArrayList<>();
+        for (ForwardSpec.HostPort hp : spec.backends()) {
+            backends.add(new Backend(hp.host(), address(hp.host(), hp.port(), source)));
+        }
+        return new Forward(bind, backends);
+    }
+
+    /** null (omitted) = loopback as in ssh; "" = all interfaces. */
+    static String bindHost(String h) {
+        if (h == null) return "127.0.0.1";
+        if (h.isEmpty()) return "0.0.0.0";
+        return h;
+    }
+
+    public static SockAddr address(String host, int port, String source) throws ResolveException {
+        try {
+            InetAddress ip = host.equalsIgnoreCase("localhost") ? InetAddress.getByName("127.0.0.1") : InetAddress.getByName(host);
+            return SockAddr.of(ip, port);
+        } catch (UnknownHostException | SecurityException e) {
+            throw new ResolveException("cannot resolve host \"" + host + "\" in " + source);
+        }
+    }
+
+    private Resolver() {}
+}

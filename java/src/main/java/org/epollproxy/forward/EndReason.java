@@ -1,0 +1,44 @@
+package org.epollproxy.forward;
+
+/** How a connection ended, as its log line says it ({@code end=client-closed}). */
+public enum EndReason {
+    /** The client sent FIN first; both directions then finished cleanly. */
+    CLIENT_CLOSED("client-closed"),
+    /** The backend sent FIN first; both directions then finished cleanly. */
+    BACKEND_CLOSED("backend-closed"),
+    /** Every backend refused the connection (ECONNREFUSED). */
+    BACKEND_REFUSED("backend-refused"),
+    /** The backend connect failed otherwise (EHOSTUNREACH, ENETUNREACH, ...). */
+    BACKEND_UNREACHABLE("backend-unreachable"),
+    /** No backend answered within --connect-timeout. */
+    CONNECT_TIMEOUT("connect-timeout"),
+    /** The client reset the connection (or a send to it failed); the backend was aborted with RST. */
+    CLIENT_RESET("client-reset"),
+    /** The backend reset the connection (or a send to it failed); the client was aborted with RST. */
+    BACKEND_RESET("backend-reset"),
+    /** No byte moved for --idle-timeout seconds. */
+    IDLE_TIMEOUT("idle-timeout"),
+    /** Half-closed for longer than --fin-timeout seconds. */
+    FIN_TIMEOUT("fin-timeout"),
+    /** The proxy is shutting down (SIGTERM/SIGINT). */
+    SHUTDOWN("shutdown"),
+    /** The client's address is not allowed by the access rules. */
+    DENIED("denied"),
+    /** The proxy could not set the connection up (socket: EMFILE, ...), or a bug; see the errno. */
+    ERROR("error");
+
+    private final String text;
+
+    EndReason(String text) {
+        this.text = text;
+    }
+
+    public String text() {
+        return text;
+    }
+
+    @Override
+    public String toString() {
+        return text;
+    }
+}

@@ -1,0 +1,30 @@
+package org.epollproxy.forward;
+
+/**
+ * Counters of one forward on one loop (written by that loop's thread only; summed across loops by
+ * readers, see {@link ForwardStats#add}).
+ */
+public final class ForwardStats {
+    public long accepted;
+    public long active;
+    public long connected;
+    public long connectFailures;
+    public long refusedAtCap;
+    public long denied;
+    public long bytesUp;
+    public long bytesDown;
+    public long acceptPauses;
+
+    /** Adds {@code o}'s counters into this one (for a total over loops). */
+    public void add(ForwardStats o) {
+        accepted += o.accepted;
+        active += o.active;
+        connected += o.connected;
+        connectFailures += o.connectFailures;
+        refusedAtCap += o.refusedAtCap;
+        denied += o.denied;
+        bytesUp += o.bytesUp;
+        bytesDown += o.bytesDown;
+        acceptPauses += o.acceptPauses;
+    }
+}

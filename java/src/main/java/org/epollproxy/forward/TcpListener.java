@@ -1,0 +1,134 @@
+package org.epollproxy.forward;
+
+import static org.epollproxy.shim.Epoll.EPOLLIN;
+
+import org.epollproxy.loop.EventLoop;
+import org.epollproxy.loop.Handler;
+import org.epollproxy.loop.Timer;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.SockAddr;
+
+/**
+ * A listening socket of one forward on one loop. On EPOLLIN it accepts until -EAGAIN (at most
+ * {@link #ACCEPTS_PER_WAKEUP} at a time, so one busy port cannot starve the other fds).
+ *
+ * <p>EMFILE/ENFILE: the pending connection stays in the backlog, so a level-triggered listener would
+ * be reported again at once and spin a core. Instead the listener leaves the epoll set for
+ * {@link #BACKOFF_MS} ms (its own timer), logs once per episode, and retries; connections closing in
+ * the meantime free fds and accepting resumes.
+ */
+final class TcpListener implements Handler {
+    static final int ACCEPTS_PER_WAKEUP = 64;
+    static final int BACKOFF_MS = 100;
+
+    private final Forwarder fw;
+    private final EventLoop loop;
+    private final Kernel k;
+    private Forward forward;
+    final int fd;
+    private final long token;
+    final ForwardStats stats = new ForwardStats();
+    private boolean pausedForFds;
+    private boolean pausedForCap;
+    private long fdPauses;
+    private boolean closed;
+
+    private final Timer resume = new Timer() {
+        @Override
+        protected void onTimer(long now) {
+            pausedForFds = false;
+            updateInterest();
+        }
+    };
+
+    TcpListener(Forwarder fw, Forward forward, int fd) {
+        this.fw = fw;
+        this.loop = fw.loop();
+        this.k = loop.kernel();
+        this.forward = forward;
+        this.fd = fd;
+        this.token = loop.register(fd, this);
+    }
+
+    Forward forward() {
+        return forward;
+    }
+
+    /** Reload: same listening address, new backends; open pairs keep the backend they have. */
+    void setForward(Forward f) {
+        this.forward = f;
+    }
+
+    void start() {
+        updateInterest();
+    }
+
+    @Override
+    public void onEvent(int events) {
+        for (int i = 0; i < ACCEPTS_PER_WAKEUP && !closed; i++) {
+            if (fw.atCapacity()) {
+                pausedForCap = true;
+                updateInterest();
+                return;
+            }
+            long addrBuf = fw.scratchAddress();
+            int c = k.accept(fd, addrBuf);
+            if (c >= 0) {
+                stats.accepted++;
+                fw.onAccept(this, c, SockAddr.read(fw.scratch().buffer(), 0));
+                continue;
+            }
+            if (c == -Errno.EAGAIN) break;
+            if (c == -Errno.EMFILE || c == -Errno.ENFILE || c == -Errno.ENOBUFS || c == -Errno.ENOMEM) {
+                pauseForFds(c);
+                break;
+            }
+            // ECONNABORTED, EPERM (firewall), EPROTO...: that one connection is gone; keep accepting.
+            fw.log().error("accept on " + forward.bind() + ": " + Errno.describe(c));
+        }
+        if (fdPauses > 0 && !pausedForFds) {
+            fw.log().info("accepting again on " + forward.bind() + " after " + fdPauses + " pause(s) of " + BACKOFF_MS + " ms");
+            fdPauses = 0;
+        }
+    }
+
+    private void pauseForFds(int err) {
+        stats.acceptPauses++;
+        if (fdPauses++ == 0) {
+            fw.log().error("accept on " + forward.bind() + ": " + Errno.describe(err)
+                    + ": pausing this listener for " + BACKOFF_MS + " ms at a time until fds are free");
+        }
+        pausedForFds = true;
+        updateInterest();
+        loop.schedule(resume, loop.now() + BACKOFF_MS * 1_000_000L);
+    }
+
+    /** A connection closed: if we stopped at --max-connections, accept again. */
+    void capacityFreed() {
+        if (pausedForCap && !fw.atCapacity()) {
+            pausedForCap = false;
+            updateInterest();
+        }
+    }
+
+    private void updateInterest() {
+        if (closed) return;
+        int rc = loop.setInterest(token, pausedForFds || pausedForCap ? 0 : EPOLLIN);
+        if (rc < 0) fw.log().error("epoll_ctl on listener " + forward.bind() + ": " + Errno.describe(rc));
+    }
+
+    @Override
+    public void onFailure(RuntimeException e) {
+        // A bug while accepting: keep the listener; the connection involved was already logged.
+    }
+
+    /** Stops listening: leaves the loop and closes the fd. Open pairs are not touched. */
+    void close() {
+        if (closed) return;
+        closed = true;
+        loop.cancel(resume);
+        loop.release(token, false);
+        k.close(fd);
+    }
+}

@@ -1,0 +1,333 @@
+package org.epollproxy.loop;
+
+import static org.epollproxy.shim.Epoll.EPOLLIN;
+
+import java.util.Arrays;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.epollproxy.shim.Epoll;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.SyscallException;
+
+/**
+ * A single-threaded, level-triggered epoll loop in the style of redis' ae.c: register an fd with a
+ * {@link Handler}, set its interest mask, and the loop dispatches ready events, runs expired
+ * {@link Timer}s and tasks posted from other threads.
+ *
+ * <p><b>Tokens.</b> The value stored in {@code epoll_event.data} is {@code (generation << 32) | slot}.
+ * Closing an fd frees its slot and bumps the slot's generation, so an event still queued in the
+ * current batch for that fd (whose number {@code accept} may already have reused) is recognised as
+ * stale and dropped, instead of being delivered to the new connection.
+ *
+ * <p><b>Interest.</b> Each slot caches its registered mask; {@link #setInterest} calls
+ * {@code epoll_ctl} only when the mask changes: ADD from 0, MOD between non-zero masks, DEL when it
+ * becomes 0. Deleting at 0 matters: EPOLLHUP and EPOLLERR are reported even for mask 0, so a
+ * hung-up socket left registered with no interest would wake a level-triggered loop forever.
+ *
+ * <p><b>Time.</b> The epoll_wait timeout is the time to the earliest timer; no timer threads.
+ *
+ * <p>All methods except {@link #execute}, {@link #wakeup} and {@link #stop} must be called on the
+ * loop thread.
+ */
+public final class EventLoop implements AutoCloseable {
+    private static final int WAKE_SLOT = 0;
+    private static final Handler NO_HANDLER = null;
+
+    private final Kernel kernel;
+    private final Epoll epoll;
+    private final int wakeFd;
+    private final int id;
+    private final LoopStats stats = new LoopStats();
+    private final TimerHeap timers = new TimerHeap();
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean wakePending = new AtomicBoolean();
+    private final Consumer<String> errorLog;
+    private volatile boolean stopping;
+    private Runnable endOfIteration = () -> {};
+
+    // Slot tables, indexed by the low 32 bits of a token. Slot 0 is the wakeup eventfd.
+    private Handler[] handlers = new Handler[256];
+    private int[] fds = new int[256];
+    private int[] masks = new int[256];
+    private int[] generations = new int[256];
+    private int[] freeSlots = new int[256];
+    private int freeCount;
+    private int nextUnused = 1;
+    private int liveSlots;
+
+    private long now = System.nanoTime();
+
+    public EventLoop(Kernel kernel, int id, Consumer<String> errorLog) {
+        this.kernel = kernel;
+        this.id = id;
+        this.errorLog = errorLog;
+        this.epoll = Epoll.open(kernel, 256);
+        int efd = kernel.eventfd();
+        if (efd < 0) {
+            epoll.close();
+            throw new SyscallException("eventfd", efd);
+        }
+        this.wakeFd = efd;
+        fds[WAKE_SLOT] = efd;
+        int rc = kernel.epoll_ctl(epoll.fd(), Epoll.EPOLL_CTL_ADD, efd, EPOLLIN, WAKE_SLOT);
+        if (rc < 0) {
+            kernel.close(efd);
+            epoll.close();
+            throw new SyscallException("epoll_ctl ADD eventfd", rc);
+        }
+        masks[WAKE_SLOT] = EPOLLIN;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    public LoopStats stats() {
+        return stats;
+    }
+
+    /** System.nanoTime() as of the last wakeup: one clock read per iteration, shared by all handlers. */
+    public long now() {
+        return now;
+    }
+
+    /** Run after each iteration's events, timers and tasks (e.g. to flush a log batch in one write). */
+    public void setEndOfIteration(Runnable r) {
+        this.endOfIteration = r;
+    }
+
+    /** Number of fds registered through {@link #register} and not yet released. */
+    public int liveSlots() {
+        return liveSlots;
+    }
+
+    // ---- registration ----
+
+    /** Reserves a slot for {@code fd} and returns its token; no epoll_ctl yet (interest is 0). */
+    public long register(int fd, Handler handler) {
+        int slot;
+        if (freeCount > 0) {
+            slot = freeSlots[--freeCount];
+        } else {
+            slot = nextUnused++;
+            if (slot == handlers.length) grow();
+        }
+        handlers[slot] = handler;
+        fds[slot] = fd;
+        masks[slot] = 0;
+        liveSlots++;
+        return ((long) generations[slot] << 32) | slot;
+    }
+
+    private void grow() {
+        int n = handlers.length * 2;
+        handlers = Arrays.copyOf(handlers, n);
+        fds = Arrays.copyOf(fds, n);
+        masks = Arrays.copyOf(masks, n);
+        generations = Arrays.copyOf(generations, n);
+        freeSlots = Arrays.copyOf(freeSlots, n);
+    }
+
+    private int slotOf(long token) {
+        int slot = (int) token;
+        if (slot <= 0 || slot >= nextUnused || generations[slot] != (int) (token >>> 32) || handlers[slot] == null) {
+            throw new IllegalStateException("stale or unknown token " + Long.toHexString(token));
+        }
+        return slot;
+    }
+
+    /** The mask currently registered for {@code token} (0 = not in the epoll set). */
+    public int interest(long token) {
+        return masks[slotOf(token)];
+    }
+
+    /**
+     * Makes {@code mask} the fd's interest, with at most one epoll_ctl and none when it is unchanged.
+     * Returns 0 or -errno from epoll_ctl (the cached mask changes only on success).
+     */
+    public int setInterest(long token, int mask) {
+        int slot = slotOf(token);
+        int old = masks[slot];
+        if (old == mask) return 0;
+        int op;
+        if (old == 0) {
+            op = Epoll.EPOLL_CTL_ADD;
+            stats.ctlAdd++;
+        } else if (mask == 0) {
+            op = Epoll.EPOLL_CTL_DEL;
+            stats.ctlDel++;
+        } else {
+            op = Epoll.EPOLL_CTL_MOD;
+            stats.ctlMod++;
+        }
+        int rc = kernel.epoll_ctl(epoll.fd(), op, fds[slot], mask, token);
+        if (rc == 0) masks[slot] = mask;
+        return rc;
+    }
+
+    /**
+     * Frees the slot of {@code token}; call it right before closing the fd. Closing removes the fd from
+     * the epoll set by itself (we never dup sockets), so no EPOLL_CTL_DEL is spent here; pass
+     * {@code delete = true} for an fd that stays open.
+     */
+    public void release(long token, boolean delete) {
+        int slot = slotOf(token);
+        if (delete && masks[slot] != 0) {
+            kernel.epoll_ctl(epoll.fd(), Epoll.EPOLL_CTL_DEL, fds[slot], 0, 0);
+            stats.ctlDel++;
+        }
+        handlers[slot] = NO_HANDLER;
+        masks[slot] = 0;
+        fds[slot] = -1;
+        generations[slot]++;
+        freeSlots[freeCount++] = slot;
+        liveSlots--;
+    }
+
+    // ---- timers and tasks ----
+
+    public void schedule(Timer t, long deadlineNanos) {
+        timers.add(t, deadlineNanos);
+    }
+
+    public void cancel(Timer t) {
+        timers.remove(t);
+    }
+
+    /** Runs {@code task} on the loop thread soon; safe from any thread. */
+    public void execute(Runnable task) {
+        tasks.add(task);
+        wakeup();
+    }
+
+    /** Interrupts a blocked epoll_wait; N calls before the loop wakes cost one eventfd write. */
+    public void wakeup() {
+        if (wakePending.compareAndSet(false, true)) kernel.eventfd_write(wakeFd);
+    }
+
+    public boolean isStopping() {
+        return stopping;
+    }
+
+    /** Asks {@link #run} to return after the current iteration; safe from any thread. */
+    public void stop() {
+        stopping = true;
+        wakeup();
+    }
+
+    // ---- the loop ----
+
+    /** Runs iterations until {@link #stop}. */
+    public void run() {
+        while (!stopping) runOnce(-1);
+    }
+
+    /**
+     * One iteration: wait (bounded by the earliest timer and by {@code maxWaitMs} unless it is -1),
+     * dispatch events, run expired timers, run posted tasks. Returns the number of events.
+     */
+    public int runOnce(int maxWaitMs) {
+        int timeout = waitTimeout(maxWaitMs);
+        int n = epoll.wait(timeout);
+        now = System.nanoTime();
+        stats.waits++;
+        if (n < 0) {
+            // EINTR comes back as 0 from the shim; anything else (EBADF, EFAULT) is a bug here.
+            throw new SyscallException("epoll_wait", n);
+        }
+        stats.events += n;
+        for (int i = 0; i < n; i++) dispatch(epoll.token(i), epoll.events(i));
+        epoll.growIfFull(n);
+        runTimers();
+        runTasks();
+        endOfIteration.run();
+        return n;
+    }
+
+    private int waitTimeout(int maxWaitMs) {
+        if (!tasks.isEmpty() || stopping) return 0;
+        Timer first = timers.peek();
+        if (first == null) return maxWaitMs;
+        long nanos = first.deadline - System.nanoTime();
+        if (nanos <= 0) return 0;
+        long ms = (nanos + 999_999) / 1_000_000; // round up: waking early would spin until the deadline
+        if (maxWaitMs >= 0) ms = Math.min(ms, maxWaitMs);
+        return (int) Math.min(ms, Integer.MAX_VALUE);
+    }
+
+    private void dispatch(long token, int events) {
+        int slot = (int) token;
+        if (slot == WAKE_SLOT) {
+            stats.wakeups++;
+            wakePending.set(false); // before draining: a wakeup after this point re-arms the eventfd
+            kernel.eventfd_read(wakeFd);
+            return;
+        }
+        Handler h = slot < nextUnused && generations[slot] == (int) (token >>> 32) ? handlers[slot] : null;
+        if (h == null) {
+            stats.staleEvents++;
+            return;
+        }
+        try {
+            h.onEvent(events);
+        } catch (RuntimeException e) {
+            fail(h, e);
+        }
+    }
+
+    private void fail(Handler h, RuntimeException e) {
+        stats.handlerFailures++;
+        errorLog.accept("loop " + id + ": handler failed, closing its connection: " + e);
+        try {
+            h.onFailure(e);
+        } catch (RuntimeException e2) {
+            errorLog.accept("loop " + id + ": cleanup after a failure failed too: " + e2);
+        }
+    }
+
+    private void runTimers() {
+        while (true) {
+            Timer t = timers.peek();
+            if (t == null || t.deadline - now > 0) return;
+            timers.poll();
+            stats.timersFired++;
+            try {
+                t.onTimer(now);
+            } catch (RuntimeException e) {
+                stats.handlerFailures++;
+                errorLog.accept("loop " + id + ": timer failed: " + e);
+            }
+        }
+    }
+
+    private void runTasks() {
+        Runnable r;
+        while ((r = tasks.poll()) != null) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                stats.handlerFailures++;
+                errorLog.accept("loop " + id + ": task failed: " + e);
+            }
+        }
+    }
+
+    /** Closes the epoll fd and the wakeup eventfd (registered fds belong to their owners). */
+    @Override
+    public void close() {
+        kernel.close(wakeFd);
+        epoll.close();
+    }
+
+    /** "EAGAIN" style name of a -errno result, for the few log lines the loop writes. */
+    static String errnoName(int rc) {
+        return Errno.name(rc);
+    }
+}

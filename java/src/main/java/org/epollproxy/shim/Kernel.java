@@ -1,0 +1,119 @@
+package org.epollproxy.shim;
+
+/**
+ * Every syscall the event loop and the forwarder make, one method per shim function.
+ *
+ * <p>This is the only door to the kernel: production binds it to the C shim through jnr-ffi
+ * ({@link Shim#load()}), tests may put a simulated kernel behind it, and {@code --trace} wraps it
+ * ({@link TracingKernel}). Each method returns a non-negative result or {@code -errno}
+ * (see {@link Errno}); memory is passed as a native address ({@code long}) plus a length, never as a
+ * {@code ByteBuffer}, so jnr-ffi stays on its fast path and nothing hides in a buffer's position.
+ *
+ * <p>Method names are the C names without the {@code shim_} prefix. Keep this interface free of
+ * default methods: jnr-ffi binds every method it declares.
+ */
+public interface Kernel {
+
+    // ---- epoll ----
+
+    /** {@code epoll_create1(EPOLL_CLOEXEC)}: an epoll fd or -errno. */
+    int epoll_create();
+
+    /** {@code epoll_ctl(epfd, op, fd, {events, data.u64 = token})}: 0 or -errno. */
+    int epoll_ctl(int epfd, int op, int fd, int events, long token);
+
+    /**
+     * {@code epoll_wait}; writes each ready event to {@code out} as {@code {int64 token, int32 events,
+     * int32 0}} ({@link Epoll#EVENT_SIZE} bytes). Returns the event count, 0 on timeout or EINTR, or -errno.
+     */
+    int epoll_wait(int epfd, long out, int max, int timeoutMs);
+
+    /** {@code sizeof(struct epoll_event)} on this ABI (12 on x86-64, 16 elsewhere); for study only. */
+    int sizeof_epoll_event();
+
+    // ---- file descriptors ----
+
+    int set_nonblocking(int fd);
+
+    /** {@code fcntl(fd, F_GETFL)}. */
+    int get_fd_flags(int fd);
+
+    /** {@code close}; never retried on EINTR (the fd is gone either way on Linux). */
+    int close(int fd);
+
+    /** {@code eventfd(0, EFD_NONBLOCK|EFD_CLOEXEC)}. */
+    int eventfd();
+
+    /** Adds 1 to an eventfd's counter (an 8-byte write). */
+    int eventfd_write(int fd);
+
+    /** Reads and resets an eventfd's counter; -EAGAIN when it is 0. */
+    int eventfd_read(int fd);
+
+    /** {@code pipe2(O_NONBLOCK|O_CLOEXEC)}: {@code (readFd << 32) | writeFd}, or -errno. */
+    long pipe2();
+
+    /** {@code splice(in, NULL, out, NULL, len, flags)}: bytes moved, 0 at EOF, or -errno. */
+    int splice(int fdIn, int fdOut, int len, int flags);
+
+    int read(int fd, long buf, int len);
+
+    int write(int fd, long buf, int len);
+
+    // ---- sockets ----
+
+    /** Size of the shim's address layout, see {@link SockAddr}. */
+    int sizeof_addr();
+
+    int socket(int domain, int type, int protocol);
+
+    int setsockopt_int(int fd, int level, int name, int value);
+
+    /** The int value of a socket option, or -errno. */
+    int getsockopt_int(int fd, int level, int name);
+
+    /** {@code SO_LINGER}; {@code (1, 0)} makes close() send an RST. */
+    int set_linger(int fd, int onoff, int seconds);
+
+    /** {@code getsockopt(SO_ERROR)} as {@code -error} (0 = no pending error); reading clears it. */
+    int sock_error(int fd);
+
+    /** Binds to the address at {@code addr} (the shim's layout, see {@link SockAddr}). */
+    int bind(int fd, long addr);
+
+    int listen(int fd, int backlog);
+
+    /**
+     * {@code accept4(SOCK_NONBLOCK|SOCK_CLOEXEC)}: the new fd, or -errno (-EAGAIN: none pending).
+     * Writes the peer's address to {@code outAddr} unless it is 0.
+     */
+    int accept(int fd, long outAddr);
+
+    /** Non-blocking connect: 0 = connected, -EINPROGRESS = wait for EPOLLOUT, else -errno. */
+    int connect(int fd, long addr);
+
+    int getsockname(int fd, long outAddr);
+
+    int getpeername(int fd, long outAddr);
+
+    /** bytes read, 0 = the peer's FIN, -EAGAIN = nothing now, other -errno = failed. */
+    int recv(int fd, long buf, int len);
+
+    /** {@code send(MSG_NOSIGNAL)}: bytes sent (maybe fewer than len), -EAGAIN = buffer full. */
+    int send(int fd, long buf, int len);
+
+    /** {@code recvfrom(MSG_TRUNC)}: the datagram's real length (may exceed len), or -errno. */
+    int recvfrom(int fd, long buf, int len, long outAddr);
+
+    int sendto(int fd, long buf, int len, long addr);
+
+    int shutdown(int fd, int how);
+
+    // ---- errors and constants ----
+
+    /** Copies {@code strerror(err)} into {@code buf}; returns its length. */
+    int strerror(int err, long buf, int len);
+
+    /** The platform value of a named constant ("EAGAIN", "EPOLLIN", ...), or Long.MIN_VALUE. */
+    long constant(String name);
+}

@@ -1,0 +1,320 @@
+/*
+ * epoll-proxy shim: one thin C function per Linux syscall the Java event loop needs.
+ *
+ * Rules (see README "The shim"):
+ *  - every function returns a non-negative result or -errno, captured on the line after the call,
+ *    so nothing depends on errno surviving the FFI boundary (jnr-ffi is loaded with IgnoreError);
+ *  - no policy: no hidden loops except retrying EINTR where the call is safely restartable;
+ *  - signatures are primitive (int, long long addresses) so jnr-ffi can use its fast path;
+ *  - the kernel's struct layouts (epoll_event, sockaddr_*) never cross into Java: the shim flattens
+ *    them into layouts it defines itself (see shim.h).
+ */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define ADDR(p) ((void *)(intptr_t)(p))
+
+/* ---- epoll ---------------------------------------------------------------------------------- */
+
+int shim_epoll_create(void) {
+    int fd = epoll_create1(EPOLL_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int shim_epoll_ctl(int epfd, int op, int fd, int events, long long token) {
+    /* A non-NULL event even for EPOLL_CTL_DEL: kernels before 2.6.9 required it. */
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = (uint32_t)events;
+    ev.data.u64 = (uint64_t)token;
+    int rc = epoll_ctl(epfd, op, fd, &ev);
+    return rc < 0 ? -errno : 0;
+}
+
+/*
+ * Waits and writes each ready event as {int64 token, int32 events, int32 0} (SHIM_EVENT_SIZE bytes)
+ * into out. struct epoll_event is packed to 12 bytes on x86-64 and 16 on other ABIs; Java never has
+ * to know. EINTR returns 0 events: the caller recomputes its timeout from its timers anyway.
+ */
+int shim_epoll_wait(int epfd, long long out, int max, int timeout_ms) {
+    struct epoll_event evs[SHIM_MAX_EVENTS];
+    if (max > SHIM_MAX_EVENTS) max = SHIM_MAX_EVENTS;
+    if (max <= 0) return -EINVAL;
+    int n = epoll_wait(epfd, evs, max, timeout_ms);
+    if (n < 0) return errno == EINTR ? 0 : -errno;
+    unsigned char *p = ADDR(out);
+    for (int i = 0; i < n; i++, p += SHIM_EVENT_SIZE) {
+        int64_t token = (int64_t)evs[i].data.u64;
+        int32_t events = (int32_t)evs[i].events;
+        int32_t zero = 0;
+        memcpy(p, &token, 8);
+        memcpy(p + 8, &events, 4);
+        memcpy(p + 12, &zero, 4);
+    }
+    return n;
+}
+
+int shim_sizeof_epoll_event(void) { return (int)sizeof(struct epoll_event); }
+
+/* ---- file descriptors ----------------------------------------------------------------------- */
+
+int shim_set_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) return -errno;
+    if (flags & O_NONBLOCK) return 0;
+    return fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ? -errno : 0;
+}
+
+int shim_get_fd_flags(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    return flags < 0 ? -errno : flags;
+}
+
+/* close is never retried on EINTR: on Linux the fd is gone either way, and a retry could close
+ * an fd another thread just got (LWN 576478). */
+int shim_close(int fd) { return close(fd) < 0 ? -errno : 0; }
+
+int shim_eventfd(void) {
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int shim_eventfd_write(int fd) {
+    uint64_t one = 1; /* exactly 8 bytes, as eventfd(2) demands */
+    ssize_t n;
+    do n = write(fd, &one, sizeof one); while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : 0;
+}
+
+int shim_eventfd_read(int fd) {
+    uint64_t v;
+    ssize_t n;
+    do n = read(fd, &v, sizeof v); while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    return v > INT32_MAX ? INT32_MAX : (int)v;
+}
+
+/* Both pipe ends packed as (read << 32) | write, like Netty's newPipe; negative = -errno. */
+long long shim_pipe2(void) {
+    int fds[2];
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) return -errno;
+    return ((long long)fds[0] << 32) | (unsigned int)fds[1];
+}
+
+int shim_splice(int fd_in, int fd_out, int len, int flags) {
+    ssize_t n;
+    do n = splice(fd_in, NULL, fd_out, NULL, (size_t)len, (unsigned int)flags);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : (int)n;
+}
+
+int shim_read(int fd, long long buf, int len) {
+    ssize_t n;
+    do n = read(fd, ADDR(buf), (size_t)len); while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : (int)n;
+}
+
+int shim_write(int fd, long long buf, int len) {
+    ssize_t n;
+    do n = write(fd, ADDR(buf), (size_t)len); while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : (int)n;
+}
+
+/* ---- addresses ------------------------------------------------------------------------------ */
+
+/* The shim's own address layout (SHIM_ADDR_SIZE bytes), independent of the kernel's sockaddr:
+ *   int32 family (AF_INET/AF_INET6), int32 port (host order), int32 scope id, 16 bytes address
+ *   (IPv4 in the first 4, network order). */
+static int to_sockaddr(long long shim_addr, struct sockaddr_storage *ss, socklen_t *len) {
+    const unsigned char *p = ADDR(shim_addr);
+    int32_t family, port, scope;
+    memcpy(&family, p, 4);
+    memcpy(&port, p + 4, 4);
+    memcpy(&scope, p + 8, 4);
+    memset(ss, 0, sizeof *ss);
+    if (port < 0 || port > 65535) return -EINVAL;
+    if (family == AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        memcpy(&sin->sin_addr, p + 12, 4);
+        *len = sizeof *sin;
+        return 0;
+    }
+    if (family == AF_INET6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        sin6->sin6_scope_id = (uint32_t)scope;
+        memcpy(&sin6->sin6_addr, p + 12, 16);
+        *len = sizeof *sin6;
+        return 0;
+    }
+    return -EAFNOSUPPORT;
+}
+
+static void from_sockaddr(const struct sockaddr_storage *ss, long long shim_addr) {
+    unsigned char *p = ADDR(shim_addr);
+    int32_t family = ss->ss_family, port = 0, scope = 0;
+    memset(p, 0, SHIM_ADDR_SIZE);
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+        port = ntohs(sin->sin_port);
+        memcpy(p + 12, &sin->sin_addr, 4);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+        port = ntohs(sin6->sin6_port);
+        scope = (int32_t)sin6->sin6_scope_id;
+        memcpy(p + 12, &sin6->sin6_addr, 16);
+    }
+    memcpy(p, &family, 4);
+    memcpy(p + 4, &port, 4);
+    memcpy(p + 8, &scope, 4);
+}
+
+int shim_sizeof_addr(void) { return SHIM_ADDR_SIZE; }
+
+/* ---- sockets -------------------------------------------------------------------------------- */
+
+int shim_socket(int domain, int type, int protocol) {
+    int fd = socket(domain, type, protocol);
+    return fd < 0 ? -errno : fd;
+}
+
+int shim_setsockopt_int(int fd, int level, int name, int value) {
+    return setsockopt(fd, level, name, &value, sizeof value) < 0 ? -errno : 0;
+}
+
+int shim_getsockopt_int(int fd, int level, int name) {
+    int value = 0;
+    socklen_t len = sizeof value;
+    if (getsockopt(fd, level, name, &value, &len) < 0) return -errno;
+    return value;
+}
+
+int shim_set_linger(int fd, int onoff, int seconds) {
+    struct linger l = {.l_onoff = onoff, .l_linger = seconds};
+    return setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) < 0 ? -errno : 0;
+}
+
+/* The pending error of a socket as -errno (0 = none); reading SO_ERROR also clears it. */
+int shim_sock_error(int fd) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) return -errno;
+    return -err;
+}
+
+int shim_bind(int fd, long long addr) {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int rc = to_sockaddr(addr, &ss, &len);
+    if (rc < 0) return rc;
+    return bind(fd, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
+}
+
+int shim_listen(int fd, int backlog) { return listen(fd, backlog) < 0 ? -errno : 0; }
+
+/* accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC; writes the peer address to out_addr unless it is 0. */
+int shim_accept(int fd, long long out_addr) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int c;
+    do c = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    while (c < 0 && errno == EINTR);
+    if (c < 0) return -errno;
+    if (out_addr) from_sockaddr(&ss, out_addr);
+    return c;
+}
+
+/* Non-blocking connect: 0 = connected, -EINPROGRESS = wait for EPOLLOUT then shim_sock_error.
+ * EINTR is reported as -EINPROGRESS: an interrupted connect carries on in the kernel, and
+ * calling connect again would only return EALREADY. */
+int shim_connect(int fd, long long addr) {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int rc = to_sockaddr(addr, &ss, &len);
+    if (rc < 0) return rc;
+    if (connect(fd, (struct sockaddr *)&ss, len) == 0) return 0;
+    int err = errno;
+    return err == EINTR ? -EINPROGRESS : -err;
+}
+
+int shim_getsockname(int fd, long long out_addr) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return -errno;
+    from_sockaddr(&ss, out_addr);
+    return 0;
+}
+
+int shim_getpeername(int fd, long long out_addr) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) return -errno;
+    from_sockaddr(&ss, out_addr);
+    return 0;
+}
+
+/* recv: n > 0 bytes, 0 = the peer's FIN, -EAGAIN = nothing now, other -errno = dead. */
+int shim_recv(int fd, long long buf, int len) {
+    ssize_t n;
+    do n = recv(fd, ADDR(buf), (size_t)len, 0); while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : (int)n;
+}
+
+/* send with MSG_NOSIGNAL always: a reset peer gives -EPIPE, never a process-killing SIGPIPE. */
+int shim_send(int fd, long long buf, int len) {
+    ssize_t n;
+    do n = send(fd, ADDR(buf), (size_t)len, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : (int)n;
+}
+
+int shim_recvfrom(int fd, long long buf, int len, long long out_addr) {
+    struct sockaddr_storage ss;
+    socklen_t alen = sizeof ss;
+    ssize_t n;
+    do n = recvfrom(fd, ADDR(buf), (size_t)len, MSG_TRUNC, (struct sockaddr *)&ss, &alen);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    if (out_addr) from_sockaddr(&ss, out_addr);
+    return (int)n; /* MSG_TRUNC: the real datagram length, so a truncation is visible (n > len) */
+}
+
+int shim_sendto(int fd, long long buf, int len, long long addr) {
+    struct sockaddr_storage ss;
+    socklen_t alen;
+    int rc = to_sockaddr(addr, &ss, &alen);
+    if (rc < 0) return rc;
+    ssize_t n;
+    do n = sendto(fd, ADDR(buf), (size_t)len, MSG_NOSIGNAL, (struct sockaddr *)&ss, alen);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : (int)n;
+}
+
+int shim_shutdown(int fd, int how) { return shutdown(fd, how) < 0 ? -errno : 0; }
+
+/* ---- errors and constants ------------------------------------------------------------------- */
+
+/* Copies strerror(err) into buf (NUL-terminated); returns its length. */
+int shim_strerror(int err, long long buf, int len) {
+    if (len <= 0) return -EINVAL;
+    char tmp[256];
+    const char *s = strerror_r(err, tmp, sizeof tmp); /* GNU variant returns the string */
+    size_t n = strlen(s);
+    if (n >= (size_t)len) n = (size_t)len - 1;
+    memcpy(ADDR(buf), s, n);
+    ((char *)ADDR(buf))[n] = 0;
+    return (int)n;
+}

@@ -1,0 +1,49 @@
+/* epoll-proxy shim: the C side of the jnr-ffi binding. Every function returns >= 0 or -errno. */
+#ifndef EPOLL_PROXY_SHIM_H
+#define EPOLL_PROXY_SHIM_H
+
+/* One flattened event: int64 token, int32 events, int32 padding. */
+#define SHIM_EVENT_SIZE 16
+/* One address: int32 family, int32 port, int32 scope id, 16 address bytes. */
+#define SHIM_ADDR_SIZE 28
+/* epoll_wait copies through a stack array of this many events. */
+#define SHIM_MAX_EVENTS 1024
+
+int shim_epoll_create(void);
+int shim_epoll_ctl(int epfd, int op, int fd, int events, long long token);
+int shim_epoll_wait(int epfd, long long out, int max, int timeout_ms);
+int shim_sizeof_epoll_event(void);
+
+int shim_set_nonblocking(int fd);
+int shim_get_fd_flags(int fd);
+int shim_close(int fd);
+int shim_eventfd(void);
+int shim_eventfd_write(int fd);
+int shim_eventfd_read(int fd);
+long long shim_pipe2(void);
+int shim_splice(int fd_in, int fd_out, int len, int flags);
+int shim_read(int fd, long long buf, int len);
+int shim_write(int fd, long long buf, int len);
+
+int shim_sizeof_addr(void);
+int shim_socket(int domain, int type, int protocol);
+int shim_setsockopt_int(int fd, int level, int name, int value);
+int shim_getsockopt_int(int fd, int level, int name);
+int shim_set_linger(int fd, int onoff, int seconds);
+int shim_sock_error(int fd);
+int shim_bind(int fd, long long addr);
+int shim_listen(int fd, int backlog);
+int shim_accept(int fd, long long out_addr);
+int shim_connect(int fd, long long addr);
+int shim_getsockname(int fd, long long out_addr);
+int shim_getpeername(int fd, long long out_addr);
+int shim_recv(int fd, long long buf, int len);
+int shim_send(int fd, long long buf, int len);
+int shim_recvfrom(int fd, long long buf, int len, long long out_addr);
+int shim_sendto(int fd, long long buf, int len, long long addr);
+int shim_shutdown(int fd, int how);
+
+int shim_strerror(int err, long long buf, int len);
+long long shim_constant(const char *name);
+
+#endif

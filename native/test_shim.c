@@ -1,0 +1,180 @@
+/* C unit test of the shim, run by ctest: real sockets on 127.0.0.1, real epoll. */
+#define _GNU_SOURCE
+#include "shim.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+
+static int failures;
+#define CHECK(cond)                                                                   \
+    do {                                                                              \
+        if (!(cond)) {                                                                \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);  \
+            failures++;                                                               \
+        }                                                                             \
+    } while (0)
+#define P(x) ((long long)(intptr_t)(x))
+
+static void loopback(unsigned char *addr, int port) {
+    int32_t family = AF_INET, p = port, scope = 0;
+    memset(addr, 0, SHIM_ADDR_SIZE);
+    memcpy(addr, &family, 4);
+    memcpy(addr + 4, &p, 4);
+    memcpy(addr + 8, &scope, 4);
+    inet_pton(AF_INET, "127.0.0.1", addr + 12);
+}
+
+static int port_of(const unsigned char *addr) {
+    int32_t p;
+    memcpy(&p, addr + 4, 4);
+    return p;
+}
+
+/* Waits up to 2 s for one event; returns its events mask and stores its token. */
+static int wait_one(int ep, long long *token) {
+    unsigned char out[SHIM_EVENT_SIZE * 4];
+    int n = shim_epoll_wait(ep, P(out), 4, 2000);
+    if (n <= 0) return n;
+    int32_t events;
+    memcpy(token, out, 8);
+    memcpy(&events, out + 8, 4);
+    return events;
+}
+
+static void test_tcp_roundtrip(void) {
+    unsigned char addr[SHIM_ADDR_SIZE], peer[SHIM_ADDR_SIZE];
+    int ep = shim_epoll_create();
+    CHECK(ep >= 0);
+
+    int lfd = shim_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    CHECK(lfd >= 0);
+    CHECK(shim_setsockopt_int(lfd, SOL_SOCKET, SO_REUSEADDR, 1) == 0);
+    CHECK(shim_getsockopt_int(lfd, SOL_SOCKET, SO_REUSEADDR) == 1);
+    loopback(addr, 0);
+    CHECK(shim_bind(lfd, P(addr)) == 0);
+    CHECK(shim_listen(lfd, 16) == 0);
+    CHECK(shim_getsockname(lfd, P(addr)) == 0);
+    int port = port_of(addr);
+    CHECK(port > 0);
+
+    /* nothing pending yet: accept says EAGAIN, not 0 and not a blocking wait */
+    CHECK(shim_accept(lfd, P(peer)) == -EAGAIN);
+
+    int cfd = shim_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int rc = shim_connect(cfd, P(addr));
+    CHECK(rc == 0 || rc == -EINPROGRESS);
+    CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, cfd, EPOLLOUT, 0x123456789LL) == 0);
+    long long token = 0;
+    int ev = wait_one(ep, &token);
+    CHECK(ev & EPOLLOUT);
+    CHECK(token == 0x123456789LL);
+    CHECK(shim_sock_error(cfd) == 0);
+
+    int afd = shim_accept(lfd, P(peer));
+    CHECK(afd >= 0);
+    CHECK(port_of(peer) > 0);
+    CHECK((shim_get_fd_flags(afd) & O_NONBLOCK) != 0);
+
+    /* empty socket: -EAGAIN; then data; then FIN = 0 */
+    char buf[64];
+    CHECK(shim_recv(afd, P(buf), sizeof buf) == -EAGAIN);
+    CHECK(shim_send(cfd, P("hello"), 5) == 5);
+    CHECK(shim_epoll_ctl(ep, EPOLL_CTL_DEL, cfd, 0, 0) == 0);
+    CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, afd, EPOLLIN, 7) == 0);
+    ev = wait_one(ep, &token);
+    CHECK((ev & EPOLLIN) && token == 7);
+    CHECK(shim_recv(afd, P(buf), sizeof buf) == 5);
+    CHECK(memcmp(buf, "hello", 5) == 0);
+    CHECK(shim_shutdown(cfd, SHUT_WR) == 0);
+    ev = wait_one(ep, &token);
+    CHECK(ev & EPOLLIN);
+    CHECK(shim_recv(afd, P(buf), sizeof buf) == 0);
+
+    /* writing after our own SHUT_WR: -EPIPE, and no SIGPIPE kills this process */
+    CHECK(shim_send(cfd, P("x"), 1) == -EPIPE);
+
+    CHECK(shim_close(afd) == 0);
+    CHECK(shim_close(cfd) == 0);
+    CHECK(shim_close(cfd) == -EBADF);
+
+    /* a closed port refuses: EINPROGRESS, then SO_ERROR = ECONNREFUSED */
+    CHECK(shim_close(lfd) == 0);
+    cfd = shim_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    rc = shim_connect(cfd, P(addr));
+    CHECK(rc == -EINPROGRESS || rc == -ECONNREFUSED);
+    if (rc == -EINPROGRESS) {
+        CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, cfd, EPOLLOUT, 9) == 0);
+        ev = wait_one(ep, &token);
+        CHECK(ev & EPOLLERR);
+        CHECK(shim_sock_error(cfd) == -ECONNREFUSED);
+    }
+    shim_close(cfd);
+    shim_close(ep);
+}
+
+static void test_eventfd_pipe_splice(void) {
+    int ep = shim_epoll_create();
+    int efd = shim_eventfd();
+    CHECK(efd >= 0);
+    CHECK(shim_eventfd_read(efd) == -EAGAIN);
+    CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, efd, EPOLLIN, 1) == 0);
+    CHECK(shim_eventfd_write(efd) == 0);
+    CHECK(shim_eventfd_write(efd) == 0);
+    long long token;
+    CHECK(wait_one(ep, &token) & EPOLLIN);
+    CHECK(shim_eventfd_read(efd) == 2);
+    unsigned char out[SHIM_EVENT_SIZE];
+    CHECK(shim_epoll_wait(ep, P(out), 1, 0) == 0);
+
+    long long fds = shim_pipe2();
+    CHECK(fds >= 0);
+    int r1 = (int)(fds >> 32), w1 = (int)(fds & 0xffffffff);
+    fds = shim_pipe2();
+    int r2 = (int)(fds >> 32), w2 = (int)(fds & 0xffffffff);
+    CHECK(shim_write(w1, P("splice"), 6) == 6);
+    CHECK(shim_splice(r1, w2, 4096, SPLICE_F_NONBLOCK | SPLICE_F_MOVE) == 6);
+    CHECK(shim_splice(r1, w2, 4096, SPLICE_F_NONBLOCK | SPLICE_F_MOVE) == -EAGAIN);
+    char buf[16];
+    CHECK(shim_read(r2, P(buf), sizeof buf) == 6);
+    CHECK(memcmp(buf, "splice", 6) == 0);
+    shim_close(r1); shim_close(w1); shim_close(r2); shim_close(w2);
+    shim_close(efd); shim_close(ep);
+}
+
+static void test_errors_and_constants(void) {
+    char buf[128];
+    int n = shim_strerror(ECONNREFUSED, P(buf), sizeof buf);
+    CHECK(n > 0 && strcmp(buf, "Connection refused") == 0);
+    CHECK(shim_strerror(ECONNREFUSED, P(buf), 5) == 4 && strcmp(buf, "Conn") == 0);
+    CHECK(shim_constant("EAGAIN") == EAGAIN);
+    CHECK(shim_constant("EPOLLRDHUP") == EPOLLRDHUP);
+    CHECK(shim_constant("NO_SUCH_NAME") == LLONG_MIN);
+    CHECK(shim_sizeof_epoll_event() == (int)sizeof(struct epoll_event));
+    CHECK(shim_epoll_ctl(-1, EPOLL_CTL_ADD, 0, EPOLLIN, 0) == -EBADF);
+    CHECK(shim_epoll_wait(-1, P(buf), 1, 0) == -EBADF);
+    unsigned char addr[SHIM_ADDR_SIZE];
+    memset(addr, 0, sizeof addr);
+    int fd = shim_socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(shim_bind(fd, P(addr)) == -EAFNOSUPPORT); /* family 0 is refused by the shim itself */
+    shim_close(fd);
+}
+
+int main(void) {
+    test_tcp_roundtrip();
+    test_eventfd_pipe_splice();
+    test_errors_and_constants();
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("shim C tests passed\n");
+    return 0;
+}
