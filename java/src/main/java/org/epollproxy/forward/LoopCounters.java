@@ -4,6 +4,8 @@ package org.epollproxy.forward;
 public final class LoopCounters {
     /** recv returned -EAGAIN (a wakeup with nothing to read). */
     public long eagainRecv;
-    /** send returned -EAGAIN (the peer's socket buffer was full: backpressure began). */
+    /** send returned -EAGAIN (the peer's socket buffer was full). */
     public long eagainSend;
+    /** send took only part of the bytes (the peer's socket buffer filled up: backpressure began). */
+    public long partialSends;
 }

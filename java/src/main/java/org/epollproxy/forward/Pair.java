@@ -203,7 +203,10 @@ final class Pair extends Timer {
             d.start += n;
             d.bytesOut += n;
             lastActivity = loop.now();
-            if (d.start < d.end) return true; // partial send: the socket buffer is full, wait for OUT
+            if (d.start < d.end) { // partial send: the socket buffer is full, wait for OUT
+                fw.stats().partialSends++;
+                return true;
+            }
         }
         fw.pool().give(d.buf);
         d.buf = 0;

@@ -1,0 +1,132 @@
+package org.epollproxy.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The real jar as users run it: exit codes, messages, the listening line, signals. */
+class CommandLineIT {
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    static void assertNothingListens(int port) {
+        assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", port).close(),
+                "something listens on " + port);
+    }
+
+    @ParameterizedTest(name = "-L {0}")
+    @CsvSource(delimiter = '|', value = {
+        "PORT:127.0.0.1                | expected [BIND:]PORT:HOST:HOSTPORT",
+        "PORT:127.0.0.1:99999          | port 99999 is out of range 1-65535",
+        "PORT:127.0.0.1:http           | port \"http\" is not a number",
+        "PORT:[::1:8000                | '[' without ']'",
+        "PORT:bad host!:8000           | bad host name \"bad host!\"",
+        "127.0.0.1:PORT:127.0.0.1:0    | port 0 is out of range 1-65535",
+    })
+    void aBadSpecExitsTwoNamingItAndListensNowhere(String spec, String message) throws Exception {
+        int port = freePort();
+        String arg = spec.replace("PORT", Integer.toString(port));
+        // A good forward first: it must not be left listening when a later one is bad.
+        try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:9", "-L", arg)) {
+            assertEquals(2, p.exitCode(20));
+            String err = p.stderr();
+            assertTrue(err.contains("-L " + arg), "names the argument: " + err);
+            assertTrue(err.contains(message), "says what is wrong: " + err);
+            assertEquals(0, p.stdout.size(), "nothing was announced as listening");
+        }
+        assertNothingListens(port);
+    }
+
+    @Test
+    void anUnknownOptionOrBadValueIsAUsageError() throws Exception {
+        try (JarProcess p = new JarProcess("-L", "9:127.0.0.1:9", "--buffer-size", "12q")) {
+            assertEquals(2, p.exitCode(20));
+            assertTrue(p.stderr().contains("'12q' is not a size"), p.stderr());
+        }
+        try (JarProcess p = new JarProcess()) {
+            assertEquals(2, p.exitCode(20));
+            assertTrue(p.stderr().contains("nothing to forward"), p.stderr());
+        }
+    }
+
+    @Test
+    void anAddressInUseExitsOneNamingTheAddressAndTheError() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:9")) {
+                assertEquals(1, p.exitCode(20));
+                assertTrue(p.stderr().contains("127.0.0.1:" + port) && p.stderr().contains("Address already in use"),
+                        p.stderr());
+            }
+        }
+    }
+
+    @Test
+    void anUnknownHostExitsOne() throws Exception {
+        try (JarProcess p = new JarProcess("-L", "0:no-such-host.invalid:80")) {
+            assertEquals(1, p.exitCode(30));
+            assertTrue(p.stderr().contains("cannot resolve host \"no-such-host.invalid\""), p.stderr());
+        }
+    }
+
+    @Test
+    void helpAndVersionExitZero() throws Exception {
+        try (JarProcess p = new JarProcess("--help")) {
+            assertEquals(0, p.exitCode(20));
+            String all = String.join("\n", p.stdout);
+            assertTrue(all.contains("[BIND:]PORT:HOST:HOSTPORT") && all.contains("Exit status"), all);
+        }
+        try (JarProcess p = new JarProcess("--version")) {
+            assertEquals(0, p.exitCode(20));
+            assertTrue(p.nextLine().startsWith("epoll-proxy 0."));
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"TERM", "INT"})
+    void aSignalStopsItWithStatusZeroWithinTwoSeconds(String signal) throws Exception {
+        try (ServerSocket backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                JarProcess p = new JarProcess("-L", "0:127.0.0.1:" + backend.getLocalPort())) {
+            Matcher m = Pattern.compile("listening tcp 127\\.0\\.0\\.1:(\\d+) -> 127\\.0\\.0\\.1:" + backend.getLocalPort())
+                    .matcher(p.nextLine());
+            assertTrue(m.matches(), "the listening line with the real port");
+            int port = Integer.parseInt(m.group(1));
+            try (Socket c = new Socket("127.0.0.1", port); Socket b = backend.accept()) {
+                c.getOutputStream().write("ping".getBytes());
+                assertArrayEquals("ping".getBytes(), b.getInputStream().readNBytes(4));
+                long t0 = System.nanoTime();
+                p.signal(signal);
+                assertEquals(0, p.exitCode(10));
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(ms < 2000, "exited after " + ms + " ms");
+                assertEquals(-1, readOrReset(c), "the open connection was closed");
+                assertTrue(p.stderr().contains("end=shutdown"), p.stderr());
+            }
+            assertNothingListens(port);
+        }
+    }
+
+    private static int readOrReset(Socket c) {
+        try {
+            return c.getInputStream().read();
+        } catch (IOException reset) {
+            return -1;
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package org.epollproxy.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged jar run as a real process ({@code java -jar target/epoll-proxy.jar ...}), with stdout
+ * lines queued and stderr collected. Integration tests only: failsafe passes the jar's path.
+ */
+final class JarProcess implements AutoCloseable {
+    final Process process;
+    final BlockingQueue<String> stdout = new LinkedBlockingQueue<>();
+    private final StringBuffer stderr = new StringBuffer();
+
+    static Path jar() {
+        String p = System.getProperty("epollproxy.jar");
+        if (p == null) throw new IllegalStateException("run through failsafe: -Depollproxy.jar is not set");
+        Path jar = Path.of(p);
+        if (!Files.isRegularFile(jar)) throw new IllegalStateException("no jar at " + jar);
+        return jar;
+    }
+
+    JarProcess(List<String> jvmFlags, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-XX:+UseSerialGC");
+        cmd.add("-Xmx128m");
+        if (Runtime.version().feature() >= 23) cmd.add("--sun-misc-unsafe-memory-access=allow");
+        cmd.addAll(jvmFlags);
+        cmd.add("-jar");
+        cmd.add(jar().toString());
+        cmd.addAll(List.of(args));
+        // Run from / to show the jar finds its native library wherever it is started.
+        process = new ProcessBuilder(cmd).directory(Path.of("/").toFile()).start();
+        pump(new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)), true);
+        pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), false);
+    }
+
+    JarProcess(String... args) throws IOException {
+        this(List.of(), args);
+    }
+
+    private void pump(BufferedReader r, boolean out) {
+        Thread t = new Thread(() -> {
+            try {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    if (out) stdout.add(line);
+                    else stderr.append(line).append('\n');
+                }
+            } catch (IOException ignored) {
+                // process ended
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** The next stdout line within 15 s (the JVM may start slowly on a loaded 2-core machine). */
+    String nextLine() throws InterruptedException {
+        String l = stdout.poll(15, TimeUnit.SECONDS);
+        if (l == null) throw new AssertionError("no stdout line within 15 s; stderr:\n" + stderr());
+        return l;
+    }
+
+    String stderr() {
+        return stderr.toString();
+    }
+
+    /** Waits for exit (at most {@code seconds}) and returns the status. */
+    int exitCode(long seconds) throws InterruptedException {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            throw new AssertionError("still running after " + seconds + " s; stderr:\n" + stderr());
+        }
+        Thread.sleep(50); // let the pumps drain
+        return process.exitValue();
+    }
+
+    void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (kill.waitFor() != 0) throw new AssertionError("kill -" + name + " failed");
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+    }
+}

@@ -1,0 +1,123 @@
+package org.epollproxy.forward;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.OutputStream;
+import java.net.Socket;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A slow side stops the proxy from reading the fast side (no unbounded buffering), and everything
+ * still arrives once the slow side catches up.
+ */
+class BackpressureTest {
+
+    @Test
+    void aBackendThatNeverReadsKeepsTheProxysMemoryBounded() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (TestBackend backend = TestBackend.start(s -> release.await(30, TimeUnit.SECONDS));
+                TestProxy proxy = new TestProxy(backend.port());
+                Socket c = proxy.connect()) {
+            AtomicLong written = new AtomicLong();
+            Thread writer = new Thread(() -> {
+                byte[] chunk = new byte[64 * 1024];
+                try {
+                    OutputStream out = c.getOutputStream();
+                    for (int i = 0; i < 4096; i++) { // at most 256 MiB, far more than kernel buffers hold
+                        out.write(chunk);
+                        written.addAndGet(chunk.length);
+                    }
+                } catch (Exception e) {
+                    // the socket is closed at the end of the test
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            // Wait until the writer makes no progress for 500 ms: everything in between is full.
+            long last = -1;
+            for (int i = 0; i < 100 && written.get() != last; i++) {
+                last = written.get();
+                Thread.sleep(500);
+            }
+            assertEquals(last, written.get(), "the writer never stalled: the proxy kept reading");
+            assertTrue(writer.isAlive(), "the writer should be blocked, not finished");
+            BufferPool pool = proxy.proxy.forwarders().get(0).bufferPool();
+            assertEquals(1, pool.inUse(), "one buffer holds the bytes the backend did not take");
+            assertTrue(pool.peakInUse() <= 2, "peak buffers in use: " + pool.peakInUse());
+            // kernel socket buffers (client send, proxy receive/send, backend receive) hold the rest
+            assertTrue(last < 64L << 20, "the client could write " + last + " bytes");
+            release.countDown();
+        }
+    }
+
+    @Test
+    void aSlowReaderWithAFastBackendGetsEverythingIntact() throws Exception {
+        int size = 16 << 20;
+        CompletableFuture<byte[]> sent = new CompletableFuture<>();
+        try (TestBackend backend = TestBackend.start(s -> {
+                    sent.complete(IntegrityTest.writeRandom(s.getOutputStream(), 3, size));
+                    s.close();
+                });
+                TestProxy proxy = new TestProxy(backend.port());
+                Socket c = proxy.connect()) {
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            java.io.InputStream in = c.getInputStream();
+            byte[] b = new byte[65536];
+            long total = 0;
+            int n;
+            for (int i = 0; i < 20; i++) { // a slow start: small reads with pauses
+                Thread.sleep(20);
+                n = in.read(b, 0, 1000);
+                if (n > 0) {
+                    sha.update(b, 0, n);
+                    total += n;
+                }
+            }
+            while ((n = in.read(b)) > 0) {
+                sha.update(b, 0, n);
+                total += n;
+            }
+            assertEquals(size, total);
+            assertArrayEquals(sent.get(), sha.digest(), "backend -> client");
+            LoopCounters lc = proxy.proxy.forwarders().get(0).counters();
+            assertTrue(lc.partialSends + lc.eagainSend > 0, "sends to the slow client should have fallen short");
+        }
+    }
+
+    @Test
+    void traceShowsOutBeingAddedWhileTheReaderIsSlowAndDroppedAfter() throws Exception {
+        Settings st = new Settings();
+        st.trace = true;
+        st.bufferSize = 16 * 1024;
+        try (TestBackend backend = TestBackend.start(s -> {
+                    s.getOutputStream().write(new byte[8 << 20]);
+                    s.close();
+                });
+                TestProxy proxy = new TestProxy(st, backend.port());
+                Socket c = proxy.connect()) {
+            Thread.sleep(300); // let the client's socket buffer fill
+            assertEquals(8 << 20, c.getInputStream().readAllBytes().length);
+            c.close();
+            proxy.awaitLog("end=backend-closed");
+            String log = proxy.log();
+            Matcher on = Pattern.compile("MOD fd (\\d+) IN -> IN\\|OUT").matcher(log);
+            assertTrue(on.find(), "OUT added on the client fd when a send fell short:\n" + tail(log));
+            String fd = on.group(1);
+            assertTrue(log.contains("MOD fd " + fd + " IN|OUT -> IN"), "OUT dropped once drained");
+            assertTrue(Pattern.compile("send fd " + fd + " \\d+ -> EAGAIN").matcher(log).find()
+                    || Pattern.compile("fd " + fd + " .*OUT").matcher(log).find(), "the trace shows the wait for OUT");
+        }
+    }
+
+    private static String tail(String s) {
+        return s.length() < 4000 ? s : s.substring(s.length() - 4000);
+    }
+}

@@ -1,0 +1,77 @@
+package org.epollproxy.forward;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.epollproxy.shim.Shim;
+import org.epollproxy.shim.SockAddr;
+
+/** The real proxy, in this JVM, over the real shim: started on 127.0.0.1:0, its stderr captured. */
+final class TestProxy implements AutoCloseable {
+    final Proxy proxy;
+    final List<Forward> forwards;
+    private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+
+    TestProxy(Settings settings, int... backendPorts) {
+        proxy = new Proxy(Shim.load(), settings, new PrintStream(errBytes, true, StandardCharsets.UTF_8));
+        List<Forward> fs = new ArrayList<>();
+        for (int port : backendPorts) {
+            fs.add(new Forward(SockAddr.parse("127.0.0.1", 0),
+                    List.of(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", port)))));
+        }
+        forwards = proxy.start(fs);
+    }
+
+    TestProxy(int backendPort) {
+        this(new Settings(), backendPort);
+    }
+
+    int port(int i) {
+        return forwards.get(i).bind().port();
+    }
+
+    int port() {
+        return port(0);
+    }
+
+    Socket connect() throws java.io.IOException {
+        Socket s = new Socket();
+        s.connect(new InetSocketAddress("127.0.0.1", port()), 5000);
+        s.setSoTimeout(20_000);
+        return s;
+    }
+
+    String log() {
+        synchronized (errBytes) {
+            return errBytes.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Waits up to 10 s for a log line containing {@code text}. */
+    void awaitLog(String text) {
+        await(() -> log().contains(text), "log line with '" + text + "', log so far:\n" + log());
+    }
+
+    static void await(BooleanSupplier cond, String what) {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new AssertionError("timed out waiting for " + what);
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (!proxy.stop(5, TimeUnit.SECONDS)) throw new AssertionError("proxy did not stop within 5 s");
+    }
+}

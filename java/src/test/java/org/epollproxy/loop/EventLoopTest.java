@@ -1,0 +1,170 @@
+package org.epollproxy.loop;
+
+import static org.epollproxy.shim.Epoll.EPOLLIN;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.Shim;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The loop itself: tokens with generations, cached interest, timers, cross-thread tasks, failures. */
+class EventLoopTest {
+    private final Kernel k = Shim.load();
+    private final List<String> errors = new ArrayList<>();
+    private final EventLoop loop = new EventLoop(k, 0, errors::add);
+    private final List<Integer> fds = new ArrayList<>();
+
+    @AfterEach
+    void close() {
+        for (int fd : fds) k.close(fd);
+        loop.close();
+    }
+
+    /** A readable eventfd: a stand-in for any socket with data waiting. */
+    private int readableFd() {
+        int fd = k.eventfd();
+        fds.add(fd);
+        k.eventfd_write(fd);
+        return fd;
+    }
+
+    private static Handler handler(Runnable onEvent) {
+        return new Handler() {
+            @Override
+            public void onEvent(int events) {
+                onEvent.run();
+            }
+
+            @Override
+            public void onFailure(RuntimeException e) {}
+        };
+    }
+
+    @Test
+    void anEventForAnFdClosedEarlierInTheSameBatchIsStaleNotMisdelivered() {
+        int[] theFds = {readableFd(), readableFd()};
+        long[] tokens = new long[2];
+        AtomicInteger newcomerCalls = new AtomicInteger();
+        boolean[] done = {false};
+        for (int i = 0; i < 2; i++) {
+            int self = i;
+            tokens[i] = loop.register(theFds[i], handler(() -> {
+                if (done[0]) return;
+                done[0] = true;
+                // Whichever is dispatched first closes the other, and a new fd takes the freed slot at
+                // once (the free list is LIFO, as accept reuses the lowest fd number).
+                int other = 1 - self;
+                loop.release(tokens[other], false);
+                k.close(theFds[other]);
+                fds.remove((Integer) theFds[other]);
+                long tc = loop.register(readableFd(), handler(newcomerCalls::incrementAndGet));
+                assertEquals((int) tokens[other], (int) tc, "the slot was reused");
+                assertEquals(0, loop.setInterest(tc, EPOLLIN));
+            }));
+            assertEquals(0, loop.setInterest(tokens[i], EPOLLIN));
+        }
+
+        assertEquals(2, loop.runOnce(1000), "both were ready in one batch");
+        assertEquals(1, loop.stats().staleEvents, "the closed fd's event was recognised as stale");
+        assertEquals(0, newcomerCalls.get(), "and not delivered to the new fd in its slot");
+        loop.runOnce(1000);
+        assertEquals(1, newcomerCalls.get(), "the new fd gets its own events from the next wait on");
+    }
+
+    @Test
+    void setInterestCallsEpollCtlOnlyWhenTheMaskChanges() {
+        int a = readableFd();
+        long t = loop.register(a, handler(() -> {}));
+        assertEquals(0, loop.setInterest(t, EPOLLIN));
+        assertEquals(0, loop.setInterest(t, EPOLLIN));
+        assertEquals(0, loop.setInterest(t, EPOLLIN | org.epollproxy.shim.Epoll.EPOLLOUT));
+        assertEquals(0, loop.setInterest(t, 0));
+        assertEquals(1, loop.stats().ctlAdd);
+        assertEquals(1, loop.stats().ctlMod);
+        assertEquals(1, loop.stats().ctlDel, "mask 0 leaves the epoll set (HUP/ERR would spin otherwise)");
+        assertEquals(0, loop.interest(t));
+    }
+
+    @Test
+    void timersFireInDeadlineOrderAndCancelledOnesNever() {
+        List<String> fired = new ArrayList<>();
+        long now = System.nanoTime();
+        Timer t1 = timer("30ms", fired);
+        Timer t2 = timer("10ms", fired);
+        Timer t3 = timer("20ms", fired);
+        Timer cancelled = timer("15ms", fired);
+        loop.schedule(t1, now + 30_000_000);
+        loop.schedule(t2, now + 10_000_000);
+        loop.schedule(t3, now + 20_000_000);
+        loop.schedule(cancelled, now + 15_000_000);
+        loop.cancel(cancelled);
+        assertFalse(cancelled.isScheduled());
+        long t0 = System.nanoTime();
+        while (fired.size() < 3 && System.nanoTime() - t0 < 5_000_000_000L) loop.runOnce(-1);
+        assertEquals(List.of("10ms", "20ms", "30ms"), fired);
+        assertTrue(System.nanoTime() - now >= 30_000_000, "not before the last deadline");
+    }
+
+    private static Timer timer(String name, List<String> fired) {
+        return new Timer() {
+            @Override
+            protected void onTimer(long now) {
+                fired.add(name);
+            }
+        };
+    }
+
+    @Test
+    void aTaskFromAnotherThreadWakesABlockedLoop() throws Exception {
+        CountDownLatch ran = new CountDownLatch(1);
+        Thread t = new Thread(() -> {
+            while (ran.getCount() > 0) loop.runOnce(-1);
+        });
+        t.start();
+        Thread.sleep(50);
+        loop.execute(ran::countDown);
+        assertTrue(ran.await(5, TimeUnit.SECONDS));
+        t.join(5000);
+        assertTrue(loop.stats().wakeups >= 1);
+    }
+
+    @Test
+    void aHandlerThatThrowsIsCleanedUpAndTheLoopServesOn() {
+        int bad = readableFd();
+        int good = readableFd();
+        AtomicInteger failures = new AtomicInteger();
+        AtomicInteger goodCalls = new AtomicInteger();
+        long tb = loop.register(bad, new Handler() {
+            @Override
+            public void onEvent(int events) {
+                throw new IllegalStateException("injected");
+            }
+
+            @Override
+            public void onFailure(RuntimeException e) {
+                failures.incrementAndGet();
+                loop.release(tbHolder[0], true);
+            }
+        });
+        tbHolder[0] = tb;
+        long tg = loop.register(good, handler(goodCalls::incrementAndGet));
+        loop.setInterest(tb, EPOLLIN);
+        loop.setInterest(tg, EPOLLIN);
+        loop.runOnce(1000);
+        loop.runOnce(100);
+        assertEquals(1, failures.get());
+        assertEquals(2, goodCalls.get(), "the other fd was served in both iterations");
+        assertEquals(1, loop.stats().handlerFailures);
+        assertTrue(errors.get(0).contains("injected"), errors.toString());
+    }
+
+    private final long[] tbHolder = new long[1];
+}
