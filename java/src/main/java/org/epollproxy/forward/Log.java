@@ -18,7 +18,7 @@ public final class Log {
 
     /** Starts a line with the UTC timestamp; finish it and call {@link #end}. */
     public StringBuilder line() {
-        return batch.append(Instant.now()).append(' ');
+        return batch.append(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS)).append(' ');
     }
 
     public void end() {

@@ -7,8 +7,8 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.epollproxy.shim.Epoll;
-import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.SyscallException;
 
@@ -45,6 +45,7 @@ public final class EventLoop implements AutoCloseable {
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean wakePending = new AtomicBoolean();
     private final Consumer<String> errorLog;
+    private final LongSupplier clock;
     private volatile boolean stopping;
     private Runnable endOfIteration = () -> {};
 
@@ -58,12 +59,22 @@ public final class EventLoop implements AutoCloseable {
     private int nextUnused = 1;
     private int liveSlots;
 
-    private long now = System.nanoTime();
+    private long now;
 
     public EventLoop(Kernel kernel, int id, Consumer<String> errorLog) {
+        this(kernel, id, errorLog, System::nanoTime);
+    }
+
+    /**
+     * @param clock nanosecond clock for timers ({@code System::nanoTime}); a simulated kernel passes its
+     *     own so timeouts happen in simulated time
+     */
+    public EventLoop(Kernel kernel, int id, Consumer<String> errorLog, LongSupplier clock) {
         this.kernel = kernel;
         this.id = id;
         this.errorLog = errorLog;
+        this.clock = clock;
+        this.now = clock.getAsLong();
         this.epoll = Epoll.open(kernel, 256);
         int efd = kernel.eventfd();
         if (efd < 0) {
@@ -236,7 +247,7 @@ public final class EventLoop implements AutoCloseable {
     public int runOnce(int maxWaitMs) {
         int timeout = waitTimeout(maxWaitMs);
         int n = epoll.wait(timeout);
-        now = System.nanoTime();
+        now = clock.getAsLong();
         stats.waits++;
         if (n < 0) {
             // EINTR comes back as 0 from the shim; anything else (EBADF, EFAULT) is a bug here.
@@ -255,7 +266,7 @@ public final class EventLoop implements AutoCloseable {
         if (!tasks.isEmpty() || stopping) return 0;
         Timer first = timers.peek();
         if (first == null) return maxWaitMs;
-        long nanos = first.deadline - System.nanoTime();
+        long nanos = first.deadline - clock.getAsLong();
         if (nanos <= 0) return 0;
         long ms = (nanos + 999_999) / 1_000_000; // round up: waking early would spin until the deadline
         if (maxWaitMs >= 0) ms = Math.min(ms, maxWaitMs);
@@ -324,10 +335,5 @@ public final class EventLoop implements AutoCloseable {
     public void close() {
         kernel.close(wakeFd);
         epoll.close();
-    }
-
-    /** "EAGAIN" style name of a -errno result, for the few log lines the loop writes. */
-    static String errnoName(int rc) {
-        return Errno.name(rc);
     }
 }
