@@ -101,14 +101,25 @@ public final class Forwarder {
     // ---- connections ----
 
     void onAccept(TcpListener l, int fd, SockAddr client) {
-        tuneSocket(fd);
-        Pair p = new Pair(this, l, fd, client);
+        Pair p;
+        try {
+            tuneSocket(fd);
+            p = new Pair(this, l, fd, client);
+        } catch (RuntimeException e) {
+            throw e;
+        }
         if (pairCount == pairs.length) pairs = Arrays.copyOf(pairs, pairCount * 2);
         p.index = pairCount;
         pairs[pairCount++] = p;
         l.stats.active++;
         openTotal.incrementAndGet();
-        p.connect(0);
+        try {
+            p.connect(0);
+        } catch (RuntimeException e) {
+            // The listener's handler gets the exception, not the pair's: end the half-made pair here,
+            // or it stays open with no interest and no timer, forever.
+            throw e;
+        }
     }
 
     /** Options every forwarded socket gets: no Nagle delay (we pass writes through as they come). */

@@ -159,9 +159,9 @@ final class Pair extends Timer {
     private boolean read(Direction d) {
         BufferPool pool = fw.pool();
         long buf = pool.take();
+        d.buf = buf; // owned by the direction at once, so close() returns it even if recv throws
         int n = k.recv(d.from.fd, buf, pool.bufferSize());
         if (n > 0) {
-            d.buf = buf;
             d.start = 0;
             d.end = n;
             d.bytesIn += n;
@@ -169,6 +169,7 @@ final class Pair extends Timer {
             if (d.to == backend && connecting) return true; // sent once connected
             return flush(d);
         }
+        d.buf = 0;
         pool.give(buf);
         if (n == 0) {
             d.eof = true;
@@ -278,6 +279,14 @@ final class Pair extends Timer {
     @Override
     protected void onTimer(long now) {
         if (closed) return;
+        try {
+            timeout(now);
+        } catch (RuntimeException e) {
+            throw e;
+        }
+    }
+
+    private void timeout(long now) {
         Settings st = fw.settings();
         if (connecting) {
             if (now - connectStart >= st.connectTimeoutMs * 1_000_000L) {
@@ -316,6 +325,8 @@ final class Pair extends Timer {
         if (closed) return;
         closed = true;
         loop.cancel(this);
+        // Bytes read but not delivered (a timeout or shutdown while a peer was slow): a FIN would tell the
+        // receiver its stream ended complete. An RST tells it the truth.
         BufferPool pool = fw.pool();
         if (up.buf != 0) pool.give(up.buf);
         if (down.buf != 0) pool.give(down.buf);

@@ -115,7 +115,10 @@ final class TcpListener implements Handler {
     private void updateInterest() {
         if (closed) return;
         int rc = loop.setInterest(token, pausedForFds || pausedForCap ? 0 : EPOLLIN);
-        if (rc < 0) fw.log().error("epoll_ctl on listener " + forward.bind() + ": " + Errno.describe(rc));
+        if (rc < 0) {
+            // ENOMEM/ENOSPC are transient: retry after the back-off, or this port stops accepting for good.
+            fw.log().error("epoll_ctl on listener " + forward.bind() + ": " + Errno.describe(rc) + "; retrying in " + BACKOFF_MS + " ms");
+        }
     }
 
     @Override
