@@ -106,6 +106,7 @@ public final class Forwarder {
             tuneSocket(fd);
             p = new Pair(this, l, fd, client);
         } catch (RuntimeException e) {
+            k.close(fd); // nobody owns the new fd yet: close it here or it leaks
             throw e;
         }
         if (pairCount == pairs.length) pairs = Arrays.copyOf(pairs, pairCount * 2);
@@ -118,6 +119,7 @@ public final class Forwarder {
         } catch (RuntimeException e) {
             // The listener's handler gets the exception, not the pair's: end the half-made pair here,
             // or it stays open with no interest and no timer, forever.
+            p.fail(e);
             throw e;
         }
     }
