@@ -282,6 +282,7 @@ final class Pair extends Timer {
         try {
             timeout(now);
         } catch (RuntimeException e) {
+            fail(e); // the loop only logs a failed timer: end the pair, or it is left half-made
             throw e;
         }
     }
