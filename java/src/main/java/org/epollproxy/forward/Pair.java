@@ -119,6 +119,7 @@ final class Pair extends Timer {
         connecting = false;
         lastActivity = loop.now();
         listener.stats.connected++;
+        armTimer(); // idle and FIN deadlines from now on; a connect that succeeded at once had no timer at all
         // Bytes the client sent while we were connecting wait in `up`; so may its FIN.
         if (up.pending() && !flush(up)) return;
         if (up.eof && !up.finSent && !sendFin(up)) return;
