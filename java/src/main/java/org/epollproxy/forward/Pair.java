@@ -329,6 +329,8 @@ final class Pair extends Timer {
         loop.cancel(this);
         // Bytes read but not delivered (a timeout or shutdown while a peer was slow): a FIN would tell the
         // receiver its stream ended complete. An RST tells it the truth.
+        if (up.pending() && backend.fd >= 0) k.set_linger(backend.fd, 1, 0);
+        if (down.pending() && client.fd >= 0) k.set_linger(client.fd, 1, 0);
         BufferPool pool = fw.pool();
         if (up.buf != 0) pool.give(up.buf);
         if (down.buf != 0) pool.give(down.buf);
