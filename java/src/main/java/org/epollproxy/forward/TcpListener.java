@@ -118,6 +118,7 @@ final class TcpListener implements Handler {
         if (rc < 0) {
             // ENOMEM/ENOSPC are transient: retry after the back-off, or this port stops accepting for good.
             fw.log().error("epoll_ctl on listener " + forward.bind() + ": " + Errno.describe(rc) + "; retrying in " + BACKOFF_MS + " ms");
+            loop.schedule(resume, loop.now() + BACKOFF_MS * 1_000_000L);
         }
     }
 
