@@ -1,0 +1,191 @@
+package org.epollproxy.sim;
+
+import java.util.function.IntPredicate;
+import org.epollproxy.shim.Errno;
+
+/**
+ * A scripted client or backend outside the proxy. It sends its own stream ({@link Streams}) in
+ * random chunks at random times, reads (or stops reading) at random, and ends in one of four ways:
+ * FIN then drain, plain close, RST (SO_LINGER 0) at a random point, or stalling forever. Every byte
+ * it reads is checked against the stream it must come from, as it arrives.
+ */
+final class Peer {
+    enum Finish { FIN, CLOSE, RESET, STALL }
+
+    /** What a peer will do: drawn from the seed, or fixed by a scenario test. */
+    static final class Script {
+        long planned;
+        Finish finish;
+        /** RESET: bytes sent before the RST. */
+        long resetAfter;
+        /** Stops reading once this many bytes arrived (a stalled reader: backpressure all the way back). */
+        long readLimit = Long.MAX_VALUE;
+        /** Sends nothing before the other side's FIN (request, FIN, then reply: the rinetd case). */
+        boolean sendAfterEof;
+        int chunk = 1024;
+        int readChunk = 1024;
+
+        /** A well-behaved peer: sends {@code planned} bytes, FIN, reads to the end. */
+        static Script polite(long planned) {
+            Script s = new Script();
+            s.planned = planned;
+            s.finish = Finish.FIN;
+            return s;
+        }
+
+        static Script random(World w) {
+            Script s = new Script();
+            int sizeClass = w.rnd.nextInt(20);
+            s.planned = sizeClass < 6 ? 0 : sizeClass < 14 ? w.between(4, 256) : sizeClass < 19 ? w.between(257, 8192) : w.between(8193, 65536);
+            int f = w.rnd.nextInt(10);
+            s.finish = f < 5 ? Finish.FIN : f < 7 ? Finish.CLOSE : f < 9 ? Finish.RESET : Finish.STALL;
+            s.resetAfter = s.planned == 0 ? 0 : w.rnd.nextLong(s.planned + 1);
+            s.readLimit = w.rnd.nextInt(8) == 0 ? w.rnd.nextLong(1024) : Long.MAX_VALUE;
+            s.sendAfterEof = w.rnd.nextInt(5) == 0;
+            // Tiny chunks only for small streams: they multiply the steps a run takes.
+            s.chunk = s.planned <= 8192 && w.rnd.nextInt(3) == 0 ? w.between(1, 16) : w.between(1, 4096);
+            s.readChunk = w.rnd.nextInt(4) == 0 ? w.between(1, 16) : w.between(17, 4096);
+            return s;
+        }
+    }
+
+    final World w;
+    final End end;
+    final String name;
+    final int streamId;
+    final long planned;
+    final Finish finish;
+    final long resetAfter;
+    final long readLimit;
+    final boolean sendAfterEof;
+    final int chunk;
+    final int readChunk;
+    private final IntPredicate acceptsSender;
+
+    long sent;
+    long received;
+    int senderId = -1;
+    private final byte[] header = new byte[Streams.HEADER];
+    boolean sawEof;
+    boolean sawReset;
+    boolean done;
+    private long idleDelay = World.MS;
+    private byte[] tmp = new byte[256];
+
+    Peer(World w, End end, String name, int streamId, IntPredicate acceptsSender, Script script) {
+        this.w = w;
+        this.end = end;
+        this.name = name;
+        this.streamId = streamId;
+        this.acceptsSender = acceptsSender;
+        planned = script.planned;
+        finish = script.finish;
+        resetAfter = script.resetAfter;
+        readLimit = script.readLimit;
+        sendAfterEof = script.sendAfterEof;
+        chunk = script.chunk;
+        readChunk = script.readChunk;
+    }
+
+    void start(long delay) {
+        w.after(delay, name + " step", this::step);
+    }
+
+    void step() {
+        if (done) return;
+        long before = w.progress;
+        if (finish == Finish.RESET && sent >= resetAfter && (sent == planned || w.rnd.nextInt(3) == 0)) {
+            end.lingerZero = true;
+            end.close();
+            w.log(name + " resets");
+            done = true;
+            return;
+        }
+        if (received < readLimit) read();
+        if (!sawReset && (!sendAfterEof || sawEof) && sent < planned && !end.wrShut) write();
+        if (sawReset) {
+            end.close();
+            done = true;
+            return;
+        }
+        if (sent == planned && finish != Finish.RESET) {
+            if (finish == Finish.CLOSE) {
+                end.close();
+                done = true;
+                return;
+            }
+            if (finish == Finish.STALL) {
+                done = true;
+                return;
+            }
+            if (!end.wrShut) end.shutdownWrite();
+            if (sawEof) {
+                end.close();
+                done = true;
+                return;
+            }
+        }
+        // A step that changed nothing backs off, so a peer waiting on a stalled proxy costs few steps.
+        idleDelay = w.progress == before ? Math.min(idleDelay * 2, 5 * World.SEC) : World.MS;
+        long delay = w.rnd.nextInt(100) == 0 ? w.between(50, 1500) * World.MS : w.rnd.nextLong(idleDelay + 1);
+        w.after(delay, name + " step", this::step);
+    }
+
+    private void read() {
+        if (tmp.length < readChunk) tmp = new byte[readChunk];
+        int n = end.read(tmp, readChunk);
+        if (n > 0) {
+            verify(tmp, n);
+        } else if (n == 0) {
+            sawEof = true;
+        } else if (n != -Errno.EAGAIN) {
+            sawReset = true;
+        }
+    }
+
+    /** Reads whatever is still queued (end of run), checking it. */
+    void drain() {
+        int n;
+        while ((n = end.rx.size()) > 0) {
+            if (tmp.length < n) tmp = new byte[n];
+            end.rx.take(tmp, 0, n);
+            end.rxTaken += n;
+            verify(tmp, n);
+        }
+    }
+
+    private void write() {
+        int n = (int) Math.min(chunk, planned - sent);
+        if (tmp.length < n) tmp = new byte[n];
+        Streams.fill(streamId, sent, tmp, 0, n);
+        int r = end.write(tmp, 0, n);
+        if (r > 0) sent += r;
+        else if (r != -Errno.EAGAIN) sawReset = true;
+    }
+
+    private void verify(byte[] b, int n) {
+        for (int i = 0; i < n; i++, received++) {
+            if (received < Streams.HEADER) {
+                header[(int) received] = b[i];
+                if (received == Streams.HEADER - 1) {
+                    senderId = ((header[0] & 0xff) << 24) | ((header[1] & 0xff) << 16) | ((header[2] & 0xff) << 8) | (header[3] & 0xff);
+                    if (!acceptsSender.test(senderId)) {
+                        throw w.violation(name + " receives stream " + senderId + ", which belongs to another connection");
+                    }
+                }
+                continue;
+            }
+            byte want = Streams.at(senderId, received);
+            if (b[i] != want) {
+                throw w.violation(name + " byte " + received + " of stream " + senderId + " is " + b[i] + ", expected " + want
+                        + " (bytes lost, reordered or duplicated)");
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + "{sent=" + sent + "/" + planned + " received=" + received + " finish=" + finish
+                + (sawEof ? " eof" : "") + (sawReset ? " reset" : "") + (done ? " done" : "") + " " + end + "}";
+    }
+}

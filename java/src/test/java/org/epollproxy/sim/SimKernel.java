@@ -1,0 +1,726 @@
+package org.epollproxy.sim;
+
+import static org.epollproxy.shim.Epoll.EPOLLERR;
+import static org.epollproxy.shim.Epoll.EPOLLET;
+import static org.epollproxy.shim.Epoll.EPOLLHUP;
+import static org.epollproxy.shim.Epoll.EPOLLIN;
+import static org.epollproxy.shim.Epoll.EPOLLONESHOT;
+import static org.epollproxy.shim.Epoll.EPOLLOUT;
+
+import com.kenai.jffi.MemoryIO;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.epollproxy.shim.Epoll;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.Net;
+import org.epollproxy.shim.SockAddr;
+
+/**
+ * A simulated Linux kernel behind the {@link Kernel} interface: an fd table (lowest free number first,
+ * so closed numbers are reused as on Linux), level-triggered epoll, eventfd, listening sockets with a
+ * backlog and in-memory TCP connections ({@link End}), plus the faults of {@link Faults}.
+ *
+ * <p>It returns only what the real shim can return: the shim retries EINTR inside send/recv/accept,
+ * turns it into 0 events for epoll_wait and into -EINPROGRESS for connect, and passes it up from
+ * close only; so those are the EINTR cases injected here.
+ *
+ * <p>Memory is real: the proxy passes native addresses (its pool buffers, its event array, its address
+ * scratch) and this class reads and writes them with {@link MemoryIO}.
+ *
+ * <p>Invariants that can only be judged at the moment of a syscall are checked here and thrown as
+ * {@link SimViolation}: a FIN forwarded before its direction drained or more than once, a graceful
+ * close that silently drops bytes the proxy had read, a connect to anything but the configured
+ * backend, a call on an fd that is not open (double close, use after close), an epoll_ctl that does
+ * not match the interest list, a loop that wakes up again and again without doing anything.
+ */
+final class SimKernel implements Kernel {
+    private static final MemoryIO MEM = MemoryIO.getInstance();
+    private static final int FIRST_FD = 3;
+
+    final World w;
+    private Object[] files = new Object[64];
+    private int openFds;
+    final List<SimPair> pairs = new ArrayList<>();
+    final List<Listener> listeners = new ArrayList<>();
+    private final Map<SockAddr, Target> targets = new LinkedHashMap<>();
+    /** The pair whose backend socket comes next: set by accept and by closing a backend socket. */
+    private SimPair context;
+    private int nextPort = 40000;
+    private int nextBackendId = 5000;
+    private long wakesWithoutProgress;
+    private long progressAtLastWait = -1;
+    /** Checked inside the data path (buffer bound); set by the simulation. */
+    Runnable dataPathCheck = () -> {};
+    /** True once every client was served and every pair ended; a wait with nothing left to happen then returns. */
+    BooleanSupplier finished = () -> false;
+    /** Simulated time by which every pair must have ended; describes what is still open otherwise. */
+    long giveUpAt = Long.MAX_VALUE;
+    java.util.function.Supplier<String> whatIsOpen = () -> "";
+    long syscalls;
+    long injected;
+    long thrown;
+    /** How backends behave (a scenario test fixes it). */
+    java.util.function.Function<World, Peer.Script> backendScript = Peer.Script::random;
+    /** A scenario test's targeted failure: recv on a socket this accepts throws, once. */
+    java.util.function.Predicate<End> throwOnRecv = e -> false;
+
+    SimKernel(World w) {
+        this.w = w;
+    }
+
+    // ---- files ----
+
+    static final class EventFd {
+        long count;
+    }
+
+    static final class EpollSet {
+        /** fd -> {events, token}, in insertion order. */
+        final LinkedHashMap<Integer, long[]> interest = new LinkedHashMap<>();
+    }
+
+    /** A listening socket: its accept queue holds the proxy-side ends of connections not accepted yet. */
+    final class Listener {
+        final SockAddr address;
+        final int forwardIndex;
+        final int backlog;
+        final ArrayDeque<End> queue = new ArrayDeque<>();
+        int fd;
+        boolean closed;
+
+        Listener(SockAddr address, int backlog) {
+            this.address = address;
+            this.backlog = backlog;
+            this.forwardIndex = listeners.size();
+        }
+    }
+
+    /** A backend address and how it answers connects. */
+    static final class Target {
+        static final int UP = 0, DOWN = 1, BLACKHOLE = 2, FLAKY = 3;
+        final SockAddr address;
+        final int forwardIndex;
+        final int backendIndex;
+        final int mode;
+
+        Target(SockAddr address, int forwardIndex, int backendIndex, int mode) {
+            this.address = address;
+            this.forwardIndex = forwardIndex;
+            this.backendIndex = backendIndex;
+            this.mode = mode;
+        }
+    }
+
+    void addTarget(SockAddr address, int forwardIndex, int backendIndex, int mode) {
+        targets.put(address, new Target(address, forwardIndex, backendIndex, mode));
+    }
+
+    private int allocate(Object file) {
+        if (openFds >= w.faults.fdLimit && w.faultsOn) return -Errno.EMFILE;
+        int fd = FIRST_FD;
+        while (fd < files.length && files[fd] != null) fd++;
+        if (fd == files.length) files = java.util.Arrays.copyOf(files, files.length * 2);
+        files[fd] = file;
+        openFds++;
+        return fd;
+    }
+
+    private Object file(int fd, String call) {
+        Object f = fd >= 0 && fd < files.length ? files[fd] : null;
+        if (f == null) throw w.violation(call + " on fd " + fd + ", which is not open (closed twice, or used after close)");
+        return f;
+    }
+
+    private End end(int fd, String call) {
+        Object f = file(fd, call);
+        if (!(f instanceof End)) throw w.violation(call + " on fd " + fd + ", which is not a connection socket: " + f);
+        return (End) f;
+    }
+
+    /** Open fds, for the end-of-run leak check. */
+    List<String> openFiles() {
+        List<String> out = new ArrayList<>();
+        for (int fd = 0; fd < files.length; fd++) if (files[fd] != null) out.add(fd + "=" + describe(files[fd]));
+        return out;
+    }
+
+    int openFdCount() {
+        return openFds;
+    }
+
+    /** fds in any epoll interest list. */
+    List<Integer> registeredFds() {
+        List<Integer> out = new ArrayList<>();
+        for (Object f : files) if (f instanceof EpollSet) out.addAll(((EpollSet) f).interest.keySet());
+        return out;
+    }
+
+    Object fileAt(int fd) {
+        return fd >= 0 && fd < files.length ? files[fd] : null;
+    }
+
+    private static String describe(Object f) {
+        if (f instanceof End) return f.toString();
+        if (f instanceof Listener) return "listener " + ((Listener) f).address;
+        if (f instanceof EpollSet) return "epoll";
+        if (f instanceof EventFd) return "eventfd";
+        return String.valueOf(f);
+    }
+
+    private void maybeThrow(String call) {
+        if (w.chance(w.faults.thrown)) {
+            thrown++;
+            w.log("THROW in " + call);
+            throw new SimulatedFault("injected failure in " + call);
+        }
+    }
+
+    private void maybeInterleave() {
+        if (w.chance(w.faults.interleave)) w.interleave();
+    }
+
+    // ---- epoll ----
+
+    @Override
+    public int epoll_create() {
+        syscalls++;
+        return allocate(new EpollSet());
+    }
+
+    @Override
+    public int epoll_ctl(int epfd, int op, int fd, int events, long token) {
+        syscalls++;
+        Object ep = file(epfd, "epoll_ctl");
+        if (!(ep instanceof EpollSet)) throw w.violation("epoll_ctl on fd " + epfd + ", which is not an epoll fd");
+        file(fd, "epoll_ctl " + op);
+        Map<Integer, long[]> interest = ((EpollSet) ep).interest;
+        if ((events & (EPOLLET | EPOLLONESHOT)) != 0) throw w.violation("the simulation models level-triggered epoll only");
+        boolean present = interest.containsKey(fd);
+        if (op == Epoll.EPOLL_CTL_ADD && present) throw w.violation("EPOLL_CTL_ADD of fd " + fd + ", already registered (EEXIST)");
+        if (op != Epoll.EPOLL_CTL_ADD && !present) throw w.violation("epoll_ctl " + op + " of fd " + fd + ", not registered (ENOENT)");
+        if (op != Epoll.EPOLL_CTL_DEL && w.chance(w.faults.ctlNomem)) {
+            injected++;
+            w.log("epoll_ctl " + op + " fd " + fd + " -> ENOMEM (injected)");
+            return -Errno.ENOMEM;
+        }
+        w.progress++;
+        if (op == Epoll.EPOLL_CTL_DEL) interest.remove(fd);
+        else interest.put(fd, new long[] {events, token});
+        w.log("epoll_ctl " + (op == 1 ? "ADD" : op == 2 ? "DEL" : "MOD") + " fd " + fd + " " + Epoll.describe(events));
+        return 0;
+    }
+
+    @Override
+    public int epoll_wait(int epfd, long out, int max, int timeoutMs) {
+        syscalls++;
+        EpollSet ep = (EpollSet) file(epfd, "epoll_wait");
+        if (w.chance(w.faults.eintrWait)) {
+            injected++;
+            return 0;
+        }
+        w.runDue();
+        long deadline = timeoutMs < 0 ? Long.MAX_VALUE : w.now + timeoutMs * World.MS;
+        while (true) {
+            int n = collect(ep, out, max);
+            if (n > 0) {
+                if (w.progress == progressAtLastWait) {
+                    if (++wakesWithoutProgress > 2000) {
+                        throw w.violation("the loop spins: " + wakesWithoutProgress + " wakeups in a row changed nothing; "
+                                + "ready: " + readyDescription(ep));
+                    }
+                } else {
+                    wakesWithoutProgress = 0;
+                }
+                progressAtLastWait = w.progress;
+                w.now += w.rnd.nextInt(50_000); // the loop's own processing time
+                return n;
+            }
+            progressAtLastWait = -1;
+            wakesWithoutProgress = 0;
+            if (timeoutMs == 0) return 0;
+            long next = w.nextActionTime();
+            if (next == Long.MAX_VALUE && deadline == Long.MAX_VALUE) {
+                if (finished.getAsBoolean()) return 0;
+                throw w.violation("stuck: the loop waits forever (no timer, no ready fd) with work left:" + whatIsOpen.get());
+            }
+            if (next > deadline) {
+                w.now = Math.max(w.now, deadline);
+                return 0;
+            }
+            w.runNext();
+            w.runDue();
+            if (w.now - giveUpAt > 0) {
+                throw w.violation("pairs never end: still open after " + Simulation.MAX_SIM_NANOS / World.SEC
+                        + " s simulated:" + whatIsOpen.get());
+            }
+        }
+    }
+
+    private int collect(EpollSet ep, long out, int max) {
+        List<long[]> ready = new ArrayList<>();
+        for (Map.Entry<Integer, long[]> e : ep.interest.entrySet()) {
+            Object f = files[e.getKey()];
+            int mask = (int) e.getValue()[0];
+            int ev = readiness(f) & (mask | EPOLLERR | EPOLLHUP);
+            if (ev == 0 && spuriousAllowed(f) && w.chance(w.faults.spurious)) {
+                ev = mask & (EPOLLIN | EPOLLOUT);
+                if (ev != 0) injected++;
+            }
+            if (ev != 0) ready.add(new long[] {e.getValue()[1], ev, e.getKey()});
+        }
+        // The kernel's ready list order is not ours to rely on.
+        for (int i = ready.size() - 1; i > 0; i--) {
+            int j = w.rnd.nextInt(i + 1);
+            long[] t = ready.get(i);
+            ready.set(i, ready.get(j));
+            ready.set(j, t);
+        }
+        int n = Math.min(ready.size(), max);
+        for (int i = 0; i < n; i++) {
+            long at = out + (long) i * Epoll.EVENT_SIZE;
+            MEM.putLong(at, ready.get(i)[0]);
+            MEM.putInt(at + 8, (int) ready.get(i)[1]);
+            MEM.putInt(at + 12, 0);
+            if (w.verbose()) w.log("event fd " + ready.get(i)[2] + " " + Epoll.describe((int) ready.get(i)[1]));
+        }
+        return n;
+    }
+
+    private String readyDescription(EpollSet ep) {
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<Integer, long[]> e : ep.interest.entrySet()) {
+            int ev = readiness(files[e.getKey()]) & ((int) e.getValue()[0] | EPOLLERR | EPOLLHUP);
+            if (ev != 0) sb.append("fd ").append(e.getKey()).append(' ').append(Epoll.describe(ev)).append(' ')
+                    .append(describe(files[e.getKey()])).append("; ");
+        }
+        return sb.toString();
+    }
+
+    /** Spurious readiness only where Linux code must tolerate it: not on a connecting socket, whose OUT means "connected". */
+    private static boolean spuriousAllowed(Object f) {
+        return f instanceof Listener || (f instanceof End && ((End) f).state == End.CONNECTED);
+    }
+
+    private static int readiness(Object f) {
+        if (f instanceof End) return ((End) f).events();
+        if (f instanceof Listener) return ((Listener) f).queue.isEmpty() ? 0 : EPOLLIN;
+        if (f instanceof EventFd) return ((EventFd) f).count > 0 ? EPOLLIN : 0;
+        return 0;
+    }
+
+    @Override
+    public int sizeof_epoll_event() {
+        return 12;
+    }
+
+    // ---- file descriptors ----
+
+    @Override
+    public int set_nonblocking(int fd) {
+        file(fd, "set_nonblocking");
+        return 0;
+    }
+
+    @Override
+    public int get_fd_flags(int fd) {
+        file(fd, "get_fd_flags");
+        return Net.O_NONBLOCK | 2;
+    }
+
+    @Override
+    public int close(int fd) {
+        syscalls++;
+        Object f = file(fd, "close");
+        files[fd] = null;
+        openFds--;
+        w.progress++;
+        for (Object o : files) if (o instanceof EpollSet) ((EpollSet) o).interest.remove(fd);
+        if (f instanceof End) {
+            End e = (End) f;
+            if (e.pair != null) {
+                checkGracefulClose(e);
+                if (e != e.pair.client) context = e.pair; // a failover's next socket() belongs to this pair
+            }
+            e.close();
+            w.log("close fd " + fd + " " + e);
+        } else if (f instanceof Listener) {
+            Listener l = (Listener) f;
+            l.closed = true;
+            for (End pending : l.queue) pending.peer.reset(false); // the kernel resets unaccepted connections
+            l.queue.clear();
+        }
+        if (w.chance(w.faults.eintrClose)) {
+            injected++;
+            return -Errno.EINTR; // closed all the same: Linux frees the fd before it can be interrupted
+        }
+        return 0;
+    }
+
+    /** A close that sends a FIN must not hide bytes the proxy read for that peer and never delivered. */
+    private void checkGracefulClose(End e) {
+        boolean fin = e.state == End.CONNECTED && !e.dead && !e.lingerZero && e.rx.isEmpty() && !e.wrShut
+                && !e.peer.closed;
+        if (!fin) return;
+        SimPair p = e.pair;
+        if (e == p.client) {
+            long read = p.takenFromBackends();
+            if (e.txAccepted != read) {
+                throw w.violation("closing the client of pair " + p.id + " with a FIN after sending " + e.txAccepted + " of the "
+                        + read + " bytes read from its backend: the client sees a clean end of a truncated stream");
+            }
+        } else if (e.connectConfirmed && e.txAccepted != p.client.rxTaken) {
+            throw w.violation("closing the backend of pair " + p.id + " with a FIN after sending " + e.txAccepted + " of the "
+                    + p.client.rxTaken + " bytes read from its client: the backend sees a clean end of a truncated stream");
+        }
+    }
+
+    @Override
+    public int eventfd() {
+        syscalls++;
+        return allocate(new EventFd());
+    }
+
+    @Override
+    public int eventfd_write(int fd) {
+        EventFd e = (EventFd) file(fd, "eventfd_write");
+        e.count++;
+        return 0;
+    }
+
+    @Override
+    public int eventfd_read(int fd) {
+        EventFd e = (EventFd) file(fd, "eventfd_read");
+        if (e.count == 0) return -Errno.EAGAIN;
+        int v = (int) Math.min(e.count, Integer.MAX_VALUE);
+        e.count = 0;
+        w.progress++;
+        return v;
+    }
+
+    private SimViolation unmodelled(String call) {
+        return w.violation(call + " is not modelled by the simulation: model it before the TCP path uses it");
+    }
+
+    @Override
+    public long pipe2() {
+        throw unmodelled("pipe2");
+    }
+
+    @Override
+    public int splice(int fdIn, int fdOut, int len, int flags) {
+        throw unmodelled("splice");
+    }
+
+    @Override
+    public int read(int fd, long buf, int len) {
+        throw unmodelled("read");
+    }
+
+    @Override
+    public int write(int fd, long buf, int len) {
+        throw unmodelled("write");
+    }
+
+    // ---- sockets ----
+
+    @Override
+    public int sizeof_addr() {
+        return SockAddr.SIZE;
+    }
+
+    @Override
+    public int socket(int domain, int type, int protocol) {
+        syscalls++;
+        if ((type & 0xf) != Net.SOCK_STREAM) throw unmodelled("socket type " + type);
+        End e = new End(w, "proxy-socket", w.between(1, 4096));
+        int fd = allocate(e);
+        SimPair p = context;
+        context = null;
+        if (fd < 0) return fd;
+        w.progress++;
+        if (p != null) {
+            e.pair = p;
+            p.backends.add(e);
+        }
+        return fd;
+    }
+
+    @Override
+    public int setsockopt_int(int fd, int level, int name, int value) {
+        syscalls++;
+        file(fd, "setsockopt");
+        maybeThrow("setsockopt");
+        return 0;
+    }
+
+    @Override
+    public int getsockopt_int(int fd, int level, int name) {
+        file(fd, "getsockopt");
+        return 0;
+    }
+
+    @Override
+    public int set_linger(int fd, int onoff, int seconds) {
+        syscalls++;
+        End e = end(fd, "set_linger");
+        e.lingerZero = onoff != 0 && seconds == 0;
+        return 0;
+    }
+
+    @Override
+    public int sock_error(int fd) {
+        syscalls++;
+        End e = end(fd, "sock_error");
+        maybeInterleave();
+        if (e.soError != 0) return e.takeError();
+        if (e.state == End.CONNECTED) e.connectConfirmed = true;
+        return 0;
+    }
+
+    @Override
+    public int bind(int fd, long addr) {
+        End e = end(fd, "bind");
+        SockAddr a = readAddr(addr);
+        if (a.port() == 0) a = a.withPort(nextPort++);
+        e.address = a;
+        return 0;
+    }
+
+    @Override
+    public int listen(int fd, int backlog) {
+        End e = end(fd, "listen");
+        Listener l = new Listener(e.address, Math.min(backlog, w.between(1, 8)));
+        l.fd = fd;
+        files[fd] = l;
+        listeners.add(l);
+        return 0;
+    }
+
+    /** A client connects to listener {@code l}: queued for accept, or refused when the backlog is full. */
+    boolean enqueue(Listener l, End proxySide) {
+        if (l.closed || l.queue.size() >= l.backlog) return false;
+        l.queue.add(proxySide);
+        return true;
+    }
+
+    @Override
+    public int accept(int fd, long outAddr) {
+        syscalls++;
+        Object f = file(fd, "accept");
+        if (!(f instanceof Listener)) throw w.violation("accept on fd " + fd + ", not a listener");
+        Listener l = (Listener) f;
+        maybeInterleave();
+        maybeThrow("accept");
+        if (l.queue.isEmpty()) return -Errno.EAGAIN;
+        if (w.chance(w.faults.eagain)) {
+            injected++;
+            return -Errno.EAGAIN; // another process sharing the port took it
+        }
+        End e = l.queue.peek();
+        int c = allocate(e);
+        if (c < 0) return c; // EMFILE: the connection stays in the backlog
+        l.queue.poll();
+        w.progress++;
+        if (outAddr != 0) writeAddr(outAddr, e.peer.address);
+        context = e.pair;
+        w.log("accept fd " + c + " " + e.name);
+        return c;
+    }
+
+    @Override
+    public int connect(int fd, long addr) {
+        syscalls++;
+        End e = end(fd, "connect");
+        SockAddr a = readAddr(addr);
+        SimPair p = e.pair;
+        if (p == null) throw w.violation("connect to " + a + " from a socket the simulation cannot tie to an accepted client");
+        int attempt = p.backends.indexOf(e);
+        Target t = targets.get(a);
+        if (t == null || t.forwardIndex != p.forwardIndex || t.backendIndex != attempt) {
+            throw w.violation("pair " + p.id + " attempt " + attempt + " connects to " + a + ", which is not backend " + attempt
+                    + " of forward " + p.forwardIndex);
+        }
+        if (e.state != End.NEW) throw w.violation("connect on a socket in state " + e.state);
+        maybeThrow("connect");
+        e.address = a;
+        w.progress++;
+        int mode = t.mode == Target.FLAKY ? w.rnd.nextInt(3) : t.mode;
+        boolean now = w.rnd.nextInt(8) == 0;
+        boolean eintr = w.chance(w.faults.eintrConnect);
+        if (mode == Target.UP) {
+            if (now && !eintr) {
+                completeConnect(e, p);
+                e.connectConfirmed = true;
+                return 0;
+            }
+            e.state = End.CONNECTING;
+            long delay = w.rnd.nextInt(10) == 0 ? w.between(5, 6000) * World.MS : w.rnd.nextLong(3 * World.MS);
+            w.after(now ? 0 : delay, "connect " + e.name + " completes", () -> completeConnect(e, p));
+            return -Errno.EINPROGRESS;
+        }
+        if (mode == Target.DOWN) {
+            if (now && !eintr) return -Errno.ECONNREFUSED;
+            e.state = End.CONNECTING;
+            w.after(w.rnd.nextLong(3 * World.MS), "connect " + e.name + " refused", () -> {
+                if (!e.closed) e.refuse();
+            });
+            return -Errno.EINPROGRESS;
+        }
+        e.state = End.CONNECTING; // BLACKHOLE: the SYN is never answered
+        return -Errno.EINPROGRESS;
+    }
+
+    private void completeConnect(End e, SimPair p) {
+        if (e.closed) return; // the proxy gave up first; the backend saw a SYN and an RST at most
+        int id = nextBackendId++;
+        End backendSide = new End(w, "backend-" + id, w.between(1, 4096));
+        End.link(e, backendSide);
+        e.name = "proxy-b" + p.id + "/" + id;
+        Peer b = new Peer(w, backendSide, "backend-" + id + "(pair " + p.id + ")", id, s -> s == p.clientPeer.streamId,
+                backendScript.apply(w));
+        p.backendPeers.add(b);
+        b.start(w.rnd.nextLong(2 * World.MS));
+    }
+
+    @Override
+    public int getsockname(int fd, long outAddr) {
+        Object f = file(fd, "getsockname");
+        SockAddr a = f instanceof Listener ? ((Listener) f).address : ((End) f).address;
+        writeAddr(outAddr, a);
+        return 0;
+    }
+
+    @Override
+    public int getpeername(int fd, long outAddr) {
+        End e = end(fd, "getpeername");
+        if (e.peer == null) return -Errno.ENOTCONN;
+        writeAddr(outAddr, e.peer.address);
+        return 0;
+    }
+
+    @Override
+    public int recv(int fd, long buf, int len) {
+        syscalls++;
+        End e = end(fd, "recv");
+        if (e.state == End.CONNECTING || e.state == End.NEW) throw w.violation("recv on a socket that is not connected: " + e);
+        maybeInterleave();
+        maybeThrow("recv");
+        if (throwOnRecv.test(e)) {
+            throwOnRecv = x -> false;
+            thrown++;
+            throw new SimulatedFault("injected failure in recv on " + e.name);
+        }
+        dataPathCheck.run();
+        if (w.chance(w.faults.eagain)) {
+            injected++;
+            return -Errno.EAGAIN;
+        }
+        int want = len;
+        if (len > 1 && w.chance(w.faults.partial)) {
+            injected++;
+            want = 1 + w.rnd.nextInt(len);
+        }
+        byte[] tmp = new byte[Math.min(want, Math.max(1, e.rx.size()))];
+        int n = e.read(tmp, tmp.length);
+        if (n > 0) MEM.putByteArray(buf, tmp, 0, n);
+        if (w.verbose()) w.log("recv fd " + fd + " " + len + " -> " + (n < 0 ? Errno.name(n) : n));
+        return n;
+    }
+
+    @Override
+    public int send(int fd, long buf, int len) {
+        syscalls++;
+        End e = end(fd, "send");
+        if (e.state == End.CONNECTING || e.state == End.NEW) throw w.violation("send on a socket that is not connected: " + e);
+        maybeInterleave();
+        maybeThrow("send");
+        if (w.chance(w.faults.eagain)) {
+            injected++;
+            return -Errno.EAGAIN;
+        }
+        int want = len;
+        if (len > 1 && w.chance(w.faults.partial)) {
+            injected++;
+            want = 1 + w.rnd.nextInt(len);
+        }
+        byte[] tmp = new byte[want];
+        MEM.getByteArray(buf, tmp, 0, want);
+        int n = e.write(tmp, 0, want);
+        if (n > 0) e.used = true;
+        if (w.verbose()) w.log("send fd " + fd + " " + len + " -> " + (n < 0 ? Errno.name(n) : n));
+        return n;
+    }
+
+    @Override
+    public int recvfrom(int fd, long buf, int len, long outAddr) {
+        throw unmodelled("recvfrom");
+    }
+
+    @Override
+    public int sendto(int fd, long buf, int len, long addr) {
+        throw unmodelled("sendto");
+    }
+
+    @Override
+    public int shutdown(int fd, int how) {
+        syscalls++;
+        End e = end(fd, "shutdown");
+        if (how != Net.SHUT_WR) throw unmodelled("shutdown how=" + how);
+        maybeInterleave();
+        maybeThrow("shutdown");
+        if (e.pair != null) checkForwardedFin(e);
+        e.used = true;
+        int rc = e.shutdownWrite();
+        w.log("shutdown fd " + fd + " -> " + rc + " " + e);
+        return rc;
+    }
+
+    /** A FIN the proxy forwards: once, after its sender's FIN, after every byte read from that sender went out. */
+    private void checkForwardedFin(End e) {
+        SimPair p = e.pair;
+        if (e.shutdowns > 0) throw w.violation("second shutdown(SHUT_WR) on " + e + " of pair " + p.id + ": a FIN forwarded twice");
+        End from = e == p.client ? p.currentBackend() : p.client;
+        if (from == null || !from.finArrived) {
+            throw w.violation("FIN forwarded to " + e.name + " of pair " + p.id + " but its sender sent none: " + from);
+        }
+        if (from.eofReads == 0 || !from.rx.isEmpty()) {
+            throw w.violation("FIN forwarded to " + e.name + " of pair " + p.id + " before the proxy read everything up to the"
+                    + " sender's FIN: " + from);
+        }
+        if (e.txAccepted != from.rxTaken) {
+            throw w.violation("FIN forwarded to " + e.name + " of pair " + p.id + " after sending " + e.txAccepted + " of the "
+                    + from.rxTaken + " bytes read from " + from.name + ": the buffer had not drained");
+        }
+    }
+
+    @Override
+    public int strerror(int err, long buf, int len) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public long constant(String name) {
+        return Long.MIN_VALUE;
+    }
+
+    // ---- addresses in the shim's layout ----
+
+    private static SockAddr readAddr(long addr) {
+        byte[] b = new byte[SockAddr.SIZE];
+        MEM.getByteArray(addr, b, 0, b.length);
+        return SockAddr.read(ByteBuffer.wrap(b).order(ByteOrder.nativeOrder()), 0);
+    }
+
+    private static void writeAddr(long addr, SockAddr a) {
+        ByteBuffer b = ByteBuffer.allocate(SockAddr.SIZE).order(ByteOrder.nativeOrder());
+        a.write(b, 0);
+        MEM.putByteArray(addr, b.array(), 0, SockAddr.SIZE);
+    }
+}

@@ -1,0 +1,296 @@
+package org.epollproxy.sim;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.epollproxy.forward.Backend;
+import org.epollproxy.forward.BufferPool;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.Forwarder;
+import org.epollproxy.forward.Log;
+import org.epollproxy.forward.Settings;
+import org.epollproxy.forward.Sockets;
+import org.epollproxy.loop.EventLoop;
+import org.epollproxy.shim.SockAddr;
+
+/**
+ * One seeded run of the production {@link EventLoop}, {@link Forwarder}, TcpListener and Pair over
+ * {@link SimKernel}: random forwards and backends (up, refusing, black-holed, flaky), random settings
+ * (tiny buffers, short timeouts, a connection cap), scripted clients and backends, injected faults.
+ * Then the invariants: bytes intact and in order (checked by the peers as they read), FINs forwarded
+ * once and only after draining (checked by the kernel at each shutdown/close), every pair ends in
+ * simulated time, every fd closed exactly once, nothing left registered, the buffer pool within two
+ * buffers per open pair and empty at the end, no handler failure that was not injected.
+ */
+final class Simulation {
+    /** A run still going after this much simulated time has a pair that never ends. */
+    static final long MAX_SIM_NANOS = 3600 * World.SEC;
+    static final int MAX_ITERATIONS = 5_000_000;
+    private static final Pattern END = Pattern.compile(" end=([a-z-]+)");
+
+    /** Fixes parts of a run that are otherwise drawn from the seed (for scenario tests); null/0 = random. */
+    static final class Scenario {
+        Faults faults;
+        int forwards;
+        int backends;
+        Integer backendMode;
+        int clients;
+        java.util.function.Function<World, Peer.Script> clientScript;
+        java.util.function.Function<World, Peer.Script> backendScript;
+        java.util.function.Predicate<End> throwOnRecv;
+        java.util.function.Consumer<Settings> settings = st -> {};
+        Boolean shutdown;
+    }
+
+    /** What one run did, for the summary line. */
+    static final class Result {
+        long seed;
+        int clientCount;
+        int accepted;
+        long bytes;
+        long simNanos;
+        long syscalls;
+        long injected;
+        long thrown;
+        int iterations;
+        boolean shutdown;
+        long handlerFailures;
+        final Map<String, Integer> ends = new TreeMap<>();
+        final List<Peer> clients = new ArrayList<>();
+        final List<Peer> backends = new ArrayList<>();
+    }
+
+    private final World w;
+    private final SimKernel k;
+    private final Settings settings = new Settings();
+    private final EventLoop loop;
+    private final Forwarder fw;
+    private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
+    private final List<String> loopErrors = new ArrayList<>();
+    private final List<Peer> clients = new ArrayList<>();
+    private int arrivalsPending;
+
+    private final Scenario scenario;
+
+    private Simulation(long seed, boolean verbose, Scenario scenario) {
+        this.scenario = scenario;
+        w = scenario.faults == null ? new World(seed, verbose) : new World(seed, verbose, scenario.faults);
+        k = new SimKernel(w);
+        if (scenario.backendScript != null) k.backendScript = scenario.backendScript;
+        if (scenario.throwOnRecv != null) k.throwOnRecv = scenario.throwOnRecv;
+        settings.bufferSize = pick(1, 7, 64, 512, 4096, 65536);
+        settings.connectTimeoutMs = pick(20, 1000, 5000);
+        settings.idleTimeoutSec = pick(1, 10, 120);
+        settings.finTimeoutSec = pick(0, 1, 10, 60);
+        settings.maxConnections = pick(0, 0, 0, 1, 3);
+        settings.logConnections = true;
+        scenario.settings.accept(settings);
+        loop = new EventLoop(k, 0, msg -> loopErrors.add(msg), () -> w.now);
+        fw = new Forwarder(loop, settings, new Log(new PrintStream(logBytes, true, StandardCharsets.UTF_8)), new AtomicInteger());
+    }
+
+    private int pick(int... choices) {
+        return choices[w.rnd.nextInt(choices.length)];
+    }
+
+    static Result run(long seed) {
+        return run(seed, false);
+    }
+
+    /** Runs one seed; throws {@link SimViolation} naming the seed when an invariant breaks. */
+    static Result run(long seed, boolean verbose) {
+        return run(seed, verbose, new Scenario());
+    }
+
+    static Result run(long seed, boolean verbose, Scenario scenario) {
+        Simulation s = new Simulation(seed, verbose, scenario);
+        try {
+            return s.execute();
+        } catch (SimViolation v) {
+            throw s.explain(v);
+        } catch (RuntimeException e) {
+            SimViolation v = s.w.violation("the loop itself threw (it must not): " + e);
+            v.initCause(e);
+            throw s.explain(v);
+        }
+    }
+
+    private SimViolation explain(SimViolation v) {
+        StringBuilder sb = new StringBuilder(v.getMessage());
+        sb.append("\n  settings: buffer=").append(settings.bufferSize).append(" connect-timeout=").append(settings.connectTimeoutMs)
+                .append("ms idle=").append(settings.idleTimeoutSec).append("s fin=").append(settings.finTimeoutSec)
+                .append("s max-connections=").append(settings.maxConnections);
+        sb.append("\n  faults: ").append(w.faults);
+        sb.append("\n  proxy log:\n").append(logBytes.toString(StandardCharsets.UTF_8).indent(4));
+        if (!loopErrors.isEmpty()) sb.append("  loop errors: ").append(loopErrors).append('\n');
+        if (w.verbose()) sb.append("  trace (last lines):\n").append(w.traceTail().indent(4));
+        else sb.append("  re-run this seed alone, with a trace: -Dsim.seed=").append(w.seed);
+        SimViolation out = new SimViolation(sb.toString());
+        out.setStackTrace(v.getStackTrace());
+        if (v.getCause() != null) out.initCause(v.getCause());
+        return out;
+    }
+
+    private Result execute() {
+        w.faultsOn = false; // setting up: a listener that cannot be created is not what this tests
+        int forwards = scenario.forwards > 0 ? scenario.forwards : 1 + w.rnd.nextInt(2);
+        for (int i = 0; i < forwards; i++) addForward(i);
+        w.faultsOn = true;
+
+        int clientCount = scenario.clients > 0 ? scenario.clients : 1 + w.rnd.nextInt(12);
+        arrivalsPending = clientCount;
+        for (int c = 0; c < clientCount; c++) {
+            int id = c;
+            int forward = w.rnd.nextInt(forwards);
+            w.at(w.now + w.rnd.nextLong(2 * World.SEC), "client " + c + " arrives", () -> arrive(id, forward));
+        }
+        boolean shutdownRun = scenario.shutdown != null ? scenario.shutdown : w.rnd.nextInt(10) == 0;
+        if (shutdownRun) w.atExactly(w.now + w.rnd.nextLong(3 * World.SEC), "proxy shutdown", loop::stop);
+
+        k.finished = this::finished;
+        k.dataPathCheck = this::checkBufferBound;
+        long start = w.now;
+        k.giveUpAt = start + MAX_SIM_NANOS;
+        k.whatIsOpen = this::openPairs;
+        int iterations = 0;
+        while (!finished() && !loop.isStopping()) {
+            loop.runOnce(-1);
+            checkBufferBound();
+            checkLoopErrors();
+            if (++iterations > MAX_ITERATIONS) throw w.violation("still running after " + iterations + " loop iterations");
+            if (w.now - start > MAX_SIM_NANOS) {
+                throw w.violation("pairs never end: " + fw.openPairs() + " still open after " + (w.now - start) / World.SEC
+                        + " s simulated: " + openPairs());
+            }
+        }
+        Result r = new Result();
+        r.seed = w.seed;
+        r.iterations = iterations;
+        r.shutdown = loop.isStopping();
+        w.faultsOn = false;
+        if (!r.shutdown) checkQuiescent();
+        fw.closeAll();
+        loop.close();
+        checkLoopErrors();
+        checkAllReleased();
+        for (Peer p : clients) p.drain();
+        for (SimPair p : k.pairs) for (Peer b : p.backendPeers) b.drain();
+
+        r.simNanos = w.now - start;
+        r.clientCount = clientCount;
+        r.accepted = (int) k.pairs.stream().filter(p -> p.client.pair != null && p.client.closed).count();
+        for (Peer p : clients) r.bytes += p.received;
+        for (SimPair p : k.pairs) for (Peer b : p.backendPeers) r.bytes += b.received;
+        r.syscalls = k.syscalls;
+        r.handlerFailures = loop.stats().handlerFailures;
+        r.clients.addAll(clients);
+        for (SimPair p : k.pairs) r.backends.addAll(p.backendPeers);
+        r.injected = k.injected;
+        r.thrown = k.thrown;
+        Matcher m = END.matcher(logBytes.toString(StandardCharsets.UTF_8));
+        while (m.find()) r.ends.merge(m.group(1), 1, Integer::sum);
+        return r;
+    }
+
+    private void addForward(int index) {
+        int fd = Sockets.listenTcp(k, SockAddr.parse("127.0.0.1", 0), false, settings.backlog);
+        SockAddr bound = Sockets.localAddress(k, fd);
+        List<Backend> backends = new ArrayList<>();
+        int n = scenario.backends > 0 ? scenario.backends : 1 + w.rnd.nextInt(3);
+        for (int j = 0; j < n; j++) {
+            SockAddr a = SockAddr.parse("127.0.0." + (10 + index), 8000 + j);
+            int roll = scenario.backendMode != null ? -1 : w.rnd.nextInt(20);
+            int mode = roll < 0 ? scenario.backendMode : roll < 12 ? SimKernel.Target.UP : roll < 15 ? SimKernel.Target.DOWN
+                    : roll < 17 ? SimKernel.Target.BLACKHOLE : SimKernel.Target.FLAKY;
+            k.addTarget(a, index, j, mode);
+            backends.add(new Backend("127.0.0." + (10 + index), a));
+        }
+        fw.addListener(new Forward(bound, backends), fd);
+    }
+
+    private void arrive(int c, int forward) {
+        arrivalsPending--;
+        End clientSide = new End(w, "client-" + c, w.between(1, 4096));
+        clientSide.address = SockAddr.parse("127.0.0.2", 10000 + c);
+        End proxySide = new End(w, "proxy-c" + c, w.between(1, 4096));
+        End.link(clientSide, proxySide);
+        SimPair p = new SimPair(c, proxySide, forward);
+        Peer client = new Peer(w, clientSide, "client-" + c, 1000 + c, p::acceptsSender,
+                scenario.clientScript != null ? scenario.clientScript.apply(w) : Peer.Script.random(w));
+        p.clientPeer = client;
+        clients.add(client);
+        if (!k.enqueue(k.listeners.get(forward), proxySide)) {
+            clientSide.refuse(); // backlog full: the SYN is refused
+            client.done = true;
+            return;
+        }
+        proxySide.pair = p;
+        k.pairs.add(p);
+        client.start(w.rnd.nextLong(2 * World.MS));
+    }
+
+    private boolean finished() {
+        if (arrivalsPending > 0 || fw.openPairs() > 0) return false;
+        for (SimKernel.Listener l : k.listeners) if (!l.closed && !l.queue.isEmpty()) return false;
+        return true;
+    }
+
+    private String openPairs() {
+        StringBuilder sb = new StringBuilder();
+        for (SimPair p : k.pairs) if (!p.allClosed()) sb.append("\n    ").append(p).append(" client peer ").append(p.clientPeer);
+        return sb.toString();
+    }
+
+    /** Buffer memory is bounded: at most one buffer per direction of each open pair. */
+    private void checkBufferBound() {
+        BufferPool pool = fw.bufferPool();
+        if (pool.inUse() > 2L * fw.openPairs()) {
+            throw w.violation("buffer pool holds " + pool.inUse() + " buffers for " + fw.openPairs() + " open pairs (bound: 2 per pair)");
+        }
+    }
+
+    /** A handler or timer failure is only acceptable when the simulation injected one. */
+    private void checkLoopErrors() {
+        if (!loopErrors.isEmpty() && k.thrown == 0) throw w.violation("the loop caught an exception nobody injected: " + loopErrors);
+    }
+
+    /** All pairs ended by themselves: only the listeners (and the loop's own fds) may remain. */
+    private void checkQuiescent() {
+        List<Integer> listenerFds = new ArrayList<>();
+        for (SimKernel.Listener l : k.listeners) if (!l.closed) listenerFds.add(l.fd);
+        for (int fd : k.registeredFds()) {
+            Object f = k.fileAt(fd);
+            if (!(f instanceof SimKernel.Listener) && !(f instanceof SimKernel.EventFd)) {
+                throw w.violation("fd " + fd + " is still registered with epoll after every pair ended: " + f);
+            }
+        }
+        int expected = listenerFds.size() + 2; // + the epoll fd and the wakeup eventfd
+        if (k.openFdCount() != expected) {
+            throw w.violation("after every pair ended " + k.openFdCount() + " fds are open, expected " + expected + ": " + k.openFiles());
+        }
+        if (loop.liveSlots() != listenerFds.size()) {
+            throw w.violation("the loop still has " + loop.liveSlots() + " registered handlers for " + listenerFds.size() + " listeners");
+        }
+        if (fw.bufferPool().inUse() != 0) throw w.violation("buffers still in use after every pair ended: " + fw.bufferPool().inUse());
+    }
+
+    /** After closeAll and loop.close: no fd open, no buffer allocated, every accepted socket closed. */
+    private void checkAllReleased() {
+        if (k.openFdCount() != 0) throw w.violation("fds left open after shutdown: " + k.openFiles());
+        BufferPool pool = fw.bufferPool();
+        if (pool.inUse() != 0 || pool.allocatedBytes() != 0) {
+            throw w.violation("buffer pool not empty after shutdown: inUse=" + pool.inUse() + " allocatedBytes=" + pool.allocatedBytes());
+        }
+        for (SimPair p : k.pairs) {
+            boolean accepted = p.client.closed || k.listeners.get(p.forwardIndex).queue.contains(p.client);
+            if (accepted && !p.allClosed()) throw w.violation("a socket of " + p + " was never closed");
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package org.epollproxy.sim;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Thousands of seeded simulations of the real forwarding code (see {@link Simulation}). A failure
+ * names its seed; {@code -Dsim.seed=N} runs that one seed alone with a trace; {@code -Dsim.seeds=N}
+ * changes how many run (default 10000), {@code -Dsim.first=N} where they start.
+ *
+ * <pre>
+ *   mvn -B -pl java test -Dtest=SimulationTest -Dsim.seed=1234
+ *   mvn -B -pl java test -Dtest=SimulationTest -Dsim.seeds=100000 -Dsim.first=5000
+ * </pre>
+ */
+class SimulationTest {
+
+    @Test
+    void everySeedKeepsEveryInvariant() throws Exception {
+        String one = System.getProperty("sim.seed");
+        if (one != null && !one.isEmpty()) {
+            Simulation.Result r = Simulation.run(Long.parseLong(one), true);
+            System.out.println("simulation seed " + one + ": ok, " + describe(r));
+            return;
+        }
+        long first = Long.getLong("sim.first", 1);
+        int count = Integer.getInteger("sim.seeds", 10000);
+        long t0 = System.nanoTime();
+        int threads = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors()));
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        List<Future<Simulation.Result>> futures = new ArrayList<>();
+        for (long s = first; s < first + count; s++) {
+            long seed = s;
+            futures.add(pool.submit(() -> Simulation.run(seed)));
+        }
+        List<String> failures = new ArrayList<>();
+        Map<String, Integer> ends = new TreeMap<>();
+        long bytes = 0, syscalls = 0, injected = 0, thrown = 0, accepted = 0, shutdowns = 0;
+        for (Future<Simulation.Result> f : futures) {
+            try {
+                Simulation.Result r = f.get(10, TimeUnit.MINUTES);
+                bytes += r.bytes;
+                syscalls += r.syscalls;
+                injected += r.injected;
+                thrown += r.thrown;
+                accepted += r.accepted;
+                if (r.shutdown) shutdowns++;
+                r.ends.forEach((k, v) -> ends.merge(k, v, Integer::sum));
+            } catch (java.util.concurrent.ExecutionException e) {
+                failures.add(e.getCause().getMessage());
+            }
+        }
+        pool.shutdown();
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.printf("simulation: %d seeds (%d..%d) in %d ms on %d threads, %d failed; %d connections, %,d bytes checked,"
+                        + " %,d syscalls, %,d faults injected, %d exceptions injected, %d runs shut down mid-traffic; ends %s%n",
+                count, first, first + count - 1, ms, threads, failures.size(), accepted, bytes, syscalls, injected, thrown,
+                shutdowns, ends);
+        for (int i = 0; i < Math.min(3, failures.size()); i++) System.out.println(failures.get(i));
+        assertTrue(failures.isEmpty(), failures.size() + " seed(s) failed; the first:\n" + (failures.isEmpty() ? "" : failures.get(0)));
+    }
+
+    static String describe(Simulation.Result r) {
+        return r.clientCount + " clients, " + r.accepted + " accepted, " + r.bytes + " bytes checked, " + r.iterations + " iterations, "
+                + r.simNanos / 1_000_000 + " ms simulated, " + r.injected + " faults, " + r.thrown + " exceptions injected, ends " + r.ends;
+    }
+}

@@ -1,0 +1,25 @@
+package org.epollproxy.sim;
+
+/**
+ * The bytes each simulated peer sends: byte {@code i} of stream {@code id} is a pure function of both,
+ * so a receiver checks every byte without anyone storing what was sent. The first {@link #HEADER}
+ * bytes are the stream id itself, so a backend learns from the data which client it is paired with
+ * (the simulation never asks the proxy), and a byte delivered to the wrong connection is caught.
+ */
+final class Streams {
+    static final int HEADER = 4;
+
+    static byte at(int id, long i) {
+        if (i < HEADER) return (byte) (id >>> (8 * (HEADER - 1 - i)));
+        long z = id * 0x9E3779B97F4A7C15L + i;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return (byte) (z ^ (z >>> 31));
+    }
+
+    static void fill(int id, long from, byte[] dst, int off, int len) {
+        for (int i = 0; i < len; i++) dst[off + i] = at(id, from + i);
+    }
+
+    private Streams() {}
+}
