@@ -88,6 +88,11 @@ public final class Main implements Callable<Integer> {
             description = "Event loops (threads); with N > 1 each has its own SO_REUSEPORT listener (default: 1).")
     int threads;
 
+    @Option(names = "--splice",
+            description = "Zero-copy: move bytes socket -> pipe -> socket with splice(2), never through user space "
+                    + "(2 more fds per direction in use; falls back to copying per connection if refused).")
+    boolean splice;
+
     @Option(names = "--trace", description = "Print every epoll event and syscall outcome on stderr.")
     boolean trace;
 
@@ -151,6 +156,7 @@ public final class Main implements Callable<Integer> {
         settings.keepalive = keepalive;
         settings.maxConnections = maxConnections;
         settings.threads = threads;
+        settings.splice = splice;
         settings.trace = trace;
         settings.logConnections = !quiet;
 

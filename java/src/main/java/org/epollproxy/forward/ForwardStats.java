@@ -14,6 +14,13 @@ public final class ForwardStats {
     public long bytesUp;
     public long bytesDown;
     public long acceptPauses;
+    /** Of bytesUp / bytesDown, the bytes that went through a splice pipe (zero-copy). */
+    public long bytesSplicedUp;
+    public long bytesSplicedDown;
+    /** Directions that fell back from splice to the copy path (splice refused with EINVAL, or no pipe). */
+    public long spliceFallbacks;
+    /** Closed connections by how they ended, indexed by {@link EndReason#ordinal()}. */
+    public final long[] ends = new long[EndReason.values().length];
 
     /** Adds {@code o}'s counters into this one (for a total over loops). */
     public void add(ForwardStats o) {
@@ -26,5 +33,9 @@ public final class ForwardStats {
         bytesUp += o.bytesUp;
         bytesDown += o.bytesDown;
         acceptPauses += o.acceptPauses;
+        bytesSplicedUp += o.bytesSplicedUp;
+        bytesSplicedDown += o.bytesSplicedDown;
+        spliceFallbacks += o.spliceFallbacks;
+        for (int i = 0; i < ends.length; i++) ends[i] += o.ends[i];
     }
 }

@@ -128,6 +128,9 @@ public final class Forwarder {
         l.stats.active--;
         l.stats.bytesUp += p.up.bytesOut;
         l.stats.bytesDown += p.down.bytesOut;
+        l.stats.bytesSplicedUp += p.up.bytesSpliced;
+        l.stats.bytesSplicedDown += p.down.bytesSpliced;
+        l.stats.ends[reason.ordinal()]++;
         openTotal.decrementAndGet();
         if (settings.logConnections) logEnd(p, reason, err);
         for (TcpListener each : listeners) each.capacityFreed();

@@ -72,6 +72,10 @@ final class Pair extends Timer {
         backend.out = up;
         client.fd = clientFd;
         client.token = loop.register(clientFd, client);
+        if (fw.settings().splice) {
+            up.pipe = new SplicePipe();
+            down.pipe = new SplicePipe();
+        }
     }
 
     // ---- connecting ----
@@ -157,19 +161,45 @@ final class Pair extends Timer {
 
     /** One recv from d.from and an immediate send to d.to. Returns false if the pair closed. */
     private boolean read(Direction d) {
+        if (d.pipe != null) return spliceIn(d);
         BufferPool pool = fw.pool();
         long buf = pool.take();
         int n = k.recv(d.from.fd, buf, pool.bufferSize());
         if (n > 0) {
             d.buf = buf;
-            d.start = 0;
-            d.end = n;
-            d.bytesIn += n;
-            lastActivity = loop.now();
-            if (d.to == backend && connecting) return true; // sent once connected
-            return flush(d);
+            return received(d, n);
         }
         pool.give(buf);
+        return noBytes(d, n);
+    }
+
+    /**
+     * The zero-copy read: splice(d.from -> pipe), then on to d.to. The pipe is empty here (we read only
+     * when nothing waits), so -EAGAIN means no data. EINVAL (this socket cannot splice) or no pipe
+     * (EMFILE) sends this direction down the copy path for the rest of the connection.
+     */
+    private boolean spliceIn(Direction d) {
+        int n = d.pipe.fill(k, d.from.fd, fw.pool().bufferSize());
+        if (n > 0) return received(d, n);
+        if (n == -Errno.EINVAL || !d.pipe.isOpen()) {
+            fallBackToCopy(d);
+            return read(d);
+        }
+        return noBytes(d, n);
+    }
+
+    /** n > 0 bytes now wait in d (buffer or pipe): send them on at once. */
+    private boolean received(Direction d, int n) {
+        d.start = 0;
+        d.end = n;
+        d.bytesIn += n;
+        lastActivity = loop.now();
+        if (d.to == backend && connecting) return true; // sent once connected
+        return flush(d);
+    }
+
+    /** A read gave no bytes: 0 is d.from's FIN, -EAGAIN nothing now, anything else a failure. */
+    private boolean noBytes(Direction d, int n) {
         if (n == 0) {
             d.eof = true;
             if (finSince == 0) {
@@ -191,27 +221,59 @@ final class Pair extends Timer {
     /** Sends what d holds to d.to; FIN follows once drained if d.from sent one. False if the pair closed. */
     private boolean flush(Direction d) {
         while (d.start < d.end) {
-            int n = k.send(d.to.fd, d.buf + d.start, d.end - d.start);
+            int len = d.end - d.start;
+            int n = d.buf != 0 ? k.send(d.to.fd, d.buf + d.start, len) : d.pipe.drain(k, d.to.fd, len);
             if (n < 0) {
                 if (n == -Errno.EAGAIN) {
                     fw.stats().eagainSend++;
                     return true;
                 }
+                if (n == -Errno.EINVAL && d.buf == 0 && pipeToBuffer(d)) continue; // splice refused: copy it
                 abort(d.to, n);
                 return false;
             }
             d.start += n;
-            d.bytesOut += n;
+            if (!d.bufIsHeader) d.bytesOut += n;
+            if (d.buf == 0) d.bytesSpliced += n;
             lastActivity = loop.now();
             if (d.start < d.end) { // partial send: the socket buffer is full, wait for OUT
                 fw.stats().partialSends++;
                 return true;
             }
         }
-        fw.pool().give(d.buf);
-        d.buf = 0;
+        if (d.buf != 0) {
+            fw.pool().give(d.buf);
+            d.buf = 0;
+            d.bufIsHeader = false;
+        }
         d.start = d.end = 0;
         return !d.eof || d.finSent || sendFin(d);
+    }
+
+    /** The copy path from now on for d: its pipe is closed (it was empty) and the fall back counted. */
+    private void fallBackToCopy(Direction d) {
+        d.pipe.close(k);
+        d.pipe = null;
+        listener.stats.spliceFallbacks++;
+    }
+
+    /**
+     * splice(pipe -> d.to) was refused with bytes in the pipe: read them into a buffer (they fit, a fill
+     * never exceeds the buffer size) and go on with the copy path. False if that failed too.
+     */
+    private boolean pipeToBuffer(Direction d) {
+        BufferPool pool = fw.pool();
+        long buf = pool.take();
+        int len = d.end - d.start;
+        if (d.pipe.readInto(k, buf, len) != len) {
+            pool.give(buf);
+            return false;
+        }
+        d.buf = buf;
+        d.start = 0;
+        d.end = len;
+        fallBackToCopy(d);
+        return true;
     }
 
     /** shutdown(d.to, SHUT_WR): passes d.from's FIN on. False if the pair closed. */
@@ -321,6 +383,8 @@ final class Pair extends Timer {
         if (down.buf != 0) pool.give(down.buf);
         up.buf = down.buf = 0;
         up.start = up.end = down.start = down.end = 0;
+        if (up.pipe != null) up.pipe.close(k);
+        if (down.pipe != null) down.pipe.close(k);
         closeSide(client);
         closeSide(backend);
         fw.pairClosed(this, reason, err);

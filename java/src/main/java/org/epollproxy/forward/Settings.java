@@ -20,6 +20,8 @@ public final class Settings {
     public int backlog = 1024;
     /** Event loops (threads), each with its own epoll fd and SO_REUSEPORT listeners. */
     public int threads = 1;
+    /** Forward through a pipe per direction with splice(2) instead of copying through user space. */
+    public boolean splice = false;
     /** Log one line per connection on stderr when it ends. */
     public boolean logConnections = true;
 }
