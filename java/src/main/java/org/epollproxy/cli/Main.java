@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.Proxy;
+import org.epollproxy.forward.ProxyProtocol;
 import org.epollproxy.forward.Settings;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.Shim;
@@ -93,6 +94,11 @@ public final class Main implements Callable<Integer> {
                     + "(2 more fds per direction in use; falls back to copying per connection if refused).")
     boolean splice;
 
+    @Option(names = "--send-proxy", paramLabel = "v1|v2",
+            description = "Start every backend connection with a PROXY protocol header (v1 text, v2 binary) "
+                    + "carrying the client's real address, before any client byte; the backend must expect it.")
+    String sendProxy;
+
     @Option(names = "--trace", description = "Print every epoll event and syscall outcome on stderr.")
     boolean trace;
 
@@ -140,6 +146,15 @@ public final class Main implements Callable<Integer> {
         if (maxConnections < 0) return usage("--max-connections must be 0 or more, not " + maxConnections);
         if (threads < 1 || threads > 256) return usage("--threads must be 1-256, not " + threads);
 
+        ProxyProtocol proxyProtocol = ProxyProtocol.OFF;
+        if (sendProxy != null) {
+            try {
+                proxyProtocol = ProxyProtocol.parse(sendProxy);
+            } catch (IllegalArgumentException e) {
+                return usage("--send-proxy: " + e.getMessage());
+            }
+        }
+
         List<ForwardSpec> specs = new ArrayList<>();
         for (String s : tcpSpecs) {
             try {
@@ -162,7 +177,7 @@ public final class Main implements Callable<Integer> {
 
         List<Forward> forwards = new ArrayList<>();
         try {
-            for (int i = 0; i < specs.size(); i++) forwards.add(Resolver.resolve(specs.get(i), "-L " + tcpSpecs.get(i)));
+            for (int i = 0; i < specs.size(); i++) forwards.add(Resolver.resolve(specs.get(i), "-L " + tcpSpecs.get(i)).withSendProxy(proxyProtocol));
         } catch (Resolver.ResolveException e) {
             err.println("epoll-proxy: " + e.getMessage());
             return 1;

@@ -10,11 +10,18 @@ import org.epollproxy.shim.SockAddr;
 public final class Forward {
     private final SockAddr bind;
     private final List<Backend> backends;
+    private final ProxyProtocol sendProxy;
 
     public Forward(SockAddr bind, List<Backend> backends) {
+        this(bind, backends, ProxyProtocol.OFF);
+    }
+
+    /** @param sendProxy the PROXY protocol header each backend connection starts with ({@code OFF}: none) */
+    public Forward(SockAddr bind, List<Backend> backends, ProxyProtocol sendProxy) {
         if (backends.isEmpty()) throw new IllegalArgumentException("a forward needs at least one backend");
         this.bind = bind;
         this.backends = List.copyOf(backends);
+        this.sendProxy = sendProxy;
     }
 
     public SockAddr bind() {
@@ -25,9 +32,18 @@ public final class Forward {
         return backends;
     }
 
+    public ProxyProtocol sendProxy() {
+        return sendProxy;
+    }
+
+    /** The same forward sending the PROXY protocol header {@code p} to its backends. */
+    public Forward withSendProxy(ProxyProtocol p) {
+        return new Forward(bind, backends, p);
+    }
+
     /** The same forward listening on {@code actual} (the real port when 0 was asked for). */
     public Forward boundTo(SockAddr actual) {
-        return new Forward(actual, backends);
+        return new Forward(actual, backends, sendProxy);
     }
 
     /** "127.0.0.1:9000 -> 127.0.0.1:8000" (backends joined by ","). */

@@ -5,6 +5,7 @@ import static org.epollproxy.shim.Epoll.EPOLLHUP;
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 import static org.epollproxy.shim.Epoll.EPOLLOUT;
 
+import com.kenai.jffi.MemoryIO;
 import org.epollproxy.loop.EventLoop;
 import org.epollproxy.loop.Timer;
 import org.epollproxy.shim.Errno;
@@ -76,6 +77,23 @@ final class Pair extends Timer {
             up.pipe = new SplicePipe();
             down.pipe = new SplicePipe();
         }
+        ProxyProtocol pp = listener.forward().sendProxy();
+        if (pp != ProxyProtocol.OFF) queueProxyHeader(pp);
+    }
+
+    /**
+     * Puts the PROXY protocol header in {@code up}'s buffer: it is the first thing flushed once the
+     * backend connects, and while it waits {@code up} is not empty, so no client byte is read before it.
+     */
+    private void queueProxyHeader(ProxyProtocol pp) {
+        SockAddr dst = k.getsockname(client.fd, fw.scratchAddress()) == 0
+                ? SockAddr.read(fw.scratch().buffer(), 0) : listener.forward().bind();
+        byte[] header = pp.header(clientAddr, dst);
+        up.buf = fw.pool().take();
+        MemoryIO.getInstance().putByteArray(up.buf, header, 0, header.length);
+        up.start = 0;
+        up.end = header.length;
+        up.bufIsHeader = true;
     }
 
     // ---- connecting ----
