@@ -1,5 +1,6 @@
 package org.epollproxy.cli;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,7 +12,9 @@ import org.epollproxy.forward.ProxyProtocol;
 import org.epollproxy.forward.Settings;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.Shim;
+import org.epollproxy.shim.SockAddr;
 import org.epollproxy.shim.SyscallException;
+import org.epollproxy.stats.StatsServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -99,6 +102,11 @@ public final class Main implements Callable<Integer> {
                     + "carrying the client's real address, before any client byte; the backend must expect it.")
     String sendProxy;
 
+    @Option(names = "--stats", paramLabel = "[BIND:]PORT",
+            description = "Serve /metrics (Prometheus), /connections (JSON: every open connection, its buffers "
+                    + "and epoll interest) and /healthz over HTTP on PORT; BIND defaults to 127.0.0.1.")
+    String stats;
+
     @Option(names = "--trace", description = "Print every epoll event and syscall outcome on stderr.")
     boolean trace;
 
@@ -155,6 +163,18 @@ public final class Main implements Callable<Integer> {
             }
         }
 
+        SockAddr statsAddr = null;
+        if (stats != null) {
+            try {
+                statsAddr = StatsOption.parse(stats);
+            } catch (SpecException e) {
+                return usage("--stats " + stats + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
+            } catch (Resolver.ResolveException e) {
+                err.println("epoll-proxy: " + e.getMessage());
+                return 1;
+            }
+        }
+
         List<ForwardSpec> specs = new ArrayList<>();
         for (String s : tcpSpecs) {
             try {
@@ -184,29 +204,42 @@ public final class Main implements Callable<Integer> {
         }
 
         Proxy proxy;
+        StatsServer statsServer = null;
         try {
             Kernel kernel = Shim.load();
+            if (statsAddr != null) statsServer = StatsServer.bind(statsAddr); // before the forwards: all or nothing
             proxy = new Proxy(kernel, settings, err);
             forwards = proxy.start(forwards);
         } catch (Shim.ShimLoadException | SyscallException e) {
+            if (statsServer != null) statsServer.close();
             err.println("epoll-proxy: " + e.getMessage());
             return 1;
+        } catch (IOException e) {
+            err.println("epoll-proxy: --stats " + statsAddr + ": " + e.getMessage());
+            return 1;
         }
-        Signals.onTerminate(() -> stop(proxy));
+        StatsServer statsToStop = statsServer;
+        Signals.onTerminate(() -> stop(proxy, statsToStop));
         for (Forward f : forwards) out.println("listening tcp " + f);
+        if (statsServer != null) {
+            statsServer.start(proxy);
+            out.println("listening http " + statsServer.address() + " /metrics /connections /healthz");
+        }
         out.flush();
         try {
             proxy.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (statsServer != null) statsServer.close();
         return 0;
     }
 
     /** SIGTERM/SIGINT: stop accepting, close every connection, exit 0 within 2 s even if a loop hangs. */
-    private void stop(Proxy proxy) {
+    private void stop(Proxy proxy, StatsServer statsServer) {
         Thread t = new Thread(() -> {
             try {
+                if (statsServer != null) statsServer.close(); // no more tasks posted to loops that are ending
                 if (!proxy.stop(2, TimeUnit.SECONDS)) {
                     err.println("epoll-proxy: loops did not stop within 2 s; exiting anyway");
                     err.flush();

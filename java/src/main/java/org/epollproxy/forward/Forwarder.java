@@ -162,6 +162,11 @@ public final class Forwarder {
         return pairCount;
     }
 
+    /** The i-th open pair (0 <= i < openPairs()), for the connection view. Loop thread only. */
+    Pair pairAt(int i) {
+        return pairs[i];
+    }
+
     public List<TcpListener> listeners() {
         return listeners;
     }
