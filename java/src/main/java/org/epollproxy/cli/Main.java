@@ -43,6 +43,7 @@ import picocli.CommandLine.Option;
             "Output:",
             "  stdout  one line per forward once all are bound:",
             "            listening tcp 127.0.0.1:9000 -> 127.0.0.1:8000",
+            "          and with --stats: listening http 127.0.0.1:9100 /metrics /connections /healthz",
             "  stderr  one line per connection when it ends:",
             "            <time> tcp client=127.0.0.1:51514 listen=127.0.0.1:9000 backend=127.0.0.1:8000",
             "            up=<bytes client->backend> down=<bytes backend->client> ms=<duration> end=<how>",
@@ -56,6 +57,7 @@ import picocli.CommandLine.Option;
             "  epoll-proxy -L 9000:127.0.0.1:8000            # loopback only",
             "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:8080        # expose an internal web server",
             "  epoll-proxy -L '[::1]:9000:[::1]:8000' --trace # watch every epoll event and syscall",
+            "  epoll-proxy -L 0.0.0.0:443:10.0.0.5:443 --threads 2 --splice --send-proxy v2 --stats 9100",
         })
 public final class Main implements Callable<Integer> {
 
@@ -89,7 +91,8 @@ public final class Main implements Callable<Integer> {
     int maxConnections;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
-            description = "Event loops (threads); with N > 1 each has its own SO_REUSEPORT listener (default: 1).")
+            description = "Event loops (threads), each with its own epoll fd and SO_REUSEPORT listener per forward: "
+                    + "the kernel spreads new connections over them; one per core at most (default: 1).")
     int threads;
 
     @Option(names = "--splice",

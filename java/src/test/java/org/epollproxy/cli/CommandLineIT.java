@@ -98,6 +98,41 @@ class CommandLineIT {
         }
     }
 
+    @Test
+    void everyNewOptionIsInTheHelpWithALineThatTeaches() throws Exception {
+        try (JarProcess p = new JarProcess("--help")) {
+            assertEquals(0, p.exitCode(20));
+            String all = String.join(" ", p.stdout).replaceAll("\\s+", " ");
+            for (String opt : new String[] {"--threads", "--splice", "--stats", "--send-proxy"}) {
+                assertTrue(all.contains(opt), opt + " in --help:\n" + all);
+            }
+            assertTrue(all.contains("splice(2)") && all.contains("/metrics") && all.contains("PROXY protocol"), all);
+        }
+    }
+
+    @Test
+    void badValuesOfTheNewOptionsAreUsageErrors() throws Exception {
+        try (JarProcess p = new JarProcess("-L", "0:127.0.0.1:9", "--send-proxy", "v3")) {
+            assertEquals(2, p.exitCode(20));
+            assertTrue(p.stderr().contains("--send-proxy: expected v1, v2 or off, not \"v3\""), p.stderr());
+        }
+        try (JarProcess p = new JarProcess("-L", "0:127.0.0.1:9", "--stats", "::1:9100")) {
+            assertEquals(2, p.exitCode(20));
+            assertTrue(p.stderr().contains("IPv6 goes in brackets"), p.stderr());
+        }
+    }
+
+    @Test
+    void aTakenStatsPortExitsOneAndNothingListens() throws Exception {
+        int port = freePort();
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                JarProcess p = new JarProcess("-L", port + ":127.0.0.1:9", "--stats", Integer.toString(taken.getLocalPort()))) {
+            assertEquals(1, p.exitCode(20));
+            assertTrue(p.stderr().contains("--stats 127.0.0.1:" + taken.getLocalPort()), p.stderr());
+        }
+        assertNothingListens(port);
+    }
+
     @ParameterizedTest
     @CsvSource({"TERM", "INT"})
     void aSignalStopsItWithStatusZeroWithinTwoSeconds(String signal) throws Exception {
