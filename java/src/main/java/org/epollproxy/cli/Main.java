@@ -2,10 +2,13 @@ package org.epollproxy.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import org.epollproxy.config.Config;
+import org.epollproxy.config.ConfigParser;
 import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.Proxy;
 import org.epollproxy.forward.ProxyProtocol;
@@ -65,6 +68,17 @@ public final class Main implements Callable<Integer> {
             description = "A TCP forward (repeatable).")
     List<String> tcpSpecs = new ArrayList<>();
 
+    @Option(names = "-U", paramLabel = "[BIND:]PORT:HOST:HOSTPORT",
+            description = "A UDP forward (repeatable): one backend socket per client address, replies go back "
+                    + "to that client only.")
+    List<String> udpSpecs = new ArrayList<>();
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "Forwards from a rinetd.conf-style file (rinetd's grammar: 'bindaddress bindport "
+                    + "connectaddress connectport [timeout=S,src=ADDR]', allow/deny, logfile, logcommon, "
+                    + "pidlogfile). SIGHUP re-reads it without cutting open connections. Combines with -L/-U.")
+    Path configFile;
+
     @Option(names = "--buffer-size", paramLabel = "SIZE", converter = SizeConverter.class,
             description = "Buffer per direction of each connection, held only while data waits "
                     + "for a slow peer (1k-64m, k/m suffixes; default: ${DEFAULT-VALUE}).", defaultValue = "64k")
@@ -82,6 +96,16 @@ public final class Main implements Callable<Integer> {
             description = "Close a half-closed connection (one side sent FIN) after SEC seconds; 0 = never "
                     + "(default: ${DEFAULT-VALUE}).")
     int finTimeoutSec;
+
+    @Option(names = "--udp-timeout", paramLabel = "SEC", defaultValue = "72",
+            description = "End a UDP session after SEC seconds without a datagram either way, unless its config "
+                    + "line says [timeout=] (default: ${DEFAULT-VALUE}, as rinetd).")
+    int udpTimeoutSec;
+
+    @Option(names = "--udp-max-sessions", paramLabel = "N", defaultValue = "4096",
+            description = "UDP sessions per forward; a new client beyond N evicts the least recently active "
+                    + "session (default: ${DEFAULT-VALUE}).")
+    int udpMaxSessions;
 
     @Option(names = "--keepalive", description = "Enable TCP keepalive on both sockets of each connection.")
     boolean keepalive;
@@ -150,12 +174,16 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (tcpSpecs.isEmpty()) return usage("nothing to forward: give at least one -L [BIND:]PORT:HOST:HOSTPORT");
+        if (tcpSpecs.isEmpty() && udpSpecs.isEmpty() && configFile == null) {
+            return usage("nothing to forward: give -L [BIND:]PORT:HOST:HOSTPORT, -U ... or --config FILE");
+        }
         if (connectTimeoutMs <= 0) return usage("--connect-timeout must be a positive number of milliseconds, not " + connectTimeoutMs);
         if (idleTimeoutSec < 0) return usage("--idle-timeout must be 0 or more seconds, not " + idleTimeoutSec);
         if (finTimeoutSec < 0) return usage("--fin-timeout must be 0 or more seconds, not " + finTimeoutSec);
         if (maxConnections < 0) return usage("--max-connections must be 0 or more, not " + maxConnections);
         if (threads < 1 || threads > 256) return usage("--threads must be 1-256, not " + threads);
+        if (udpTimeoutSec < 1) return usage("--udp-timeout must be 1 or more seconds, not " + udpTimeoutSec);
+        if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
 
         ProxyProtocol proxyProtocol = ProxyProtocol.OFF;
         if (sendProxy != null) {
@@ -178,12 +206,25 @@ public final class Main implements Callable<Integer> {
             }
         }
 
-        List<ForwardSpec> specs = new ArrayList<>();
-        for (String s : tcpSpecs) {
+        List<Forwards.Arg> args = new ArrayList<>();
+        for (String[] kind : new String[][] {{"-L", "tcp"}, {"-U", "udp"}}) {
+            for (String s : kind[1].equals("tcp") ? tcpSpecs : udpSpecs) {
+                try {
+                    args.add(new Forwards.Arg(ForwardSpec.parse(s, kind[1]), s,
+                            kind[1].equals("tcp") ? proxyProtocol : ProxyProtocol.OFF));
+                } catch (SpecException e) {
+                    return usage(kind[0] + " " + s + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
+                }
+            }
+        }
+        Config config = null;
+        if (configFile != null) {
             try {
-                specs.add(ForwardSpec.parse(s, "tcp"));
+                config = ConfigParser.parse(configFile);
             } catch (SpecException e) {
-                return usage("-L " + s + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
+                return usage(configMessage(configFile, e));
+            } catch (IOException e) {
+                return usage("cannot read --config " + configFile + ": " + e.getMessage());
             }
         }
         Settings settings = new Settings();
@@ -197,33 +238,46 @@ public final class Main implements Callable<Integer> {
         settings.splice = splice;
         settings.trace = trace;
         settings.logConnections = !quiet;
+        settings.udpTimeoutSec = udpTimeoutSec;
+        settings.udpMaxSessions = udpMaxSessions;
 
-        List<Forward> forwards = new ArrayList<>();
+        List<Forward> forwards;
         try {
-            for (int i = 0; i < specs.size(); i++) forwards.add(Resolver.resolve(specs.get(i), "-L " + tcpSpecs.get(i)).withSendProxy(proxyProtocol));
+            forwards = Forwards.build(args, config);
         } catch (Resolver.ResolveException e) {
             err.println("epoll-proxy: " + e.getMessage());
             return 1;
         }
+        String dup = Forwards.duplicate(forwards);
+        if (dup != null) return usage(dup);
 
         Proxy proxy;
         StatsServer statsServer = null;
+        Logs logs = new Logs(err);
         try {
             Kernel kernel = Shim.load();
             if (statsAddr != null) statsServer = StatsServer.bind(statsAddr); // before the forwards: all or nothing
+            Logs.Opened files = logs.open(config);
             proxy = new Proxy(kernel, settings, err);
-            forwards = proxy.start(forwards);
-        } catch (Shim.ShimLoadException | SyscallException e) {
+            try {
+                forwards = proxy.start(forwards);
+            } catch (RuntimeException e) {
+                files.discard();
+                if (files.pidFile() != null) java.nio.file.Files.deleteIfExists(files.pidFile());
+                throw e;
+            }
+            logs.install(proxy, files);
+        } catch (Shim.ShimLoadException | SyscallException | IOException e) {
             if (statsServer != null) statsServer.close();
-            err.println("epoll-proxy: " + e.getMessage());
-            return 1;
-        } catch (IOException e) {
-            err.println("epoll-proxy: --stats " + statsAddr + ": " + e.getMessage());
+            String what = statsServer == null && statsAddr != null && e instanceof IOException ? "--stats " + statsAddr + ": " : "";
+            err.println("epoll-proxy: " + what + e.getMessage());
             return 1;
         }
         StatsServer statsToStop = statsServer;
-        Signals.onTerminate(() -> stop(proxy, statsToStop));
-        for (Forward f : forwards) out.println("listening tcp " + f);
+        Signals.onTerminate(() -> stop(proxy, logs, statsToStop));
+        Reloader reloader = new Reloader(proxy, args, configFile, logs, err);
+        Signals.onHangup(reloader::requestReload);
+        for (Forward f : forwards) out.println("listening " + f.proto().lower() + " " + f);
         if (statsServer != null) {
             statsServer.start(proxy);
             out.println("listening http " + statsServer.address() + " /metrics /connections /healthz");
@@ -235,17 +289,24 @@ public final class Main implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         if (statsServer != null) statsServer.close();
+        logs.close();
         return 0;
     }
 
+    /** "FILE:LINE: what is wrong (at character N)". */
+    static String configMessage(Path file, SpecException e) {
+        return file + ":" + e.line() + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")";
+    }
+
     /** SIGTERM/SIGINT: stop accepting, close every connection, exit 0 within 2 s even if a loop hangs. */
-    private void stop(Proxy proxy, StatsServer statsServer) {
+    private void stop(Proxy proxy, Logs logs, StatsServer statsServer) {
         Thread t = new Thread(() -> {
             try {
                 if (statsServer != null) statsServer.close(); // no more tasks posted to loops that are ending
                 if (!proxy.stop(2, TimeUnit.SECONDS)) {
                     err.println("epoll-proxy: loops did not stop within 2 s; exiting anyway");
                     err.flush();
+                    logs.close();
                     Runtime.getRuntime().halt(0);
                 }
             } catch (InterruptedException e) {

@@ -1,27 +1,65 @@
 package org.epollproxy.forward;
 
 import java.util.List;
+import java.util.Objects;
+import org.epollproxy.config.AccessRules;
 import org.epollproxy.shim.SockAddr;
 
 /**
- * One resolved TCP forward: where to listen and the backends to try, in order (the second is used
- * only when a connect to the first is refused or times out).
+ * One resolved forward: the protocol, where to listen, the backends to try in order (the next one only
+ * when a connect to the previous is refused or times out), who may connect, and where it came from.
  */
 public final class Forward {
+    /** TCP streams or UDP datagrams (one backend socket per client address). */
+    public enum Proto {
+        TCP,
+        UDP;
+
+        public String lower() {
+            return this == TCP ? "tcp" : "udp";
+        }
+    }
+
+    private final Proto proto;
     private final SockAddr bind;
     private final List<Backend> backends;
+    private final AccessRules access;
+    private final int udpTimeoutSec;
+    private final SockAddr source;
+    private final String origin;
     private final ProxyProtocol sendProxy;
 
+    /** A TCP forward open to everyone (tests, benchmarks). */
     public Forward(SockAddr bind, List<Backend> backends) {
-        this(bind, backends, ProxyProtocol.OFF);
+        this(Proto.TCP, bind, backends, AccessRules.ALLOW_ALL, -1, null, "");
+    }
+
+    /**
+     * @param udpTimeoutSec idle timeout of a UDP session, or -1 for the global default
+     * @param source local address to bind the backend socket to (rinetd's {@code src=}), or null
+     * @param origin where the forward was defined, for messages: {@code -L 9000:h:80} or {@code file:12}
+     */
+    public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
+            SockAddr source, String origin) {
+        this(proto, bind, backends, access, udpTimeoutSec, source, origin, ProxyProtocol.OFF);
     }
 
     /** @param sendProxy the PROXY protocol header each backend connection starts with ({@code OFF}: none) */
-    public Forward(SockAddr bind, List<Backend> backends, ProxyProtocol sendProxy) {
+    public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
+            SockAddr source, String origin, ProxyProtocol sendProxy) {
         if (backends.isEmpty()) throw new IllegalArgumentException("a forward needs at least one backend");
+        this.proto = proto;
         this.bind = bind;
         this.backends = List.copyOf(backends);
+        this.access = access;
+        this.udpTimeoutSec = udpTimeoutSec;
+        this.source = source;
+        this.origin = origin;
         this.sendProxy = sendProxy;
+    }
+
+    public Proto proto() {
+        return proto;
     }
 
     public SockAddr bind() {
@@ -32,18 +70,46 @@ public final class Forward {
         return backends;
     }
 
+    public AccessRules access() {
+        return access;
+    }
+
+    public int udpTimeoutSec() {
+        return udpTimeoutSec;
+    }
+
+    public SockAddr source() {
+        return source;
+    }
+
+    public String origin() {
+        return origin;
+    }
+
     public ProxyProtocol sendProxy() {
         return sendProxy;
     }
 
     /** The same forward sending the PROXY protocol header {@code p} to its backends. */
     public Forward withSendProxy(ProxyProtocol p) {
-        return new Forward(bind, backends, p);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p);
     }
 
     /** The same forward listening on {@code actual} (the real port when 0 was asked for). */
     public Forward boundTo(SockAddr actual) {
-        return new Forward(actual, backends, sendProxy);
+        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy);
+    }
+
+    /** What identifies a listener across reloads: the protocol and the listening address. */
+    public String key() {
+        return proto.lower() + " " + bind;
+    }
+
+    /** True if everything but the listening address is the same (a reload then changes nothing). */
+    public boolean sameTargetAs(Forward o) {
+        return proto == o.proto && backends.toString().equals(o.backends.toString())
+                && access.toString().equals(o.access.toString()) && udpTimeoutSec == o.udpTimeoutSec
+                && Objects.equals(source, o.source) && sendProxy == o.sendProxy;
     }
 
     /** "127.0.0.1:9000 -> 127.0.0.1:8000" (backends joined by ","). */

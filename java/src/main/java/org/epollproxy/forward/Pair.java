@@ -40,6 +40,8 @@ final class Pair extends Timer {
     private final EventLoop loop;
     private final Kernel k;
     final TcpListener listener;
+    /** The forward as it was when the client arrived: a reload does not change an open connection. */
+    final Forward forward;
     final SockAddr clientAddr;
     final Side client = new Side(this, true);
     final Side backend = new Side(this, false);
@@ -64,6 +66,7 @@ final class Pair extends Timer {
         this.loop = fw.loop();
         this.k = loop.kernel();
         this.listener = listener;
+        this.forward = listener.forward();
         this.clientAddr = clientAddr;
         this.startNanos = loop.now();
         this.lastActivity = startNanos;
@@ -77,7 +80,7 @@ final class Pair extends Timer {
             up.pipe = new SplicePipe();
             down.pipe = new SplicePipe();
         }
-        ProxyProtocol pp = listener.forward().sendProxy();
+        ProxyProtocol pp = forward.sendProxy();
         if (pp != ProxyProtocol.OFF) queueProxyHeader(pp);
     }
 
@@ -87,7 +90,7 @@ final class Pair extends Timer {
      */
     private void queueProxyHeader(ProxyProtocol pp) {
         SockAddr dst = k.getsockname(client.fd, fw.scratchAddress()) == 0
-                ? SockAddr.read(fw.scratch().buffer(), 0) : listener.forward().bind();
+                ? SockAddr.read(fw.scratch().buffer(), 0) : forward.bind();
         byte[] header = pp.header(clientAddr, dst);
         up.buf = fw.pool().take();
         MemoryIO.getInstance().putByteArray(up.buf, header, 0, header.length);
@@ -100,10 +103,8 @@ final class Pair extends Timer {
 
     /** Starts a non-blocking connect to backend {@code i}; on failure tries the next one. */
     void connect(int i) {
-        Forward f = listener.forward();
-        if (i >= f.backends().size()) return; // caller decided; see connectFailed
         backendIndex = i;
-        SockAddr addr = f.backends().get(i).address();
+        SockAddr addr = forward.backends().get(i).address();
         int fd = k.socket(addr.isIpv6() ? Net.AF_INET6 : Net.AF_INET,
                 Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0);
         if (fd < 0) {
@@ -113,7 +114,9 @@ final class Pair extends Timer {
         backend.fd = fd;
         backend.token = loop.register(fd, backend);
         fw.tuneSocket(fd);
-        int rc = k.connect(fd, fw.addressBuffer(addr));
+        int rc = 0;
+        if (forward.source() != null) rc = k.bind(fd, fw.addressBuffer(forward.source().withPort(0)));
+        if (rc == 0) rc = k.connect(fd, fw.addressBuffer(addr));
         if (rc == 0) {
             connected();
         } else if (rc == -Errno.EINPROGRESS || rc == -Errno.EALREADY) {
@@ -140,7 +143,7 @@ final class Pair extends Timer {
     private void connected() {
         connecting = false;
         lastActivity = loop.now();
-        listener.stats.connected++;
+        listener.stats().connected++;
         // Bytes the client sent while we were connecting wait in `up`; so may its FIN.
         if (up.pending() && !flush(up)) return;
         if (up.eof && !up.finSent && !sendFin(up)) return;
@@ -151,9 +154,9 @@ final class Pair extends Timer {
     private void connectFailed(int err, boolean timedOut) {
         closeSide(backend);
         connecting = false;
-        listener.stats.connectFailures++;
-        fw.logBackendFailure(this, listener.forward().backends().get(backendIndex), err, timedOut);
-        if (backendIndex + 1 < listener.forward().backends().size()) {
+        listener.stats().connectFailures++;
+        fw.logBackendFailure(this, forward.backends().get(backendIndex), err, timedOut);
+        if (backendIndex + 1 < forward.backends().size()) {
             connect(backendIndex + 1);
             return;
         }
@@ -272,7 +275,7 @@ final class Pair extends Timer {
     private void fallBackToCopy(Direction d) {
         d.pipe.close(k);
         d.pipe = null;
-        listener.stats.spliceFallbacks++;
+        listener.stats().spliceFallbacks++;
     }
 
     /**
@@ -424,7 +427,7 @@ final class Pair extends Timer {
     }
 
     Backend currentBackend() {
-        return backendIndex < 0 ? null : listener.forward().backends().get(backendIndex);
+        return backendIndex < 0 ? null : forward.backends().get(backendIndex);
     }
 
     long durationNanos(long now) {

@@ -18,7 +18,7 @@ import org.epollproxy.shim.SockAddr;
  * {@link #BACKOFF_MS} ms (its own timer), logs once per episode, and retries; connections closing in
  * the meantime free fds and accepting resumes.
  */
-final class TcpListener implements Handler {
+final class TcpListener implements Listener, Handler {
     static final int ACCEPTS_PER_WAKEUP = 64;
     static final int BACKOFF_MS = 100;
 
@@ -28,19 +28,25 @@ final class TcpListener implements Handler {
     private Forward forward;
     final int fd;
     private final long token;
-    final ForwardStats stats = new ForwardStats();
+    private final ForwardStats stats = new ForwardStats();
     private boolean pausedForFds;
     private boolean pausedForCap;
     private long fdPauses;
     private boolean closed;
 
+    /** Re-checks a paused listener: after the EMFILE back-off, or for room below --max-connections. */
     private final Timer resume = new Timer() {
         @Override
         protected void onTimer(long now) {
             pausedForFds = false;
+            if (pausedForCap && !fw.atCapacity()) pausedForCap = false;
             updateInterest();
+            // Another loop's connections may free the capacity: look again soon rather than wait for a wakeup.
+            if (pausedForCap) loop.schedule(this, now + CAP_RECHECK_MS * 1_000_000L);
         }
     };
+
+    static final int CAP_RECHECK_MS = 20;
 
     TcpListener(Forwarder fw, Forward forward, int fd) {
         this.fw = fw;
@@ -51,13 +57,19 @@ final class TcpListener implements Handler {
         this.token = loop.register(fd, this);
     }
 
-    Forward forward() {
+    @Override
+    public Forward forward() {
         return forward;
     }
 
-    /** Reload: same listening address, new backends; open pairs keep the backend they have. */
-    void setForward(Forward f) {
+    @Override
+    public void setForward(Forward f) {
         this.forward = f;
+    }
+
+    @Override
+    public ForwardStats stats() {
+        return stats;
     }
 
     void start() {
@@ -68,8 +80,7 @@ final class TcpListener implements Handler {
     public void onEvent(int events) {
         for (int i = 0; i < ACCEPTS_PER_WAKEUP && !closed; i++) {
             if (fw.atCapacity()) {
-                pausedForCap = true;
-                updateInterest();
+                pauseForCap();
                 return;
             }
             long addrBuf = fw.scratchAddress();
@@ -104,7 +115,15 @@ final class TcpListener implements Handler {
         loop.schedule(resume, loop.now() + BACKOFF_MS * 1_000_000L);
     }
 
-    /** A connection closed: if we stopped at --max-connections, accept again. */
+    private void pauseForCap() {
+        if (pausedForCap) return;
+        pausedForCap = true;
+        stats.capPauses++;
+        updateInterest();
+        if (!resume.isScheduled()) loop.schedule(resume, loop.now() + CAP_RECHECK_MS * 1_000_000L);
+    }
+
+    /** A connection closed on this loop: if we stopped at --max-connections, accept again at once. */
     void capacityFreed() {
         if (pausedForCap && !fw.atCapacity()) {
             pausedForCap = false;
@@ -124,7 +143,8 @@ final class TcpListener implements Handler {
     }
 
     /** Stops listening: leaves the loop and closes the fd. Open pairs are not touched. */
-    void close() {
+    @Override
+    public void close() {
         if (closed) return;
         closed = true;
         loop.cancel(resume);

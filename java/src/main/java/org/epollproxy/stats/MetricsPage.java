@@ -1,6 +1,8 @@
 package org.epollproxy.stats;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.epollproxy.forward.EndReason;
 import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.ForwardStats;
@@ -18,47 +20,66 @@ final class MetricsPage {
      * @param snapshots one per loop, in loop order; null for a loop that did not answer in time (its
      *     series are left out and {@code epollproxy_loop_responding} says 0)
      */
-    static String render(List<Forward> forwards, List<LoopSnapshot> snapshots) {
+    static String render(List<LoopSnapshot> snapshots) {
         PrometheusText p = new PrometheusText();
-        ForwardStats[] sums = new ForwardStats[forwards.size()];
-        for (int f = 0; f < sums.length; f++) {
-            sums[f] = new ForwardStats();
-            for (LoopSnapshot s : snapshots) if (s != null) sums[f].add(s.forwards().get(f));
+        // Per forward, summed over the loops; a forward is its protocol and listening address.
+        Map<String, ForwardStats> byKey = new LinkedHashMap<>();
+        Map<String, Forward> forwardOf = new LinkedHashMap<>();
+        for (LoopSnapshot s : snapshots) {
+            if (s == null) continue;
+            for (int f = 0; f < s.forwards().size(); f++) {
+                String key = s.forwards().get(f).key();
+                forwardOf.putIfAbsent(key, s.forwards().get(f));
+                byKey.computeIfAbsent(key, k -> new ForwardStats()).add(s.stats().get(f));
+            }
         }
-        String[] names = new String[forwards.size()];
-        for (int f = 0; f < names.length; f++) names[f] = forwards.get(f).bind().toString();
+        ForwardStats[] sums = byKey.values().toArray(new ForwardStats[0]);
+        String[][] ids = new String[sums.length][];
+        int n = 0;
+        for (Forward fwd : forwardOf.values()) ids[n++] = new String[] {"forward", fwd.bind().toString(), "proto", fwd.proto().lower()};
 
         p.family("epollproxy_connections_active", "gauge", "Open client connections of the forward.");
-        for (int f = 0; f < names.length; f++) p.sample(sums[f].active, "forward", names[f]);
+        for (int f = 0; f < sums.length; f++) p.sample(sums[f].active, ids[f]);
         p.family("epollproxy_connections_accepted_total", "counter", "Client connections accepted by the forward.");
-        for (int f = 0; f < names.length; f++) p.sample(sums[f].accepted, "forward", names[f]);
+        for (int f = 0; f < sums.length; f++) p.sample(sums[f].accepted, ids[f]);
         p.family("epollproxy_connections_closed_total", "counter",
                 "Connections ended, by reason: client-closed/backend-closed are clean ends; backend-refused, "
                         + "connect-timeout, idle-timeout, fin-timeout, client-reset, backend-reset, denied, ... as in the log's end= field.");
-        for (int f = 0; f < names.length; f++) {
-            for (EndReason r : EndReason.values()) p.sample(sums[f].ends[r.ordinal()], "forward", names[f], "reason", r.text());
+        for (int f = 0; f < sums.length; f++) {
+            for (EndReason r : EndReason.values()) p.sample(sums[f].ends[r.ordinal()], with(ids[f], "reason", r.text()));
         }
         p.family("epollproxy_connections_denied_total", "counter", "Client connections refused by the access rules.");
-        for (int f = 0; f < names.length; f++) p.sample(sums[f].denied, "forward", names[f]);
+        for (int f = 0; f < sums.length; f++) p.sample(sums[f].denied, ids[f]);
         p.family("epollproxy_backend_connects_total", "counter", "Backend connects that succeeded.");
-        for (int f = 0; f < names.length; f++) p.sample(sums[f].connected, "forward", names[f]);
+        for (int f = 0; f < sums.length; f++) p.sample(sums[f].connected, ids[f]);
         p.family("epollproxy_backend_connect_failures_total", "counter",
                 "Backend connects that failed (refused, unreachable or timed out), failovers included.");
-        for (int f = 0; f < names.length; f++) p.sample(sums[f].connectFailures, "forward", names[f]);
+        for (int f = 0; f < sums.length; f++) p.sample(sums[f].connectFailures, ids[f]);
         p.family("epollproxy_forwarded_bytes_total", "counter",
                 "Bytes delivered: direction up is client to backend, down backend to client; path splice is zero-copy, copy through a buffer.");
-        for (int f = 0; f < names.length; f++) {
+        for (int f = 0; f < sums.length; f++) {
             ForwardStats s = sums[f];
-            p.sample(s.bytesUp - s.bytesSplicedUp, "forward", names[f], "direction", "up", "path", "copy");
-            p.sample(s.bytesSplicedUp, "forward", names[f], "direction", "up", "path", "splice");
-            p.sample(s.bytesDown - s.bytesSplicedDown, "forward", names[f], "direction", "down", "path", "copy");
-            p.sample(s.bytesSplicedDown, "forward", names[f], "direction", "down", "path", "splice");
+            p.sample(s.bytesUp - s.bytesSplicedUp, with(ids[f], "direction", "up", "path", "copy"));
+            p.sample(s.bytesSplicedUp, with(ids[f], "direction", "up", "path", "splice"));
+            p.sample(s.bytesDown - s.bytesSplicedDown, with(ids[f], "direction", "down", "path", "copy"));
+            p.sample(s.bytesSplicedDown, with(ids[f], "direction", "down", "path", "splice"));
         }
         p.family("epollproxy_splice_fallbacks_total", "counter",
                 "Directions that fell back from splice to copying (splice refused with EINVAL, or no pipe could be opened).");
-        for (int f = 0; f < names.length; f++) p.sample(sums[f].spliceFallbacks, "forward", names[f]);
+        for (int f = 0; f < sums.length; f++) p.sample(sums[f].spliceFallbacks, ids[f]);
         p.family("epollproxy_accept_pauses_total", "counter", "Times the listener paused for 100 ms because accept ran out of fds.");
-        for (int f = 0; f < names.length; f++) p.sample(sums[f].acceptPauses, "forward", names[f]);
+        for (int f = 0; f < sums.length; f++) p.sample(sums[f].acceptPauses, ids[f]);
+        p.family("epollproxy_capacity_pauses_total", "counter", "Times accepting stopped because --max-connections was reached.");
+        for (int f = 0; f < sums.length; f++) p.sample(sums[f].capPauses, ids[f]);
+        p.family("epollproxy_udp_datagrams_total", "counter",
+                "UDP datagrams: event received from clients, sent back to them, dropped (buffer full, denied, unreachable, oversized).");
+        for (int f = 0; f < sums.length; f++) {
+            p.sample(sums[f].datagramsIn, with(ids[f], "event", "received"));
+            p.sample(sums[f].datagramsOut, with(ids[f], "event", "sent"));
+            p.sample(sums[f].datagramsDropped, with(ids[f], "event", "dropped"));
+        }
+        p.family("epollproxy_udp_sessions_evicted_total", "counter", "UDP sessions ended because the session cap was reached.");
+        for (int f = 0; f < sums.length; f++) p.sample(sums[f].sessionsEvicted, ids[f]);
 
         loops(p, snapshots);
         return p.toString();
@@ -110,6 +131,13 @@ final class MetricsPage {
         each(p, snapshots, LoopSnapshot::buffersInUse);
         p.family("epollproxy_loop_buffer_memory_bytes", "gauge", "Native memory of the loop's buffer pool, in use and idle.");
         each(p, snapshots, LoopSnapshot::bufferBytes);
+    }
+
+    /** {@code labels} followed by more name, value pairs. */
+    private static String[] with(String[] labels, String... more) {
+        String[] out = java.util.Arrays.copyOf(labels, labels.length + more.length);
+        System.arraycopy(more, 0, out, labels.length, more.length);
+        return out;
     }
 
     private static void each(PrometheusText p, List<LoopSnapshot> snapshots, java.util.function.ToLongFunction<LoopSnapshot> value) {

@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.epollproxy.shim.Shim;
 import org.epollproxy.shim.SockAddr;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,9 +47,9 @@ class ProxyProtocolTest {
         Settings st = new Settings();
         st.splice = splice;
         try (TestBackend backend = parsing(got)) {
-            Forward f = TestProxy.forwards(backend.port()).get(0);
+            Forward f = TestProxy.tcpForwards(backend.port()).get(0);
             Forward viaIp = new Forward(SockAddr.parse(ip, 0), f.backends()).withSendProxy(version);
-            try (TestProxy proxy = new TestProxy(Shim.load(), st, List.of(viaIp)); Socket c = new Socket()) {
+            try (TestProxy proxy = new TestProxy(st, List.of(viaIp)); Socket c = new Socket()) {
                 c.connect(new InetSocketAddress(InetAddress.getByName(ip), proxy.port()), 5000);
                 c.setSoTimeout(20_000);
                 byte[] payload = "the client speaks first, before the backend is even connected".getBytes();
@@ -82,8 +81,8 @@ class ProxyProtocolTest {
         try (TestBackend backend = parsing(got)) {
             Forward f = new Forward(SockAddr.parse("127.0.0.1", 0), List.of(
                     new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", closedPort)),
-                    new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", backend.port()))), ProxyProtocol.V1);
-            try (TestProxy proxy = new TestProxy(Shim.load(), new Settings(), List.of(f)); Socket c = proxy.connect()) {
+                    new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", backend.port())))).withSendProxy(ProxyProtocol.V1);
+            try (TestProxy proxy = new TestProxy(new Settings(), List.of(f)); Socket c = proxy.connect()) {
                 c.getOutputStream().write("x".getBytes());
                 c.shutdownOutput();
                 assertEquals("ok", new String(c.getInputStream().readAllBytes()));

@@ -22,27 +22,47 @@ final class TestProxy implements AutoCloseable {
     private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
 
     TestProxy(Settings settings, int... backendPorts) {
-        this(Shim.load(), settings, backendPorts);
+        this(settings, tcpForwards(backendPorts));
+    }
+
+    TestProxy(Settings settings, List<Forward> fs) {
+        this(Shim.load(), settings, fs);
     }
 
     /** Over {@code kernel}: the shim, or a test's decorator of it. */
     TestProxy(Kernel kernel, Settings settings, int... backendPorts) {
-        this(kernel, settings, forwards(backendPorts));
+        this(kernel, settings, tcpForwards(backendPorts));
     }
 
-    TestProxy(Kernel kernel, Settings settings, List<Forward> forwards) {
+    TestProxy(Kernel kernel, Settings settings, List<Forward> fs) {
         proxy = new Proxy(kernel, settings, new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-        this.forwards = proxy.start(forwards);
+        forwards = proxy.start(fs);
     }
 
-    /** One forward from 127.0.0.1:0 to 127.0.0.1:port for each port. */
-    static List<Forward> forwards(int... backendPorts) {
+    /**
+     * One forward from 127.0.0.1 to 127.0.0.1:port for each port: on port 0 when there is one; with
+     * several, on distinct free ports picked now (the proxy refuses two forwards that both ask for
+     * 127.0.0.1:0 as listening twice on one address).
+     */
+    static List<Forward> tcpForwards(int... backendPorts) {
         List<Forward> fs = new ArrayList<>();
         for (int port : backendPorts) {
-            fs.add(new Forward(SockAddr.parse("127.0.0.1", 0),
-                    List.of(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", port)))));
+            int listen = backendPorts.length == 1 ? 0 : freePort();
+            fs.add(new Forward(SockAddr.parse("127.0.0.1", listen), List.of(backend(port))));
         }
         return fs;
+    }
+
+    static Backend backend(int port) {
+        return new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", port));
+    }
+
+    private static int freePort() {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Runs {@code f} on loop {@code i}'s own thread (where its state may be read) and returns its result. */

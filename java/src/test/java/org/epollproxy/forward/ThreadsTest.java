@@ -102,7 +102,7 @@ class ThreadsTest {
             int port = other.getLocalPort();
             Settings st = twoLoops();
             Proxy proxy = new Proxy(Shim.load(), st, System.err);
-            Forward f = new Forward(SockAddr.parse("127.0.0.1", port), TestProxy.forwards(9).get(0).backends());
+            Forward f = new Forward(SockAddr.parse("127.0.0.1", port), TestProxy.tcpForwards(9).get(0).backends());
             SyscallException e = assertThrows(SyscallException.class, () -> proxy.start(List.of(f)));
             assertEquals(Errno.EADDRINUSE, e.errno(), e.getMessage());
         }
