@@ -7,12 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.epollproxy.shim.Shim;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -196,27 +194,7 @@ class SpliceTest {
         try (TestBackend backend = TestBackend.start(s -> release.await(30, TimeUnit.SECONDS));
                 TestProxy proxy = new TestProxy(splicing(), backend.port());
                 Socket c = proxy.connect()) {
-            AtomicLong written = new AtomicLong();
-            Thread writer = new Thread(() -> {
-                byte[] chunk = new byte[64 * 1024];
-                try {
-                    OutputStream out = c.getOutputStream();
-                    for (int i = 0; i < 4096; i++) {
-                        out.write(chunk);
-                        written.addAndGet(chunk.length);
-                    }
-                } catch (IOException e) {
-                    // closed at the end of the test
-                }
-            });
-            writer.setDaemon(true);
-            writer.start();
-            long last = -1;
-            for (int i = 0; i < 100 && written.get() != last; i++) {
-                last = written.get();
-                Thread.sleep(500);
-            }
-            assertEquals(last, written.get(), "the writer never stalled: the proxy kept reading");
+            long last = BackpressureTest.writeUntilStalled(c);
             assertTrue(last < 64L << 20, "the client could write " + last + " bytes");
             assertEquals(0L, (long) proxy.onLoop(0, fw -> fw.bufferPool().peakInUse()), "bytes wait in the pipe, not in a buffer");
             release.countDown();
