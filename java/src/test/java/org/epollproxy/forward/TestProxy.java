@@ -19,13 +19,22 @@ final class TestProxy implements AutoCloseable {
     private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
 
     TestProxy(Settings settings, int... backendPorts) {
+        this(settings, tcpForwards(backendPorts));
+    }
+
+    TestProxy(Settings settings, List<Forward> fs) {
         proxy = new Proxy(Shim.load(), settings, new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-        List<Forward> fs = new ArrayList<>();
-        for (int port : backendPorts) {
-            fs.add(new Forward(SockAddr.parse("127.0.0.1", 0),
-                    List.of(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", port)))));
-        }
         forwards = proxy.start(fs);
+    }
+
+    static List<Forward> tcpForwards(int... backendPorts) {
+        List<Forward> fs = new ArrayList<>();
+        for (int port : backendPorts) fs.add(new Forward(SockAddr.parse("127.0.0.1", 0), List.of(backend(port))));
+        return fs;
+    }
+
+    static Backend backend(int port) {
+        return new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", port));
     }
 
     TestProxy(int backendPort) {
