@@ -33,33 +33,41 @@ import picocli.CommandLine.Option;
         sortOptions = false,
         usageHelpAutoWidth = true,
         description = {
-            "Forwards TCP connections from local ports to backends, one epoll event loop per thread.",
+            "Forwards TCP connections and UDP datagrams from local ports to backends, with one "
+                    + "non-blocking epoll event loop per thread.",
             "",
-            "Each -L is [BIND:]PORT:HOST:HOSTPORT as in ssh -L. BIND defaults to 127.0.0.1; use 0.0.0.0: (or *:) "
-                    + "to accept connections from other machines. IPv6 literals go in brackets: "
-                    + "[::1]:9000:[::1]:8000. PORT 0 picks a free port (the 'listening' line shows it). Extra backends "
-                    + "after a comma are tried in order when a connect is refused or times out: -L 9000:app1:80,app2:80.",
+            "Each -L (TCP) or -U (UDP) is [BIND:]PORT:HOST:HOSTPORT as in ssh -L. BIND defaults to 127.0.0.1; "
+                    + "use 0.0.0.0: (or *:) to accept connections from other machines. IPv6 literals go in brackets: "
+                    + "[::1]:9000:[::1]:8000. PORT 0 picks a free port (the 'listening' line shows it). Extra "
+                    + "backends after a comma are tried in order when a connect is refused or times out: "
+                    + "-L 9000:app1:80,app2:80. An existing rinetd.conf works with --config.",
             ""
         },
         footer = {
             "",
             "Output:",
-            "  stdout  one line per forward once all are bound:",
+            "  stdout  one line per forward once all are bound, e.g.",
             "            listening tcp 127.0.0.1:9000 -> 127.0.0.1:8000",
             "          and with --stats: listening http 127.0.0.1:9100 /metrics /connections /healthz",
-            "  stderr  one line per connection when it ends:",
-            "            <time> tcp client=127.0.0.1:51514 listen=127.0.0.1:9000 backend=127.0.0.1:8000",
-            "            up=<bytes client->backend> down=<bytes backend->client> ms=<duration> end=<how>",
-            "          end is client-closed, backend-closed, backend-refused, backend-unreachable,",
-            "          connect-timeout, client-reset, backend-reset, idle-timeout, fin-timeout, shutdown.",
+            "  stderr  one line per connection (UDP: per session) when it ends, e.g.",
+            "            2026-11-26T06:17:03.484Z tcp client=127.0.0.1:34340",
+            "            listen=127.0.0.1:9000 backend=127.0.0.1:8000 up=78 down=801",
+            "            ms=2 end=backend-closed",
+            "          up/down: bytes client->backend / backend->client. end: client-closed,",
+            "          backend-closed, backend-refused, backend-unreachable, connect-timeout,",
+            "          client-reset, backend-reset, idle-timeout, fin-timeout, denied,",
+            "          not-allowed, evicted (UDP), shutdown, error.",
             "",
-            "Exit status: 0 after SIGTERM or SIGINT, 1 if starting failed (address in use,",
-            "permission denied, unknown host), 2 for a usage error.",
+            "Signals: SIGTERM/SIGINT stop (exit 0 within 2 s); SIGHUP re-reads --config.",
+            "Exit status: 0 after SIGTERM or SIGINT; 1 if starting failed (address in use,",
+            "permission denied, unknown host); 2 for a usage error (nothing listens then).",
             "",
             "Examples:",
-            "  epoll-proxy -L 9000:127.0.0.1:8000            # loopback only",
-            "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:8080        # expose an internal web server",
-            "  epoll-proxy -L '[::1]:9000:[::1]:8000' --trace # watch every epoll event and syscall",
+            "  epoll-proxy -L 9000:127.0.0.1:8000          # loopback only",
+            "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:8080      # expose an internal web server",
+            "  epoll-proxy -U 5353:10.0.0.53:53             # UDP, e.g. DNS",
+            "  epoll-proxy --config /etc/rinetd.conf        # rinetd's file, unchanged",
+            "  epoll-proxy -L 9000:127.0.0.1:8000 --trace   # watch every event and syscall",
             "  epoll-proxy -L 0.0.0.0:443:10.0.0.5:443 --threads 2 --splice --send-proxy v2 --stats 9100",
         })
 public final class Main implements Callable<Integer> {

@@ -86,10 +86,14 @@ public final class ConfigParser {
             if (c == '"') {
                 int close = s.indexOf('"', i + 1);
                 i = close < 0 ? n : close + 1;
-            } else if (c == '[' && !out.isEmpty() && out.size() >= 4) {
-                // an option list may contain blanks: "[timeout=10, src=1.2.3.4]"
-                int close = s.indexOf(']', i);
-                i = close < 0 ? n : close + 1;
+            } else if (c == '[' && out.size() >= 4) {
+                // an option list may contain blanks and bracketed IPv6: "[timeout=10, failover=[::1]:80]"
+                int depth = 0;
+                while (i < n) {
+                    char d = s.charAt(i++);
+                    if (d == '[') depth++;
+                    else if (d == ']' && --depth == 0) break;
+                }
             } else {
                 while (i < n && " \t\r#".indexOf(s.charAt(i)) < 0) i++;
             }

@@ -29,9 +29,11 @@ public final class Forward {
     private final String origin;
     private final ProxyProtocol sendProxy;
 
-    /** A TCP forward open to everyone (tests, benchmarks). */
+    private static final java.util.concurrent.atomic.AtomicInteger UNNAMED = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** A TCP forward open to everyone (tests, benchmarks), with an origin of its own. */
     public Forward(SockAddr bind, List<Backend> backends) {
-        this(Proto.TCP, bind, backends, AccessRules.ALLOW_ALL, -1, null, "");
+        this(Proto.TCP, bind, backends, AccessRules.ALLOW_ALL, -1, null, "forward #" + UNNAMED.incrementAndGet());
     }
 
     /**
@@ -100,9 +102,12 @@ public final class Forward {
         return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy);
     }
 
-    /** What identifies a listener across reloads: the protocol and the listening address. */
+    /**
+     * What identifies a listener across reloads: the protocol and the listening address. Port 0 ("any free
+     * port") is not an address two forwards can share, so there the origin (-L text, file:line) tells them apart.
+     */
     public String key() {
-        return proto.lower() + " " + bind;
+        return proto.lower() + " " + bind + (bind.port() == 0 ? " (" + origin + ")" : "");
     }
 
     /** True if everything but the listening address is the same (a reload then changes nothing). */

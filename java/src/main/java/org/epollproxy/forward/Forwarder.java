@@ -231,14 +231,14 @@ public final class Forwarder {
                 + (timedOut ? "connect timeout" : Errno.describe(err)) + "; trying the next backend");
     }
 
+    /** The i-th open pair (0 <= i < openPairs()); loop thread only. */
+    Pair pairAt(int i) {
+        return pairs[i];
+    }
+
     /** Open pairs on this loop. */
     public int openPairs() {
         return pairCount;
-    }
-
-    /** The i-th open pair (0 <= i < openPairs()), for the connection view. Loop thread only. */
-    Pair pairAt(int i) {
-        return pairs[i];
     }
 
     /** UDP sessions open on this loop. */

@@ -144,6 +144,7 @@ final class Pair extends Timer {
         connecting = false;
         lastActivity = loop.now();
         listener.stats().connected++;
+        armTimer(); // the connect deadline is over: cancel it, or move on to the idle deadline
         // Bytes the client sent while we were connecting wait in `up`; so may its FIN.
         if (up.pending() && !flush(up)) return;
         if (up.eof && !up.finSent && !sendFin(up)) return;

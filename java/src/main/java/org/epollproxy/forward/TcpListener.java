@@ -2,11 +2,8 @@ package org.epollproxy.forward;
 
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 
-import org.epollproxy.loop.EventLoop;
-import org.epollproxy.loop.Handler;
 import org.epollproxy.loop.Timer;
 import org.epollproxy.shim.Errno;
-import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.SockAddr;
 
 /**
@@ -18,17 +15,10 @@ import org.epollproxy.shim.SockAddr;
  * {@link #BACKOFF_MS} ms (its own timer), logs once per episode, and retries; connections closing in
  * the meantime free fds and accepting resumes.
  */
-final class TcpListener implements Listener, Handler {
+final class TcpListener extends ListenerBase {
     static final int ACCEPTS_PER_WAKEUP = 64;
     static final int BACKOFF_MS = 100;
 
-    private final Forwarder fw;
-    private final EventLoop loop;
-    private final Kernel k;
-    private Forward forward;
-    final int fd;
-    private final long token;
-    private final ForwardStats stats = new ForwardStats();
     private boolean pausedForFds;
     private boolean pausedForCap;
     private long fdPauses;
@@ -49,27 +39,7 @@ final class TcpListener implements Listener, Handler {
     static final int CAP_RECHECK_MS = 20;
 
     TcpListener(Forwarder fw, Forward forward, int fd) {
-        this.fw = fw;
-        this.loop = fw.loop();
-        this.k = loop.kernel();
-        this.forward = forward;
-        this.fd = fd;
-        this.token = loop.register(fd, this);
-    }
-
-    @Override
-    public Forward forward() {
-        return forward;
-    }
-
-    @Override
-    public void setForward(Forward f) {
-        this.forward = f;
-    }
-
-    @Override
-    public ForwardStats stats() {
-        return stats;
+        super(fw, forward, fd);
     }
 
     void start() {
@@ -86,7 +56,7 @@ final class TcpListener implements Listener, Handler {
             long addrBuf = fw.scratchAddress();
             int c = k.accept(fd, addrBuf);
             if (c >= 0) {
-                stats.accepted++;
+                stats().accepted++;
                 fw.onAccept(this, c, SockAddr.read(fw.scratch().buffer(), 0));
                 continue;
             }
@@ -96,18 +66,18 @@ final class TcpListener implements Listener, Handler {
                 break;
             }
             // ECONNABORTED, EPERM (firewall), EPROTO...: that one connection is gone; keep accepting.
-            fw.log().error("accept on " + forward.bind() + ": " + Errno.describe(c));
+            fw.log().error("accept on " + forward().bind() + ": " + Errno.describe(c));
         }
         if (fdPauses > 0 && !pausedForFds) {
-            fw.log().info("accepting again on " + forward.bind() + " after " + fdPauses + " pause(s) of " + BACKOFF_MS + " ms");
+            fw.log().info("accepting again on " + forward().bind() + " after " + fdPauses + " pause(s) of " + BACKOFF_MS + " ms");
             fdPauses = 0;
         }
     }
 
     private void pauseForFds(int err) {
-        stats.acceptPauses++;
+        stats().acceptPauses++;
         if (fdPauses++ == 0) {
-            fw.log().error("accept on " + forward.bind() + ": " + Errno.describe(err)
+            fw.log().error("accept on " + forward().bind() + ": " + Errno.describe(err)
                     + ": pausing this listener for " + BACKOFF_MS + " ms at a time until fds are free");
         }
         pausedForFds = true;
@@ -118,7 +88,7 @@ final class TcpListener implements Listener, Handler {
     private void pauseForCap() {
         if (pausedForCap) return;
         pausedForCap = true;
-        stats.capPauses++;
+        stats().capPauses++;
         updateInterest();
         if (!resume.isScheduled()) loop.schedule(resume, loop.now() + CAP_RECHECK_MS * 1_000_000L);
     }
@@ -134,12 +104,7 @@ final class TcpListener implements Listener, Handler {
     private void updateInterest() {
         if (closed) return;
         int rc = loop.setInterest(token, pausedForFds || pausedForCap ? 0 : EPOLLIN);
-        if (rc < 0) fw.log().error("epoll_ctl on listener " + forward.bind() + ": " + Errno.describe(rc));
-    }
-
-    @Override
-    public void onFailure(RuntimeException e) {
-        // A bug while accepting: keep the listener; the connection involved was already logged.
+        if (rc < 0) fw.log().error("epoll_ctl on listener " + forward().bind() + ": " + Errno.describe(rc));
     }
 
     /** Stops listening: leaves the loop and closes the fd. Open pairs are not touched. */

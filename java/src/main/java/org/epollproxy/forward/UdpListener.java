@@ -5,10 +5,7 @@ import static org.epollproxy.shim.Epoll.EPOLLIN;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.epollproxy.loop.EventLoop;
-import org.epollproxy.loop.Handler;
 import org.epollproxy.shim.Errno;
-import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.SockAddr;
 
 /**
@@ -16,28 +13,16 @@ import org.epollproxy.shim.SockAddr;
  * own backend socket) per client address, in least-recently-used order so that at the session cap the
  * oldest is evicted. Datagrams travel whole (up to 65,507 bytes) or are dropped and counted, never cut.
  */
-final class UdpListener implements Listener, Handler {
+final class UdpListener extends ListenerBase {
     static final int DATAGRAMS_PER_WAKEUP = 64;
 
-    private final Forwarder fw;
-    private final EventLoop loop;
-    private final Kernel k;
-    private Forward forward;
-    final int fd;
-    private final long token;
-    private final ForwardStats stats = new ForwardStats();
     /** Access order: get() moves a session to the end, so the first entry is the least recently used. */
     private final Map<SockAddr, UdpSession> sessions = new LinkedHashMap<>(64, 0.75f, true);
     private boolean closed;
     private long lastDenyLog;
 
     UdpListener(Forwarder fw, Forward forward, int fd) {
-        this.fw = fw;
-        this.loop = fw.loop();
-        this.k = loop.kernel();
-        this.forward = forward;
-        this.fd = fd;
-        this.token = loop.register(fd, this);
+        super(fw, forward, fd);
     }
 
     void start() {
@@ -46,21 +31,6 @@ final class UdpListener implements Listener, Handler {
 
     Forwarder forwarder() {
         return fw;
-    }
-
-    @Override
-    public Forward forward() {
-        return forward;
-    }
-
-    @Override
-    public void setForward(Forward f) {
-        this.forward = f;
-    }
-
-    @Override
-    public ForwardStats stats() {
-        return stats;
     }
 
     int sessionCount() {
@@ -74,12 +44,12 @@ final class UdpListener implements Listener, Handler {
             int n = k.recvfrom(fd, buf, Forwarder.DATAGRAM_MAX, fw.scratchAddress());
             if (n == -Errno.EAGAIN) return;
             if (n < 0) {
-                fw.log().error("recvfrom on udp " + forward.bind() + ": " + Errno.describe(n));
+                fw.log().error("recvfrom on udp " + forward().bind() + ": " + Errno.describe(n));
                 return;
             }
-            stats.datagramsIn++;
+            stats().datagramsIn++;
             if (n > Forwarder.DATAGRAM_MAX) { // MSG_TRUNC told us the real size: never forward a cut datagram
-                stats.datagramsDropped++;
+                stats().datagramsDropped++;
                 continue;
             }
             SockAddr client = SockAddr.read(fw.scratch().buffer(), 0);
@@ -93,14 +63,14 @@ final class UdpListener implements Listener, Handler {
     }
 
     private UdpSession newSession(SockAddr client) {
-        String verdict = forward.access().check(client);
+        String verdict = forward().access().check(client);
         if (verdict != null) {
-            stats.denied++;
-            stats.datagramsDropped++;
+            stats().denied++;
+            stats().datagramsDropped++;
             long now = loop.now();
             if (now - lastDenyLog > 1_000_000_000L) { // a denied sender may send a flood: log at most once a second
                 lastDenyLog = now;
-                fw.connectionEnded(new ConnectionRecord(forward, client, null, 0, 0, 0,
+                fw.connectionEnded(new ConnectionRecord(forward(), client, null, 0, 0, 0,
                         verdict.equals("denied") ? EndReason.DENIED : EndReason.NOT_ALLOWED, 0));
             }
             return null;
@@ -108,17 +78,17 @@ final class UdpListener implements Listener, Handler {
         if (sessions.size() >= fw.settings().udpMaxSessions) {
             Iterator<UdpSession> oldest = sessions.values().iterator();
             UdpSession victim = oldest.next();
-            stats.sessionsEvicted++;
+            stats().sessionsEvicted++;
             victim.close(EndReason.EVICTED);
         }
-        UdpSession s = UdpSession.open(this, forward, client);
+        UdpSession s = UdpSession.open(this, forward(), client);
         if (s == null) {
-            stats.datagramsDropped++;
+            stats().datagramsDropped++;
             return null;
         }
         sessions.put(client, s);
-        stats.accepted++;
-        stats.active++;
+        stats().accepted++;
+        stats().active++;
         return s;
     }
 
@@ -126,26 +96,21 @@ final class UdpListener implements Listener, Handler {
     boolean reply(long buf, int len, SockAddr client) {
         int n = k.sendto(fd, buf, len, fw.addressBuffer(client));
         if (n < 0) {
-            stats.datagramsDropped++;
+            stats().datagramsDropped++;
             return false;
         }
-        stats.datagramsOut++;
+        stats().datagramsOut++;
         return true;
     }
 
     void sessionClosed(UdpSession s, EndReason reason) {
         sessions.remove(s.client);
-        stats.active--;
-        stats.bytesUp += s.up;
-        stats.bytesDown += s.down;
+        stats().active--;
+        stats().bytesUp += s.up;
+        stats().bytesDown += s.down;
         fw.connectionEnded(new ConnectionRecord(s.forward, s.client, s.forward.backends().get(0), s.up, s.down,
                 s.millis(), reason, 0));
         if (closed && sessions.isEmpty()) closeSocket(); // a removed forward's socket outlived its last session
-    }
-
-    @Override
-    public void onFailure(RuntimeException e) {
-        // keep listening; the datagram involved is lost, as UDP allows
     }
 
     /** Stops listening; sessions live on until their timeout (replies still need the listening socket). */

@@ -39,32 +39,6 @@ final class TestProxy implements AutoCloseable {
         forwards = proxy.start(fs);
     }
 
-    /**
-     * One forward from 127.0.0.1 to 127.0.0.1:port for each port: on port 0 when there is one; with
-     * several, on distinct free ports picked now (the proxy refuses two forwards that both ask for
-     * 127.0.0.1:0 as listening twice on one address).
-     */
-    static List<Forward> tcpForwards(int... backendPorts) {
-        List<Forward> fs = new ArrayList<>();
-        for (int port : backendPorts) {
-            int listen = backendPorts.length == 1 ? 0 : freePort();
-            fs.add(new Forward(SockAddr.parse("127.0.0.1", listen), List.of(backend(port))));
-        }
-        return fs;
-    }
-
-    static Backend backend(int port) {
-        return new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", port));
-    }
-
-    private static int freePort() {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
     /** Runs {@code f} on loop {@code i}'s own thread (where its state may be read) and returns its result. */
     <T> T onLoop(int i, Function<Forwarder, T> f) throws Exception {
         CompletableFuture<T> result = new CompletableFuture<>();
@@ -85,6 +59,16 @@ final class TestProxy implements AutoCloseable {
             total.add(one);
         }
         return total;
+    }
+
+    static List<Forward> tcpForwards(int... backendPorts) {
+        List<Forward> fs = new ArrayList<>();
+        for (int port : backendPorts) fs.add(new Forward(SockAddr.parse("127.0.0.1", 0), List.of(backend(port))));
+        return fs;
+    }
+
+    static Backend backend(int port) {
+        return new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", port));
     }
 
     TestProxy(int backendPort) {
