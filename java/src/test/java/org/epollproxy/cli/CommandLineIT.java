@@ -86,6 +86,23 @@ class CommandLineIT {
     }
 
     @Test
+    void hostNamesResolveAndSeveralForwardsShareOneProcess() throws Exception {
+        try (TaggedEcho one = new TaggedEcho("one"); TaggedEcho two = new TaggedEcho("two");
+                JarProcess p = new JarProcess("-L", "0:localhost:" + one.port(), "-L", "localhost:0:127.0.0.1:" + two.port())) {
+            int[] ports = new int[2];
+            for (int i = 0; i < 2; i++) {
+                Matcher m = Pattern.compile("listening tcp 127\\.0\\.0\\.1:(\\d+) -> 127\\.0\\.0\\.1:(\\d+)").matcher(p.nextLine());
+                assertTrue(m.matches());
+                ports[i] = Integer.parseInt(m.group(1));
+            }
+            try (Socket a = new Socket("127.0.0.1", ports[0]); Socket b = new Socket("127.0.0.1", ports[1])) {
+                assertEquals("one:a", TaggedEcho.ask(a, "a"));
+                assertEquals("two:b", TaggedEcho.ask(b, "b"));
+            }
+        }
+    }
+
+    @Test
     void helpAndVersionExitZero() throws Exception {
         try (JarProcess p = new JarProcess("--help")) {
             assertEquals(0, p.exitCode(20));
