@@ -71,8 +71,8 @@ class AccessAndLimitsTest {
                 Thread.sleep(300);
                 assertEquals(3, backend.accepted.get(), "the 4th waits in the backlog");
                 assertEquals(3, proxy.proxy.openConnections());
-                ForwardStats st = proxy.proxy.forwarders().get(0).forwardStats().get(0);
-                TestProxy.await(() -> st.capPauses >= 1, "the listener paused at the cap");
+                ForwardStats counters = proxy.proxy.forwarders().get(0).forwardStats().get(0);
+                TestProxy.await(() -> counters.capPauses >= 1, "the listener paused at the cap");
                 open.remove(0).close(); // below the cap again
                 assertArrayEquals("late".getBytes(), echo(fourth, "late"), "served once a slot freed");
             }

@@ -105,7 +105,7 @@ class UdpForwardTest {
             }
             assertTrue(!sourcePorts.get((byte) 'A').equals(sourcePorts.get((byte) 'B')),
                     "the backend saw two sessions (two source ports)");
-            ForwardStats st = proxy.stats(0); // read on the loop thread: the loop counts a reply after sending it
+            ForwardStats st = proxy.proxy.forwarders().get(0).forwardStats().get(0);
             assertEquals(2, st.accepted, "two sessions");
             assertEquals(40, st.datagramsIn);
             // the loop counts a reply just after sendto: the client may have it a moment before
