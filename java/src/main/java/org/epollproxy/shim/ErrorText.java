@@ -13,16 +13,16 @@ final class ErrorText {
     static synchronized String of(int errno) {
         if (errno < 0 || errno >= CACHE.length) return "errno " + errno;
         String s = CACHE[errno];
-        if (s == null) {
-            s = lookup(errno);
-            CACHE[errno] = s;
-        }
+        if (s != null) return s;
+        Kernel k = Shim.loadedOrNull();
+        // Not cached without the shim: the name is a stand-in, the real text comes once it is loaded.
+        if (k == null) return Errno.name(errno);
+        s = lookup(k, errno);
+        CACHE[errno] = s;
         return s;
     }
 
-    private static String lookup(int errno) {
-        Kernel k = Shim.loadedOrNull();
-        if (k == null) return Errno.name(errno);
+    private static String lookup(Kernel k, int errno) {
         NativeBuffer buf = NativeBuffer.allocate(256);
         int n = k.strerror(errno, buf.address(), buf.capacity());
         if (n <= 0) return Errno.name(errno);
