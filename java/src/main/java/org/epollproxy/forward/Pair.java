@@ -108,6 +108,7 @@ final class Pair extends Timer {
         int fd = k.socket(addr.isIpv6() ? Net.AF_INET6 : Net.AF_INET,
                 Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0);
         if (fd < 0) {
+            if (fd == -Errno.EMFILE || fd == -Errno.ENFILE) listener.pauseForFds(fd);
             close(EndReason.ERROR, fd);
             return;
         }

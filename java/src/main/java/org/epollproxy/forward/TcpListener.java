@@ -48,7 +48,7 @@ final class TcpListener extends ListenerBase {
 
     @Override
     public void onEvent(int events) {
-        for (int i = 0; i < ACCEPTS_PER_WAKEUP && !closed; i++) {
+        for (int i = 0; i < ACCEPTS_PER_WAKEUP && !closed && !pausedForFds; i++) {
             if (fw.atCapacity()) {
                 pauseForCap();
                 return;
@@ -74,7 +74,13 @@ final class TcpListener extends ListenerBase {
         }
     }
 
-    private void pauseForFds(int err) {
+    /**
+     * Out of fds, at accept or at the backend socket of a connection just accepted: stop accepting for
+     * the back-off. Without it, a process with one fd free accepts, fails its backend socket and drops
+     * every connection waiting in the backlog in a burst.
+     */
+    void pauseForFds(int err) {
+        if (pausedForFds) return;
         stats().acceptPauses++;
         if (fdPauses++ == 0) {
             fw.log().error("accept on " + forward().bind() + ": " + Errno.describe(err)
