@@ -37,6 +37,20 @@ final class ByteQueue {
         return n;
     }
 
+    /** Copies up to {@code len} bytes from the head without removing them; returns how many. */
+    int peek(byte[] dst, int off, int len) {
+        int n = Math.min(len, size);
+        copyOut(dst, off, n);
+        return n;
+    }
+
+    /** Removes {@code n} bytes from the head. */
+    void skip(int n) {
+        n = Math.min(n, size);
+        head = (head + n) % buf.length;
+        size -= n;
+    }
+
     /** Forgets the last {@code n} bytes (segments still in flight when an RST overtook them). */
     void dropTail(int n) {
         size -= Math.min(n, size);

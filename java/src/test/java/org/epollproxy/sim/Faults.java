@@ -26,6 +26,8 @@ final class Faults {
     double ctlNomem;
     /** A data-path syscall throws a RuntimeException: a bug in one connection's handler. */
     double thrown;
+    /** splice returns -EINVAL (this socket cannot splice): the copy-path fall back. */
+    double spliceInval;
     /** -EMFILE once the proxy holds this many fds. */
     int fdLimit = Integer.MAX_VALUE;
 
@@ -48,6 +50,7 @@ final class Faults {
         f.ctlNomem = pick(r, level, scale / 20);
         f.thrown = pick(r, level, scale / 20);
         if (r.nextInt(4) == 0) f.fdLimit = 6 + r.nextInt(12);
+        f.spliceInval = pick(r, level, scale / 10); // drawn last: earlier draws, and so old seeds, stay as they were
         return f;
     }
 
@@ -58,7 +61,7 @@ final class Faults {
     @Override
     public String toString() {
         return String.format("eagain=%.3f partial=%.3f spurious=%.3f eintrWait=%.3f eintrClose=%.3f eintrConnect=%.3f "
-                        + "interleave=%.3f ctlNomem=%.4f thrown=%.4f fdLimit=%s", eagain, partial, spurious, eintrWait,
-                eintrClose, eintrConnect, interleave, ctlNomem, thrown, fdLimit == Integer.MAX_VALUE ? "none" : fdLimit);
+                        + "interleave=%.3f ctlNomem=%.4f thrown=%.4f spliceInval=%.4f fdLimit=%s", eagain, partial, spurious, eintrWait,
+                eintrClose, eintrConnect, interleave, ctlNomem, thrown, spliceInval, fdLimit == Integer.MAX_VALUE ? "none" : fdLimit);
     }
 }

@@ -350,6 +350,8 @@ final class SimKernel implements Kernel {
             }
             e.close();
             w.log("close fd " + fd + " " + e);
+        } else if (f instanceof PipeEnd) {
+            if (!((PipeEnd) f).readEnd) ((PipeEnd) f).pipe.writerClosed = true;
         } else if (f instanceof Listener) {
             Listener l = (Listener) f;
             l.closed = true;
@@ -408,19 +410,111 @@ final class SimKernel implements Kernel {
         return w.violation(call + " is not modelled by the simulation: model it before the TCP path uses it");
     }
 
+    /** A pipe: bytes in order, up to a (seeded) capacity. */
+    static final class Pipe {
+        final ByteQueue bytes = new ByteQueue();
+        final int capacity;
+        boolean writerClosed;
+
+        Pipe(int capacity) {
+            this.capacity = capacity;
+        }
+    }
+
+    /** One end of a {@link Pipe} in the fd table. */
+    static final class PipeEnd {
+        final Pipe pipe;
+        final boolean readEnd;
+
+        PipeEnd(Pipe pipe, boolean readEnd) {
+            this.pipe = pipe;
+            this.readEnd = readEnd;
+        }
+
+        @Override
+        public String toString() {
+            return (readEnd ? "pipe-read" : "pipe-write") + "{" + pipe.bytes.size() + "/" + pipe.capacity + "}";
+        }
+    }
+
     @Override
     public long pipe2() {
-        throw unmodelled("pipe2");
+        syscalls++;
+        Pipe p = new Pipe(w.rnd.nextBoolean() ? 65536 : w.between(1, 4096));
+        int r = allocate(new PipeEnd(p, true));
+        if (r < 0) return r;
+        int wr = allocate(new PipeEnd(p, false));
+        if (wr < 0) {
+            files[r] = null; // pipe2 creates both ends or neither
+            openFds--;
+            return wr;
+        }
+        w.progress++;
+        return ((long) r << 32) | wr;
     }
 
+    /**
+     * splice between a connected socket and a pipe, either way: socket -> pipe behaves like recv into the
+     * pipe, pipe -> socket like send from it. -EINVAL may be injected: a socket that cannot splice.
+     */
     @Override
     public int splice(int fdIn, int fdOut, int len, int flags) {
-        throw unmodelled("splice");
+        syscalls++;
+        Object in = file(fdIn, "splice in");
+        Object out = file(fdOut, "splice out");
+        boolean fill = in instanceof End && out instanceof PipeEnd && !((PipeEnd) out).readEnd;
+        boolean drain = in instanceof PipeEnd && ((PipeEnd) in).readEnd && out instanceof End;
+        if (!fill && !drain) throw unmodelled("splice from " + describe(in) + " to " + describe(out));
+        End e = (End) (fill ? in : out);
+        Pipe p = fill ? ((PipeEnd) out).pipe : ((PipeEnd) in).pipe;
+        if (e.state == End.CONNECTING || e.state == End.NEW) throw w.violation("splice on a socket that is not connected: " + e);
+        maybeInterleave();
+        maybeThrow("splice");
+        if (w.chance(w.faults.spliceInval)) {
+            injected++;
+            return -Errno.EINVAL;
+        }
+        if (w.chance(w.faults.eagain)) {
+            injected++;
+            return -Errno.EAGAIN;
+        }
+        int want = Math.min(len, fill ? p.capacity - p.bytes.size() : p.bytes.size());
+        if (want == 0) return fill || !p.writerClosed ? -Errno.EAGAIN : 0;
+        if (want > 1 && w.chance(w.faults.partial)) {
+            injected++;
+            want = 1 + w.rnd.nextInt(want);
+        }
+        byte[] tmp = new byte[want];
+        int n;
+        if (fill) {
+            dataPathCheck.run();
+            n = e.read(tmp, want);
+            if (n > 0) p.bytes.add(tmp, 0, n);
+        } else {
+            p.bytes.peek(tmp, 0, want);
+            n = e.write(tmp, 0, want);
+            if (n > 0) {
+                p.bytes.skip(n);
+                e.used = true;
+            }
+        }
+        if (w.verbose()) w.log("splice fd " + fdIn + " -> fd " + fdOut + " " + len + " -> " + (n < 0 ? Errno.name(n) : n));
+        return n;
     }
 
+    /** read(2) is used on a pipe's read end only (emptying it when splice falls back to copying). */
     @Override
     public int read(int fd, long buf, int len) {
-        throw unmodelled("read");
+        syscalls++;
+        Object f = file(fd, "read");
+        if (!(f instanceof PipeEnd) || !((PipeEnd) f).readEnd) throw unmodelled("read on " + describe(f));
+        Pipe p = ((PipeEnd) f).pipe;
+        if (p.bytes.isEmpty()) return p.writerClosed ? 0 : -Errno.EAGAIN;
+        byte[] tmp = new byte[Math.min(len, p.bytes.size())];
+        int n = p.bytes.take(tmp, 0, tmp.length);
+        MEM.putByteArray(buf, tmp, 0, n);
+        w.progress++;
+        return n;
     }
 
     @Override
