@@ -1,0 +1,45 @@
+package org.epollproxy.fuzz;
+
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import org.epollproxy.cli.ParserChecks;
+
+/**
+ * Coverage-guided fuzzing (Jazzer) of the -L parser and the config parser, with the checks the
+ * property tests use ({@link ParserChecks}): only SpecException, with a position (and line) inside the
+ * input; accepted specs round-trip.
+ *
+ * <p>Without JAZZER_FUZZ, each method replays its inputs in
+ * {@code src/test/resources/org/epollproxy/fuzz/ParserFuzzTestInputs/<method>/} (Jazzer also drops the
+ * input of any failure it finds there, so it becomes a regression test). {@code mvn verify} then fuzzes
+ * {@code forwardSpec} and {@code configFile} for 5 s each (the fuzz-* executions in java/pom.xml).
+ * The *Long variants fuzz for 10 minutes, on request only:
+ *
+ * <pre>
+ *   JAZZER_FUZZ=1 mvn -B -pl java test-compile surefire:test -Dtest='ParserFuzzTest#configFileLong'
+ * </pre>
+ *
+ * (annotation values are constants, hence separate methods instead of a duration property).
+ */
+class ParserFuzzTest {
+
+    @FuzzTest(maxDuration = "5s")
+    void forwardSpec(FuzzedDataProvider data) {
+        ParserChecks.forwardSpec(data.consumeRemainingAsString());
+    }
+
+    @FuzzTest(maxDuration = "5s")
+    void configFile(FuzzedDataProvider data) {
+        ParserChecks.configFile(data.consumeRemainingAsString());
+    }
+
+    @FuzzTest(maxDuration = "10m")
+    void forwardSpecLong(FuzzedDataProvider data) {
+        forwardSpec(data);
+    }
+
+    @FuzzTest(maxDuration = "10m")
+    void configFileLong(FuzzedDataProvider data) {
+        configFile(data);
+    }
+}
