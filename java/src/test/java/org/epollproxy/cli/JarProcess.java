@@ -30,6 +30,10 @@ final class JarProcess implements AutoCloseable {
     }
 
     JarProcess(List<String> jvmFlags, String... args) throws IOException {
+        this(0, jvmFlags, args);
+    }
+
+    private JarProcess(int fdLimit, List<String> jvmFlags, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-XX:+UseSerialGC");
@@ -39,6 +43,12 @@ final class JarProcess implements AutoCloseable {
         cmd.add("-jar");
         cmd.add(jar().toString());
         cmd.addAll(List.of(args));
+        if (fdLimit > 0) {
+            // ulimit applies to the shell and what it execs: the JVM gets the limit, the test JVM does not.
+            List<String> shell = new ArrayList<>(List.of("bash", "-c", "ulimit -n " + fdLimit + " && exec \"$@\"", "bash"));
+            shell.addAll(cmd);
+            cmd = shell;
+        }
         // Run from / to show the jar finds its native library wherever it is started.
         process = new ProcessBuilder(cmd).directory(Path.of("/").toFile()).start();
         pump(new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)), true);
@@ -47,6 +57,11 @@ final class JarProcess implements AutoCloseable {
 
     JarProcess(String... args) throws IOException {
         this(List.of(), args);
+    }
+
+    /** The jar under {@code ulimit -n fdLimit} (bash execs java, so the pid is the JVM's). */
+    static JarProcess withFdLimit(int fdLimit, String... args) throws IOException {
+        return new JarProcess(fdLimit, List.of(), args);
     }
 
     private void pump(BufferedReader r, boolean out) {
