@@ -7,6 +7,12 @@
 #   bench/compare.sh                 # all forwarders, 5 s per measurement
 #   COMPARE_SECONDS=10 bench/compare.sh
 #   COMPARE_ONLY="direct epoll-proxy haproxy" bench/compare.sh
+#   COMPARE_ROUNDS=1 bench/compare.sh  # one round instead of three (the table shows the median)
+#
+# The machine is shared, so every forwarder is measured COMPARE_ROUNDS times, the forwarders taking
+# turns within each round, and the table shows the median per figure: a burst of someone else's load
+# hits one round of one forwarder, not all of its figures. The 5,000-connection hold runs once, in
+# the last round.
 #
 # Installs socat, rinetd, haproxy and iperf3 with apt-get when missing (needs root). Loopback only;
 # every run is bounded in time; stops exactly the processes it started, by PID.
@@ -19,6 +25,7 @@ cd "$root"
 RUN_SECONDS="${COMPARE_SECONDS:-5}"
 WARMUP_SECONDS="${COMPARE_WARMUP:-2}"
 HOLD_COUNT="${COMPARE_HOLD:-5000}"
+ROUNDS="${COMPARE_ROUNDS:-3}"
 CONNRATE_THREADS="${COMPARE_CONNRATE_THREADS:-4}"
 OUT="${OUT:-$root/bench/results/compare}"
 ALL="direct epoll-proxy epoll-proxy-splice socat rinetd haproxy"
@@ -150,12 +157,13 @@ mkdir -p "$OUT"
 results="$OUT/compare.tsv"
 printf 'forwarder\tbulk_MBps\tpp1_rtps\tpp1_p99_us\tpp100_rtps\tpp100_p99_us\tconn_per_s\tconn_failed\theld_served\tidle_rss_kb\trss_per_conn_B\tpss_per_conn_B\n' >"$results"
 
+for round in $(seq "$ROUNDS"); do
 for fwd in $ONLY; do
   if [ "$fwd" = epoll-proxy-splice ] && ! has_splice; then
     echo "== $fwd: skipped (bin/epoll-proxy has no --splice option)" >&2
     continue
   fi
-  echo "== $fwd" >&2
+  echo "== round $round/$ROUNDS: $fwd" >&2
   start_forwarder "$fwd"
   bulk_port=$F_BULK echo_port=$F_ECHO
   if [ "$fwd" = direct ]; then bulk_port=$IPERF_PORT echo_port=$ECHO_PORT; fi
@@ -179,7 +187,9 @@ for fwd in $ONLY; do
   conn="$(timeout 120 "${load[@]}" connrate "$echo_port" "$CONNRATE_THREADS" "$RUN_SECONDS" "$WARMUP_SECONDS" || echo failed)"
   echo "   $conn" >&2
   held="-" rss_pc="-" pss_pc="-"
-  if [ ${#FWD_PIDS[@]} -gt 0 ]; then
+  if [ "$round" -lt "$ROUNDS" ]; then
+    : # the hold runs in the last round only
+  elif [ ${#FWD_PIDS[@]} -gt 0 ]; then
     hold="$(timeout 180 "${load[@]}" hold "$echo_port" "$HOLD_COUNT" 90 "${FWD_PIDS[@]}" || echo failed)"
     echo "   $hold" >&2
     held="$(field "$hold" served)" rss_pc="$(field "$hold" rss_per_conn_bytes)" pss_pc="$(field "$hold" pss_per_conn_bytes)"
@@ -198,6 +208,7 @@ for fwd in $ONLY; do
   stop "${FWD_PIDS[@]+"${FWD_PIDS[@]}"}"
   # TIME_WAIT from the connection-rate run must not spill into the next forwarder's run.
   sleep 2
+done
 done
 
 {

@@ -4,12 +4,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * Prints compare.sh's results (one TSV line per forwarder) as one markdown table, scenario x
- * forwarder, each figure with its ratio to direct; optionally writes the ratios for the plot.
+ * Prints compare.sh's results (one TSV line per forwarder and round) as one markdown table, scenario x
+ * forwarder, each figure the median over the rounds with its ratio to direct; optionally writes the
+ * ratios for the plot.
  *
  * <p>Usage: {@code CompareTable compare.tsv [ratios.dat]}.
  */
@@ -49,8 +53,7 @@ public final class CompareTable {
     public static void main(String[] args) throws IOException {
         List<String> lines = Table.lines(args[0]);
         List<String> header = List.of(lines.get(0).split("\t"));
-        List<String[]> rows = new ArrayList<>();
-        for (String l : lines.subList(1, lines.size())) rows.add(l.split("\t", -1));
+        List<String[]> rows = medians(lines.subList(1, lines.size()), header.size());
         int direct = -1;
         for (int i = 0; i < rows.size(); i++) if (rows.get(i)[0].equals("direct")) direct = i;
 
@@ -86,6 +89,35 @@ public final class CompareTable {
         System.out.println();
         System.out.println("In parentheses: performance relative to direct (1 = direct; for latencies direct/value, higher is better).");
         if (args.length > 1) Files.writeString(Path.of(args[1]), dat.toString());
+    }
+
+    /**
+     * One row per forwarder (in order of first appearance): per column the median of that forwarder's
+     * rounds, ignoring rounds without a figure ("-", "failed").
+     */
+    static List<String[]> medians(List<String> lines, int columns) {
+        Map<String, List<String[]>> byForwarder = new LinkedHashMap<>();
+        for (String l : lines) {
+            String[] f = l.split("\t", -1);
+            byForwarder.computeIfAbsent(f[0], x -> new ArrayList<>()).add(f);
+        }
+        List<String[]> out = new ArrayList<>();
+        for (Map.Entry<String, List<String[]>> e : byForwarder.entrySet()) {
+            String[] row = new String[columns];
+            row[0] = e.getKey();
+            for (int c = 1; c < columns; c++) {
+                List<Double> vs = new ArrayList<>();
+                for (String[] r : e.getValue()) {
+                    double v = c < r.length ? Table.parse(r[c]) : Double.NaN;
+                    if (!Double.isNaN(v)) vs.add(v);
+                }
+                Collections.sort(vs);
+                int n = vs.size();
+                row[c] = n == 0 ? "-" : Double.toString(n % 2 == 1 ? vs.get(n / 2) : (vs.get(n / 2 - 1) + vs.get(n / 2)) / 2);
+            }
+            out.add(row);
+        }
+        return out;
     }
 
     private CompareTable() {}
