@@ -109,6 +109,12 @@ final class Pair extends Timer {
     }
 
     private void onConnectEvent(int events) {
+        // A failed connect is reported with EPOLLERR (ConnectTest); OUT alone means established, so
+        // SO_ERROR is read only when something went wrong: one getsockopt less per connection.
+        if ((events & (EPOLLERR | EPOLLHUP)) == 0) {
+            if ((events & EPOLLOUT) != 0) connected();
+            return;
+        }
         int err = k.sock_error(backend.fd);
         if (err == 0 && (events & EPOLLHUP) != 0) err = -Errno.ENOTCONN; // HUP without an error: not connected
         if (err == 0 && (events & EPOLLOUT) != 0) {
