@@ -240,6 +240,9 @@ final class Pair extends Timer {
     /** shutdown(d.to, SHUT_WR): passes d.from's FIN on. False if the pair closed. */
     private boolean sendFin(Direction d) {
         d.finSent = true;
+        // The other direction already ended: the pair closes right after this (afterIo), and close()
+        // sends the FIN itself, gracefully, since d.to's EOF was read and nothing is left unread there.
+        if ((d == up ? down : up).finSent) return true;
         int rc = k.shutdown(d.to.fd, Net.SHUT_WR);
         if (rc < 0) {
             abort(d.to, rc);
