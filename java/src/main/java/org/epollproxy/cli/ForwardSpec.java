@@ -106,20 +106,8 @@ public record ForwardSpec(String proto, String bindHost, int bindPort, List<Host
     /** A host name, IPv4 literal or bracketed IPv6 literal (returned without brackets). */
     private static String host(String s, int[] r, boolean bind) throws SpecException {
         String h = s.substring(r[0], r[1]);
-        if (h.startsWith("[")) {
-            if (!h.endsWith("]") || h.length() < 3) throw new SpecException("bad IPv6 literal \"" + h + "\"", r[0]);
-            String inner = h.substring(1, h.length() - 1);
-            if (!inner.matches("[0-9A-Fa-f:.]+(%[0-9A-Za-z._-]+)?") || inner.indexOf(':') < 0) {
-                throw new SpecException("bad IPv6 literal \"" + h + "\"", r[0]);
-            }
-            return inner;
-        }
-        if (h.indexOf(']') >= 0) throw new SpecException("']' without '[' in \"" + h + "\"", r[0]);
         if (bind && (h.isEmpty() || h.equals("*"))) return "";
-        if (h.isEmpty()) throw new SpecException("empty host name", r[0]);
-        if (h.length() > 253 || !h.matches("[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?")) {
-            throw new SpecException("bad host name \"" + h + "\"", r[0]);
-        }
-        return h;
+        if (h.indexOf(']') >= 0 && !h.startsWith("[")) throw new SpecException("']' without '[' in \"" + h + "\"", r[0]);
+        return HostSyntax.check(h, false, r[0], 0);
     }
 }

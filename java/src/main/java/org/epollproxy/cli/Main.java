@@ -1,16 +1,23 @@
 package org.epollproxy.cli;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import org.epollproxy.config.Config;
+import org.epollproxy.config.ConfigParser;
 import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.Proxy;
+import org.epollproxy.forward.ProxyProtocol;
 import org.epollproxy.forward.Settings;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.Shim;
+import org.epollproxy.shim.SockAddr;
 import org.epollproxy.shim.SyscallException;
+import org.epollproxy.stats.StatsServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,38 +33,59 @@ import picocli.CommandLine.Option;
         sortOptions = false,
         usageHelpAutoWidth = true,
         description = {
-            "Forwards TCP connections from local ports to backends, one epoll event loop per thread.",
+            "Forwards TCP connections and UDP datagrams from local ports to backends, with one "
+                    + "non-blocking epoll event loop per thread.",
             "",
-            "Each -L is [BIND:]PORT:HOST:HOSTPORT as in ssh -L. BIND defaults to 127.0.0.1; use 0.0.0.0: (or *:) "
-                    + "to accept connections from other machines. IPv6 literals go in brackets: "
-                    + "[::1]:9000:[::1]:8000. PORT 0 picks a free port (the 'listening' line shows it). Extra backends "
-                    + "after a comma are tried in order when a connect is refused or times out: -L 9000:app1:80,app2:80.",
+            "Each -L (TCP) or -U (UDP) is [BIND:]PORT:HOST:HOSTPORT as in ssh -L. BIND defaults to 127.0.0.1; "
+                    + "use 0.0.0.0: (or *:) to accept connections from other machines. IPv6 literals go in brackets: "
+                    + "[::1]:9000:[::1]:8000. PORT 0 picks a free port (the 'listening' line shows it). Extra "
+                    + "backends after a comma are tried in order when a connect is refused or times out: "
+                    + "-L 9000:app1:80,app2:80. An existing rinetd.conf works with --config.",
             ""
         },
         footer = {
             "",
             "Output:",
-            "  stdout  one line per forward once all are bound:",
+            "  stdout  one line per forward once all are bound, e.g.",
             "            listening tcp 127.0.0.1:9000 -> 127.0.0.1:8000",
-            "  stderr  one line per connection when it ends:",
-            "            <time> tcp client=127.0.0.1:51514 listen=127.0.0.1:9000 backend=127.0.0.1:8000",
-            "            up=<bytes client->backend> down=<bytes backend->client> ms=<duration> end=<how>",
-            "          end is client-closed, backend-closed, backend-refused, backend-unreachable,",
-            "          connect-timeout, client-reset, backend-reset, idle-timeout, fin-timeout, shutdown.",
+            "          and with --stats: listening http 127.0.0.1:9100 /metrics /connections /healthz",
+            "  stderr  one line per connection (UDP: per session) when it ends, e.g.",
+            "            2026-11-26T06:17:03.484Z tcp client=127.0.0.1:34340",
+            "            listen=127.0.0.1:9000 backend=127.0.0.1:8000 up=78 down=801",
+            "            ms=2 end=backend-closed",
+            "          up/down: bytes client->backend / backend->client. end: client-closed,",
+            "          backend-closed, backend-refused, backend-unreachable, connect-timeout,",
+            "          client-reset, backend-reset, idle-timeout, fin-timeout, denied,",
+            "          not-allowed, evicted (UDP), shutdown, error.",
             "",
-            "Exit status: 0 after SIGTERM or SIGINT, 1 if starting failed (address in use,",
-            "permission denied, unknown host), 2 for a usage error.",
+            "Signals: SIGTERM/SIGINT stop (exit 0 within 2 s); SIGHUP re-reads --config.",
+            "Exit status: 0 after SIGTERM or SIGINT; 1 if starting failed (address in use,",
+            "permission denied, unknown host); 2 for a usage error (nothing listens then).",
             "",
             "Examples:",
-            "  epoll-proxy -L 9000:127.0.0.1:8000            # loopback only",
-            "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:8080        # expose an internal web server",
-            "  epoll-proxy -L '[::1]:9000:[::1]:8000' --trace # watch every epoll event and syscall",
+            "  epoll-proxy -L 9000:127.0.0.1:8000          # loopback only",
+            "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:8080      # expose an internal web server",
+            "  epoll-proxy -U 5353:10.0.0.53:53             # UDP, e.g. DNS",
+            "  epoll-proxy --config /etc/rinetd.conf        # rinetd's file, unchanged",
+            "  epoll-proxy -L 9000:127.0.0.1:8000 --trace   # watch every event and syscall",
+            "  epoll-proxy -L 0.0.0.0:443:10.0.0.5:443 --threads 2 --splice --send-proxy v2 --stats 9100",
         })
 public final class Main implements Callable<Integer> {
 
     @Option(names = "-L", paramLabel = "[BIND:]PORT:HOST:HOSTPORT",
             description = "A TCP forward (repeatable).")
     List<String> tcpSpecs = new ArrayList<>();
+
+    @Option(names = "-U", paramLabel = "[BIND:]PORT:HOST:HOSTPORT",
+            description = "A UDP forward (repeatable): one backend socket per client address, replies go back "
+                    + "to that client only.")
+    List<String> udpSpecs = new ArrayList<>();
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "Forwards from a rinetd.conf-style file (rinetd's grammar: 'bindaddress bindport "
+                    + "connectaddress connectport [timeout=S,src=ADDR]', allow/deny, logfile, logcommon, "
+                    + "pidlogfile). SIGHUP re-reads it without cutting open connections. Combines with -L/-U.")
+    Path configFile;
 
     @Option(names = "--buffer-size", paramLabel = "SIZE", converter = SizeConverter.class,
             description = "Buffer per direction of each connection, held only while data waits "
@@ -77,6 +105,16 @@ public final class Main implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     int finTimeoutSec;
 
+    @Option(names = "--udp-timeout", paramLabel = "SEC", defaultValue = "72",
+            description = "End a UDP session after SEC seconds without a datagram either way, unless its config "
+                    + "line says [timeout=] (default: ${DEFAULT-VALUE}, as rinetd).")
+    int udpTimeoutSec;
+
+    @Option(names = "--udp-max-sessions", paramLabel = "N", defaultValue = "4096",
+            description = "UDP sessions per forward; a new client beyond N evicts the least recently active "
+                    + "session (default: ${DEFAULT-VALUE}).")
+    int udpMaxSessions;
+
     @Option(names = "--keepalive", description = "Enable TCP keepalive on both sockets of each connection.")
     boolean keepalive;
 
@@ -85,8 +123,24 @@ public final class Main implements Callable<Integer> {
     int maxConnections;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
-            description = "Event loops (threads); with N > 1 each has its own SO_REUSEPORT listener (default: 1).")
+            description = "Event loops (threads), each with its own epoll fd and SO_REUSEPORT listener per forward: "
+                    + "the kernel spreads new connections over them; one per core at most (default: 1).")
     int threads;
+
+    @Option(names = "--splice",
+            description = "Zero-copy: move bytes socket -> pipe -> socket with splice(2), never through user space "
+                    + "(2 more fds per direction in use; falls back to copying per connection if refused).")
+    boolean splice;
+
+    @Option(names = "--send-proxy", paramLabel = "v1|v2",
+            description = "Start every backend connection with a PROXY protocol header (v1 text, v2 binary) "
+                    + "carrying the client's real address, before any client byte; the backend must expect it.")
+    String sendProxy;
+
+    @Option(names = "--stats", paramLabel = "[BIND:]PORT",
+            description = "Serve /metrics (Prometheus), /connections (JSON: every open connection, its buffers "
+                    + "and epoll interest) and /healthz over HTTP on PORT; BIND defaults to 127.0.0.1.")
+    String stats;
 
     @Option(names = "--trace", description = "Print every epoll event and syscall outcome on stderr.")
     boolean trace;
@@ -128,19 +182,57 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (tcpSpecs.isEmpty()) return usage("nothing to forward: give at least one -L [BIND:]PORT:HOST:HOSTPORT");
+        if (tcpSpecs.isEmpty() && udpSpecs.isEmpty() && configFile == null) {
+            return usage("nothing to forward: give -L [BIND:]PORT:HOST:HOSTPORT, -U ... or --config FILE");
+        }
         if (connectTimeoutMs <= 0) return usage("--connect-timeout must be a positive number of milliseconds, not " + connectTimeoutMs);
         if (idleTimeoutSec < 0) return usage("--idle-timeout must be 0 or more seconds, not " + idleTimeoutSec);
         if (finTimeoutSec < 0) return usage("--fin-timeout must be 0 or more seconds, not " + finTimeoutSec);
         if (maxConnections < 0) return usage("--max-connections must be 0 or more, not " + maxConnections);
         if (threads < 1 || threads > 256) return usage("--threads must be 1-256, not " + threads);
+        if (udpTimeoutSec < 1) return usage("--udp-timeout must be 1 or more seconds, not " + udpTimeoutSec);
+        if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
 
-        List<ForwardSpec> specs = new ArrayList<>();
-        for (String s : tcpSpecs) {
+        ProxyProtocol proxyProtocol = ProxyProtocol.OFF;
+        if (sendProxy != null) {
             try {
-                specs.add(ForwardSpec.parse(s, "tcp"));
+                proxyProtocol = ProxyProtocol.parse(sendProxy);
+            } catch (IllegalArgumentException e) {
+                return usage("--send-proxy: " + e.getMessage());
+            }
+        }
+
+        SockAddr statsAddr = null;
+        if (stats != null) {
+            try {
+                statsAddr = StatsOption.parse(stats);
             } catch (SpecException e) {
-                return usage("-L " + s + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
+                return usage("--stats " + stats + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
+            } catch (Resolver.ResolveException e) {
+                err.println("epoll-proxy: " + e.getMessage());
+                return 1;
+            }
+        }
+
+        List<Forwards.Arg> args = new ArrayList<>();
+        for (String[] kind : new String[][] {{"-L", "tcp"}, {"-U", "udp"}}) {
+            for (String s : kind[1].equals("tcp") ? tcpSpecs : udpSpecs) {
+                try {
+                    args.add(new Forwards.Arg(ForwardSpec.parse(s, kind[1]), s,
+                            kind[1].equals("tcp") ? proxyProtocol : ProxyProtocol.OFF));
+                } catch (SpecException e) {
+                    return usage(kind[0] + " " + s + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
+                }
+            }
+        }
+        Config config = null;
+        if (configFile != null) {
+            try {
+                config = ConfigParser.parse(configFile);
+            } catch (SpecException e) {
+                return usage(configMessage(configFile, e));
+            } catch (IOException e) {
+                return usage("cannot read --config " + configFile + ": " + e.getMessage());
             }
         }
         Settings settings = new Settings();
@@ -151,44 +243,78 @@ public final class Main implements Callable<Integer> {
         settings.keepalive = keepalive;
         settings.maxConnections = maxConnections;
         settings.threads = threads;
+        settings.splice = splice;
         settings.trace = trace;
         settings.logConnections = !quiet;
+        settings.udpTimeoutSec = udpTimeoutSec;
+        settings.udpMaxSessions = udpMaxSessions;
 
-        List<Forward> forwards = new ArrayList<>();
+        List<Forward> forwards;
         try {
-            for (int i = 0; i < specs.size(); i++) forwards.add(Resolver.resolve(specs.get(i), "-L " + tcpSpecs.get(i)));
+            forwards = Forwards.build(args, config);
         } catch (Resolver.ResolveException e) {
             err.println("epoll-proxy: " + e.getMessage());
             return 1;
         }
+        String dup = Forwards.duplicate(forwards);
+        if (dup != null) return usage(dup);
 
         Proxy proxy;
+        StatsServer statsServer = null;
+        Logs logs = new Logs(err);
         try {
             Kernel kernel = Shim.load();
+            if (statsAddr != null) statsServer = StatsServer.bind(statsAddr); // before the forwards: all or nothing
+            Logs.Opened files = logs.open(config);
             proxy = new Proxy(kernel, settings, err);
-            forwards = proxy.start(forwards);
-        } catch (Shim.ShimLoadException | SyscallException e) {
-            err.println("epoll-proxy: " + e.getMessage());
+            try {
+                forwards = proxy.start(forwards);
+            } catch (RuntimeException e) {
+                files.discard();
+                if (files.pidFile() != null) java.nio.file.Files.deleteIfExists(files.pidFile());
+                throw e;
+            }
+            logs.install(proxy, files);
+        } catch (Shim.ShimLoadException | SyscallException | IOException e) {
+            if (statsServer != null) statsServer.close();
+            String what = statsServer == null && statsAddr != null && e instanceof IOException ? "--stats " + statsAddr + ": " : "";
+            err.println("epoll-proxy: " + what + e.getMessage());
             return 1;
         }
-        Signals.onTerminate(() -> stop(proxy));
-        for (Forward f : forwards) out.println("listening tcp " + f);
+        StatsServer statsToStop = statsServer;
+        Signals.onTerminate(() -> stop(proxy, logs, statsToStop));
+        Reloader reloader = new Reloader(proxy, args, configFile, logs, err);
+        Signals.onHangup(reloader::requestReload);
+        for (Forward f : forwards) out.println("listening " + f.proto().lower() + " " + f);
+        if (statsServer != null) {
+            statsServer.start(proxy);
+            out.println("listening http " + statsServer.address() + " /metrics /connections /healthz");
+        }
         out.flush();
         try {
             proxy.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (statsServer != null) statsServer.close();
+        logs.close();
         return 0;
     }
 
+    /** "FILE:LINE: what is wrong (at character N)". */
+    static String configMessage(Path file, SpecException e) {
+        return file + ":" + e.line() + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")";
+    }
+
     /** SIGTERM/SIGINT: stop accepting, close every connection, exit 0 within 2 s even if a loop hangs. */
-    private void stop(Proxy proxy) {
+    private void stop(Proxy proxy, Logs logs, StatsServer statsServer) {
         Thread t = new Thread(() -> {
             try {
+                if (statsServer != null) statsServer.close(); // no more tasks posted to loops that are ending
                 if (!proxy.stop(2, TimeUnit.SECONDS)) {
                     err.println("epoll-proxy: loops did not stop within 2 s; exiting anyway");
                     err.flush();
+                    logs.close();
                     Runtime.getRuntime().halt(0);
                 }
             } catch (InterruptedException e) {

@@ -2,10 +2,6 @@ package org.epollproxy.cli;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.ArrayList;
-import java.util.List;
-import org.epollproxy.forward.Backend;
-import org.epollproxy.forward.Forward;
 import org.epollproxy.shim.SockAddr;
 
 /**
@@ -19,15 +15,6 @@ public final class Resolver {
         ResolveException(String message) {
             super(message);
         }
-    }
-
-    public static Forward resolve(ForwardSpec spec, String source) throws ResolveException {
-        SockAddr bind = address(bindHost(spec.bindHost()), spec.bindPort(), source);
-        List<Backend> backends = new ArrayList<>();
-        for (ForwardSpec.HostPort hp : spec.backends()) {
-            backends.add(new Backend(hp.host(), address(hp.host(), hp.port(), source)));
-        }
-        return new Forward(bind, backends);
     }
 
     /** null (omitted) = loopback as in ssh; "" = all interfaces. */

@@ -16,14 +16,18 @@ public enum EndReason {
     CLIENT_RESET("client-reset"),
     /** The backend reset the connection (or a send to it failed); the client was aborted with RST. */
     BACKEND_RESET("backend-reset"),
-    /** No byte moved for --idle-timeout seconds. */
+    /** No byte moved for --idle-timeout seconds (UDP: the session's timeout). */
     IDLE_TIMEOUT("idle-timeout"),
     /** Half-closed for longer than --fin-timeout seconds. */
     FIN_TIMEOUT("fin-timeout"),
     /** The proxy is shutting down (SIGTERM/SIGINT). */
     SHUTDOWN("shutdown"),
-    /** The client's address is not allowed by the access rules. */
+    /** The client's address matched a deny pattern. */
     DENIED("denied"),
+    /** Allow patterns exist and the client's address matched none of them. */
+    NOT_ALLOWED("not-allowed"),
+    /** UDP: the session was the oldest when the session cap was reached. */
+    EVICTED("evicted"),
     /** The proxy could not set the connection up (socket: EMFILE, ...), or a bug; see the errno. */
     ERROR("error");
 

@@ -1,20 +1,67 @@
 package org.epollproxy.forward;
 
 import java.util.List;
+import java.util.Objects;
+import org.epollproxy.config.AccessRules;
 import org.epollproxy.shim.SockAddr;
 
 /**
- * One resolved TCP forward: where to listen and the backends to try, in order (the second is used
- * only when a connect to the first is refused or times out).
+ * One resolved forward: the protocol, where to listen, the backends to try in order (the next one only
+ * when a connect to the previous is refused or times out), who may connect, and where it came from.
  */
 public final class Forward {
+    /** TCP streams or UDP datagrams (one backend socket per client address). */
+    public enum Proto {
+        TCP,
+        UDP;
+
+        public String lower() {
+            return this == TCP ? "tcp" : "udp";
+        }
+    }
+
+    private final Proto proto;
     private final SockAddr bind;
     private final List<Backend> backends;
+    private final AccessRules access;
+    private final int udpTimeoutSec;
+    private final SockAddr source;
+    private final String origin;
+    private final ProxyProtocol sendProxy;
 
+    private static final java.util.concurrent.atomic.AtomicInteger UNNAMED = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** A TCP forward open to everyone (tests, benchmarks), with an origin of its own. */
     public Forward(SockAddr bind, List<Backend> backends) {
+        this(Proto.TCP, bind, backends, AccessRules.ALLOW_ALL, -1, null, "forward #" + UNNAMED.incrementAndGet());
+    }
+
+    /**
+     * @param udpTimeoutSec idle timeout of a UDP session, or -1 for the global default
+     * @param source local address to bind the backend socket to (rinetd's {@code src=}), or null
+     * @param origin where the forward was defined, for messages: {@code -L 9000:h:80} or {@code file:12}
+     */
+    public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
+            SockAddr source, String origin) {
+        this(proto, bind, backends, access, udpTimeoutSec, source, origin, ProxyProtocol.OFF);
+    }
+
+    /** @param sendProxy the PROXY protocol header each backend connection starts with ({@code OFF}: none) */
+    public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
+            SockAddr source, String origin, ProxyProtocol sendProxy) {
         if (backends.isEmpty()) throw new IllegalArgumentException("a forward needs at least one backend");
+        this.proto = proto;
         this.bind = bind;
         this.backends = List.copyOf(backends);
+        this.access = access;
+        this.udpTimeoutSec = udpTimeoutSec;
+        this.source = source;
+        this.origin = origin;
+        this.sendProxy = sendProxy;
+    }
+
+    public Proto proto() {
+        return proto;
     }
 
     public SockAddr bind() {
@@ -25,9 +72,49 @@ public final class Forward {
         return backends;
     }
 
+    public AccessRules access() {
+        return access;
+    }
+
+    public int udpTimeoutSec() {
+        return udpTimeoutSec;
+    }
+
+    public SockAddr source() {
+        return source;
+    }
+
+    public String origin() {
+        return origin;
+    }
+
+    public ProxyProtocol sendProxy() {
+        return sendProxy;
+    }
+
+    /** The same forward sending the PROXY protocol header {@code p} to its backends. */
+    public Forward withSendProxy(ProxyProtocol p) {
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p);
+    }
+
     /** The same forward listening on {@code actual} (the real port when 0 was asked for). */
     public Forward boundTo(SockAddr actual) {
-        return new Forward(actual, backends);
+        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy);
+    }
+
+    /**
+     * What identifies a listener across reloads: the protocol and the listening address. Port 0 ("any free
+     * port") is not an address two forwards can share, so there the origin (-L text, file:line) tells them apart.
+     */
+    public String key() {
+        return proto.lower() + " " + bind + (bind.port() == 0 ? " (" + origin + ")" : "");
+    }
+
+    /** True if everything but the listening address is the same (a reload then changes nothing). */
+    public boolean sameTargetAs(Forward o) {
+        return proto == o.proto && backends.toString().equals(o.backends.toString())
+                && access.toString().equals(o.access.toString()) && udpTimeoutSec == o.udpTimeoutSec
+                && Objects.equals(source, o.source) && sendProxy == o.sendProxy;
     }
 
     /** "127.0.0.1:9000 -> 127.0.0.1:8000" (backends joined by ","). */

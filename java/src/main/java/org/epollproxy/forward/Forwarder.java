@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.epollproxy.loop.EventLoop;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
-import org.epollproxy.shim.Net;
 import org.epollproxy.shim.NativeBuffer;
+import org.epollproxy.shim.Net;
 import org.epollproxy.shim.SockAddr;
 
 /**
@@ -20,6 +20,9 @@ import org.epollproxy.shim.SockAddr;
  * for shutdown, the connection view and leak checks, with O(1) removal by index.
  */
 public final class Forwarder {
+    /** The largest UDP payload (65,535 - 8 UDP - 20 IPv4 header bytes); IPv6's is 65,527, also below the buffer. */
+    static final int DATAGRAM_MAX = 65536;
+
     private final EventLoop loop;
     private final Kernel k;
     private final Settings settings;
@@ -28,9 +31,11 @@ public final class Forwarder {
     private final AtomicInteger openTotal;
     private final LoopCounters counters = new LoopCounters();
     private final NativeBuffer scratch = NativeBuffer.allocate(SockAddr.SIZE);
-    private final List<TcpListener> listeners = new ArrayList<>();
+    private NativeBuffer datagram; // UDP only, allocated on first use
+    private final List<Listener> listeners = new ArrayList<>();
     private Pair[] pairs = new Pair[64];
     private int pairCount;
+    private volatile RinetdLog rinetdLog;
 
     /**
      * @param openTotal open connections over all loops, for --max-connections
@@ -87,26 +92,75 @@ public final class Forwarder {
         return scratch.address();
     }
 
+    /** One datagram's worth of native memory, shared by this loop's UDP sockets. */
+    long datagramBuffer() {
+        if (datagram == null) datagram = NativeBuffer.allocate(DATAGRAM_MAX);
+        return datagram.address();
+    }
+
     boolean atCapacity() {
         return settings.maxConnections > 0 && openTotal.get() >= settings.maxConnections;
     }
 
-    /** Starts serving an already bound and listening socket. Loop thread only. */
+    /** Where finished connections are also written in rinetd's format (null: nowhere). Any thread. */
+    public void setRinetdLog(RinetdLog l) {
+        this.rinetdLog = l;
+    }
+
+    // ---- listeners (loop thread only) ----
+
+    /** Starts serving an already bound socket (listening, for TCP). */
     public void addListener(Forward forward, int fd) {
-        TcpListener l = new TcpListener(this, forward, fd);
-        listeners.add(l);
-        l.start();
+        if (forward.proto() == Forward.Proto.UDP) {
+            UdpListener l = new UdpListener(this, forward, fd);
+            listeners.add(l);
+            l.start();
+        } else {
+            TcpListener l = new TcpListener(this, forward, fd);
+            listeners.add(l);
+            l.start();
+        }
+    }
+
+    /** Reload: the listener with the same key serves {@code forward} from now on; false if there is none. */
+    public boolean replaceForward(Forward forward) {
+        for (Listener l : listeners) {
+            if (l.forward().key().equals(forward.key())) {
+                l.setForward(forward);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Reload: stop listening for {@code key}; its open connections and sessions live on. */
+    public void removeListener(String key) {
+        for (int i = 0; i < listeners.size(); i++) {
+            if (listeners.get(i).forward().key().equals(key)) {
+                listeners.remove(i).close();
+                return;
+            }
+        }
     }
 
     // ---- connections ----
 
     void onAccept(TcpListener l, int fd, SockAddr client) {
+        String verdict = l.forward().access().check(client);
+        if (verdict != null) {
+            // Accepted and closed at once, as rinetd does: the client sees connect + EOF, the backend nothing.
+            k.close(fd);
+            l.stats().denied++;
+            connectionEnded(new ConnectionRecord(l.forward(), client, null, 0, 0, 0,
+                    verdict.equals("denied") ? EndReason.DENIED : EndReason.NOT_ALLOWED, 0));
+            return;
+        }
         tuneSocket(fd);
         Pair p = new Pair(this, l, fd, client);
         if (pairCount == pairs.length) pairs = Arrays.copyOf(pairs, pairCount * 2);
         p.index = pairCount;
         pairs[pairCount++] = p;
-        l.stats.active++;
+        l.stats().active++;
         openTotal.incrementAndGet();
         p.connect(0);
     }
@@ -124,34 +178,62 @@ public final class Forwarder {
         last.index = i;
         pairs[pairCount] = null;
         p.index = -1;
-        TcpListener l = p.listener;
-        l.stats.active--;
-        l.stats.bytesUp += p.up.bytesOut;
-        l.stats.bytesDown += p.down.bytesOut;
+        ForwardStats st = p.listener.stats();
+        st.active--;
+        st.bytesUp += p.up.bytesOut;
+        st.bytesDown += p.down.bytesOut;
+        st.bytesSplicedUp += p.up.bytesSpliced;
+        st.bytesSplicedDown += p.down.bytesSpliced;
+        st.ends[reason.ordinal()]++;
+        switch (reason) {
+            case CONNECT_TIMEOUT:
+            case IDLE_TIMEOUT:
+            case FIN_TIMEOUT:
+                st.timeouts++;
+                break;
+            case CLIENT_RESET:
+            case BACKEND_RESET:
+                st.resets++;
+                break;
+            default:
+                break;
+        }
         openTotal.decrementAndGet();
-        if (settings.logConnections) logEnd(p, reason, err);
-        for (TcpListener each : listeners) each.capacityFreed();
+        connectionEnded(new ConnectionRecord(p.forward, p.clientAddr, p.currentBackend(), p.up.bytesOut,
+                p.down.bytesOut, p.durationNanos(loop.now()) / 1_000_000, reason, err));
+        for (Listener each : listeners) {
+            if (each instanceof TcpListener) ((TcpListener) each).capacityFreed();
+        }
     }
 
-    private void logEnd(Pair p, EndReason reason, int err) {
-        Backend b = p.currentBackend();
-        long ms = p.durationNanos(loop.now()) / 1_000_000;
-        StringBuilder sb = log.line()
-                .append("tcp client=").append(p.clientAddr)
-                .append(" listen=").append(p.listener.forward().bind())
-                .append(" backend=").append(b == null ? "-" : b.toString())
-                .append(" up=").append(p.up.bytesOut)
-                .append(" down=").append(p.down.bytesOut)
-                .append(" ms=").append(ms)
-                .append(" end=").append(reason.text());
-        if (err != 0) sb.append(" errno=").append(Errno.name(err));
-        log.end();
+    /** One stderr line (unless --quiet) and one rinetd logfile line per finished connection or session. */
+    void connectionEnded(ConnectionRecord r) {
+        if (settings.logConnections) {
+            StringBuilder sb = log.line()
+                    .append(r.forward().proto().lower())
+                    .append(" client=").append(r.client())
+                    .append(" listen=").append(r.forward().bind())
+                    .append(" backend=").append(r.backend() == null ? "-" : r.backend().toString())
+                    .append(" up=").append(r.up())
+                    .append(" down=").append(r.down())
+                    .append(" ms=").append(r.millis())
+                    .append(" end=").append(r.reason().text());
+            if (r.errno() != 0) sb.append(" errno=").append(Errno.name(r.errno()));
+            log.end();
+        }
+        RinetdLog rl = rinetdLog;
+        if (rl != null) rl.write(r);
     }
 
     void logBackendFailure(Pair p, Backend b, int err, boolean timedOut) {
-        if (p.listener.forward().backends().size() < 2) return; // the end line says it all
+        if (p.forward.backends().size() < 2) return; // the end line says it all
         log.info("tcp client=" + p.clientAddr + " backend " + b + " failed: "
-                + (timedOut ? "connect timeout" : Errno.describe(err)));
+                + (timedOut ? "connect timeout" : Errno.describe(err)) + "; trying the next backend");
+    }
+
+    /** The i-th open pair (0 <= i < openPairs()); loop thread only. */
+    Pair pairAt(int i) {
+        return pairs[i];
     }
 
     /** Open pairs on this loop. */
@@ -159,20 +241,33 @@ public final class Forwarder {
         return pairCount;
     }
 
-    public List<TcpListener> listeners() {
-        return listeners;
+    /** UDP sessions open on this loop. */
+    public int openSessions() {
+        int n = 0;
+        for (Listener l : listeners) if (l instanceof UdpListener) n += ((UdpListener) l).sessionCount();
+        return n;
+    }
+
+    /** The forwards this loop listens for, in listener order. */
+    public List<Forward> forwards() {
+        List<Forward> out = new ArrayList<>();
+        for (Listener l : listeners) out.add(l.forward());
+        return out;
     }
 
     /** Per forward counters of this loop, in listener order. */
     public List<ForwardStats> forwardStats() {
         List<ForwardStats> out = new ArrayList<>();
-        for (TcpListener l : listeners) out.add(l.stats);
+        for (Listener l : listeners) out.add(l.stats());
         return out;
     }
 
-    /** Shutdown: close every listener, then every pair (RST), then the pool. Loop thread only. */
+    /** Shutdown: close every listener, then every pair (RST) and session, then the pool. Loop thread only. */
     public void closeAll() {
-        for (TcpListener l : listeners) l.close();
+        for (Listener l : listeners) {
+            if (l instanceof UdpListener) ((UdpListener) l).closeAll();
+            else l.close();
+        }
         listeners.clear();
         while (pairCount > 0) pairs[pairCount - 1].abortForShutdown();
         pool.close();

@@ -5,6 +5,7 @@ import static org.epollproxy.shim.Epoll.EPOLLHUP;
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 import static org.epollproxy.shim.Epoll.EPOLLOUT;
 
+import com.kenai.jffi.MemoryIO;
 import org.epollproxy.loop.EventLoop;
 import org.epollproxy.loop.Timer;
 import org.epollproxy.shim.Errno;
@@ -35,13 +36,15 @@ import org.epollproxy.shim.SockAddr;
  * FIN timeouts), re-armed lazily so activity costs a field write, not a heap update.
  */
 final class Pair extends Timer {
-    /** At most this many full-buffer recvs per readiness event, so one busy pair cannot starve the loop. */
+    /** At most this many full-buffer reads per readiness event, so one busy pair cannot starve the loop. */
     static final int READS_PER_EVENT = 4;
 
     private final Forwarder fw;
     private final EventLoop loop;
     private final Kernel k;
     final TcpListener listener;
+    /** The forward as it was when the client arrived: a reload does not change an open connection. */
+    final Forward forward;
     final SockAddr clientAddr;
     final Side client = new Side(this, true);
     final Side backend = new Side(this, false);
@@ -66,6 +69,7 @@ final class Pair extends Timer {
         this.loop = fw.loop();
         this.k = loop.kernel();
         this.listener = listener;
+        this.forward = listener.forward();
         this.clientAddr = clientAddr;
         this.startNanos = loop.now();
         this.lastActivity = startNanos;
@@ -75,16 +79,35 @@ final class Pair extends Timer {
         backend.out = up;
         client.fd = clientFd;
         client.token = loop.register(clientFd, client);
+        if (fw.settings().splice) {
+            up.pipe = new SplicePipe();
+            down.pipe = new SplicePipe();
+        }
+        ProxyProtocol pp = forward.sendProxy();
+        if (pp != ProxyProtocol.OFF) queueProxyHeader(pp);
+    }
+
+    /**
+     * Puts the PROXY protocol header in {@code up}'s buffer: it is the first thing flushed once the
+     * backend connects, and while it waits {@code up} is not empty, so no client byte is read before it.
+     */
+    private void queueProxyHeader(ProxyProtocol pp) {
+        SockAddr dst = k.getsockname(client.fd, fw.scratchAddress()) == 0
+                ? SockAddr.read(fw.scratch().buffer(), 0) : forward.bind();
+        byte[] header = pp.header(clientAddr, dst);
+        up.buf = fw.pool().take();
+        MemoryIO.getInstance().putByteArray(up.buf, header, 0, header.length);
+        up.start = 0;
+        up.end = header.length;
+        up.bufIsHeader = true;
     }
 
     // ---- connecting ----
 
     /** Starts a non-blocking connect to backend {@code i}; on failure tries the next one. */
     void connect(int i) {
-        Forward f = listener.forward();
-        if (i >= f.backends().size()) return; // caller decided; see connectFailed
         backendIndex = i;
-        SockAddr addr = f.backends().get(i).address();
+        SockAddr addr = forward.backends().get(i).address();
         int fd = k.socket(addr.isIpv6() ? Net.AF_INET6 : Net.AF_INET,
                 Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0);
         if (fd < 0) {
@@ -94,7 +117,9 @@ final class Pair extends Timer {
         backend.fd = fd;
         backend.token = loop.register(fd, backend);
         fw.tuneSocket(fd);
-        int rc = k.connect(fd, fw.addressBuffer(addr));
+        int rc = 0;
+        if (forward.source() != null) rc = k.bind(fd, fw.addressBuffer(forward.source().withPort(0)));
+        if (rc == 0) rc = k.connect(fd, fw.addressBuffer(addr));
         if (rc == 0) {
             connected();
         } else if (rc == -Errno.EINPROGRESS || rc == -Errno.EALREADY) {
@@ -127,7 +152,8 @@ final class Pair extends Timer {
     private void connected() {
         connecting = false;
         lastActivity = loop.now();
-        listener.stats.connected++;
+        listener.stats().connected++;
+        armTimer(); // the connect deadline is over: cancel it, or move on to the idle deadline
         // Bytes the client sent while we were connecting wait in `up`; so may its FIN.
         if (up.pending() && !flush(up)) return;
         if (up.eof && !up.finSent && !sendFin(up)) return;
@@ -138,9 +164,9 @@ final class Pair extends Timer {
     private void connectFailed(int err, boolean timedOut) {
         closeSide(backend);
         connecting = false;
-        listener.stats.connectFailures++;
-        fw.logBackendFailure(this, listener.forward().backends().get(backendIndex), err, timedOut);
-        if (backendIndex + 1 < listener.forward().backends().size()) {
+        listener.stats().connectFailures++;
+        fw.logBackendFailure(this, forward.backends().get(backendIndex), err, timedOut);
+        if (backendIndex + 1 < forward.backends().size()) {
             connect(backendIndex + 1);
             return;
         }
@@ -165,34 +191,59 @@ final class Pair extends Timer {
     }
 
     /**
-     * recv from d.from and an immediate send to d.to. A recv that filled the whole buffer, all of it
-     * sent on, is followed by another recv (up to {@link #READS_PER_EVENT}): the socket most likely
-     * holds more, and reading it now saves an epoll_wait per buffer in bulk transfers. Returns false
-     * if the pair closed.
+     * Reads from d.from and sends to d.to at once. A read that filled the whole buffer, all of it sent
+     * on, is followed by another (up to {@link #READS_PER_EVENT}): the socket most likely holds more,
+     * and reading it now saves an epoll_wait per buffer in bulk transfers. False if the pair closed.
      */
     private boolean read(Direction d) {
         for (int i = 1; ; i++) {
-            int n = readOnce(d);
-            if (n < 0) return false;
-            if (n < fw.pool().bufferSize() || d.pending() || d.eof || i == READS_PER_EVENT) return true;
+            long before = d.bytesIn;
+            if (!readOnce(d)) return false;
+            if (d.bytesIn - before < fw.pool().bufferSize() || d.pending() || d.eof || i == READS_PER_EVENT) return true;
         }
     }
 
-    /** One recv and send: the bytes read (0 for EOF or EAGAIN), or -1 if the pair closed. */
-    private int readOnce(Direction d) {
+    /** One recv from d.from and an immediate send to d.to. Returns false if the pair closed. */
+    private boolean readOnce(Direction d) {
+        if (d.pipe != null) return spliceIn(d);
         BufferPool pool = fw.pool();
         long buf = pool.take();
         int n = k.recv(d.from.fd, buf, pool.bufferSize());
         if (n > 0) {
             d.buf = buf;
-            d.start = 0;
-            d.end = n;
-            d.bytesIn += n;
-            lastActivity = loop.now();
-            if (d.to == backend && connecting) return n; // sent once connected
-            return flush(d) ? n : -1;
+            return received(d, n);
         }
         pool.give(buf);
+        return noBytes(d, n);
+    }
+
+    /**
+     * The zero-copy read: splice(d.from -> pipe), then on to d.to. The pipe is empty here (we read only
+     * when nothing waits), so -EAGAIN means no data. EINVAL (this socket cannot splice) or no pipe
+     * (EMFILE) sends this direction down the copy path for the rest of the connection.
+     */
+    private boolean spliceIn(Direction d) {
+        int n = d.pipe.fill(k, d.from.fd, fw.pool().bufferSize());
+        if (n > 0) return received(d, n);
+        if (n == -Errno.EINVAL || !d.pipe.isOpen()) {
+            fallBackToCopy(d);
+            return readOnce(d);
+        }
+        return noBytes(d, n);
+    }
+
+    /** n > 0 bytes now wait in d (buffer or pipe): send them on at once. */
+    private boolean received(Direction d, int n) {
+        d.start = 0;
+        d.end = n;
+        d.bytesIn += n;
+        lastActivity = loop.now();
+        if (d.to == backend && connecting) return true; // sent once connected
+        return flush(d);
+    }
+
+    /** A read gave no bytes: 0 is d.from's FIN, -EAGAIN nothing now, anything else a failure. */
+    private boolean noBytes(Direction d, int n) {
         if (n == 0) {
             d.eof = true;
             if (finSince == 0) {
@@ -200,41 +251,73 @@ final class Pair extends Timer {
                 firstFin = d;
                 armTimer();
             }
-            if (d.to == backend && connecting) return 0; // FIN forwarded once connected
-            return sendFin(d) ? 0 : -1;
+            if (d.to == backend && connecting) return true; // FIN forwarded once connected
+            return sendFin(d);
         }
         if (n == -Errno.EAGAIN) {
             fw.stats().eagainRecv++;
-            return 0;
+            return true;
         }
         abort(d.from, n);
-        return -1;
+        return false;
     }
 
     /** Sends what d holds to d.to; FIN follows once drained if d.from sent one. False if the pair closed. */
     private boolean flush(Direction d) {
         while (d.start < d.end) {
-            int n = k.send(d.to.fd, d.buf + d.start, d.end - d.start);
+            int len = d.end - d.start;
+            int n = d.buf != 0 ? k.send(d.to.fd, d.buf + d.start, len) : d.pipe.drain(k, d.to.fd, len);
             if (n < 0) {
                 if (n == -Errno.EAGAIN) {
                     fw.stats().eagainSend++;
                     return true;
                 }
+                if (n == -Errno.EINVAL && d.buf == 0 && pipeToBuffer(d)) continue; // splice refused: copy it
                 abort(d.to, n);
                 return false;
             }
             d.start += n;
-            d.bytesOut += n;
+            if (!d.bufIsHeader) d.bytesOut += n;
+            if (d.buf == 0) d.bytesSpliced += n;
             lastActivity = loop.now();
             if (d.start < d.end) { // partial send: the socket buffer is full, wait for OUT
                 fw.stats().partialSends++;
                 return true;
             }
         }
-        fw.pool().give(d.buf);
-        d.buf = 0;
+        if (d.buf != 0) {
+            fw.pool().give(d.buf);
+            d.buf = 0;
+            d.bufIsHeader = false;
+        }
         d.start = d.end = 0;
         return !d.eof || d.finSent || sendFin(d);
+    }
+
+    /** The copy path from now on for d: its pipe is closed (it was empty) and the fall back counted. */
+    private void fallBackToCopy(Direction d) {
+        d.pipe.close(k);
+        d.pipe = null;
+        listener.stats().spliceFallbacks++;
+    }
+
+    /**
+     * splice(pipe -> d.to) was refused with bytes in the pipe: read them into a buffer (they fit, a fill
+     * never exceeds the buffer size) and go on with the copy path. False if that failed too.
+     */
+    private boolean pipeToBuffer(Direction d) {
+        BufferPool pool = fw.pool();
+        long buf = pool.take();
+        int len = d.end - d.start;
+        if (d.pipe.readInto(k, buf, len) != len) {
+            pool.give(buf);
+            return false;
+        }
+        d.buf = buf;
+        d.start = 0;
+        d.end = len;
+        fallBackToCopy(d);
+        return true;
     }
 
     /** shutdown(d.to, SHUT_WR): passes d.from's FIN on. False if the pair closed. */
@@ -347,6 +430,8 @@ final class Pair extends Timer {
         if (down.buf != 0) pool.give(down.buf);
         up.buf = down.buf = 0;
         up.start = up.end = down.start = down.end = 0;
+        if (up.pipe != null) up.pipe.close(k);
+        if (down.pipe != null) down.pipe.close(k);
         closeSide(client);
         closeSide(backend);
         fw.pairClosed(this, reason, err);
@@ -368,7 +453,7 @@ final class Pair extends Timer {
     }
 
     Backend currentBackend() {
-        return backendIndex < 0 ? null : listener.forward().backends().get(backendIndex);
+        return backendIndex < 0 ? null : forward.backends().get(backendIndex);
     }
 
     long durationNanos(long now) {

@@ -2,7 +2,9 @@ package org.epollproxy.forward;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,7 +26,8 @@ public final class Proxy {
     private final List<Worker> workers = new ArrayList<>();
     private final AtomicInteger openTotal = new AtomicInteger();
     private final CountDownLatch stopped;
-    private List<Forward> bound = List.of();
+    /** Running forwards by requested key (as configured, port 0 included) -> as bound. */
+    private final Map<String, Forward> active = new LinkedHashMap<>();
 
     private static final class Worker {
         final EventLoop loop;
@@ -57,33 +60,103 @@ public final class Proxy {
             EventLoop loop = new EventLoop(k, i, msg -> err.println(msg));
             workers.add(new Worker(loop, new Forwarder(loop, settings, new Log(err), openTotal)));
         }
-        List<int[]> fdsPerForward = new ArrayList<>();
-        List<Forward> result = new ArrayList<>();
+        Map<String, int[]> fds;
         try {
-            for (Forward f : forwards) {
-                int[] fds = bindAll(f.bind());
-                fdsPerForward.add(fds);
-                result.add(f.boundTo(Sockets.localAddress(kernel, fds[0])));
-            }
+            fds = bindEach(forwards);
         } catch (RuntimeException e) {
-            for (int[] fds : fdsPerForward) for (int fd : fds) kernel.close(fd);
             for (Worker w : workers) w.loop.close();
             workers.clear();
             throw e;
         }
-        for (int f = 0; f < result.size(); f++) {
-            for (int i = 0; i < workers.size(); i++) workers.get(i).forwarder.addListener(result.get(f), fdsPerForward.get(f)[i]);
+        for (Forward f : forwards) {
+            Forward b = bound(f, fds.get(f.key()));
+            active.put(f.key(), b);
+            for (int i = 0; i < workers.size(); i++) workers.get(i).forwarder.addListener(b, fds.get(f.key())[i]);
         }
-        bound = List.copyOf(result);
         for (Worker w : workers) {
             w.thread = new Thread(() -> runLoop(w), "epoll-loop-" + w.loop.id());
             w.thread.start();
         }
-        return bound;
+        return forwards();
     }
 
-    /** One listening fd per loop for {@code addr}; with several loops they share it via SO_REUSEPORT. */
-    private int[] bindAll(SockAddr addr) {
+    /** The forward as bound: the real port when 0 was asked for. */
+    private Forward bound(Forward requested, int[] fds) {
+        return requested.boundTo(Sockets.localAddress(kernel, fds[0]));
+    }
+
+    /** Binds one socket per loop for each forward, all or none; keyed by the forward's requested key. */
+    private Map<String, int[]> bindEach(List<Forward> forwards) {
+        Map<String, int[]> out = new LinkedHashMap<>();
+        try {
+            for (Forward f : forwards) {
+                if (out.containsKey(f.key())) throw new IllegalArgumentException("two forwards listen on " + f.key());
+                out.put(f.key(), bindAll(f.bind(), f.proto()));
+            }
+            return out;
+        } catch (RuntimeException e) {
+            for (int[] each : out.values()) for (int fd : each) kernel.close(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * SIGHUP: makes {@code desired} the running set. Forwards whose listening address is new are bound
+     * first, on every loop, and if any bind fails nothing changes at all (the exception says why).
+     * Then, on every loop: listeners whose address is gone stop listening, listeners whose address stays
+     * get the new backends and rules, new listeners start. Open connections are never cut: they keep the
+     * backend and the settings they started with. Returns a one-line summary for the log.
+     */
+    public synchronized String reconfigure(List<Forward> desired) throws InterruptedException {
+        Map<String, Forward> want = new LinkedHashMap<>();
+        for (Forward f : desired) {
+            if (want.put(f.key(), f) != null) throw new IllegalArgumentException("two forwards listen on " + f.key());
+        }
+        List<Forward> added = new ArrayList<>();
+        List<String> removed = new ArrayList<>();
+        Map<String, Forward> changed = new LinkedHashMap<>(); // requested key -> the new forward, as bound
+        for (Forward f : desired) {
+            Forward cur = active.get(f.key());
+            if (cur == null) added.add(f);
+            else if (!cur.sameTargetAs(f)) changed.put(f.key(), f.boundTo(cur.bind()));
+        }
+        for (String key : active.keySet()) if (!want.containsKey(key)) removed.add(key);
+
+        Map<String, int[]> fds = bindEach(added); // throws, having closed what it bound, if any bind fails
+        List<Forward> addedBound = new ArrayList<>();
+        for (Forward f : added) addedBound.add(bound(f, fds.get(f.key())));
+        List<String> removedBoundKeys = new ArrayList<>();
+        for (String key : removed) removedBoundKeys.add(active.get(key).key());
+
+        CountDownLatch applied = new CountDownLatch(workers.size());
+        for (int i = 0; i < workers.size(); i++) {
+            Forwarder fw = workers.get(i).forwarder;
+            int loopIndex = i;
+            workers.get(i).loop.execute(() -> {
+                try {
+                    for (String key : removedBoundKeys) fw.removeListener(key);
+                    for (Forward f : changed.values()) fw.replaceForward(f);
+                    for (int j = 0; j < added.size(); j++) fw.addListener(addedBound.get(j), fds.get(added.get(j).key())[loopIndex]);
+                } finally {
+                    applied.countDown();
+                }
+            });
+        }
+        for (String key : removed) active.remove(key);
+        active.putAll(changed);
+        for (int j = 0; j < added.size(); j++) active.put(added.get(j).key(), addedBound.get(j));
+        if (!applied.await(5, TimeUnit.SECONDS)) throw new IllegalStateException("a loop did not apply the reload within 5 s");
+        return added.size() + " added, " + removed.size() + " removed, " + changed.size() + " changed, "
+                + (active.size() - added.size() - changed.size()) + " unchanged";
+    }
+
+    /** rinetd-format connection log for every loop (null: none). */
+    public void setRinetdLog(RinetdLog l) {
+        for (Worker w : workers) w.forwarder.setRinetdLog(l);
+    }
+
+    /** One socket per loop for {@code addr}; with several loops they share it via SO_REUSEPORT. */
+    private int[] bindAll(SockAddr addr, Forward.Proto proto) {
         int n = workers.size();
         int[] fds = new int[n];
         int done = 0;
@@ -91,12 +164,11 @@ public final class Proxy {
             if (n > 1 && addr.port() != 0) {
                 // SO_REUSEPORT would let us silently join another process's group on this port;
                 // a plain bind first proves the port is free.
-                int probe = Sockets.listenTcp(kernel, addr, false, 1);
-                kernel.close(probe);
+                kernel.close(open(addr, proto, false));
             }
             SockAddr a = addr;
             for (; done < n; done++) {
-                fds[done] = Sockets.listenTcp(kernel, a, n > 1, settings.backlog);
+                fds[done] = open(a, proto, n > 1);
                 if (done == 0) a = Sockets.localAddress(kernel, fds[0]);
             }
             return fds;
@@ -104,6 +176,11 @@ public final class Proxy {
             for (int i = 0; i < done; i++) kernel.close(fds[i]);
             throw e;
         }
+    }
+
+    private int open(SockAddr addr, Forward.Proto proto, boolean reusePort) {
+        return proto == Forward.Proto.UDP ? Sockets.bindUdp(kernel, addr, reusePort)
+                : Sockets.listenTcp(kernel, addr, reusePort, settings.backlog);
     }
 
     private void runLoop(Worker w) {
@@ -121,8 +198,9 @@ public final class Proxy {
         }
     }
 
-    public List<Forward> forwards() {
-        return bound;
+    /** The running forwards as bound (real ports), in the order they were added. */
+    public synchronized List<Forward> forwards() {
+        return List.copyOf(active.values());
     }
 
     public int openConnections() {

@@ -20,6 +20,12 @@ public final class Settings {
     public int backlog = 1024;
     /** Event loops (threads), each with its own epoll fd and SO_REUSEPORT listeners. */
     public int threads = 1;
+    /** Forward through a pipe per direction with splice(2) instead of copying through user space. */
+    public boolean splice = false;
+    /** UDP: a session with no datagram either way for this long ends (rinetd's default is 72 s). */
+    public int udpTimeoutSec = 72;
+    /** UDP: sessions per forward (per loop); at the cap the least recently used one is evicted. */
+    public int udpMaxSessions = 4096;
     /** Log one line per connection on stderr when it ends. */
     public boolean logConnections = true;
 }

@@ -2,11 +2,8 @@ package org.epollproxy.forward;
 
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 
-import org.epollproxy.loop.EventLoop;
-import org.epollproxy.loop.Handler;
 import org.epollproxy.loop.Timer;
 import org.epollproxy.shim.Errno;
-import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.SockAddr;
 
 /**
@@ -18,46 +15,31 @@ import org.epollproxy.shim.SockAddr;
  * {@link #BACKOFF_MS} ms (its own timer), logs once per episode, and retries; connections closing in
  * the meantime free fds and accepting resumes.
  */
-final class TcpListener implements Handler {
+final class TcpListener extends ListenerBase {
     static final int ACCEPTS_PER_WAKEUP = 64;
     static final int BACKOFF_MS = 100;
 
-    private final Forwarder fw;
-    private final EventLoop loop;
-    private final Kernel k;
-    private Forward forward;
-    final int fd;
-    private final long token;
-    final ForwardStats stats = new ForwardStats();
     private boolean pausedForFds;
     private boolean pausedForCap;
     private long fdPauses;
     private boolean closed;
 
+    /** Re-checks a paused listener: after the EMFILE back-off, or for room below --max-connections. */
     private final Timer resume = new Timer() {
         @Override
         protected void onTimer(long now) {
             pausedForFds = false;
+            if (pausedForCap && !fw.atCapacity()) pausedForCap = false;
             updateInterest();
+            // Another loop's connections may free the capacity: look again soon rather than wait for a wakeup.
+            if (pausedForCap) loop.schedule(this, now + CAP_RECHECK_MS * 1_000_000L);
         }
     };
 
+    static final int CAP_RECHECK_MS = 20;
+
     TcpListener(Forwarder fw, Forward forward, int fd) {
-        this.fw = fw;
-        this.loop = fw.loop();
-        this.k = loop.kernel();
-        this.forward = forward;
-        this.fd = fd;
-        this.token = loop.register(fd, this);
-    }
-
-    Forward forward() {
-        return forward;
-    }
-
-    /** Reload: same listening address, new backends; open pairs keep the backend they have. */
-    void setForward(Forward f) {
-        this.forward = f;
+        super(fw, forward, fd);
     }
 
     void start() {
@@ -68,14 +50,13 @@ final class TcpListener implements Handler {
     public void onEvent(int events) {
         for (int i = 0; i < ACCEPTS_PER_WAKEUP && !closed; i++) {
             if (fw.atCapacity()) {
-                pausedForCap = true;
-                updateInterest();
+                pauseForCap();
                 return;
             }
             long addrBuf = fw.scratchAddress();
             int c = k.accept(fd, addrBuf);
             if (c >= 0) {
-                stats.accepted++;
+                stats().accepted++;
                 fw.onAccept(this, c, SockAddr.read(fw.scratch().buffer(), 0));
                 continue;
             }
@@ -85,18 +66,18 @@ final class TcpListener implements Handler {
                 break;
             }
             // ECONNABORTED, EPERM (firewall), EPROTO...: that one connection is gone; keep accepting.
-            fw.log().error("accept on " + forward.bind() + ": " + Errno.describe(c));
+            fw.log().error("accept on " + forward().bind() + ": " + Errno.describe(c));
         }
         if (fdPauses > 0 && !pausedForFds) {
-            fw.log().info("accepting again on " + forward.bind() + " after " + fdPauses + " pause(s) of " + BACKOFF_MS + " ms");
+            fw.log().info("accepting again on " + forward().bind() + " after " + fdPauses + " pause(s) of " + BACKOFF_MS + " ms");
             fdPauses = 0;
         }
     }
 
     private void pauseForFds(int err) {
-        stats.acceptPauses++;
+        stats().acceptPauses++;
         if (fdPauses++ == 0) {
-            fw.log().error("accept on " + forward.bind() + ": " + Errno.describe(err)
+            fw.log().error("accept on " + forward().bind() + ": " + Errno.describe(err)
                     + ": pausing this listener for " + BACKOFF_MS + " ms at a time until fds are free");
         }
         pausedForFds = true;
@@ -104,7 +85,15 @@ final class TcpListener implements Handler {
         loop.schedule(resume, loop.now() + BACKOFF_MS * 1_000_000L);
     }
 
-    /** A connection closed: if we stopped at --max-connections, accept again. */
+    private void pauseForCap() {
+        if (pausedForCap) return;
+        pausedForCap = true;
+        stats().capPauses++;
+        updateInterest();
+        if (!resume.isScheduled()) loop.schedule(resume, loop.now() + CAP_RECHECK_MS * 1_000_000L);
+    }
+
+    /** A connection closed on this loop: if we stopped at --max-connections, accept again at once. */
     void capacityFreed() {
         if (pausedForCap && !fw.atCapacity()) {
             pausedForCap = false;
@@ -115,16 +104,12 @@ final class TcpListener implements Handler {
     private void updateInterest() {
         if (closed) return;
         int rc = loop.setInterest(token, pausedForFds || pausedForCap ? 0 : EPOLLIN);
-        if (rc < 0) fw.log().error("epoll_ctl on listener " + forward.bind() + ": " + Errno.describe(rc));
-    }
-
-    @Override
-    public void onFailure(RuntimeException e) {
-        // A bug while accepting: keep the listener; the connection involved was already logged.
+        if (rc < 0) fw.log().error("epoll_ctl on listener " + forward().bind() + ": " + Errno.describe(rc));
     }
 
     /** Stops listening: leaves the loop and closes the fd. Open pairs are not touched. */
-    void close() {
+    @Override
+    public void close() {
         if (closed) return;
         closed = true;
         loop.cancel(resume);

@@ -114,6 +114,11 @@ public final class SockAddr {
 
     /** RFC 5952 text: longest run of zero groups as "::", lower case. */
     static String compressIpv6(byte[] a) {
+        boolean mapped = true; // ::ffff:a.b.c.d keeps its IPv4 part dotted (RFC 5952 section 5)
+        for (int i = 0; i < 10; i++) mapped &= a[i] == 0;
+        if (mapped && a[10] == (byte) 0xff && a[11] == (byte) 0xff) {
+            return "::ffff:" + (a[12] & 0xff) + "." + (a[13] & 0xff) + "." + (a[14] & 0xff) + "." + (a[15] & 0xff);
+        }
         int[] g = new int[8];
         for (int i = 0; i < 8; i++) g[i] = ((a[2 * i] & 0xff) << 8) | (a[2 * i + 1] & 0xff);
         int bestStart = -1, bestLen = 0;

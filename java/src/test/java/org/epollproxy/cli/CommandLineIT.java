@@ -86,6 +86,23 @@ class CommandLineIT {
     }
 
     @Test
+    void hostNamesResolveAndSeveralForwardsShareOneProcess() throws Exception {
+        try (TaggedEcho one = new TaggedEcho("one"); TaggedEcho two = new TaggedEcho("two");
+                JarProcess p = new JarProcess("-L", "0:localhost:" + one.port(), "-L", "localhost:0:127.0.0.1:" + two.port())) {
+            int[] ports = new int[2];
+            for (int i = 0; i < 2; i++) {
+                Matcher m = Pattern.compile("listening tcp 127\\.0\\.0\\.1:(\\d+) -> 127\\.0\\.0\\.1:(\\d+)").matcher(p.nextLine());
+                assertTrue(m.matches());
+                ports[i] = Integer.parseInt(m.group(1));
+            }
+            try (Socket a = new Socket("127.0.0.1", ports[0]); Socket b = new Socket("127.0.0.1", ports[1])) {
+                assertEquals("one:a", TaggedEcho.ask(a, "a"));
+                assertEquals("two:b", TaggedEcho.ask(b, "b"));
+            }
+        }
+    }
+
+    @Test
     void helpAndVersionExitZero() throws Exception {
         try (JarProcess p = new JarProcess("--help")) {
             assertEquals(0, p.exitCode(20));
@@ -96,6 +113,41 @@ class CommandLineIT {
             assertEquals(0, p.exitCode(20));
             assertTrue(p.nextLine().startsWith("epoll-proxy 0."));
         }
+    }
+
+    @Test
+    void everyNewOptionIsInTheHelpWithALineThatTeaches() throws Exception {
+        try (JarProcess p = new JarProcess("--help")) {
+            assertEquals(0, p.exitCode(20));
+            String all = String.join(" ", p.stdout).replaceAll("\\s+", " ");
+            for (String opt : new String[] {"--threads", "--splice", "--stats", "--send-proxy"}) {
+                assertTrue(all.contains(opt), opt + " in --help:\n" + all);
+            }
+            assertTrue(all.contains("splice(2)") && all.contains("/metrics") && all.contains("PROXY protocol"), all);
+        }
+    }
+
+    @Test
+    void badValuesOfTheNewOptionsAreUsageErrors() throws Exception {
+        try (JarProcess p = new JarProcess("-L", "0:127.0.0.1:9", "--send-proxy", "v3")) {
+            assertEquals(2, p.exitCode(20));
+            assertTrue(p.stderr().contains("--send-proxy: expected v1, v2 or off, not \"v3\""), p.stderr());
+        }
+        try (JarProcess p = new JarProcess("-L", "0:127.0.0.1:9", "--stats", "::1:9100")) {
+            assertEquals(2, p.exitCode(20));
+            assertTrue(p.stderr().contains("IPv6 goes in brackets"), p.stderr());
+        }
+    }
+
+    @Test
+    void aTakenStatsPortExitsOneAndNothingListens() throws Exception {
+        int port = freePort();
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                JarProcess p = new JarProcess("-L", port + ":127.0.0.1:9", "--stats", Integer.toString(taken.getLocalPort()))) {
+            assertEquals(1, p.exitCode(20));
+            assertTrue(p.stderr().contains("--stats 127.0.0.1:" + taken.getLocalPort()), p.stderr());
+        }
+        assertNothingListens(port);
     }
 
     @ParameterizedTest

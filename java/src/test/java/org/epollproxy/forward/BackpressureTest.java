@@ -20,35 +20,43 @@ import org.junit.jupiter.api.Test;
  */
 class BackpressureTest {
 
+    /**
+     * Writes to {@code c} from a thread until it makes no progress for 500 ms (everything between it
+     * and a backend that does not read is full) and returns the bytes written; asserts that it stalled.
+     */
+    static long writeUntilStalled(Socket c) throws InterruptedException {
+        AtomicLong written = new AtomicLong();
+        Thread writer = new Thread(() -> {
+            byte[] chunk = new byte[64 * 1024];
+            try {
+                OutputStream out = c.getOutputStream();
+                for (int i = 0; i < 4096; i++) { // at most 256 MiB, far more than kernel buffers hold
+                    out.write(chunk);
+                    written.addAndGet(chunk.length);
+                }
+            } catch (Exception e) {
+                // the socket is closed at the end of the test
+            }
+        });
+        writer.setDaemon(true);
+        writer.start();
+        long last = -1;
+        for (int i = 0; i < 100 && written.get() != last; i++) {
+            last = written.get();
+            Thread.sleep(500);
+        }
+        assertEquals(last, written.get(), "the writer never stalled: the proxy kept reading");
+        assertTrue(writer.isAlive(), "the writer should be blocked, not finished");
+        return last;
+    }
+
     @Test
     void aBackendThatNeverReadsKeepsTheProxysMemoryBounded() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         try (TestBackend backend = TestBackend.start(s -> release.await(30, TimeUnit.SECONDS));
                 TestProxy proxy = new TestProxy(backend.port());
                 Socket c = proxy.connect()) {
-            AtomicLong written = new AtomicLong();
-            Thread writer = new Thread(() -> {
-                byte[] chunk = new byte[64 * 1024];
-                try {
-                    OutputStream out = c.getOutputStream();
-                    for (int i = 0; i < 4096; i++) { // at most 256 MiB, far more than kernel buffers hold
-                        out.write(chunk);
-                        written.addAndGet(chunk.length);
-                    }
-                } catch (Exception e) {
-                    // the socket is closed at the end of the test
-                }
-            });
-            writer.setDaemon(true);
-            writer.start();
-            // Wait until the writer makes no progress for 500 ms: everything in between is full.
-            long last = -1;
-            for (int i = 0; i < 100 && written.get() != last; i++) {
-                last = written.get();
-                Thread.sleep(500);
-            }
-            assertEquals(last, written.get(), "the writer never stalled: the proxy kept reading");
-            assertTrue(writer.isAlive(), "the writer should be blocked, not finished");
+            long last = writeUntilStalled(c);
             BufferPool pool = proxy.proxy.forwarders().get(0).bufferPool();
             assertEquals(1, pool.inUse(), "one buffer holds the bytes the backend did not take");
             assertTrue(pool.peakInUse() <= 2, "peak buffers in use: " + pool.peakInUse());

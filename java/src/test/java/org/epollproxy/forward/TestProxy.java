@@ -7,8 +7,11 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.Shim;
 import org.epollproxy.shim.SockAddr;
 
@@ -19,13 +22,53 @@ final class TestProxy implements AutoCloseable {
     private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
 
     TestProxy(Settings settings, int... backendPorts) {
-        proxy = new Proxy(Shim.load(), settings, new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-        List<Forward> fs = new ArrayList<>();
-        for (int port : backendPorts) {
-            fs.add(new Forward(SockAddr.parse("127.0.0.1", 0),
-                    List.of(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", port)))));
-        }
+        this(settings, tcpForwards(backendPorts));
+    }
+
+    TestProxy(Settings settings, List<Forward> fs) {
+        this(Shim.load(), settings, fs);
+    }
+
+    /** Over {@code kernel}: the shim, or a test's decorator of it. */
+    TestProxy(Kernel kernel, Settings settings, int... backendPorts) {
+        this(kernel, settings, tcpForwards(backendPorts));
+    }
+
+    TestProxy(Kernel kernel, Settings settings, List<Forward> fs) {
+        proxy = new Proxy(kernel, settings, new PrintStream(errBytes, true, StandardCharsets.UTF_8));
         forwards = proxy.start(fs);
+    }
+
+    /** Runs {@code f} on loop {@code i}'s own thread (where its state may be read) and returns its result. */
+    <T> T onLoop(int i, Function<Forwarder, T> f) throws Exception {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Forwarder fw = proxy.forwarders().get(i);
+        proxy.loops().get(i).execute(() -> result.complete(f.apply(fw)));
+        return result.get(10, TimeUnit.SECONDS);
+    }
+
+    /** Forward {@code f}'s counters summed over every loop, each read on its loop's thread. */
+    ForwardStats stats(int f) throws Exception {
+        ForwardStats total = new ForwardStats();
+        for (int i = 0; i < proxy.loops().size(); i++) {
+            ForwardStats one = onLoop(i, fw -> {
+                ForwardStats copy = new ForwardStats();
+                copy.add(fw.forwardStats().get(f));
+                return copy;
+            });
+            total.add(one);
+        }
+        return total;
+    }
+
+    static List<Forward> tcpForwards(int... backendPorts) {
+        List<Forward> fs = new ArrayList<>();
+        for (int port : backendPorts) fs.add(new Forward(SockAddr.parse("127.0.0.1", 0), List.of(backend(port))));
+        return fs;
+    }
+
+    static Backend backend(int port) {
+        return new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", port));
     }
 
     TestProxy(int backendPort) {

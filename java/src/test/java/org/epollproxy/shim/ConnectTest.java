@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,16 +13,7 @@ import org.junit.jupiter.api.Test;
  * when the handshake ends, and SO_ERROR then says how: 0 connected, or the error (ECONNREFUSED,
  * with EPOLLERR). Reading SO_ERROR clears it. A forwarder never blocks a loop on a slow backend this way.
  */
-class ConnectTest {
-    private final Loopback net = new Loopback();
-    private final Epoll ep = Epoll.open(net.k, 8);
-
-    @AfterEach
-    void close() {
-        ep.close();
-        net.close();
-    }
-
+class ConnectTest extends EpollLesson {
     @Test
     void inProgressThenOutThenSoErrorZero() {
         int l = net.listener();

@@ -4,7 +4,6 @@ import static org.epollproxy.shim.Epoll.EPOLLET;
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -12,16 +11,7 @@ import org.junit.jupiter.api.Test;
  * again until more arrives, so an ET reader must drain the socket to -EAGAIN every time or stall.
  * epoll-proxy uses level-triggered mode for exactly this reason (as Netty 4.2, the JDK and redis do).
  */
-class EdgeTriggeredTest {
-    private final Loopback net = new Loopback();
-    private final Epoll ep = Epoll.open(net.k, 8);
-
-    @AfterEach
-    void close() {
-        ep.close();
-        net.close();
-    }
-
+class EdgeTriggeredTest extends EpollLesson {
     @Test
     void unreadDataIsNotReportedAgainUntilNewDataArrives() {
         int[] p = net.pair();

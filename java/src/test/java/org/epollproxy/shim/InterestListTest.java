@@ -3,7 +3,6 @@ package org.epollproxy.shim;
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -12,16 +11,7 @@ import org.junit.jupiter.api.Test;
  * token (slot + generation) instead of the fd: a number closed and reused by accept in the same batch
  * must not be mistaken for the old connection.
  */
-class InterestListTest {
-    private final Loopback net = new Loopback();
-    private final Epoll ep = Epoll.open(net.k, 8);
-
-    @AfterEach
-    void close() {
-        ep.close();
-        net.close();
-    }
-
+class InterestListTest extends EpollLesson {
     @Test
     void delStopsReports() {
         int[] p = net.pair();

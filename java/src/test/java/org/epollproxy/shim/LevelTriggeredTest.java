@@ -3,7 +3,6 @@ package org.epollproxy.shim;
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -11,16 +10,7 @@ import org.junit.jupiter.api.Test;
  * keeps EPOLLIN coming on every wait, which is why a level-triggered loop may read a little at a time
  * and never loses a wakeup, and also why it must stop asking for IN when it does not want to read.
  */
-class LevelTriggeredTest {
-    private final Loopback net = new Loopback();
-    private final Epoll ep = Epoll.open(net.k, 8);
-
-    @AfterEach
-    void close() {
-        ep.close();
-        net.close();
-    }
-
+class LevelTriggeredTest extends EpollLesson {
     @Test
     void inIsReportedAgainWhileUnreadDataRemains() {
         int[] p = net.pair();

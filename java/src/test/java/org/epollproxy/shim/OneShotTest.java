@@ -4,7 +4,6 @@ import static org.epollproxy.shim.Epoll.EPOLLIN;
 import static org.epollproxy.shim.Epoll.EPOLLONESHOT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -12,16 +11,7 @@ import org.junit.jupiter.api.Test;
  * empty mask) until EPOLL_CTL_MOD re-arms it. Threads sharing one epoll fd use it so that only one
  * of them handles a socket at a time.
  */
-class OneShotTest {
-    private final Loopback net = new Loopback();
-    private final Epoll ep = Epoll.open(net.k, 8);
-
-    @AfterEach
-    void close() {
-        ep.close();
-        net.close();
-    }
-
+class OneShotTest extends EpollLesson {
     @Test
     void oneEventThenSilenceUntilRearmedWithMod() {
         int[] p = net.pair();

@@ -5,7 +5,6 @@ import static org.epollproxy.shim.Epoll.EPOLLRDHUP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,16 +13,7 @@ import org.junit.jupiter.api.Test;
  * is readable for good, so a level-triggered loop must drop IN once it saw 0. EPOLLRDHUP announces the
  * peer's FIN before the read.
  */
-class RecvTest {
-    private final Loopback net = new Loopback();
-    private final Epoll ep = Epoll.open(net.k, 8);
-
-    @AfterEach
-    void close() {
-        ep.close();
-        net.close();
-    }
-
+class RecvTest extends EpollLesson {
     @Test
     void emptyIsEagainAndFinIsZero() {
         int[] p = net.pair();

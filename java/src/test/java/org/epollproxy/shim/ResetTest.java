@@ -6,7 +6,6 @@ import static org.epollproxy.shim.Epoll.EPOLLIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,16 +13,7 @@ import org.junit.jupiter.api.Test;
  * for a mask without them, and recv then says -ECONNRESET. A send to a reset socket gives -EPIPE or
  * -ECONNRESET, never a SIGPIPE, because the shim always passes MSG_NOSIGNAL.
  */
-class ResetTest {
-    private final Loopback net = new Loopback();
-    private final Epoll ep = Epoll.open(net.k, 8);
-
-    @AfterEach
-    void close() {
-        ep.close();
-        net.close();
-    }
-
+class ResetTest extends EpollLesson {
     @Test
     void resetShowsHupErrAndRecvSaysEconnreset() {
         int[] p = net.pair();

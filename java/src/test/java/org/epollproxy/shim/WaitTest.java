@@ -5,23 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Lesson 9: epoll_wait's timeout is the loop's clock (timers need no threads), and an eventfd is how
  * another thread wakes a loop blocked in epoll_wait (for shutdown, reload, posted tasks).
  */
-class WaitTest {
-    private final Loopback net = new Loopback();
-    private final Epoll ep = Epoll.open(net.k, 8);
-
-    @AfterEach
-    void close() {
-        ep.close();
-        net.close();
-    }
-
+class WaitTest extends EpollLesson {
     @Test
     void aTimeoutReturnsZeroAfterAboutThatLong() {
         long t0 = System.nanoTime();

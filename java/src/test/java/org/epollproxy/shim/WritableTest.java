@@ -5,7 +5,6 @@ import static org.epollproxy.shim.Epoll.EPOLLOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,16 +12,7 @@ import org.junit.jupiter.api.Test;
  * permanently it would wake a level-triggered loop on every wait, so a forwarder asks for OUT only while
  * it has bytes the peer did not take (after a partial send or -EAGAIN) and drops it once they are sent.
  */
-class WritableTest {
-    private final Loopback net = new Loopback();
-    private final Epoll ep = Epoll.open(net.k, 8);
-
-    @AfterEach
-    void close() {
-        ep.close();
-        net.close();
-    }
-
+class WritableTest extends EpollLesson {
     /** Sends until the kernel refuses; returns the bytes it took. */
     private long fill(int fd) {
         long total = 0;

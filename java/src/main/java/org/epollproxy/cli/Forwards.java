@@ -1,0 +1,67 @@
+package org.epollproxy.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.epollproxy.config.AccessRules;
+import org.epollproxy.config.Config;
+import org.epollproxy.config.Rule;
+import org.epollproxy.forward.Backend;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.ProxyProtocol;
+import org.epollproxy.shim.SockAddr;
+
+/**
+ * Turns what the user gave (-L/-U specs and a config file) into resolved {@link Forward}s, at start and
+ * again on every reload. The config's global allow/deny lines apply to every forward, -L/-U included.
+ */
+final class Forwards {
+
+    /** A -L or -U argument with the text the user typed, for messages, and --send-proxy (TCP only). */
+    record Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy) {}
+
+    static List<Forward> build(List<Arg> args, Config config) throws Resolver.ResolveException {
+        List<String> gAllow = config == null ? List.of() : config.allow();
+        List<String> gDeny = config == null ? List.of() : config.deny();
+        List<Forward> out = new ArrayList<>();
+        for (Arg a : args) {
+            String origin = (a.spec().proto().equals("udp") ? "-U " : "-L ") + a.text();
+            AccessRules rules = gAllow.isEmpty() && gDeny.isEmpty() ? AccessRules.ALLOW_ALL
+                    : new AccessRules(gAllow, gDeny, List.of(), List.of());
+            out.add(forward(a.spec(), rules, -1, null, origin).withSendProxy(a.sendProxy()));
+        }
+        if (config != null) {
+            for (Rule r : config.rules()) {
+                String origin = config.file() + ":" + r.line();
+                SockAddr src = r.source() == null ? null : Resolver.address(r.source(), 0, origin);
+                out.add(forward(r.spec(), new AccessRules(gAllow, gDeny, r.allow(), r.deny()), r.timeoutSec(), src, origin));
+            }
+        }
+        return out;
+    }
+
+    private static Forward forward(ForwardSpec spec, AccessRules rules, int timeout, SockAddr src, String origin)
+            throws Resolver.ResolveException {
+        SockAddr bind = Resolver.address(Resolver.bindHost(spec.bindHost()), spec.bindPort(), origin);
+        List<Backend> backends = new ArrayList<>();
+        for (ForwardSpec.HostPort hp : spec.backends()) {
+            backends.add(new Backend(hp.host(), Resolver.address(hp.host(), hp.port(), origin)));
+        }
+        Forward.Proto proto = spec.proto().equals("udp") ? Forward.Proto.UDP : Forward.Proto.TCP;
+        return new Forward(proto, bind, backends, rules, timeout, src, origin);
+    }
+
+    /** null, or a message naming both places when two forwards would listen on the same address. */
+    static String duplicate(List<Forward> forwards) {
+        for (int i = 0; i < forwards.size(); i++) {
+            for (int j = 0; j < i; j++) {
+                if (forwards.get(i).key().equals(forwards.get(j).key())) {
+                    return forwards.get(i).origin() + ": " + forwards.get(i).key() + " is already forwarded by "
+                            + forwards.get(j).origin();
+                }
+            }
+        }
+        return null;
+    }
+
+    private Forwards() {}
+}

@@ -1,0 +1,101 @@
+package org.epollproxy.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.epollproxy.config.Config;
+import org.epollproxy.config.ConfigParser;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.Proxy;
+import org.epollproxy.shim.SyscallException;
+
+/**
+ * SIGHUP: re-read the config file and make it the running configuration, or, if anything is wrong
+ * (a line that does not parse, a host that does not resolve, an address that cannot be bound), say so
+ * and keep running exactly as before. rinetd exits on a bad file at reload; we must not.
+ *
+ * <p>Reloads run one at a time on their own thread, never on the signal thread or a loop thread.
+ */
+final class Reloader {
+    private final Proxy proxy;
+    private final List<Forwards.Arg> cliArgs;
+    private final Path configFile;
+    private final Logs logs;
+    private final PrintStream err;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "epoll-proxy-reload");
+        t.setDaemon(true);
+        return t;
+    });
+
+    Reloader(Proxy proxy, List<Forwards.Arg> cliArgs, Path configFile, Logs logs, PrintStream err) {
+        this.proxy = proxy;
+        this.cliArgs = cliArgs;
+        this.configFile = configFile;
+        this.logs = logs;
+        this.err = err;
+    }
+
+    void requestReload() {
+        worker.execute(this::reload);
+    }
+
+    private void say(String msg) {
+        err.println(Instant.now().truncatedTo(ChronoUnit.MILLIS) + " reload: " + msg);
+        err.flush();
+    }
+
+    private void reload() {
+        if (configFile == null) {
+            say("SIGHUP ignored: no --config file to re-read");
+            return;
+        }
+        String keeping = "; keeping the running configuration";
+        Config config;
+        try {
+            config = ConfigParser.parse(configFile);
+        } catch (org.epollproxy.cli.SpecException e) {
+            say(Main.configMessage(configFile, e) + keeping);
+            return;
+        } catch (IOException e) {
+            say("cannot read " + configFile + ": " + e.getMessage() + keeping);
+            return;
+        }
+        List<Forward> desired;
+        try {
+            desired = Forwards.build(cliArgs, config);
+        } catch (Resolver.ResolveException e) {
+            say(e.getMessage() + keeping);
+            return;
+        }
+        String dup = Forwards.duplicate(desired);
+        if (dup != null) {
+            say(dup + keeping);
+            return;
+        }
+        Logs.Opened files;
+        try {
+            files = logs.open(config);
+        } catch (IOException e) {
+            say(e.getMessage() + keeping);
+            return;
+        }
+        try {
+            String summary = proxy.reconfigure(desired);
+            logs.install(proxy, files);
+            say(configFile + ": " + summary);
+            for (Forward f : proxy.forwards()) say("listening " + f.proto().lower() + " " + f);
+        } catch (SyscallException | IllegalArgumentException | IllegalStateException e) {
+            files.discard();
+            say(e.getMessage() + keeping);
+        } catch (InterruptedException e) {
+            files.discard();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

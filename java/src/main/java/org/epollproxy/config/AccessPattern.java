@@ -1,0 +1,127 @@
+package org.epollproxy.config;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Locale;
+import org.epollproxy.cli.SpecException;
+import org.epollproxy.shim.SockAddr;
+
+/**
+ * One allow/deny pattern: rinetd's glob ({@code *} any run, {@code ?} one character) over the client's
+ * numeric address text, or a CIDR block ({@code 10.0.0.0/8}, {@code 2001:db8::/32}), which rinetd lacks.
+ *
+ * <p>IPv4 clients of a dual-stack {@code ::} listener arrive as {@code ::ffff:a.b.c.d}; such a client
+ * matches a pattern written for either form, so {@code allow 10.*} works on both kinds of listener.
+ */
+public final class AccessPattern {
+    private final String text;
+    private final byte[] network; // CIDR only
+    private final int prefix; // CIDR only, else -1
+
+    private AccessPattern(String text, byte[] network, int prefix) {
+        this.text = text;
+        this.network = network;
+        this.prefix = prefix;
+    }
+
+    /** Validates a pattern; returns it normalised (lower case). */
+    public static String check(String p, int column, int line) throws SpecException {
+        compile(p, column, line);
+        return p.toLowerCase(Locale.ROOT);
+    }
+
+    public static AccessPattern compile(String p, int column, int line) throws SpecException {
+        if (p.isEmpty()) throw new SpecException("empty pattern", column, line);
+        int slash = p.indexOf('/');
+        if (slash >= 0) {
+            String addr = p.substring(0, slash);
+            String len = p.substring(slash + 1);
+            byte[] net = null;
+            if (addr.matches("\\d{1,3}(\\.\\d{1,3}){3}") || (addr.indexOf(':') >= 0 && addr.matches("[0-9A-Fa-f:.]+"))) {
+                try {
+                    net = InetAddress.getByName(addr).getAddress();
+                } catch (UnknownHostException e) {
+                    net = null;
+                }
+            }
+            if (net == null) throw new SpecException("bad CIDR address \"" + addr + "\" in \"" + p + "\"", column, line);
+            int max = net.length * 8;
+            if (!len.matches("\\d{1,3}") || Integer.parseInt(len) > max) {
+                throw new SpecException("bad CIDR prefix length \"/" + len + "\" (0-" + max + ")", column + slash, line);
+            }
+            return new AccessPattern(p.toLowerCase(Locale.ROOT), net, Integer.parseInt(len));
+        }
+        for (int i = 0; i < p.length(); i++) {
+            char c = p.charAt(i);
+            boolean ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+                    || c == ':' || c == '.' || c == '*' || c == '?' || c == '[' || c == ']';
+            if (!ok) {
+                throw new SpecException("bad character '" + c + "' in pattern \"" + p
+                        + "\" (patterns are numeric addresses with * and ?, or CIDR blocks; host names are not allowed)",
+                        column + i, line);
+            }
+        }
+        return new AccessPattern(p.toLowerCase(Locale.ROOT), null, -1);
+    }
+
+    /** For patterns already validated by {@link #check}. */
+    public static AccessPattern of(String checked) {
+        try {
+            return compile(checked, 0, 0);
+        } catch (SpecException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    public boolean matches(SockAddr client) {
+        byte[] a = client.inetAddress().getAddress();
+        byte[] v4 = mappedIpv4(a);
+        if (prefix >= 0) return inNetwork(a) || (v4 != null && inNetwork(v4));
+        if (glob(text, client.hostText())) return true;
+        return v4 != null && glob(text, (v4[0] & 0xff) + "." + (v4[1] & 0xff) + "." + (v4[2] & 0xff) + "." + (v4[3] & 0xff));
+    }
+
+    /** The IPv4 address inside ::ffff:a.b.c.d, or null. */
+    private static byte[] mappedIpv4(byte[] a) {
+        if (a.length != 16) return null;
+        for (int i = 0; i < 10; i++) if (a[i] != 0) return null;
+        if (a[10] != (byte) 0xff || a[11] != (byte) 0xff) return null;
+        return new byte[] {a[12], a[13], a[14], a[15]};
+    }
+
+    private boolean inNetwork(byte[] a) {
+        if (a.length != network.length) return false;
+        int bits = prefix;
+        for (int i = 0; i < a.length && bits > 0; i++, bits -= 8) {
+            int mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+            if ((a[i] & mask) != (network[i] & mask)) return false;
+        }
+        return true;
+    }
+
+    /** Glob match, '*' = any run (also empty), '?' = exactly one character; linear with one backtrack point. */
+    static boolean glob(String pattern, String s) {
+        int p = 0, i = 0, star = -1, mark = 0;
+        while (i < s.length()) {
+            if (p < pattern.length() && (pattern.charAt(p) == '?' || pattern.charAt(p) == s.charAt(i))) {
+                p++;
+                i++;
+            } else if (p < pattern.length() && pattern.charAt(p) == '*') {
+                star = p++;
+                mark = i;
+            } else if (star >= 0) {
+                p = star + 1;
+                i = ++mark;
+            } else {
+                return false;
+            }
+        }
+        while (p < pattern.length() && pattern.charAt(p) == '*') p++;
+        return p == pattern.length();
+    }
+
+    @Override
+    public String toString() {
+        return text;
+    }
+}

@@ -1,0 +1,31 @@
+package org.epollproxy.config;
+
+import java.util.List;
+import org.epollproxy.cli.ForwardSpec;
+
+/**
+ * One forwarding line of a rinetd-style config file.
+ *
+ * @param line 1-based line in the file, for messages
+ * @param proto "tcp" or "udp" (both ports carry the same protocol; mixed lines are rejected)
+ * @param bindHost as written, without brackets ("0.0.0.0" for rinetd's bare "0")
+ * @param backends the connect address first, then any {@code failover=} backends
+ * @param timeoutSec {@code [timeout=N]}: UDP session idle timeout in seconds, or -1 for the default
+ * @param source {@code [src=ADDRESS]}: local address for the backend side, or null
+ * @param allow the rule's own allow patterns (lines right after it)
+ * @param deny the rule's own deny patterns
+ */
+public record Rule(int line, String proto, String bindHost, int bindPort, List<ForwardSpec.HostPort> backends,
+        int timeoutSec, String source, List<String> allow, List<String> deny) {
+
+    public Rule {
+        backends = List.copyOf(backends);
+        allow = List.copyOf(allow);
+        deny = List.copyOf(deny);
+    }
+
+    /** The rule as a -L/-U style spec, for messages: {@code 0.0.0.0:80:10.0.0.2:8080}. */
+    public ForwardSpec spec() {
+        return new ForwardSpec(proto, bindHost, bindPort, backends);
+    }
+}

@@ -1,0 +1,15 @@
+package org.epollproxy.forward;
+
+/**
+ * One open connection as the live view shows it, copied on its loop's thread.
+ *
+ * @param forward the listening address of its forward
+ * @param backend the backend in use (or being tried), "-" before the first connect
+ * @param state {@code connecting}, {@code open}, {@code client-sent-fin} or {@code backend-sent-fin}
+ * @param bufferedUp bytes read from the client that the backend has not taken yet (buffer or pipe)
+ * @param clientInterest the epoll mask registered for the client's socket (0: not in the epoll set)
+ * @param path {@code splice}, {@code copy}, or {@code mixed} when one direction fell back to copying
+ */
+public record ConnectionInfo(int loop, String forward, String client, String backend, String state, long ageNanos,
+        long bytesUp, long bytesDown, int bufferedUp, int bufferedDown, int clientInterest, int backendInterest,
+        String path) {}

@@ -1,0 +1,140 @@
+package org.epollproxy.forward;
+
+import static org.epollproxy.shim.Epoll.EPOLLIN;
+
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.SockAddr;
+
+/**
+ * The listening UDP socket of one forward on one loop, and its sessions: one {@link UdpSession} (with its
+ * own backend socket) per client address, in least-recently-used order so that at the session cap the
+ * oldest is evicted. Datagrams travel whole (up to 65,507 bytes) or are dropped and counted, never cut.
+ */
+final class UdpListener extends ListenerBase {
+    static final int DATAGRAMS_PER_WAKEUP = 64;
+
+    /** Access order: get() moves a session to the end, so the first entry is the least recently used. */
+    private final Map<SockAddr, UdpSession> sessions = new LinkedHashMap<>(64, 0.75f, true);
+    private boolean closed;
+    private long lastDenyLog;
+
+    UdpListener(Forwarder fw, Forward forward, int fd) {
+        super(fw, forward, fd);
+    }
+
+    void start() {
+        loop.setInterest(token, EPOLLIN);
+    }
+
+    Forwarder forwarder() {
+        return fw;
+    }
+
+    int sessionCount() {
+        return sessions.size();
+    }
+
+    @Override
+    public void onEvent(int events) {
+        long buf = fw.datagramBuffer();
+        for (int i = 0; i < DATAGRAMS_PER_WAKEUP && !closed; i++) {
+            int n = k.recvfrom(fd, buf, Forwarder.DATAGRAM_MAX, fw.scratchAddress());
+            if (n == -Errno.EAGAIN) return;
+            if (n < 0) {
+                fw.log().error("recvfrom on udp " + forward().bind() + ": " + Errno.describe(n));
+                return;
+            }
+            stats().datagramsIn++;
+            if (n > Forwarder.DATAGRAM_MAX) { // MSG_TRUNC told us the real size: never forward a cut datagram
+                stats().datagramsDropped++;
+                continue;
+            }
+            SockAddr client = SockAddr.read(fw.scratch().buffer(), 0);
+            UdpSession s = sessions.get(client);
+            if (s == null) {
+                s = newSession(client);
+                if (s == null) continue;
+            }
+            s.toBackend(buf, n);
+        }
+    }
+
+    private UdpSession newSession(SockAddr client) {
+        String verdict = forward().access().check(client);
+        if (verdict != null) {
+            stats().denied++;
+            stats().datagramsDropped++;
+            long now = loop.now();
+            if (now - lastDenyLog > 1_000_000_000L) { // a denied sender may send a flood: log at most once a second
+                lastDenyLog = now;
+                fw.connectionEnded(new ConnectionRecord(forward(), client, null, 0, 0, 0,
+                        verdict.equals("denied") ? EndReason.DENIED : EndReason.NOT_ALLOWED, 0));
+            }
+            return null;
+        }
+        if (sessions.size() >= fw.settings().udpMaxSessions) {
+            Iterator<UdpSession> oldest = sessions.values().iterator();
+            UdpSession victim = oldest.next();
+            stats().sessionsEvicted++;
+            victim.close(EndReason.EVICTED);
+        }
+        UdpSession s = UdpSession.open(this, forward(), client);
+        if (s == null) {
+            stats().datagramsDropped++;
+            return null;
+        }
+        sessions.put(client, s);
+        stats().accepted++;
+        stats().active++;
+        return s;
+    }
+
+    /** Sends a backend's reply to {@code client} from the listening socket; false if dropped. */
+    boolean reply(long buf, int len, SockAddr client) {
+        int n = k.sendto(fd, buf, len, fw.addressBuffer(client));
+        if (n < 0) {
+            stats().datagramsDropped++;
+            return false;
+        }
+        stats().datagramsOut++;
+        return true;
+    }
+
+    void sessionClosed(UdpSession s, EndReason reason) {
+        sessions.remove(s.client);
+        stats().active--;
+        stats().bytesUp += s.up;
+        stats().bytesDown += s.down;
+        fw.connectionEnded(new ConnectionRecord(s.forward, s.client, s.forward.backends().get(0), s.up, s.down,
+                s.millis(), reason, 0));
+        if (closed && sessions.isEmpty()) closeSocket(); // a removed forward's socket outlived its last session
+    }
+
+    /** Stops listening; sessions live on until their timeout (replies still need the listening socket). */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        loop.setInterest(token, 0);
+        if (sessions.isEmpty()) closeSocket();
+    }
+
+    private boolean socketClosed;
+
+    private void closeSocket() {
+        if (socketClosed) return;
+        socketClosed = true;
+        loop.release(token, false);
+        k.close(fd);
+    }
+
+    /** Shutdown: end every session and close the socket now. */
+    void closeAll() {
+        close();
+        while (!sessions.isEmpty()) sessions.values().iterator().next().close(EndReason.SHUTDOWN);
+        closeSocket();
+    }
+}

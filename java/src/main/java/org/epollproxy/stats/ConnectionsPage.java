@@ -1,0 +1,63 @@
+package org.epollproxy.stats;
+
+import java.util.List;
+import org.epollproxy.forward.ConnectionInfo;
+import org.epollproxy.forward.LoopSnapshot;
+import org.epollproxy.shim.Epoll;
+
+/**
+ * {@code /connections}: one JSON object per open connection, e.g. a backend sending faster than its
+ * client reads shows {@code "buffered_down": 65536, "client_interest": "IN|OUT", "backend_interest": "none"}:
+ * the proxy waits for the client's socket to drain (OUT) and has stopped reading the backend.
+ */
+final class ConnectionsPage {
+
+    static String render(List<LoopSnapshot> snapshots) {
+        StringBuilder sb = new StringBuilder(256);
+        int answered = 0;
+        for (LoopSnapshot s : snapshots) if (s != null) answered++;
+        sb.append("{\"loops\": ").append(snapshots.size()).append(", \"loops_answered\": ").append(answered);
+        sb.append(", \"connections\": [");
+        boolean first = true;
+        for (LoopSnapshot s : snapshots) {
+            if (s == null) continue;
+            for (ConnectionInfo c : s.connections()) {
+                sb.append(first ? "\n  " : ",\n  ");
+                first = false;
+                object(sb, c);
+            }
+        }
+        return sb.append(first ? "]}\n" : "\n]}\n").toString();
+    }
+
+    private static void object(StringBuilder sb, ConnectionInfo c) {
+        sb.append("{\"loop\": ").append(c.loop());
+        sb.append(", \"forward\": ");
+        Json.string(sb, c.forward());
+        sb.append(", \"client\": ");
+        Json.string(sb, c.client());
+        sb.append(", \"backend\": ");
+        Json.string(sb, c.backend());
+        sb.append(", \"state\": ");
+        Json.string(sb, c.state());
+        sb.append(", \"age_seconds\": ").append(String.format(java.util.Locale.ROOT, "%.3f", c.ageNanos() / 1e9));
+        sb.append(", \"bytes_up\": ").append(c.bytesUp());
+        sb.append(", \"bytes_down\": ").append(c.bytesDown());
+        sb.append(", \"buffered_up\": ").append(c.bufferedUp());
+        sb.append(", \"buffered_down\": ").append(c.bufferedDown());
+        sb.append(", \"client_interest\": ");
+        Json.string(sb, mask(c.clientInterest()));
+        sb.append(", \"backend_interest\": ");
+        Json.string(sb, mask(c.backendInterest()));
+        sb.append(", \"path\": ");
+        Json.string(sb, c.path());
+        sb.append('}');
+    }
+
+    /** "IN|OUT" as in --trace; "none" when the socket is not in the epoll set. */
+    private static String mask(int m) {
+        return m == 0 ? "none" : Epoll.describe(m);
+    }
+
+    private ConnectionsPage() {}
+}

@@ -1,0 +1,130 @@
+package org.epollproxy.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * packaging/: the systemd unit and the Containerfile name the files the build makes, use only options
+ * the program has, and what can run here does (systemd-analyze verify, the image's health check).
+ */
+class PackagingIT {
+    static final String INSTALLED_LAUNCHER = "/opt/epoll-proxy/bin/epoll-proxy";
+    static final String INSTALLED_JAR = "/opt/epoll-proxy/epoll-proxy.jar";
+
+    /** The repository root: the jar is at java/target/epoll-proxy.jar. */
+    static Path root() {
+        return JarProcess.jar().toAbsolutePath().getParent().getParent().getParent();
+    }
+
+    static String read(String path) throws Exception {
+        return Files.readString(root().resolve(path));
+    }
+
+    static String help() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
+        assertEquals(0, Main.run(new String[] {"--help"}, ps, ps));
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Every --option after "epoll-proxy " or "EPOLL_PROXY_ARGS=" on a line of {@code text} must be one --help lists. */
+    static void optionsExist(String text, String where) {
+        String help = help();
+        StringBuilder ours = new StringBuilder();
+        for (String line : text.split("\n")) {
+            Matcher run = Pattern.compile("(epoll-proxy |EPOLL_PROXY_ARGS=)(.*)").matcher(line);
+            if (run.find()) ours.append(run.group(2)).append('\n');
+        }
+        Matcher m = Pattern.compile("(?<![\\w-])--[a-z][a-z-]+").matcher(ours);
+        int seen = 0;
+        while (m.find()) {
+            String opt = m.group();
+            assertTrue(help.contains(opt + " ") || help.contains(opt + "="), where + " uses " + opt + ", which --help does not list");
+            seen++;
+        }
+        assertTrue(seen > 0, "no option found in " + where);
+    }
+
+    @Test
+    void theUnitRunsTheInstalledLauncherAndJarWithItsHardening() throws Exception {
+        String unit = read("packaging/epoll-proxy.service");
+        assertTrue(unit.contains("ExecStart=" + INSTALLED_LAUNCHER + " $EPOLL_PROXY_ARGS"), unit);
+        assertTrue(unit.contains("Environment=EPOLL_PROXY_JAR=" + INSTALLED_JAR));
+        for (String line : List.of("Restart=on-failure", "ExecReload=/bin/kill -HUP $MAINPID", "NoNewPrivileges=yes",
+                "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes", "DynamicUser=yes",
+                "CapabilityBoundingSet=CAP_NET_BIND_SERVICE", "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+                "LimitNOFILE=65536", "RestartPreventExitStatus=2")) {
+            assertTrue(unit.lines().anyMatch(line::equals), "the unit has " + line);
+        }
+        assertTrue(unit.lines().noneMatch(l -> l.startsWith("MemoryDenyWriteExecute=yes")), "the JIT needs W+X memory");
+        optionsExist(unit, "the unit");
+    }
+
+    @Test
+    void theContainerfileCopiesWhatTheBuildMakesAndRunsAsNonRoot() throws Exception {
+        String cf = read("packaging/Containerfile");
+        assertTrue(cf.contains("COPY java/target/epoll-proxy.jar " + INSTALLED_JAR), cf);
+        assertTrue(cf.contains("COPY bin/epoll-proxy " + INSTALLED_LAUNCHER));
+        assertTrue(cf.contains("ENV EPOLL_PROXY_JAR=" + INSTALLED_JAR));
+        assertTrue(cf.lines().anyMatch(l -> l.matches("USER [1-9][0-9]*")), "a numeric non-root USER");
+        assertTrue(cf.lines().anyMatch(l -> l.startsWith("EXPOSE ")));
+        assertTrue(cf.contains("/healthz"));
+        optionsExist(cf, "the Containerfile");
+        assertTrue(Files.isRegularFile(root().resolve("bin/epoll-proxy")));
+    }
+
+    @Test
+    void systemdAnalyzeVerifiesTheUnit() throws Exception {
+        Path analyze = Path.of("/usr/bin/systemd-analyze");
+        Assumptions.assumeTrue(Files.isExecutable(analyze), "systemd-analyze is not installed");
+        // verify checks that ExecStart exists: point it at this checkout's launcher instead of /opt.
+        Path dir = Files.createTempDirectory("unit");
+        Path unit = dir.resolve("epoll-proxy.service");
+        Files.writeString(unit, read("packaging/epoll-proxy.service")
+                .replace(INSTALLED_LAUNCHER, root().resolve("bin/epoll-proxy").toString()));
+        Process p = new ProcessBuilder(analyze.toString(), "verify", unit.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertEquals("", out.strip(), "no warnings");
+        Files.delete(unit);
+        Files.delete(dir);
+    }
+
+    @Test
+    void theImagesHealthCheckPassesAgainstARunningProxyAndFailsWithout() throws Exception {
+        String cf = read("packaging/Containerfile");
+        Matcher m = Pattern.compile("CMD \\[\"bash\", \"-c\", \"(.*)\"\\]").matcher(cf);
+        assertTrue(m.find(), "a bash HEALTHCHECK in exec form");
+        String script = m.group(1).replace("\\\\", "\\"); // JSON string -> the text bash gets
+        int port = CommandLineIT.freePort();
+        try (JarProcess proxy = new JarProcess("-L", "0:127.0.0.1:9", "--stats", Integer.toString(port))) {
+            proxy.nextLine(); // listening tcp ...
+            assertTrue(proxy.nextLine().startsWith("listening http 127.0.0.1:" + port));
+            assertEquals(0, bash(script.replace("9100", Integer.toString(port))), "healthy");
+        }
+        assertNotEquals(0, bash(script.replace("9100", Integer.toString(port))), "nothing listens: unhealthy");
+    }
+
+    private static int bash(String script) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("bash", "-c", script));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+        return p.exitValue();
+    }
+}

@@ -1,0 +1,203 @@
+package org.epollproxy.forward;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.epollproxy.shim.Shim;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * {@code --splice}: bytes cross socket -> pipe -> socket and never enter user space. The spliced-bytes
+ * counters prove the zero-copy path carried them; the same integrity, half-close, reset and
+ * backpressure rules as the copy path hold; a refused splice falls back to copying, counted.
+ */
+class SpliceTest {
+    static final int MIB = 1 << 20;
+
+    static Settings splicing() {
+        Settings st = new Settings();
+        st.splice = true;
+        return st;
+    }
+
+    /** Sends {@code size} random bytes each way at once through {@code proxy}; asserts both SHA-256s. */
+    static void bothWaysIntact(TestProxy proxy, CompletableFuture<byte[]> backendGot, CompletableFuture<byte[]> backendSent,
+            int size) throws Exception {
+        try (Socket c = proxy.connect()) {
+            CompletableFuture<byte[]> clientGot = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return IntegrityTest.readAll(c.getInputStream(), size);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            byte[] clientSent = IntegrityTest.writeRandom(c.getOutputStream(), 11, size);
+            c.shutdownOutput();
+            assertArrayEquals(clientSent, backendGot.get(60, TimeUnit.SECONDS), "client -> backend");
+            assertArrayEquals(backendSent.get(60, TimeUnit.SECONDS), clientGot.get(60, TimeUnit.SECONDS), "backend -> client");
+        }
+        proxy.awaitLog("up=" + size + " down=" + size);
+    }
+
+    /** A backend that sends {@code size} random bytes while it reads the client's to EOF. */
+    static TestBackend exchanging(int size, CompletableFuture<byte[]> got, CompletableFuture<byte[]> sent) throws IOException {
+        return TestBackend.start(s -> {
+            CompletableFuture<byte[]> reader = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return IntegrityTest.readAll(s.getInputStream(), size);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            sent.complete(IntegrityTest.writeRandom(s.getOutputStream(), 12, size));
+            s.shutdownOutput();
+            got.complete(reader.get());
+        });
+    }
+
+    @Test
+    void thirtyTwoMebibytesEachWayAreSplicedIntact() throws Exception {
+        int size = 32 * MIB;
+        CompletableFuture<byte[]> got = new CompletableFuture<>();
+        CompletableFuture<byte[]> sent = new CompletableFuture<>();
+        try (TestBackend backend = exchanging(size, got, sent); TestProxy proxy = new TestProxy(splicing(), backend.port())) {
+            bothWaysIntact(proxy, got, sent, size);
+            ForwardStats st = proxy.stats(0);
+            assertEquals(size, st.bytesSplicedUp, "every byte client -> backend went through the pipe");
+            assertEquals(size, st.bytesSplicedDown, "every byte backend -> client went through the pipe");
+            assertEquals(0, st.spliceFallbacks);
+            assertEquals(0L, (long) proxy.onLoop(0, fw -> fw.bufferPool().peakInUse()), "no user-space buffer was ever taken");
+        }
+    }
+
+    @Test
+    void withoutSpliceNothingIsCountedAsSpliced() throws Exception {
+        int size = 2 * MIB;
+        CompletableFuture<byte[]> got = new CompletableFuture<>();
+        CompletableFuture<byte[]> sent = new CompletableFuture<>();
+        try (TestBackend backend = exchanging(size, got, sent); TestProxy proxy = new TestProxy(new Settings(), backend.port())) {
+            bothWaysIntact(proxy, got, sent, size);
+            ForwardStats st = proxy.stats(0);
+            assertEquals(0, st.bytesSplicedUp + st.bytesSplicedDown);
+            assertEquals(size, st.bytesUp);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(SpliceRefusingKernel.Refuse.class)
+    void aRefusedSpliceFallsBackToCopyingPerDirectionAndIsCounted(SpliceRefusingKernel.Refuse refuse) throws Exception {
+        int size = 4 * MIB;
+        CompletableFuture<byte[]> got = new CompletableFuture<>();
+        CompletableFuture<byte[]> sent = new CompletableFuture<>();
+        try (TestBackend backend = exchanging(size, got, sent);
+                TestProxy proxy = new TestProxy(SpliceRefusingKernel.over(Shim.load(), refuse), splicing(), backend.port())) {
+            bothWaysIntact(proxy, got, sent, size);
+            ForwardStats st = proxy.stats(0);
+            assertEquals(2, st.spliceFallbacks, "one fall back per direction");
+            assertEquals(0, st.bytesSplicedUp + st.bytesSplicedDown, "nothing left a pipe through splice");
+        }
+    }
+
+    @Test
+    void aHalfCloseIsPassedOnAndTheResponseStillFlows() throws Exception {
+        byte[] response = HalfCloseTest.random(MIB, 21);
+        try (TestBackend backend = TestBackend.start(s -> {
+                    byte[] request = s.getInputStream().readAllBytes(); // until the client's FIN
+                    if (!new String(request).equals("GET / HTTP/1.0\r\n\r\n")) throw new AssertionError(new String(request));
+                    s.getOutputStream().write(response);
+                    s.close();
+                });
+                TestProxy proxy = new TestProxy(splicing(), backend.port());
+                Socket c = proxy.connect()) {
+            c.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes());
+            c.shutdownOutput();
+            assertArrayEquals(response, c.getInputStream().readAllBytes());
+            proxy.awaitLog("up=18 down=" + response.length);
+            proxy.awaitLog("end=client-closed");
+            assertEquals(response.length, proxy.stats(0).bytesSplicedDown);
+            assertTrue(backend.failures.isEmpty(), backend.failures.toString());
+        }
+    }
+
+    @Test
+    void aClientResetIsPassedToTheBackendAndEveryPipeIsClosed() throws Exception {
+        CompletableFuture<Throwable> backendSaw = new CompletableFuture<>();
+        try (TestBackend backend = TestBackend.start(s -> {
+                    byte[] chunk = new byte[32 * 1024];
+                    try {
+                        for (int i = 0; i < 100_000; i++) s.getOutputStream().write(chunk); // until reset
+                        backendSaw.complete(null);
+                    } catch (IOException e) {
+                        backendSaw.complete(e);
+                    }
+                });
+                TestProxy proxy = new TestProxy(splicing(), backend.port())) {
+            try (Socket warm = proxy.connect()) {
+                warm.getInputStream().read(new byte[10]);
+                warm.setSoLinger(true, 0);
+            }
+            TestProxy.await(() -> proxy.proxy.openConnections() == 0, "warm-up pair closed");
+            assertTrue(backendSaw.get(20, TimeUnit.SECONDS) instanceof IOException, "the backend saw the reset");
+            int baseline = ResetStormTest.openFds();
+            for (int i = 0; i < 50; i++) {
+                try (Socket c = proxy.connect()) {
+                    InputStream in = c.getInputStream();
+                    int read = 0;
+                    while (read < 100_000) read += in.read(new byte[8192]);
+                    c.setSoLinger(true, 0); // RST with bytes in flight (and in the pipes)
+                }
+            }
+            TestProxy.await(() -> proxy.proxy.openConnections() == 0, "every pair closed");
+            TestProxy.await(() -> ResetStormTest.openFds() == baseline,
+                    "fd count back to " + baseline + " (sockets and pipes), now " + ResetStormTest.openFds());
+            assertEquals(51, proxy.log().split("end=client-reset", -1).length - 1, proxy.log());
+            assertTrue(proxy.stats(0).bytesSplicedDown > 0);
+        }
+    }
+
+    @Test
+    void aBackendResetReachesTheClientAsAReset() throws Exception {
+        try (TestBackend backend = TestBackend.start(s -> {
+                    s.getOutputStream().write(new byte[100_000]);
+                    s.getInputStream().read(new byte[1]); // the client's byte: now reset
+                    s.setSoLinger(true, 0);
+                    s.close();
+                });
+                TestProxy proxy = new TestProxy(splicing(), backend.port());
+                Socket c = proxy.connect()) {
+            assertEquals(100_000, c.getInputStream().readNBytes(100_000).length);
+            c.getOutputStream().write(1);
+            assertThrows(IOException.class, () -> {
+                // the RST arrives as "Connection reset" on read (or on a later write)
+                for (int i = 0; i < 100; i++) {
+                    if (c.getInputStream().read() < 0) return; // a FIN would be the wrong answer
+                    c.getOutputStream().write(1);
+                }
+            });
+            proxy.awaitLog("end=backend-reset");
+        }
+    }
+
+    @Test
+    void aBackendThatNeverReadsStopsTheProxyReadingAndHoldsNoBuffer() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (TestBackend backend = TestBackend.start(s -> release.await(30, TimeUnit.SECONDS));
+                TestProxy proxy = new TestProxy(splicing(), backend.port());
+                Socket c = proxy.connect()) {
+            long last = BackpressureTest.writeUntilStalled(c);
+            assertTrue(last < 64L << 20, "the client could write " + last + " bytes");
+            assertEquals(0L, (long) proxy.onLoop(0, fw -> fw.bufferPool().peakInUse()), "bytes wait in the pipe, not in a buffer");
+            release.countDown();
+        }
+    }
+}

@@ -1,0 +1,217 @@
+package org.epollproxy.forward;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.epollproxy.shim.SockAddr;
+import org.epollproxy.stats.StatsServer;
+import org.junit.jupiter.api.Test;
+
+/** {@code --stats}: /metrics parses as Prometheus text, /connections as JSON, /healthz tells a stuck loop. */
+class StatsEndpointTest {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    static HttpResponse<String> get(StatsServer s, String path) throws Exception {
+        return send(s, path, "GET");
+    }
+
+    static HttpResponse<String> send(StatsServer s, String path, String method) throws Exception {
+        URI uri = URI.create("http://" + s.address() + path);
+        HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(20))
+                .method(method, HttpRequest.BodyPublishers.noBody()).build();
+        return HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+    }
+
+    static Map<String, PrometheusParser.Family> metrics(StatsServer s) throws Exception {
+        HttpResponse<String> r = get(s, "/metrics");
+        assertEquals(200, r.statusCode());
+        assertEquals("text/plain; version=0.0.4; charset=utf-8", r.headers().firstValue("Content-Type").orElse(""));
+        return PrometheusParser.parse(r.body());
+    }
+
+    static StatsServer statsOn(TestProxy proxy) throws Exception {
+        StatsServer s = StatsServer.bind(SockAddr.parse("127.0.0.1", 0));
+        s.start(proxy.proxy);
+        return s;
+    }
+
+    @Test
+    void metricsAreStrictPrometheusTextAndCountWhatWasForwarded() throws Exception {
+        Settings st = ThreadsTest.twoLoops();
+        try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(st, backend.port());
+                StatsServer stats = statsOn(proxy)) {
+            int connections = 8;
+            for (int i = 0; i < connections; i++) ThreadsTest.echoOnce(proxy, i);
+            TestProxy.await(() -> proxy.proxy.openConnections() == 0, "every pair closed");
+            long bytesEachWay = 0;
+            for (int i = 0; i < connections; i++) bytesEachWay += ("hello " + i).length();
+
+            Map<String, PrometheusParser.Family> m = metrics(stats);
+            for (PrometheusParser.Family f : m.values()) {
+                assertTrue(f.name.startsWith("epollproxy_"), f.name);
+                assertTrue(f.help != null && !f.help.isEmpty(), "HELP for " + f.name);
+                assertTrue(f.type.equals("counter") == f.name.endsWith("_total"), f.name + " is a " + f.type);
+            }
+            String fwd = "127.0.0.1:" + proxy.port();
+            assertEquals(connections, m.get("epollproxy_connections_accepted_total").value("forward", fwd));
+            assertEquals(0, m.get("epollproxy_connections_active").value("forward", fwd));
+            assertEquals(connections, m.get("epollproxy_connections_closed_total").value("forward", fwd, "reason", "client-closed"));
+            assertEquals(0, m.get("epollproxy_connections_closed_total").value("forward", fwd, "reason", "backend-reset"));
+            PrometheusParser.Family bytes = m.get("epollproxy_forwarded_bytes_total");
+            assertEquals(bytesEachWay, bytes.value("forward", fwd, "direction", "up", "path", "copy"));
+            assertEquals(bytesEachWay, bytes.value("forward", fwd, "direction", "down", "path", "copy"));
+            assertEquals(0, bytes.sum("path", "splice"));
+            for (String loop : List.of("0", "1")) {
+                assertEquals(1, m.get("epollproxy_loop_responding").value("loop", loop));
+                assertTrue(m.get("epollproxy_loop_epoll_wait_calls_total").value("loop", loop) > 0);
+                assertTrue(m.get("epollproxy_loop_events_total").value("loop", loop) > 0);
+                assertTrue(m.get("epollproxy_loop_epoll_ctl_calls_total").value("loop", loop, "op", "add") > 0);
+                m.get("epollproxy_loop_eagain_total").value("loop", loop, "op", "recv"); // present
+            }
+            assertEquals(2, m.get("epollproxy_loop_events_total").samples.size(), "one series per loop");
+        }
+    }
+
+    @Test
+    void splicedBytesShowUpAsPathSpliceWhileTheConnectionIsStillOpen() throws Exception {
+        Settings st = SpliceTest.splicing();
+        try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(st, backend.port());
+                StatsServer stats = statsOn(proxy); Socket c = proxy.connect()) {
+            byte[] data = new byte[300_000];
+            c.getOutputStream().write(data);
+            assertEquals(data.length, c.getInputStream().readNBytes(data.length).length);
+            Map<String, PrometheusParser.Family> m = metrics(stats);
+            String fwd = "127.0.0.1:" + proxy.port();
+            assertEquals(1, m.get("epollproxy_connections_active").value("forward", fwd));
+            PrometheusParser.Family bytes = m.get("epollproxy_forwarded_bytes_total");
+            assertEquals(data.length, bytes.value("forward", fwd, "direction", "up", "path", "splice"));
+            assertEquals(data.length, bytes.value("forward", fwd, "direction", "down", "path", "splice"));
+            assertEquals(0, bytes.sum("path", "copy"));
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void connectionsShowOutRegisteredOnTheClientWhileItReadsSlowly() throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
+        try (TestBackend backend = TestBackend.start(s -> {
+                    try {
+                        s.getOutputStream().write(new byte[16 << 20]); // far more than socket buffers hold
+                    } catch (java.io.IOException closed) {
+                        // the test ends by closing the client
+                    }
+                    done.await(30, TimeUnit.SECONDS);
+                });
+                TestProxy proxy = new TestProxy(new Settings(), backend.port());
+                StatsServer stats = statsOn(proxy); Socket c = proxy.connect()) {
+            AtomicReference<Map<String, Object>> seen = new AtomicReference<>();
+            AtomicReference<String> last = new AtomicReference<>();
+            TestProxy.await(() -> {
+                try {
+                    HttpResponse<String> r = get(stats, "/connections");
+                    last.set(r.body());
+                    Map<String, Object> doc = (Map<String, Object>) JsonParser.parse(r.body());
+                    List<Object> conns = (List<Object>) doc.get("connections");
+                    if (conns.size() != 1) return false;
+                    Map<String, Object> one = (Map<String, Object>) conns.get(0);
+                    seen.set(one);
+                    return ((String) one.get("client_interest")).contains("OUT");
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }, "OUT on the client's socket in /connections; last answer:\n" + last);
+            Map<String, Object> one = seen.get();
+            assertEquals("127.0.0.1:" + c.getLocalPort(), one.get("client"));
+            assertEquals("127.0.0.1:" + backend.port(), one.get("backend"));
+            assertEquals("127.0.0.1:" + proxy.port(), one.get("forward"));
+            assertEquals("open", one.get("state"));
+            assertEquals("IN|OUT", one.get("client_interest"), "reading the client, waiting for room to write to it");
+            assertEquals("none", one.get("backend_interest"), "not reading the backend: backpressure");
+            assertTrue((Double) one.get("buffered_down") > 0, "bytes wait for the client: " + one);
+            assertEquals(0.0, one.get("buffered_up"));
+            assertTrue((Double) one.get("bytes_down") > 0);
+            assertTrue((Double) one.get("age_seconds") >= 0);
+            assertEquals("copy", one.get("path"));
+            done.countDown();
+        }
+    }
+
+    @Test
+    void healthzIsOkUntilALoopStopsAnswering() throws Exception {
+        try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(ThreadsTest.twoLoops(), backend.port());
+                StatsServer stats = statsOn(proxy)) {
+            HttpResponse<String> ok = get(stats, "/healthz");
+            assertEquals(200, ok.statusCode());
+            assertEquals("ok\n", ok.body());
+            CountDownLatch stuck = new CountDownLatch(1);
+            proxy.proxy.loops().get(1).execute(() -> {
+                try {
+                    stuck.await(30, TimeUnit.SECONDS); // a loop wedged in a handler
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try {
+                HttpResponse<String> bad = get(stats, "/healthz");
+                assertEquals(503, bad.statusCode());
+                assertEquals("loop 1 did not answer within 1000 ms\n", bad.body());
+                Map<String, PrometheusParser.Family> m = metrics(stats);
+                assertEquals(1, m.get("epollproxy_loop_responding").value("loop", "0"));
+                assertEquals(0, m.get("epollproxy_loop_responding").value("loop", "1"));
+                assertFalse(m.get("epollproxy_loop_epoll_wait_calls_total").samples.stream()
+                        .anyMatch(s -> s.labels().get("loop").equals("1")), "no stale numbers for loop 1");
+            } finally {
+                stuck.countDown();
+            }
+            TestProxy.await(() -> {
+                try {
+                    return get(stats, "/healthz").statusCode() == 200;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }, "healthy again");
+        }
+    }
+
+    @Test
+    void otherPathsAndMethodsAreRefused() throws Exception {
+        try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(backend.port());
+                StatsServer stats = statsOn(proxy)) {
+            assertEquals(404, get(stats, "/metricsx").statusCode());
+            assertEquals(404, get(stats, "/").statusCode());
+            HttpResponse<String> post = send(stats, "/metrics", "POST");
+            assertEquals(405, post.statusCode());
+            assertEquals("GET, HEAD", post.headers().firstValue("Allow").orElse(""));
+            assertEquals("", send(stats, "/healthz", "HEAD").body());
+        }
+    }
+
+    @Test
+    void theParsersRejectWhatAScraperWould() {
+        for (String bad : List.of(
+                "# TYPE a counter\na_total 1\n", // sample name is not the family's TYPE'd name: no TYPE for a_total
+                "# TYPE a gauge\na{x=\"1\"} 1\na{x=\"1\"} 2\n",
+                "# TYPE a gauge\na{x=\"\\q\"} 1\n",
+                "# TYPE a gauge\na 1",
+                "# TYPE a gauge\na one\n",
+                "# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\na 2\n")) {
+            assertThrows(PrometheusParser.ParseException.class, () -> PrometheusParser.parse(bad), bad);
+        }
+        for (String bad : List.of("{\"a\": 1,}", "[1 2]", "{\"a\": \"\\x\"}", "{} x", "[01]")) {
+            assertThrows(IllegalArgumentException.class, () -> JsonParser.parse(bad), bad);
+        }
+    }
+}
