@@ -216,20 +216,25 @@ public final class LoadClient {
         Arrays.fill(req, (byte) 'h');
         List<Socket> open = new ArrayList<>();
         int connectFailures = 0;
-        for (int i = 0; i < count && System.nanoTime() < deadline; i++) {
+        int failuresInARow = 0;
+        // A forwarder out of fds stops accepting: after 3 failed connects in a row, stop trying.
+        for (int i = 0; i < count && failuresInARow < 3 && System.nanoTime() < deadline; i++) {
             try {
                 Socket s = open(port);
                 open.add(s);
                 OutputStream o = s.getOutputStream();
                 o.write(req);
+                failuresInARow = 0;
             } catch (IOException e) {
                 connectFailures++;
+                failuresInARow++;
             }
         }
         int served = 0;
         byte[] resp = new byte[SIZE];
+        long readDeadline = System.nanoTime() + maxNanos; // the replies get their own time budget
         for (Socket s : open) {
-            if (System.nanoTime() > deadline) break;
+            if (System.nanoTime() > readDeadline) break;
             try {
                 if (readFully(s.getInputStream(), resp) && Arrays.equals(req, resp)) served++;
             } catch (IOException e) {
@@ -240,9 +245,9 @@ public final class LoadClient {
         ProcessMemory held = ProcessMemory.ofTrees(pids);
         for (Socket s : open) s.close();
         long n = Math.max(1, served);
-        System.out.printf("hold count=%d served=%d connect_failures=%d processes=%d rss_before_kb=%d rss_held_kb=%d"
+        System.out.printf("hold count=%d opened=%d served=%d connect_failures=%d processes=%d rss_before_kb=%d rss_held_kb=%d"
                         + " rss_per_conn_bytes=%d pss_before_kb=%d pss_held_kb=%d pss_per_conn_bytes=%d%n",
-                count, served, connectFailures, held.processes, before.rssKb, held.rssKb,
+                count, open.size(), served, connectFailures, held.processes, before.rssKb, held.rssKb,
                 (held.rssKb - before.rssKb) * 1024 / n, before.pssKb, held.pssKb, (held.pssKb - before.pssKb) * 1024 / n);
     }
 
