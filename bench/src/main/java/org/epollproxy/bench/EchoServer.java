@@ -1,15 +1,10 @@
 package org.epollproxy.bench;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.Iterator;
 
 /**
  * The backend of every benchmark: echoes each byte back on the same connection, and closes its side
@@ -20,14 +15,10 @@ import java.util.Iterator;
  * drains), so thousands of idle connections cost no buffer memory and a fast client never waits for
  * a copy. Run as a process with {@code java -cp benchmarks.jar org.epollproxy.bench.EchoServer PORT}.
  */
-public final class EchoServer implements AutoCloseable {
+public final class EchoServer extends SelectorServer {
     private static final int BUFFER_SIZE = 64 * 1024;
 
-    private final Selector selector;
-    private final ServerSocketChannel server;
     private final ByteBuffer shared = ByteBuffer.allocateDirect(BUFFER_SIZE);
-    private final Thread thread;
-    private volatile boolean stopping;
 
     /** Per connection: the bytes a write left behind (null when none; reading waits until they went). */
     private static final class Conn {
@@ -35,68 +26,12 @@ public final class EchoServer implements AutoCloseable {
     }
 
     public EchoServer(int port) {
-        try {
-            selector = Selector.open();
-            server = ServerSocketChannel.open();
-            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            server.bind(new InetSocketAddress("127.0.0.1", port), 4096);
-            server.configureBlocking(false);
-            server.register(selector, SelectionKey.OP_ACCEPT);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        thread = new Thread(this::run, "echo-server");
-        thread.setDaemon(true);
-        thread.start();
-    }
-
-    public int port() {
-        return server.socket().getLocalPort();
+        super(port, 4096, "echo-server");
+        start();
     }
 
     @Override
-    public void close() {
-        stopping = true;
-        selector.wakeup();
-        try {
-            thread.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private void run() {
-        try {
-            while (!stopping) {
-                selector.select();
-                Iterator<SelectionKey> it = selector.selectedKeys().iterator();
-                while (it.hasNext()) {
-                    SelectionKey key = it.next();
-                    it.remove();
-                    if (!key.isValid()) continue;
-                    if (key.attachment() == null) accept();
-                    else serve(key);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            for (SelectionKey key : selector.keys()) {
-                try {
-                    key.channel().close();
-                } catch (IOException ignored) {
-                    // teardown
-                }
-            }
-            try {
-                selector.close();
-            } catch (IOException ignored) {
-                // teardown
-            }
-        }
-    }
-
-    private void accept() throws IOException {
+    protected void onAccept() throws IOException {
         SocketChannel c;
         while ((c = server.accept()) != null) {
             c.configureBlocking(false);
@@ -105,7 +40,8 @@ public final class EchoServer implements AutoCloseable {
         }
     }
 
-    private void serve(SelectionKey key) {
+    @Override
+    protected void onReady(SelectionKey key) {
         SocketChannel c = (SocketChannel) key.channel();
         Conn conn = (Conn) key.attachment();
         try {
@@ -143,6 +79,6 @@ public final class EchoServer implements AutoCloseable {
         EchoServer s = new EchoServer(args.length > 0 ? Integer.parseInt(args[0]) : 0);
         System.out.println("echo " + s.port());
         System.out.flush();
-        s.thread.join();
+        s.join();
     }
 }

@@ -1,16 +1,13 @@
 package org.epollproxy.bench.fwd;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
-import java.util.Iterator;
+import org.epollproxy.bench.SelectorServer;
 
 /**
  * The reference java.nio forwarder: one Selector thread with the same rules as the project's
@@ -26,76 +23,31 @@ import java.util.Iterator;
  *   <li>The backend connect is non-blocking (OP_CONNECT); bytes the client sends meanwhile wait.
  * </ul>
  */
-final class NioForwarder implements BenchForwarder {
+final class NioForwarder extends SelectorServer implements BenchForwarder {
     private static final int ACCEPTS_PER_WAKEUP = 64;
 
-    private final Selector selector;
-    private final ServerSocketChannel server;
     private final InetSocketAddress backendAddress;
     private final ArrayDeque<ByteBuffer> pool = new ArrayDeque<>();
-    private final Thread thread;
-    private volatile boolean stopping;
 
     NioForwarder(int backendPort) {
-        try {
-            backendAddress = new InetSocketAddress("127.0.0.1", backendPort);
-            selector = Selector.open();
-            server = ServerSocketChannel.open();
-            server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            server.bind(new InetSocketAddress("127.0.0.1", 0), 1024);
-            server.configureBlocking(false);
-            server.register(selector, SelectionKey.OP_ACCEPT);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        thread = new Thread(this::run, "nio-forwarder");
-        thread.start();
+        super(0, 1024, "nio-forwarder");
+        backendAddress = new InetSocketAddress("127.0.0.1", backendPort);
+        start();
     }
 
     @Override
-    public int port() {
-        return server.socket().getLocalPort();
-    }
-
-    @Override
-    public void close() {
-        stopping = true;
-        selector.wakeup();
-        try {
-            thread.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private void run() {
-        try {
-            while (!stopping) {
-                selector.select();
-                Iterator<SelectionKey> it = selector.selectedKeys().iterator();
-                while (it.hasNext()) {
-                    SelectionKey key = it.next();
-                    it.remove();
-                    if (!key.isValid()) continue;
-                    Object att = key.attachment();
-                    if (att == null) accept();
-                    else ((Side) att).pair.onReady((Side) att, key.readyOps());
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            for (SelectionKey key : selector.keys()) closeQuietly(key.channel());
-            closeQuietly(selector);
-        }
-    }
-
-    private void accept() throws IOException {
+    protected void onAccept() throws IOException {
         for (int i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
             SocketChannel c = server.accept();
             if (c == null) return;
             new Pair(c);
         }
+    }
+
+    @Override
+    protected void onReady(SelectionKey key) {
+        Side s = (Side) key.attachment();
+        s.pair.onReady(s, key.readyOps());
     }
 
     private ByteBuffer take() {
@@ -106,14 +58,6 @@ final class NioForwarder implements BenchForwarder {
     private void give(ByteBuffer b) {
         b.clear();
         if (pool.size() < 256) pool.addLast(b);
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
-        try {
-            c.close();
-        } catch (Exception ignored) {
-            // closing during teardown or after a reset: nothing left to do
-        }
     }
 
     /** One socket of a pair and its cached interest ops. */
