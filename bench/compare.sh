@@ -7,6 +7,7 @@
 #   bench/compare.sh                 # all forwarders, 5 s per measurement
 #   COMPARE_SECONDS=10 bench/compare.sh
 #   COMPARE_ONLY="direct epoll-proxy haproxy" bench/compare.sh
+#   COMPARE_ONLY="direct epoll-proxy epoll-proxy-2t haproxy" bench/compare.sh   # also --threads 2
 #   COMPARE_ROUNDS=1 bench/compare.sh  # one round instead of three (the table shows the median)
 #
 # The machine is shared, so every forwarder is measured COMPARE_ROUNDS times, the forwarders taking
@@ -110,6 +111,9 @@ start_forwarder() {
       return 0 ;;
     epoll-proxy)
       bin/epoll-proxy --quiet -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
+      FWD_PIDS+=($!) ;;
+    epoll-proxy-2t)
+      bin/epoll-proxy --quiet --threads 2 -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
       FWD_PIDS+=($!) ;;
     epoll-proxy-splice)
       bin/epoll-proxy --quiet --splice -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
