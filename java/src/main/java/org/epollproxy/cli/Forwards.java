@@ -33,7 +33,8 @@ final class Forwards {
             for (Rule r : config.rules()) {
                 String origin = config.file() + ":" + r.line();
                 SockAddr src = r.source() == null ? null : Resolver.address(r.source(), 0, origin);
-                out.add(forward(r.spec(), new AccessRules(gAllow, gDeny, r.allow(), r.deny()), r.timeoutSec(), src, origin));
+                Forward f = forward(r.spec(), new AccessRules(gAllow, gDeny, r.allow(), r.deny()), r.timeoutSec(), src, origin);
+                out.add(r.sendProxy() == null ? f : f.withSendProxy(ProxyProtocol.parse(r.sendProxy())));
             }
         }
         return out;

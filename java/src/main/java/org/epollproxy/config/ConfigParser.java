@@ -29,7 +29,8 @@ import org.epollproxy.cli.SpecException;
  * numbers or service names with an optional {@code /tcp} or {@code /udp}. Patterns are globs with
  * {@code *} and {@code ?} on the client's numeric address, or (an extension) CIDR blocks such as
  * {@code 10.0.0.0/8}. Extensions rinetd files never contain: the option {@code failover=HOST:PORT}
- * (repeatable) adds backends tried in order when a connect is refused or times out.
+ * (repeatable) adds backends tried in order when a connect is refused or times out, and
+ * {@code proxy=v1|v2} sends the PROXY protocol header to the backend.
  *
  * <p>Every error is a {@link SpecException} carrying the line and the column.
  */
@@ -155,7 +156,7 @@ public final class ConfigParser {
     private void closeRule() {
         if (open == null) return;
         rules.add(new Rule(open.line(), open.proto(), open.bindHost(), open.bindPort(), open.backends(),
-                open.timeoutSec(), open.source(), ruleAllow, ruleDeny));
+                open.timeoutSec(), open.source(), ruleAllow, ruleDeny, open.sendProxy()));
         open = null;
     }
 
@@ -180,6 +181,7 @@ public final class ConfigParser {
         backends.add(new ForwardSpec.HostPort(connectHost, cp));
         int timeout = -1;
         String src = null;
+        String sendProxy = null;
         if (w.size() == 5) {
             int[] r = w.get(4);
             String opts = word(s, r);
@@ -206,13 +208,18 @@ public final class ConfigParser {
                     case "failover":
                         backends.add(failover(value, col, proto));
                         break;
+                    case "proxy":
+                        if (!value.equals("v1") && !value.equals("v2")) throw error("proxy=" + value + ": expected v1 or v2", col);
+                        if (proto.equals("udp")) throw error("proxy= (the PROXY protocol) applies to TCP forwards only", col);
+                        sendProxy = value;
+                        break;
                     default:
-                        throw error("unknown option \"" + name + "\" (known: timeout, src, failover)", col);
+                        throw error("unknown option \"" + name + "\" (known: timeout, src, failover, proxy)", col);
                 }
             }
         }
         closeRule();
-        open = new Rule(lineNo, proto, bindHost, bp, backends, timeout, src, List.of(), List.of());
+        open = new Rule(lineNo, proto, bindHost, bp, backends, timeout, src, List.of(), List.of(), sendProxy);
         ruleAllow = new ArrayList<>();
         ruleDeny = new ArrayList<>();
     }

@@ -14,9 +14,10 @@ import org.epollproxy.cli.ForwardSpec;
  * @param source {@code [src=ADDRESS]}: local address for the backend side, or null
  * @param allow the rule's own allow patterns (lines right after it)
  * @param deny the rule's own deny patterns
+ * @param sendProxy {@code [proxy=v1|v2]} (our extension): the PROXY protocol header to send, or null
  */
 public record Rule(int line, String proto, String bindHost, int bindPort, List<ForwardSpec.HostPort> backends,
-        int timeoutSec, String source, List<String> allow, List<String> deny) {
+        int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy) {
 
     public Rule {
         backends = List.copyOf(backends);

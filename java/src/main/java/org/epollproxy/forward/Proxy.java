@@ -132,7 +132,7 @@ public final class Proxy {
         for (int i = 0; i < workers.size(); i++) {
             Forwarder fw = workers.get(i).forwarder;
             int loopIndex = i;
-            workers.get(i).loop.execute(() -> {
+            boolean posted = workers.get(i).loop.execute(() -> {
                 try {
                     for (String key : removedBoundKeys) fw.removeListener(key);
                     for (Forward f : changed.values()) fw.replaceForward(f);
@@ -141,6 +141,10 @@ public final class Proxy {
                     applied.countDown();
                 }
             });
+            if (!posted) { // that loop is gone (shutting down): its share of the new sockets is ours to close
+                for (int[] each : fds.values()) kernel.close(each[loopIndex]);
+                applied.countDown();
+            }
         }
         for (String key : removed) active.remove(key);
         active.putAll(changed);

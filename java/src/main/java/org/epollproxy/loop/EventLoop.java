@@ -47,6 +47,9 @@ public final class EventLoop implements AutoCloseable {
     private final Consumer<String> errorLog;
     private final LongSupplier clock;
     private volatile boolean stopping;
+    /** Set once by close(); wakeup() checks it under wakeLock so it never writes to a closed fd number. */
+    private volatile boolean closed;
+    private final Object wakeLock = new Object();
     private Runnable endOfIteration = () -> {};
 
     // Slot tables, indexed by the low 32 bits of a token. Slot 0 is the wakeup eventfd.
@@ -212,15 +215,27 @@ public final class EventLoop implements AutoCloseable {
         timers.remove(t);
     }
 
-    /** Runs {@code task} on the loop thread soon; safe from any thread. */
-    public void execute(Runnable task) {
+    /**
+     * Runs {@code task} on the loop thread soon; safe from any thread. Returns false (and drops the task)
+     * if the loop is already closed.
+     */
+    public boolean execute(Runnable task) {
+        if (closed) return false;
         tasks.add(task);
         wakeup();
+        return true;
     }
 
-    /** Interrupts a blocked epoll_wait; N calls before the loop wakes cost one eventfd write. */
+    /**
+     * Interrupts a blocked epoll_wait; N calls before the loop wakes cost one eventfd write. After
+     * {@link #close} it does nothing: the eventfd's number may already belong to another file.
+     */
     public void wakeup() {
-        if (wakePending.compareAndSet(false, true)) kernel.eventfd_write(wakeFd);
+        if (wakePending.compareAndSet(false, true)) {
+            synchronized (wakeLock) {
+                if (!closed) kernel.eventfd_write(wakeFd);
+            }
+        }
     }
 
     public boolean isStopping() {
@@ -333,7 +348,11 @@ public final class EventLoop implements AutoCloseable {
     /** Closes the epoll fd and the wakeup eventfd (registered fds belong to their owners). */
     @Override
     public void close() {
-        kernel.close(wakeFd);
+        synchronized (wakeLock) {
+            if (closed) return;
+            closed = true;
+            kernel.close(wakeFd);
+        }
         epoll.close();
     }
 }

@@ -83,7 +83,7 @@ class ConfigParserTest {
     void extensionsCidrPatternsAndFailoverBackends() throws Exception {
         Config c = ConfigParser.parse(String.join("\n",
                 "allow 10.0.0.0/8",
-                "127.0.0.1 9000 10.0.0.1 80 [failover=10.0.0.2:80, failover=[::1]:8080]",
+                "127.0.0.1 9000 10.0.0.1 80 [failover=10.0.0.2:80, failover=[::1]:8080, proxy=v2]",
                 "deny 2001:DB8::/32",
                 "logfile \"/tmp/with space.log\""), "f");
         assertEquals(List.of("10.0.0.0/8"), c.allow());
@@ -91,6 +91,7 @@ class ConfigParserTest {
         assertEquals(List.of(new HostPort("10.0.0.1", 80), new HostPort("10.0.0.2", 80), new HostPort("::1", 8080)),
                 r.backends());
         assertEquals(List.of("2001:db8::/32"), r.deny(), "patterns are kept in lower case");
+        assertEquals("v2", r.sendProxy());
         assertEquals("/tmp/with space.log", c.logFile());
         assertNull(c.pidFile());
     }
@@ -105,6 +106,8 @@ class ConfigParserTest {
         "127.0.0.1 80 10.0.0.1 80 [timeout=0]          | 1 | timeout=0: expected a number of seconds",
         "127.0.0.1 80 10.0.0.1 80 [colour=blue]        | 1 | unknown option \"colour\"",
         "127.0.0.1 80 10.0.0.1 80 timeout=5            | 1 | options must be in brackets",
+        "127.0.0.1 80 10.0.0.1 80 [proxy=v3]           | 1 | proxy=v3: expected v1 or v2",
+        "127.0.0.1 80/udp 10.0.0.1 80 [proxy=v1]       | 1 | applies to TCP forwards only",
         "allow example.com                             | 1 | bad character 'x' in pattern",
         "allow 10.0.0.0/33                             | 1 | bad CIDR prefix length",
         "logcommon extra                               | 1 | expected \"logcommon\", found extra \"extra\"",
