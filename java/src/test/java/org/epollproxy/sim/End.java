@@ -59,7 +59,7 @@ final class End {
 
     // Proxy-side bookkeeping, for the invariants.
     SimPair pair;
-    /** For a backend socket: the proxy learned that the connect succeeded (connect 0, or SO_ERROR 0 once connected). */
+    /** For a backend socket: the proxy treats it as connected (connect 0, SO_ERROR 0, or it sent on it). */
     boolean connectConfirmed;
     /** For a backend socket: the proxy sent at least one byte or its FIN on it. */
     boolean used;

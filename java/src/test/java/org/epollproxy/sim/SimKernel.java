@@ -468,6 +468,7 @@ final class SimKernel implements Kernel {
         End e = (End) (fill ? in : out);
         Pipe p = fill ? ((PipeEnd) out).pipe : ((PipeEnd) in).pipe;
         if (e.state == End.CONNECTING || e.state == End.NEW) throw w.violation("splice on a socket that is not connected: " + e);
+        if (drain) e.connectConfirmed = true;
         maybeInterleave();
         maybeThrow("splice");
         if (w.chance(w.faults.spliceInval)) {
@@ -712,15 +713,8 @@ final class SimKernel implements Kernel {
             throw new SimulatedFault("injected failure in recv on " + e.name);
         }
         dataPathCheck.run();
-        if (w.chance(w.faults.eagain)) {
-            injected++;
-            return -Errno.EAGAIN;
-        }
-        int want = len;
-        if (len > 1 && w.chance(w.faults.partial)) {
-            injected++;
-            want = 1 + w.rnd.nextInt(len);
-        }
+        int want = faultyLength(len);
+        if (want < 0) return want;
         byte[] tmp = new byte[Math.min(want, Math.max(1, e.rx.size()))];
         int n = e.read(tmp, tmp.length);
         if (n > 0) MEM.putByteArray(buf, tmp, 0, n);
@@ -728,22 +722,29 @@ final class SimKernel implements Kernel {
         return n;
     }
 
+    /** recv/send's faults: an injected -EAGAIN (returned as it is), or {@code len} cut short (a partial move). */
+    private int faultyLength(int len) {
+        if (w.chance(w.faults.eagain)) {
+            injected++;
+            return -Errno.EAGAIN;
+        }
+        if (len > 1 && w.chance(w.faults.partial)) {
+            injected++;
+            return 1 + w.rnd.nextInt(len);
+        }
+        return len;
+    }
+
     @Override
     public int send(int fd, long buf, int len) {
         syscalls++;
         End e = end(fd, "send");
         if (e.state == End.CONNECTING || e.state == End.NEW) throw w.violation("send on a socket that is not connected: " + e);
+        e.connectConfirmed = true; // sending is the proxy saying it is connected
         maybeInterleave();
         maybeThrow("send");
-        if (w.chance(w.faults.eagain)) {
-            injected++;
-            return -Errno.EAGAIN;
-        }
-        int want = len;
-        if (len > 1 && w.chance(w.faults.partial)) {
-            injected++;
-            want = 1 + w.rnd.nextInt(len);
-        }
+        int want = faultyLength(len);
+        if (want < 0) return want;
         byte[] tmp = new byte[want];
         MEM.getByteArray(buf, tmp, 0, want);
         int n = e.write(tmp, 0, want);

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs the JMH benchmarks (bench/target/benchmarks.jar) and writes the tables and the ratio chart.
+#
+#   bench/run.sh             # short profile: a few minutes on 2 cores
+#   bench/run.sh full        # longer warm-up and measurement, two forks: about half an hour
+#   bench/run.sh short 'ForwardBench.bulk'   # only the benchmarks matching a JMH regex
+#
+# Results go to $OUT (default bench/results/jmh): jmh.csv (raw), jmh.md (tables), jmh-ratios.dat and
+# ratios-jmh.png (relative to direct).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cd "$root"
+
+profile="${1:-short}"
+shift || true
+filter=("$@")
+[ ${#filter[@]} -eq 0 ] && filter=(ForwardBench SyscallBench)
+OUT="${OUT:-$root/bench/results/jmh}"
+
+case "$profile" in
+  short) opts=(-wi 2 -w 2s -i 3 -r 2s -f 1) ;;
+  full)  opts=(-wi 5 -w 3s -i 8 -r 3s -f 2) ;;
+  *) echo "usage: bench/run.sh [short|full] [JMH regex...]" >&2; exit 2 ;;
+esac
+
+if [ ! -f bench/target/benchmarks.jar ]; then
+  echo "building (mvn -B -q -DskipTests package)" >&2
+  mvn -B -q -DskipTests package >&2
+fi
+
+java_bin="java"
+[ -n "${JAVA_HOME:-}" ] && java_bin="$JAVA_HOME/bin/java"
+# The forked benchmark JVMs need native access (jnr-ffi, JNI); JDK 23+ also warns about jffi's Unsafe.
+jvm_args="--enable-native-access=ALL-UNNAMED -Xms256m -Xmx256m"
+feature="$("$java_bin" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+if [ "${feature%%.*}" -ge 23 ] 2>/dev/null; then jvm_args="$jvm_args --sun-misc-unsafe-memory-access=allow"; fi
+
+# 64 connections per ping-pong trial plus TIME_WAIT churn from the connection benchmark.
+ulimit -n 20000 2>/dev/null || true
+mkdir -p "$OUT"
+"$java_bin" -jar bench/target/benchmarks.jar "${filter[@]}" "${opts[@]}" \
+  -jvmArgsAppend "$jvm_args" -rf csv -rff "$OUT/jmh.csv" | tee "$OUT/jmh.log"
+
+{
+  echo "<!-- bench/run.sh $profile, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r), $("$java_bin" -version 2>&1 | head -1) -->"
+  "$java_bin" -cp bench/target/benchmarks.jar org.epollproxy.bench.JmhTable "$OUT/jmh.csv" "$OUT/jmh-ratios.dat"
+} >"$OUT/jmh.md"
+cat "$OUT/jmh.md"
+"$here/plot.sh" "$OUT/jmh-ratios.dat" "$OUT/ratios-jmh.png" "JMH, in-process forwarders: performance relative to direct (1 = no forwarder)" || true

@@ -1,0 +1,124 @@
+package org.epollproxy.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Prints compare.sh's results (one TSV line per forwarder and round) as one markdown table, scenario x
+ * forwarder, each figure the median over the rounds with its ratio to direct; optionally writes the
+ * ratios for the plot.
+ *
+ * <p>Usage: {@code CompareTable compare.tsv [ratios.dat]}.
+ */
+public final class CompareTable {
+
+    /** A TSV column shown as a table row; {@code sense} +1 higher is better, -1 lower is better, 0 no ratio. */
+    private static final class Metric {
+        final String column;
+        final String label;
+        final int sense;
+        final double scale;
+        final String plotName;
+
+        Metric(String column, String label, int sense, double scale, String plotName) {
+            this.column = column;
+            this.label = label;
+            this.sense = sense;
+            this.scale = scale;
+            this.plotName = plotName;
+        }
+    }
+
+    private static final Metric[] METRICS = {
+        new Metric("bulk_MBps", "bulk, MB/s (iperf3 --bidir, both directions summed)", 1, 1, "bulk"),
+        new Metric("pp1_rtps", "ping-pong 64 B, 1 connection: round trips/s", 1, 1, "ping-pong 1"),
+        new Metric("pp1_p99_us", "ping-pong 64 B, 1 connection: p99 µs", -1, 1, null),
+        new Metric("pp100_rtps", "ping-pong 64 B, 100 connections: round trips/s", 1, 1, "ping-pong 100"),
+        new Metric("pp100_p99_us", "ping-pong 64 B, 100 connections: p99 µs", -1, 1, null),
+        new Metric("conn_per_s", "connect + 64 B echo + close: connections/s", 1, 1, "connections"),
+        new Metric("conn_failed", "  failed connections in that run", 0, 1, null),
+        new Metric("held_served", "held concurrent connections (COMPARE_HOLD): served", 0, 1, null),
+        new Metric("idle_rss_kb", "idle RSS of the forwarder, MiB", 0, 1.0 / 1024, null),
+        new Metric("rss_per_conn_B", "RSS growth per open connection, bytes", 0, 1, null),
+        new Metric("pss_per_conn_B", "PSS growth per open connection, bytes", 0, 1, null),
+    };
+
+    public static void main(String[] args) throws IOException {
+        List<String> lines = Table.lines(args[0]);
+        List<String> header = List.of(lines.get(0).split("\t"));
+        List<String[]> rows = medians(lines.subList(1, lines.size()), header.size());
+        int direct = -1;
+        for (int i = 0; i < rows.size(); i++) if (rows.get(i)[0].equals("direct")) direct = i;
+
+        String[] head = new String[rows.size() + 1];
+        head[0] = "scenario";
+        for (int i = 0; i < rows.size(); i++) head[i + 1] = rows.get(i)[0];
+        Table t = new Table(head);
+        StringBuilder dat = new StringBuilder("scenario");
+        for (String[] r : rows) if (!r[0].equals("direct")) dat.append('\t').append(r[0]);
+        dat.append('\n');
+        for (Metric m : METRICS) {
+            int col = header.indexOf(m.column);
+            String[] cells = new String[rows.size() + 1];
+            cells[0] = m.label;
+            double base = direct < 0 ? Double.NaN : Table.parse(rows.get(direct)[col]);
+            if (m.plotName != null) dat.append('"').append(m.plotName).append('"');
+            for (int i = 0; i < rows.size(); i++) {
+                double v = Table.parse(rows.get(i)[col]);
+                String cell = Double.isNaN(v) ? "-" : Table.num(v * m.scale);
+                double rel = m.sense > 0 ? v / base : base / v;
+                if (m.sense != 0 && i != direct && !Double.isNaN(rel) && !Double.isInfinite(rel)) {
+                    cell += String.format(Locale.ROOT, " (%.2fx)", rel);
+                }
+                cells[i + 1] = cell;
+                if (m.plotName != null && i != direct) {
+                    dat.append('\t').append(Double.isNaN(rel) || Double.isInfinite(rel) ? "0" : String.format(Locale.ROOT, "%.3f", rel));
+                }
+            }
+            if (m.plotName != null) dat.append('\n');
+            t.row(cells);
+        }
+        t.print(System.out);
+        System.out.println();
+        System.out.println("In parentheses: performance relative to direct (1 = direct; for latencies direct/value, higher is better).");
+        if (args.length > 1) Files.writeString(Path.of(args[1]), dat.toString());
+    }
+
+    /**
+     * One row per forwarder (in order of first appearance): per column the median of that forwarder's
+     * rounds, ignoring rounds without a figure ("-", "failed").
+     */
+    static List<String[]> medians(List<String> lines, int columns) {
+        Map<String, List<String[]>> byForwarder = new LinkedHashMap<>();
+        for (String l : lines) {
+            String[] f = l.split("\t", -1);
+            byForwarder.computeIfAbsent(f[0], x -> new ArrayList<>()).add(f);
+        }
+        List<String[]> out = new ArrayList<>();
+        for (Map.Entry<String, List<String[]>> e : byForwarder.entrySet()) {
+            String[] row = new String[columns];
+            row[0] = e.getKey();
+            for (int c = 1; c < columns; c++) {
+                List<Double> vs = new ArrayList<>();
+                for (String[] r : e.getValue()) {
+                    double v = c < r.length ? Table.parse(r[c]) : Double.NaN;
+                    if (!Double.isNaN(v)) vs.add(v);
+                }
+                Collections.sort(vs);
+                int n = vs.size();
+                row[c] = n == 0 ? "-" : Double.toString(n % 2 == 1 ? vs.get(n / 2) : (vs.get(n / 2 - 1) + vs.get(n / 2)) / 2);
+            }
+            out.add(row);
+        }
+        return out;
+    }
+
+    private CompareTable() {}
+}

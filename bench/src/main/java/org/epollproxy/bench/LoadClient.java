@@ -1,0 +1,272 @@
+package org.epollproxy.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The load client of {@code bench/compare.sh}: drives any forwarder in front of an {@link EchoServer}
+ * and prints one line of {@code key=value} results. Every run is bounded in time.
+ *
+ * <pre>
+ *   pingpong PORT CONNS SECONDS WARMUP   closed-loop 64-byte round trips on CONNS connections
+ *   connrate PORT THREADS SECONDS WARMUP connect, 64 bytes there and back, close; THREADS at a time
+ *   hold PORT COUNT SECONDS PID...       open COUNT connections, one round trip on each, keep them all
+ *                                        open, measure the forwarder's memory (processes PID... and
+ *                                        their children) before and while they are held
+ *   memory PID...                        RSS and PSS of the processes and their children
+ * </pre>
+ */
+public final class LoadClient {
+    private static final int SIZE = Wire.MESSAGE_SIZE;
+    private static final int IO_TIMEOUT_MS = 5000;
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 2) usage();
+        switch (args[0]) {
+            case "pingpong":
+                pingPong(port(args[1]), Integer.parseInt(args[2]), seconds(args[3]), seconds(args[4]));
+                break;
+            case "connrate":
+                connectionRate(port(args[1]), Integer.parseInt(args[2]), seconds(args[3]), seconds(args[4]));
+                break;
+            case "hold":
+                hold(port(args[1]), Integer.parseInt(args[2]), seconds(args[3]), pids(args, 4));
+                break;
+            case "memory":
+                ProcessMemory m = ProcessMemory.ofTrees(pids(args, 1));
+                System.out.println("memory processes=" + m.processes + " rss_kb=" + m.rssKb + " pss_kb=" + m.pssKb);
+                break;
+            default:
+                usage();
+        }
+    }
+
+    private static void usage() {
+        System.err.println("usage: LoadClient pingpong PORT CONNS SECONDS WARMUP | connrate PORT THREADS SECONDS WARMUP"
+                + " | hold PORT COUNT SECONDS PID... | memory PID...");
+        System.exit(2);
+    }
+
+    private static int port(String s) {
+        return Integer.parseInt(s);
+    }
+
+    private static long seconds(String s) {
+        return (long) (Double.parseDouble(s) * 1e9);
+    }
+
+    private static List<Long> pids(String[] args, int from) {
+        List<Long> out = new ArrayList<>();
+        for (int i = from; i < args.length; i++) out.add(Long.parseLong(args[i]));
+        return out;
+    }
+
+    // ---- ping-pong ----
+
+    /** One connection's state in the closed loop: when its request left and how much of the reply came. */
+    private static final class Conn {
+        final SocketChannel ch;
+        long sentAt;
+        int got;
+
+        Conn(SocketChannel ch) {
+            this.ch = ch;
+        }
+    }
+
+    private static void pingPong(int port, int conns, long runNanos, long warmupNanos) throws IOException {
+        ByteBuffer out = Wire.pattern(SIZE);
+        ByteBuffer in = ByteBuffer.allocateDirect(64 * 1024);
+        LongList latencies = new LongList();
+        long errors = 0;
+        try (Selector sel = Selector.open()) {
+            List<Conn> all = new ArrayList<>();
+            for (int i = 0; i < conns; i++) {
+                SocketChannel ch = Wire.connect(port);
+                ch.configureBlocking(false);
+                Conn c = new Conn(ch);
+                ch.register(sel, SelectionKey.OP_READ, c);
+                all.add(c);
+            }
+            long start = System.nanoTime();
+            long measureFrom = start + warmupNanos;
+            long end = measureFrom + runNanos;
+            for (Conn c : all) send(c, out, start);
+            long now = start;
+            while (now < end) {
+                if (sel.select(100) == 0) {
+                    now = System.nanoTime();
+                    continue;
+                }
+                now = System.nanoTime();
+                for (SelectionKey key : sel.selectedKeys()) {
+                    Conn c = (Conn) key.attachment();
+                    int n = c.ch.read(in.clear());
+                    if (n < 0) {
+                        errors++;
+                        key.cancel();
+                        continue;
+                    }
+                    c.got += n;
+                    while (c.got >= SIZE) { // a full reply: record it and send the next request
+                        c.got -= SIZE;
+                        if (c.sentAt >= measureFrom) latencies.add(now - c.sentAt);
+                        send(c, out, now);
+                    }
+                }
+                sel.selectedKeys().clear();
+            }
+            for (Conn c : all) c.ch.close();
+        }
+        long[] l = latencies.sorted();
+        double perSec = l.length / (runNanos / 1e9);
+        System.out.printf("pingpong conns=%d round_trips_per_s=%.0f p50_us=%.1f p99_us=%.1f errors=%d%n",
+                conns, perSec, pct(l, 0.50) / 1e3, pct(l, 0.99) / 1e3, errors);
+    }
+
+    private static void send(Conn c, ByteBuffer out, long now) throws IOException {
+        out.clear();
+        c.ch.write(out);
+        if (out.hasRemaining()) throw new IOException("a 64-byte request did not fit an empty socket buffer");
+        c.sentAt = now;
+    }
+
+    private static double pct(long[] sorted, double p) {
+        if (sorted.length == 0) return Double.NaN;
+        return sorted[Math.min(sorted.length - 1, (int) (p * sorted.length))];
+    }
+
+    // ---- connection rate ----
+
+    private static void connectionRate(int port, int threads, long runNanos, long warmupNanos) throws InterruptedException {
+        AtomicLong ok = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        long start = System.nanoTime();
+        long measureFrom = start + warmupNanos;
+        long end = measureFrom + runNanos;
+        Thread[] ts = new Thread[threads];
+        for (int t = 0; t < threads; t++) {
+            ts[t] = new Thread(() -> {
+                byte[] req = new byte[SIZE];
+                byte[] resp = new byte[SIZE];
+                Arrays.fill(req, (byte) 'x');
+                long now;
+                while ((now = System.nanoTime()) < end) {
+                    boolean good = cycle(port, req, resp);
+                    if (now >= measureFrom) (good ? ok : failed).incrementAndGet();
+                }
+            });
+            ts[t].start();
+        }
+        for (Thread t : ts) t.join();
+        System.out.printf("connrate threads=%d connections_per_s=%.0f ok=%d failed=%d%n",
+                threads, ok.get() / (runNanos / 1e9), ok.get(), failed.get());
+    }
+
+    /** connect, 64 bytes there, 64 back, close; false on any error or short reply. */
+    private static boolean cycle(int port, byte[] req, byte[] resp) {
+        try (Socket s = open(port)) {
+            s.getOutputStream().write(req);
+            return readFully(s.getInputStream(), resp) && Arrays.equals(req, resp);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static Socket open(int port) throws IOException {
+        Socket s = new Socket();
+        try {
+            s.setTcpNoDelay(true);
+            s.setSoTimeout(IO_TIMEOUT_MS);
+            s.connect(new InetSocketAddress("127.0.0.1", port), IO_TIMEOUT_MS);
+            return s;
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    private static boolean readFully(InputStream in, byte[] b) throws IOException {
+        int got = 0;
+        while (got < b.length) {
+            int n = in.read(b, got, b.length - got);
+            if (n < 0) return false;
+            got += n;
+        }
+        return true;
+    }
+
+    // ---- many open connections ----
+
+    private static void hold(int port, int count, long maxNanos, List<Long> pids) throws IOException, InterruptedException {
+        ProcessMemory before = ProcessMemory.ofTrees(pids);
+        long deadline = System.nanoTime() + maxNanos;
+        byte[] req = new byte[SIZE];
+        Arrays.fill(req, (byte) 'h');
+        List<Socket> open = new ArrayList<>();
+        int connectFailures = 0;
+        int failuresInARow = 0;
+        // A forwarder out of fds stops accepting: after 3 failed connects in a row, stop trying.
+        for (int i = 0; i < count && failuresInARow < 3 && System.nanoTime() < deadline; i++) {
+            try {
+                Socket s = open(port);
+                open.add(s);
+                OutputStream o = s.getOutputStream();
+                o.write(req);
+                failuresInARow = 0;
+            } catch (IOException e) {
+                connectFailures++;
+                failuresInARow++;
+            }
+        }
+        int served = 0;
+        byte[] resp = new byte[SIZE];
+        long readDeadline = System.nanoTime() + maxNanos; // the replies get their own time budget
+        for (Socket s : open) {
+            if (System.nanoTime() > readDeadline) break;
+            try {
+                if (readFully(s.getInputStream(), resp) && Arrays.equals(req, resp)) served++;
+            } catch (IOException e) {
+                // counted as not served
+            }
+        }
+        Thread.sleep(1000); // let the forwarder settle (lazy allocations, freed buffers) before measuring
+        ProcessMemory held = ProcessMemory.ofTrees(pids);
+        for (Socket s : open) s.close();
+        long n = Math.max(1, served);
+        System.out.printf("hold count=%d opened=%d served=%d connect_failures=%d processes=%d rss_before_kb=%d rss_held_kb=%d"
+                        + " rss_per_conn_bytes=%d pss_before_kb=%d pss_held_kb=%d pss_per_conn_bytes=%d%n",
+                count, open.size(), served, connectFailures, held.processes, before.rssKb, held.rssKb,
+                (held.rssKb - before.rssKb) * 1024 / n, before.pssKb, held.pssKb, (held.pssKb - before.pssKb) * 1024 / n);
+    }
+
+    /** A growable long array: no boxing while recording latencies. */
+    private static final class LongList {
+        private long[] a = new long[1 << 16];
+        private int n;
+
+        void add(long v) {
+            if (n == a.length) a = Arrays.copyOf(a, n * 2);
+            a[n++] = v;
+        }
+
+        long[] sorted() {
+            long[] s = Arrays.copyOf(a, n);
+            Arrays.sort(s);
+            return s;
+        }
+    }
+
+    private LoadClient() {}
+}
