@@ -138,12 +138,19 @@ public final class SpecGen {
         String one = System.getProperty("parser.seed");
         long first = one != null ? Long.parseLong(one) : 1;
         long last = one != null ? first : count;
-        for (long seed = first; seed <= last; seed++) {
-            try {
-                check.accept(seed);
-            } catch (AssertionError | RuntimeException e) {
-                throw new AssertionError("seed " + seed + " (re-run alone with -Dparser.seed=" + seed + "): " + e.getMessage(), e);
+        bounded(() -> {
+            for (long seed = first; seed <= last; seed++) {
+                try {
+                    check.accept(seed);
+                } catch (AssertionError | RuntimeException e) {
+                    throw new AssertionError("seed " + seed + " (re-run alone with -Dparser.seed=" + seed + "): " + e.getMessage(), e);
+                }
             }
-        }
+        });
+    }
+
+    /** A hang fails the test instead of the build: every check here runs far below this bound. */
+    public static void bounded(Runnable checks) {
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofMinutes(2), checks::run);
     }
 }
