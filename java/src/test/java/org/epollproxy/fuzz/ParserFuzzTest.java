@@ -9,10 +9,11 @@ import org.epollproxy.cli.ParserChecks;
  * property tests use ({@link ParserChecks}): only SpecException, with a position (and line) inside the
  * input; accepted specs round-trip.
  *
- * <p>Without JAZZER_FUZZ, each method replays its inputs in
+ * <p>Each method first replays its inputs in
  * {@code src/test/resources/org/epollproxy/fuzz/ParserFuzzTestInputs/<method>/} (Jazzer also drops the
- * input of any failure it finds there, so it becomes a regression test). {@code mvn verify} then fuzzes
- * {@code forwardSpec} and {@code configFile} for 5 s each (the fuzz-* executions in java/pom.xml).
+ * input of any failure it finds there, so it becomes a regression test). {@code mvn verify} runs
+ * {@code forwardSpec} and {@code configFile} for 5 s each in JVMs of their own (the fuzz-* executions
+ * in java/pom.xml; the default execution leaves this class out, Jazzer's agent stays out of its JVM).
  * The *Long variants fuzz for 10 minutes, on request only:
  *
  * <pre>
