@@ -46,7 +46,10 @@ public final class Forwarder {
         this.settings = settings;
         this.log = log;
         this.openTotal = openTotal;
-        this.pool = new BufferPool(settings.bufferSize, Math.max(16, (16 << 20) / settings.bufferSize));
+        // A pool buffer also carries a whole PROXY protocol header (Pair.queueProxyHeader writes it in one
+        // piece): never smaller than that, whatever bufferSize says (the CLI's minimum is 1 KiB anyway).
+        int size = Math.max(settings.bufferSize, ProxyProtocol.MAX_HEADER);
+        this.pool = new BufferPool(size, Math.max(16, (16 << 20) / size));
         loop.setEndOfIteration(log::flush);
     }
 

@@ -20,6 +20,8 @@ public enum ProxyProtocol {
     V2;
 
     /** The v2 signature: "\r\n\r\n\0\r\nQUIT\n". */
+    /** The longest header either version writes: a v1 line at its maximum (the spec's 107 bytes). */
+    public static final int MAX_HEADER = 107;
     static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
     private static final int V2_VERSION_PROXY = 0x21;
     private static final int V2_TCP_OVER_IPV4 = 0x11;
