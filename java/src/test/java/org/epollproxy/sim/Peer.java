@@ -63,7 +63,11 @@ final class Peer {
     private final IntPredicate acceptsSender;
 
     long sent;
+    /** Bytes of the other side's stream received (after the prefix). */
     long received;
+    /** What the proxy sends before the stream on this connection: the PROXY protocol header, or nothing. */
+    byte[] prefix = new byte[0];
+    int prefixReceived;
     int senderId = -1;
     private final byte[] header = new byte[Streams.HEADER];
     boolean sawEof;
@@ -164,7 +168,14 @@ final class Peer {
     }
 
     private void verify(byte[] b, int n) {
-        for (int i = 0; i < n; i++, received++) {
+        int i = 0;
+        for (; i < n && prefixReceived < prefix.length; i++, prefixReceived++) {
+            if (b[i] != prefix[prefixReceived]) {
+                throw w.violation(name + " byte " + prefixReceived + " of the PROXY protocol header is " + b[i] + ", expected "
+                        + prefix[prefixReceived] + " (the header must come first, whole, once)");
+            }
+        }
+        for (; i < n; i++, received++) {
             if (received < Streams.HEADER) {
                 header[(int) received] = b[i];
                 if (received == Streams.HEADER - 1) {

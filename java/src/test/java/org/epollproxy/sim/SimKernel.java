@@ -377,9 +377,10 @@ final class SimKernel implements Kernel {
                 throw w.violation("closing the client of pair " + p.id + " with a FIN after sending " + e.txAccepted + " of the "
                         + read + " bytes read from its backend: the client sees a clean end of a truncated stream");
             }
-        } else if (e.connectConfirmed && e.txAccepted != p.client.rxTaken) {
+        } else if (e.connectConfirmed && e.txAccepted != p.client.rxTaken + p.proxyHeader.length) {
             throw w.violation("closing the backend of pair " + p.id + " with a FIN after sending " + e.txAccepted + " of the "
-                    + p.client.rxTaken + " bytes read from its client: the backend sees a clean end of a truncated stream");
+                    + (p.client.rxTaken + p.proxyHeader.length) + " bytes read from its client (and the PROXY header):"
+                    + " the backend sees a clean end of a truncated stream");
         }
     }
 
@@ -680,6 +681,7 @@ final class SimKernel implements Kernel {
         e.name = "proxy-b" + p.id + "/" + id;
         Peer b = new Peer(w, backendSide, "backend-" + id + "(pair " + p.id + ")", id, s -> s == p.clientPeer.streamId,
                 backendScript.apply(w));
+        b.prefix = p.proxyHeader;
         p.backendPeers.add(b);
         b.start(w.rnd.nextLong(2 * World.MS));
     }
@@ -789,9 +791,10 @@ final class SimKernel implements Kernel {
             throw w.violation("FIN forwarded to " + e.name + " of pair " + p.id + " before the proxy read everything up to the"
                     + " sender's FIN: " + from);
         }
-        if (e.txAccepted != from.rxTaken) {
+        long expected = from.rxTaken + (e == p.client ? 0 : p.proxyHeader.length);
+        if (e.txAccepted != expected) {
             throw w.violation("FIN forwarded to " + e.name + " of pair " + p.id + " after sending " + e.txAccepted + " of the "
-                    + from.rxTaken + " bytes read from " + from.name + ": the buffer had not drained");
+                    + expected + " bytes read from " + from.name + " (and the PROXY header): the buffer had not drained");
         }
     }
 

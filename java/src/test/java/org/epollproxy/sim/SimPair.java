@@ -14,6 +14,8 @@ final class SimPair {
     final End client;
     Peer clientPeer;
     final int forwardIndex;
+    /** The PROXY protocol header the proxy must send each backend first (empty when the forward sends none). */
+    byte[] proxyHeader = new byte[0];
     final List<End> backends = new ArrayList<>();
     final List<Peer> backendPeers = new ArrayList<>();
 

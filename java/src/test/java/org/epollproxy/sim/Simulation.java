@@ -10,11 +10,13 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.epollproxy.config.AccessRules;
 import org.epollproxy.forward.Backend;
 import org.epollproxy.forward.BufferPool;
 import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.Forwarder;
 import org.epollproxy.forward.Log;
+import org.epollproxy.forward.ProxyProtocol;
 import org.epollproxy.forward.Settings;
 import org.epollproxy.forward.Sockets;
 import org.epollproxy.loop.EventLoop;
@@ -46,6 +48,7 @@ final class Simulation {
         java.util.function.Function<World, Peer.Script> backendScript;
         java.util.function.Predicate<End> throwOnRecv;
         java.util.function.Consumer<Settings> settings = st -> {};
+        ProxyProtocol sendProxy;
         Boolean shutdown;
     }
 
@@ -75,6 +78,7 @@ final class Simulation {
     private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
     private final List<String> loopErrors = new ArrayList<>();
     private final List<Peer> clients = new ArrayList<>();
+    private final List<ProxyProtocol> proxyProtocols = new ArrayList<>();
     private int arrivalsPending;
 
     private final Scenario scenario;
@@ -214,7 +218,13 @@ final class Simulation {
             k.addTarget(a, index, j, mode);
             backends.add(new Backend("127.0.0." + (10 + index), a));
         }
-        fw.addListener(new Forward(bound, backends), fd);
+        // PROXY protocol for some forwards, from a stream of its own (older seeds stay as they were).
+        int pp = new java.util.SplittableRandom(w.seed * 0xC2B2AE3D27D4EB4FL + 31 * index + 5).nextInt(4);
+        ProxyProtocol sendProxy = pp == 0 ? ProxyProtocol.V1 : pp == 1 ? ProxyProtocol.V2 : ProxyProtocol.OFF;
+        if (scenario.sendProxy != null) sendProxy = scenario.sendProxy;
+        fw.addListener(new Forward(Forward.Proto.TCP, bound, backends, AccessRules.ALLOW_ALL, -1, null, "sim forward " + index,
+                sendProxy), fd);
+        proxyProtocols.add(sendProxy);
     }
 
     private void arrive(int c, int forward) {
@@ -222,8 +232,12 @@ final class Simulation {
         End clientSide = new End(w, "client-" + c, w.between(1, 4096));
         clientSide.address = SockAddr.parse("127.0.0.2", 10000 + c);
         End proxySide = new End(w, "proxy-c" + c, w.between(1, 4096));
+        proxySide.address = k.listeners.get(forward).address;
         End.link(clientSide, proxySide);
         SimPair p = new SimPair(c, proxySide, forward);
+        // The header the proxy must send (its content is ProxyProtocolTest's business; here: first, whole, once).
+        p.proxyHeader = proxyProtocols.get(forward) == ProxyProtocol.OFF ? new byte[0]
+                : proxyProtocols.get(forward).header(clientSide.address, proxySide.address);
         Peer client = new Peer(w, clientSide, "client-" + c, 1000 + c, p::acceptsSender,
                 scenario.clientScript != null ? scenario.clientScript.apply(w) : Peer.Script.random(w));
         p.clientPeer = client;
