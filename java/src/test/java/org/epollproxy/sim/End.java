@@ -61,6 +61,10 @@ final class End {
     SimPair pair;
     /** For a backend socket: the proxy treats it as connected (connect 0, SO_ERROR 0, or it sent on it). */
     boolean connectConfirmed;
+    /** For a backend socket: how the target answers this attempt (SimKernel.Target.UP/DOWN/BLACKHOLE), -1 before connect. */
+    int outcome = -1;
+    /** For a backend socket: when connect() was called. */
+    long connectCalledAt;
     /** For a backend socket: the proxy sent at least one byte or its FIN on it. */
     boolean used;
 

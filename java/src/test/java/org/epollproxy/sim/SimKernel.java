@@ -66,6 +66,8 @@ final class SimKernel implements Kernel {
     long syscalls;
     long injected;
     long thrown;
+    /** The proxy's connect timeout, for the failover check. */
+    long connectTimeoutNanos = Long.MAX_VALUE;
     /** How backends behave (a scenario test fixes it). */
     java.util.function.Function<World, Peer.Script> backendScript = Peer.Script::random;
     /** A scenario test's targeted failure: recv on a socket this accepts throws, once. */
@@ -644,10 +646,13 @@ final class SimKernel implements Kernel {
                     + " of forward " + p.forwardIndex);
         }
         if (e.state != End.NEW) throw w.violation("connect on a socket in state " + e.state);
+        if (attempt > 0) checkFailover(p, p.backends.get(attempt - 1));
         maybeThrow("connect");
         e.address = a;
         w.progress++;
         int mode = t.mode == Target.FLAKY ? w.rnd.nextInt(3) : t.mode;
+        e.outcome = mode;
+        e.connectCalledAt = w.now;
         boolean now = w.rnd.nextInt(8) == 0;
         boolean eintr = w.chance(w.faults.eintrConnect);
         if (mode == Target.UP) {
@@ -671,6 +676,19 @@ final class SimKernel implements Kernel {
         }
         e.state = End.CONNECTING; // BLACKHOLE: the SYN is never answered
         return -Errno.EINPROGRESS;
+    }
+
+    /**
+     * Moving on to the next backend is right after a refusal, a reset or the connect timeout; a backend
+     * that was answering (or about to), unharmed and not yet out of time was abandoned for nothing: a
+     * stale or misrouted event, for instance.
+     */
+    private void checkFailover(SimPair p, End previous) {
+        if (previous.outcome == Target.UP && !previous.dead && w.now - previous.connectCalledAt < connectTimeoutNanos) {
+            throw w.violation("pair " + p.id + " gave up backend " + previous.name + " after "
+                    + (w.now - previous.connectCalledAt) / 1000 + " us: it was accepting, and the connect timeout is "
+                    + connectTimeoutNanos / 1000 + " us");
+        }
     }
 
     private void completeConnect(End e, SimPair p) {

@@ -161,6 +161,7 @@ final class Simulation {
         if (shutdownRun) w.atExactly(w.now + w.rnd.nextLong(3 * World.SEC), "proxy shutdown", loop::stop);
 
         k.finished = this::finished;
+        k.connectTimeoutNanos = settings.connectTimeoutMs * World.MS;
         k.dataPathCheck = this::checkBufferBound;
         long start = w.now;
         k.giveUpAt = start + MAX_SIM_NANOS;
