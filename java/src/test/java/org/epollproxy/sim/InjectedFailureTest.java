@@ -13,15 +13,7 @@ class InjectedFailureTest {
 
     @Test
     void anExceptionInOneConnectionNeitherStopsTheLoopNorLeaks() {
-        Simulation.Scenario s = new Simulation.Scenario();
-        s.faults = Faults.none();
-        s.forwards = 1;
-        s.backends = 1;
-        s.backendMode = SimKernel.Target.UP;
-        s.clients = 3;
-        s.shutdown = false;
-        s.clientScript = w -> Peer.Script.polite(20_000);
-        s.backendScript = w -> Peer.Script.polite(30_000);
+        Simulation.Scenario s = Simulation.Scenario.quiet(3, 20_000, 30_000);
         s.settings = st -> {
             st.bufferSize = 4096;
             st.idleTimeoutSec = 120; // peers that wait back off up to 5 s between steps

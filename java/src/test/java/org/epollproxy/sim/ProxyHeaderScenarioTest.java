@@ -18,16 +18,8 @@ class ProxyHeaderScenarioTest {
     @ParameterizedTest
     @EnumSource(value = ProxyProtocol.class, names = {"V1", "V2"})
     void aWholeHeaderThenTheStreamEvenWithOneByteBuffers(ProxyProtocol version) {
-        Simulation.Scenario s = new Simulation.Scenario();
-        s.faults = Faults.none();
-        s.forwards = 1;
-        s.backends = 1;
-        s.backendMode = SimKernel.Target.UP;
-        s.clients = 4;
-        s.shutdown = false;
+        Simulation.Scenario s = Simulation.Scenario.quiet(4, 3000, 100);
         s.sendProxy = version;
-        s.clientScript = w -> Peer.Script.polite(3000);
-        s.backendScript = w -> Peer.Script.polite(100);
         s.settings = st -> {
             st.bufferSize = 1;
             st.idleTimeoutSec = 120;

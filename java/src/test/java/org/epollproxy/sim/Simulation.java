@@ -50,6 +50,23 @@ final class Simulation {
         java.util.function.Consumer<Settings> settings = st -> {};
         ProxyProtocol sendProxy;
         Boolean shutdown;
+
+        /**
+         * No fault, one forward to one backend that accepts, {@code clients} polite clients sending
+         * {@code up} bytes each and polite backends sending {@code down}: a scenario test adds its one twist.
+         */
+        static Scenario quiet(int clients, long up, long down) {
+            Scenario s = new Scenario();
+            s.faults = Faults.none();
+            s.forwards = 1;
+            s.backends = 1;
+            s.backendMode = SimKernel.Target.UP;
+            s.clients = clients;
+            s.shutdown = false;
+            s.clientScript = w -> Peer.Script.polite(up);
+            s.backendScript = w -> Peer.Script.polite(down);
+            return s;
+        }
     }
 
     /** What one run did, for the summary line. */
