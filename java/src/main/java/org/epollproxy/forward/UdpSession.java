@@ -63,7 +63,15 @@ final class UdpSession extends Timer implements Handler {
             return null;
         }
         UdpSession s = new UdpSession(listener, forward, client, fd);
-        s.loop.setInterest(s.token, EPOLLIN);
+        rc = s.loop.setInterest(s.token, EPOLLIN);
+        if (rc < 0) {
+            // Unwatched, the session would forward the client's datagrams and never read a reply, while
+            // that very traffic kept it from idling out: drop it, the client's next datagram tries again.
+            s.loop.release(s.token, false);
+            k.close(fd);
+            fw.log().error("udp client=" + client + ": epoll_ctl: " + Errno.describe(rc));
+            return null;
+        }
         s.armTimer();
         return s;
     }

@@ -1,0 +1,101 @@
+package org.epollproxy.forward;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.InvocationTargetException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.epollproxy.config.AccessRules;
+import org.epollproxy.shim.Epoll;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.Net;
+import org.epollproxy.shim.Shim;
+import org.epollproxy.shim.SockAddr;
+import org.junit.jupiter.api.Test;
+
+/**
+ * epoll_ctl refuses (ENOMEM) to watch a new UDP session's backend socket: the session must not live on
+ * deaf, forwarding the client's datagrams while no reply is ever read (client traffic keeps it from
+ * idling out); it is dropped at once, and the client's next datagram gets a working session.
+ */
+class UdpInterestFailureTest {
+
+    /** The real shim, except that the first EPOLL_CTL_ADD of a connected UDP socket fails with ENOMEM. */
+    static Kernel failingFirstSessionAdd(Kernel real) {
+        Set<Integer> dgram = ConcurrentHashMap.newKeySet();
+        Set<Integer> connected = ConcurrentHashMap.newKeySet();
+        AtomicBoolean failed = new AtomicBoolean();
+        return (Kernel) java.lang.reflect.Proxy.newProxyInstance(Kernel.class.getClassLoader(), new Class<?>[] {Kernel.class},
+                (proxy, method, args) -> {
+                    String m = method.getName();
+                    if (m.equals("epoll_ctl") && (Integer) args[1] == Epoll.EPOLL_CTL_ADD && connected.contains((Integer) args[2])
+                            && failed.compareAndSet(false, true)) {
+                        return -Errno.ENOMEM;
+                    }
+                    Object r;
+                    try {
+                        r = method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (m.equals("socket") && ((Integer) args[1] & 0xf) == Net.SOCK_DGRAM && (Integer) r >= 0) dgram.add((Integer) r);
+                    if (m.equals("connect") && dgram.contains((Integer) args[0]) && (Integer) r == 0) connected.add((Integer) args[0]);
+                    if (m.equals("close")) {
+                        dgram.remove((Integer) args[0]);
+                        connected.remove((Integer) args[0]);
+                    }
+                    return r;
+                });
+    }
+
+    @Test
+    void aSessionThatCannotBeWatchedIsDroppedAndTheNextDatagramGetsAWorkingOne() throws Exception {
+        try (DatagramSocket backend = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                DatagramSocket client = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            Thread echo = new Thread(() -> {
+                byte[] b = new byte[2048];
+                while (!backend.isClosed()) {
+                    try {
+                        DatagramPacket p = new DatagramPacket(b, b.length);
+                        backend.receive(p);
+                        backend.send(new DatagramPacket(Arrays.copyOf(b, p.getLength()), p.getLength(), p.getSocketAddress()));
+                    } catch (Exception closed) {
+                        return;
+                    }
+                }
+            });
+            echo.setDaemon(true);
+            echo.start();
+            Forward f = new Forward(Forward.Proto.UDP, SockAddr.parse("127.0.0.1", 0),
+                    List.of(TestProxy.backend(backend.getLocalPort())), AccessRules.ALLOW_ALL, -1, null, "test");
+            try (TestProxy proxy = new TestProxy(failingFirstSessionAdd(Shim.load()), new Settings(), List.of(f))) {
+                client.setSoTimeout(500);
+                byte[] msg = "ping".getBytes();
+                byte[] reply = null;
+                for (int attempt = 0; attempt < 6 && reply == null; attempt++) {
+                    client.send(new DatagramPacket(msg, msg.length, InetAddress.getLoopbackAddress(), proxy.port()));
+                    try {
+                        DatagramPacket p = new DatagramPacket(new byte[2048], 2048);
+                        client.receive(p);
+                        reply = Arrays.copyOf(p.getData(), p.getLength());
+                    } catch (SocketTimeoutException lost) {
+                        // UDP: the first datagram may be dropped with its session; send again
+                    }
+                }
+                assertTrue(reply != null, "no reply in 6 attempts: the session stayed deaf. Log:\n" + proxy.log());
+                assertArrayEquals(msg, reply);
+                assertTrue(proxy.log().contains("ENOMEM"), "the failure was logged:\n" + proxy.log());
+            }
+        }
+    }
+}
