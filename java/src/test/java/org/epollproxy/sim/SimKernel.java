@@ -45,6 +45,11 @@ final class SimKernel implements Kernel {
     private static final int FIRST_FD = 3;
 
     final World w;
+    final SimUdp udp;
+    /** UDP backend addresses the proxy may connect its session sockets to, by forward index. */
+    final Map<SockAddr, Integer> udpTargets = new LinkedHashMap<>();
+    /** The most UDP sessions the proxy may hold at once (Settings.udpMaxSessions). */
+    int udpMaxSessions = Integer.MAX_VALUE;
     private Object[] files = new Object[64];
     private int openFds;
     final List<SimPair> pairs = new ArrayList<>();
@@ -75,6 +80,7 @@ final class SimKernel implements Kernel {
 
     SimKernel(World w) {
         this.w = w;
+        this.udp = new SimUdp(w);
     }
 
     // ---- files ----
@@ -173,6 +179,7 @@ final class SimKernel implements Kernel {
         if (f instanceof Listener) return "listener " + ((Listener) f).address;
         if (f instanceof EpollSet) return "epoll";
         if (f instanceof EventFd) return "eventfd";
+        if (f instanceof SimUdp.Sock) return f.toString();
         return String.valueOf(f);
     }
 
@@ -307,13 +314,14 @@ final class SimKernel implements Kernel {
 
     /** Spurious readiness only where Linux code must tolerate it: not on a connecting socket, whose OUT means "connected". */
     private static boolean spuriousAllowed(Object f) {
-        return f instanceof Listener || (f instanceof End && ((End) f).state == End.CONNECTED);
+        return f instanceof Listener || f instanceof SimUdp.Sock || (f instanceof End && ((End) f).state == End.CONNECTED);
     }
 
     private static int readiness(Object f) {
         if (f instanceof End) return ((End) f).events();
         if (f instanceof Listener) return ((Listener) f).queue.isEmpty() ? 0 : EPOLLIN;
         if (f instanceof EventFd) return ((EventFd) f).count > 0 ? EPOLLIN : 0;
+        if (f instanceof SimUdp.Sock) return (((SimUdp.Sock) f).rx.isEmpty() ? 0 : EPOLLIN) | EPOLLOUT;
         return 0;
     }
 
@@ -352,6 +360,8 @@ final class SimKernel implements Kernel {
             }
             e.close();
             w.log("close fd " + fd + " " + e);
+        } else if (f instanceof SimUdp.Sock) {
+            udp.close((SimUdp.Sock) f);
         } else if (f instanceof PipeEnd) {
             if (!((PipeEnd) f).readEnd) ((PipeEnd) f).pipe.writerClosed = true;
         } else if (f instanceof Listener) {
@@ -536,6 +546,11 @@ final class SimKernel implements Kernel {
     @Override
     public int socket(int domain, int type, int protocol) {
         syscalls++;
+        if ((type & 0xf) == Net.SOCK_DGRAM) {
+            int fd = allocate(new SimUdp.Sock(true, w.between(1, 64)));
+            if (fd >= 0) w.progress++;
+            return fd;
+        }
         if ((type & 0xf) != Net.SOCK_STREAM) throw unmodelled("socket type " + type);
         End e = new End(w, "proxy-socket", w.between(1, 4096));
         int fd = allocate(e);
@@ -584,6 +599,10 @@ final class SimKernel implements Kernel {
 
     @Override
     public int bind(int fd, long addr) {
+        if (file(fd, "bind") instanceof SimUdp.Sock) {
+            udp.bind((SimUdp.Sock) files[fd], readAddr(addr));
+            return 0;
+        }
         End e = end(fd, "bind");
         SockAddr a = readAddr(addr);
         if (a.port() == 0) a = a.withPort(nextPort++);
@@ -635,6 +654,7 @@ final class SimKernel implements Kernel {
     @Override
     public int connect(int fd, long addr) {
         syscalls++;
+        if (file(fd, "connect") instanceof SimUdp.Sock) return connectUdp((SimUdp.Sock) files[fd], readAddr(addr));
         End e = end(fd, "connect");
         SockAddr a = readAddr(addr);
         SimPair p = e.pair;
@@ -707,7 +727,8 @@ final class SimKernel implements Kernel {
     @Override
     public int getsockname(int fd, long outAddr) {
         Object f = file(fd, "getsockname");
-        SockAddr a = f instanceof Listener ? ((Listener) f).address : ((End) f).address;
+        SockAddr a = f instanceof Listener ? ((Listener) f).address
+                : f instanceof SimUdp.Sock ? ((SimUdp.Sock) f).local : ((End) f).address;
         writeAddr(outAddr, a);
         return 0;
     }
@@ -758,6 +779,11 @@ final class SimKernel implements Kernel {
     @Override
     public int send(int fd, long buf, int len) {
         syscalls++;
+        if (file(fd, "send") instanceof SimUdp.Sock) {
+            SimUdp.Sock u = (SimUdp.Sock) files[fd];
+            if (u.peer == null) throw w.violation("send on an unconnected UDP socket " + u);
+            return sendDatagram(u, u.peer, buf, len);
+        }
         End e = end(fd, "send");
         if (e.state == End.CONNECTING || e.state == End.NEW) throw w.violation("send on a socket that is not connected: " + e);
         e.connectConfirmed = true; // sending is the proxy saying it is connected
@@ -773,14 +799,74 @@ final class SimKernel implements Kernel {
         return n;
     }
 
+    // ---- UDP ----
+
+    private int connectUdp(SimUdp.Sock u, SockAddr a) {
+        if (!udpTargets.containsKey(a)) throw w.violation("a UDP session connects to " + a + ", which is no configured backend");
+        u.peer = a;
+        udp.ensureBound(u);
+        w.progress++;
+        long sessions = 0;
+        for (Object f : files) if (f instanceof SimUdp.Sock && ((SimUdp.Sock) f).peer != null) sessions++;
+        if (sessions > udpMaxSessions) throw w.violation(sessions + " UDP sessions open, the limit is " + udpMaxSessions);
+        return 0;
+    }
+
+    private int sendDatagram(SimUdp.Sock u, SockAddr to, long buf, int len) {
+        maybeInterleave();
+        if (w.chance(w.faults.eagain)) {
+            injected++;
+            return -Errno.EAGAIN;
+        }
+        byte[] data = new byte[len];
+        MEM.getByteArray(buf, data, 0, len);
+        udp.deliver(to, data, u.local);
+        return len;
+    }
+
+    /** recvfrom(MSG_TRUNC): the datagram's real length, at most len bytes copied, the sender's address. */
     @Override
     public int recvfrom(int fd, long buf, int len, long outAddr) {
-        throw unmodelled("recvfrom");
+        syscalls++;
+        Object f = file(fd, "recvfrom");
+        if (!(f instanceof SimUdp.Sock)) throw unmodelled("recvfrom on " + describe(f));
+        SimUdp.Sock u = (SimUdp.Sock) f;
+        maybeInterleave();
+        SimUdp.Datagram d = u.rx.poll();
+        if (d == null) return -Errno.EAGAIN;
+        MEM.putByteArray(buf, d.data, 0, Math.min(len, d.data.length));
+        if (outAddr != 0) writeAddr(outAddr, d.from);
+        w.progress++;
+        return d.data.length;
     }
 
     @Override
     public int sendto(int fd, long buf, int len, long addr) {
-        throw unmodelled("sendto");
+        syscalls++;
+        Object f = file(fd, "sendto");
+        if (!(f instanceof SimUdp.Sock)) throw unmodelled("sendto on " + describe(f));
+        return sendDatagram((SimUdp.Sock) f, readAddr(addr), buf, len);
+    }
+
+    /** Every open UDP session socket is watched for IN: a session nobody reads is deaf. */
+    void checkUdpSessionsWatched() {
+        for (int fd = 0; fd < files.length; fd++) {
+            if (!(files[fd] instanceof SimUdp.Sock) || ((SimUdp.Sock) files[fd]).peer == null) continue;
+            boolean watched = false;
+            for (Object o : files) {
+                if (o instanceof EpollSet && ((EpollSet) o).interest.containsKey(fd)) {
+                    watched = (((EpollSet) o).interest.get(fd)[0] & EPOLLIN) != 0;
+                }
+            }
+            if (!watched) throw w.violation("UDP session socket fd " + fd + " " + files[fd] + " is open but not watched for IN");
+        }
+    }
+
+    /** Open UDP session sockets (connected ones). */
+    int openUdpSessions() {
+        int n = 0;
+        for (Object f : files) if (f instanceof SimUdp.Sock && ((SimUdp.Sock) f).peer != null) n++;
+        return n;
     }
 
     @Override

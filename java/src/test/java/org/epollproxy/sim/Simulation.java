@@ -82,6 +82,9 @@ final class Simulation {
         int iterations;
         boolean shutdown;
         long handlerFailures;
+        /** UDP datagrams the backend got intact, and replies the clients got intact. */
+        long udpDatagrams;
+        long udpReplies;
         final Map<String, Integer> ends = new TreeMap<>();
         final List<Peer> clients = new ArrayList<>();
         final List<Peer> backends = new ArrayList<>();
@@ -96,6 +99,10 @@ final class Simulation {
     private final List<String> loopErrors = new ArrayList<>();
     private final List<Peer> clients = new ArrayList<>();
     private final List<ProxyProtocol> proxyProtocols = new ArrayList<>();
+    private boolean udpForward;
+    private final List<UdpPeers.Client> udpClients = new ArrayList<>();
+    private UdpPeers.Server udpServer;
+    private int udpListenerFd = -1;
     private int arrivalsPending;
 
     private final Scenario scenario;
@@ -113,7 +120,11 @@ final class Simulation {
         settings.maxConnections = pick(0, 0, 0, 1, 3);
         settings.logConnections = true;
         // From a stream of its own, so the draws above (and the seeds that found bugs) stay as they were.
-        settings.splice = new java.util.SplittableRandom(seed * 0x9E3779B97F4A7C15L + 17).nextInt(3) == 0;
+        java.util.SplittableRandom extra = new java.util.SplittableRandom(seed * 0x9E3779B97F4A7C15L + 17);
+        settings.splice = extra.nextInt(3) == 0;
+        udpForward = extra.nextInt(3) == 0;
+        settings.udpTimeoutSec = new int[] {1, 5, 72}[extra.nextInt(3)];
+        settings.udpMaxSessions = new int[] {2, 3, 4096}[extra.nextInt(3)];
         scenario.settings.accept(settings);
         loop = new EventLoop(k, 0, msg -> loopErrors.add(msg), () -> w.now);
         fw = new Forwarder(loop, settings, new Log(new PrintStream(logBytes, true, StandardCharsets.UTF_8)), new AtomicInteger());
@@ -165,6 +176,7 @@ final class Simulation {
         w.faultsOn = false; // setting up: a listener that cannot be created is not what this tests
         int forwards = scenario.forwards > 0 ? scenario.forwards : 1 + w.rnd.nextInt(2);
         for (int i = 0; i < forwards; i++) addForward(i);
+        if (udpForward) addUdpForward();
         w.faultsOn = true;
 
         int clientCount = scenario.clients > 0 ? scenario.clients : 1 + w.rnd.nextInt(12);
@@ -178,6 +190,7 @@ final class Simulation {
         if (shutdownRun) w.atExactly(w.now + w.rnd.nextLong(3 * World.SEC), "proxy shutdown", loop::stop);
 
         k.finished = this::finished;
+        k.udpMaxSessions = settings.udpMaxSessions;
         k.connectTimeoutNanos = settings.connectTimeoutMs * World.MS;
         k.dataPathCheck = this::checkBufferBound;
         long start = w.now;
@@ -188,6 +201,7 @@ final class Simulation {
             loop.runOnce(-1);
             checkBufferBound();
             checkLoopErrors();
+            k.checkUdpSessionsWatched();
             if (++iterations > MAX_ITERATIONS) throw w.violation("still running after " + iterations + " loop iterations");
             if (w.now - start > MAX_SIM_NANOS) {
                 throw w.violation("pairs never end: " + fw.openPairs() + " still open after " + (w.now - start) / World.SEC
@@ -214,6 +228,8 @@ final class Simulation {
         for (SimPair p : k.pairs) for (Peer b : p.backendPeers) r.bytes += b.received;
         r.syscalls = k.syscalls;
         r.handlerFailures = loop.stats().handlerFailures;
+        if (udpServer != null) r.udpDatagrams = udpServer.received;
+        for (UdpPeers.Client c : udpClients) r.udpReplies += c.replies;
         r.clients.addAll(clients);
         for (SimPair p : k.pairs) r.backends.addAll(p.backendPeers);
         r.injected = k.injected;
@@ -245,6 +261,23 @@ final class Simulation {
         proxyProtocols.add(sendProxy);
     }
 
+    /** One UDP forward to one backend, and 1-6 clients that send a few datagrams each, with pauses. */
+    private void addUdpForward() {
+        udpListenerFd = Sockets.bindUdp(k, SockAddr.parse("127.0.0.1", 0), false);
+        SockAddr bound = Sockets.localAddress(k, udpListenerFd);
+        SockAddr target = SockAddr.parse("127.0.0.20", 9000);
+        k.udpTargets.put(target, 0);
+        udpServer = new UdpPeers.Server(w, k.udp, target);
+        fw.addListener(new Forward(Forward.Proto.UDP, bound, List.of(new Backend("127.0.0.20", target)), AccessRules.ALLOW_ALL,
+                -1, null, "sim udp forward"), udpListenerFd);
+        int n = w.between(1, 6);
+        for (int i = 0; i < n; i++) {
+            UdpPeers.Client c = new UdpPeers.Client(w, k.udp, i, bound);
+            udpClients.add(c);
+            w.after(w.rnd.nextLong(2 * World.SEC), "udp client " + i + " starts", c::step);
+        }
+    }
+
     private void arrive(int c, int forward) {
         arrivalsPending--;
         End clientSide = new End(w, "client-" + c, w.between(1, 4096));
@@ -272,6 +305,8 @@ final class Simulation {
 
     private boolean finished() {
         if (arrivalsPending > 0 || fw.openPairs() > 0) return false;
+        for (UdpPeers.Client c : udpClients) if (!c.done) return false;
+        if (k.openUdpSessions() > 0) return false; // they end by their idle timeout
         for (SimKernel.Listener l : k.listeners) if (!l.closed && !l.queue.isEmpty()) return false;
         return true;
     }
@@ -299,9 +334,11 @@ final class Simulation {
     private void checkQuiescent() {
         List<Integer> listenerFds = new ArrayList<>();
         for (SimKernel.Listener l : k.listeners) if (!l.closed) listenerFds.add(l.fd);
+        if (udpListenerFd >= 0) listenerFds.add(udpListenerFd);
         for (int fd : k.registeredFds()) {
             Object f = k.fileAt(fd);
-            if (!(f instanceof SimKernel.Listener) && !(f instanceof SimKernel.EventFd)) {
+            boolean udpListener = fd == udpListenerFd;
+            if (!(f instanceof SimKernel.Listener) && !(f instanceof SimKernel.EventFd) && !udpListener) {
                 throw w.violation("fd " + fd + " is still registered with epoll after every pair ended: " + f);
             }
         }

@@ -44,7 +44,7 @@ class SimulationTest {
         }
         List<String> failures = new ArrayList<>();
         Map<String, Integer> ends = new TreeMap<>();
-        long bytes = 0, syscalls = 0, injected = 0, thrown = 0, accepted = 0, shutdowns = 0;
+        long bytes = 0, syscalls = 0, injected = 0, thrown = 0, accepted = 0, shutdowns = 0, datagrams = 0, replies = 0;
         for (Future<Simulation.Result> f : futures) {
             try {
                 Simulation.Result r = f.get(10, TimeUnit.MINUTES);
@@ -53,6 +53,8 @@ class SimulationTest {
                 injected += r.injected;
                 thrown += r.thrown;
                 accepted += r.accepted;
+                datagrams += r.udpDatagrams;
+                replies += r.udpReplies;
                 if (r.shutdown) shutdowns++;
                 r.ends.forEach((k, v) -> ends.merge(k, v, Integer::sum));
             } catch (java.util.concurrent.ExecutionException e) {
@@ -62,9 +64,10 @@ class SimulationTest {
         pool.shutdown();
         long ms = (System.nanoTime() - t0) / 1_000_000;
         System.out.printf("simulation: %d seeds (%d..%d) in %d ms on %d threads, %d failed; %d connections, %,d bytes checked,"
-                        + " %,d syscalls, %,d faults injected, %d exceptions injected, %d runs shut down mid-traffic; ends %s%n",
-                count, first, first + count - 1, ms, threads, failures.size(), accepted, bytes, syscalls, injected, thrown,
-                shutdowns, ends);
+                        + " %,d UDP datagrams and %,d replies checked, %,d syscalls, %,d faults injected, %d exceptions injected,"
+                        + " %d runs shut down mid-traffic; ends %s%n",
+                count, first, first + count - 1, ms, threads, failures.size(), accepted, bytes, datagrams, replies, syscalls,
+                injected, thrown, shutdowns, ends);
         for (int i = 0; i < Math.min(3, failures.size()); i++) System.out.println(failures.get(i));
         assertTrue(failures.isEmpty(), failures.size() + " seed(s) failed; the first:\n" + (failures.isEmpty() ? "" : failures.get(0)));
     }
