@@ -158,7 +158,7 @@ class SpliceTest {
                 }
             }
             TestProxy.await(() -> proxy.proxy.openConnections() == 0, "every pair closed");
-            TestProxy.await(() -> ResetStormTest.openFds() == baseline,
+            TestProxy.await(() -> ResetStormTest.openFds() <= baseline, // no more than before: nothing leaked
                     "fd count back to " + baseline + " (sockets and pipes), now " + ResetStormTest.openFds());
             assertEquals(51, proxy.log().split("end=client-reset", -1).length - 1, proxy.log());
             assertTrue(proxy.stats(0).bytesSplicedDown > 0);
