@@ -58,6 +58,8 @@ final class Pair extends Timer {
     boolean connecting;
     boolean closed;
     private long connectStart;
+    /** While waiting for an fd for the backend socket (see parkForFd): when to try again; else 0. */
+    private long retryAt;
     private long lastActivity;
     /** When the first FIN was seen (0 = none yet): the start of the half-closed state. */
     private long finSince;
@@ -111,10 +113,11 @@ final class Pair extends Timer {
         int fd = k.socket(addr.isIpv6() ? Net.AF_INET6 : Net.AF_INET,
                 Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0);
         if (fd < 0) {
-            if (fd == -Errno.EMFILE || fd == -Errno.ENFILE) listener.pauseForFds(fd);
+            if ((fd == -Errno.EMFILE || fd == -Errno.ENFILE) && parkForFd(fd)) return;
             close(EndReason.ERROR, fd);
             return;
         }
+        unpark();
         backend.fd = fd;
         backend.token = loop.register(fd, backend);
         fw.tuneSocket(fd);
@@ -132,6 +135,35 @@ final class Pair extends Timer {
         } else {
             connectFailed(rc, false);
         }
+    }
+
+    /**
+     * Out of fds for the backend socket of a client already accepted. Dropping the client would turn a
+     * moment of fd shortage into a refused connection (and, with one fd to spare, every other waiting
+     * client would be accepted and dropped in turn). Instead the client waits here, as if the connect were
+     * pending (its bytes and FIN wait in {@code up}), socket() is retried after each back-off, and the
+     * listener accepts nobody else meanwhile, so the fds the next closing connection frees come here first.
+     * Returns false (give up) once the connect timeout has passed.
+     */
+    private boolean parkForFd(int err) {
+        long now = loop.now();
+        if (retryAt == 0) {
+            connectStart = now;
+            listener.parked(+1);
+        }
+        retryAt = now + TcpListener.BACKOFF_MS * 1_000_000L;
+        if (now - connectStart >= fw.settings().connectTimeoutMs * 1_000_000L) return false;
+        connecting = true;
+        listener.pauseForFds(err);
+        if (setInterest(client, maskFor(client))) armTimer();
+        return true;
+    }
+
+    /** The pair has its backend socket (or ends): no longer waiting for an fd. */
+    private void unpark() {
+        if (retryAt == 0) return;
+        retryAt = 0;
+        listener.parked(-1);
     }
 
     private void onConnectEvent(int events) {
@@ -367,7 +399,7 @@ final class Pair extends Timer {
 
     private long nextDeadline() {
         Settings st = fw.settings();
-        if (connecting) return connectStart + st.connectTimeoutMs * 1_000_000L;
+        if (connecting) return retryAt != 0 ? retryAt : connectStart + st.connectTimeoutMs * 1_000_000L;
         long d = Long.MAX_VALUE;
         if (st.idleTimeoutSec > 0) d = lastActivity + st.idleTimeoutSec * 1_000_000_000L;
         if (finSince != 0 && st.finTimeoutSec > 0) d = Math.min(d, finSince + st.finTimeoutSec * 1_000_000_000L);
@@ -398,6 +430,11 @@ final class Pair extends Timer {
     private void timeout(long now) {
         Settings st = fw.settings();
         if (connecting) {
+            if (retryAt != 0) {
+                if (now - retryAt >= 0) connect(backendIndex); // another try at the backend socket
+                else armTimer();
+                return;
+            }
             if (now - connectStart >= st.connectTimeoutMs * 1_000_000L) {
                 connectFailed(-Errno.ETIMEDOUT, true);
                 return;
@@ -434,6 +471,7 @@ final class Pair extends Timer {
         if (closed) return;
         closed = true;
         loop.cancel(this);
+        unpark();
         // Bytes read but not delivered (a timeout or shutdown while a peer was slow): a FIN would tell the
         // receiver its stream ended complete. An RST tells it the truth.
         if (up.pending() && backend.fd >= 0) k.set_linger(backend.fd, 1, 0);

@@ -28,6 +28,10 @@ final class TcpListener extends ListenerBase {
     private final Timer resume = new Timer() {
         @Override
         protected void onTimer(long now) {
+            if (pausedForFds && parked > 0) { // a client already accepted still waits for an fd: it goes first
+                loop.schedule(this, now + BACKOFF_MS * 1_000_000L);
+                return;
+            }
             pausedForFds = false;
             if (pausedForCap && !fw.atCapacity()) pausedForCap = false;
             updateInterest();
@@ -40,6 +44,13 @@ final class TcpListener extends ListenerBase {
 
     TcpListener(Forwarder fw, Forward forward, int fd) {
         super(fw, forward, fd);
+    }
+
+    /** Pairs of this listener waiting for an fd for their backend socket (Pair.parkForFd). */
+    private int parked;
+
+    void parked(int delta) {
+        parked += delta;
     }
 
     void start() {

@@ -57,6 +57,16 @@ final class SimKernel implements Kernel {
     private final Map<SockAddr, Target> targets = new LinkedHashMap<>();
     /** The pair whose backend socket comes next: set by accept and by closing a backend socket. */
     private SimPair context;
+    /** Pairs whose backend socket() failed and which the proxy will retry, oldest first. */
+    private final java.util.ArrayDeque<SimPair> waitingForSocket = new java.util.ArrayDeque<>();
+
+    private SimPair nextWaitingForSocket() {
+        while (!waitingForSocket.isEmpty()) {
+            SimPair p = waitingForSocket.poll();
+            if (!p.allClosed()) return p;
+        }
+        return null;
+    }
     private int nextPort = 40000;
     private int nextBackendId = 5000;
     private long wakesWithoutProgress;
@@ -556,7 +566,14 @@ final class SimKernel implements Kernel {
         int fd = allocate(e);
         SimPair p = context;
         context = null;
-        if (fd < 0) return fd;
+        if (p != null && p.allClosed()) p = null; // left over from that pair's normal end, not a failover
+        if (p == null) p = nextWaitingForSocket();
+        if (fd < 0) {
+            // The proxy keeps a client whose backend socket failed (EMFILE) and retries from a timer, with
+            // no accept or close just before: remember whose socket this was to be.
+            if (p != null) waitingForSocket.add(p);
+            return fd;
+        }
         w.progress++;
         if (p != null) {
             e.pair = p;
