@@ -69,10 +69,6 @@ public final class Forwarder {
         return log;
     }
 
-    LoopCounters stats() {
-        return counters;
-    }
-
     public LoopCounters counters() {
         return counters;
     }

@@ -287,7 +287,7 @@ final class Pair extends Timer {
             return sendFin(d);
         }
         if (n == -Errno.EAGAIN) {
-            fw.stats().eagainRecv++;
+            fw.counters().eagainRecv++;
             return true;
         }
         abort(d.from, n);
@@ -301,7 +301,7 @@ final class Pair extends Timer {
             int n = d.buf != 0 ? k.send(d.to.fd, d.buf + d.start, len) : d.pipe.drain(k, d.to.fd, len);
             if (n < 0) {
                 if (n == -Errno.EAGAIN) {
-                    fw.stats().eagainSend++;
+                    fw.counters().eagainSend++;
                     return true;
                 }
                 if (n == -Errno.EINVAL && d.buf == 0 && pipeToBuffer(d)) continue; // splice refused: copy it
@@ -313,7 +313,7 @@ final class Pair extends Timer {
             if (d.buf == 0) d.bytesSpliced += n;
             lastActivity = loop.now();
             if (d.start < d.end) { // partial send: the socket buffer is full, wait for OUT
-                fw.stats().partialSends++;
+                fw.counters().partialSends++;
                 return true;
             }
         }
