@@ -1,8 +1,9 @@
 package org.epollproxy.cli;
 
+import org.epollproxy.config.ForwardSpec;
 import java.util.ArrayList;
 import java.util.List;
-import org.epollproxy.config.AccessRules;
+import org.epollproxy.forward.AccessRules;
 import org.epollproxy.config.Config;
 import org.epollproxy.config.Rule;
 import org.epollproxy.forward.Backend;

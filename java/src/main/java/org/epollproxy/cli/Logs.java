@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.epollproxy.config.Config;
-import org.epollproxy.forward.Proxy;
+import org.epollproxy.runtime.ProxyServer;
 import org.epollproxy.forward.RinetdLog;
 
 /**
@@ -44,7 +44,7 @@ final class Logs {
     }
 
     /** Makes {@code next} current: every loop writes to the new log; the old one is closed. */
-    synchronized void install(Proxy proxy, Opened next) {
+    synchronized void install(ProxyServer proxy, Opened next) {
         proxy.setRinetdLog(next.rinetdLog());
         if (rinetdLog != null) rinetdLog.close();
         rinetdLog = next.rinetdLog();

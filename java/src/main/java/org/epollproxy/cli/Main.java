@@ -1,5 +1,7 @@
 package org.epollproxy.cli;
 
+import org.epollproxy.config.ForwardSpec;
+import org.epollproxy.config.SpecException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -10,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.epollproxy.config.Config;
 import org.epollproxy.config.ConfigParser;
 import org.epollproxy.forward.Forward;
-import org.epollproxy.forward.Proxy;
+import org.epollproxy.runtime.ProxyServer;
 import org.epollproxy.forward.ProxyProtocol;
 import org.epollproxy.forward.Settings;
 import org.epollproxy.shim.Kernel;
@@ -235,19 +237,20 @@ public final class Main implements Callable<Integer> {
                 return usage("cannot read --config " + configFile + ": " + e.getMessage());
             }
         }
-        Settings settings = new Settings();
-        settings.bufferSize = bufferSize;
-        settings.connectTimeoutMs = connectTimeoutMs;
-        settings.idleTimeoutSec = idleTimeoutSec;
-        settings.finTimeoutSec = finTimeoutSec;
-        settings.keepalive = keepalive;
-        settings.maxConnections = maxConnections;
-        settings.threads = threads;
-        settings.splice = splice;
-        settings.trace = trace;
-        settings.logConnections = !quiet;
-        settings.udpTimeoutSec = udpTimeoutSec;
-        settings.udpMaxSessions = udpMaxSessions;
+        Settings settings = Settings.builder()
+                .bufferSize(bufferSize)
+                .connectTimeoutMs(connectTimeoutMs)
+                .idleTimeoutSec(idleTimeoutSec)
+                .finTimeoutSec(finTimeoutSec)
+                .keepalive(keepalive)
+                .maxConnections(maxConnections)
+                .threads(threads)
+                .splice(splice)
+                .trace(trace)
+                .logConnections(!quiet)
+                .udpTimeoutSec(udpTimeoutSec)
+                .udpMaxSessions(udpMaxSessions)
+                .build();
 
         List<Forward> forwards;
         try {
@@ -259,14 +262,14 @@ public final class Main implements Callable<Integer> {
         String dup = Forwards.duplicate(forwards);
         if (dup != null) return usage(dup);
 
-        Proxy proxy;
+        ProxyServer proxy;
         StatsServer statsServer = null;
         Logs logs = new Logs(err);
         try {
             Kernel kernel = Shim.load();
             if (statsAddr != null) statsServer = StatsServer.bind(statsAddr); // before the forwards: all or nothing
             Logs.Opened files = logs.open(config);
-            proxy = new Proxy(kernel, settings, err);
+            proxy = new ProxyServer(kernel, settings, err);
             try {
                 forwards = proxy.start(forwards);
             } catch (RuntimeException e) {
@@ -307,7 +310,7 @@ public final class Main implements Callable<Integer> {
     }
 
     /** SIGTERM/SIGINT: stop accepting, close every connection, exit 0 within 2 s even if a loop hangs. */
-    private void stop(Proxy proxy, Logs logs, StatsServer statsServer) {
+    private void stop(ProxyServer proxy, Logs logs, StatsServer statsServer) {
         Thread t = new Thread(() -> {
             try {
                 if (statsServer != null) statsServer.close(); // no more tasks posted to loops that are ending

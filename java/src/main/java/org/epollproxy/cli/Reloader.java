@@ -11,7 +11,7 @@ import java.util.concurrent.Executors;
 import org.epollproxy.config.Config;
 import org.epollproxy.config.ConfigParser;
 import org.epollproxy.forward.Forward;
-import org.epollproxy.forward.Proxy;
+import org.epollproxy.runtime.ProxyServer;
 import org.epollproxy.shim.SyscallException;
 
 /**
@@ -22,7 +22,7 @@ import org.epollproxy.shim.SyscallException;
  * <p>Reloads run one at a time on their own thread, never on the signal thread or a loop thread.
  */
 final class Reloader {
-    private final Proxy proxy;
+    private final ProxyServer proxy;
     private final List<Forwards.Arg> cliArgs;
     private final Path configFile;
     private final Logs logs;
@@ -33,7 +33,7 @@ final class Reloader {
         return t;
     });
 
-    Reloader(Proxy proxy, List<Forwards.Arg> cliArgs, Path configFile, Logs logs, PrintStream err) {
+    Reloader(ProxyServer proxy, List<Forwards.Arg> cliArgs, Path configFile, Logs logs, PrintStream err) {
         this.proxy = proxy;
         this.cliArgs = cliArgs;
         this.configFile = configFile;
@@ -59,7 +59,7 @@ final class Reloader {
         Config config;
         try {
             config = ConfigParser.parse(configFile);
-        } catch (org.epollproxy.cli.SpecException e) {
+        } catch (org.epollproxy.config.SpecException e) {
             say(Main.configMessage(configFile, e) + keeping);
             return;
         } catch (IOException e) {

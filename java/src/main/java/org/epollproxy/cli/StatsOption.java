@@ -1,5 +1,6 @@
 package org.epollproxy.cli;
 
+import org.epollproxy.config.SpecException;
 import org.epollproxy.shim.SockAddr;
 
 /**

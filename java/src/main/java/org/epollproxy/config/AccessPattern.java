@@ -3,7 +3,6 @@ package org.epollproxy.config;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Locale;
-import org.epollproxy.cli.SpecException;
 import org.epollproxy.shim.SockAddr;
 
 /**

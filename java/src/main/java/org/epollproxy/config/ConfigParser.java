@@ -6,9 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.epollproxy.cli.ForwardSpec;
-import org.epollproxy.cli.HostSyntax;
-import org.epollproxy.cli.SpecException;
 
 /**
  * rinetd's configuration grammar, so an existing /etc/rinetd.conf works unchanged:

@@ -1,7 +1,6 @@
 package org.epollproxy.config;
 
 import java.util.List;
-import org.epollproxy.cli.ForwardSpec;
 
 /**
  * One forwarding line of a rinetd-style config file.

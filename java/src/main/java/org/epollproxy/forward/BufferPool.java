@@ -1,20 +1,19 @@
 package org.epollproxy.forward;
 
-import com.kenai.jffi.MemoryIO;
+import java.util.Arrays;
+import org.epollproxy.shim.NativeMemory;
 
 /**
  * Fixed-size native buffers for one event loop (single-threaded, no locks), handed out only while
  * bytes are in flight: a direction takes one to recv into and gives it back as soon as everything was
  * sent, so an idle connection holds no buffer at all.
  *
- * <p>Buffers are plain malloc'd memory (jffi's {@code MemoryIO.allocateMemory}), addressed by a
+ * <p>Buffers are plain malloc'd memory ({@link NativeMemory}), addressed by a
  * {@code long}: no ByteBuffer object, no Cleaner, and memory is returned to the C heap the moment the
  * pool frees it instead of whenever the GC runs. Up to {@code maxIdle} free buffers are kept for reuse;
  * beyond that they are freed.
  */
 public final class BufferPool implements AutoCloseable {
-    private static final MemoryIO MEM = MemoryIO.getInstance();
-
     private final int bufferSize;
     private final int maxIdle;
     private long[] idle = new long[16];
@@ -38,7 +37,7 @@ public final class BufferPool implements AutoCloseable {
         inUse++;
         if (inUse > peakInUse) peakInUse = inUse;
         if (idleCount > 0) return idle[--idleCount];
-        long addr = MEM.allocateMemory(bufferSize, false);
+        long addr = NativeMemory.allocate(bufferSize);
         if (addr == 0) {
             inUse--;
             throw new OutOfMemoryError("malloc(" + bufferSize + ") failed for a forwarding buffer");
@@ -50,10 +49,10 @@ public final class BufferPool implements AutoCloseable {
     public void give(long addr) {
         inUse--;
         if (idleCount < maxIdle) {
-            if (idleCount == idle.length) idle = java.util.Arrays.copyOf(idle, idleCount * 2);
+            if (idleCount == idle.length) idle = Arrays.copyOf(idle, idleCount * 2);
             idle[idleCount++] = addr;
         } else {
-            MEM.freeMemory(addr);
+            NativeMemory.free(addr);
             allocated--;
         }
     }
@@ -77,7 +76,7 @@ public final class BufferPool implements AutoCloseable {
     @Override
     public void close() {
         while (idleCount > 0) {
-            MEM.freeMemory(idle[--idleCount]);
+            NativeMemory.free(idle[--idleCount]);
             allocated--;
         }
     }

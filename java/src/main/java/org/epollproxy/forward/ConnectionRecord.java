@@ -1,5 +1,6 @@
 package org.epollproxy.forward;
 
+import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.SockAddr;
 
 /**
@@ -11,4 +12,22 @@ import org.epollproxy.shim.SockAddr;
  * @param errno the failing syscall's errno (negative or positive), or 0
  */
 public record ConnectionRecord(Forward forward, SockAddr client, Backend backend, long up, long down, long millis,
-        EndReason reason, int errno) {}
+        EndReason reason, int errno) {
+
+    /**
+     * The stderr line's fields after the timestamp:
+     * {@code tcp client=A listen=B backend=C up=N down=N ms=N end=REASON [errno=E]}.
+     */
+    public StringBuilder appendTo(StringBuilder sb) {
+        sb.append(forward.proto().lower())
+                .append(" client=").append(client)
+                .append(" listen=").append(forward.bind())
+                .append(" backend=").append(backend == null ? "-" : backend.toString())
+                .append(" up=").append(up)
+                .append(" down=").append(down)
+                .append(" ms=").append(millis)
+                .append(" end=").append(reason.text());
+        if (errno != 0) sb.append(" errno=").append(Errno.name(errno));
+        return sb;
+    }
+}

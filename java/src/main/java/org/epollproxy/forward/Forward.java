@@ -2,7 +2,6 @@ package org.epollproxy.forward;
 
 import java.util.List;
 import java.util.Objects;
-import org.epollproxy.config.AccessRules;
 import org.epollproxy.shim.SockAddr;
 
 /**

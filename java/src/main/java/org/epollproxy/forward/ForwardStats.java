@@ -1,10 +1,12 @@
 package org.epollproxy.forward;
 
+import org.epollproxy.loop.Counters;
+
 /**
  * Counters of one forward on one loop (written by that loop's thread only; summed across loops by
- * readers, see {@link ForwardStats#add}).
+ * readers with {@link #add}).
  */
-public final class ForwardStats {
+public final class ForwardStats extends Counters<ForwardStats> {
     public long accepted;
     public long active;
     public long connected;
@@ -33,26 +35,18 @@ public final class ForwardStats {
     public long timeouts;
     public long resets;
 
-    /** Adds {@code o}'s counters into this one (for a total over loops). */
-    public void add(ForwardStats o) {
-        accepted += o.accepted;
-        active += o.active;
-        connected += o.connected;
-        connectFailures += o.connectFailures;
-        denied += o.denied;
-        bytesUp += o.bytesUp;
-        bytesDown += o.bytesDown;
-        acceptPauses += o.acceptPauses;
-        bytesSplicedUp += o.bytesSplicedUp;
-        bytesSplicedDown += o.bytesSplicedDown;
-        spliceFallbacks += o.spliceFallbacks;
-        for (int i = 0; i < ends.length; i++) ends[i] += o.ends[i];
-        capPauses += o.capPauses;
-        datagramsIn += o.datagramsIn;
-        datagramsOut += o.datagramsOut;
-        datagramsDropped += o.datagramsDropped;
-        sessionsEvicted += o.sessionsEvicted;
-        timeouts += o.timeouts;
-        resets += o.resets;
+    /** Counts one ended connection: by reason, and as a timeout or a reset where it was one. */
+    public void ended(EndReason reason) {
+        ends[reason.ordinal()]++;
+        switch (reason) {
+            case CONNECT_TIMEOUT, IDLE_TIMEOUT, FIN_TIMEOUT -> timeouts++;
+            case CLIENT_RESET, BACKEND_RESET -> resets++;
+            default -> { }
+        }
+    }
+
+    @Override
+    protected ForwardStats blank() {
+        return new ForwardStats();
     }
 }

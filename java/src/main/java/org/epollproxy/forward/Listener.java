@@ -1,7 +1,7 @@
 package org.epollproxy.forward;
 
-/** A listening socket of one forward on one loop: {@link TcpListener} or {@link UdpListener}. */
-interface Listener {
+/** A listening socket of one forward on one loop: a TCP or a UDP listener. */
+public interface Listener {
     Forward forward();
 
     /** Reload: same listening address, new backends or rules; open connections keep what they have. */
@@ -9,6 +9,22 @@ interface Listener {
 
     ForwardStats stats();
 
+    /** Starts watching the socket; called once, on the loop's thread. */
+    void start();
+
     /** Stops listening and closes the fd; open connections/sessions are not cut. */
     void close();
+
+    /** Shutdown: stop listening and end what this listener alone owns (UDP sessions) now. */
+    default void closeAll() {
+        close();
+    }
+
+    /** A connection on this loop ended: a listener paused at --max-connections may accept again. */
+    default void capacityFreed() {}
+
+    /** Open connections or sessions this listener itself keeps (UDP sessions); TCP pairs are the loop's. */
+    default int sessions() {
+        return 0;
+    }
 }

@@ -5,22 +5,27 @@ import org.epollproxy.loop.Handler;
 import org.epollproxy.shim.Kernel;
 
 /** What TCP and UDP listeners share: their loop, their socket and its token, the forward they serve, counters. */
-abstract class ListenerBase implements Listener, Handler {
-    final Forwarder fw;
-    final EventLoop loop;
-    final Kernel k;
-    final int fd;
-    final long token;
+public abstract class ListenerBase implements Listener, Handler {
+    protected final ForwardingLoop fl;
+    protected final EventLoop loop;
+    protected final Kernel k;
+    protected final int fd;
+    protected final long token;
     private final ForwardStats stats = new ForwardStats();
     private Forward forward;
 
-    ListenerBase(Forwarder fw, Forward forward, int fd) {
-        this.fw = fw;
-        this.loop = fw.loop();
+    protected ListenerBase(ForwardingLoop fl, Forward forward, int fd) {
+        this.fl = fl;
+        this.loop = fl.loop();
         this.k = loop.kernel();
         this.forward = forward;
         this.fd = fd;
         this.token = loop.register(fd, this);
+    }
+
+    /** The loop this listener belongs to, and what it forwards with. */
+    public final ForwardingLoop forwardingLoop() {
+        return fl;
     }
 
     @Override

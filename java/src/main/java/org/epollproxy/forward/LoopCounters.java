@@ -1,11 +1,18 @@
 package org.epollproxy.forward;
 
+import org.epollproxy.loop.Counters;
+
 /** Forwarding counters of one loop, written by its thread only. */
-public final class LoopCounters {
+public final class LoopCounters extends Counters<LoopCounters> {
     /** recv returned -EAGAIN (a wakeup with nothing to read). */
     public long eagainRecv;
     /** send returned -EAGAIN (the peer's socket buffer was full). */
     public long eagainSend;
     /** send took only part of the bytes (the peer's socket buffer filled up: backpressure began). */
     public long partialSends;
+
+    @Override
+    protected LoopCounters blank() {
+        return new LoopCounters();
+    }
 }

@@ -1,31 +1,88 @@
 package org.epollproxy.forward;
 
-/** Process-wide forwarding settings, filled from the command line; read-only once the proxy starts. */
-public final class Settings {
-    /** Bytes per direction buffer: the most a connection ever holds per direction in user space. */
-    public int bufferSize = 64 * 1024;
-    /** A backend connect still pending after this many ms fails with "connect timeout". */
-    public int connectTimeoutMs = 5000;
-    /** Close a pair after this many seconds with no byte moved either way; 0 = never. */
-    public int idleTimeoutSec = 0;
-    /** Close a half-closed pair (one FIN seen) after this many seconds; 0 = never. */
-    public int finTimeoutSec = 60;
-    /** SO_KEEPALIVE on both sockets of each pair, so dead peers are noticed. */
-    public boolean keepalive = false;
-    /** Stop accepting while this many connections are open (all forwards together); 0 = no cap. */
-    public int maxConnections = 0;
-    /** Print every epoll event and syscall outcome on stderr. */
-    public boolean trace = false;
-    /** listen(2) backlog. */
-    public int backlog = 1024;
-    /** Event loops (threads), each with its own epoll fd and SO_REUSEPORT listeners. */
-    public int threads = 1;
-    /** Forward through a pipe per direction with splice(2) instead of copying through user space. */
-    public boolean splice = false;
-    /** UDP: a session with no datagram either way for this long ends (rinetd's default is 72 s). */
-    public int udpTimeoutSec = 72;
-    /** UDP: sessions per forward (per loop); at the cap the least recently used one is evicted. */
-    public int udpMaxSessions = 4096;
-    /** Log one line per connection on stderr when it ends. */
-    public boolean logConnections = true;
+/**
+ * Process-wide forwarding settings, from the command line. Immutable: every loop reads the same
+ * instance without locks; build one with {@link #builder()}.
+ *
+ * @param bufferSize bytes per direction buffer: the most a connection ever holds per direction in user space
+ * @param connectTimeoutMs a backend connect still pending after this many ms fails with "connect timeout"
+ * @param idleTimeoutSec close a pair after this many seconds with no byte moved either way; 0 = never
+ * @param finTimeoutSec close a half-closed pair (one FIN seen) after this many seconds; 0 = never
+ * @param keepalive SO_KEEPALIVE on both sockets of each pair, so dead peers are noticed
+ * @param maxConnections stop accepting while this many connections are open (all forwards together); 0 = no cap
+ * @param trace print every epoll event and syscall outcome on stderr
+ * @param backlog listen(2) backlog
+ * @param threads event loops (threads), each with its own epoll fd and SO_REUSEPORT listeners
+ * @param splice forward through a pipe per direction with splice(2) instead of copying through user space
+ * @param udpTimeoutSec UDP: a session with no datagram either way for this long ends (rinetd's default is 72 s)
+ * @param udpMaxSessions UDP: sessions per forward (per loop); at the cap the least recently used one is evicted
+ * @param logConnections log one line per connection on stderr when it ends
+ */
+public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec, int finTimeoutSec, boolean keepalive,
+        int maxConnections, boolean trace, int backlog, int threads, boolean splice, int udpTimeoutSec,
+        int udpMaxSessions, boolean logConnections) {
+
+    /** The defaults, as documented in the README's option table. */
+    public static final Settings DEFAULTS = builder().build();
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from these settings. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.bufferSize = bufferSize;
+        b.connectTimeoutMs = connectTimeoutMs;
+        b.idleTimeoutSec = idleTimeoutSec;
+        b.finTimeoutSec = finTimeoutSec;
+        b.keepalive = keepalive;
+        b.maxConnections = maxConnections;
+        b.trace = trace;
+        b.backlog = backlog;
+        b.threads = threads;
+        b.splice = splice;
+        b.udpTimeoutSec = udpTimeoutSec;
+        b.udpMaxSessions = udpMaxSessions;
+        b.logConnections = logConnections;
+        return b;
+    }
+
+    /** Collects settings one by one (the CLI, tests), then {@link #build()}s the immutable record. */
+    public static final class Builder {
+        private int bufferSize = 64 * 1024;
+        private int connectTimeoutMs = 5000;
+        private int idleTimeoutSec = 0;
+        private int finTimeoutSec = 60;
+        private boolean keepalive = false;
+        private int maxConnections = 0;
+        private boolean trace = false;
+        private int backlog = 1024;
+        private int threads = 1;
+        private boolean splice = false;
+        private int udpTimeoutSec = 72;
+        private int udpMaxSessions = 4096;
+        private boolean logConnections = true;
+
+        private Builder() {}
+
+        public Builder bufferSize(int v) { bufferSize = v; return this; }
+        public Builder connectTimeoutMs(int v) { connectTimeoutMs = v; return this; }
+        public Builder idleTimeoutSec(int v) { idleTimeoutSec = v; return this; }
+        public Builder finTimeoutSec(int v) { finTimeoutSec = v; return this; }
+        public Builder keepalive(boolean v) { keepalive = v; return this; }
+        public Builder maxConnections(int v) { maxConnections = v; return this; }
+        public Builder trace(boolean v) { trace = v; return this; }
+        public Builder backlog(int v) { backlog = v; return this; }
+        public Builder threads(int v) { threads = v; return this; }
+        public Builder splice(boolean v) { splice = v; return this; }
+        public Builder udpTimeoutSec(int v) { udpTimeoutSec = v; return this; }
+        public Builder udpMaxSessions(int v) { udpMaxSessions = v; return this; }
+        public Builder logConnections(boolean v) { logConnections = v; return this; }
+
+        public Settings build() {
+            return new Settings(bufferSize, connectTimeoutMs, idleTimeoutSec, finTimeoutSec, keepalive, maxConnections,
+                    trace, backlog, threads, splice, udpTimeoutSec, udpMaxSessions, logConnections);
+        }
+    }
 }

@@ -6,7 +6,7 @@ import org.epollproxy.shim.Net;
 import org.epollproxy.shim.SockAddr;
 import org.epollproxy.shim.SyscallException;
 
-/** Socket set-up outside the hot path: listening sockets, local addresses. */
+/** Socket set-up outside the hot path: listening sockets, options of forwarded sockets, local addresses. */
 public final class Sockets {
 
     /**
@@ -43,6 +43,15 @@ public final class Sockets {
 
     private static void check(int rc, String call, SockAddr addr) {
         if (rc < 0) throw new SyscallException(call + " " + addr, rc);
+    }
+
+    /**
+     * Options every forwarded TCP socket gets: no Nagle delay (writes are passed through as they come),
+     * and SO_KEEPALIVE with {@code --keepalive}, so dead peers are noticed.
+     */
+    public static void tuneStream(Kernel k, int fd, Settings settings) {
+        k.setsockopt_int(fd, Net.IPPROTO_TCP, Net.TCP_NODELAY, 1);
+        if (settings.keepalive()) k.setsockopt_int(fd, Net.SOL_SOCKET, Net.SO_KEEPALIVE, 1);
     }
 
     /** The address a socket is bound to (the real port after binding port 0). */

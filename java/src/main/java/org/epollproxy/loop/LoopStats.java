@@ -5,7 +5,7 @@ package org.epollproxy.loop;
  * them without locks: a slightly stale value is fine for monitoring, and 64-bit writes are atomic on
  * the 64-bit JVMs this runs on.
  */
-public final class LoopStats {
+public final class LoopStats extends Counters<LoopStats> {
     /** epoll_wait calls. */
     public long waits;
     /** Events returned by all waits; events / waits is the batch size. */
@@ -20,4 +20,9 @@ public final class LoopStats {
     public long timersFired;
     /** Exceptions caught from handlers, timers or tasks. */
     public long handlerFailures;
+
+    @Override
+    protected LoopStats blank() {
+        return new LoopStats();
+    }
 }

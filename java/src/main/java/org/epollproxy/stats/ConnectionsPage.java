@@ -2,7 +2,6 @@ package org.epollproxy.stats;
 
 import java.util.List;
 import org.epollproxy.forward.ConnectionInfo;
-import org.epollproxy.forward.LoopSnapshot;
 import org.epollproxy.shim.Epoll;
 
 /**

@@ -6,7 +6,6 @@ import java.util.Map;
 import org.epollproxy.forward.EndReason;
 import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.ForwardStats;
-import org.epollproxy.forward.LoopSnapshot;
 import org.epollproxy.loop.LoopStats;
 
 /**

@@ -13,8 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
-import org.epollproxy.forward.LoopSnapshot;
-import org.epollproxy.forward.Proxy;
+import org.epollproxy.runtime.ProxyServer;
 import org.epollproxy.shim.SockAddr;
 
 /**
@@ -38,7 +37,7 @@ public final class StatsServer implements AutoCloseable {
     private static final String TEXT = "text/plain; charset=utf-8";
 
     private final HttpServer http;
-    private volatile Proxy proxy;
+    private volatile ProxyServer proxy;
 
     private StatsServer(HttpServer http) {
         this.http = http;
@@ -55,7 +54,7 @@ public final class StatsServer implements AutoCloseable {
     }
 
     /** Starts answering about {@code p}. */
-    public void start(Proxy p) {
+    public void start(ProxyServer p) {
         this.proxy = p;
         http.start();
     }
@@ -115,9 +114,9 @@ public final class StatsServer implements AutoCloseable {
         int n = proxy.loops().size();
         List<CompletableFuture<LoopSnapshot>> futures = new ArrayList<>();
         for (int i = 0; i < n; i++) futures.add(new CompletableFuture<>());
-        proxy.onEachLoop((id, fw) -> {
+        proxy.onEachLoop((id, fl) -> {
             try {
-                futures.get(id).complete(LoopSnapshot.take(fw));
+                futures.get(id).complete(LoopSnapshot.take(fl));
             } catch (RuntimeException e) {
                 futures.get(id).completeExceptionally(e);
             }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.epollproxy.config.ForwardSpec;
 import java.util.List;
 import org.epollproxy.config.Config;
 import org.epollproxy.config.ConfigParser;

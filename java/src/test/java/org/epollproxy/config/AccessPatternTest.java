@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.epollproxy.forward.AccessRules;
 import java.util.List;
 import org.epollproxy.shim.SockAddr;
 import org.junit.jupiter.api.Test;

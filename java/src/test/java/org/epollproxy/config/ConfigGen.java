@@ -3,8 +3,6 @@ package org.epollproxy.config;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.epollproxy.cli.ForwardSpec;
-import org.epollproxy.cli.SpecGen;
 
 /** Valid rinetd-style config files, with the rules each must parse to. */
 final class ConfigGen {

@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import org.epollproxy.cli.ForwardSpec;
-import org.epollproxy.cli.ParserChecks;
-import org.epollproxy.cli.SpecGen;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.epollproxy.config.AccessRules;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.Net;
 import org.epollproxy.shim.Shim;
@@ -40,7 +39,7 @@ class AccessAndLimitsTest {
     void aDeniedClientIsAcceptedAndClosedAtOnceAndNeverReachesTheBackend() throws Exception {
         AccessRules rules = new AccessRules(List.of("127.0.0.0/8"), List.of(), List.of(), List.of("127.0.0.3", "127.0.0.4?"));
         try (TestBackend backend = TestBackend.echo();
-                TestProxy proxy = new TestProxy(new Settings(), List.of(new Forward(Forward.Proto.TCP,
+                TestProxy proxy = new TestProxy(Settings.DEFAULTS, List.of(new Forward(Forward.Proto.TCP,
                         SockAddr.parse("127.0.0.1", 0), List.of(TestProxy.backend(backend.port())), rules, -1, null, "t")))) {
             try (Socket denied = connectFrom("127.0.0.3", proxy.port())) {
                 assertEquals(-1, denied.getInputStream().read(), "connect, then EOF");
@@ -60,8 +59,7 @@ class AccessAndLimitsTest {
 
     @Test
     void maxConnectionsStopsAcceptingAtTheCapAndResumesBelowIt() throws Exception {
-        Settings st = new Settings();
-        st.maxConnections = 3;
+        Settings st = Settings.builder().maxConnections(3).build();
         try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(st, backend.port())) {
             List<Socket> open = new ArrayList<>();
             for (int i = 0; i < 3; i++) open.add(proxy.connect());
@@ -71,7 +69,7 @@ class AccessAndLimitsTest {
                 Thread.sleep(300);
                 assertEquals(3, backend.accepted.get(), "the 4th waits in the backlog");
                 assertEquals(3, proxy.proxy.openConnections());
-                ForwardStats counters = proxy.proxy.forwarders().get(0).forwardStats().get(0);
+                ForwardStats counters = proxy.proxy.forwardingLoops().get(0).forwardStats().get(0);
                 TestProxy.await(() -> counters.capPauses >= 1, "the listener paused at the cap");
                 open.remove(0).close(); // below the cap again
                 assertArrayEquals("late".getBytes(), echo(fourth, "late"), "served once a slot freed");
@@ -82,8 +80,7 @@ class AccessAndLimitsTest {
 
     @Test
     void anIdleConnectionIsClosedAfterTheIdleTimeout() throws Exception {
-        Settings st = new Settings();
-        st.idleTimeoutSec = 1;
+        Settings st = Settings.builder().idleTimeoutSec(1).build();
         try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(st, backend.port());
                 Socket c = proxy.connect()) {
             c.getOutputStream().write("x".getBytes());
@@ -98,8 +95,7 @@ class AccessAndLimitsTest {
 
     @Test
     void aHalfClosedConnectionIsClosedAfterTheFinTimeout() throws Exception {
-        Settings st = new Settings();
-        st.finTimeoutSec = 1;
+        Settings st = Settings.builder().finTimeoutSec(1).build();
         // The backend reads the request until FIN and then never answers nor closes.
         try (TestBackend backend = TestBackend.start(s -> {
                     s.getInputStream().readAllBytes();
@@ -116,24 +112,19 @@ class AccessAndLimitsTest {
 
     @Test
     void keepaliveIsSetOnBothSocketsOfAPair() throws Exception {
-        Settings st = new Settings();
-        st.keepalive = true;
+        Settings st = Settings.builder().keepalive(true).build();
         Kernel k = Shim.load();
         try (TestBackend backend = TestBackend.start(s -> Thread.sleep(5000));
                 TestProxy proxy = new TestProxy(st, backend.port());
                 Socket c = proxy.connect()) {
             TestProxy.await(() -> backend.accepted.get() == 1, "backend connection");
+            // The proxy runs in this process: its two sockets of the pair are the only ones here with
+            // SO_KEEPALIVE (the test's own client and backend sockets do not set it).
             List<Integer> values = new ArrayList<>();
-            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
-            proxy.proxy.onEachLoop((i, fw) -> {
-                Pair p = fw.pairAt(0);
-                values.add(k.getsockopt_int(p.client.fd, Net.SOL_SOCKET, Net.SO_KEEPALIVE));
-                values.add(k.getsockopt_int(p.backend.fd, Net.SOL_SOCKET, Net.SO_KEEPALIVE));
-                values.add(k.getsockopt_int(p.backend.fd, Net.IPPROTO_TCP, Net.TCP_NODELAY));
-                done.countDown();
-            });
-            assertTrue(done.await(5, java.util.concurrent.TimeUnit.SECONDS));
-            assertEquals(List.of(1, 1, 1), values);
+            TestProxy.await(() -> keepaliveSockets(k).size() == 2, "two keepalive sockets");
+            for (int fd : keepaliveSockets(k)) values.add(k.getsockopt_int(fd, Net.IPPROTO_TCP, Net.TCP_NODELAY));
+            values.add(1);
+            assertEquals(List.of(1, 1, 1), values, "TCP_NODELAY on both, too");
         }
     }
 
@@ -141,7 +132,7 @@ class AccessAndLimitsTest {
     void aRefusedFirstBackendFailsOverToTheSecondAndTheLogSaysWhichServed() throws Exception {
         int dead = BackendFailureTest.closedPort();
         try (TestBackend good = TestBackend.echo();
-                TestProxy proxy = new TestProxy(new Settings(), List.of(new Forward(SockAddr.parse("127.0.0.1", 0),
+                TestProxy proxy = new TestProxy(Settings.DEFAULTS, List.of(new Forward(SockAddr.parse("127.0.0.1", 0),
                         List.of(TestProxy.backend(dead), TestProxy.backend(good.port())))));
                 Socket c = proxy.connect()) {
             assertArrayEquals("over".getBytes(), echo(c, "over"));
@@ -154,7 +145,7 @@ class AccessAndLimitsTest {
     @Test
     void theRinetdLogFileGetsATabSeparatedLinePerConnection(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("rinetd.log");
-        try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(new Settings(), backend.port());
+        try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(Settings.DEFAULTS, backend.port());
                 RinetdLog log = new RinetdLog(file, false)) {
             proxy.proxy.setRinetdLog(log);
             try (Socket c = proxy.connect()) {
@@ -194,5 +185,17 @@ class AccessAndLimitsTest {
         assertEquals("10.1.2.3 - - [26/Nov/2026:06:30:00 +0000] \"GET /rinetd-services/0.0.0.0/80/127.0.0.1/8080/"
                 + "done-local-closed HTTP/1.0\" 200 3456 - - - 12\n", line);
         common.close();
+    }
+
+    /** This process's fds that are sockets with SO_KEEPALIVE set. */
+    private static List<Integer> keepaliveSockets(Kernel k) {
+        List<Integer> out = new ArrayList<>();
+        java.io.File[] fds = new java.io.File("/proc/self/fd").listFiles();
+        if (fds == null) return out;
+        for (java.io.File f : fds) {
+            int fd = Integer.parseInt(f.getName());
+            if (k.getsockopt_int(fd, Net.SOL_SOCKET, Net.SO_KEEPALIVE) == 1) out.add(fd);
+        }
+        return out;
     }
 }

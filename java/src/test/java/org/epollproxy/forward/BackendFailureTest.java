@@ -29,7 +29,7 @@ class BackendFailureTest {
     void aRefusedBackendClosesTheClientWithinASecondAndTheProxyServesOn() throws Exception {
         int dead = closedPort();
         try (TestBackend good = TestBackend.echo();
-                TestProxy proxy = new TestProxy(new Settings(), dead, good.port())) {
+                TestProxy proxy = new TestProxy(Settings.DEFAULTS, dead, good.port())) {
             long t0 = System.nanoTime();
             try (Socket c = proxy.connect()) {
                 assertEquals(-1, c.getInputStream().read(), "closed without data");
@@ -62,8 +62,7 @@ class BackendFailureTest {
                     }
                     fillers.add(f);
                 }
-                Settings st = new Settings();
-                st.connectTimeoutMs = 300;
+                Settings st = Settings.builder().connectTimeoutMs(300).build();
                 try (TestProxy proxy = new TestProxy(st, silent.getLocalPort()); Socket c = proxy.connect()) {
                     long t0 = System.nanoTime();
                     assertEquals(-1, c.getInputStream().read());

@@ -57,7 +57,7 @@ class BackpressureTest {
                 TestProxy proxy = new TestProxy(backend.port());
                 Socket c = proxy.connect()) {
             long last = writeUntilStalled(c);
-            BufferPool pool = proxy.proxy.forwarders().get(0).bufferPool();
+            BufferPool pool = proxy.proxy.forwardingLoops().get(0).pool();
             assertEquals(1, pool.inUse(), "one buffer holds the bytes the backend did not take");
             assertTrue(pool.peakInUse() <= 2, "peak buffers in use: " + pool.peakInUse());
             // kernel socket buffers (client send, proxy receive/send, backend receive) hold the rest
@@ -95,16 +95,14 @@ class BackpressureTest {
             }
             assertEquals(size, total);
             assertArrayEquals(sent.get(), sha.digest(), "backend -> client");
-            LoopCounters lc = proxy.proxy.forwarders().get(0).counters();
+            LoopCounters lc = proxy.proxy.forwardingLoops().get(0).counters();
             assertTrue(lc.partialSends + lc.eagainSend > 0, "sends to the slow client should have fallen short");
         }
     }
 
     @Test
     void traceShowsOutBeingAddedWhileTheReaderIsSlowAndDroppedAfter() throws Exception {
-        Settings st = new Settings();
-        st.trace = true;
-        st.bufferSize = 16 * 1024;
+        Settings st = Settings.builder().trace(true).bufferSize(16 * 1024).build();
         try (TestBackend backend = TestBackend.start(s -> {
                     s.getOutputStream().write(new byte[8 << 20]);
                     s.close();

@@ -42,7 +42,7 @@ class FdShortageTest {
         AtomicBoolean shortage = new AtomicBoolean();
         AtomicInteger refusals = new AtomicInteger();
         try (TestBackend backend = TestBackend.echo();
-                TestProxy proxy = new TestProxy(shortOfFds(Shim.load(), shortage, refusals), new Settings(), backend.port())) {
+                TestProxy proxy = new TestProxy(shortOfFds(Shim.load(), shortage, refusals), Settings.DEFAULTS, backend.port())) {
             shortage.set(true); // from now on (the listener is bound already)
             try (Socket c = proxy.connect()) {
                 c.getOutputStream().write("early bytes".getBytes()); // sent while the proxy has no backend socket
@@ -60,8 +60,7 @@ class FdShortageTest {
 
     @Test
     void pastTheConnectTimeoutTheWaitingClientIsGivenUp() throws Exception {
-        Settings st = new Settings();
-        st.connectTimeoutMs = 400;
+        Settings st = Settings.builder().connectTimeoutMs(400).build();
         AtomicBoolean shortage = new AtomicBoolean();
         try (TestBackend backend = TestBackend.echo();
                 TestProxy proxy = new TestProxy(shortOfFds(Shim.load(), shortage, new AtomicInteger()), st, backend.port())) {

@@ -33,7 +33,7 @@ class Ipv6Test {
             t.start();
             Forward f = new Forward(SockAddr.parse("[::1]", 0),
                     List.of(new Backend("::1", SockAddr.parse("::1", backend.getLocalPort()))));
-            try (TestProxy proxy = new TestProxy(new Settings(), List.of(f)); Socket c = new Socket()) {
+            try (TestProxy proxy = new TestProxy(Settings.DEFAULTS, List.of(f)); Socket c = new Socket()) {
                 assertTrue(proxy.forwards.get(0).bind().isIpv6());
                 assertTrue(proxy.forwards.get(0).toString().startsWith("[::1]:"), proxy.forwards.get(0).toString());
                 c.connect(new InetSocketAddress(v6, proxy.port()), 5000);
@@ -53,7 +53,7 @@ class Ipv6Test {
         try (TestBackendV6 backend = new TestBackendV6()) {
             Forward f = new Forward(SockAddr.parse("127.0.0.1", 0),
                     List.of(new Backend("::1", SockAddr.parse("::1", backend.port()))));
-            try (TestProxy proxy = new TestProxy(new Settings(), List.of(f)); Socket c = proxy.connect()) {
+            try (TestProxy proxy = new TestProxy(Settings.DEFAULTS, List.of(f)); Socket c = proxy.connect()) {
                 c.getOutputStream().write("mixed".getBytes());
                 c.shutdownOutput();
                 assertArrayEquals("mixed".getBytes(), c.getInputStream().readAllBytes());

@@ -41,12 +41,11 @@ class LeakIT {
         try (ServerSocket s = new ServerSocket(0)) {
             refusedPort = s.getLocalPort(); // closed again: connects to it are refused
         }
-        Settings settings = new Settings();
-        settings.bufferSize = 16 * 1024;
+        Settings settings = Settings.builder().bufferSize(16 * 1024).build();
         ExecutorService clients = Executors.newFixedThreadPool(8);
         try (TestBackend echo = TestBackend.echo();
                 TestProxy proxy = new TestProxy(settings, echo.port(), refusedPort)) {
-            BufferPool pool = proxy.proxy.forwarders().get(0).bufferPool();
+            BufferPool pool = proxy.proxy.forwardingLoops().get(0).pool();
             long[] fds = new long[ROUNDS];
             long[] heap = new long[ROUNDS];
             long[] pooled = new long[ROUNDS];
@@ -64,7 +63,7 @@ class LeakIT {
             // Round 0 warms up (classes, thread pools, lazily opened files); later rounds must match it.
             for (int round = 1; round < ROUNDS; round++) {
                 assertEquals(fds[0], fds[round], "open fds after round " + round + " vs after round 0");
-                assertTrue(pooled[round] <= pooled[0] + 4L * settings.bufferSize,
+                assertTrue(pooled[round] <= pooled[0] + 4L * settings.bufferSize(),
                         "pooled native memory grew: " + pooled[0] + " -> " + pooled[round]);
                 assertTrue(heap[round] <= heap[0] + HEAP_SLACK,
                         "heap after GC grew by " + (heap[round] - heap[0]) / 1024 + " KB by round " + round);

@@ -44,8 +44,7 @@ class ProxyProtocolTest {
     })
     void theBackendReadsTheClientsRealAddressThenItsBytes(ProxyProtocol version, String ip, boolean splice) throws Exception {
         CompletableFuture<Received> got = new CompletableFuture<>();
-        Settings st = new Settings();
-        st.splice = splice;
+        Settings st = Settings.builder().splice(splice).build();
         try (TestBackend backend = parsing(got)) {
             Forward f = TestProxy.tcpForwards(backend.port()).get(0);
             Forward viaIp = new Forward(SockAddr.parse(ip, 0), f.backends()).withSendProxy(version);
@@ -82,7 +81,7 @@ class ProxyProtocolTest {
             Forward f = new Forward(SockAddr.parse("127.0.0.1", 0), List.of(
                     new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", closedPort)),
                     new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", backend.port())))).withSendProxy(ProxyProtocol.V1);
-            try (TestProxy proxy = new TestProxy(new Settings(), List.of(f)); Socket c = proxy.connect()) {
+            try (TestProxy proxy = new TestProxy(Settings.DEFAULTS, List.of(f)); Socket c = proxy.connect()) {
                 c.getOutputStream().write("x".getBytes());
                 c.shutdownOutput();
                 assertEquals("ok", new String(c.getInputStream().readAllBytes()));

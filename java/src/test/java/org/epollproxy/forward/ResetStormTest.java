@@ -51,7 +51,7 @@ class ResetStormTest {
             // At most the baseline: a leak adds fds; a JDK file that happened to be open at the baseline may
             // have closed since, which is no leak.
             TestProxy.await(() -> openFds() <= baseline, "fd count back to " + baseline + " (now " + openFds() + ")");
-            assertEquals(0, proxy.proxy.forwarders().get(0).bufferPool().inUse(), "every buffer returned");
+            assertEquals(0, proxy.proxy.forwardingLoops().get(0).pool().inUse(), "every buffer returned");
             int resets = proxy.log().split("end=client-reset", -1).length - 1;
             assertEquals(201, resets, "one client-reset line per reset client, plus the warm-up's");
         }

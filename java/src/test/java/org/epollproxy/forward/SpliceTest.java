@@ -25,8 +25,7 @@ class SpliceTest {
     static final int MIB = 1 << 20;
 
     static Settings splicing() {
-        Settings st = new Settings();
-        st.splice = true;
+        Settings st = Settings.builder().splice(true).build();
         return st;
     }
 
@@ -76,7 +75,7 @@ class SpliceTest {
             assertEquals(size, st.bytesSplicedUp, "every byte client -> backend went through the pipe");
             assertEquals(size, st.bytesSplicedDown, "every byte backend -> client went through the pipe");
             assertEquals(0, st.spliceFallbacks);
-            assertEquals(0L, (long) proxy.onLoop(0, fw -> fw.bufferPool().peakInUse()), "no user-space buffer was ever taken");
+            assertEquals(0L, (long) proxy.onLoop(0, fw -> fw.pool().peakInUse()), "no user-space buffer was ever taken");
         }
     }
 
@@ -85,7 +84,7 @@ class SpliceTest {
         int size = 2 * MIB;
         CompletableFuture<byte[]> got = new CompletableFuture<>();
         CompletableFuture<byte[]> sent = new CompletableFuture<>();
-        try (TestBackend backend = exchanging(size, got, sent); TestProxy proxy = new TestProxy(new Settings(), backend.port())) {
+        try (TestBackend backend = exchanging(size, got, sent); TestProxy proxy = new TestProxy(Settings.DEFAULTS, backend.port())) {
             bothWaysIntact(proxy, got, sent, size);
             ForwardStats st = proxy.stats(0);
             assertEquals(0, st.bytesSplicedUp + st.bytesSplicedDown);
@@ -196,7 +195,7 @@ class SpliceTest {
                 Socket c = proxy.connect()) {
             long last = BackpressureTest.writeUntilStalled(c);
             assertTrue(last < 64L << 20, "the client could write " + last + " bytes");
-            assertEquals(0L, (long) proxy.onLoop(0, fw -> fw.bufferPool().peakInUse()), "bytes wait in the pipe, not in a buffer");
+            assertEquals(0L, (long) proxy.onLoop(0, fw -> fw.pool().peakInUse()), "bytes wait in the pipe, not in a buffer");
             release.countDown();
         }
     }

@@ -115,7 +115,7 @@ class StatsEndpointTest {
                     }
                     done.await(30, TimeUnit.SECONDS);
                 });
-                TestProxy proxy = new TestProxy(new Settings(), backend.port());
+                TestProxy proxy = new TestProxy(Settings.DEFAULTS, backend.port());
                 StatsServer stats = statsOn(proxy); Socket c = proxy.connect()) {
             AtomicReference<Map<String, Object>> seen = new AtomicReference<>();
             AtomicReference<String> last = new AtomicReference<>();

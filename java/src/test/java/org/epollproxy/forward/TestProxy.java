@@ -1,5 +1,6 @@
 package org.epollproxy.forward;
 
+import org.epollproxy.runtime.ProxyServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -17,7 +18,7 @@ import org.epollproxy.shim.SockAddr;
 
 /** The real proxy, in this JVM, over the real shim: started on 127.0.0.1:0, its stderr captured. */
 final class TestProxy implements AutoCloseable {
-    final Proxy proxy;
+    final ProxyServer proxy;
     final List<Forward> forwards;
     private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
 
@@ -35,14 +36,14 @@ final class TestProxy implements AutoCloseable {
     }
 
     TestProxy(Kernel kernel, Settings settings, List<Forward> fs) {
-        proxy = new Proxy(kernel, settings, new PrintStream(errBytes, true, StandardCharsets.UTF_8));
+        proxy = new ProxyServer(kernel, settings, new PrintStream(errBytes, true, StandardCharsets.UTF_8));
         forwards = proxy.start(fs);
     }
 
     /** Runs {@code f} on loop {@code i}'s own thread (where its state may be read) and returns its result. */
-    <T> T onLoop(int i, Function<Forwarder, T> f) throws Exception {
+    <T> T onLoop(int i, Function<ForwardingLoop, T> f) throws Exception {
         CompletableFuture<T> result = new CompletableFuture<>();
-        Forwarder fw = proxy.forwarders().get(i);
+        ForwardingLoop fw = proxy.forwardingLoops().get(i);
         proxy.loops().get(i).execute(() -> result.complete(f.apply(fw)));
         return result.get(10, TimeUnit.SECONDS);
     }
@@ -72,7 +73,7 @@ final class TestProxy implements AutoCloseable {
     }
 
     TestProxy(int backendPort) {
-        this(new Settings(), backendPort);
+        this(Settings.DEFAULTS, backendPort);
     }
 
     int port(int i) {

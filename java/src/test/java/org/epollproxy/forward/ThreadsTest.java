@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.epollproxy.runtime.ProxyServer;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -29,8 +30,7 @@ class ThreadsTest {
     static final int CONNECTIONS = 64;
 
     static Settings twoLoops() {
-        Settings st = new Settings();
-        st.threads = 2;
+        Settings st = Settings.builder().threads(2).build();
         return st;
     }
 
@@ -74,7 +74,7 @@ class ThreadsTest {
                 clients.add(c);
             }
             for (int loop = 0; loop < 2; loop++) {
-                assertTrue(proxy.onLoop(loop, Forwarder::openPairs) > 0, "loop " + loop + " holds open pairs");
+                assertTrue(proxy.onLoop(loop, ForwardingLoop::openConnections) > 0, "loop " + loop + " holds open pairs");
             }
             List<Thread> loopThreads = new ArrayList<>();
             for (Thread t : Thread.getAllStackTraces().keySet()) {
@@ -101,7 +101,7 @@ class ThreadsTest {
             other.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             int port = other.getLocalPort();
             Settings st = twoLoops();
-            Proxy proxy = new Proxy(Shim.load(), st, System.err);
+            ProxyServer proxy = new ProxyServer(Shim.load(), st, System.err);
             Forward f = new Forward(SockAddr.parse("127.0.0.1", port), TestProxy.tcpForwards(9).get(0).backends());
             SyscallException e = assertThrows(SyscallException.class, () -> proxy.start(List.of(f)));
             assertEquals(Errno.EADDRINUSE, e.errno(), e.getMessage());

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.epollproxy.config.AccessRules;
 import org.epollproxy.shim.SockAddr;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -84,7 +83,7 @@ class UdpForwardTest {
 
     @Test
     void twoClientsAtOnceEachGetOnlyTheirOwnReplies() throws Exception {
-        try (TestProxy proxy = proxy(new Settings(), -1, AccessRules.ALLOW_ALL);
+        try (TestProxy proxy = proxy(Settings.DEFAULTS, -1, AccessRules.ALLOW_ALL);
                 DatagramSocket a = new DatagramSocket(0, InetAddress.getLoopbackAddress());
                 DatagramSocket b = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             a.setSoTimeout(5000);
@@ -105,7 +104,7 @@ class UdpForwardTest {
             }
             assertTrue(!sourcePorts.get((byte) 'A').equals(sourcePorts.get((byte) 'B')),
                     "the backend saw two sessions (two source ports)");
-            ForwardStats st = proxy.proxy.forwarders().get(0).forwardStats().get(0);
+            ForwardStats st = proxy.proxy.forwardingLoops().get(0).forwardStats().get(0);
             assertEquals(2, st.accepted, "two sessions");
             assertEquals(40, st.datagramsIn);
             // the loop counts a reply just after sendto: the client may have it a moment before
@@ -115,7 +114,7 @@ class UdpForwardTest {
 
     @Test
     void theLargestDatagramsCrossIntact() throws Exception {
-        try (TestProxy proxy = proxy(new Settings(), -1, AccessRules.ALLOW_ALL);
+        try (TestProxy proxy = proxy(Settings.DEFAULTS, -1, AccessRules.ALLOW_ALL);
                 DatagramSocket c = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             c.setSoTimeout(5000);
             c.setReceiveBufferSize(1 << 20);
@@ -130,21 +129,20 @@ class UdpForwardTest {
 
     @Test
     void anIdleSessionEndsAfterItsTimeoutAndANewOneStartsAfter() throws Exception {
-        try (TestProxy proxy = proxy(new Settings(), 1, AccessRules.ALLOW_ALL);
+        try (TestProxy proxy = proxy(Settings.DEFAULTS, 1, AccessRules.ALLOW_ALL);
                 DatagramSocket c = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             c.setSoTimeout(5000);
             assertArrayEquals("olleh".getBytes(), roundTrip(c, proxy.port(), "hello".getBytes()));
             proxy.awaitLog("udp client=127.0.0.1:" + c.getLocalPort());
             assertTrue(proxy.log().contains("end=idle-timeout"), proxy.log());
             assertArrayEquals("niaga".getBytes(), roundTrip(c, proxy.port(), "again".getBytes()));
-            TestProxy.await(() -> proxy.proxy.forwarders().get(0).forwardStats().get(0).accepted == 2, "a second session");
+            TestProxy.await(() -> proxy.proxy.forwardingLoops().get(0).forwardStats().get(0).accepted == 2, "a second session");
         }
     }
 
     @Test
     void atTheSessionCapTheLeastRecentlyUsedSessionIsEvicted() throws Exception {
-        Settings st = new Settings();
-        st.udpMaxSessions = 2;
+        Settings st = Settings.builder().udpMaxSessions(2).build();
         try (TestProxy proxy = proxy(st, -1, AccessRules.ALLOW_ALL);
                 DatagramSocket a = new DatagramSocket(0, InetAddress.getLoopbackAddress());
                 DatagramSocket b = new DatagramSocket(0, InetAddress.getLoopbackAddress());
@@ -157,15 +155,15 @@ class UdpForwardTest {
             proxy.awaitLog("udp client=127.0.0.1:" + b.getLocalPort());
             assertTrue(proxy.log().contains("udp client=127.0.0.1:" + b.getLocalPort() + " listen="), proxy.log());
             assertTrue(proxy.log().contains("end=evicted"), proxy.log());
-            assertEquals(1, proxy.proxy.forwarders().get(0).forwardStats().get(0).sessionsEvicted);
-            assertEquals(2, proxy.proxy.forwarders().get(0).openSessions());
+            assertEquals(1, proxy.proxy.forwardingLoops().get(0).forwardStats().get(0).sessionsEvicted);
+            assertEquals(2, proxy.proxy.forwardingLoops().get(0).openSessions());
         }
     }
 
     @Test
     void aDeniedClientsDatagramsNeverReachTheBackend() throws Exception {
         AccessRules rules = new AccessRules(List.of(), List.of("127.0.0.2"), List.of(), List.of());
-        try (TestProxy proxy = proxy(new Settings(), -1, rules);
+        try (TestProxy proxy = proxy(Settings.DEFAULTS, -1, rules);
                 DatagramSocket denied = new DatagramSocket(0, InetAddress.getByName("127.0.0.2"));
                 DatagramSocket ok = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             denied.setSoTimeout(300);
@@ -177,7 +175,7 @@ class UdpForwardTest {
             assertTrue(!sourcePorts.containsKey((byte) 'X'), "the denied datagram reached the backend");
             proxy.awaitLog("client=127.0.0.2:" + denied.getLocalPort());
             assertTrue(proxy.log().contains("end=denied"), proxy.log());
-            assertEquals(1, proxy.proxy.forwarders().get(0).forwardStats().get(0).denied);
+            assertEquals(1, proxy.proxy.forwardingLoops().get(0).forwardStats().get(0).denied);
         }
     }
 }

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.epollproxy.config.AccessRules;
 import org.epollproxy.shim.Epoll;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
@@ -78,7 +77,7 @@ class UdpInterestFailureTest {
             echo.start();
             Forward f = new Forward(Forward.Proto.UDP, SockAddr.parse("127.0.0.1", 0),
                     List.of(TestProxy.backend(backend.getLocalPort())), AccessRules.ALLOW_ALL, -1, null, "test");
-            try (TestProxy proxy = new TestProxy(failingFirstSessionAdd(Shim.load()), new Settings(), List.of(f))) {
+            try (TestProxy proxy = new TestProxy(failingFirstSessionAdd(Shim.load()), Settings.DEFAULTS, List.of(f))) {
                 client.setSoTimeout(500);
                 byte[] msg = "ping".getBytes();
                 byte[] reply = null;

@@ -2,7 +2,7 @@ package org.epollproxy.fuzz;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.epollproxy.cli.ParserChecks;
+import org.epollproxy.config.ParserChecks;
 
 /**
  * Coverage-guided fuzzing (Jazzer) of the -L parser and the config parser, with the checks the

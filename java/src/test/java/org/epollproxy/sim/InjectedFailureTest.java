@@ -15,10 +15,10 @@ class InjectedFailureTest {
     void anExceptionInOneConnectionNeitherStopsTheLoopNorLeaks() {
         Simulation.Scenario s = Simulation.Scenario.quiet(3, 20_000, 30_000);
         s.settings = st -> {
-            st.bufferSize = 4096;
-            st.idleTimeoutSec = 120; // peers that wait back off up to 5 s between steps
-            st.finTimeoutSec = 60;
-            st.splice = false; // the injected failure is in recv, which the splice path does not call
+            st.bufferSize(4096);
+            st.idleTimeoutSec(120); // peers that wait back off up to 5 s between steps
+            st.finTimeoutSec(60);
+            st.splice(false); // the injected failure is in recv, which the splice path does not call
         };
         s.throwOnRecv = e -> e.name.equals("proxy-c1"); // client 1's first recv throws
 

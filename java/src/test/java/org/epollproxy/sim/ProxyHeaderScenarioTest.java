@@ -21,9 +21,9 @@ class ProxyHeaderScenarioTest {
         Simulation.Scenario s = Simulation.Scenario.quiet(4, 3000, 100);
         s.sendProxy = version;
         s.settings = st -> {
-            st.bufferSize = 1;
-            st.idleTimeoutSec = 120;
-            st.splice = false;
+            st.bufferSize(1);
+            st.idleTimeoutSec(120);
+            st.splice(false);
         };
         Simulation.Result r = Simulation.run(7, false, s);
         assertEquals(4, r.backends.size());

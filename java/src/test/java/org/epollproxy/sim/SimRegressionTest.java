@@ -16,8 +16,8 @@ class SimRegressionTest {
     @CsvSource(delimiter = '|', value = {
         "10   | recv threw after pool.take(): the buffer leaked (Pair.read)",
         "47   | recv threw after pool.take(): the buffer leaked (Pair.read)",
-        "2    | set-up threw in the accept handler: the fd leaked or the pair never ended (Forwarder.onAccept)",
-        "8    | set-up threw in the accept handler: the fd leaked or the pair never ended (Forwarder.onAccept)",
+        "2    | set-up threw in the accept handler: the fd leaked or the pair never ended (ForwardingLoop.onAccept)",
+        "8    | set-up threw in the accept handler: the fd leaked or the pair never ended (ForwardingLoop.onAccept)",
         "21   | failover from the connect timer threw: the pair never ended (Pair.onTimer)",
         "723  | failover from the connect timer threw: the pair never ended (Pair.onTimer)",
         "34   | connect() returned 0: no idle timer, the pair never ended (Pair.connected)",

@@ -10,20 +10,22 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.epollproxy.config.AccessRules;
+import org.epollproxy.forward.AccessRules;
 import org.epollproxy.forward.Backend;
 import org.epollproxy.forward.BufferPool;
 import org.epollproxy.forward.Forward;
-import org.epollproxy.forward.Forwarder;
+import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.forward.Log;
 import org.epollproxy.forward.ProxyProtocol;
 import org.epollproxy.forward.Settings;
 import org.epollproxy.forward.Sockets;
+import org.epollproxy.forward.tcp.TcpListener;
+import org.epollproxy.forward.udp.UdpListener;
 import org.epollproxy.loop.EventLoop;
 import org.epollproxy.shim.SockAddr;
 
 /**
- * One seeded run of the production {@link EventLoop}, {@link Forwarder}, TcpListener and Pair over
+ * One seeded run of the production {@link EventLoop}, {@link ForwardingLoop}, TcpListener and Pair over
  * {@link SimKernel}: random forwards and backends (up, refusing, black-holed, flaky), random settings
  * (tiny buffers, short timeouts, a connection cap), scripted clients and backends, injected faults.
  * Then the invariants: bytes intact and in order (checked by the peers as they read), FINs forwarded
@@ -47,7 +49,7 @@ final class Simulation {
         java.util.function.Function<World, Peer.Script> clientScript;
         java.util.function.Function<World, Peer.Script> backendScript;
         java.util.function.Predicate<End> throwOnRecv;
-        java.util.function.Consumer<Settings> settings = st -> {};
+        java.util.function.Consumer<Settings.Builder> settings = st -> {};
         ProxyProtocol sendProxy;
         Boolean shutdown;
 
@@ -92,9 +94,9 @@ final class Simulation {
 
     private final World w;
     private final SimKernel k;
-    private final Settings settings = new Settings();
+    private final Settings settings;
     private final EventLoop loop;
-    private final Forwarder fw;
+    private final ForwardingLoop fw;
     private final ByteArrayOutputStream logBytes = new ByteArrayOutputStream();
     private final List<String> loopErrors = new ArrayList<>();
     private final List<Peer> clients = new ArrayList<>();
@@ -113,21 +115,23 @@ final class Simulation {
         k = new SimKernel(w);
         if (scenario.backendScript != null) k.backendScript = scenario.backendScript;
         if (scenario.throwOnRecv != null) k.throwOnRecv = scenario.throwOnRecv;
-        settings.bufferSize = pick(1, 7, 64, 512, 4096, 65536);
-        settings.connectTimeoutMs = pick(20, 1000, 5000);
-        settings.idleTimeoutSec = pick(1, 10, 120);
-        settings.finTimeoutSec = pick(0, 1, 10, 60);
-        settings.maxConnections = pick(0, 0, 0, 1, 3);
-        settings.logConnections = true;
+        Settings.Builder b = Settings.builder()
+                .bufferSize(pick(1, 7, 64, 512, 4096, 65536))
+                .connectTimeoutMs(pick(20, 1000, 5000))
+                .idleTimeoutSec(pick(1, 10, 120))
+                .finTimeoutSec(pick(0, 1, 10, 60))
+                .maxConnections(pick(0, 0, 0, 1, 3))
+                .logConnections(true);
         // From a stream of its own, so the draws above (and the seeds that found bugs) stay as they were.
         java.util.SplittableRandom extra = new java.util.SplittableRandom(seed * 0x9E3779B97F4A7C15L + 17);
-        settings.splice = extra.nextInt(3) == 0;
+        b.splice(extra.nextInt(3) == 0);
         udpForward = extra.nextInt(3) == 0;
-        settings.udpTimeoutSec = new int[] {1, 5, 72}[extra.nextInt(3)];
-        settings.udpMaxSessions = new int[] {2, 3, 4096}[extra.nextInt(3)];
-        scenario.settings.accept(settings);
+        b.udpTimeoutSec(new int[] {1, 5, 72}[extra.nextInt(3)]);
+        b.udpMaxSessions(new int[] {2, 3, 4096}[extra.nextInt(3)]);
+        scenario.settings.accept(b);
+        settings = b.build();
         loop = new EventLoop(k, 0, msg -> loopErrors.add(msg), () -> w.now);
-        fw = new Forwarder(loop, settings, new Log(new PrintStream(logBytes, true, StandardCharsets.UTF_8)), new AtomicInteger());
+        fw = new ForwardingLoop(loop, settings, new Log(new PrintStream(logBytes, true, StandardCharsets.UTF_8)), new AtomicInteger());
     }
 
     private int pick(int... choices) {
@@ -158,9 +162,9 @@ final class Simulation {
 
     private SimViolation explain(SimViolation v) {
         StringBuilder sb = new StringBuilder(v.getMessage());
-        sb.append("\n  settings: buffer=").append(settings.bufferSize).append(settings.splice ? " splice" : "").append(" connect-timeout=").append(settings.connectTimeoutMs)
-                .append("ms idle=").append(settings.idleTimeoutSec).append("s fin=").append(settings.finTimeoutSec)
-                .append("s max-connections=").append(settings.maxConnections);
+        sb.append("\n  settings: buffer=").append(settings.bufferSize()).append(settings.splice() ? " splice" : "").append(" connect-timeout=").append(settings.connectTimeoutMs())
+                .append("ms idle=").append(settings.idleTimeoutSec()).append("s fin=").append(settings.finTimeoutSec())
+                .append("s max-connections=").append(settings.maxConnections());
         sb.append("\n  faults: ").append(w.faults);
         sb.append("\n  proxy log:\n").append(logBytes.toString(StandardCharsets.UTF_8).indent(4));
         if (!loopErrors.isEmpty()) sb.append("  loop errors: ").append(loopErrors).append('\n');
@@ -190,8 +194,8 @@ final class Simulation {
         if (shutdownRun) w.atExactly(w.now + w.rnd.nextLong(3 * World.SEC), "proxy shutdown", loop::stop);
 
         k.finished = this::finished;
-        k.udpMaxSessions = settings.udpMaxSessions;
-        k.connectTimeoutNanos = settings.connectTimeoutMs * World.MS;
+        k.udpMaxSessions = settings.udpMaxSessions();
+        k.connectTimeoutNanos = settings.connectTimeoutMs() * World.MS;
         k.dataPathCheck = this::checkBufferBound;
         long start = w.now;
         k.giveUpAt = start + MAX_SIM_NANOS;
@@ -204,7 +208,7 @@ final class Simulation {
             k.checkUdpSessionsWatched();
             if (++iterations > MAX_ITERATIONS) throw w.violation("still running after " + iterations + " loop iterations");
             if (w.now - start > MAX_SIM_NANOS) {
-                throw w.violation("pairs never end: " + fw.openPairs() + " still open after " + (w.now - start) / World.SEC
+                throw w.violation("pairs never end: " + fw.openConnections() + " still open after " + (w.now - start) / World.SEC
                         + " s simulated: " + openPairs());
             }
         }
@@ -240,7 +244,7 @@ final class Simulation {
     }
 
     private void addForward(int index) {
-        int fd = Sockets.listenTcp(k, SockAddr.parse("127.0.0.1", 0), false, settings.backlog);
+        int fd = Sockets.listenTcp(k, SockAddr.parse("127.0.0.1", 0), false, settings.backlog());
         SockAddr bound = Sockets.localAddress(k, fd);
         List<Backend> backends = new ArrayList<>();
         int n = scenario.backends > 0 ? scenario.backends : 1 + w.rnd.nextInt(3);
@@ -256,8 +260,8 @@ final class Simulation {
         int pp = new java.util.SplittableRandom(w.seed * 0xC2B2AE3D27D4EB4FL + 31 * index + 5).nextInt(4);
         ProxyProtocol sendProxy = pp == 0 ? ProxyProtocol.V1 : pp == 1 ? ProxyProtocol.V2 : ProxyProtocol.OFF;
         if (scenario.sendProxy != null) sendProxy = scenario.sendProxy;
-        fw.addListener(new Forward(Forward.Proto.TCP, bound, backends, AccessRules.ALLOW_ALL, -1, null, "sim forward " + index,
-                sendProxy), fd);
+        fw.addListener(new TcpListener(fw, new Forward(Forward.Proto.TCP, bound, backends, AccessRules.ALLOW_ALL, -1, null,
+                "sim forward " + index, sendProxy), fd));
         proxyProtocols.add(sendProxy);
     }
 
@@ -268,8 +272,8 @@ final class Simulation {
         SockAddr target = SockAddr.parse("127.0.0.20", 9000);
         k.udpTargets.put(target, 0);
         udpServer = new UdpPeers.Server(w, k.udp, target);
-        fw.addListener(new Forward(Forward.Proto.UDP, bound, List.of(new Backend("127.0.0.20", target)), AccessRules.ALLOW_ALL,
-                -1, null, "sim udp forward"), udpListenerFd);
+        fw.addListener(new UdpListener(fw, new Forward(Forward.Proto.UDP, bound, List.of(new Backend("127.0.0.20", target)),
+                AccessRules.ALLOW_ALL, -1, null, "sim udp forward"), udpListenerFd));
         int n = w.between(1, 6);
         for (int i = 0; i < n; i++) {
             UdpPeers.Client c = new UdpPeers.Client(w, k.udp, i, bound);
@@ -304,7 +308,7 @@ final class Simulation {
     }
 
     private boolean finished() {
-        if (arrivalsPending > 0 || fw.openPairs() > 0) return false;
+        if (arrivalsPending > 0 || fw.openConnections() > 0) return false;
         for (UdpPeers.Client c : udpClients) if (!c.done) return false;
         if (k.openUdpSessions() > 0) return false; // they end by their idle timeout
         for (SimKernel.Listener l : k.listeners) if (!l.closed && !l.queue.isEmpty()) return false;
@@ -319,9 +323,9 @@ final class Simulation {
 
     /** Buffer memory is bounded: at most one buffer per direction of each open pair. */
     private void checkBufferBound() {
-        BufferPool pool = fw.bufferPool();
-        if (pool.inUse() > 2L * fw.openPairs()) {
-            throw w.violation("buffer pool holds " + pool.inUse() + " buffers for " + fw.openPairs() + " open pairs (bound: 2 per pair)");
+        BufferPool pool = fw.pool();
+        if (pool.inUse() > 2L * fw.openConnections()) {
+            throw w.violation("buffer pool holds " + pool.inUse() + " buffers for " + fw.openConnections() + " open pairs (bound: 2 per pair)");
         }
     }
 
@@ -349,13 +353,13 @@ final class Simulation {
         if (loop.liveSlots() != listenerFds.size()) {
             throw w.violation("the loop still has " + loop.liveSlots() + " registered handlers for " + listenerFds.size() + " listeners");
         }
-        if (fw.bufferPool().inUse() != 0) throw w.violation("buffers still in use after every pair ended: " + fw.bufferPool().inUse());
+        if (fw.pool().inUse() != 0) throw w.violation("buffers still in use after every pair ended: " + fw.pool().inUse());
     }
 
     /** After closeAll and loop.close: no fd open, no buffer allocated, every accepted socket closed. */
     private void checkAllReleased() {
         if (k.openFdCount() != 0) throw w.violation("fds left open after shutdown: " + k.openFiles());
-        BufferPool pool = fw.bufferPool();
+        BufferPool pool = fw.pool();
         if (pool.inUse() != 0 || pool.allocatedBytes() != 0) {
             throw w.violation("buffer pool not empty after shutdown: inUse=" + pool.inUse() + " allocatedBytes=" + pool.allocatedBytes());
         }

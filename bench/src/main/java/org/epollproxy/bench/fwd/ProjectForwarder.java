@@ -5,23 +5,20 @@ import java.util.concurrent.TimeUnit;
 import org.epollproxy.forward.Backend;
 import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.LoopCounters;
-import org.epollproxy.forward.Proxy;
+import org.epollproxy.runtime.ProxyServer;
 import org.epollproxy.forward.Settings;
 import org.epollproxy.loop.LoopStats;
 import org.epollproxy.shim.Shim;
 import org.epollproxy.shim.SockAddr;
 
-/** This project's forwarder ({@link Proxy}), one loop, no per-connection log lines. */
+/** This project's forwarder ({@link ProxyServer}), one loop, no per-connection log lines. */
 final class ProjectForwarder implements BenchForwarder {
-    private final Proxy proxy;
+    private final ProxyServer proxy;
     private final int port;
 
     ProjectForwarder(int backendPort) {
-        Settings settings = new Settings();
-        settings.bufferSize = BUFFER_SIZE;
-        settings.logConnections = false;
-        settings.threads = 1;
-        proxy = new Proxy(Shim.load(), settings, System.err);
+        Settings settings = Settings.builder().bufferSize(BUFFER_SIZE).logConnections(false).threads(1).build();
+        proxy = new ProxyServer(Shim.load(), settings, System.err);
         Forward f = new Forward(SockAddr.parse("127.0.0.1", 0),
                 List.of(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", backendPort))));
         port = proxy.start(List.of(f)).get(0).bind().port();
@@ -37,7 +34,7 @@ final class ProjectForwarder implements BenchForwarder {
         // -Dbench.loopStats: the loop's syscall counters for the trial, to see where a scenario's time goes.
         if (Boolean.getBoolean("bench.loopStats")) {
             LoopStats ls = proxy.loops().get(0).stats();
-            LoopCounters lc = proxy.forwarders().get(0).counters();
+            LoopCounters lc = proxy.forwardingLoops().get(0).counters();
             System.err.printf("epoll-proxy loop: waits=%d events=%d ctl add=%d mod=%d del=%d recv-EAGAIN=%d"
                             + " send-EAGAIN=%d partial-sends=%d%n", ls.waits, ls.events, ls.ctlAdd, ls.ctlMod, ls.ctlDel,
                     lc.eagainRecv, lc.eagainSend, lc.partialSends);

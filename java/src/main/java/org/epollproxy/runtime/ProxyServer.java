@@ -1,4 +1,4 @@
-package org.epollproxy.forward;
+package org.epollproxy.runtime;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -8,6 +8,15 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.ForwardingLoop;
+import org.epollproxy.forward.Listener;
+import org.epollproxy.forward.Log;
+import org.epollproxy.forward.RinetdLog;
+import org.epollproxy.forward.Settings;
+import org.epollproxy.forward.Sockets;
+import org.epollproxy.forward.tcp.TcpListener;
+import org.epollproxy.forward.udp.UdpListener;
 import org.epollproxy.loop.EventLoop;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.SockAddr;
@@ -15,11 +24,11 @@ import org.epollproxy.shim.SyscallException;
 import org.epollproxy.shim.TracingKernel;
 
 /**
- * The running proxy: {@code settings.threads} event loops, each on its own thread with its own epoll
- * fd, its own {@link Forwarder} and its own listening socket per forward (SO_REUSEPORT when there are
+ * The running proxy: {@code settings.threads()()} event loops, each on its own thread with its own epoll
+ * fd, its own {@link ForwardingLoop} and its own listening socket per forward (SO_REUSEPORT when there are
  * several, so the kernel spreads new connections across loops without any lock between them).
  */
-public final class Proxy {
+public final class ProxyServer {
     private final Kernel kernel;
     private final Settings settings;
     private final PrintStream err;
@@ -31,20 +40,20 @@ public final class Proxy {
 
     private static final class Worker {
         final EventLoop loop;
-        final Forwarder forwarder;
+        final ForwardingLoop forwarding;
         Thread thread;
 
-        Worker(EventLoop loop, Forwarder forwarder) {
+        Worker(EventLoop loop, ForwardingLoop forwarding) {
             this.loop = loop;
-            this.forwarder = forwarder;
+            this.forwarding = forwarding;
         }
     }
 
-    public Proxy(Kernel kernel, Settings settings, PrintStream err) {
+    public ProxyServer(Kernel kernel, Settings settings, PrintStream err) {
         this.kernel = kernel;
         this.settings = settings;
         this.err = err;
-        this.stopped = new CountDownLatch(settings.threads);
+        this.stopped = new CountDownLatch(settings.threads());
     }
 
     /**
@@ -53,12 +62,12 @@ public final class Proxy {
      * the loop threads. Returns the forwards as bound (port 0 replaced by the real port).
      */
     public List<Forward> start(List<Forward> forwards) {
-        for (int i = 0; i < settings.threads; i++) {
-            Kernel k = settings.trace
-                    ? new TracingKernel(kernel, err, settings.threads > 1 ? "[loop " + i + "] " : "")
+        for (int i = 0; i < settings.threads(); i++) {
+            Kernel k = settings.trace()
+                    ? new TracingKernel(kernel, err, settings.threads() > 1 ? "[loop " + i + "] " : "")
                     : kernel;
             EventLoop loop = new EventLoop(k, i, msg -> err.println(msg));
-            workers.add(new Worker(loop, new Forwarder(loop, settings, new Log(err), openTotal)));
+            workers.add(new Worker(loop, new ForwardingLoop(loop, settings, new Log(err), openTotal)));
         }
         Map<String, int[]> fds;
         try {
@@ -71,13 +80,19 @@ public final class Proxy {
         for (Forward f : forwards) {
             Forward b = bound(f, fds.get(f.key()));
             active.put(f.key(), b);
-            for (int i = 0; i < workers.size(); i++) workers.get(i).forwarder.addListener(b, fds.get(f.key())[i]);
+            for (int i = 0; i < workers.size(); i++) addListener(workers.get(i).forwarding, b, fds.get(f.key())[i]);
         }
         for (Worker w : workers) {
             w.thread = new Thread(() -> runLoop(w), "epoll-loop-" + w.loop.id());
             w.thread.start();
         }
         return forwards();
+    }
+
+    /** Starts serving the bound socket {@code fd} of {@code f} on {@code fl}'s loop (its thread, or before it runs). */
+    private static void addListener(ForwardingLoop fl, Forward f, int fd) {
+        Listener l = f.proto() == Forward.Proto.UDP ? new UdpListener(fl, f, fd) : new TcpListener(fl, f, fd);
+        fl.addListener(l);
     }
 
     /** The forward as bound: the real port when 0 was asked for. */
@@ -130,13 +145,13 @@ public final class Proxy {
 
         CountDownLatch applied = new CountDownLatch(workers.size());
         for (int i = 0; i < workers.size(); i++) {
-            Forwarder fw = workers.get(i).forwarder;
+            ForwardingLoop fw = workers.get(i).forwarding;
             int loopIndex = i;
             boolean posted = workers.get(i).loop.execute(() -> {
                 try {
                     for (String key : removedBoundKeys) fw.removeListener(key);
                     for (Forward f : changed.values()) fw.replaceForward(f);
-                    for (int j = 0; j < added.size(); j++) fw.addListener(addedBound.get(j), fds.get(added.get(j).key())[loopIndex]);
+                    for (int j = 0; j < added.size(); j++) addListener(fw, addedBound.get(j), fds.get(added.get(j).key())[loopIndex]);
                 } finally {
                     applied.countDown();
                 }
@@ -156,7 +171,7 @@ public final class Proxy {
 
     /** rinetd-format connection log for every loop (null: none). */
     public void setRinetdLog(RinetdLog l) {
-        for (Worker w : workers) w.forwarder.setRinetdLog(l);
+        for (Worker w : workers) w.forwarding.setRinetdLog(l);
     }
 
     /** One socket per loop for {@code addr}; with several loops they share it via SO_REUSEPORT. */
@@ -184,7 +199,7 @@ public final class Proxy {
 
     private int open(SockAddr addr, Forward.Proto proto, boolean reusePort) {
         return proto == Forward.Proto.UDP ? Sockets.bindUdp(kernel, addr, reusePort)
-                : Sockets.listenTcp(kernel, addr, reusePort, settings.backlog);
+                : Sockets.listenTcp(kernel, addr, reusePort, settings.backlog());
     }
 
     private void runLoop(Worker w) {
@@ -194,7 +209,7 @@ public final class Proxy {
             err.println("loop " + w.loop.id() + " failed: " + e);
         } finally {
             try {
-                w.forwarder.closeAll();
+                w.forwarding.closeAll();
             } finally {
                 w.loop.close();
                 stopped.countDown();
@@ -222,9 +237,9 @@ public final class Proxy {
         stopped.await();
     }
 
-    /** Runs {@code task(loopIndex, forwarder)} on every loop's thread; for tests and the stats view. */
-    public void onEachLoop(java.util.function.BiConsumer<Integer, Forwarder> task) {
-        for (Worker w : workers) w.loop.execute(() -> task.accept(w.loop.id(), w.forwarder));
+    /** Runs {@code task(loopIndex, forwardingLoop)} on every loop's thread; for tests and the stats view. */
+    public void onEachLoop(java.util.function.BiConsumer<Integer, ForwardingLoop> task) {
+        for (Worker w : workers) w.loop.execute(() -> task.accept(w.loop.id(), w.forwarding));
     }
 
     public List<EventLoop> loops() {
@@ -233,9 +248,9 @@ public final class Proxy {
         return out;
     }
 
-    public List<Forwarder> forwarders() {
-        List<Forwarder> out = new ArrayList<>();
-        for (Worker w : workers) out.add(w.forwarder);
+    public List<ForwardingLoop> forwardingLoops() {
+        List<ForwardingLoop> out = new ArrayList<>();
+        for (Worker w : workers) out.add(w.forwarding);
         return out;
     }
 }

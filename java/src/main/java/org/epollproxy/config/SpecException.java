@@ -1,4 +1,4 @@
-package org.epollproxy.cli;
+package org.epollproxy.config;
 
 /**
  * A forward specification or config line that does not parse: the message names the bad part,

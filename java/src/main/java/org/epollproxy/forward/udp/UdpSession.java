@@ -1,7 +1,10 @@
-package org.epollproxy.forward;
+package org.epollproxy.forward.udp;
 
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 
+import org.epollproxy.forward.EndReason;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.loop.EventLoop;
 import org.epollproxy.loop.Handler;
 import org.epollproxy.loop.Timer;
@@ -18,7 +21,7 @@ import org.epollproxy.shim.SockAddr;
  */
 final class UdpSession extends Timer implements Handler {
     private final UdpListener listener;
-    private final Forwarder fw;
+    private final ForwardingLoop fl;
     private final EventLoop loop;
     private final Kernel k;
     final Forward forward;
@@ -33,8 +36,8 @@ final class UdpSession extends Timer implements Handler {
 
     private UdpSession(UdpListener listener, Forward forward, SockAddr client, int fd) {
         this.listener = listener;
-        this.fw = listener.forwarder();
-        this.loop = fw.loop();
+        this.fl = listener.forwardingLoop();
+        this.loop = fl.loop();
         this.k = loop.kernel();
         this.forward = forward;
         this.client = client;
@@ -46,20 +49,20 @@ final class UdpSession extends Timer implements Handler {
 
     /** A connected backend socket for {@code client}, or null (logged) if the system refuses one. */
     static UdpSession open(UdpListener listener, Forward forward, SockAddr client) {
-        Forwarder fw = listener.forwarder();
-        Kernel k = fw.loop().kernel();
+        ForwardingLoop fl = listener.forwardingLoop();
+        Kernel k = fl.loop().kernel();
         SockAddr backend = forward.backends().get(0).address();
         int fd = k.socket(backend.isIpv6() ? Net.AF_INET6 : Net.AF_INET, Net.SOCK_DGRAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0);
         if (fd < 0) {
-            fw.log().error("udp client=" + client + ": socket: " + Errno.describe(fd));
+            fl.log().error("udp client=" + client + ": socket: " + Errno.describe(fd));
             return null;
         }
         int rc = 0;
-        if (forward.source() != null) rc = k.bind(fd, fw.addressBuffer(forward.source().withPort(0)));
-        if (rc == 0) rc = k.connect(fd, fw.addressBuffer(backend));
+        if (forward.source() != null) rc = k.bind(fd, fl.addressBuffer(forward.source().withPort(0)));
+        if (rc == 0) rc = k.connect(fd, fl.addressBuffer(backend));
         if (rc < 0) {
             k.close(fd);
-            fw.log().error("udp client=" + client + " backend=" + backend + ": " + Errno.describe(rc));
+            fl.log().error("udp client=" + client + " backend=" + backend + ": " + Errno.describe(rc));
             return null;
         }
         UdpSession s = new UdpSession(listener, forward, client, fd);
@@ -69,7 +72,7 @@ final class UdpSession extends Timer implements Handler {
             // that very traffic kept it from idling out: drop it, the client's next datagram tries again.
             s.loop.release(s.token, false);
             k.close(fd);
-            fw.log().error("udp client=" + client + ": epoll_ctl: " + Errno.describe(rc));
+            fl.log().error("udp client=" + client + ": epoll_ctl: " + Errno.describe(rc));
             return null;
         }
         s.armTimer();
@@ -90,16 +93,16 @@ final class UdpSession extends Timer implements Handler {
     /** Replies from the backend, each sent to this session's client through the listening socket. */
     @Override
     public void onEvent(int events) {
-        long buf = fw.datagramBuffer();
+        long buf = fl.datagramBuffer();
         for (int i = 0; i < UdpListener.DATAGRAMS_PER_WAKEUP; i++) {
-            int n = k.recvfrom(fd, buf, Forwarder.DATAGRAM_MAX, 0);
+            int n = k.recvfrom(fd, buf, ForwardingLoop.DATAGRAM_MAX, 0);
             if (n == -Errno.EAGAIN) return;
             if (n < 0) {
                 // ECONNREFUSED: an ICMP port unreachable for an earlier datagram. The backend may come back.
                 listener.stats().datagramsDropped++;
                 continue;
             }
-            if (n > Forwarder.DATAGRAM_MAX) {
+            if (n > ForwardingLoop.DATAGRAM_MAX) {
                 listener.stats().datagramsDropped++;
                 continue;
             }
@@ -120,7 +123,7 @@ final class UdpSession extends Timer implements Handler {
     }
 
     private long timeoutNanos() {
-        int sec = forward.udpTimeoutSec() > 0 ? forward.udpTimeoutSec() : fw.settings().udpTimeoutSec;
+        int sec = forward.udpTimeoutSec() > 0 ? forward.udpTimeoutSec() : fl.settings().udpTimeoutSec();
         return sec * 1_000_000_000L;
     }
 

@@ -1,4 +1,4 @@
-package org.epollproxy.cli;
+package org.epollproxy.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

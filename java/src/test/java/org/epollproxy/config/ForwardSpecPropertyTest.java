@@ -1,4 +1,4 @@
-package org.epollproxy.cli;
+package org.epollproxy.config;
 
 import static org.epollproxy.cli.SpecGen.forSeeds;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,7 +1,13 @@
-package org.epollproxy.forward;
+package org.epollproxy.forward.tcp;
 
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 
+import org.epollproxy.forward.ConnectionRecord;
+import org.epollproxy.forward.EndReason;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.ForwardingLoop;
+import org.epollproxy.forward.ListenerBase;
+import org.epollproxy.forward.Sockets;
 import org.epollproxy.loop.Timer;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.SockAddr;
@@ -15,7 +21,7 @@ import org.epollproxy.shim.SockAddr;
  * {@link #BACKOFF_MS} ms (its own timer), logs once per episode, and retries; connections closing in
  * the meantime free fds and accepting resumes.
  */
-final class TcpListener extends ListenerBase {
+public final class TcpListener extends ListenerBase {
     static final int ACCEPTS_PER_WAKEUP = 64;
     static final int BACKOFF_MS = 100;
 
@@ -33,7 +39,7 @@ final class TcpListener extends ListenerBase {
                 return;
             }
             pausedForFds = false;
-            if (pausedForCap && !fw.atCapacity()) pausedForCap = false;
+            if (pausedForCap && !fl.atCapacity()) pausedForCap = false;
             updateInterest();
             // Another loop's connections may free the capacity: look again soon rather than wait for a wakeup.
             if (pausedForCap) loop.schedule(this, now + CAP_RECHECK_MS * 1_000_000L);
@@ -42,8 +48,8 @@ final class TcpListener extends ListenerBase {
 
     static final int CAP_RECHECK_MS = 20;
 
-    TcpListener(Forwarder fw, Forward forward, int fd) {
-        super(fw, forward, fd);
+    public TcpListener(ForwardingLoop fl, Forward forward, int fd) {
+        super(fl, forward, fd);
     }
 
     /** Pairs of this listener waiting for an fd for their backend socket (Pair.parkForFd). */
@@ -53,22 +59,22 @@ final class TcpListener extends ListenerBase {
         parked += delta;
     }
 
-    void start() {
+    @Override
+    public void start() {
         updateInterest();
     }
 
     @Override
     public void onEvent(int events) {
         for (int i = 0; i < ACCEPTS_PER_WAKEUP && !closed && !pausedForFds; i++) {
-            if (fw.atCapacity()) {
+            if (fl.atCapacity()) {
                 pauseForCap();
                 return;
             }
-            long addrBuf = fw.scratchAddress();
-            int c = k.accept(fd, addrBuf);
+            int c = k.accept(fd, fl.scratch().address());
             if (c >= 0) {
                 stats().accepted++;
-                fw.onAccept(this, c, SockAddr.read(fw.scratch().buffer(), 0));
+                accepted(c, SockAddr.read(fl.scratch().buffer(), 0));
                 continue;
             }
             if (c == -Errno.EAGAIN) break;
@@ -77,11 +83,42 @@ final class TcpListener extends ListenerBase {
                 break;
             }
             // ECONNABORTED, EPERM (firewall), EPROTO...: that one connection is gone; keep accepting.
-            fw.log().error("accept on " + forward().bind() + ": " + Errno.describe(c));
+            fl.log().error("accept on " + forward().bind() + ": " + Errno.describe(c));
         }
         if (fdPauses > 0 && !pausedForFds) {
-            fw.log().info("accepting again on " + forward().bind() + " after " + fdPauses + " pause(s) of " + BACKOFF_MS + " ms");
+            fl.log().info("accepting again on " + forward().bind() + " after " + fdPauses + " pause(s) of " + BACKOFF_MS + " ms");
             fdPauses = 0;
+        }
+    }
+
+    /** A new client: checked against the access rules, then paired with a connect to its backend. */
+    private void accepted(int fd, SockAddr client) {
+        String verdict = forward().access().check(client);
+        if (verdict != null) {
+            // Accepted and closed at once, as rinetd does: the client sees connect + EOF, the backend nothing.
+            k.close(fd);
+            stats().denied++;
+            fl.connectionEnded(new ConnectionRecord(forward(), client, null, 0, 0, 0,
+                    verdict.equals("denied") ? EndReason.DENIED : EndReason.NOT_ALLOWED, 0));
+            return;
+        }
+        Pair p;
+        try {
+            Sockets.tuneStream(k, fd, fl.settings());
+            p = new Pair(this, fd, client);
+        } catch (RuntimeException e) {
+            k.close(fd); // nobody owns the new fd yet: close it here or it leaks
+            throw e;
+        }
+        fl.opened(p);
+        stats().active++;
+        try {
+            p.connector.connect(0);
+        } catch (RuntimeException e) {
+            // The listener's handler gets the exception, not the pair's: end the half-made pair here,
+            // or it stays open with no interest and no timer, forever.
+            p.fail(e);
+            throw e;
         }
     }
 
@@ -94,7 +131,7 @@ final class TcpListener extends ListenerBase {
         if (pausedForFds) return;
         stats().acceptPauses++;
         if (fdPauses++ == 0) {
-            fw.log().error("accept on " + forward().bind() + ": " + Errno.describe(err)
+            fl.log().error("accept on " + forward().bind() + ": " + Errno.describe(err)
                     + ": pausing this listener for " + BACKOFF_MS + " ms at a time until fds are free");
         }
         pausedForFds = true;
@@ -111,8 +148,9 @@ final class TcpListener extends ListenerBase {
     }
 
     /** A connection closed on this loop: if we stopped at --max-connections, accept again at once. */
-    void capacityFreed() {
-        if (pausedForCap && !fw.atCapacity()) {
+    @Override
+    public void capacityFreed() {
+        if (pausedForCap && !fl.atCapacity()) {
             pausedForCap = false;
             updateInterest();
         }
@@ -123,7 +161,7 @@ final class TcpListener extends ListenerBase {
         int rc = loop.setInterest(token, pausedForFds || pausedForCap ? 0 : EPOLLIN);
         if (rc < 0) {
             // ENOMEM/ENOSPC are transient: retry after the back-off, or this port stops accepting for good.
-            fw.log().error("epoll_ctl on listener " + forward().bind() + ": " + Errno.describe(rc) + "; retrying in " + BACKOFF_MS + " ms");
+            fl.log().error("epoll_ctl on listener " + forward().bind() + ": " + Errno.describe(rc) + "; retrying in " + BACKOFF_MS + " ms");
             loop.schedule(resume, loop.now() + BACKOFF_MS * 1_000_000L);
         }
     }

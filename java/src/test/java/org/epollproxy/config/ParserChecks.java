@@ -1,11 +1,9 @@
-package org.epollproxy.cli;
+package org.epollproxy.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.epollproxy.config.Config;
-import org.epollproxy.config.ConfigParser;
 
 /**
  * What every parser input must satisfy, shared by the property tests and the fuzzer: a result, or a

@@ -1,10 +1,15 @@
-package org.epollproxy.forward;
+package org.epollproxy.forward.udp;
 
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.epollproxy.forward.ConnectionRecord;
+import org.epollproxy.forward.EndReason;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.ForwardingLoop;
+import org.epollproxy.forward.ListenerBase;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.SockAddr;
 
@@ -13,7 +18,7 @@ import org.epollproxy.shim.SockAddr;
  * own backend socket) per client address, in least-recently-used order so that at the session cap the
  * oldest is evicted. Datagrams travel whole (up to 65,507 bytes) or are dropped and counted, never cut.
  */
-final class UdpListener extends ListenerBase {
+public final class UdpListener extends ListenerBase {
     static final int DATAGRAMS_PER_WAKEUP = 64;
 
     /** Access order: get() moves a session to the end, so the first entry is the least recently used. */
@@ -21,38 +26,36 @@ final class UdpListener extends ListenerBase {
     private boolean closed;
     private long lastDenyLog;
 
-    UdpListener(Forwarder fw, Forward forward, int fd) {
-        super(fw, forward, fd);
+    public UdpListener(ForwardingLoop fl, Forward forward, int fd) {
+        super(fl, forward, fd);
     }
 
-    void start() {
+    @Override
+    public void start() {
         loop.setInterest(token, EPOLLIN);
     }
 
-    Forwarder forwarder() {
-        return fw;
-    }
-
-    int sessionCount() {
+    @Override
+    public int sessions() {
         return sessions.size();
     }
 
     @Override
     public void onEvent(int events) {
-        long buf = fw.datagramBuffer();
+        long buf = fl.datagramBuffer();
         for (int i = 0; i < DATAGRAMS_PER_WAKEUP && !closed; i++) {
-            int n = k.recvfrom(fd, buf, Forwarder.DATAGRAM_MAX, fw.scratchAddress());
+            int n = k.recvfrom(fd, buf, ForwardingLoop.DATAGRAM_MAX, fl.scratch().address());
             if (n == -Errno.EAGAIN) return;
             if (n < 0) {
-                fw.log().error("recvfrom on udp " + forward().bind() + ": " + Errno.describe(n));
+                fl.log().error("recvfrom on udp " + forward().bind() + ": " + Errno.describe(n));
                 return;
             }
             stats().datagramsIn++;
-            if (n > Forwarder.DATAGRAM_MAX) { // MSG_TRUNC told us the real size: never forward a cut datagram
+            if (n > ForwardingLoop.DATAGRAM_MAX) { // MSG_TRUNC told us the real size: never forward a cut datagram
                 stats().datagramsDropped++;
                 continue;
             }
-            SockAddr client = SockAddr.read(fw.scratch().buffer(), 0);
+            SockAddr client = SockAddr.read(fl.scratch().buffer(), 0);
             UdpSession s = sessions.get(client);
             if (s == null) {
                 s = newSession(client);
@@ -70,12 +73,12 @@ final class UdpListener extends ListenerBase {
             long now = loop.now();
             if (now - lastDenyLog > 1_000_000_000L) { // a denied sender may send a flood: log at most once a second
                 lastDenyLog = now;
-                fw.connectionEnded(new ConnectionRecord(forward(), client, null, 0, 0, 0,
+                fl.connectionEnded(new ConnectionRecord(forward(), client, null, 0, 0, 0,
                         verdict.equals("denied") ? EndReason.DENIED : EndReason.NOT_ALLOWED, 0));
             }
             return null;
         }
-        if (sessions.size() >= fw.settings().udpMaxSessions) {
+        if (sessions.size() >= fl.settings().udpMaxSessions()) {
             Iterator<UdpSession> oldest = sessions.values().iterator();
             UdpSession victim = oldest.next();
             stats().sessionsEvicted++;
@@ -94,7 +97,7 @@ final class UdpListener extends ListenerBase {
 
     /** Sends a backend's reply to {@code client} from the listening socket; false if dropped. */
     boolean reply(long buf, int len, SockAddr client) {
-        int n = k.sendto(fd, buf, len, fw.addressBuffer(client));
+        int n = k.sendto(fd, buf, len, fl.addressBuffer(client));
         if (n < 0) {
             stats().datagramsDropped++;
             return false;
@@ -108,7 +111,7 @@ final class UdpListener extends ListenerBase {
         stats().active--;
         stats().bytesUp += s.up;
         stats().bytesDown += s.down;
-        fw.connectionEnded(new ConnectionRecord(s.forward, s.client, s.forward.backends().get(0), s.up, s.down,
+        fl.connectionEnded(new ConnectionRecord(s.forward, s.client, s.forward.backends().get(0), s.up, s.down,
                 s.millis(), reason, 0));
         if (closed && sessions.isEmpty()) closeSocket(); // a removed forward's socket outlived its last session
     }
@@ -132,7 +135,8 @@ final class UdpListener extends ListenerBase {
     }
 
     /** Shutdown: end every session and close the socket now. */
-    void closeAll() {
+    @Override
+    public void closeAll() {
         close();
         while (!sessions.isEmpty()) sessions.values().iterator().next().close(EndReason.SHUTDOWN);
         closeSocket();

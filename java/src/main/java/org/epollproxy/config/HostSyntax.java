@@ -1,4 +1,4 @@
-package org.epollproxy.cli;
+package org.epollproxy.config;
 
 /**
  * The host part of a forward, as the -L parser and the config parser accept it: a host name (labels may

@@ -1,4 +1,4 @@
-package org.epollproxy.forward;
+package org.epollproxy.forward.tcp;
 
 import org.epollproxy.loop.Handler;
 

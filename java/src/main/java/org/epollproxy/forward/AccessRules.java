@@ -1,5 +1,6 @@
-package org.epollproxy.config;
+package org.epollproxy.forward;
 
+import org.epollproxy.config.AccessPattern;
 import java.util.ArrayList;
 import java.util.List;
 import org.epollproxy.shim.SockAddr;

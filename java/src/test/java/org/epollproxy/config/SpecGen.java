@@ -1,4 +1,4 @@
-package org.epollproxy.cli;
+package org.epollproxy.config;
 
 import java.util.ArrayList;
 import java.util.List;

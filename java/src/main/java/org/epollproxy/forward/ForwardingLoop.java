@@ -1,0 +1,205 @@
+package org.epollproxy.forward;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.epollproxy.loop.EventLoop;
+import org.epollproxy.shim.NativeBuffer;
+import org.epollproxy.shim.SockAddr;
+
+/**
+ * Everything one event loop forwards with: its listeners, its open connections (the socket-pair
+ * dictionary), its buffer pool and scratch memory, its counters and its log. All of it is touched by
+ * the loop's thread only, so nothing here is locked.
+ *
+ * <p>The pair dictionary proper is the loop's token table: an event's token leads in O(1) to the
+ * handler (and so the connection) it belongs to. The connection table here is only the list of open
+ * connections for shutdown, the live view and leak checks, with O(1) removal by index.
+ */
+public final class ForwardingLoop {
+    /** The largest UDP payload (65,535 - 8 UDP - 20 IPv4 header bytes); IPv6's is 65,527, also below the buffer. */
+    public static final int DATAGRAM_MAX = 65536;
+
+    private final EventLoop loop;
+    private final Settings settings;
+    private final BufferPool pool;
+    private final Log log;
+    private final AtomicInteger openTotal;
+    private final LoopCounters counters = new LoopCounters();
+    private final NativeBuffer scratch = NativeBuffer.allocate(SockAddr.SIZE);
+    private NativeBuffer datagram; // UDP only, allocated on first use
+    private final List<Listener> listeners = new ArrayList<>();
+    private Connection[] open = new Connection[64];
+    private int openCount;
+    private volatile RinetdLog rinetdLog;
+
+    /**
+     * @param openTotal open connections over all loops, for --max-connections
+     */
+    public ForwardingLoop(EventLoop loop, Settings settings, Log log, AtomicInteger openTotal) {
+        this.loop = loop;
+        this.settings = settings;
+        this.log = log;
+        this.openTotal = openTotal;
+        // A pool buffer also carries a whole PROXY protocol header (written in one piece before the client's
+        // first byte): never smaller than that, whatever bufferSize says (the CLI's minimum is 1 KiB anyway).
+        int size = Math.max(settings.bufferSize(), ProxyProtocol.MAX_HEADER);
+        this.pool = new BufferPool(size, Math.max(16, (16 << 20) / size));
+        loop.setEndOfIteration(log::flush);
+    }
+
+    public EventLoop loop() {
+        return loop;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public BufferPool pool() {
+        return pool;
+    }
+
+    public Log log() {
+        return log;
+    }
+
+    public LoopCounters counters() {
+        return counters;
+    }
+
+    /** A SockAddr-sized native buffer for one call at a time (accept's peer address, getsockname). */
+    public NativeBuffer scratch() {
+        return scratch;
+    }
+
+    /** Writes {@code a} into the scratch buffer and returns its native address. */
+    public long addressBuffer(SockAddr a) {
+        a.write(scratch.buffer(), 0);
+        return scratch.address();
+    }
+
+    /** One datagram's worth of native memory, shared by this loop's UDP sockets. */
+    public long datagramBuffer() {
+        if (datagram == null) datagram = NativeBuffer.allocate(DATAGRAM_MAX);
+        return datagram.address();
+    }
+
+    /** At --max-connections, counting every loop's connections. */
+    public boolean atCapacity() {
+        return settings.maxConnections() > 0 && openTotal.get() >= settings.maxConnections();
+    }
+
+    /** Where finished connections are also written in rinetd's format (null: nowhere). Any thread. */
+    public void setRinetdLog(RinetdLog l) {
+        this.rinetdLog = l;
+    }
+
+    // ---- listeners (loop thread only) ----
+
+    /** Starts serving {@code l} (already bound; listening, for TCP). */
+    public void addListener(Listener l) {
+        listeners.add(l);
+        l.start();
+    }
+
+    /** Reload: the listener with the same key serves {@code forward} from now on; false if there is none. */
+    public boolean replaceForward(Forward forward) {
+        for (Listener l : listeners) {
+            if (l.forward().key().equals(forward.key())) {
+                l.setForward(forward);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Reload: stop listening for {@code key}; its open connections and sessions live on. */
+    public void removeListener(String key) {
+        for (int i = 0; i < listeners.size(); i++) {
+            if (listeners.get(i).forward().key().equals(key)) {
+                listeners.remove(i).close();
+                return;
+            }
+        }
+    }
+
+    /** The listeners, in the order they were added; loop thread only. */
+    public List<Listener> listeners() {
+        return listeners;
+    }
+
+    /** The forwards this loop listens for, in listener order. */
+    public List<Forward> forwards() {
+        List<Forward> out = new ArrayList<>();
+        for (Listener l : listeners) out.add(l.forward());
+        return out;
+    }
+
+    /** Per forward counters of this loop, in listener order. */
+    public List<ForwardStats> forwardStats() {
+        List<ForwardStats> out = new ArrayList<>();
+        for (Listener l : listeners) out.add(l.stats());
+        return out;
+    }
+
+    // ---- connections (loop thread only) ----
+
+    /** {@code c} is open: it counts toward --max-connections and is listed until {@link #closed}. */
+    public void opened(Connection c) {
+        if (openCount == open.length) open = Arrays.copyOf(open, openCount * 2);
+        c.tableIndex = openCount;
+        open[openCount++] = c;
+        openTotal.incrementAndGet();
+    }
+
+    /** {@code c} ended as {@code r} says: unlisted, logged, and its room offered to paused listeners. */
+    public void closed(Connection c, ConnectionRecord r) {
+        int i = c.tableIndex;
+        Connection last = open[--openCount];
+        open[i] = last;
+        last.tableIndex = i;
+        open[openCount] = null;
+        c.tableIndex = -1;
+        openTotal.decrementAndGet();
+        connectionEnded(r);
+        for (Listener each : listeners) each.capacityFreed();
+    }
+
+    /** The i-th open connection (0 <= i < openConnections()); loop thread only. */
+    public Connection connectionAt(int i) {
+        return open[i];
+    }
+
+    /** Open connections on this loop. */
+    public int openConnections() {
+        return openCount;
+    }
+
+    /** UDP sessions open on this loop (they are their listeners' own). */
+    public int openSessions() {
+        int n = 0;
+        for (Listener l : listeners) n += l.sessions();
+        return n;
+    }
+
+    /** One stderr line (unless --quiet) and one rinetd logfile line per finished connection or session. */
+    public void connectionEnded(ConnectionRecord r) {
+        if (settings.logConnections()) {
+            r.appendTo(log.line());
+            log.end();
+        }
+        RinetdLog rl = rinetdLog;
+        if (rl != null) rl.write(r);
+    }
+
+    /** Shutdown: close every listener, then every connection (RST) and session, then the pool. Loop thread only. */
+    public void closeAll() {
+        for (Listener l : listeners) l.closeAll();
+        listeners.clear();
+        while (openCount > 0) open[openCount - 1].abortForShutdown();
+        pool.close();
+        log.flush();
+    }
+}

@@ -1,0 +1,152 @@
+package org.epollproxy.forward.tcp;
+
+import static org.epollproxy.shim.Epoll.EPOLLERR;
+import static org.epollproxy.shim.Epoll.EPOLLHUP;
+import static org.epollproxy.shim.Epoll.EPOLLOUT;
+
+import org.epollproxy.forward.EndReason;
+import org.epollproxy.forward.Sockets;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.Net;
+import org.epollproxy.shim.SockAddr;
+
+/**
+ * The connect phase of a {@link Pair}: a non-blocking connect to the forward's backends in order (the
+ * next one after a refusal, an error or the connect timeout), and the wait for an fd when the process
+ * has none left for the backend socket. When it succeeds it hands over to {@link Pair#connected}; when
+ * every backend failed it ends the pair with the reason of the last failure.
+ */
+final class Connector {
+    private final Pair p;
+    /** The backend being tried or used, as an index into the forward's backends; -1 before the first. */
+    int backendIndex = -1;
+    /** Waiting for the connect, or for an fd to make the backend socket with. */
+    boolean connecting;
+    private long connectStart;
+    /** While waiting for an fd for the backend socket (see parkForFd): when to try again; else 0. */
+    private long retryAt;
+
+    Connector(Pair p) {
+        this.p = p;
+    }
+
+    /** Starts a non-blocking connect to backend {@code i}; on failure tries the next one. */
+    void connect(int i) {
+        backendIndex = i;
+        SockAddr addr = p.forward.backends().get(i).address();
+        var k = p.kernel();
+        int fd = k.socket(addr.isIpv6() ? Net.AF_INET6 : Net.AF_INET,
+                Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            if ((fd == -Errno.EMFILE || fd == -Errno.ENFILE) && parkForFd(fd)) return;
+            p.close(EndReason.ERROR, fd);
+            return;
+        }
+        unpark();
+        var fl = p.listener.forwardingLoop();
+        p.backend.fd = fd;
+        p.backend.token = fl.loop().register(fd, p.backend);
+        Sockets.tuneStream(k, fd, fl.settings());
+        int rc = 0;
+        if (p.forward.source() != null) rc = k.bind(fd, fl.addressBuffer(p.forward.source().withPort(0)));
+        if (rc == 0) rc = k.connect(fd, fl.addressBuffer(addr));
+        if (rc == 0) {
+            connecting = false;
+            p.connected();
+        } else if (rc == -Errno.EINPROGRESS || rc == -Errno.EALREADY) {
+            connecting = true;
+            connectStart = fl.loop().now();
+            if (!p.setInterest(p.backend, EPOLLOUT)) return;
+            p.setInterest(p.client, p.maskFor(p.client));
+            p.armTimer();
+        } else {
+            failed(rc, false);
+        }
+    }
+
+    /**
+     * Out of fds for the backend socket of a client already accepted. Dropping the client would turn a
+     * moment of fd shortage into a refused connection (and, with one fd to spare, every other waiting
+     * client would be accepted and dropped in turn). Instead the client waits here, as if the connect were
+     * pending (its bytes and FIN wait in {@code up}), socket() is retried after each back-off, and the
+     * listener accepts nobody else meanwhile, so the fds the next closing connection frees come here first.
+     * Returns false (give up) once the connect timeout has passed.
+     */
+    private boolean parkForFd(int err) {
+        var fl = p.listener.forwardingLoop();
+        long now = fl.loop().now();
+        if (retryAt == 0) {
+            connectStart = now;
+            p.listener.parked(+1);
+        }
+        retryAt = now + TcpListener.BACKOFF_MS * 1_000_000L;
+        if (now - connectStart >= fl.settings().connectTimeoutMs() * 1_000_000L) return false;
+        connecting = true;
+        p.listener.pauseForFds(err);
+        if (p.setInterest(p.client, p.maskFor(p.client))) p.armTimer();
+        return true;
+    }
+
+    /** The pair has its backend socket (or ends): no longer waiting for an fd. */
+    void unpark() {
+        if (retryAt == 0) return;
+        retryAt = 0;
+        p.listener.parked(-1);
+    }
+
+    /** An event on the backend socket while connecting. */
+    void onEvent(int events) {
+        // A failed connect is reported with EPOLLERR (ConnectTest); OUT alone means established, so
+        // SO_ERROR is read only when something went wrong: one getsockopt less per connection.
+        if ((events & (EPOLLERR | EPOLLHUP)) == 0) {
+            if ((events & EPOLLOUT) != 0) {
+                connecting = false;
+                p.connected();
+            }
+            return;
+        }
+        int err = p.kernel().sock_error(p.backend.fd);
+        if (err == 0 && (events & EPOLLHUP) != 0) err = -Errno.ENOTCONN; // HUP without an error: not connected
+        if (err == 0 && (events & EPOLLOUT) != 0) {
+            connecting = false;
+            p.connected();
+        } else if (err != 0) {
+            failed(err, false);
+        }
+    }
+
+    /** When the pair's timer must fire while connecting: the next fd retry, or the connect timeout. */
+    long deadline() {
+        return retryAt != 0 ? retryAt
+                : connectStart + p.listener.forwardingLoop().settings().connectTimeoutMs() * 1_000_000L;
+    }
+
+    /** The pair's timer fired while connecting; true if it acted (else the pair re-arms). */
+    boolean onTimer(long now) {
+        if (retryAt != 0) {
+            if (now - retryAt >= 0) connect(backendIndex); // another try at the backend socket
+            else p.armTimer();
+            return true;
+        }
+        if (now - connectStart >= p.listener.forwardingLoop().settings().connectTimeoutMs() * 1_000_000L) {
+            failed(-Errno.ETIMEDOUT, true);
+            return true;
+        }
+        return false;
+    }
+
+    /** Closes the failed backend socket and tries the next backend, or ends the pair. */
+    private void failed(int err, boolean timedOut) {
+        p.closeSide(p.backend);
+        connecting = false;
+        p.stats().connectFailures++;
+        p.logBackendFailure(err, timedOut);
+        if (backendIndex + 1 < p.forward.backends().size()) {
+            connect(backendIndex + 1);
+            return;
+        }
+        EndReason r = timedOut ? EndReason.CONNECT_TIMEOUT
+                : err == -Errno.ECONNREFUSED ? EndReason.BACKEND_REFUSED : EndReason.BACKEND_UNREACHABLE;
+        p.close(r, err);
+    }
+}

@@ -1,0 +1,184 @@
+package org.epollproxy.forward.tcp;
+
+import org.epollproxy.forward.BufferPool;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.NativeMemory;
+import org.epollproxy.shim.Net;
+
+/**
+ * One direction of a pair (client to backend, or backend to client): the bytes read from {@code from}
+ * and not yet sent to {@code to}, and whether {@code from}'s FIN was seen and passed on.
+ *
+ * <p>It hides how the bytes wait: in a pool buffer (the copy path: recv, then send) or in a pipe
+ * ({@code --splice}: splice in, splice out, never entering user space). {@link #fill}, {@link #drain}
+ * and {@link #shut} are the same three moves for both, so {@link Pair}'s state machine is written once;
+ * {@code [start, end)} counts the waiting bytes either way, and every rule built on it (pending,
+ * wantsRead, the interest masks) holds unchanged for both paths.
+ *
+ * <p>A buffer is taken from the pool only for the span of a recv/send and kept only while bytes wait;
+ * {@code from} is read only when this direction holds nothing (backpressure: a slow {@code to} stops us
+ * reading {@code from}, so memory per direction never exceeds one buffer).
+ */
+final class Direction {
+    final Side from;
+    final Side to;
+    private final Pair pair;
+    /** Native address of the buffer holding bytes [start, end), or 0 when none is held. */
+    private long buf;
+    /** The zero-copy path ({@code --splice}); null for the copy path, or after falling back to it. */
+    private SplicePipe pipe;
+    /** {@code buf} holds the PROXY protocol header: ours, sent before any byte of {@code from}, not counted. */
+    private boolean bufIsHeader;
+    private int start;
+    private int end;
+    /** recv on {@code from} returned 0. */
+    boolean eof;
+    /** shutdown(to, SHUT_WR) was done, after the buffer drained. */
+    boolean finSent;
+    /** Bytes read from {@code from} / sent to {@code to}. */
+    long bytesIn;
+    long bytesOut;
+    /** The part of {@code bytesOut} that went through the pipe (zero-copy). */
+    long bytesSpliced;
+
+    Direction(Pair pair, Side from, Side to, boolean splice) {
+        this.pair = pair;
+        this.from = from;
+        this.to = to;
+        if (splice) pipe = new SplicePipe();
+    }
+
+    boolean pending() {
+        return end > start;
+    }
+
+    int pendingBytes() {
+        return end - start;
+    }
+
+    /** {@code from} may be read now: no FIN yet and nothing waiting to be sent. */
+    boolean wantsRead() {
+        return !eof && end == start;
+    }
+
+    /** Nothing more will ever cross this direction. */
+    boolean done() {
+        return finSent;
+    }
+
+    /** Bytes cross through a splice pipe (not the copy path). */
+    boolean splicing() {
+        return pipe != null;
+    }
+
+    /**
+     * Puts {@code header} (the PROXY protocol header) in a buffer of its own: it is the first thing
+     * {@link #drain}ed, and while it waits the direction is not empty, so nothing of {@code from} is read
+     * before it. Not counted as forwarded bytes.
+     */
+    void queueHeader(byte[] header) {
+        buf = pair.pool().take();
+        NativeMemory.put(buf, header, 0, header.length);
+        start = 0;
+        end = header.length;
+        bufIsHeader = true;
+    }
+
+    /**
+     * Reads from {@code from} into this empty direction: the bytes now waiting (> 0), 0 at {@code from}'s
+     * FIN, or -errno (-EAGAIN: nothing now). On the splice path, EINVAL (this socket cannot splice) or no
+     * pipe (EMFILE) sends this direction down the copy path for the rest of the connection.
+     */
+    int fill() {
+        Kernel k = pair.kernel();
+        BufferPool pool = pair.pool();
+        int n;
+        if (pipe != null) {
+            n = pipe.fill(k, from.fd, pool.bufferSize());
+            if (n <= 0 && (n == -Errno.EINVAL || !pipe.isOpen())) {
+                fallBackToCopy();
+                return fill();
+            }
+        } else {
+            long b = pool.take();
+            buf = b; // owned by the direction at once, so release() returns it even if recv throws
+            n = k.recv(from.fd, b, pool.bufferSize());
+            if (n <= 0) {
+                buf = 0;
+                pool.give(b);
+            }
+        }
+        if (n > 0) {
+            start = 0;
+            end = n;
+            bytesIn += n;
+        }
+        return n;
+    }
+
+    /**
+     * One send (or splice) of what waits to {@code to}: the bytes taken (maybe fewer than waited), or
+     * -errno (-EAGAIN: {@code to} is full). Splice refused with bytes in the pipe moves them to a buffer
+     * and goes on with the copy path. Once nothing waits, the buffer goes back to the pool.
+     */
+    int drain() {
+        int len = end - start;
+        int n = buf != 0 ? pair.kernel().send(to.fd, buf + start, len) : pipe.drain(pair.kernel(), to.fd, len);
+        if (n == -Errno.EINVAL && buf == 0 && pipeToBuffer()) return drain();
+        if (n < 0) return n;
+        start += n;
+        if (!bufIsHeader) bytesOut += n;
+        if (buf == 0) bytesSpliced += n;
+        if (start == end) emptied();
+        return n;
+    }
+
+    /** shutdown(to, SHUT_WR): passes {@code from}'s FIN on. 0 or -errno. */
+    int shut() {
+        return pair.kernel().shutdown(to.fd, Net.SHUT_WR);
+    }
+
+    private void emptied() {
+        if (buf != 0) {
+            pair.pool().give(buf);
+            buf = 0;
+            bufIsHeader = false;
+        }
+        start = end = 0;
+    }
+
+    /** The copy path from now on: the pipe is closed (it was empty) and the fall back counted. */
+    private void fallBackToCopy() {
+        pipe.close(pair.kernel());
+        pipe = null;
+        pair.stats().spliceFallbacks++;
+    }
+
+    /**
+     * splice(pipe -> to) was refused with bytes in the pipe: read them into a buffer (they fit, a fill
+     * never exceeds the buffer size) and go on with the copy path. False if that failed too.
+     */
+    private boolean pipeToBuffer() {
+        BufferPool pool = pair.pool();
+        long b = pool.take();
+        int len = end - start;
+        if (pipe.readInto(pair.kernel(), b, len) != len) {
+            pool.give(b);
+            return false;
+        }
+        buf = b;
+        start = 0;
+        end = len;
+        fallBackToCopy();
+        return true;
+    }
+
+    /** The pair is closing: the buffer goes back to the pool and the pipe is closed, whatever waited. */
+    void release() {
+        if (buf != 0) pair.pool().give(buf);
+        buf = 0;
+        start = end = 0;
+        if (pipe != null) pipe.close(pair.kernel());
+    }
+}

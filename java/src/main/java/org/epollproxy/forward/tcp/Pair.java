@@ -1,0 +1,380 @@
+package org.epollproxy.forward.tcp;
+
+import static org.epollproxy.shim.Epoll.EPOLLERR;
+import static org.epollproxy.shim.Epoll.EPOLLHUP;
+import static org.epollproxy.shim.Epoll.EPOLLIN;
+import static org.epollproxy.shim.Epoll.EPOLLOUT;
+
+import org.epollproxy.forward.Backend;
+import org.epollproxy.forward.BufferPool;
+import org.epollproxy.forward.Connection;
+import org.epollproxy.forward.ConnectionInfo;
+import org.epollproxy.forward.ConnectionRecord;
+import org.epollproxy.forward.EndReason;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.ForwardStats;
+import org.epollproxy.forward.ForwardingLoop;
+import org.epollproxy.forward.ProxyProtocol;
+import org.epollproxy.forward.Settings;
+import org.epollproxy.forward.Sockets;
+import org.epollproxy.loop.EventLoop;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.Net;
+import org.epollproxy.shim.SockAddr;
+
+/**
+ * A client connection and its backend connection: the forwarding state machine.
+ *
+ * <pre>
+ *   client --A--> [up: client -> backend] --B--> backend
+ *   client <--A-- [down: backend -> client] <--B-- backend
+ * </pre>
+ *
+ * <ul>
+ *   <li>IN on X, X's direction empty: fill it from X and drain it to the peer at once. All sent: the
+ *       direction holds nothing again. Partial or -EAGAIN: keep the rest, watch the peer for OUT and
+ *       stop reading X (backpressure).
+ *   <li>OUT on X: drain what waits for X; once empty drop OUT and read the peer again.
+ *   <li>fill 0 (FIN) on X: once the direction drained, shutdown(peer, SHUT_WR); the other direction
+ *       goes on. Both directions finished: close both.
+ *   <li>recv/send error: abort, the other side closed with SO_LINGER 0 (RST) so the error shows end to end.
+ * </ul>
+ *
+ * How bytes wait (a pool buffer, or a splice pipe) is {@link Direction}'s business, so this reads the
+ * same for both paths. The interest mask of each socket is derived from this state after every event
+ * ({@link #maskFor}), and the loop calls epoll_ctl only when it changes. The pair is also its own timer
+ * (connect, idle and FIN timeouts), re-armed lazily so activity costs a field write, not a heap update.
+ */
+final class Pair extends Connection {
+    /** At most this many full-buffer reads per readiness event, so one busy pair cannot starve the loop. */
+    static final int READS_PER_EVENT = 4;
+
+    private final ForwardingLoop fl;
+    private final EventLoop loop;
+    private final Kernel k;
+    final TcpListener listener;
+    /** The forward as it was when the client arrived: a reload does not change an open connection. */
+    final Forward forward;
+    final SockAddr clientAddr;
+    final Side client = new Side(this, true);
+    final Side backend = new Side(this, false);
+    final Direction up;
+    final Direction down;
+    final long startNanos;
+    /** The connect phase: which backend, since when, waiting for an fd or for the connect. */
+    final Connector connector = new Connector(this);
+    boolean closed;
+    long lastActivity;
+    /** When the first FIN was seen (0 = none yet): the start of the half-closed state. */
+    private long finSince;
+    /** The direction whose FIN came first, for the log's "client-closed" / "backend-closed". */
+    private Direction firstFin;
+
+    Pair(TcpListener listener, int clientFd, SockAddr clientAddr) {
+        this.fl = listener.forwardingLoop();
+        this.loop = fl.loop();
+        this.k = loop.kernel();
+        this.listener = listener;
+        this.forward = listener.forward();
+        this.clientAddr = clientAddr;
+        this.startNanos = loop.now();
+        this.lastActivity = startNanos;
+        boolean splice = fl.settings().splice();
+        up = new Direction(this, client, backend, splice);
+        down = new Direction(this, backend, client, splice);
+        client.in = up;
+        client.out = down;
+        backend.in = down;
+        backend.out = up;
+        client.fd = clientFd;
+        client.token = loop.register(clientFd, client);
+        ProxyProtocol pp = forward.sendProxy();
+        if (pp != ProxyProtocol.OFF) queueProxyHeader(pp);
+    }
+
+    Kernel kernel() {
+        return k;
+    }
+
+    BufferPool pool() {
+        return fl.pool();
+    }
+
+    @Override
+    public ForwardStats stats() {
+        return listener.stats();
+    }
+
+    /** The PROXY protocol header goes first into {@code up}, before any byte of the client. */
+    private void queueProxyHeader(ProxyProtocol pp) {
+        SockAddr dst = k.getsockname(client.fd, fl.scratch().address()) == 0
+                ? SockAddr.read(fl.scratch().buffer(), 0) : forward.bind();
+        up.queueHeader(pp.header(clientAddr, dst));
+    }
+
+    // ---- connected ----
+
+    /** The backend accepted: forward what the client sent meanwhile, then both ways. */
+    void connected() {
+        lastActivity = loop.now();
+        listener.stats().connected++;
+        armTimer(); // the connect deadline is over: cancel it, or move on to the idle deadline
+        // Bytes the client sent while we were connecting wait in `up`; so may its FIN.
+        if (up.pending() && !flush(up)) return;
+        if (up.eof && !up.finSent && !sendFin(up)) return;
+        afterIo();
+    }
+
+    // ---- forwarding ----
+
+    void onEvent(Side s, int events) {
+        if (closed) return;
+        if (s == backend && connector.connecting) {
+            connector.onEvent(events);
+            return;
+        }
+        // ERR/HUP count as both readable and writable: the next recv/send reports the cause.
+        boolean failed = (events & (EPOLLERR | EPOLLHUP)) != 0;
+        if (((events & EPOLLOUT) != 0 || failed) && s.out.pending() && !flush(s.out)) return;
+        if (((events & EPOLLIN) != 0 || failed) && s.in.wantsRead() && !read(s.in)) return;
+        afterIo();
+    }
+
+    /**
+     * Fills d from d.from and drains it to d.to at once. A fill of the whole buffer, all of it sent on,
+     * is followed by another (up to {@link #READS_PER_EVENT}): the socket most likely holds more, and
+     * reading it now saves an epoll_wait per buffer in bulk transfers. False if the pair closed.
+     */
+    private boolean read(Direction d) {
+        for (int i = 1; ; i++) {
+            int n = d.fill();
+            if (n <= 0) return noBytes(d, n);
+            lastActivity = loop.now();
+            if (d.to == backend && connector.connecting) return true; // sent once connected
+            if (!flush(d)) return false;
+            if (n < fl.pool().bufferSize() || d.pending() || d.eof || i == READS_PER_EVENT) return true;
+        }
+    }
+
+    /** A fill gave no bytes: 0 is d.from's FIN, -EAGAIN nothing now, anything else a failure. */
+    private boolean noBytes(Direction d, int n) {
+        if (n == 0) {
+            d.eof = true;
+            if (finSince == 0) {
+                finSince = loop.now();
+                firstFin = d;
+                armTimer();
+            }
+            if (d.to == backend && connector.connecting) return true; // FIN forwarded once connected
+            return sendFin(d);
+        }
+        if (n == -Errno.EAGAIN) {
+            fl.counters().eagainRecv++;
+            return true;
+        }
+        abort(d.from, n);
+        return false;
+    }
+
+    /** Sends what d holds to d.to; FIN follows once drained if d.from sent one. False if the pair closed. */
+    boolean flush(Direction d) {
+        while (d.pending()) {
+            int n = d.drain();
+            if (n < 0) {
+                if (n == -Errno.EAGAIN) {
+                    fl.counters().eagainSend++;
+                    return true;
+                }
+                abort(d.to, n);
+                return false;
+            }
+            lastActivity = loop.now();
+            if (d.pending()) { // partial send: the socket buffer is full, wait for OUT
+                fl.counters().partialSends++;
+                return true;
+            }
+        }
+        return !d.eof || d.finSent || sendFin(d);
+    }
+
+    /** shutdown(d.to, SHUT_WR): passes d.from's FIN on. False if the pair closed. */
+    boolean sendFin(Direction d) {
+        d.finSent = true;
+        // The other direction already ended: the pair closes right after this (afterIo), and close()
+        // sends the FIN itself, gracefully, since d.to's EOF was read and nothing is left unread there.
+        if ((d == up ? down : up).finSent) return true;
+        int rc = d.shut();
+        if (rc < 0) {
+            abort(d.to, rc);
+            return false;
+        }
+        return true;
+    }
+
+    /** After each event: close if both directions finished, else bring both interest masks up to date. */
+    void afterIo() {
+        if (up.done() && down.done()) {
+            close(firstFin == up ? EndReason.CLIENT_CLOSED : EndReason.BACKEND_CLOSED, 0);
+            return;
+        }
+        if (setInterest(client, maskFor(client))) setInterest(backend, maskFor(backend));
+    }
+
+    /** The epoll interest a side needs in the current state. */
+    int maskFor(Side s) {
+        if (s == backend && connector.connecting) return EPOLLOUT;
+        if (s.fd < 0) return 0;
+        int m = 0;
+        if (s.in.wantsRead()) m |= EPOLLIN;
+        if (s.out.pending()) m |= EPOLLOUT;
+        return m;
+    }
+
+    boolean setInterest(Side s, int mask) {
+        if (s.fd < 0) return true;
+        int rc = loop.setInterest(s.token, mask);
+        if (rc < 0) {
+            close(EndReason.ERROR, rc);
+            return false;
+        }
+        return true;
+    }
+
+    // ---- timers ----
+
+    private long nextDeadline() {
+        Settings st = fl.settings();
+        if (connector.connecting) return connector.deadline();
+        long d = Long.MAX_VALUE;
+        if (st.idleTimeoutSec() > 0) d = lastActivity + st.idleTimeoutSec() * 1_000_000_000L;
+        if (finSince != 0 && st.finTimeoutSec() > 0) d = Math.min(d, finSince + st.finTimeoutSec() * 1_000_000_000L);
+        return d;
+    }
+
+    /** Schedules the earliest deadline unless an earlier wakeup is already set (it re-arms on firing). */
+    void armTimer() {
+        long d = nextDeadline();
+        if (d == Long.MAX_VALUE) {
+            loop.cancel(this);
+        } else if (!isScheduled() || d - deadline() < 0) {
+            loop.schedule(this, d);
+        }
+    }
+
+    @Override
+    protected void onTimer(long now) {
+        if (closed) return;
+        try {
+            timeout(now);
+        } catch (RuntimeException e) {
+            fail(e); // the loop only logs a failed timer: end the pair, or it is left half-made
+            throw e;
+        }
+    }
+
+    private void timeout(long now) {
+        Settings st = fl.settings();
+        if (connector.connecting) {
+            if (connector.onTimer(now)) return;
+        } else if (st.idleTimeoutSec() > 0 && now - lastActivity >= st.idleTimeoutSec() * 1_000_000_000L) {
+            close(EndReason.IDLE_TIMEOUT, 0);
+            return;
+        } else if (finSince != 0 && st.finTimeoutSec() > 0 && now - finSince >= st.finTimeoutSec() * 1_000_000_000L) {
+            close(EndReason.FIN_TIMEOUT, 0);
+            return;
+        }
+        armTimer();
+    }
+
+    // ---- ending ----
+
+    /** A recv/send/shutdown on {@code failed} returned an error: RST the other side and close both. */
+    private void abort(Side failed, int err) {
+        Side other = failed == client ? backend : client;
+        if (other.fd >= 0) k.set_linger(other.fd, 1, 0);
+        close(failed == client ? EndReason.CLIENT_RESET : EndReason.BACKEND_RESET, err);
+    }
+
+    /** A handler threw: the loop logged it; drop this pair with RSTs, the loop serves on. */
+    void fail(RuntimeException e) {
+        resetBoth(EndReason.ERROR);
+    }
+
+    /** Shutdown of the proxy: close with RST so clients learn at once; nothing is half-done quietly. */
+    @Override
+    public void abortForShutdown() {
+        resetBoth(EndReason.SHUTDOWN);
+    }
+
+    private void resetBoth(EndReason reason) {
+        if (closed) return;
+        if (client.fd >= 0) k.set_linger(client.fd, 1, 0);
+        if (backend.fd >= 0) k.set_linger(backend.fd, 1, 0);
+        close(reason, 0);
+    }
+
+    /** Closes both sockets exactly once, returns buffers to the pool and reports the end. */
+    void close(EndReason reason, int err) {
+        if (closed) return;
+        closed = true;
+        loop.cancel(this);
+        connector.unpark();
+        // Bytes read but not delivered (a timeout or shutdown while a peer was slow): a FIN would tell the
+        // receiver its stream ended complete. An RST tells it the truth.
+        if (up.pending() && backend.fd >= 0) k.set_linger(backend.fd, 1, 0);
+        if (down.pending() && client.fd >= 0) k.set_linger(client.fd, 1, 0);
+        up.release();
+        down.release();
+        closeSide(client);
+        closeSide(backend);
+        ForwardStats st = stats();
+        st.active--;
+        addOpenBytes(st);
+        st.ended(reason);
+        fl.closed(this, new ConnectionRecord(forward, clientAddr, currentBackend(), up.bytesOut, down.bytesOut,
+                (loop.now() - startNanos) / 1_000_000, reason, err));
+    }
+
+    void closeSide(Side s) {
+        if (s.fd < 0) return;
+        loop.release(s.token, false);
+        k.close(s.fd);
+        s.fd = -1;
+    }
+
+    private Backend currentBackend() {
+        return connector.backendIndex < 0 ? null : forward.backends().get(connector.backendIndex);
+    }
+
+    /** A failed connect in a failover list; the end line says it all when there is one backend. */
+    void logBackendFailure(int err, boolean timedOut) {
+        if (forward.backends().size() < 2) return;
+        fl.log().info("tcp client=" + clientAddr + " backend " + forward.backends().get(connector.backendIndex) + " failed: "
+                + (timedOut ? "connect timeout" : Errno.describe(err)) + "; trying the next backend");
+    }
+
+    // ---- the live view ----
+
+    @Override
+    public void addOpenBytes(ForwardStats into) {
+        into.bytesUp += up.bytesOut;
+        into.bytesDown += down.bytesOut;
+        into.bytesSplicedUp += up.bytesSpliced;
+        into.bytesSplicedDown += down.bytesSpliced;
+    }
+
+    @Override
+    public ConnectionInfo info(EventLoop l) {
+        Backend b = currentBackend();
+        String state = connector.connecting ? "connecting" : up.eof ? "client-sent-fin" : down.eof ? "backend-sent-fin" : "open";
+        String path = up.splicing() && down.splicing() ? "splice" : !up.splicing() && !down.splicing() ? "copy" : "mixed";
+        return new ConnectionInfo(l.id(), forward.bind().toString(), clientAddr.toString(),
+                b == null ? "-" : b.toString(), state, l.now() - startNanos, up.bytesOut, down.bytesOut,
+                up.pendingBytes(), down.pendingBytes(), interest(client), interest(backend), path);
+    }
+
+    private int interest(Side s) {
+        return s.fd < 0 ? 0 : loop.interest(s.token);
+    }
+}
