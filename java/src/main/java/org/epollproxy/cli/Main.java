@@ -60,7 +60,9 @@ import picocli.CommandLine.Option;
             "          client-reset, backend-reset, idle-timeout, fin-timeout, denied,",
             "          not-allowed, evicted (UDP), shutdown, error.",
             "",
-            "Signals: SIGTERM/SIGINT stop (exit 0 within 2 s); SIGHUP re-reads --config.",
+            "Signals: SIGTERM drains (stop accepting, let open connections finish for up to",
+            "  --drain-timeout, then exit 0); SIGINT, or a second SIGTERM, stops now (open",
+            "  connections are reset, exit 0 within 2 s); SIGHUP re-reads --config.",
             "Exit status: 0 after SIGTERM or SIGINT; 1 if starting failed (address in use,",
             "permission denied, unknown host); 2 for a usage error (nothing listens then).",
             "",
@@ -144,6 +146,12 @@ public final class Main implements Callable<Integer> {
                     + "and epoll interest) and /healthz over HTTP on PORT; BIND defaults to 127.0.0.1.")
     String stats;
 
+    @Option(names = "--drain-timeout", paramLabel = "SEC", defaultValue = "10",
+            description = "SIGTERM drains: stop accepting at once, let open connections finish, reset what is "
+                    + "left after SEC seconds, exit 0; 0 = SIGTERM resets everything at once, like SIGINT "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int drainTimeoutSec;
+
     @Option(names = "--trace", description = "Print every epoll event and syscall outcome on stderr.")
     boolean trace;
 
@@ -193,6 +201,7 @@ public final class Main implements Callable<Integer> {
         if (maxConnections < 0) return usage("--max-connections must be 0 or more, not " + maxConnections);
         if (threads < 1 || threads > 256) return usage("--threads must be 1-256, not " + threads);
         if (udpTimeoutSec < 1) return usage("--udp-timeout must be 1 or more seconds, not " + udpTimeoutSec);
+        if (drainTimeoutSec < 0 || drainTimeoutSec > 86_400) return usage("--drain-timeout must be 0-86400 seconds, not " + drainTimeoutSec);
         if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
 
         ProxyProtocol proxyProtocol = ProxyProtocol.OFF;
@@ -285,7 +294,12 @@ public final class Main implements Callable<Integer> {
             return 1;
         }
         StatsServer statsToStop = statsServer;
-        Signals.onTerminate(() -> stop(proxy, logs, statsToStop));
+        Shutdown shutdown = new Shutdown(proxy, logs, statsToStop, drainTimeoutSec, err);
+        Signals.on("TERM", () -> {
+            if (drainTimeoutSec == 0 || proxy.draining()) shutdown.stop(); // a second SIGTERM: now
+            else shutdown.drain("SIGTERM");
+        });
+        Signals.on("INT", shutdown::stop);
         Reloader reloader = new Reloader(proxy, args, configFile, logs, err);
         Signals.onHangup(reloader::requestReload);
         for (Forward f : forwards) out.println("listening " + f.proto().lower() + " " + f);
@@ -299,6 +313,7 @@ public final class Main implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        shutdown.report();
         if (statsServer != null) statsServer.close();
         logs.close();
         return 0;
@@ -307,25 +322,6 @@ public final class Main implements Callable<Integer> {
     /** "FILE:LINE: what is wrong (at character N)". */
     static String configMessage(Path file, SpecException e) {
         return file + ":" + e.line() + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")";
-    }
-
-    /** SIGTERM/SIGINT: stop accepting, close every connection, exit 0 within 2 s even if a loop hangs. */
-    private void stop(ProxyServer proxy, Logs logs, StatsServer statsServer) {
-        Thread t = new Thread(() -> {
-            try {
-                if (statsServer != null) statsServer.close(); // no more tasks posted to loops that are ending
-                if (!proxy.stop(2, TimeUnit.SECONDS)) {
-                    err.println("epoll-proxy: loops did not stop within 2 s; exiting anyway");
-                    err.flush();
-                    logs.close();
-                    Runtime.getRuntime().halt(0);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "epoll-proxy-stop");
-        t.setDaemon(true);
-        t.start();
     }
 
     static final class Version implements CommandLine.IVersionProvider {
