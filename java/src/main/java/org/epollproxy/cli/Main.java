@@ -12,7 +12,10 @@ import java.util.concurrent.TimeUnit;
 import org.epollproxy.config.Config;
 import org.epollproxy.config.ConfigParser;
 import org.epollproxy.forward.Forward;
+import java.util.Map;
+import org.epollproxy.runtime.ControlServer;
 import org.epollproxy.runtime.ProxyServer;
+import org.epollproxy.runtime.Takeover;
 import org.epollproxy.forward.ProxyProtocol;
 import org.epollproxy.forward.Settings;
 import org.epollproxy.shim.Kernel;
@@ -152,6 +155,16 @@ public final class Main implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     int drainTimeoutSec;
 
+    @Option(names = "--control", paramLabel = "PATH",
+            description = "Listen on the UNIX socket PATH (mode 0600) for a new process started with --takeover PATH: "
+                    + "it receives the listening sockets, and this process drains.")
+    Path controlPath;
+
+    @Option(names = "--takeover", paramLabel = "PATH",
+            description = "Take the listening sockets over from the process running with --control PATH (same "
+                    + "forwards, same --threads), serve them at once, and make that process drain.")
+    Path takeoverPath;
+
     @Option(names = "--trace", description = "Print every epoll event and syscall outcome on stderr.")
     boolean trace;
 
@@ -274,27 +287,49 @@ public final class Main implements Callable<Integer> {
         ProxyServer proxy;
         StatsServer statsServer = null;
         Logs logs = new Logs(err);
+        Takeover takeover = null;
+        ControlServer control = null;
+        boolean replaceControl = takeoverPath != null && takeoverPath.equals(controlPath);
         try {
             Kernel kernel = Shim.load();
+            Map<String, int[]> inherited = Map.of();
+            try {
+                int activated = SocketActivation.count(System.getenv(), ProcessHandle.current().pid());
+                if (activated > 0 && takeoverPath != null) return usage("--takeover and systemd socket activation (LISTEN_FDS) exclude each other");
+                if (activated > 0 && threads != 1) return usage("socket activation passes one socket per forward: use --threads 1");
+                if (activated > 0) inherited = SocketActivation.adopt(kernel, activated, System.getenv("LISTEN_FDNAMES"), forwards);
+            } catch (SocketActivation.Mismatch e) {
+                return usage(e.getMessage());
+            }
+            if (controlPath != null && !replaceControl) control = ControlServer.bind(kernel, controlPath, false);
+            if (takeoverPath != null) {
+                takeover = Takeover.request(kernel, takeoverPath.toString(), threads, forwards, 10_000);
+                inherited = takeover.sockets();
+            }
             if (statsAddr != null) statsServer = StatsServer.bind(statsAddr); // before the forwards: all or nothing
             Logs.Opened files = logs.open(config);
             proxy = new ProxyServer(kernel, settings, err);
             try {
-                forwards = proxy.start(forwards);
+                forwards = proxy.start(forwards, inherited);
+                if (takeover != null) takeover.confirm(); // the old process drains from here on
+                if (replaceControl) control = ControlServer.bind(kernel, controlPath, true);
             } catch (RuntimeException e) {
+                if (takeover != null) takeover.close();
                 files.discard();
                 if (files.pidFile() != null) java.nio.file.Files.deleteIfExists(files.pidFile());
                 throw e;
             }
             logs.install(proxy, files);
-        } catch (Shim.ShimLoadException | SyscallException | IOException e) {
+        } catch (Shim.ShimLoadException | SyscallException | IOException | IllegalStateException | Takeover.TakeoverException e) {
             if (statsServer != null) statsServer.close();
+            if (control != null) control.removeFile();
             String what = statsServer == null && statsAddr != null && e instanceof IOException ? "--stats " + statsAddr + ": " : "";
             err.println("epoll-proxy: " + what + e.getMessage());
             return 1;
         }
         StatsServer statsToStop = statsServer;
-        Shutdown shutdown = new Shutdown(proxy, logs, statsToStop, drainTimeoutSec, err);
+        Shutdown shutdown = new Shutdown(proxy, logs, statsToStop, drainTimeoutSec, err, control);
+        if (control != null) control.start(proxy, shutdown::drain, proxy.forwardingLoops().get(0).log());
         Signals.on("TERM", () -> {
             if (drainTimeoutSec == 0 || proxy.draining()) shutdown.stop(); // a second SIGTERM: now
             else shutdown.drain("SIGTERM");
@@ -314,6 +349,7 @@ public final class Main implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         shutdown.report();
+        if (control != null) control.removeFile();
         if (statsServer != null) statsServer.close();
         logs.close();
         return 0;

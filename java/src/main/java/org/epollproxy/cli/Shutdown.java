@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.TimeUnit;
+import org.epollproxy.runtime.ControlServer;
 import org.epollproxy.runtime.ProxyServer;
 import org.epollproxy.stats.StatsServer;
 
@@ -18,8 +19,10 @@ final class Shutdown {
     private final int drainTimeoutSec;
     private final PrintStream err;
     private volatile long drainStart;
+    private final ControlServer control;
 
-    Shutdown(ProxyServer proxy, Logs logs, StatsServer stats, int drainTimeoutSec, PrintStream err) {
+    Shutdown(ProxyServer proxy, Logs logs, StatsServer stats, int drainTimeoutSec, PrintStream err, ControlServer control) {
+        this.control = control;
         this.proxy = proxy;
         this.logs = logs;
         this.stats = stats;
@@ -42,6 +45,7 @@ final class Shutdown {
         int open = proxy.drain(drainTimeoutSec * 1000L);
         if (open < 0) return;
         drainStart = t0;
+        if (control != null) control.closeLater();
         say("drain: began (" + why + "); " + open + " connection(s) open; those left in " + drainTimeoutSec
                 + " s are reset; SIGINT or another SIGTERM stops now");
         Thread t = new Thread(() -> {
