@@ -139,6 +139,9 @@ public final class Main implements Callable<Integer> {
                     + "carrying the client's real address, before any client byte; the backend must expect it.")
     String sendProxy;
 
+    @picocli.CommandLine.Mixin
+    BalanceArgs balanceArgs = new BalanceArgs();
+
     @Option(names = "--stats", paramLabel = "[BIND:]PORT",
             description = "Serve /metrics (Prometheus), /connections (JSON: every open connection, its buffers "
                     + "and epoll interest) and /healthz over HTTP on PORT; BIND defaults to 127.0.0.1.")
@@ -204,6 +207,13 @@ public final class Main implements Callable<Integer> {
             }
         }
 
+        org.epollproxy.forward.Balancing balancing;
+        try {
+            balancing = balanceArgs.toBalancing();
+        } catch (IllegalArgumentException e) {
+            return usage(e.getMessage());
+        }
+
         SockAddr statsAddr = null;
         if (stats != null) {
             try {
@@ -221,7 +231,8 @@ public final class Main implements Callable<Integer> {
             for (String s : kind[1].equals("tcp") ? tcpSpecs : udpSpecs) {
                 try {
                     args.add(new Forwards.Arg(ForwardSpec.parse(s, kind[1]), s,
-                            kind[1].equals("tcp") ? proxyProtocol : ProxyProtocol.OFF));
+                            kind[1].equals("tcp") ? proxyProtocol : ProxyProtocol.OFF,
+                            kind[1].equals("tcp") ? balancing : org.epollproxy.forward.Balancing.DEFAULT));
                 } catch (SpecException e) {
                     return usage(kind[0] + " " + s + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
                 }
