@@ -236,7 +236,8 @@ public final class ConfigParser {
                                         + BalanceOptions.NAMES + ")", col);
                             }
                         } catch (IllegalArgumentException e) {
-                            throw error(e.getMessage(), col);
+                            String m = e.getMessage();
+                            throw error(m.startsWith(name + "=") ? m : name + "=" + value + ": " + m, col);
                         }
                         if (name.startsWith("check_") || name.equals("rise") || name.equals("fall")) checkCol = checkCol < 0 ? col : checkCol;
                 }

@@ -37,6 +37,7 @@ final class HealthCheck extends Timer implements Handler {
     private final byte[] send;
     private final byte[] expect;
     private final NativeBuffer buf;
+    private final int replyAt;
     private int phase = IDLE;
     private int fd = -1;
     private long token;
@@ -53,7 +54,9 @@ final class HealthCheck extends Timer implements Handler {
         this.cfg = forward.balancing();
         this.send = cfg.checkSend() == null ? null : cfg.checkSend().getBytes(StandardCharsets.ISO_8859_1);
         this.expect = cfg.checkExpect() == null ? null : cfg.checkExpect().getBytes(StandardCharsets.ISO_8859_1);
-        this.buf = NativeBuffer.allocate(Math.max(1, Math.max(send == null ? 0 : send.length, expect == null ? 0 : expect.length)));
+        // The string to send at 0, the reply after it: a reply must not overwrite what the next check sends.
+        this.replyAt = send == null ? 0 : send.length;
+        this.buf = NativeBuffer.allocate(Math.max(1, replyAt + (expect == null ? 0 : expect.length)));
         if (send != null) buf.buffer().put(0, send);
     }
 
@@ -162,7 +165,7 @@ final class HealthCheck extends Timer implements Handler {
 
     /** Reads up to the expected prefix's length; a wrong byte fails at once, the whole prefix passes. */
     private void readMore() {
-        int n = k.recv(fd, buf.address() + done, expect.length - done);
+        int n = k.recv(fd, buf.address() + replyAt + done, expect.length - done);
         if (n == -Errno.EAGAIN) return;
         if (n < 0) {
             finish(false, "recv: " + Errno.describe(n));
@@ -173,9 +176,9 @@ final class HealthCheck extends Timer implements Handler {
             return;
         }
         for (int i = done; i < done + n; i++) {
-            if (buf.buffer().get(i) != expect[i]) {
+            if (buf.buffer().get(replyAt + i) != expect[i]) {
                 byte[] got = new byte[done + n];
-                buf.buffer().get(0, got);
+                buf.buffer().get(replyAt, got);
                 finish(false, "unexpected reply \"" + printable(got) + "\"");
                 return;
             }
