@@ -44,8 +44,10 @@ import picocli.CommandLine.Option;
             "Each -L (TCP) or -U (UDP) is [BIND:]PORT:HOST:HOSTPORT as in ssh -L. BIND defaults to 127.0.0.1; "
                     + "use 0.0.0.0: (or *:) to accept connections from other machines. IPv6 literals go in brackets: "
                     + "[::1]:9000:[::1]:8000. PORT 0 picks a free port (the 'listening' line shows it). Extra "
-                    + "backends after a comma are tried in order when a connect is refused or times out: "
-                    + "-L 9000:app1:80,app2:80. An existing rinetd.conf works with --config.",
+                    + "backends after a comma are tried in order when a connect is refused or times out "
+                    + "(-L 9000:app1:80,app2:80), or shared out with --balance roundrobin|leastconn|source; "
+                    + "backends that keep failing (--max-fails) or fail --check are skipped. An existing "
+                    + "rinetd.conf works with --config.",
             ""
         },
         footer = {
@@ -53,7 +55,7 @@ import picocli.CommandLine.Option;
             "Output:",
             "  stdout  one line per forward once all are bound, e.g.",
             "            listening tcp 127.0.0.1:9000 -> 127.0.0.1:8000",
-            "          and with --stats: listening http 127.0.0.1:9100 /metrics /connections /healthz",
+            "          and with --stats: listening http 127.0.0.1:9100 /metrics /connections /backends /healthz",
             "  stderr  one line per connection (UDP: per session) when it ends, e.g.",
             "            2026-11-26T06:17:03.484Z tcp client=127.0.0.1:34340",
             "            listen=127.0.0.1:9000 backend=127.0.0.1:8000 up=78 down=801",
@@ -61,7 +63,9 @@ import picocli.CommandLine.Option;
             "          up/down: bytes client->backend / backend->client. end: client-closed,",
             "          backend-closed, backend-refused, backend-unreachable, connect-timeout,",
             "          client-reset, backend-reset, idle-timeout, fin-timeout, denied,",
-            "          not-allowed, evicted (UDP), shutdown, error.",
+            "          not-allowed, evicted (UDP), shutdown, no-backend (all marked down), error.",
+            "          A backend marked down or up again: one line, e.g.",
+            "            backend 10.0.0.3:80 of 0.0.0.0:80 down: 3 consecutive connect failures ...",
             "",
             "Signals: SIGTERM drains (stop accepting, let open connections finish for up to",
             "  --drain-timeout, then exit 0); SIGINT, or a second SIGTERM, stops now (open",
@@ -75,6 +79,7 @@ import picocli.CommandLine.Option;
             "  epoll-proxy -U 5353:10.0.0.53:53             # UDP, e.g. DNS",
             "  epoll-proxy --config /etc/rinetd.conf        # rinetd's file, unchanged",
             "  epoll-proxy -L 9000:127.0.0.1:8000 --trace   # watch every event and syscall",
+            "  epoll-proxy -L 80:app1:80,app2:80,app3:80 --balance leastconn --check 2s",
             "  epoll-proxy -L 0.0.0.0:443:10.0.0.5:443 --threads 2 --splice --send-proxy v2 --stats 9100",
         })
 public final class Main implements Callable<Integer> {
@@ -143,6 +148,9 @@ public final class Main implements Callable<Integer> {
             description = "Start every backend connection with a PROXY protocol header (v1 text, v2 binary) "
                     + "carrying the client's real address, before any client byte; the backend must expect it.")
     String sendProxy;
+
+    @picocli.CommandLine.Mixin
+    BalanceArgs balanceArgs = new BalanceArgs();
 
     @Option(names = "--stats", paramLabel = "[BIND:]PORT",
             description = "Serve /metrics (Prometheus), /connections (JSON: every open connection, its buffers "
@@ -226,6 +234,13 @@ public final class Main implements Callable<Integer> {
             }
         }
 
+        org.epollproxy.forward.Balancing balancing;
+        try {
+            balancing = balanceArgs.toBalancing();
+        } catch (IllegalArgumentException e) {
+            return usage(e.getMessage());
+        }
+
         SockAddr statsAddr = null;
         if (stats != null) {
             try {
@@ -243,7 +258,8 @@ public final class Main implements Callable<Integer> {
             for (String s : kind[1].equals("tcp") ? tcpSpecs : udpSpecs) {
                 try {
                     args.add(new Forwards.Arg(ForwardSpec.parse(s, kind[1]), s,
-                            kind[1].equals("tcp") ? proxyProtocol : ProxyProtocol.OFF));
+                            kind[1].equals("tcp") ? proxyProtocol : ProxyProtocol.OFF,
+                            kind[1].equals("tcp") ? balancing : org.epollproxy.forward.Balancing.DEFAULT));
                 } catch (SpecException e) {
                     return usage(kind[0] + " " + s + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
                 }
@@ -340,7 +356,7 @@ public final class Main implements Callable<Integer> {
         for (Forward f : forwards) out.println("listening " + f.proto().lower() + " " + f);
         if (statsServer != null) {
             statsServer.start(proxy);
-            out.println("listening http " + statsServer.address() + " /metrics /connections /healthz");
+            out.println("listening http " + statsServer.address() + " /metrics /connections /backends /healthz");
         }
         out.flush();
         try {

@@ -15,6 +15,8 @@ import org.epollproxy.forward.Log;
 import org.epollproxy.forward.RinetdLog;
 import org.epollproxy.forward.Settings;
 import org.epollproxy.forward.Sockets;
+import org.epollproxy.forward.balance.BackendPool;
+import org.epollproxy.forward.balance.HealthChecks;
 import org.epollproxy.forward.tcp.TcpListener;
 import org.epollproxy.forward.udp.UdpListener;
 import org.epollproxy.loop.EventLoop;
@@ -42,14 +44,19 @@ public final class ProxyServer {
     private volatile boolean draining;
     private boolean handingOver;
 
+    /** Every backend's live state (balancing, health), shared by the loops and kept across reloads. */
+    private final BackendPool backendPool = new BackendPool();
+
     private static final class Worker {
         final EventLoop loop;
         final ForwardingLoop forwarding;
+        final HealthChecks checks;
         Thread thread;
 
         Worker(EventLoop loop, ForwardingLoop forwarding) {
             this.loop = loop;
             this.forwarding = forwarding;
+            this.checks = new HealthChecks(forwarding);
         }
     }
 
@@ -89,12 +96,14 @@ public final class ProxyServer {
             workers.clear();
             throw e;
         }
+        for (Forward f : forwards) active.put(f.key(), bound(f, fds.get(f.key())));
+        backendPool.update(List.copyOf(active.values()));
         for (Forward f : forwards) {
-            Forward b = bound(f, fds.get(f.key()));
-            active.put(f.key(), b);
+            Forward b = active.get(f.key());
             listening.put(b.key(), fds.get(f.key()));
             for (int i = 0; i < workers.size(); i++) addListener(workers.get(i).forwarding, b, fds.get(f.key())[i]);
         }
+        for (int i = 0; i < workers.size(); i++) syncChecks(workers.get(i), i);
         for (Worker w : workers) {
             w.thread = new Thread(() -> runLoop(w), "epoll-loop-" + w.loop.id());
             w.thread.start();
@@ -103,9 +112,19 @@ public final class ProxyServer {
     }
 
     /** Starts serving the bound socket {@code fd} of {@code f} on {@code fl}'s loop (its thread, or before it runs). */
-    private static void addListener(ForwardingLoop fl, Forward f, int fd) {
-        Listener l = f.proto() == Forward.Proto.UDP ? new UdpListener(fl, f, fd) : new TcpListener(fl, f, fd);
+    private void addListener(ForwardingLoop fl, Forward f, int fd) {
+        Listener l = f.proto() == Forward.Proto.UDP ? new UdpListener(fl, f, fd) : new TcpListener(fl, f, fd, backendPool);
         fl.addListener(l);
+    }
+
+    /** Loop {@code i}'s share of the active checks, for the running forwards (its thread, or before it runs). */
+    private void syncChecks(Worker w, int i) {
+        w.checks.sync(backendPool.groups(), i, workers.size());
+    }
+
+    /** Every backend's live state, for /metrics and /backends. */
+    public BackendPool backendPool() {
+        return backendPool;
     }
 
     /** The forward as bound: the real port when 0 was asked for. */
@@ -162,6 +181,12 @@ public final class ProxyServer {
         List<String> removedBoundKeys = new ArrayList<>();
         for (String key : removed) removedBoundKeys.add(active.get(key).key());
 
+        Map<String, Forward> next = new LinkedHashMap<>(active);
+        for (String key : removed) next.remove(key);
+        next.putAll(changed);
+        for (int j = 0; j < added.size(); j++) next.put(added.get(j).key(), addedBound.get(j));
+        backendPool.update(List.copyOf(next.values())); // before any loop serves a new forward: states carried over
+
         CountDownLatch applied = new CountDownLatch(workers.size());
         for (int i = 0; i < workers.size(); i++) {
             ForwardingLoop fw = workers.get(i).forwarding;
@@ -171,6 +196,7 @@ public final class ProxyServer {
                     for (String key : removedBoundKeys) fw.removeListener(key);
                     for (Forward f : changed.values()) fw.replaceForward(f);
                     for (int j = 0; j < added.size(); j++) addListener(fw, addedBound.get(j), fds.get(added.get(j).key())[loopIndex]);
+                    syncChecks(workers.get(loopIndex), loopIndex);
                 } finally {
                     applied.countDown();
                 }
@@ -231,6 +257,7 @@ public final class ProxyServer {
             err.println("loop " + w.loop.id() + " failed: " + e);
         } finally {
             try {
+                w.checks.stopAll();
                 w.forwarding.closeAll();
             } finally {
                 w.loop.close();

@@ -22,6 +22,7 @@ import org.epollproxy.shim.SockAddr;
  * <ul>
  *   <li>{@code /metrics} Prometheus text ({@link MetricsPage});
  *   <li>{@code /connections} the open connections as JSON ({@link ConnectionsPage});
+ *   <li>{@code /backends} every backend's state as JSON ({@link BackendsPage});
  *   <li>{@code /healthz} 200 "ok" when every loop answers, 503 naming the loops that do not, 503
  *       "draining" during a drain (readiness);
  *   <li>{@code /livez} the same without the drain (liveness).
@@ -49,8 +50,10 @@ public final class StatsServer implements AutoCloseable {
     public static StatsServer bind(SockAddr addr) throws IOException {
         HttpServer http = HttpServer.create(addr.toInetSocketAddress(), 16);
         StatsServer s = new StatsServer(http);
-        s.route("/metrics", PROMETHEUS, snaps -> new Page(200, MetricsPage.render(snaps)));
+        s.route("/metrics", PROMETHEUS, snaps -> new Page(200, MetricsPage.render(snaps)
+                + BackendMetrics.render(s.proxy.backendPool().snapshot())));
         s.route("/connections", JSON, snaps -> new Page(200, ConnectionsPage.render(snaps)));
+        s.route("/backends", JSON, snaps -> new Page(200, BackendsPage.render(s.proxy.backendPool().snapshot())));
         s.route("/healthz", TEXT, StatsServer::health);
         s.route("/livez", TEXT, StatsServer::live);
         return s;
@@ -94,7 +97,7 @@ public final class StatsServer implements AutoCloseable {
             try (ex) {
                 String method = ex.getRequestMethod();
                 if (!ex.getRequestURI().getPath().equals(path)) {
-                    send(ex, 404, TEXT, "no such page; try /metrics, /connections or /healthz\n", method);
+                    send(ex, 404, TEXT, "no such page; try /metrics, /connections, /backends or /healthz\n", method);
                 } else if (!method.equals("GET") && !method.equals("HEAD")) {
                     ex.getResponseHeaders().set("Allow", "GET, HEAD");
                     send(ex, 405, TEXT, "GET or HEAD only\n", method);

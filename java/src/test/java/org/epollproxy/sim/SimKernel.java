@@ -678,10 +678,10 @@ final class SimKernel implements Kernel {
         if (p == null) throw w.violation("connect to " + a + " from a socket the simulation cannot tie to an accepted client");
         int attempt = p.backends.indexOf(e);
         Target t = targets.get(a);
-        if (t == null || t.forwardIndex != p.forwardIndex || t.backendIndex != attempt) {
-            throw w.violation("pair " + p.id + " attempt " + attempt + " connects to " + a + ", which is not backend " + attempt
-                    + " of forward " + p.forwardIndex);
+        if (t == null || t.forwardIndex != p.forwardIndex) {
+            throw w.violation("pair " + p.id + " attempt " + attempt + " connects to " + a + ", which is not a backend of forward " + p.forwardIndex);
         }
+        checkBalancedConnect(p, attempt, a);
         if (e.state != End.NEW) throw w.violation("connect on a socket in state " + e.state);
         if (attempt > 0) checkFailover(p, p.backends.get(attempt - 1));
         maybeThrow("connect");
@@ -714,6 +714,29 @@ final class SimKernel implements Kernel {
         e.state = End.CONNECTING; // BLACKHOLE: the SYN is never answered
         return -Errno.EINPROGRESS;
     }
+
+    /**
+     * The balance policy's choice (a hook the simulation sets): {@code markedDown} says whether the proxy
+     * has the address marked down now; {@code expectedBackend} (optional) which backend index the scenario's
+     * policy must pick for an attempt. Null: no check.
+     */
+    java.util.function.Predicate<SockAddr> markedDown;
+
+    /** A pair never tries one backend twice, and never one marked down (then it must be skipped). */
+    private void checkBalancedConnect(SimPair p, int attempt, SockAddr a) {
+        for (int i = 0; i < attempt; i++) {
+            if (a.equals(p.backends.get(i).address)) {
+                throw w.violation("pair " + p.id + " attempt " + attempt + " connects to " + a + " again (attempt " + i + " tried it)");
+            }
+        }
+        if (markedDown != null && markedDown.test(a)) {
+            throw w.violation("pair " + p.id + " attempt " + attempt + " connects to " + a + ", which the proxy has marked down");
+        }
+        balancedConnects++;
+    }
+
+    /** Connects checked by {@link #checkBalancedConnect}. */
+    long balancedConnects;
 
     /**
      * Moving on to the next backend is right after a refusal, a reset or the connect timeout; a backend

@@ -14,6 +14,7 @@ import org.epollproxy.forward.AccessRules;
 import org.epollproxy.forward.Backend;
 import org.epollproxy.forward.BufferPool;
 import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.ForwardStats;
 import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.forward.Log;
 import org.epollproxy.forward.ProxyProtocol;
@@ -50,6 +51,8 @@ final class Simulation {
         java.util.function.Function<World, Peer.Script> backendScript;
         java.util.function.Predicate<End> throwOnRecv;
         java.util.function.Consumer<Settings.Builder> settings = st -> {};
+        /** The forwards' balance policy and health settings; null = the default (first, passive marking). */
+        org.epollproxy.forward.Balancing balancing;
         ProxyProtocol sendProxy;
         Boolean shutdown;
 
@@ -108,6 +111,8 @@ final class Simulation {
     private int arrivalsPending;
 
     private final Scenario scenario;
+    /** The backends' live state (balancing, passive health) and the invariants on it. */
+    private final SimBalance balance = new SimBalance(this);
 
     private Simulation(long seed, boolean verbose, Scenario scenario) {
         this.scenario = scenario;
@@ -218,6 +223,7 @@ final class Simulation {
         r.shutdown = loop.isStopping();
         w.faultsOn = false;
         if (!r.shutdown) checkQuiescent();
+        balance.checkAfterRun(r.shutdown);
         fw.closeAll();
         loop.close();
         checkLoopErrors();
@@ -260,8 +266,8 @@ final class Simulation {
         int pp = new java.util.SplittableRandom(w.seed * 0xC2B2AE3D27D4EB4FL + 31 * index + 5).nextInt(4);
         ProxyProtocol sendProxy = pp == 0 ? ProxyProtocol.V1 : pp == 1 ? ProxyProtocol.V2 : ProxyProtocol.OFF;
         if (scenario.sendProxy != null) sendProxy = scenario.sendProxy;
-        fw.addListener(new TcpListener(fw, new Forward(Forward.Proto.TCP, bound, backends, AccessRules.ALLOW_ALL, -1, null,
-                "sim forward " + index, sendProxy), fd));
+        fw.addListener(new TcpListener(fw, SimBalance.configure(scenario, new Forward(Forward.Proto.TCP, bound, backends,
+                AccessRules.ALLOW_ALL, -1, null, "sim forward " + index, sendProxy)), fd, balance.pool(k)));
         proxyProtocols.add(sendProxy);
     }
 
@@ -319,6 +325,21 @@ final class Simulation {
         StringBuilder sb = new StringBuilder();
         for (SimPair p : k.pairs) if (!p.allClosed()) sb.append("\n    ").append(p).append(" client peer ").append(p.clientPeer);
         return sb.toString();
+    }
+
+    /** The TCP forwards' counters summed (for SimBalance). */
+    ForwardStats tcpStats() {
+        ForwardStats sum = new ForwardStats();
+        for (org.epollproxy.forward.Listener l : fw.listeners()) if (l instanceof TcpListener) sum.add(l.stats());
+        return sum;
+    }
+
+    int scheduledTimers() {
+        return loop.scheduledTimers();
+    }
+
+    int listenerCount() {
+        return fw.listeners().size();
     }
 
     /** Buffer memory is bounded: at most one buffer per direction of each open pair. */
