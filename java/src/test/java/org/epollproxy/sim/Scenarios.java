@@ -42,6 +42,9 @@ final class Scenarios {
      * A's client event, queued before any of this. That event is stale. Without the generation bump in
      * {@code EventLoop.release} it is delivered to B's connecting backend as ERR|HUP, and B gives up a
      * backend that was accepting: the failover invariant breaks. With it, the loop drops the event.
+     * Which event is stale matters: one of A's backend would land on B's client, a connected socket, where
+     * a spurious event is harmless under level-triggered epoll, so that variant passes with or without
+     * the guard. Only a connecting socket takes a stale event for an answer.
      */
     static final Named STALE_EVENT = new Named("a stale event of a closed fd, in the same batch as the accept that reuses its number",
             "EventLoop.release bumps the slot's generation", 1, Scenarios::staleEvent, r -> {
