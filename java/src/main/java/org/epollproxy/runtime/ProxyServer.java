@@ -37,6 +37,10 @@ public final class ProxyServer {
     private final CountDownLatch stopped;
     /** Running forwards by requested key (as configured, port 0 included) -> as bound. */
     private final Map<String, Forward> active = new LinkedHashMap<>();
+    /** The listening sockets by bound key (Forward.key() of the forward as bound), one per loop, for a handover. */
+    private final Map<String, int[]> listening = new LinkedHashMap<>();
+    private volatile boolean draining;
+    private boolean handingOver;
 
     private static final class Worker {
         final EventLoop loop;
@@ -62,6 +66,14 @@ public final class ProxyServer {
      * the loop threads. Returns the forwards as bound (port 0 replaced by the real port).
      */
     public List<Forward> start(List<Forward> forwards) {
+        return start(forwards, Map.of());
+    }
+
+    /**
+     * As {@link #start(List)}, but the forwards whose requested key is in {@code inherited} use those
+     * listening sockets (one per loop; socket activation or a takeover) instead of binding new ones.
+     */
+    public List<Forward> start(List<Forward> forwards, Map<String, int[]> inherited) {
         for (int i = 0; i < settings.threads(); i++) {
             Kernel k = settings.trace()
                     ? new TracingKernel(kernel, err, settings.threads() > 1 ? "[loop " + i + "] " : "")
@@ -71,7 +83,7 @@ public final class ProxyServer {
         }
         Map<String, int[]> fds;
         try {
-            fds = bindEach(forwards);
+            fds = bindEach(forwards, inherited);
         } catch (RuntimeException e) {
             for (Worker w : workers) w.loop.close();
             workers.clear();
@@ -80,6 +92,7 @@ public final class ProxyServer {
         for (Forward f : forwards) {
             Forward b = bound(f, fds.get(f.key()));
             active.put(f.key(), b);
+            listening.put(b.key(), fds.get(f.key()));
             for (int i = 0; i < workers.size(); i++) addListener(workers.get(i).forwarding, b, fds.get(f.key())[i]);
         }
         for (Worker w : workers) {
@@ -101,12 +114,16 @@ public final class ProxyServer {
     }
 
     /** Binds one socket per loop for each forward, all or none; keyed by the forward's requested key. */
-    private Map<String, int[]> bindEach(List<Forward> forwards) {
+    private Map<String, int[]> bindEach(List<Forward> forwards, Map<String, int[]> inherited) {
         Map<String, int[]> out = new LinkedHashMap<>();
         try {
             for (Forward f : forwards) {
                 if (out.containsKey(f.key())) throw new IllegalArgumentException("two forwards listen on " + f.key());
-                out.put(f.key(), bindAll(f.bind(), f.proto()));
+                int[] given = inherited.get(f.key());
+                if (given != null && given.length != workers.size()) {
+                    throw new IllegalArgumentException(f.key() + ": " + given.length + " inherited sockets for " + workers.size() + " loops");
+                }
+                out.put(f.key(), given != null ? given : bindAll(f.bind(), f.proto()));
             }
             return out;
         } catch (RuntimeException e) {
@@ -123,6 +140,8 @@ public final class ProxyServer {
      * backend and the settings they started with. Returns a one-line summary for the log.
      */
     public synchronized String reconfigure(List<Forward> desired) throws InterruptedException {
+        if (draining) throw new IllegalStateException("draining: the configuration is not reloaded any more");
+        if (handingOver) throw new IllegalStateException("a takeover is handing the listening sockets over");
         Map<String, Forward> want = new LinkedHashMap<>();
         for (Forward f : desired) {
             if (want.put(f.key(), f) != null) throw new IllegalArgumentException("two forwards listen on " + f.key());
@@ -137,7 +156,7 @@ public final class ProxyServer {
         }
         for (String key : active.keySet()) if (!want.containsKey(key)) removed.add(key);
 
-        Map<String, int[]> fds = bindEach(added); // throws, having closed what it bound, if any bind fails
+        Map<String, int[]> fds = bindEach(added, Map.of()); // throws, having closed what it bound, if any bind fails
         List<Forward> addedBound = new ArrayList<>();
         for (Forward f : added) addedBound.add(bound(f, fds.get(f.key())));
         List<String> removedBoundKeys = new ArrayList<>();
@@ -161,9 +180,12 @@ public final class ProxyServer {
                 applied.countDown();
             }
         }
-        for (String key : removed) active.remove(key);
+        for (String key : removed) listening.remove(active.remove(key).key());
         active.putAll(changed);
-        for (int j = 0; j < added.size(); j++) active.put(added.get(j).key(), addedBound.get(j));
+        for (int j = 0; j < added.size(); j++) {
+            active.put(added.get(j).key(), addedBound.get(j));
+            listening.put(addedBound.get(j).key(), fds.get(added.get(j).key()));
+        }
         if (!applied.await(5, TimeUnit.SECONDS)) throw new IllegalStateException("a loop did not apply the reload within 5 s");
         return added.size() + " added, " + removed.size() + " removed, " + changed.size() + " changed, "
                 + (active.size() - added.size() - changed.size()) + " unchanged";
@@ -224,6 +246,55 @@ public final class ProxyServer {
 
     public int openConnections() {
         return openTotal.get();
+    }
+
+    /**
+     * Graceful stop: every loop closes its listeners now (UDP sessions end), lets its open connections
+     * finish and stops when none is left; at {@code timeoutMs} it resets the rest. Returns the
+     * connections open when it began, or -1 if a drain had already begun.
+     */
+    public int drain(long timeoutMs) {
+        synchronized (this) {
+            if (draining) return -1;
+            draining = true;
+        }
+        int open = openTotal.get();
+        for (Worker w : workers) w.loop.execute(() -> w.forwarding.beginDrain(TimeUnit.MILLISECONDS.toNanos(timeoutMs)));
+        return open;
+    }
+
+    /** A drain has begun (SIGTERM, or a successor took the listening sockets over). */
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Connections reset because they were still open at the drain deadline or at a stop; read after {@link #await}. */
+    public int resetAtShutdown() {
+        int n = 0;
+        for (Worker w : workers) n += w.forwarding.resetAtShutdown();
+        return n;
+    }
+
+    /**
+     * Takeover: the listening sockets of every forward as bound, {@code [loop]} order, keyed by
+     * {@link Forward#key()}; reloads are refused until {@link #handOverEnded}. Null while draining.
+     */
+    public synchronized Map<Forward, int[]> beginHandOver() {
+        if (draining || handingOver) return null;
+        handingOver = true;
+        Map<Forward, int[]> out = new LinkedHashMap<>();
+        for (Forward f : active.values()) out.put(f, listening.get(f.key()).clone());
+        return out;
+    }
+
+    /** The takeover is over (failed, or the drain began): reloads may run again. */
+    public synchronized void handOverEnded() {
+        handingOver = false;
+    }
+
+    /** Waits at most {@code timeout} for every loop to end. */
+    public boolean awaitStopped(long timeout, TimeUnit unit) throws InterruptedException {
+        return stopped.await(timeout, unit);
     }
 
     /** Stops accepting, closes every connection and listener; returns when all loops ended or timed out. */

@@ -21,9 +21,10 @@ import org.epollproxy.loop.LoopStats;
  *     totals only ever grow
  * @param buffersInUse pool buffers held by connections now
  * @param bufferBytes native memory the buffer pool holds (in use and idle)
+ * @param draining the loop is draining: its listeners are closed, its open connections finishing
  */
 public record LoopSnapshot(int loop, List<Forward> forwards, List<ForwardStats> stats, LoopStats loopStats, LoopCounters counters,
-        long buffersInUse, long bufferBytes, List<ConnectionInfo> connections) {
+        long buffersInUse, long bufferBytes, List<ConnectionInfo> connections, boolean draining) {
 
     /** Copies {@code fl}'s state; call on its loop's thread only. */
     public static LoopSnapshot take(ForwardingLoop fl) {
@@ -39,7 +40,7 @@ public record LoopSnapshot(int loop, List<Forward> forwards, List<ForwardStats> 
             connections.add(c.info(loop));
         }
         return new LoopSnapshot(loop.id(), fl.forwards(), stats, loop.stats().copy(), fl.counters().copy(),
-                fl.pool().inUse(), fl.pool().allocatedBytes(), connections);
+                fl.pool().inUse(), fl.pool().allocatedBytes(), connections, fl.draining());
     }
 
     private static int indexOf(List<ForwardStats> list, ForwardStats s) {

@@ -22,7 +22,9 @@ import org.epollproxy.shim.SockAddr;
  * <ul>
  *   <li>{@code /metrics} Prometheus text ({@link MetricsPage});
  *   <li>{@code /connections} the open connections as JSON ({@link ConnectionsPage});
- *   <li>{@code /healthz} 200 "ok" when every loop answers, 503 naming the loops that do not.
+ *   <li>{@code /healthz} 200 "ok" when every loop answers, 503 naming the loops that do not, 503
+ *       "draining" during a drain (readiness);
+ *   <li>{@code /livez} the same without the drain (liveness).
  * </ul>
  *
  * Each request posts a task to every loop ({@code EventLoop.execute}), which copies its state on its
@@ -50,6 +52,7 @@ public final class StatsServer implements AutoCloseable {
         s.route("/metrics", PROMETHEUS, snaps -> new Page(200, MetricsPage.render(snaps)));
         s.route("/connections", JSON, snaps -> new Page(200, ConnectionsPage.render(snaps)));
         s.route("/healthz", TEXT, StatsServer::health);
+        s.route("/livez", TEXT, StatsServer::live);
         return s;
     }
 
@@ -73,6 +76,13 @@ public final class StatsServer implements AutoCloseable {
     private record Page(int status, String body) {}
 
     private static Page health(List<LoopSnapshot> snaps) {
+        // Draining (SIGTERM, takeover): out of the load balancer, but alive; liveness probes use another path.
+        if (snaps.stream().anyMatch(s -> s != null && s.draining())) return new Page(503, "draining\n");
+        return live(snaps);
+    }
+
+    /** Liveness: every loop answers, draining or not (a drain must not get the process killed). */
+    private static Page live(List<LoopSnapshot> snaps) {
         StringBuilder late = new StringBuilder();
         for (int i = 0; i < snaps.size(); i++) if (snaps.get(i) == null) late.append(late.length() == 0 ? "" : ", ").append(i);
         return late.length() == 0 ? new Page(200, "ok\n")

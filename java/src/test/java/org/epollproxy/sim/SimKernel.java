@@ -936,6 +936,43 @@ final class SimKernel implements Kernel {
         }
     }
 
+    // The takeover control socket is not simulated (the forwarding path never calls these): ENOSYS.
+
+    @Override
+    public int unix_bind(int fd, String path) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int unix_connect(int fd, String path) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int getuid() {
+        return 0;
+    }
+
+    @Override
+    public int peer_uid(int fd) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int set_cloexec(int fd) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int send_fd(int sock, long buf, int len, int passFd) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int recv_fd(int sock, long buf, int len, long outFd) {
+        return -Errno.ENOSYS;
+    }
+
     @Override
     public int strerror(int err, long buf, int len) {
         return -Errno.ENOSYS;

@@ -172,7 +172,9 @@ public final class TcpListener extends ListenerBase {
         if (closed) return;
         closed = true;
         loop.cancel(resume);
-        loop.release(token, false);
+        // DEL before close: after a takeover another process holds the same socket, so closing our fd does
+        // not take it out of our epoll set, and its connections would still wake this loop.
+        loop.release(token, true);
         k.close(fd);
     }
 }
