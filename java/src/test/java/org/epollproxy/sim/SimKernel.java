@@ -88,6 +88,21 @@ final class SimKernel implements Kernel {
     /** A scenario test's targeted failure: recv on a socket this accepts throws, once. */
     java.util.function.Predicate<End> throwOnRecv = e -> false;
 
+    // ---- forcing: a named scenario makes one situation happen on purpose instead of hoping a seed does ----
+
+    /** A syscall ({@code call}, on {@code file}) throws when this says so (only while faults are on). */
+    java.util.function.BiPredicate<String, Object> forceThrow = (call, file) -> false;
+    /** epoll_ctl ADD/MOD ({@code op}) of {@code file} fails with -ENOMEM when this says so (only while faults are on). */
+    java.util.function.BiPredicate<Integer, Object> forceCtlNomem = (op, file) -> false;
+    /**
+     * The order of one epoll_wait batch: events are shuffled, then stably sorted by this rank of their
+     * file (lower first); null leaves them shuffled. The kernel's ready list order is not the proxy's to
+     * rely on, so any order a scenario picks is one Linux may produce.
+     */
+    java.util.function.ToIntFunction<Object> batchRank;
+    /** Whether a connect to an accepting backend answers at once (0) or later (-EINPROGRESS); null = drawn. */
+    Boolean connectAtOnce;
+
     SimKernel(World w) {
         this.w = w;
         this.udp = new SimUdp(w);
@@ -193,8 +208,8 @@ final class SimKernel implements Kernel {
         return String.valueOf(f);
     }
 
-    private void maybeThrow(String call) {
-        if (w.chance(w.faults.thrown)) {
+    private void maybeThrow(String call, Object file) {
+        if (w.chance(w.faults.thrown) || (w.faultsOn && forceThrow.test(call, file))) {
             thrown++;
             w.log("THROW in " + call);
             throw new SimulatedFault("injected failure in " + call);
@@ -224,7 +239,7 @@ final class SimKernel implements Kernel {
         boolean present = interest.containsKey(fd);
         if (op == Epoll.EPOLL_CTL_ADD && present) throw w.violation("EPOLL_CTL_ADD of fd " + fd + ", already registered (EEXIST)");
         if (op != Epoll.EPOLL_CTL_ADD && !present) throw w.violation("epoll_ctl " + op + " of fd " + fd + ", not registered (ENOENT)");
-        if (op != Epoll.EPOLL_CTL_DEL && w.chance(w.faults.ctlNomem)) {
+        if (op != Epoll.EPOLL_CTL_DEL && (w.chance(w.faults.ctlNomem) || (w.faultsOn && forceCtlNomem.test(op, files[fd])))) {
             injected++;
             w.log("epoll_ctl " + op + " fd " + fd + " -> ENOMEM (injected)");
             return -Errno.ENOMEM;
@@ -301,6 +316,7 @@ final class SimKernel implements Kernel {
             ready.set(i, ready.get(j));
             ready.set(j, t);
         }
+        if (batchRank != null) ready.sort(java.util.Comparator.comparingInt(r -> batchRank.applyAsInt(files[(int) r[2]])));
         int n = Math.min(ready.size(), max);
         for (int i = 0; i < n; i++) {
             long at = out + (long) i * Epoll.EVENT_SIZE;
@@ -493,7 +509,7 @@ final class SimKernel implements Kernel {
         if (e.state == End.CONNECTING || e.state == End.NEW) throw w.violation("splice on a socket that is not connected: " + e);
         if (drain) e.connectConfirmed = true;
         maybeInterleave();
-        maybeThrow("splice");
+        maybeThrow("splice", e);
         if (w.chance(w.faults.spliceInval)) {
             injected++;
             return -Errno.EINVAL;
@@ -586,7 +602,7 @@ final class SimKernel implements Kernel {
     public int setsockopt_int(int fd, int level, int name, int value) {
         syscalls++;
         file(fd, "setsockopt");
-        maybeThrow("setsockopt");
+        maybeThrow("setsockopt", files[fd]);
         return 0;
     }
 
@@ -651,7 +667,7 @@ final class SimKernel implements Kernel {
         if (!(f instanceof Listener)) throw w.violation("accept on fd " + fd + ", not a listener");
         Listener l = (Listener) f;
         maybeInterleave();
-        maybeThrow("accept");
+        maybeThrow("accept", l);
         if (l.queue.isEmpty()) return -Errno.EAGAIN;
         if (w.chance(w.faults.eagain)) {
             injected++;
@@ -684,13 +700,14 @@ final class SimKernel implements Kernel {
         checkBalancedConnect(p, attempt, a);
         if (e.state != End.NEW) throw w.violation("connect on a socket in state " + e.state);
         if (attempt > 0) checkFailover(p, p.backends.get(attempt - 1));
-        maybeThrow("connect");
+        maybeThrow("connect", e);
         e.address = a;
         w.progress++;
         int mode = t.mode == Target.FLAKY ? w.rnd.nextInt(3) : t.mode;
         e.outcome = mode;
         e.connectCalledAt = w.now;
         boolean now = w.rnd.nextInt(8) == 0;
+        if (connectAtOnce != null) now = connectAtOnce;
         boolean eintr = w.chance(w.faults.eintrConnect);
         if (mode == Target.UP) {
             if (now && !eintr) {
@@ -787,7 +804,7 @@ final class SimKernel implements Kernel {
         End e = end(fd, "recv");
         if (e.state == End.CONNECTING || e.state == End.NEW) throw w.violation("recv on a socket that is not connected: " + e);
         maybeInterleave();
-        maybeThrow("recv");
+        maybeThrow("recv", e);
         if (throwOnRecv.test(e)) {
             throwOnRecv = x -> false;
             thrown++;
@@ -828,7 +845,7 @@ final class SimKernel implements Kernel {
         if (e.state == End.CONNECTING || e.state == End.NEW) throw w.violation("send on a socket that is not connected: " + e);
         e.connectConfirmed = true; // sending is the proxy saying it is connected
         maybeInterleave();
-        maybeThrow("send");
+        maybeThrow("send", e);
         int want = faultyLength(len);
         if (want < 0) return want;
         byte[] tmp = new byte[want];
@@ -915,7 +932,7 @@ final class SimKernel implements Kernel {
         End e = end(fd, "shutdown");
         if (how != Net.SHUT_WR) throw unmodelled("shutdown how=" + how);
         maybeInterleave();
-        maybeThrow("shutdown");
+        maybeThrow("shutdown", e);
         if (e.pair != null) checkForwardedFin(e);
         e.used = true;
         int rc = e.shutdownWrite();
