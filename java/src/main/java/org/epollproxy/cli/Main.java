@@ -134,6 +134,11 @@ public final class Main implements Callable<Integer> {
                     + "(2 more fds per direction in use; falls back to copying per connection if refused).")
     boolean splice;
 
+    @Option(names = "--pipe-size", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "With --splice: each pipe's capacity (F_SETPIPE_SZ, rounded up to a power-of-two number "
+                    + "of pages; default: the kernel's, 64k). Above /proc/sys/fs/pipe-max-size needs CAP_SYS_RESOURCE.")
+    Integer pipeSize;
+
     @Option(names = "--send-proxy", paramLabel = "v1|v2",
             description = "Start every backend connection with a PROXY protocol header (v1 text, v2 binary) "
                     + "carrying the client's real address, before any client byte; the backend must expect it.")
@@ -195,6 +200,8 @@ public final class Main implements Callable<Integer> {
         if (udpTimeoutSec < 1) return usage("--udp-timeout must be 1 or more seconds, not " + udpTimeoutSec);
         if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
 
+        if (pipeSize != null && !splice) return usage("--pipe-size applies to --splice only");
+
         ProxyProtocol proxyProtocol = ProxyProtocol.OFF;
         if (sendProxy != null) {
             try {
@@ -246,6 +253,7 @@ public final class Main implements Callable<Integer> {
                 .maxConnections(maxConnections)
                 .threads(threads)
                 .splice(splice)
+                .pipeSize(pipeSize == null ? 0 : pipeSize)
                 .trace(trace)
                 .logConnections(!quiet)
                 .udpTimeoutSec(udpTimeoutSec)
@@ -267,6 +275,8 @@ public final class Main implements Callable<Integer> {
         Logs logs = new Logs(err);
         try {
             Kernel kernel = Shim.load();
+            String badPipeSize = pipeSize == null ? null : PipeSizeCheck.problem(kernel, pipeSize);
+            if (badPipeSize != null) return usage(badPipeSize);
             if (statsAddr != null) statsServer = StatsServer.bind(statsAddr); // before the forwards: all or nothing
             Logs.Opened files = logs.open(config);
             proxy = new ProxyServer(kernel, settings, err);
