@@ -91,6 +91,14 @@ class LauncherIT {
         assertEquals(0, fits.exit(), fits.err());
         assertTrue(fits.out().matches("(?s).*org\\.epollproxy\\.cli\\.Main source: shared objects file.*"), fits.out());
 
+        // The same archive, but older than the jar (made from an earlier build): left out, not tried.
+        Files.setLastModifiedTime(archive, java.nio.file.attribute.FileTime.fromMillis(
+                Files.getLastModifiedTime(jar).toMillis() - 86_400_000L));
+        Run stale = run(env, "--version");
+        assertEquals(0, stale.exit(), stale.err());
+        assertFalse(stale.out().matches("(?s).*org\\.epollproxy\\.cli\\.Main source: shared objects file.*"),
+                "an archive older than the jar is not used");
+
         // A file that is no archive for this JVM (here: not one at all): same output, no warning.
         Path bad = tmp.resolve("other-jdk.jsa");
         Files.writeString(bad, "not an archive of JDK " + version);
