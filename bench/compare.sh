@@ -9,6 +9,20 @@
 #   COMPARE_ONLY="direct epoll-proxy haproxy" bench/compare.sh
 #   COMPARE_ONLY="direct epoll-proxy epoll-proxy-2t haproxy" bench/compare.sh   # also --threads 2
 #   COMPARE_ROUNDS=1 bench/compare.sh  # one round instead of three (the table shows the median)
+#   COMPARE_ONLY="direct epoll-proxy epoll-proxy-16k epoll-proxy-32k haproxy" bench/compare.sh   # buffer size
+#   COMPARE_ONLY="direct epoll-proxy-splice epoll-proxy-splice-256k haproxy-splice" bench/compare.sh  # pipes
+#
+# Forwarders: direct, epoll-proxy (defaults), epoll-proxy-16k / -32k / -128k (--buffer-size),
+# epoll-proxy-c1 (JAVA_EXTRA_OPTS=-XX:TieredStopAtLevel=1: the smaller JVM floor, at what CPU cost),
+# epoll-proxy-2t (--threads 2), epoll-proxy-splice (--splice), epoll-proxy-splice-256k (--splice
+# --pipe-size 256k --buffer-size 256k), socat, rinetd, haproxy (nbthread 1), haproxy-2t (nbthread 2),
+# haproxy-splice (nbthread 1, option splice-auto).
+#
+# Next to every throughput figure: the forwarder's CPU (utime + stime from /proc/PID/stat over the
+# measured window, as cores and per operation), since on two shared cores throughput says as much
+# about the client as about the forwarder. Ratios between forwarders (epoll-proxy vs haproxy, ...) are
+# computed within each round and the table shows their median, so load that moves between rounds
+# does not decide them. The load average is printed before and after.
 #
 # The machine is shared, so every forwarder is measured COMPARE_ROUNDS times, the forwarders taking
 # turns within each round, and the table shows the median per figure: a burst of someone else's load
@@ -29,7 +43,7 @@ HOLD_COUNT="${COMPARE_HOLD:-5000}"
 ROUNDS="${COMPARE_ROUNDS:-3}"
 CONNRATE_THREADS="${COMPARE_CONNRATE_THREADS:-4}"
 OUT="${OUT:-$root/bench/results/compare}"
-ALL="direct epoll-proxy epoll-proxy-splice socat rinetd haproxy"
+ALL="direct epoll-proxy epoll-proxy-32k epoll-proxy-2t epoll-proxy-splice socat rinetd haproxy haproxy-2t haproxy-splice"
 ONLY="${COMPARE_ONLY:-$ALL}"
 
 # 5,000 connections through a proxy: 5,000 fds in the client, 10,000 in the forwarder.
@@ -112,6 +126,15 @@ start_forwarder() {
     epoll-proxy)
       bin/epoll-proxy --quiet -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
       FWD_PIDS+=($!) ;;
+    epoll-proxy-16k|epoll-proxy-32k|epoll-proxy-128k)
+      bin/epoll-proxy --quiet --buffer-size "${1#epoll-proxy-}" -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
+      FWD_PIDS+=($!) ;;
+    epoll-proxy-c1)
+      JAVA_EXTRA_OPTS="-XX:TieredStopAtLevel=1" bin/epoll-proxy --quiet -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
+      FWD_PIDS+=($!) ;;
+    epoll-proxy-splice-256k)
+      bin/epoll-proxy --quiet --splice --pipe-size 256k --buffer-size 256k -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
+      FWD_PIDS+=($!) ;;
     epoll-proxy-2t)
       bin/epoll-proxy --quiet --threads 2 -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
       FWD_PIDS+=($!) ;;
@@ -128,13 +151,19 @@ start_forwarder() {
         "$F_BULK" "$IPERF_PORT" "$F_ECHO" "$ECHO_PORT" >"$tmp/rinetd.conf"
       rinetd -f -c "$tmp/rinetd.conf" >"$tmp/$1.log" 2>&1 &
       FWD_PIDS+=($!) ;;
-    haproxy)
+    haproxy|haproxy-2t|haproxy-splice)
+      # With splice haproxy also reserves fds for pipes (maxpipes = maxconn / 4, two fds each) and
+      # refuses to start past the fd limit: 7000 still holds the 5,000 connections of the hold.
+      threads=1 splice="" maxconn=9000
+      [ "$1" = haproxy-2t ] && threads=2
+      [ "$1" = haproxy-splice ] && splice="option splice-auto" maxconn=7000
       cat >"$tmp/haproxy.cfg" <<EOF
 global
-    nbthread 1
-    maxconn 9000
+    nbthread $threads
+    maxconn $maxconn
 defaults
     mode tcp
+    $splice
     maxconn 9000
     timeout connect 5s
     timeout client 60s
@@ -151,15 +180,26 @@ EOF
     *)
       echo "unknown forwarder $1" >&2; return 1 ;;
   esac
-  wait_listening "$F_BULK" "$F_ECHO"
+  wait_listening "$F_BULK" "$F_ECHO" || { cat "$tmp/$1"*.log >&2; return 1; }
 }
 
 # "key=value ..." -> value of key
 field() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
+# utime + stime + cutime + cstime of the processes, in ticks (USER_HZ), from /proc/PID/stat.
+cpu_ticks() {
+  local sum=0 pid
+  for pid in "$@"; do
+    sum=$((sum + $(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }' || echo 0)))
+  done
+  echo "$sum"
+}
+hz="$(getconf CLK_TCK)"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+
 mkdir -p "$OUT"
 results="$OUT/compare.tsv"
-printf 'forwarder\tbulk_MBps\tpp1_rtps\tpp1_p99_us\tpp100_rtps\tpp100_p99_us\tconn_per_s\tconn_failed\theld_served\tidle_rss_kb\trss_per_conn_B\tpss_per_conn_B\n' >"$results"
+printf 'forwarder\tbulk_MBps\tpp1_rtps\tpp1_p99_us\tpp100_rtps\tpp100_p99_us\tconn_per_s\tconn_failed\theld_served\tidle_rss_kb\trss_per_conn_B\tpss_per_conn_B\tbulk_cores\tbulk_cpu_s_per_GB\tpp1_cores\tpp1_cpu_us\tpp100_cores\tpp100_cpu_us\tconn_cores\tconn_cpu_us\tround\n' >"$results"
 
 for round in $(seq "$ROUNDS"); do
 for fwd in $ONLY; do
@@ -181,15 +221,26 @@ for fwd in $ONLY; do
 
   # Bulk: iperf3, both directions at once; the sum of what both receivers got.
   # The iperf3 server serves one test at a time and sometimes still winds the last one down: one retry.
+  bulk_cores="-" bulk_cpu="-"
   for attempt in 1 2; do
+    t0="$(cpu_ticks "${FWD_PIDS[@]+"${FWD_PIDS[@]}"}")" w0="$(date +%s%N)"
     timeout $((RUN_SECONDS + 30)) iperf3 -c 127.0.0.1 -p "$bulk_port" -t "$RUN_SECONDS" --bidir -f m >"$tmp/iperf-$fwd.txt" 2>&1 || true
     bulk="$(awk '/receiver/ { for (i = 1; i <= NF; i++) if ($(i+1) == "Mbits/sec") s += $i } END { printf "%.0f", s / 8 }' "$tmp/iperf-$fwd.txt")"
-    [ "${bulk:-0}" -gt 0 ] && break
+    t1="$(cpu_ticks "${FWD_PIDS[@]+"${FWD_PIDS[@]}"}")" w1="$(date +%s%N)"
+    if [ "${bulk:-0}" -gt 0 ]; then
+      if [ ${#FWD_PIDS[@]} -gt 0 ]; then
+        # CPU over the iperf3 client's whole run (connect to report): cores, and CPU seconds per GB moved.
+        bulk_cores="$(awk -v t=$((t1 - t0)) -v hz="$hz" -v w=$((w1 - w0)) 'BEGIN { printf "%.3f", t / hz / (w / 1e9) }')"
+        bulk_cpu="$(awk -v t=$((t1 - t0)) -v hz="$hz" -v mb="$bulk" -v s="$RUN_SECONDS" 'BEGIN { printf "%.3f", t / hz / (mb * s / 1000) }')"
+      fi
+      break
+    fi
     sleep 2
   done
   [ "${bulk:-0}" -gt 0 ] || bulk="-"
-  echo "   bulk ${bulk} MB/s" >&2
+  echo "   bulk ${bulk} MB/s, forwarder ${bulk_cores} cores, ${bulk_cpu} CPU s/GB" >&2
 
+  export CPU_PIDS="${FWD_PIDS[*]+"${FWD_PIDS[*]}"}"
   pp1="$(timeout 120 "${load[@]}" pingpong "$echo_port" 1 "$RUN_SECONDS" "$WARMUP_SECONDS" || echo failed)"
   echo "   $pp1" >&2
   pp100="$(timeout 120 "${load[@]}" pingpong "$echo_port" 100 "$RUN_SECONDS" "$WARMUP_SECONDS" || echo failed)"
@@ -209,11 +260,14 @@ for fwd in $ONLY; do
     held="$(field "$hold" served)"
   fi
 
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$fwd" "$bulk" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$fwd" "$bulk" \
     "$(field "$pp1" round_trips_per_s)" "$(field "$pp1" p99_us)" \
     "$(field "$pp100" round_trips_per_s)" "$(field "$pp100" p99_us)" \
     "$(field "$conn" connections_per_s)" "$(field "$conn" failed)" \
     "$held" "$idle_kb" "$rss_pc" "$pss_pc" >>"$results"
+  printf '\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$bulk_cores" "$bulk_cpu" \
+    "$(field "$pp1" cpu_cores)" "$(field "$pp1" cpu_us_per_op)" "$(field "$pp100" cpu_cores)" "$(field "$pp100" cpu_us_per_op)" \
+    "$(field "$conn" cpu_cores)" "$(field "$conn" cpu_us_per_op)" "$round" >>"$results"
 
   stop "${FWD_PIDS[@]+"${FWD_PIDS[@]}"}"
   # TIME_WAIT from the connection-rate run must not spill into the next forwarder's run.
@@ -221,10 +275,15 @@ for fwd in $ONLY; do
 done
 done
 
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 {
-  echo "# compare.sh $(date -u +%Y-%m-%dT%H:%MZ), ${RUN_SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, $HOLD_COUNT held connections"
-  echo "# $(nproc) cores, $(uname -r), $("$java_bin" -version 2>&1 | head -1)"
+  echo "# compare.sh $(date -u +%Y-%m-%dT%H:%MZ), $ROUNDS rounds (medians), ${RUN_SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, $HOLD_COUNT held connections"
+  echo "# $(nproc) cores, $(uname -r), $("$java_bin" -version 2>&1 | head -1); load average (1, 5, 15 min) $load_before before, $load_after after"
 } >"$OUT/compare.meta"
-"$java_bin" -cp "$bench_jar" org.epollproxy.bench.CompareTable "$results" "$OUT/compare-ratios.dat" | tee "$OUT/compare.md"
+{
+  cat "$OUT/compare.meta"
+  echo
+  "$java_bin" -cp "$bench_jar" org.epollproxy.bench.CompareTable "$results" "$OUT/compare-ratios.dat"
+} | tee "$OUT/compare.md"
 "$here/plot.sh" "$OUT/compare-ratios.dat" "$OUT/ratios-compare.png" \
   "compare.sh, forwarders as processes: performance relative to direct (1 = no forwarder)" || true

@@ -4,6 +4,13 @@
 #   bench/run.sh             # short profile: a few minutes on 2 cores
 #   bench/run.sh full        # longer warm-up and measurement, two forks: about half an hour
 #   bench/run.sh short 'ForwardBench.bulk'   # only the benchmarks matching a JMH regex
+#   BENCH_PROF= bench/run.sh                 # without the per-operation profilers
+#
+# By default every benchmark also runs JMH's -prof gc (gc.alloc.rate.norm: heap bytes per operation,
+# whole JVM) and ForwarderThreadsProfiler (the forwarder threads' own allocation and user/system CPU
+# per operation, apart from the client and the echo server); jmh.md shows them in a per-operation
+# table. Allocation per operation does not depend on machine load; CPU per operation depends on it
+# less than throughput does.
 #
 # Results go to $OUT (default bench/results/jmh): jmh.csv (raw), jmh.md (tables), jmh-ratios.dat and
 # ratios-jmh.png (relative to direct).
@@ -40,11 +47,15 @@ if [ "${feature%%.*}" -ge 23 ] 2>/dev/null; then jvm_args="$jvm_args --sun-misc-
 # 64 connections per ping-pong trial plus TIME_WAIT churn from the connection benchmark.
 ulimit -n 20000 2>/dev/null || true
 mkdir -p "$OUT"
-"$java_bin" -jar bench/target/benchmarks.jar "${filter[@]}" "${opts[@]}" \
+read -r -a prof <<<"${BENCH_PROF--prof gc -prof org.epollproxy.bench.ForwarderThreadsProfiler}"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/load.txt"
+"$java_bin" -jar bench/target/benchmarks.jar "${filter[@]}" "${opts[@]}" "${prof[@]+"${prof[@]}"}" \
   -jvmArgsAppend "$jvm_args" -rf csv -rff "$OUT/jmh.csv" | tee "$OUT/jmh.log"
 
 {
   echo "<!-- bench/run.sh $profile, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r), $("$java_bin" -version 2>&1 | head -1) -->"
+  echo "Load average (1, 5, 15 min): $(cut -d' ' -f4- "$OUT/load.txt") before, $(cut -d' ' -f1-3 /proc/loadavg) after."
+  echo
   "$java_bin" -cp bench/target/benchmarks.jar org.epollproxy.bench.JmhTable "$OUT/jmh.csv" "$OUT/jmh-ratios.dat"
 } >"$OUT/jmh.md"
 cat "$OUT/jmh.md"

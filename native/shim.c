@@ -114,6 +114,20 @@ long long shim_pipe2(void) {
     return ((long long)fds[0] << 32) | (unsigned int)fds[1];
 }
 
+/* fcntl(F_SETPIPE_SZ): the pipe's new capacity (the kernel rounds up to a power-of-two number of pages)
+ * or -errno (EPERM above /proc/sys/fs/pipe-max-size or the user's pipe pages without CAP_SYS_RESOURCE,
+ * EBUSY below what the pipe holds). */
+int shim_set_pipe_size(int fd, int size) {
+    int n = fcntl(fd, F_SETPIPE_SZ, size);
+    return n < 0 ? -errno : n;
+}
+
+/* fcntl(F_GETPIPE_SZ): the pipe's capacity in bytes, or -errno. */
+int shim_pipe_size(int fd) {
+    int n = fcntl(fd, F_GETPIPE_SZ);
+    return n < 0 ? -errno : n;
+}
+
 int shim_splice(int fd_in, int fd_out, int len, int flags) {
     ssize_t n;
     do n = splice(fd_in, NULL, fd_out, NULL, (size_t)len, (unsigned int)flags);

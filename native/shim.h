@@ -22,6 +22,8 @@ int shim_eventfd_write(int fd);
 int shim_eventfd_read(int fd);
 long long shim_pipe2(void);
 int shim_splice(int fd_in, int fd_out, int len, int flags);
+int shim_set_pipe_size(int fd, int size);
+int shim_pipe_size(int fd);
 int shim_read(int fd, long long buf, int len);
 int shim_write(int fd, long long buf, int len);
 

@@ -139,6 +139,12 @@ static void test_eventfd_pipe_splice(void) {
     int r1 = (int)(fds >> 32), w1 = (int)(fds & 0xffffffff);
     fds = shim_pipe2();
     int r2 = (int)(fds >> 32), w2 = (int)(fds & 0xffffffff);
+    CHECK(shim_pipe_size(w1) == 65536);
+    CHECK(shim_set_pipe_size(w1, 200000) == 262144); /* rounded up to a power-of-two number of pages */
+    CHECK(shim_pipe_size(r1) == 262144);
+    CHECK(shim_set_pipe_size(r2, 4096) == 4096);
+    CHECK(shim_pipe_size(w2) == 4096);
+    CHECK(shim_set_pipe_size(efd, 4096) == -EBADF);
     CHECK(shim_write(w1, P("splice"), 6) == 6);
     CHECK(shim_splice(r1, w2, 4096, SPLICE_F_NONBLOCK | SPLICE_F_MOVE) == 6);
     CHECK(shim_splice(r1, w2, 4096, SPLICE_F_NONBLOCK | SPLICE_F_MOVE) == -EAGAIN);

@@ -38,12 +38,20 @@ public final class CompareTable {
 
     private static final Metric[] METRICS = {
         new Metric("bulk_MBps", "bulk, MB/s (iperf3 --bidir, both directions summed)", 1, 1, "bulk"),
+        new Metric("bulk_cores", "  forwarder CPU during bulk, cores", 0, 1, null),
+        new Metric("bulk_cpu_s_per_GB", "  forwarder CPU per GB moved, s", 0, 1, null),
         new Metric("pp1_rtps", "ping-pong 64 B, 1 connection: round trips/s", 1, 1, "ping-pong 1"),
         new Metric("pp1_p99_us", "ping-pong 64 B, 1 connection: p99 µs", -1, 1, null),
+        new Metric("pp1_cores", "  forwarder CPU, cores", 0, 1, null),
+        new Metric("pp1_cpu_us", "  forwarder CPU per round trip, µs", 0, 1, null),
         new Metric("pp100_rtps", "ping-pong 64 B, 100 connections: round trips/s", 1, 1, "ping-pong 100"),
         new Metric("pp100_p99_us", "ping-pong 64 B, 100 connections: p99 µs", -1, 1, null),
+        new Metric("pp100_cores", "  forwarder CPU, cores", 0, 1, null),
+        new Metric("pp100_cpu_us", "  forwarder CPU per round trip, µs", 0, 1, null),
         new Metric("conn_per_s", "connect + 64 B echo + close: connections/s", 1, 1, "connections"),
         new Metric("conn_failed", "  failed connections in that run", 0, 1, null),
+        new Metric("conn_cores", "  forwarder CPU, cores", 0, 1, null),
+        new Metric("conn_cpu_us", "  forwarder CPU per connection, µs", 0, 1, null),
         new Metric("held_served", "held concurrent connections (COMPARE_HOLD): served", 0, 1, null),
         new Metric("idle_rss_kb", "idle RSS of the forwarder, MiB", 0, 1.0 / 1024, null),
         new Metric("rss_per_conn_B", "RSS growth per open connection, bytes", 0, 1, null),
@@ -89,6 +97,68 @@ public final class CompareTable {
         System.out.println();
         System.out.println("In parentheses: performance relative to direct (1 = direct; for latencies direct/value, higher is better).");
         if (args.length > 1) Files.writeString(Path.of(args[1]), dat.toString());
+        pairRatios(lines.subList(1, lines.size()), header);
+    }
+
+    /** Each forwarder of ours against its peer: the figure compared and whether higher is better (+1) or lower (-1). */
+    private static final String[][] PAIRS = {
+        {"epoll-proxy", "haproxy"}, {"epoll-proxy", "rinetd"}, {"epoll-proxy-32k", "haproxy"}, {"epoll-proxy-c1", "epoll-proxy"},
+        {"epoll-proxy-16k", "epoll-proxy"}, {"epoll-proxy-32k", "epoll-proxy"}, {"epoll-proxy-128k", "epoll-proxy"},
+        {"epoll-proxy-2t", "haproxy-2t"}, {"epoll-proxy-splice", "haproxy-splice"}, {"epoll-proxy-splice-256k", "haproxy-splice"},
+    };
+    private static final String[][] COMPARED = {
+        {"bulk_MBps", "+1", "bulk MB/s"}, {"bulk_cpu_s_per_GB", "-1", "bulk CPU per GB"},
+        {"pp1_rtps", "+1", "ping-pong 1: round trips/s"}, {"pp1_cpu_us", "-1", "ping-pong 1: CPU per round trip"},
+        {"pp100_rtps", "+1", "ping-pong 100: round trips/s"}, {"pp100_cpu_us", "-1", "ping-pong 100: CPU per round trip"},
+        {"conn_per_s", "+1", "connections/s"}, {"conn_cpu_us", "-1", "CPU per connection"},
+    };
+
+    /**
+     * Ratios between two forwarders computed within each round (both measured minutes apart at most),
+     * then the median over the rounds: above 1 = ours ahead (more per second, or less CPU per operation).
+     */
+    static void pairRatios(List<String> lines, List<String> header) {
+        int round = header.indexOf("round");
+        if (round < 0) return;
+        Map<String, Map<String, String[]>> byRound = new LinkedHashMap<>();
+        for (String l : lines) {
+            String[] f = l.split("\t", -1);
+            if (f.length > round) byRound.computeIfAbsent(f[round], x -> new LinkedHashMap<>()).put(f[0], f);
+        }
+        List<String[]> pairs = new ArrayList<>();
+        for (String[] p : PAIRS) {
+            boolean seen = false;
+            for (Map<String, String[]> r : byRound.values()) seen |= r.containsKey(p[0]) && r.containsKey(p[1]);
+            if (seen) pairs.add(p);
+        }
+        if (pairs.isEmpty()) return;
+        String[] head = new String[pairs.size() + 1];
+        head[0] = "ratio within each round, median over " + byRound.size() + " rounds (above 1 = ours ahead)";
+        for (int i = 0; i < pairs.size(); i++) head[i + 1] = pairs.get(i)[0] + " vs " + pairs.get(i)[1];
+        Table t = new Table(head);
+        for (String[] c : COMPARED) {
+            int col = header.indexOf(c[0]);
+            int sense = Integer.parseInt(c[1]);
+            String[] cells = new String[pairs.size() + 1];
+            cells[0] = c[2];
+            for (int i = 0; i < pairs.size(); i++) {
+                List<Double> rs = new ArrayList<>();
+                for (Map<String, String[]> r : byRound.values()) {
+                    String[] a = r.get(pairs.get(i)[0]);
+                    String[] b = r.get(pairs.get(i)[1]);
+                    if (a == null || b == null || col < 0 || col >= a.length || col >= b.length) continue;
+                    double ratio = sense > 0 ? Table.parse(a[col]) / Table.parse(b[col]) : Table.parse(b[col]) / Table.parse(a[col]);
+                    if (!Double.isNaN(ratio) && !Double.isInfinite(ratio)) rs.add(ratio);
+                }
+                Collections.sort(rs);
+                int n = rs.size();
+                cells[i + 1] = n == 0 ? "-" : String.format(Locale.ROOT, "%.2fx", n % 2 == 1 ? rs.get(n / 2) : (rs.get(n / 2 - 1) + rs.get(n / 2)) / 2);
+                if (n > 1) cells[i + 1] += String.format(Locale.ROOT, " (%.2f-%.2f)", rs.get(0), rs.get(n - 1));
+            }
+            t.row(cells);
+        }
+        System.out.println();
+        t.print(System.out);
     }
 
     /**

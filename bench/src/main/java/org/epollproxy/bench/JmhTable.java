@@ -35,7 +35,54 @@ public final class JmhTable {
         t.forwarders(System.out);
         System.out.println();
         t.syscalls(System.out);
+        t.perOp(System.out);
         if (args.length > 1) t.ratios(Path.of(args[1]));
+    }
+
+    /**
+     * Cost per operation (from {@code -prof gc} and {@link ForwarderThreadsProfiler}; bench/run.sh adds
+     * both): heap allocated by the whole JVM (client and echo server included) and by the forwarder's
+     * threads alone, and the forwarder threads' CPU. Printed only when the run had them.
+     */
+    private void perOp(java.io.PrintStream out) {
+        String[][] scenarios = {
+            {"ForwardBench.bulk", "bulk (op = 1 MiB each way)"},
+            {"ForwardBench.pingPong1", "ping-pong, 1 connection (op = 1 round trip)"},
+            {"ForwardBench.pingPong64", "ping-pong, 64 connections (op = 64 round trips)"},
+            {"ForwardBench.connectCycle", "connect + 64 B echo + close (op = 1 connection)"},
+        };
+        String[][] metrics = {
+            {":gc.alloc.rate.norm", "whole JVM: heap allocated, B/op", "1"},
+            {":fwd.alloc.norm", "forwarder threads: heap allocated, B/op", "1"},
+            {":fwd.user.norm", "forwarder threads: user CPU, µs/op", "0.001"},
+            {":fwd.sys.norm", "forwarder threads: system CPU, µs/op", "0.001"},
+        };
+        String[] head = new String[FORWARDERS.length + 1];
+        head[0] = "per operation";
+        System.arraycopy(FORWARDERS, 0, head, 1, FORWARDERS.length);
+        Table t = new Table(head);
+        int rows = 0;
+        for (String[] s : scenarios) {
+            for (String[] m : metrics) {
+                String[] cells = new String[FORWARDERS.length + 1];
+                cells[0] = s[1] + ": " + m[1];
+                boolean any = false;
+                for (int i = 0; i < FORWARDERS.length; i++) {
+                    double v = score(s[0] + m[0], FORWARDERS[i]) * Double.parseDouble(m[2]);
+                    any |= !Double.isNaN(v);
+                    cells[i + 1] = Double.isNaN(v) ? "-" : Table.num(v);
+                }
+                if (any) {
+                    t.row(cells);
+                    rows++;
+                }
+            }
+        }
+        if (rows == 0) return;
+        out.println();
+        t.print(out);
+        out.println();
+        out.println("direct has no forwarder thread; its whole-JVM figure is the client's and the echo server's own allocation.");
     }
 
     private double score(String bench, String param) {

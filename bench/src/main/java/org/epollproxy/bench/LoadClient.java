@@ -90,6 +90,8 @@ public final class LoadClient {
         ByteBuffer in = ByteBuffer.allocateDirect(64 * 1024);
         LongList latencies = new LongList();
         long errors = 0;
+        ProcessCpu cpu = ProcessCpu.fromEnv();
+        boolean measuring = false;
         try (Selector sel = Selector.open()) {
             List<Conn> all = new ArrayList<>();
             for (int i = 0; i < conns; i++) {
@@ -110,6 +112,10 @@ public final class LoadClient {
                     continue;
                 }
                 now = System.nanoTime();
+                if (!measuring && now >= measureFrom) {
+                    measuring = true;
+                    if (cpu != null) cpu.start();
+                }
                 for (SelectionKey key : sel.selectedKeys()) {
                     Conn c = (Conn) key.attachment();
                     int n = c.ch.read(in.clear());
@@ -127,12 +133,13 @@ public final class LoadClient {
                 }
                 sel.selectedKeys().clear();
             }
+            String cpuFields = cpu != null && measuring ? cpu.end(latencies.size()) : "";
             for (Conn c : all) c.ch.close();
+            long[] l = latencies.sorted();
+            double perSec = l.length / (runNanos / 1e9);
+            System.out.printf("pingpong conns=%d round_trips_per_s=%.0f p50_us=%.1f p99_us=%.1f errors=%d%s%n",
+                    conns, perSec, pct(l, 0.50) / 1e3, pct(l, 0.99) / 1e3, errors, cpuFields);
         }
-        long[] l = latencies.sorted();
-        double perSec = l.length / (runNanos / 1e9);
-        System.out.printf("pingpong conns=%d round_trips_per_s=%.0f p50_us=%.1f p99_us=%.1f errors=%d%n",
-                conns, perSec, pct(l, 0.50) / 1e3, pct(l, 0.99) / 1e3, errors);
     }
 
     private static void send(Conn c, ByteBuffer out, long now) throws IOException {
@@ -169,9 +176,18 @@ public final class LoadClient {
             });
             ts[t].start();
         }
+        ProcessCpu cpu = ProcessCpu.fromEnv();
+        String cpuFields = "";
+        if (cpu != null) {
+            // The measured window's start, then its end when the threads stop counting.
+            for (long now; (now = System.nanoTime()) < measureFrom; ) Thread.sleep(Math.max(1, (measureFrom - now) / 1_000_000));
+            cpu.start();
+            for (Thread t : ts) t.join();
+            cpuFields = cpu.end(ok.get() + failed.get());
+        }
         for (Thread t : ts) t.join();
-        System.out.printf("connrate threads=%d connections_per_s=%.0f ok=%d failed=%d%n",
-                threads, ok.get() / (runNanos / 1e9), ok.get(), failed.get());
+        System.out.printf("connrate threads=%d connections_per_s=%.0f ok=%d failed=%d%s%n",
+                threads, ok.get() / (runNanos / 1e9), ok.get(), failed.get(), cpuFields);
     }
 
     /** connect, 64 bytes there, 64 back, close; false on any error or short reply. */
@@ -259,6 +275,10 @@ public final class LoadClient {
         void add(long v) {
             if (n == a.length) a = Arrays.copyOf(a, n * 2);
             a[n++] = v;
+        }
+
+        int size() {
+            return n;
         }
 
         long[] sorted() {

@@ -144,6 +144,11 @@ public final class Main implements Callable<Integer> {
                     + "(2 more fds per direction in use; falls back to copying per connection if refused).")
     boolean splice;
 
+    @Option(names = "--pipe-size", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "With --splice: each pipe's capacity (F_SETPIPE_SZ, rounded up to a power-of-two number "
+                    + "of pages; default: the kernel's, 64k). Above /proc/sys/fs/pipe-max-size needs CAP_SYS_RESOURCE.")
+    Integer pipeSize;
+
     @Option(names = "--send-proxy", paramLabel = "v1|v2",
             description = "Start every backend connection with a PROXY protocol header (v1 text, v2 binary) "
                     + "carrying the client's real address, before any client byte; the backend must expect it.")
@@ -225,6 +230,8 @@ public final class Main implements Callable<Integer> {
         if (drainTimeoutSec < 0 || drainTimeoutSec > 86_400) return usage("--drain-timeout must be 0-86400 seconds, not " + drainTimeoutSec);
         if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
 
+        if (pipeSize != null && !splice) return usage("--pipe-size applies to --splice only");
+
         ProxyProtocol proxyProtocol = ProxyProtocol.OFF;
         if (sendProxy != null) {
             try {
@@ -284,6 +291,7 @@ public final class Main implements Callable<Integer> {
                 .maxConnections(maxConnections)
                 .threads(threads)
                 .splice(splice)
+                .pipeSize(pipeSize == null ? 0 : pipeSize)
                 .trace(trace)
                 .logConnections(!quiet)
                 .udpTimeoutSec(udpTimeoutSec)
@@ -308,6 +316,8 @@ public final class Main implements Callable<Integer> {
         boolean replaceControl = takeoverPath != null && takeoverPath.equals(controlPath);
         try {
             Kernel kernel = Shim.load();
+            String badPipeSize = pipeSize == null ? null : PipeSizeCheck.problem(kernel, pipeSize);
+            if (badPipeSize != null) return usage(badPipeSize);
             Map<String, int[]> inherited = Map.of();
             try {
                 int activated = SocketActivation.count(System.getenv(), ProcessHandle.current().pid());

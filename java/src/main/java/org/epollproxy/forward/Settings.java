@@ -17,10 +17,11 @@ package org.epollproxy.forward;
  * @param udpTimeoutSec UDP: a session with no datagram either way for this long ends (rinetd's default is 72 s)
  * @param udpMaxSessions UDP: sessions per forward (per loop); at the cap the least recently used one is evicted
  * @param logConnections log one line per connection on stderr when it ends
+ * @param pipeSize with splice: each pipe's capacity (F_SETPIPE_SZ), 0 = the kernel's default (64 KiB)
  */
 public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec, int finTimeoutSec, boolean keepalive,
         int maxConnections, boolean trace, int backlog, int threads, boolean splice, int udpTimeoutSec,
-        int udpMaxSessions, boolean logConnections) {
+        int udpMaxSessions, boolean logConnections, int pipeSize) {
 
     /** The defaults, as documented in the README's option table. */
     public static final Settings DEFAULTS = builder().build();
@@ -45,6 +46,7 @@ public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec,
         b.udpTimeoutSec = udpTimeoutSec;
         b.udpMaxSessions = udpMaxSessions;
         b.logConnections = logConnections;
+        b.pipeSize = pipeSize;
         return b;
     }
 
@@ -63,6 +65,7 @@ public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec,
         private int udpTimeoutSec = 72;
         private int udpMaxSessions = 4096;
         private boolean logConnections = true;
+        private int pipeSize = 0;
 
         private Builder() {}
 
@@ -79,10 +82,11 @@ public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec,
         public Builder udpTimeoutSec(int v) { udpTimeoutSec = v; return this; }
         public Builder udpMaxSessions(int v) { udpMaxSessions = v; return this; }
         public Builder logConnections(boolean v) { logConnections = v; return this; }
+        public Builder pipeSize(int v) { pipeSize = v; return this; }
 
         public Settings build() {
             return new Settings(bufferSize, connectTimeoutMs, idleTimeoutSec, finTimeoutSec, keepalive, maxConnections,
-                    trace, backlog, threads, splice, udpTimeoutSec, udpMaxSessions, logConnections);
+                    trace, backlog, threads, splice, udpTimeoutSec, udpMaxSessions, logConnections, pipeSize);
         }
     }
 }

@@ -56,6 +56,12 @@ public interface Kernel {
     /** {@code splice(in, NULL, out, NULL, len, flags)}: bytes moved, 0 at EOF, or -errno. */
     int splice(int fdIn, int fdOut, int len, int flags);
 
+    /** {@code fcntl(fd, F_SETPIPE_SZ, size)}: the pipe's new capacity in bytes (rounded up by the kernel), or -errno. */
+    int set_pipe_size(int fd, int size);
+
+    /** {@code fcntl(fd, F_GETPIPE_SZ)}: the pipe's capacity in bytes, or -errno. */
+    int pipe_size(int fd);
+
     int read(int fd, long buf, int len);
 
     int write(int fd, long buf, int len);

@@ -131,6 +131,16 @@ public final class TracingKernel implements Kernel {
     }
 
     @Override
+    public int set_pipe_size(int fd, int size) {
+        return log(k.set_pipe_size(fd, size), "fcntl F_SETPIPE_SZ fd " + fd + " " + size);
+    }
+
+    @Override
+    public int pipe_size(int fd) {
+        return log(k.pipe_size(fd), "fcntl F_GETPIPE_SZ fd " + fd);
+    }
+
+    @Override
     public int splice(int fdIn, int fdOut, int len, int flags) {
         return log(k.splice(fdIn, fdOut, len, flags), "splice fd " + fdIn + " -> fd " + fdOut + " " + len);
     }

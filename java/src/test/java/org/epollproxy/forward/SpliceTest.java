@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.Shim;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -104,6 +105,50 @@ class SpliceTest {
             ForwardStats st = proxy.stats(0);
             assertEquals(2, st.spliceFallbacks, "one fall back per direction");
             assertEquals(0, st.bytesSplicedUp + st.bytesSplicedDown, "nothing left a pipe through splice");
+        }
+    }
+
+    /** The pipes' write ends as pipe2 returns them, through the real shim. */
+    static Kernel recordingPipes(Kernel real, java.util.List<Integer> writeEnds) {
+        return (Kernel) java.lang.reflect.Proxy.newProxyInstance(Kernel.class.getClassLoader(), new Class<?>[] {Kernel.class},
+                (p, m, args) -> {
+                    Object r;
+                    try {
+                        r = m.invoke(real, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (m.getName().equals("pipe2") && (Long) r >= 0) writeEnds.add((int) (long) (Long) r);
+                    return r;
+                });
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {4096, 256 * 1024})
+    void eachPipeGetsThePipeSizeAskedFor(int pipeSize) throws Exception {
+        Kernel real = Shim.load();
+        java.util.List<Integer> pipes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Settings st = Settings.builder().splice(true).pipeSize(pipeSize).build();
+        try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(recordingPipes(real, pipes), st, backend.port());
+                Socket c = proxy.connect()) {
+            c.getOutputStream().write(new byte[] {1, 2, 3});
+            assertEquals(3, c.getInputStream().readNBytes(3).length);
+            // Both directions carried bytes, so both opened their pipe; the pair is still open, so they are.
+            assertEquals(2, pipes.size(), "one pipe per direction");
+            for (int fd : pipes) assertEquals(pipeSize, real.pipe_size(fd), "F_GETPIPE_SZ of pipe fd " + fd);
+        }
+    }
+
+    @Test
+    void withoutPipeSizeThePipesKeepTheKernelsDefault() throws Exception {
+        Kernel real = Shim.load();
+        java.util.List<Integer> pipes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(recordingPipes(real, pipes), splicing(), backend.port());
+                Socket c = proxy.connect()) {
+            c.getOutputStream().write(new byte[] {1, 2, 3});
+            assertEquals(3, c.getInputStream().readNBytes(3).length);
+            assertEquals(2, pipes.size(), "one pipe per direction");
+            for (int fd : pipes) assertEquals(65536, real.pipe_size(fd), "F_GETPIPE_SZ of pipe fd " + fd);
         }
     }
 

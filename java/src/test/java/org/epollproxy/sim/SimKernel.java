@@ -452,7 +452,7 @@ final class SimKernel implements Kernel {
     /** A pipe: bytes in order, up to a (seeded) capacity. */
     static final class Pipe {
         final ByteQueue bytes = new ByteQueue();
-        final int capacity;
+        int capacity;
         boolean writerClosed;
 
         Pipe(int capacity) {
@@ -490,6 +490,28 @@ final class SimKernel implements Kernel {
         }
         w.progress++;
         return ((long) r << 32) | wr;
+    }
+
+    /** F_SETPIPE_SZ as Linux does it: a power-of-two number of pages, -EBUSY below what the pipe holds. */
+    @Override
+    public int set_pipe_size(int fd, int size) {
+        syscalls++;
+        Object f = file(fd, "set_pipe_size");
+        if (!(f instanceof PipeEnd)) throw w.violation("F_SETPIPE_SZ on fd " + fd + ", which is not a pipe: " + f);
+        Pipe p = ((PipeEnd) f).pipe;
+        int capacity = 4096;
+        while (capacity < size) capacity <<= 1;
+        if (capacity < p.bytes.size()) return -Errno.EBUSY;
+        p.capacity = capacity;
+        return capacity;
+    }
+
+    @Override
+    public int pipe_size(int fd) {
+        syscalls++;
+        Object f = file(fd, "pipe_size");
+        if (!(f instanceof PipeEnd)) throw w.violation("F_GETPIPE_SZ on fd " + fd + ", which is not a pipe: " + f);
+        return ((PipeEnd) f).pipe.capacity;
     }
 
     /**

@@ -42,11 +42,12 @@ final class Direction {
     /** The part of {@code bytesOut} that went through the pipe (zero-copy). */
     long bytesSpliced;
 
-    Direction(Pair pair, Side from, Side to, boolean splice) {
+    /** {@code pipeSize}: the splice path's pipe capacity ({@code --pipe-size}, 0 = the kernel's default). */
+    Direction(Pair pair, Side from, Side to, boolean splice, int pipeSize) {
         this.pair = pair;
         this.from = from;
         this.to = to;
-        if (splice) pipe = new SplicePipe();
+        if (splice) pipe = new SplicePipe(pipeSize);
     }
 
     boolean pending() {
@@ -65,6 +66,11 @@ final class Direction {
     /** Nothing more will ever cross this direction. */
     boolean done() {
         return finSent;
+    }
+
+    /** The splice pipe's write end, -1 when none is open (for tests). */
+    int pipeFd() {
+        return pipe != null ? pipe.writeFd() : -1;
     }
 
     /** Bytes cross through a splice pipe (not the copy path). */

@@ -85,8 +85,9 @@ final class Pair extends Connection {
         this.startNanos = loop.now();
         this.lastActivity = startNanos;
         boolean splice = fl.settings().splice();
-        up = new Direction(this, client, backend, splice);
-        down = new Direction(this, backend, client, splice);
+        int pipeSize = fl.settings().pipeSize();
+        up = new Direction(this, client, backend, splice, pipeSize);
+        down = new Direction(this, backend, client, splice, pipeSize);
         client.in = up;
         client.out = down;
         backend.in = down;

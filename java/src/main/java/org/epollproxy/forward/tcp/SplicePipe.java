@@ -16,8 +16,14 @@ final class SplicePipe {
     /** SPLICE_F_MOVE: move pages rather than copy where the kernel can; SPLICE_F_NONBLOCK: never block on the pipe. */
     static final int FLAGS = Net.SPLICE_F_MOVE | Net.SPLICE_F_NONBLOCK;
 
+    /** {@code --pipe-size}: the capacity asked for each new pipe (F_SETPIPE_SZ), 0 for the kernel's default. */
+    private final int size;
     private int readFd = -1;
     private int writeFd = -1;
+
+    SplicePipe(int size) {
+        this.size = size;
+    }
 
     boolean isOpen() {
         return writeFd >= 0;
@@ -34,6 +40,9 @@ final class SplicePipe {
             if (fds < 0) return (int) fds;
             readFd = (int) (fds >>> 32);
             writeFd = (int) fds;
+            // Refused (past the user's pipe pages, or a size start-up did not check): the pipe keeps the
+            // kernel's default capacity and works the same. A fill never exceeds the buffer size either way.
+            if (size > 0) k.set_pipe_size(writeFd, size);
         }
         return k.splice(from, writeFd, len, FLAGS);
     }
@@ -46,6 +55,11 @@ final class SplicePipe {
     /** Reads what the pipe holds into {@code buf} (for a fall back to the copy path); bytes or -errno. */
     int readInto(Kernel k, long buf, int len) {
         return k.read(readFd, buf, len);
+    }
+
+    /** The pipe's write end (for tests: its capacity), or -1 before the first fill. */
+    int writeFd() {
+        return writeFd;
     }
 
     /** Closes both ends, once; later calls do nothing. */

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The JVM's floor: start-up time and idle RSS of the proxy under each JVM measure, on JDK 17 and 25.
+# Prints one markdown table (median of N runs per cell), the load average before and after, and
+# keeps the raw runs in $OUT.
+#
+#   bench/jvm-floor.sh                    # 11 runs per cell, both JDKs (about 5 minutes idle)
+#   FLOOR_RUNS=5 bench/jvm-floor.sh
+#   FLOOR_JDKS="/usr/lib/jvm/java-17-openjdk-amd64" bench/jvm-floor.sh
+#
+# One run: start the proxy with `-L 127.0.0.1:0:127.0.0.1:9` (an ephemeral port, nothing connects),
+# time from the launch to its "listening" line on stdout ("start, ms"), then 1 s later read VmRSS from
+# /proc/PID/status ("idle RSS, MiB"), then SIGTERM. The rows add one measure at a time, so each
+# row's difference to the one above is that measure's effect; runs interleave the rows, so a burst of
+# other load hits one run of every row instead of all runs of one. RSS hardly depends on load; the
+# start time does (compare the load averages printed with the table).
+#
+# Builds what it needs in a temp dir: a class data sharing archive per JDK (packaging/cds-archive.sh)
+# and a jlink'ed runtime per JDK (as `mvn -Pdist package` makes it). Loopback only; every process it
+# starts is stopped by PID; every wait is bounded.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+RUNS="${FLOOR_RUNS:-11}"
+JDKS="${FLOOR_JDKS:-/usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64}"
+OUT="${OUT:-$root/bench/results/jvm-floor}"
+jar="$root/java/target/epoll-proxy.jar"
+if [ ! -f "$jar" ]; then
+  echo "building the jar (mvn -B -q -DskipTests package)" >&2
+  (cd "$root" && mvn -B -q -DskipTests package >&2)
+fi
+
+tmp="$(mktemp -d)"
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+mkdir -p "$OUT"
+raw="$OUT/runs.tsv"
+printf 'jdk\trow\trun\tstart_ms\trss_kb\n' >"$raw"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# The flags of bin/epoll-proxy before this work, and the measures added row by row.
+old_flags="-XX:+UseSerialGC -Xms4m -Xmx256m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:MaxMetaspaceSize=64m -Xss512k -XX:-UsePerfData"
+c1="-XX:TieredStopAtLevel=1"
+small="-XX:ReservedCodeCacheSize=16m -XX:CICompilerCount=1 -Xss256k"
+rows=(
+  "launcher before: a JVM to read the version, then the proxy"
+  "version from the release file (one JVM)"
+  "(for reference) -Xshare:off: no class data sharing at all"
+  "+ AppCDS archive of the proxy (-XX:SharedArchiveFile)"
+  "+ C1 only (-XX:TieredStopAtLevel=1)"
+  "+ smaller code cache, 1 compiler thread, -Xss256k"
+  "jlink'ed runtime (its own CDS archive)"
+  "jlink'ed runtime + AppCDS + C1 only"
+  "bin/epoll-proxy as shipped"
+)
+
+# Sets CMD (array) for row $1 of JDK home $2 (with archive $3, jlink runtime $4).
+command_for() {
+  local row="$1" jdk="$2" archive="$3" rt="$4" java="$2/bin/java" extra="--enable-native-access=ALL-UNNAMED"
+  local feature
+  feature="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$jdk/release")"
+  [ "$feature" -ge 23 ] && extra="$extra --sun-misc-unsafe-memory-access=allow"
+  local cds="-XX:SharedArchiveFile=$archive -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off"
+  local rtcds="-XX:SharedArchiveFile=$rt.jsa -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off"
+  # shellcheck disable=SC2206
+  case "$row" in
+    0) CMD=(bash -c "\"\$0\" -XshowSettings:properties -version >/dev/null 2>&1; exec \"\$0\" \"\$@\"" "$java" $old_flags $extra -jar "$jar") ;;
+    1) CMD=("$java" $old_flags $extra -jar "$jar") ;;
+    2) CMD=("$java" $old_flags -Xshare:off $extra -jar "$jar") ;;
+    3) CMD=("$java" $old_flags $extra $cds -jar "$jar") ;;
+    4) CMD=("$java" $old_flags $c1 $extra $cds -jar "$jar") ;;
+    5) CMD=("$java" $old_flags $c1 $small $extra $cds -jar "$jar") ;;
+    6) CMD=("$rt/bin/java" $old_flags $extra -jar "$jar") ;;
+    7) CMD=("$rt/bin/java" $old_flags $c1 $extra $rtcds -jar "$jar") ;;
+    8) CMD=(env JAVA_HOME="$jdk" EPOLL_PROXY_JAR="$jar" EPOLL_PROXY_CDS_ARCHIVE="$archive" bash "$root/bin/epoll-proxy") ;;
+  esac
+}
+
+# One run of CMD: prints "start_ms rss_kb" ("- -" when it did not start within 30 s).
+measure() {
+  local fifo="$tmp/out.fifo" t0 t1 line ok=""
+  rm -f "$fifo"; mkfifo "$fifo"
+  t0="$(date +%s%N)"
+  "${CMD[@]}" -L 127.0.0.1:0:127.0.0.1:9 >"$fifo" 2>&1 &
+  pid=$!
+  exec 3<"$fifo"
+  while IFS= read -r -t 30 line <&3; do
+    case "$line" in listening*) ok=1; break ;; esac
+  done
+  t1="$(date +%s%N)"
+  if [ -n "$ok" ]; then
+    sleep 1
+    printf '%d %s\n' $(((t1 - t0) / 1000000)) "$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")"
+  else
+    echo "- -"
+  fi
+  kill "$pid" 2>/dev/null || true
+  # Drain stdout so the JVM's shutdown never blocks on a full pipe.
+  cat <&3 >/dev/null &
+  local drain=$!
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  pid=""
+  exec 3<&-
+  wait "$drain" 2>/dev/null || true
+}
+
+versions=()
+for jdk in $JDKS; do
+  v="$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$jdk/release")"
+  versions+=("$v")
+  echo "preparing JDK $v: AppCDS archive and jlink'ed runtime" >&2
+  bash "$root/packaging/cds-archive.sh" "$jdk/bin/java" "$jar" "$tmp/app-$v.jsa" >&2
+  modules="$("$jdk/bin/jdeps" --ignore-missing-deps --print-module-deps --multi-release "${v%%.*}" "$jar")"
+  "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
+    --generate-cds-archive --output "$tmp/rt-$v" >/dev/null
+  bash "$root/packaging/cds-archive.sh" "$tmp/rt-$v/bin/java" "$jar" "$tmp/rt-$v.jsa" >&2
+done
+
+for run in $(seq "$RUNS"); do
+  echo "run $run/$RUNS (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+  i=0
+  for jdk in $JDKS; do
+    v="${versions[$i]}"; i=$((i + 1))
+    for row in "${!rows[@]}"; do
+      command_for "$row" "$jdk" "$tmp/app-$v.jsa" "$tmp/rt-$v"
+      read -r ms kb < <(measure)
+      printf '%s\t%s\t%s\t%s\t%s\n' "$v" "$row" "$run" "$ms" "$kb" >>"$raw"
+    done
+  done
+done
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+{
+  echo "<!-- bench/jvm-floor.sh, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r), $RUNS runs per cell (median) -->"
+  echo "Load average (1, 5, 15 min): $load_before before, $load_after after; $RUNS runs per cell, medians."
+  echo
+  header="| measure |"; rule="|---|"
+  for v in "${versions[@]}"; do header="$header JDK $v start, ms | JDK $v idle RSS, MiB |"; rule="$rule--:|--:|"; done
+  echo "$header"; echo "$rule"
+  for row in "${!rows[@]}"; do
+    line="| ${rows[$row]} |"
+    for v in "${versions[@]}"; do
+      ms="$(awk -F'\t' -v v="$v" -v r="$row" '$1 == v && $2 == r && $4 != "-" { print $4 }' "$raw" | median)"
+      kb="$(awk -F'\t' -v v="$v" -v r="$row" '$1 == v && $2 == r && $5 != "-" { print $5 }' "$raw" | median)"
+      mib="-"; [ "$kb" != "-" ] && mib="$(awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }')"
+      line="$line $ms | $mib |"
+    done
+    echo "$line"
+  done
+} | tee "$OUT/jvm-floor.md"

@@ -1,0 +1,110 @@
+package org.epollproxy.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * bin/epoll-proxy before its {@code exec}: the JDK's version comes from its {@code release} file (no
+ * second JVM at every start), and the class data sharing archive is used when it fits this JVM and left
+ * out quietly when it does not.
+ */
+class LauncherIT {
+    static Path launcher() {
+        return PackagingIT.root().resolve("bin/epoll-proxy");
+    }
+
+    record Run(int exit, String out, String err) {}
+
+    static Run run(Map<String, String> env, String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("bash", launcher().toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().remove("JAVA_OPTS");
+        pb.environment().remove("EPOLL_PROXY_CDS_ARCHIVE");
+        pb.environment().put("EPOLL_PROXY_JAR", JarProcess.jar().toAbsolutePath().toString());
+        pb.environment().putAll(env);
+        Path out = Files.createTempFile("launcher", ".out");
+        Path err = Files.createTempFile("launcher", ".err");
+        pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+        Process p = pb.start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "launcher did not finish in 60 s");
+        Run r = new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+        Files.delete(out);
+        Files.delete(err);
+        return r;
+    }
+
+    /** A JAVA_HOME whose bin/java records each invocation's arguments, one line each, and exits 0. */
+    static Path fakeJdk(Path dir, String version) throws Exception {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Files.writeString(dir.resolve("release"), "IMPLEMENTOR=\"test\"\nJAVA_VERSION=\"" + version + "\"\n");
+        Path java = bin.resolve("java");
+        Files.writeString(java, "#!/bin/sh\necho \"$*\" >>\"" + dir.resolve("calls") + "\"\n");
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return dir;
+    }
+
+    @Test
+    void readsTheVersionFromTheReleaseFileAndStartsOneJvm(@TempDir Path tmp) throws Exception {
+        Path jdk25 = fakeJdk(tmp.resolve("jdk25"), "25.0.1");
+        assertEquals(0, run(Map.of("JAVA_HOME", jdk25.toString()), "--version").exit());
+        List<String> calls = Files.readAllLines(jdk25.resolve("calls"));
+        assertEquals(1, calls.size(), "one JVM per start, got: " + calls);
+        assertTrue(calls.get(0).contains("--sun-misc-unsafe-memory-access=allow"), calls.get(0));
+        assertTrue(calls.get(0).endsWith("--version"), calls.get(0));
+
+        Path jdk17 = fakeJdk(tmp.resolve("jdk17"), "17.0.9");
+        assertEquals(0, run(Map.of("JAVA_HOME", jdk17.toString()), "--version").exit());
+        calls = Files.readAllLines(jdk17.resolve("calls"));
+        assertEquals(1, calls.size(), "one JVM per start, got: " + calls);
+        assertFalse(calls.get(0).contains("--sun-misc-unsafe-memory-access"), "JDK 17 rejects that flag: " + calls.get(0));
+    }
+
+    @Test
+    void usesTheArchiveThatFitsAndQuietlyIgnoresOneThatDoesNot(@TempDir Path tmp) throws Exception {
+        String javaHome = System.getProperty("java.home");
+        String version = System.getProperty("java.version");
+        Path jar = JarProcess.jar().toAbsolutePath();
+        Path archive = tmp.resolve("app.jsa");
+        Process dump = new ProcessBuilder("bash", PackagingIT.root().resolve("packaging/cds-archive.sh").toString(),
+                javaHome + "/bin/java", jar.toString(), archive.toString())
+                .redirectErrorStream(true).start();
+        String dumpOut = new String(dump.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(dump.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, dump.exitValue(), dumpOut);
+
+        // The archive fits: the proxy's classes come from it (JAVA_OPTS replaces only the heap flags).
+        Map<String, String> env = Map.of("JAVA_HOME", javaHome, "EPOLL_PROXY_CDS_ARCHIVE", archive.toString(),
+                "JAVA_OPTS", "-XX:+UseSerialGC -Xmx256m -Xlog:class+load:stdout");
+        Run fits = run(env, "--version");
+        assertEquals(0, fits.exit(), fits.err());
+        assertTrue(fits.out().matches("(?s).*org\\.epollproxy\\.cli\\.Main source: shared objects file.*"), fits.out());
+
+        // The same archive, but older than the jar (made from an earlier build): left out, not tried.
+        Files.setLastModifiedTime(archive, java.nio.file.attribute.FileTime.fromMillis(
+                Files.getLastModifiedTime(jar).toMillis() - 86_400_000L));
+        Run stale = run(env, "--version");
+        assertEquals(0, stale.exit(), stale.err());
+        assertFalse(stale.out().matches("(?s).*org\\.epollproxy\\.cli\\.Main source: shared objects file.*"),
+                "an archive older than the jar is not used");
+
+        // A file that is no archive for this JVM (here: not one at all): same output, no warning.
+        Path bad = tmp.resolve("other-jdk.jsa");
+        Files.writeString(bad, "not an archive of JDK " + version);
+        Run quiet = run(Map.of("JAVA_HOME", javaHome, "EPOLL_PROXY_CDS_ARCHIVE", bad.toString()), "--version");
+        assertEquals(0, quiet.exit(), quiet.err());
+        assertTrue(quiet.out().startsWith("epoll-proxy "), quiet.out());
+        assertEquals("", quiet.err());
+    }
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the class data sharing (AppCDS) archive of epoll-proxy for one JDK: a training run of the
+# jar records the classes a forward loads (start, accept, connect, forward, refuse, close, stop),
+# then the JDK dumps them, its own and the proxy's, into one static archive that bin/epoll-proxy
+# maps at start instead of parsing and verifying those classes again.
+#
+#   packaging/cds-archive.sh JAVA JAR OUT.jsa
+#
+# `mvn package` runs it (java/pom.xml) with the JDK that runs Maven; bench/jvm-floor.sh runs it for
+# the others. The archive only works with the JVM build that made it and the jar it was made from
+# (path, size and time stamp): bin/epoll-proxy names it after the JDK's version and, when it does
+# not match anyway, the JVM quietly starts without it. Bounded: the training run is stopped after 30 s
+# at most. Needs nothing but the JDK and bash; loopback only.
+set -euo pipefail
+
+java="$1" jar="$(readlink -f "$2")" out="$3"
+tmp="$(mktemp -d)"
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# The JVM flags of bin/epoll-proxy that the archive must agree with (heap size decides the
+# compressed-pointer mode recorded in the archive).
+flags=(-XX:+UseSerialGC -Xmx256m --enable-native-access=ALL-UNNAMED)
+
+# Training: one forward to a port nothing listens on (port 1 of 127.0.0.1: refused on a build
+# machine), so one connection goes through accept, connect, a refused connect, the log line and the
+# close. Classes the training misses load from the jar as usual.
+"$java" "${flags[@]}" -Xshare:off -XX:DumpLoadedClassList="$tmp/classes.lst" -jar "$jar" \
+  -L 127.0.0.1:0:127.0.0.1:1 >"$tmp/first.log" 2>&1 &
+pid=$!
+port=""
+for _ in $(seq 300); do
+  port="$(sed -n 's/^listening tcp 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$tmp/first.log")"
+  [ -n "$port" ] && break
+  kill -0 "$pid" 2>/dev/null || break
+  sleep 0.1
+done
+if [ -z "$port" ]; then
+  echo "cds-archive: the training run did not start:" >&2
+  cat "$tmp/first.log" >&2
+  exit 1
+fi
+# A connection with bytes on it; the backend refuses, so the proxy closes it and logs the end.
+exec 3<>"/dev/tcp/127.0.0.1/$port"
+printf 'hello\n' >&3
+for _ in $(seq 300); do
+  grep -q 'end=' "$tmp/first.log" && break
+  sleep 0.1
+done
+exec 3>&-
+kill -TERM "$pid"
+for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+wait "$pid" 2>/dev/null || true
+pid=""
+
+"$java" "${flags[@]}" -Xshare:dump -XX:SharedClassListFile="$tmp/classes.lst" \
+  -XX:SharedArchiveFile="$out" -Xlog:cds=off -Xlog:cds+dynamic=off -cp "$jar" >"$tmp/dump.log" 2>&1 || {
+  echo "cds-archive: the dump failed:" >&2
+  cat "$tmp/dump.log" >&2
+  exit 1
+}
+echo "cds-archive: $out ($(wc -l <"$tmp/classes.lst") classes, $(du -k "$out" | cut -f1) KiB)"
