@@ -304,8 +304,9 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
-    /** "FILE:LINE: what is wrong (at character N)". */
+    /** "FILE:LINE: what is wrong (at character N)", or "FILE: what is wrong" about the whole file. */
     static String configMessage(Path file, SpecException e) {
+        if (e.line() <= 0) return file + ": " + e.getMessage();
         return file + ":" + e.line() + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")";
     }
 
