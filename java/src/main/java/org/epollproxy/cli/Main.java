@@ -275,6 +275,11 @@ public final class Main implements Callable<Integer> {
         }
         String dup = Forwards.duplicate(forwards);
         if (dup != null) return usage(dup);
+        String noRoom = FdBudget.check(forwards.size(), threads, FdBudget.limit());
+        if (noRoom != null) {
+            err.println("epoll-proxy: " + noRoom);
+            return 1; // as for any start the system refuses (address in use, ...): nothing is bound
+        }
 
         ProxyServer proxy;
         StatsServer statsServer = null;

@@ -101,4 +101,18 @@ class InputErrorsIT {
             }
         }
     }
+
+    @Test
+    void forwardsThatCannotFitInTheFdLimitAreRefusedBeforeAnyBind(@TempDir Path dir) throws Exception {
+        StringBuilder conf = new StringBuilder();
+        for (int i = 0; i < 600; i++) conf.append("127.1.").append(i / 250).append('.').append(i % 250 + 1).append(" 0 127.0.0.1 9\n");
+        Path f = dir.resolve("many.conf");
+        Files.writeString(f, conf);
+        try (JarProcess p = JarProcess.withFdLimit(512, "--config", f.toString())) {
+            assertEquals(1, p.exitCode(30), p.stderr());
+            assertTrue(p.stderr().contains("600 forwards on 1 thread(s) need 600 listening sockets")
+                    && p.stderr().contains("the limit (RLIMIT_NOFILE) is 512"), p.stderr());
+            assertEquals(0, p.stdout.size(), "nothing listens");
+        }
+    }
 }
