@@ -12,10 +12,12 @@ import java.nio.file.Path;
 final class FdBudget {
     /** Per loop: its epoll fd and its eventfd. */
     static final int PER_LOOP = 2;
-    /** The JVM's own files (jars, the native library, stdio, /dev/random, ...), log files and the stats socket. */
-    static final int BASE = 64;
-    /** The least room left for connections (2 fds each): a proxy that can only listen is no use. */
-    static final int MIN_FOR_CONNECTIONS = 64;
+    /**
+     * The JVM's own files (jars, the native library, stdio, /dev/random, ...: about 20), log files and the
+     * stats socket. Kept small: the check refuses what cannot work, not what is merely tight (running out
+     * of fds for connections is handled at runtime: accept pauses, logged once).
+     */
+    static final int BASE = 32;
 
     /** The soft RLIMIT_NOFILE of this process (the JVM raises it to the hard limit at start), or -1 if unknown. */
     static long limit() {
@@ -38,11 +40,11 @@ final class FdBudget {
 
     /** null if they fit in {@code limit} (or it is unknown), else the message to exit with. */
     static String check(int forwards, int threads, long limit) {
-        long need = needed(forwards, threads) + MIN_FOR_CONNECTIONS;
+        long need = needed(forwards, threads);
         if (limit < 0 || need <= limit) return null;
         return forwards + " forwards on " + threads + " thread(s) need " + (long) forwards * threads
-                + " listening sockets, " + need + " file descriptors with the proxy's own and room for "
-                + MIN_FOR_CONNECTIONS / 2 + " connections, but the limit (RLIMIT_NOFILE) is " + limit
+                + " listening sockets, " + need + " file descriptors with the proxy's own, before any connection, "
+                + "but the limit (RLIMIT_NOFILE) is " + limit
                 + ": raise it (ulimit -n, or LimitNOFILE= in the systemd unit), use fewer --threads, or forward fewer ports";
     }
 
