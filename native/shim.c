@@ -423,14 +423,4 @@ int shim_recv_fd(int sock, long long buf, int len, long long out_fd) {
 
 /* ---- errors and constants ------------------------------------------------------------------- */
 
-/* Copies strerror(err) into buf (NUL-terminated); returns its length. */
-int shim_strerror(int err, long long buf, int len) {
-    if (len <= 0) return -EINVAL;
-    char tmp[256];
-    const char *s = strerror_r(err, tmp, sizeof tmp); /* GNU variant returns the string */
-    size_t n = strlen(s);
-    if (n >= (size_t)len) n = (size_t)len - 1;
-    memcpy(ADDR(buf), s, n);
-    ((char *)ADDR(buf))[n] = 0;
-    return (int)n;
-}
+/* shim_strerror lives in strerror.c: it needs the POSIX strerror_r, which _GNU_SOURCE above would hide. */

@@ -160,6 +160,7 @@ static void test_errors_and_constants(void) {
     int n = shim_strerror(ECONNREFUSED, P(buf), sizeof buf);
     CHECK(n > 0 && strcmp(buf, "Connection refused") == 0);
     CHECK(shim_strerror(ECONNREFUSED, P(buf), 5) == 4 && strcmp(buf, "Conn") == 0);
+    CHECK(shim_strerror(99999, P(buf), sizeof buf) > 0 && strstr(buf, "99999") != NULL); /* unknown: still a text */
     CHECK(shim_constant("EAGAIN") == EAGAIN);
     CHECK(shim_constant("EPOLLRDHUP") == EPOLLRDHUP);
     CHECK(shim_constant("NO_SUCH_NAME") == LLONG_MIN);

@@ -55,7 +55,8 @@ import picocli.CommandLine.Option;
             "Output:",
             "  stdout  one line per forward once all are bound, e.g.",
             "            listening tcp 127.0.0.1:9000 -> 127.0.0.1:8000",
-            "          and with --stats: listening http 127.0.0.1:9100 /metrics /connections /backends /healthz",
+            "          and with --stats:",
+            "            listening http 127.0.0.1:9100 /metrics /connections /backends /healthz",
             "  stderr  one line per connection (UDP: per session) when it ends, e.g.",
             "            2026-11-26T06:17:03.484Z tcp client=127.0.0.1:34340",
             "            listen=127.0.0.1:9000 backend=127.0.0.1:8000 up=78 down=801",
@@ -73,14 +74,15 @@ import picocli.CommandLine.Option;
             "Exit status: 0 after SIGTERM or SIGINT; 1 if starting failed (address in use,",
             "permission denied, unknown host); 2 for a usage error (nothing listens then).",
             "",
-            "Examples:",
+            "Examples (each fits in 80 columns, so it can be copied as it is):",
             "  epoll-proxy -L 9000:127.0.0.1:8000          # loopback only",
             "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:8080      # expose an internal web server",
             "  epoll-proxy -U 5353:10.0.0.53:53             # UDP, e.g. DNS",
             "  epoll-proxy --config /etc/rinetd.conf        # rinetd's file, unchanged",
             "  epoll-proxy -L 9000:127.0.0.1:8000 --trace   # watch every event and syscall",
             "  epoll-proxy -L 80:app1:80,app2:80,app3:80 --balance leastconn --check 2s",
-            "  epoll-proxy -L 0.0.0.0:443:10.0.0.5:443 --threads 2 --splice --send-proxy v2 --stats 9100",
+            "  epoll-proxy -L 0.0.0.0:443:10.0.0.5:443 --threads 2 --splice \\",
+            "      --send-proxy v2 --stats 9100",
         })
 public final class Main implements Callable<Integer> {
 
@@ -201,12 +203,24 @@ public final class Main implements Callable<Integer> {
         CommandLine cl = new CommandLine(new Main(out, err));
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
+        cl.registerConverter(Integer.class, Main::asciiInt);
+        cl.registerConverter(int.class, Main::asciiInt);
         cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("epoll-proxy: " + ex.getMessage());
+            err.println("epoll-proxy: " + UsageErrors.message(ex));
+            UsageErrors.suggest(ex, err);
             err.println("Try 'epoll-proxy --help' for more information.");
             return CommandLine.ExitCode.USAGE;
         });
         return cl.execute(args);
+    }
+
+    /** An option's number: ASCII digits only (Integer.parseInt also takes Arabic-Indic and other digits). */
+    static Integer asciiInt(String value) {
+        String v = value.startsWith("-") ? value.substring(1) : value;
+        if (v.isEmpty() || v.length() > 9 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new CommandLine.TypeConversionException("'" + value + "' is not a number (digits 0-9 only)");
+        }
+        return Integer.parseInt(value);
     }
 
     /** Usage error: exit 2 with one message naming the bad input. */
@@ -307,6 +321,11 @@ public final class Main implements Callable<Integer> {
         }
         String dup = Forwards.duplicate(forwards);
         if (dup != null) return usage(dup);
+        String noRoom = FdBudget.check(forwards.size(), threads, FdBudget.limit());
+        if (noRoom != null) {
+            err.println("epoll-proxy: " + noRoom);
+            return 1; // as for any start the system refuses (address in use, ...): nothing is bound
+        }
 
         ProxyServer proxy;
         StatsServer statsServer = null;
@@ -381,8 +400,9 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
-    /** "FILE:LINE: what is wrong (at character N)". */
+    /** "FILE:LINE: what is wrong (at character N)", or "FILE: what is wrong" about the whole file. */
     static String configMessage(Path file, SpecException e) {
+        if (e.line() <= 0) return file + ": " + e.getMessage();
         return file + ":" + e.line() + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")";
     }
 

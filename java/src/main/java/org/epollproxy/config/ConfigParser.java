@@ -1,8 +1,6 @@
 package org.epollproxy.config;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +13,7 @@ import java.util.List;
  * allow 192.168.2.*              # before the first rule: global
  * deny  192.168.2.1?
  * 0.0.0.0  80        10.1.1.2  8080
- * ::1      4000/udp  127.0.0.1 22      [timeout=1200,src=127.0.0.1]
+ * ::1      4000/udp  127.0.0.1 22/udp  [timeout=1200,src=127.0.0.1]
  * allow 206.125.69.*             # after a rule: that rule only
  * logfile /var/log/rinetd.log
  * logcommon
@@ -51,8 +49,13 @@ public final class ConfigParser {
         this.file = file;
     }
 
+    /**
+     * Reads and parses {@code path}: at most 16 MiB are read (a larger file, or a device such as
+     * /dev/zero, is refused) and the text must be UTF-8; a {@link SpecException} with line 0 is about the
+     * whole file.
+     */
     public static Config parse(Path path) throws IOException, SpecException {
-        return parse(Files.readString(path, StandardCharsets.UTF_8), path.toString());
+        return parse(ConfigText.read(path), path.toString());
     }
 
     public static Config parse(String text, String file) throws SpecException {
@@ -169,11 +172,12 @@ public final class ConfigParser {
         String connectHost = address(s, w.get(2));
         String[] connectPort = portAndProto(s, w.get(3));
         String proto = bindPort[1];
-        if (!proto.equals(connectPort[1]) && connectPort[2] != null && bindPort[2] != null) {
-            throw error("mixed protocols (" + bindPort[1] + " to " + connectPort[1] + ") are not supported: "
-                    + "use the same protocol on both ports", w.get(1)[0]);
+        if (!proto.equals(connectPort[1])) { // a bare port is tcp, on either side: "80 ... 53/udp" is mixed
+            int col = w.get(bindPort[2] == null ? 1 : 3)[0];
+            throw error("mixed protocols (" + bindPort[1] + " to " + connectPort[1] + ") are not supported: a port "
+                    + "without /udp means tcp; write /" + (bindPort[2] != null ? bindPort[2] : connectPort[2])
+                    + " on both ports", col);
         }
-        if (connectPort[2] != null) proto = connectPort[1]; // "80 ... 8000/udp": the explicit one wins
         int bp = port(s, w.get(1), bindPort[0], proto, true);
         int cp = port(s, w.get(3), connectPort[0], proto, false);
         List<ForwardSpec.HostPort> backends = new ArrayList<>();

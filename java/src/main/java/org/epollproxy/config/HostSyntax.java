@@ -6,7 +6,7 @@ package org.epollproxy.config;
  * {@code fe80::1}) or in brackets. Nothing is resolved here.
  */
 public final class HostSyntax {
-    private static final String NAME = "[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?";
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?");
 
     /**
      * Checks {@code h} and returns it without brackets; {@code bareIpv6} allows {@code ::1} unbracketed.
@@ -26,7 +26,7 @@ public final class HostSyntax {
             if (bareIpv6 && isIpv6Literal(h)) return h;
             throw new SpecException("bad host \"" + h + "\"" + (bareIpv6 ? "" : " (IPv6 goes in brackets)"), position, line);
         }
-        if (h.length() > 253 || !h.matches(NAME)) {
+        if (h.length() > 253 || !NAME.matcher(h).matches()) {
             throw new SpecException("bad host name \"" + h + "\"", position, line);
         }
         return h;

@@ -21,6 +21,14 @@ public abstract class Connection extends Timer {
     /** What the live view shows; on the loop's thread. */
     public abstract ConnectionInfo info(EventLoop loop);
 
+    /**
+     * Whether it counts toward --max-connections: TCP pairs do; UDP sessions do not (their own cap is
+     * --udp-max-sessions, and a datagram cannot wait in a backlog the way a connection does).
+     */
+    public boolean countsTowardCap() {
+        return true;
+    }
+
     /** Shutdown of the proxy: end it now, resetting what is half-done. */
     public abstract void abortForShutdown();
 }

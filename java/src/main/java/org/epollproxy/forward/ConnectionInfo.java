@@ -5,7 +5,8 @@ package org.epollproxy.forward;
  *
  * @param forward the listening address of its forward
  * @param backend the backend in use (or being tried), "-" before the first connect
- * @param state {@code connecting}, {@code open}, {@code client-sent-fin} or {@code backend-sent-fin}
+ * @param state {@code connecting}, {@code open}, {@code client-sent-fin} or {@code backend-sent-fin}; {@code udp}
+ *     for a UDP session (its client interest is the listening socket's, its path {@code datagram})
  * @param bufferedUp bytes read from the client that the backend has not taken yet (buffer or pipe)
  * @param clientInterest the epoll mask registered for the client's socket (0: not in the epoll set)
  * @param path {@code splice}, {@code copy}, or {@code mixed} when one direction fell back to copying

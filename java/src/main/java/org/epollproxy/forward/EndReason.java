@@ -6,7 +6,7 @@ public enum EndReason {
     CLIENT_CLOSED("client-closed"),
     /** The backend sent FIN first; both directions then finished cleanly. */
     BACKEND_CLOSED("backend-closed"),
-    /** Every backend refused the connection (ECONNREFUSED). */
+    /** Every backend refused the connection (ECONNREFUSED); UDP: an ICMP port unreachable came back. */
     BACKEND_REFUSED("backend-refused"),
     /** The backend connect failed otherwise (EHOSTUNREACH, ENETUNREACH, ...). */
     BACKEND_UNREACHABLE("backend-unreachable"),

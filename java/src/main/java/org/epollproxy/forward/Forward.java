@@ -128,8 +128,12 @@ public final class Forward {
      * port") is not an address two forwards can share, so there the origin (-L text, file:line) tells them apart.
      */
     public String key() {
-        return proto.lower() + " " + bind + (bind.port() == 0 ? " (" + origin + ")" : "");
+        String k = key;
+        if (k == null) key = k = proto.lower() + " " + bind + (bind.port() == 0 ? " (" + origin + ")" : "");
+        return k;
     }
+
+    private String key; // built once: duplicate checks and reloads look it up for every forward
 
     /** True if everything but the listening address is the same (a reload then changes nothing). */
     public boolean sameTargetAs(Forward o) {

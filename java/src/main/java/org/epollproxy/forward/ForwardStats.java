@@ -29,6 +29,13 @@ public final class ForwardStats extends Counters<ForwardStats> {
     public long datagramsOut;
     /** UDP: datagrams dropped (socket buffer full, denied client, backend unreachable, oversized). */
     public long datagramsDropped;
+    /** UDP: datagrams cut by the receive buffer (MSG_TRUNC), dropped rather than forwarded short; also in datagramsDropped. */
+    public long datagramsTruncated;
+    /** UDP: replies that reached the socket of a session that had ended (kept open for a while so no other
+     * session can get its port): dropped, never delivered to another client. Not in datagramsDropped. */
+    public long lateReplies;
+    /** UDP: ended sessions whose socket is still held in quarantine (a gauge). */
+    public long quarantined;
     /** UDP: sessions ended because the cap was reached (the oldest goes). */
     public long sessionsEvicted;
     /** Connections that ended by timeout (connect, idle or FIN) / by a reset from either side. */

@@ -18,7 +18,7 @@ import org.epollproxy.shim.SockAddr;
  * connections for shutdown, the live view and leak checks, with O(1) removal by index.
  */
 public final class ForwardingLoop {
-    /** The largest UDP payload (65,535 - 8 UDP - 20 IPv4 header bytes); IPv6's is 65,527, also below the buffer. */
+    /** The datagram buffer: above the largest UDP payload (65,507 over IPv4, 65,527 over IPv6), so none is cut. */
     public static final int DATAGRAM_MAX = 65536;
 
     private final EventLoop loop;
@@ -26,9 +26,11 @@ public final class ForwardingLoop {
     private final BufferPool pool;
     private final Log log;
     private final AtomicInteger openTotal;
+    private final PortQuarantine ports;
     private final LoopCounters counters = new LoopCounters();
     private final NativeBuffer scratch = NativeBuffer.allocate(SockAddr.SIZE);
     private NativeBuffer datagram; // UDP only, allocated on first use
+    private int datagramCapacity = DATAGRAM_MAX;
     private final List<Listener> listeners = new ArrayList<>();
     private Connection[] open = new Connection[64];
     private int openCount;
@@ -47,6 +49,12 @@ public final class ForwardingLoop {
      * @param openTotal open connections over all loops, for --max-connections
      */
     public ForwardingLoop(EventLoop loop, Settings settings, Log log, AtomicInteger openTotal) {
+        this(loop, settings, log, openTotal, new PortQuarantine());
+    }
+
+    /** @param ports UDP ports recently used by sessions, shared by every loop of the process */
+    public ForwardingLoop(EventLoop loop, Settings settings, Log log, AtomicInteger openTotal, PortQuarantine ports) {
+        this.ports = ports;
         this.loop = loop;
         this.settings = settings;
         this.log = log;
@@ -93,6 +101,21 @@ public final class ForwardingLoop {
     public long datagramBuffer() {
         if (datagram == null) datagram = NativeBuffer.allocate(DATAGRAM_MAX);
         return datagram.address();
+    }
+
+    /** Bytes of {@link #datagramBuffer()} a receive may fill; a longer datagram (MSG_TRUNC says so) is dropped. */
+    public int datagramCapacity() {
+        return datagramCapacity;
+    }
+
+    /** Tests: a smaller datagram buffer, so that truncation can be provoked with real sockets. */
+    void limitDatagramCapacity(int bytes) {
+        datagramCapacity = Math.min(bytes, DATAGRAM_MAX);
+    }
+
+    /** UDP session ports in quarantine, for every loop. */
+    public PortQuarantine portQuarantine() {
+        return ports;
     }
 
     /** At --max-connections, counting every loop's connections. */
@@ -160,7 +183,7 @@ public final class ForwardingLoop {
         if (openCount == open.length) open = Arrays.copyOf(open, openCount * 2);
         c.tableIndex = openCount;
         open[openCount++] = c;
-        openTotal.incrementAndGet();
+        if (c.countsTowardCap()) openTotal.incrementAndGet();
     }
 
     /** {@code c} ended as {@code r} says: unlisted, logged, and its room offered to paused listeners. */
@@ -171,12 +194,13 @@ public final class ForwardingLoop {
         last.tableIndex = i;
         open[openCount] = null;
         c.tableIndex = -1;
-        openTotal.decrementAndGet();
         connectionEnded(r);
+        if (c.countsTowardCap()) openTotal.decrementAndGet();
         if (draining) {
             if (openCount == 0) loop.stop();
             return;
         }
+        if (!c.countsTowardCap()) return;
         for (Listener each : listeners) each.capacityFreed();
     }
 

@@ -28,13 +28,12 @@ public enum ProxyProtocol {
     private static final int V2_TCP_OVER_IPV6 = 0x21;
     private static final byte[] V4_MAPPED_PREFIX = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff};
 
-    /** "v1" / "v2" / "off", as the command line spells it. */
+    /** "v1" / "v2", as --send-proxy and proxy= spell it (their help says v1|v2; no option is off). */
     public static ProxyProtocol parse(String text) {
         switch (text.toLowerCase(java.util.Locale.ROOT)) {
             case "v1": return V1;
             case "v2": return V2;
-            case "off": return OFF;
-            default: throw new IllegalArgumentException("expected v1, v2 or off, not \"" + text + "\"");
+            default: throw new IllegalArgumentException("expected v1 or v2, not \"" + text + "\"");
         }
     }
 

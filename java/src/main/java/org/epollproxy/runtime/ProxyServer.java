@@ -36,6 +36,7 @@ public final class ProxyServer {
     private final PrintStream err;
     private final List<Worker> workers = new ArrayList<>();
     private final AtomicInteger openTotal = new AtomicInteger();
+    private final org.epollproxy.forward.PortQuarantine udpPorts = new org.epollproxy.forward.PortQuarantine();
     private final CountDownLatch stopped;
     /** Running forwards by requested key (as configured, port 0 included) -> as bound. */
     private final Map<String, Forward> active = new LinkedHashMap<>();
@@ -86,7 +87,7 @@ public final class ProxyServer {
                     ? new TracingKernel(kernel, err, settings.threads() > 1 ? "[loop " + i + "] " : "")
                     : kernel;
             EventLoop loop = new EventLoop(k, i, msg -> err.println(msg));
-            workers.add(new Worker(loop, new ForwardingLoop(loop, settings, new Log(err), openTotal)));
+            workers.add(new Worker(loop, new ForwardingLoop(loop, settings, new Log(err), openTotal, udpPorts)));
         }
         Map<String, int[]> fds;
         try {

@@ -79,6 +79,15 @@ final class MetricsPage {
         }
         p.family("epollproxy_udp_sessions_evicted_total", "counter", "UDP sessions ended because the session cap was reached.");
         for (int f = 0; f < sums.length; f++) p.sample(sums[f].sessionsEvicted, ids[f]);
+        p.family("epollproxy_udp_late_replies_total", "counter",
+                "UDP replies that reached the socket of an ended session (in quarantine): dropped, never sent to another client.");
+        for (int f = 0; f < sums.length; f++) p.sample(sums[f].lateReplies, ids[f]);
+        p.family("epollproxy_udp_datagrams_truncated_total", "counter",
+                "UDP datagrams longer than the receive buffer (MSG_TRUNC): dropped whole, also counted as dropped.");
+        for (int f = 0; f < sums.length; f++) p.sample(sums[f].datagramsTruncated, ids[f]);
+        p.family("epollproxy_udp_sockets_quarantined", "gauge",
+                "Sockets of ended UDP sessions held open so that their ports go to no other session yet.");
+        for (int f = 0; f < sums.length; f++) p.sample(sums[f].quarantined, ids[f]);
 
         p.family("epollproxy_draining", "gauge",
                 "1 while draining (SIGTERM or a takeover): listeners closed, open connections finishing; else 0.");
@@ -128,7 +137,7 @@ final class MetricsPage {
         each(p, snapshots, s -> s.loopStats().timersFired);
         p.family("epollproxy_loop_handler_failures_total", "counter", "Exceptions caught from handlers, timers or tasks (a bug; see stderr).");
         each(p, snapshots, s -> s.loopStats().handlerFailures);
-        p.family("epollproxy_loop_connections_open", "gauge", "Open connections on the loop.");
+        p.family("epollproxy_loop_connections_open", "gauge", "Open connections on the loop: TCP pairs and UDP sessions.");
         each(p, snapshots, s -> s.connections().size());
         p.family("epollproxy_loop_buffers_in_use", "gauge", "Forwarding buffers held by connections with bytes waiting for a slow peer.");
         each(p, snapshots, LoopSnapshot::buffersInUse);

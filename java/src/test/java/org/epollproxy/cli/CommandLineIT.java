@@ -131,7 +131,7 @@ class CommandLineIT {
     void badValuesOfTheNewOptionsAreUsageErrors() throws Exception {
         try (JarProcess p = new JarProcess("-L", "0:127.0.0.1:9", "--send-proxy", "v3")) {
             assertEquals(2, p.exitCode(20));
-            assertTrue(p.stderr().contains("--send-proxy: expected v1, v2 or off, not \"v3\""), p.stderr());
+            assertTrue(p.stderr().contains("--send-proxy: expected v1 or v2, not \"v3\""), p.stderr());
         }
         try (JarProcess p = new JarProcess("-L", "0:127.0.0.1:9", "--stats", "::1:9100")) {
             assertEquals(2, p.exitCode(20));

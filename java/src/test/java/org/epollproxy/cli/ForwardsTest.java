@@ -19,7 +19,7 @@ class ForwardsTest {
         Config c = ConfigParser.parse(String.join("\n",
                 "deny 10.9.9.9",
                 "127.0.0.1 0 127.0.0.1 80 [proxy=v1,failover=127.0.0.1:81]",
-                "127.0.0.1 0/udp 127.0.0.1 53 [timeout=9,src=127.0.0.1]"), "x.conf");
+                "127.0.0.1 0/udp 127.0.0.1 53/udp [timeout=9,src=127.0.0.1]"), "x.conf");
         List<Forward> fs = Forwards.build(List.of(new Forwards.Arg(ForwardSpec.parse("0:127.0.0.1:22", "tcp"),
                 "0:127.0.0.1:22", ProxyProtocol.OFF)), c);
         assertEquals(3, fs.size());

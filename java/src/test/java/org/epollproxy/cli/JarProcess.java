@@ -50,7 +50,9 @@ final class JarProcess implements AutoCloseable {
             cmd = shell;
         }
         // Run from / to show the jar finds its native library wherever it is started.
-        process = new ProcessBuilder(cmd).directory(Path.of("/").toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(Path.of("/").toFile());
+        pb.environment().put("LC_ALL", "C.UTF-8"); // arguments reach the JVM as UTF-8 whatever the test's locale
+        process = pb.start();
         pump(new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)), true);
         pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), false);
     }

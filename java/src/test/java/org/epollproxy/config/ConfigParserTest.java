@@ -5,16 +5,24 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import org.epollproxy.config.ForwardSpec.HostPort;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** rinetd's grammar: the files people already have must parse, and every mistake names its line. */
 class ConfigParserTest {
 
-    /** The examples from rinetd's man page and its sample rinetd.conf (all but the mixed-protocol line). */
+    /**
+     * The examples from rinetd's man page and its sample rinetd.conf (all but the mixed-protocol line), but
+     * "4000/udp 127.0.0.1 22" is written "22/udp" here: a bare port means tcp, so as printed it mixes protocols.
+     */
     static final String RINETD_EXAMPLES = String.join("\n",
             "# global rules (before any forwarding rule)",
             "allow 192.168.2.*",
@@ -25,7 +33,7 @@ class ConfigParserTest {
             "::1         80        192.168.1.2     80",
             "0.0.0.0     80        fe80::1         80",
             "127.0.0.1   4000      127.0.0.1       3000",
-            "127.0.0.1   4000/udp  127.0.0.1       22           [timeout=1200]",
+            "127.0.0.1   4000/udp  127.0.0.1       22/udp       [timeout=1200]",
             "127.0.0.1   8000/udp  192.168.1.2     8000/udp     [src=192.168.1.2,timeout=1200]",
             "192.168.1.1 80  10.1.1.127 80  [src=10.1.1.2]",
             "0.0.0.0 23  10.1.1.2 23",
@@ -102,11 +110,13 @@ class ConfigParserTest {
         "127.0.0.1 80 10.0.0.1 nosuchservice           | 1 | unknown service name \"nosuchservice\"",
         "127.0.0.1 80/sctp 10.0.0.1 80                 | 1 | unknown protocol \"/sctp\"",
         "127.0.0.1 80/tcp 10.0.0.1 80/udp              | 1 | mixed protocols (tcp to udp) are not supported",
+        "127.0.0.1 29994 127.0.0.1 1/udp               | 1 | mixed protocols (tcp to udp) are not supported: a port without /udp means tcp; write /udp on both ports",
+        "127.0.0.1 29994/udp 127.0.0.1 1               | 1 | mixed protocols (udp to tcp) are not supported: a port without /udp means tcp; write /udp on both ports",
         "127.0.0.1 80 10.0.0.1 80 [timeout=0]          | 1 | timeout=0: expected a number of seconds",
         "127.0.0.1 80 10.0.0.1 80 [colour=blue]        | 1 | unknown option \"colour\"",
         "127.0.0.1 80 10.0.0.1 80 timeout=5            | 1 | options must be in brackets",
         "127.0.0.1 80 10.0.0.1 80 [proxy=v3]           | 1 | proxy=v3: expected v1 or v2",
-        "127.0.0.1 80/udp 10.0.0.1 80 [proxy=v1]       | 1 | applies to TCP forwards only",
+        "127.0.0.1 80/udp 10.0.0.1 80/udp [proxy=v1]   | 1 | applies to TCP forwards only",
         "allow example.com                             | 1 | bad character 'x' in pattern",
         "allow 10.0.0.0/33                             | 1 | bad CIDR prefix length",
         "logcommon extra                               | 1 | expected \"logcommon\", found extra \"extra\"",
@@ -119,6 +129,34 @@ class ConfigParserTest {
         assertEquals(expectedLine + 2, e.line());
         assertTrue(e.getMessage().contains(message), e.getMessage());
         assertTrue(e.position() >= 0 && e.position() <= line.length(), "column within the line: " + e.position());
+    }
+
+    @Test
+    void aFileLargerThanTheLimitIsRefusedWithItsSizeWithoutReadingItAll(@TempDir Path dir) throws Exception {
+        Path big = dir.resolve("big.conf");
+        try (var ch = java.nio.channels.FileChannel.open(big, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'}), ConfigText.MAX_BYTES); // sparse: 16 MiB + 1 byte
+        }
+        SpecException e = assertThrows(SpecException.class, () -> ConfigParser.parse(big));
+        assertTrue(e.getMessage().contains((ConfigText.MAX_BYTES + 1) + " bytes, the limit is 16 MiB"), e.getMessage());
+        assertEquals(0, e.line(), "about the whole file");
+    }
+
+    @Test
+    void anEndlessDeviceIsRefusedAfterTheLimitNotReadUntilMemoryRunsOut() {
+        // Files.readAllBytes on /dev/zero threw OutOfMemoryError; now reading stops at the limit.
+        SpecException e = assertThrows(SpecException.class, () -> ConfigParser.parse(Path.of("/dev/zero")));
+        assertTrue(e.getMessage().contains("more than " + ConfigText.MAX_BYTES + " bytes"), e.getMessage());
+    }
+
+    @Test
+    void aByteThatIsNotUtf8NamesItsLineAndCharacter(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("latin1.conf");
+        Files.write(f, "# ok\n127.0.0.1 80 10.0.0.1 80 # caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
+        SpecException e = assertThrows(SpecException.class, () -> ConfigParser.parse(f));
+        assertEquals(2, e.line());
+        assertEquals(30, e.position(), "the 0-based character of the bad byte in its line");
+        assertTrue(e.getMessage().contains("not UTF-8 text: byte 0xe9"), e.getMessage());
     }
 
     @Test

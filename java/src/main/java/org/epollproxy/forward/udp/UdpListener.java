@@ -2,12 +2,14 @@ package org.epollproxy.forward.udp;
 
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 
+import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.epollproxy.forward.ConnectionRecord;
 import org.epollproxy.forward.EndReason;
 import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.ForwardStats;
 import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.forward.ListenerBase;
 import org.epollproxy.shim.Errno;
@@ -17,14 +19,18 @@ import org.epollproxy.shim.SockAddr;
  * The listening UDP socket of one forward on one loop, and its sessions: one {@link UdpSession} (with its
  * own backend socket) per client address, in least-recently-used order so that at the session cap the
  * oldest is evicted. Datagrams travel whole (up to 65,507 bytes) or are dropped and counted, never cut.
+ * Ended sessions keep their socket in a quarantine of at most --udp-max-sessions (see {@link UdpSession}).
  */
 public final class UdpListener extends ListenerBase {
     static final int DATAGRAMS_PER_WAKEUP = 64;
 
     /** Access order: get() moves a session to the end, so the first entry is the least recently used. */
     private final Map<SockAddr, UdpSession> sessions = new LinkedHashMap<>(64, 0.75f, true);
+    /** Ended sessions whose socket is still open, oldest first. */
+    private final ArrayDeque<UdpSession> quarantine = new ArrayDeque<>();
     private boolean closed;
     private long lastDenyLog;
+    private long lastNoPortLog;
 
     public UdpListener(ForwardingLoop fl, Forward forward, int fd) {
         super(fl, forward, fd);
@@ -44,15 +50,16 @@ public final class UdpListener extends ListenerBase {
     public void onEvent(int events) {
         long buf = fl.datagramBuffer();
         for (int i = 0; i < DATAGRAMS_PER_WAKEUP && !closed; i++) {
-            int n = k.recvfrom(fd, buf, ForwardingLoop.DATAGRAM_MAX, fl.scratch().address());
+            int n = k.recvfrom(fd, buf, fl.datagramCapacity(), fl.scratch().address());
             if (n == -Errno.EAGAIN) return;
             if (n < 0) {
                 fl.log().error("recvfrom on udp " + forward().bind() + ": " + Errno.describe(n));
                 return;
             }
             stats().datagramsIn++;
-            if (n > ForwardingLoop.DATAGRAM_MAX) { // MSG_TRUNC told us the real size: never forward a cut datagram
+            if (n > fl.datagramCapacity()) { // MSG_TRUNC told us the real size: never forward a cut datagram
                 stats().datagramsDropped++;
+                stats().datagramsTruncated++;
                 continue;
             }
             SockAddr client = SockAddr.read(fl.scratch().buffer(), 0);
@@ -82,7 +89,7 @@ public final class UdpListener extends ListenerBase {
             Iterator<UdpSession> oldest = sessions.values().iterator();
             UdpSession victim = oldest.next();
             stats().sessionsEvicted++;
-            victim.close(EndReason.EVICTED);
+            victim.end(EndReason.EVICTED, 0);
         }
         UdpSession s = UdpSession.open(this, forward(), client);
         if (s == null) {
@@ -106,14 +113,45 @@ public final class UdpListener extends ListenerBase {
         return true;
     }
 
-    void sessionClosed(UdpSession s, EndReason reason) {
-        sessions.remove(s.client);
-        stats().active--;
-        stats().bytesUp += s.up;
-        stats().bytesDown += s.down;
-        fl.connectionEnded(new ConnectionRecord(s.forward, s.client, s.forward.backends().get(0), s.up, s.down,
-                s.millis(), reason, 0));
+    /** Every port a new session could get was still in quarantine: its datagram is dropped (counted by the caller). */
+    void noPort(SockAddr client) {
+        long now = loop.now();
+        if (now - lastNoPortLog > 1_000_000_000L) {
+            lastNoPortLog = now;
+            fl.log().error("udp client=" + client + " listen=" + forward().bind() + ": every port offered was still in "
+                    + "quarantine (sessions end faster than ports can be reused safely); datagram dropped");
+        }
+    }
+
+    /** The epoll mask of the listening socket (the client side of every session). */
+    int interest() {
+        return socketClosed ? 0 : loop.interest(token);
+    }
+
+    /** {@code s} ended: unlisted, counted, logged; its socket goes to quarantine (or closes at shutdown). */
+    void sessionEnded(UdpSession s, EndReason reason, int errno) {
+        sessions.remove(s.client, s);
+        ForwardStats st = stats();
+        st.active--;
+        st.bytesUp += s.up;
+        st.bytesDown += s.down;
+        st.ended(reason);
+        fl.closed(s, new ConnectionRecord(s.forward, s.client, s.forward.backends().get(0), s.up, s.down,
+                s.millis(), reason, errno));
+        if (reason == EndReason.SHUTDOWN) {
+            s.release();
+        } else {
+            quarantine.addLast(s);
+            st.quarantined++;
+            if (quarantine.size() > fl.settings().udpMaxSessions()) releaseQuarantined(quarantine.peekFirst());
+        }
         if (closed && sessions.isEmpty()) closeSocket(); // a removed forward's socket outlived its last session
+    }
+
+    /** Ends {@code s}'s quarantine: its socket closes (its port stays held in the loop's PortQuarantine). */
+    void releaseQuarantined(UdpSession s) {
+        if (quarantine.remove(s)) stats().quarantined--;
+        s.release();
     }
 
     /** Stops listening; sessions live on until their timeout (replies still need the listening socket). */
@@ -138,7 +176,8 @@ public final class UdpListener extends ListenerBase {
     @Override
     public void closeAll() {
         close();
-        while (!sessions.isEmpty()) sessions.values().iterator().next().close(EndReason.SHUTDOWN);
+        while (!sessions.isEmpty()) sessions.values().iterator().next().end(EndReason.SHUTDOWN, 0);
+        while (!quarantine.isEmpty()) releaseQuarantined(quarantine.peekFirst());
         closeSocket();
     }
 }

@@ -1,0 +1,118 @@
+package org.epollproxy.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Bad input through the real jar: one clear line and exit 2, never a stack trace, never a silent guess. */
+class InputErrorsIT {
+
+    private static void assertUsageError(JarProcess p, String message) throws InterruptedException {
+        assertEquals(2, p.exitCode(30), p.stderr());
+        String err = p.stderr();
+        assertTrue(err.contains(message), "says what is wrong: " + err);
+        assertFalse(err.contains("\tat ") || err.contains("Exception") || err.contains("Error:"), "no stack trace: " + err);
+        assertEquals(0, p.stdout.size(), "nothing listens");
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+        "--threads, \u0662, '\u0662' is not a number (digits 0-9 only)",
+        "--udp-max-sessions, \u0664, '\u0664' is not a number (digits 0-9 only)",
+        "--connect-timeout, \u0661\u0660\u0660, is not a number (digits 0-9 only)",
+        "--buffer-size, \u0666\u0664k, '\u0666\u0664k' is not a size: digits 0-9",
+    })
+    void optionValuesTakeAsciiDigitsOnlyAsPortsDo(String option, String value, String message) throws Exception {
+        try (JarProcess p = new JarProcess("-L", "0:127.0.0.1:9", option, value)) {
+            assertUsageError(p, message);
+        }
+    }
+
+    @Test
+    void aMistypedOptionIsNamedAloneWithPicoclisSuggestion() throws Exception {
+        try (JarProcess p = new JarProcess("-L", "0:127.0.0.1:9", "--thread", "2")) {
+            assertUsageError(p, "unknown option '--thread'");
+            assertFalse(p.stderr().contains("'2'"), "the value is not an unknown option: " + p.stderr());
+            assertTrue(p.stderr().contains("--threads"), "suggests the option meant: " + p.stderr());
+        }
+    }
+
+    @Test
+    void sendProxyHelpAndErrorAgree() throws Exception {
+        try (JarProcess p = new JarProcess("--help")) {
+            assertEquals(0, p.exitCode(30));
+            assertTrue(String.join("\n", p.stdout).contains("--send-proxy=v1|v2"), String.join("\n", p.stdout));
+        }
+        try (JarProcess p = new JarProcess("-L", "0:127.0.0.1:9", "--send-proxy", "off")) {
+            assertUsageError(p, "--send-proxy: expected v1 or v2, not \"off\"");
+        }
+    }
+
+    @Test
+    void helpFitsIn80ColumnsSoEveryExampleCanBeCopiedWhole() throws Exception {
+        try (JarProcess p = new JarProcess("--help")) {
+            assertEquals(0, p.exitCode(30));
+            List<String> lines = new ArrayList<>(p.stdout);
+            for (String l : lines) assertTrue(l.length() <= 80, "longer than 80 columns: " + l);
+            int examples = lines.indexOf(lines.stream().filter(l -> l.startsWith("Examples")).findFirst().orElseThrow());
+            boolean continued = false;
+            for (String l : lines.subList(examples + 1, lines.size())) {
+                if (l.isBlank()) break;
+                // each line is a whole command, or the continuation of one that ended in a backslash
+                assertTrue(continued ? l.startsWith("      --") : l.startsWith("  epoll-proxy "), "a broken example line: " + l);
+                continued = l.endsWith("\\");
+            }
+        }
+    }
+
+    @Test
+    void anEndlessConfigIsRefusedAtTheLimitNotWithOutOfMemory() throws Exception {
+        try (JarProcess p = new JarProcess("--config", "/dev/zero")) {
+            assertUsageError(p, "/dev/zero: the file is too large to be a configuration: more than 16777216 bytes");
+        }
+    }
+
+    @Test
+    void aConfigThatIsNotUtf8NamesTheLine(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("latin1.conf");
+        Files.write(f, "# ok\n# caf\u00e9\n127.0.0.1 0 127.0.0.1 9\n".getBytes(StandardCharsets.ISO_8859_1));
+        try (JarProcess p = new JarProcess("--config", f.toString())) {
+            assertUsageError(p, f + ":2: the file is not UTF-8 text: byte 0xe9");
+        }
+    }
+
+    @Test
+    void aBarePortIsTcpOnEitherSideSoOneUdpPortIsAMixedLine(@TempDir Path dir) throws Exception {
+        for (String line : new String[] {"127.0.0.1 0 127.0.0.1 1/udp", "127.0.0.1 0/udp 127.0.0.1 1"}) {
+            Path f = dir.resolve("mixed.conf");
+            Files.writeString(f, line + "\n");
+            try (JarProcess p = new JarProcess("--config", f.toString())) {
+                assertUsageError(p, "mixed protocols");
+            }
+        }
+    }
+
+    @Test
+    void forwardsThatCannotFitInTheFdLimitAreRefusedBeforeAnyBind(@TempDir Path dir) throws Exception {
+        StringBuilder conf = new StringBuilder();
+        for (int i = 0; i < 600; i++) conf.append("127.1.").append(i / 250).append('.').append(i % 250 + 1).append(" 0 127.0.0.1 9\n");
+        Path f = dir.resolve("many.conf");
+        Files.writeString(f, conf);
+        try (JarProcess p = JarProcess.withFdLimit(512, "--config", f.toString())) {
+            assertEquals(1, p.exitCode(30), p.stderr());
+            assertTrue(p.stderr().contains("600 forwards on 1 thread(s) need 600 listening sockets")
+                    && p.stderr().contains("the limit (RLIMIT_NOFILE) is 512"), p.stderr());
+            assertEquals(0, p.stdout.size(), "nothing listens");
+        }
+    }
+}
