@@ -38,7 +38,9 @@ import picocli.CommandLine.Option;
             "Forwards TCP connections and UDP datagrams from local ports to backends, with one "
                     + "non-blocking epoll event loop per thread.",
             "",
-            "Each -L (TCP) or -U (UDP) is [BIND:]PORT:HOST:HOSTPORT as in ssh -L. BIND defaults to 127.0.0.1; "
+            "Each -L (TCP) or -U (UDP) is [BIND:]PORT:HOST:HOSTPORT as in ssh -L; as there, a UNIX socket path "
+                    + "(it holds a '/') may replace [BIND:]PORT or HOST:HOSTPORT: -L 2375:/var/run/docker.sock, "
+                    + "-L /run/app.sock:10.0.0.5:80, -L /run/a.sock:/run/b.sock. BIND defaults to 127.0.0.1; "
                     + "use 0.0.0.0: (or *:) to accept connections from other machines. IPv6 literals go in brackets: "
                     + "[::1]:9000:[::1]:8000. PORT 0 picks a free port (the 'listening' line shows it). Extra "
                     + "backends after a comma are tried in order when a connect is refused or times out: "
@@ -58,7 +60,8 @@ import picocli.CommandLine.Option;
             "          up/down: bytes client->backend / backend->client. end: client-closed,",
             "          backend-closed, backend-refused, backend-unreachable, connect-timeout,",
             "          client-reset, backend-reset, idle-timeout, fin-timeout, denied,",
-            "          not-allowed, evicted (UDP), shutdown, error.",
+            "          not-allowed, bad-proxy-header, client-limit, evicted (UDP), shutdown,",
+            "          error. A UNIX socket end is named by its path (an unnamed client: unix).",
             "",
             "Signals: SIGTERM/SIGINT stop (exit 0 within 2 s); SIGHUP re-reads --config.",
             "Exit status: 0 after SIGTERM or SIGINT; 1 if starting failed (address in use,",
@@ -139,6 +142,35 @@ public final class Main implements Callable<Integer> {
                     + "carrying the client's real address, before any client byte; the backend must expect it.")
     String sendProxy;
 
+    @Option(names = "--accept-proxy",
+            description = "Every client of a TCP forward must start with a PROXY protocol header (v1 or v2, as a load "
+                    + "balancer sends it); its address becomes the client's everywhere (allow/deny, limits, logs, "
+                    + "--send-proxy). A bad, truncated or missing header closes the connection (end=bad-proxy-header).")
+    boolean acceptProxy;
+
+    @Option(names = "--accept-proxy-timeout", paramLabel = "MS", defaultValue = "3000",
+            description = "With --accept-proxy: close a client whose header is not complete after MS ms (default: ${DEFAULT-VALUE}).")
+    int acceptProxyTimeoutMs;
+
+    @Option(names = "--max-connections-per-client", paramLabel = "N", defaultValue = "0",
+            description = "Open connections per client address (IPv4 address, IPv6 /64); beyond: accepted and closed "
+                    + "at once (end=client-limit). 0 = no limit (default).")
+    int maxPerClient;
+
+    @Option(names = "--client-rate", paramLabel = "N/SEC",
+            description = "New connections per client address: N per SEC seconds (bursts up to N); beyond: "
+                    + "end=client-limit. E.g. 20/1, 100/60.")
+    String clientRate;
+
+    @Option(names = "--client-table-size", paramLabel = "N", defaultValue = "65536",
+            description = "Client addresses tracked for the per-client limits (its memory bound; the least recently "
+                    + "seen idle address is forgotten first; default: ${DEFAULT-VALUE}).")
+    int clientTableSize;
+
+    @Option(names = "--unix-mode", paramLabel = "MODE",
+            description = "Permission bits (octal, e.g. 0660) of the UNIX socket files the proxy listens on; default: the umask's.")
+    String unixMode;
+
     @Option(names = "--stats", paramLabel = "[BIND:]PORT",
             description = "Serve /metrics (Prometheus), /connections (JSON: every open connection, its buffers "
                     + "and epoll interest) and /healthz over HTTP on PORT; BIND defaults to 127.0.0.1.")
@@ -194,6 +226,20 @@ public final class Main implements Callable<Integer> {
         if (threads < 1 || threads > 256) return usage("--threads must be 1-256, not " + threads);
         if (udpTimeoutSec < 1) return usage("--udp-timeout must be 1 or more seconds, not " + udpTimeoutSec);
         if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
+        if (acceptProxyTimeoutMs <= 0) return usage("--accept-proxy-timeout must be a positive number of milliseconds, not " + acceptProxyTimeoutMs);
+        if (maxPerClient < 0) return usage("--max-connections-per-client must be 0 or more, not " + maxPerClient);
+        if (clientTableSize < 1) return usage("--client-table-size must be 1 or more, not " + clientTableSize);
+        int[] rate = {0, 1};
+        if (clientRate != null) {
+            if (!clientRate.matches("[1-9]\\d{0,8}/[1-9]\\d{0,5}")) {
+                return usage("--client-rate " + clientRate + ": expected N/SEC, N connections per SEC seconds (both 1 or more), e.g. 20/1");
+            }
+            String[] r = clientRate.split("/");
+            rate = new int[] {Integer.parseInt(r[0]), Integer.parseInt(r[1])};
+        }
+        if (unixMode != null && !unixMode.matches("0?[0-7]{3}")) {
+            return usage("--unix-mode " + unixMode + ": expected octal permission bits such as 0660");
+        }
 
         ProxyProtocol proxyProtocol = ProxyProtocol.OFF;
         if (sendProxy != null) {
@@ -221,7 +267,7 @@ public final class Main implements Callable<Integer> {
             for (String s : kind[1].equals("tcp") ? tcpSpecs : udpSpecs) {
                 try {
                     args.add(new Forwards.Arg(ForwardSpec.parse(s, kind[1]), s,
-                            kind[1].equals("tcp") ? proxyProtocol : ProxyProtocol.OFF));
+                            kind[1].equals("tcp") ? proxyProtocol : ProxyProtocol.OFF, acceptProxy && kind[1].equals("tcp")));
                 } catch (SpecException e) {
                     return usage(kind[0] + " " + s + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
                 }
@@ -250,6 +296,11 @@ public final class Main implements Callable<Integer> {
                 .logConnections(!quiet)
                 .udpTimeoutSec(udpTimeoutSec)
                 .udpMaxSessions(udpMaxSessions)
+                .unixMode(unixMode == null ? -1 : Integer.parseInt(unixMode, 8))
+                .proxyHeaderTimeoutMs(acceptProxyTimeoutMs)
+                .maxPerClient(maxPerClient)
+                .clientRate(rate[0], rate[1])
+                .clientTableSize(clientTableSize)
                 .build();
 
         List<Forward> forwards;
@@ -289,6 +340,7 @@ public final class Main implements Callable<Integer> {
         Reloader reloader = new Reloader(proxy, args, configFile, logs, err);
         Signals.onHangup(reloader::requestReload);
         for (Forward f : forwards) out.println("listening " + f.proto().lower() + " " + f);
+        for (String note : Forwards.unixNotes(forwards, config)) err.println("epoll-proxy: " + note);
         if (statsServer != null) {
             statsServer.start(proxy);
             out.println("listening http " + statsServer.address() + " /metrics /connections /healthz");

@@ -27,7 +27,10 @@ import java.util.List;
  * {@code *} and {@code ?} on the client's numeric address, or (an extension) CIDR blocks such as
  * {@code 10.0.0.0/8}. Extensions rinetd files never contain: the option {@code failover=HOST:PORT}
  * (repeatable) adds backends tried in order when a connect is refused or times out, and
- * {@code proxy=v1|v2} sends the PROXY protocol header to the backend.
+ * {@code proxy=v1|v2} sends the PROXY protocol header to the backend, the flag {@code accept-proxy} expects
+ * one from each client. A UNIX stream socket path (it holds a '/') may stand for an address and its port
+ * on either side: {@code /run/app.sock 10.0.0.5 8080}, {@code 0.0.0.0 2375 /var/run/docker.sock},
+ * {@code /run/a.sock /run/b.sock}; allow/deny lines cannot follow a rule listening on a UNIX socket.
  *
  * <p>Every error is a {@link SpecException} carrying the line and the column.
  */
@@ -70,6 +73,13 @@ public final class ConfigParser {
 
     /** [start, end) of each whitespace-separated word before a '#' comment (outside double quotes). */
     private static List<int[]> words(String s) {
+        List<int[]> w = words(s, 4);
+        boolean unix = !w.isEmpty() && (ForwardSpec.isPath(word(s, w.get(0))) || (w.size() > 2 && ForwardSpec.isPath(word(s, w.get(2)))));
+        return unix ? words(s, 2) : w; // a UNIX socket path is one word where an address and a port are two
+    }
+
+    /** As {@link #words(String)}, an option list in brackets starting at word {@code optionsFrom} or later. */
+    private static List<int[]> words(String s, int optionsFrom) {
         List<int[]> out = new ArrayList<>();
         int i = 0;
         int n = s.length();
@@ -84,7 +94,7 @@ public final class ConfigParser {
             if (c == '"') {
                 int close = s.indexOf('"', i + 1);
                 i = close < 0 ? n : close + 1;
-            } else if (c == '[' && out.size() >= 4) {
+            } else if (c == '[' && out.size() >= optionsFrom) {
                 // an option list may contain blanks and bracketed IPv6: "[timeout=10, failover=[::1]:80]"
                 int depth = 0;
                 while (i < n) {
@@ -108,6 +118,10 @@ public final class ConfigParser {
             case "allow":
             case "deny":
                 expect(s, w, 2, first + " PATTERN");
+                if (open != null && ForwardSpec.isPath(open.bindHost())) {
+                    throw error(first + " cannot apply to the rule of line " + open.line() + ": it listens on a UNIX socket, "
+                            + "whose clients have no IP address (the socket file's mode, --unix-mode, says who may connect)", w.get(0)[0]);
+                }
                 String pattern = AccessPattern.check(word(s, w.get(1)), w.get(1)[0], lineNo);
                 (first.equals("allow") ? (open != null ? ruleAllow : globalAllow)
                         : (open != null ? ruleDeny : globalDeny)).add(pattern);
@@ -153,34 +167,43 @@ public final class ConfigParser {
     private void closeRule() {
         if (open == null) return;
         rules.add(new Rule(open.line(), open.proto(), open.bindHost(), open.bindPort(), open.backends(),
-                open.timeoutSec(), open.source(), ruleAllow, ruleDeny, open.sendProxy()));
+                open.timeoutSec(), open.source(), ruleAllow, ruleDeny, open.sendProxy(), open.acceptProxy()));
         open = null;
     }
 
     private void forward(String s, List<int[]> w) throws SpecException {
-        if (w.size() < 4 || w.size() > 5) {
-            throw error("expected \"bindaddress bindport connectaddress connectport [options]\" or allow/deny/"
-                    + "logfile/pidlogfile/logcommon, found " + w.size() + " word(s)", w.get(0)[0]);
+        boolean listenPath = ForwardSpec.isPath(word(s, w.get(0)));
+        int c = listenPath ? 1 : 2; // the connect side's first word
+        boolean connectPath = w.size() > c && ForwardSpec.isPath(word(s, w.get(c)));
+        int words = c + (connectPath ? 1 : 2);
+        if (w.size() < words || w.size() > words + 1) {
+            throw error("expected \"bindaddress bindport connectaddress connectport [options]\" (a UNIX socket path "
+                    + "stands for an address and its port) or allow/deny/logfile/pidlogfile/logcommon, found "
+                    + w.size() + " word(s)", w.get(0)[0]);
         }
-        String bindHost = address(s, w.get(0));
-        String[] bindPort = portAndProto(s, w.get(1));
-        String connectHost = address(s, w.get(2));
-        String[] connectPort = portAndProto(s, w.get(3));
+        String bindHost = listenPath ? unixPath(s, w.get(0)) : address(s, w.get(0));
+        String[] bindPort = listenPath ? new String[] {"0", "tcp", null} : portAndProto(s, w.get(1));
+        String connectHost = connectPath ? unixPath(s, w.get(c)) : address(s, w.get(c));
+        String[] connectPort = connectPath ? new String[] {"0", "tcp", null} : portAndProto(s, w.get(c + 1));
         String proto = bindPort[1];
+        if ((listenPath || connectPath) && (bindPort[1].equals("udp") || connectPort[1].equals("udp"))) {
+            throw error("UNIX socket paths are for TCP forwards only", w.get(0)[0]);
+        }
         if (!proto.equals(connectPort[1]) && connectPort[2] != null && bindPort[2] != null) {
             throw error("mixed protocols (" + bindPort[1] + " to " + connectPort[1] + ") are not supported: "
                     + "use the same protocol on both ports", w.get(1)[0]);
         }
         if (connectPort[2] != null) proto = connectPort[1]; // "80 ... 8000/udp": the explicit one wins
-        int bp = port(s, w.get(1), bindPort[0], proto, true);
-        int cp = port(s, w.get(3), connectPort[0], proto, false);
+        int bp = listenPath ? 0 : port(s, w.get(1), bindPort[0], proto, true);
+        int cp = connectPath ? 0 : port(s, w.get(c + 1), connectPort[0], proto, false);
         List<ForwardSpec.HostPort> backends = new ArrayList<>();
         backends.add(new ForwardSpec.HostPort(connectHost, cp));
         int timeout = -1;
         String src = null;
         String sendProxy = null;
-        if (w.size() == 5) {
-            int[] r = w.get(4);
+        boolean acceptProxy = false;
+        if (w.size() == words + 1) {
+            int[] r = w.get(words);
             String opts = word(s, r);
             if (!opts.startsWith("[") || !opts.endsWith("]")) throw error("options must be in brackets: [timeout=SECONDS,src=ADDRESS]", r[0]);
             int pos = r[0] + 1;
@@ -189,6 +212,11 @@ public final class ConfigParser {
                 int col = pos + opt.indexOf(o.isEmpty() ? "" : o.substring(0, 1));
                 pos += opt.length() + 1;
                 int eq = o.indexOf('=');
+                if (o.equals("accept-proxy")) {
+                    if (proto.equals("udp")) throw error("accept-proxy (the PROXY protocol) applies to TCP forwards only", col);
+                    acceptProxy = true;
+                    continue;
+                }
                 if (eq < 0) throw error("option \"" + o + "\" needs a value: name=value", col);
                 String name = o.substring(0, eq).strip();
                 String value = o.substring(eq + 1).strip();
@@ -211,18 +239,23 @@ public final class ConfigParser {
                         sendProxy = value;
                         break;
                     default:
-                        throw error("unknown option \"" + name + "\" (known: timeout, src, failover, proxy)", col);
+                        throw error("unknown option \"" + name + "\" (known: timeout, src, failover, proxy, accept-proxy)", col);
                 }
             }
         }
         closeRule();
-        open = new Rule(lineNo, proto, bindHost, bp, backends, timeout, src, List.of(), List.of(), sendProxy);
+        open = new Rule(lineNo, proto, bindHost, bp, backends, timeout, src, List.of(), List.of(), sendProxy, acceptProxy);
         ruleAllow = new ArrayList<>();
         ruleDeny = new ArrayList<>();
     }
 
     /** "HOST:PORT" or "[v6]:PORT" of a failover= option. */
     private ForwardSpec.HostPort failover(String value, int col, String proto) throws SpecException {
+        if (ForwardSpec.isPath(value)) {
+            if (proto.equals("udp")) throw error("UNIX socket paths are for TCP forwards only", col);
+            ForwardSpec.checkPath(value, col, lineNo);
+            return ForwardSpec.HostPort.unix(value);
+        }
         int colon = value.lastIndexOf(':');
         if (colon <= 0) throw error("failover=" + value + ": expected HOST:PORT", col);
         String host = HostSyntax.check(value.substring(0, colon), false, col, lineNo);
@@ -230,6 +263,12 @@ public final class ConfigParser {
         int p = port.matches("\\d{1,5}") ? Integer.parseInt(port) : Services.lookup(port, proto);
         if (p < 1 || p > 65535) throw error("failover=" + value + ": bad port \"" + port + "\"", col);
         return new ForwardSpec.HostPort(host, p);
+    }
+
+    private String unixPath(String s, int[] r) throws SpecException {
+        String p = word(s, r);
+        ForwardSpec.checkPath(p, r[0], lineNo);
+        return p;
     }
 
     private String address(String s, int[] r) throws SpecException {

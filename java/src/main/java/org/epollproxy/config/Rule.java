@@ -14,9 +14,10 @@ import java.util.List;
  * @param allow the rule's own allow patterns (lines right after it)
  * @param deny the rule's own deny patterns
  * @param sendProxy {@code [proxy=v1|v2]} (our extension): the PROXY protocol header to send, or null
+ * @param acceptProxy {@code [accept-proxy]} (our extension): clients start with a PROXY protocol header
  */
 public record Rule(int line, String proto, String bindHost, int bindPort, List<ForwardSpec.HostPort> backends,
-        int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy) {
+        int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy, boolean acceptProxy) {
 
     public Rule {
         backends = List.copyOf(backends);

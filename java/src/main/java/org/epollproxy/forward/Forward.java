@@ -27,6 +27,7 @@ public final class Forward {
     private final SockAddr source;
     private final String origin;
     private final ProxyProtocol sendProxy;
+    private final boolean acceptProxy;
 
     private static final java.util.concurrent.atomic.AtomicInteger UNNAMED = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -48,6 +49,12 @@ public final class Forward {
     /** @param sendProxy the PROXY protocol header each backend connection starts with ({@code OFF}: none) */
     public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
             SockAddr source, String origin, ProxyProtocol sendProxy) {
+        this(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, false);
+    }
+
+    /** @param acceptProxy each client must start with a PROXY protocol header (v1 or v2) naming the real client */
+    public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
+            SockAddr source, String origin, ProxyProtocol sendProxy, boolean acceptProxy) {
         if (backends.isEmpty()) throw new IllegalArgumentException("a forward needs at least one backend");
         this.proto = proto;
         this.bind = bind;
@@ -57,6 +64,7 @@ public final class Forward {
         this.source = source;
         this.origin = origin;
         this.sendProxy = sendProxy;
+        this.acceptProxy = acceptProxy;
     }
 
     public Proto proto() {
@@ -91,14 +99,24 @@ public final class Forward {
         return sendProxy;
     }
 
+    /** Clients start with a PROXY protocol header ({@code --accept-proxy}, {@code [accept-proxy]}). */
+    public boolean acceptProxy() {
+        return acceptProxy;
+    }
+
     /** The same forward sending the PROXY protocol header {@code p} to its backends. */
     public Forward withSendProxy(ProxyProtocol p) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p, acceptProxy);
+    }
+
+    /** The same forward expecting (or not) a PROXY protocol header from each client. */
+    public Forward withAcceptProxy(boolean on) {
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, on);
     }
 
     /** The same forward listening on {@code actual} (the real port when 0 was asked for). */
     public Forward boundTo(SockAddr actual) {
-        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy);
+        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, acceptProxy);
     }
 
     /**
@@ -106,14 +124,15 @@ public final class Forward {
      * port") is not an address two forwards can share, so there the origin (-L text, file:line) tells them apart.
      */
     public String key() {
-        return proto.lower() + " " + bind + (bind.port() == 0 ? " (" + origin + ")" : "");
+        return proto.lower() + " " + bind + (bind.port() == 0 && !bind.isUnix() ? " (" + origin + ")" : "");
     }
 
     /** True if everything but the listening address is the same (a reload then changes nothing). */
     public boolean sameTargetAs(Forward o) {
         return proto == o.proto && backends.toString().equals(o.backends.toString())
                 && access.toString().equals(o.access.toString()) && udpTimeoutSec == o.udpTimeoutSec
-                && Objects.equals(source, o.source) && sendProxy == o.sendProxy;
+                && Objects.equals(source, o.source) && sendProxy == o.sendProxy
+                && acceptProxy == o.acceptProxy;
     }
 
     /** "127.0.0.1:9000 -> 127.0.0.1:8000" (backends joined by ","). */

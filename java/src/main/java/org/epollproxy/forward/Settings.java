@@ -17,10 +17,17 @@ package org.epollproxy.forward;
  * @param udpTimeoutSec UDP: a session with no datagram either way for this long ends (rinetd's default is 72 s)
  * @param udpMaxSessions UDP: sessions per forward (per loop); at the cap the least recently used one is evicted
  * @param logConnections log one line per connection on stderr when it ends
+ * @param unixMode permission bits of the UNIX socket files the proxy listens on (0660); -1 = as the umask makes them
+ * @param proxyHeaderTimeoutMs with accept-proxy: a client whose PROXY header is not complete by then is closed
+ * @param maxPerClient open connections per client address (IPv4 address, IPv6 /64); 0 = no limit
+ * @param clientRate new connections per client address per {@code clientRatePerSec} seconds; 0 = no limit
+ * @param clientRatePerSec the period of {@code clientRate}, in seconds
+ * @param clientTableSize the most client addresses tracked for the two limits above (memory bound)
  */
 public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec, int finTimeoutSec, boolean keepalive,
         int maxConnections, boolean trace, int backlog, int threads, boolean splice, int udpTimeoutSec,
-        int udpMaxSessions, boolean logConnections) {
+        int udpMaxSessions, boolean logConnections, int unixMode, int proxyHeaderTimeoutMs, int maxPerClient,
+        int clientRate, int clientRatePerSec, int clientTableSize) {
 
     /** The defaults, as documented in the README's option table. */
     public static final Settings DEFAULTS = builder().build();
@@ -45,6 +52,12 @@ public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec,
         b.udpTimeoutSec = udpTimeoutSec;
         b.udpMaxSessions = udpMaxSessions;
         b.logConnections = logConnections;
+        b.unixMode = unixMode;
+        b.proxyHeaderTimeoutMs = proxyHeaderTimeoutMs;
+        b.maxPerClient = maxPerClient;
+        b.clientRate = clientRate;
+        b.clientRatePerSec = clientRatePerSec;
+        b.clientTableSize = clientTableSize;
         return b;
     }
 
@@ -63,6 +76,12 @@ public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec,
         private int udpTimeoutSec = 72;
         private int udpMaxSessions = 4096;
         private boolean logConnections = true;
+        private int unixMode = -1;
+        private int proxyHeaderTimeoutMs = 3000;
+        private int maxPerClient = 0;
+        private int clientRate = 0;
+        private int clientRatePerSec = 1;
+        private int clientTableSize = 65536;
 
         private Builder() {}
 
@@ -79,10 +98,16 @@ public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec,
         public Builder udpTimeoutSec(int v) { udpTimeoutSec = v; return this; }
         public Builder udpMaxSessions(int v) { udpMaxSessions = v; return this; }
         public Builder logConnections(boolean v) { logConnections = v; return this; }
+        public Builder unixMode(int v) { unixMode = v; return this; }
+        public Builder proxyHeaderTimeoutMs(int v) { proxyHeaderTimeoutMs = v; return this; }
+        public Builder maxPerClient(int v) { maxPerClient = v; return this; }
+        public Builder clientRate(int n, int perSec) { clientRate = n; clientRatePerSec = perSec; return this; }
+        public Builder clientTableSize(int v) { clientTableSize = v; return this; }
 
         public Settings build() {
             return new Settings(bufferSize, connectTimeoutMs, idleTimeoutSec, finTimeoutSec, keepalive, maxConnections,
-                    trace, backlog, threads, splice, udpTimeoutSec, udpMaxSessions, logConnections);
+                    trace, backlog, threads, splice, udpTimeoutSec, udpMaxSessions, logConnections, unixMode,
+                proxyHeaderTimeoutMs, maxPerClient, clientRate, clientRatePerSec, clientTableSize);
         }
     }
 }

@@ -7,6 +7,7 @@ package org.epollproxy.shim;
 public final class Net {
     public static final int AF_INET = 2;
     public static final int AF_INET6 = 10;
+    public static final int AF_UNIX = 1;
     public static final int SOCK_STREAM = 1;
     public static final int SOCK_DGRAM = 2;
     public static final int SOCK_NONBLOCK = 0x800;

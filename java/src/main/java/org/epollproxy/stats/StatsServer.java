@@ -47,7 +47,7 @@ public final class StatsServer implements AutoCloseable {
     public static StatsServer bind(SockAddr addr) throws IOException {
         HttpServer http = HttpServer.create(addr.toInetSocketAddress(), 16);
         StatsServer s = new StatsServer(http);
-        s.route("/metrics", PROMETHEUS, snaps -> new Page(200, MetricsPage.render(snaps)));
+        s.route("/metrics", PROMETHEUS, snaps -> new Page(200, MetricsPage.render(snaps) + ClientTableMetrics.render(s.proxy)));
         s.route("/connections", JSON, snaps -> new Page(200, ConnectionsPage.render(snaps)));
         s.route("/healthz", TEXT, StatsServer::health);
         return s;

@@ -1,6 +1,6 @@
 package org.epollproxy.cli;
 
-import static org.epollproxy.cli.SpecGen.forSeeds;
+import static org.epollproxy.config.SpecGen.forSeeds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,6 +1,6 @@
 package org.epollproxy.config;
 
-import static org.epollproxy.cli.SpecGen.forSeeds;
+import static org.epollproxy.config.SpecGen.forSeeds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;

@@ -7,6 +7,7 @@ import static org.epollproxy.shim.Epoll.EPOLLOUT;
 
 import org.epollproxy.forward.Backend;
 import org.epollproxy.forward.BufferPool;
+import org.epollproxy.forward.ClientLimits;
 import org.epollproxy.forward.Connection;
 import org.epollproxy.forward.ConnectionInfo;
 import org.epollproxy.forward.ConnectionRecord;
@@ -56,7 +57,12 @@ final class Pair extends Connection {
     final TcpListener listener;
     /** The forward as it was when the client arrived: a reload does not change an open connection. */
     final Forward forward;
+    /** The effective client: the peer's address, or the one its PROXY header announced (--accept-proxy). */
     final SockAddr clientAddr;
+    /** The address the client connected to as its PROXY header announced it; null: this socket's own. */
+    private final SockAddr announcedDestination;
+    /** The client's entry in the per-client table, given back at close. */
+    private final ClientLimits.Entry clientTicket;
     final Side client = new Side(this, true);
     final Side backend = new Side(this, false);
     final Direction up;
@@ -71,13 +77,16 @@ final class Pair extends Connection {
     /** The direction whose FIN came first, for the log's "client-closed" / "backend-closed". */
     private Direction firstFin;
 
-    Pair(TcpListener listener, int clientFd, SockAddr clientAddr) {
+    /** {@code destination}/{@code early}: from the client's PROXY header (or null); {@code ticket}: its client-table entry. */
+    Pair(TcpListener listener, int clientFd, SockAddr clientAddr, SockAddr destination, byte[] early, ClientLimits.Entry ticket) {
         this.fl = listener.forwardingLoop();
         this.loop = fl.loop();
         this.k = loop.kernel();
         this.listener = listener;
         this.forward = listener.forward();
         this.clientAddr = clientAddr;
+        this.announcedDestination = destination;
+        this.clientTicket = ticket;
         this.startNanos = loop.now();
         this.lastActivity = startNanos;
         boolean splice = fl.settings().splice();
@@ -90,7 +99,12 @@ final class Pair extends Connection {
         client.fd = clientFd;
         client.token = loop.register(clientFd, client);
         ProxyProtocol pp = forward.sendProxy();
-        if (pp != ProxyProtocol.OFF) queueProxyHeader(pp);
+        if (pp != ProxyProtocol.OFF || (early != null && early.length > 0)) queueProxyHeader(pp, early == null ? new byte[0] : early);
+    }
+
+    /** The client as the rules, limits, logs, /connections, --send-proxy and backend choice name it. */
+    SockAddr clientAddress() {
+        return clientAddr;
     }
 
     Kernel kernel() {
@@ -106,11 +120,13 @@ final class Pair extends Connection {
         return listener.stats();
     }
 
-    /** The PROXY protocol header goes first into {@code up}, before any byte of the client. */
-    private void queueProxyHeader(ProxyProtocol pp) {
-        SockAddr dst = k.getsockname(client.fd, fl.scratch().address()) == 0
-                ? SockAddr.read(fl.scratch().buffer(), 0) : forward.bind();
-        up.queueHeader(pp.header(clientAddr, dst));
+    /** The PROXY protocol header goes first into {@code up}, before any byte of the client (then {@code early}). */
+    private void queueProxyHeader(ProxyProtocol pp, byte[] early) {
+        SockAddr dst = announcedDestination;
+        if (dst == null && pp != ProxyProtocol.OFF) {
+            dst = k.getsockname(client.fd, fl.scratch().address()) == 0 ? SockAddr.read(fl.scratch().buffer(), 0) : forward.bind();
+        }
+        up.queueFirst(pp == ProxyProtocol.OFF ? new byte[0] : pp.header(clientAddr, dst), early);
     }
 
     // ---- connected ----
@@ -328,6 +344,7 @@ final class Pair extends Connection {
         down.release();
         closeSide(client);
         closeSide(backend);
+        fl.clientLimits().release(clientTicket);
         ForwardStats st = stats();
         st.active--;
         addOpenBytes(st);
