@@ -116,6 +116,9 @@ public final class ProxyServer {
             return out;
         } catch (RuntimeException e) {
             for (int[] each : out.values()) for (int fd : each) if (fd >= 0) kernel.close(fd);
+            for (Forward f : forwards) { // socket files this attempt created go too
+                if (f.bind().isUnix() && out.containsKey(f.key())) org.epollproxy.forward.UnixSockets.remove(f.bind());
+            }
             throw e;
         }
     }
