@@ -12,7 +12,7 @@ import org.epollproxy.shim.SockAddr;
  * counting IPv6 addresses one by one would limit nothing). Shared by every loop (one lock, taken once per
  * accepted connection and once per close; never on the byte path).
  *
- * <p>The table is bounded ({@code --client-table-size} addresses, about 150 bytes each) whatever clients do:
+ * <p>The table is bounded ({@code --client-table-size} addresses, about 110 bytes each) whatever clients do:
  * an address with open connections is "busy" and kept (there are never more busy addresses than open
  * connections); the others are "idle", in least-recently-seen order, and the oldest idle one is forgotten
  * to make room. If every tracked address is busy (the table is smaller than the open connections), a new
