@@ -74,6 +74,8 @@ import picocli.CommandLine.Option;
             "  epoll-proxy --config /etc/rinetd.conf        # rinetd's file, unchanged",
             "  epoll-proxy -L 9000:127.0.0.1:8000 --trace   # watch every event and syscall",
             "  epoll-proxy -L 0.0.0.0:443:10.0.0.5:443 --threads 2 --splice --send-proxy v2 --stats 9100",
+            "  epoll-proxy -L 2375:/var/run/docker.sock     # TCP in front of a UNIX socket",
+            "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:80 --accept-proxy --max-connections-per-client 50  # behind an NLB",
         })
 public final class Main implements Callable<Integer> {
 
