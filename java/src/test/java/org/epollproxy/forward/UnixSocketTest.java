@@ -242,4 +242,17 @@ class UnixSocketTest {
             proxy.awaitLog("end=backend-refused errno=ECONNREFUSED");
         }
     }
+
+    @Test
+    void withTwoLoopsAUnixListenerIsServedByTheFirstAndClosedOnce() throws Exception {
+        Path backend = unixEcho("two-b.sock");
+        Path front = dir.resolve("two-a.sock");
+        try (TestProxy proxy = new TestProxy(ThreadsTest.twoLoops(),
+                List.of(forward(SockAddr.unix(front.toString()), SockAddr.unix(backend.toString()), ProxyProtocol.OFF)))) {
+            for (int i = 0; i < 4; i++) assertArrayEquals(("n" + i).getBytes(), unixRoundTrip(front, ("n" + i).getBytes()));
+            assertEquals(1, (int) proxy.onLoop(0, fl -> fl.listeners().size()), "loop 0 listens");
+            assertEquals(0, (int) proxy.onLoop(1, fl -> fl.listeners().size()), "loop 1 does not");
+        }
+        assertFalse(Files.exists(front));
+    }
 }
