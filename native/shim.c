@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <stddef.h>
 #include <unistd.h>
 
 #define ADDR(p) ((void *)(intptr_t)(p))
@@ -150,8 +151,10 @@ int shim_write(int fd, long long buf, int len) {
 /* ---- addresses ------------------------------------------------------------------------------ */
 
 /* The shim's own address layout (SHIM_ADDR_SIZE bytes), independent of the kernel's sockaddr:
- *   int32 family (AF_INET/AF_INET6), int32 port (host order), int32 scope id, 16 bytes address
- *   (IPv4 in the first 4, network order). */
+ *   int32 family (AF_INET/AF_INET6/AF_UNIX), int32 port (host order), int32 scope id, then
+ *   SHIM_ADDR_SIZE - 12 bytes: the IP address (IPv4 in the first 4, network order), or for AF_UNIX a
+ *   NUL-terminated path of at most 107 bytes (sun_path's 108 with its NUL; abstract names are not
+ *   supported). An unnamed UNIX peer (a client that did not bind) reads back as an empty path. */
 static int to_sockaddr(long long shim_addr, struct sockaddr_storage *ss, socklen_t *len) {
     const unsigned char *p = ADDR(shim_addr);
     int32_t family, port, scope;
@@ -177,10 +180,21 @@ static int to_sockaddr(long long shim_addr, struct sockaddr_storage *ss, socklen
         *len = sizeof *sin6;
         return 0;
     }
+    if (family == AF_UNIX) {
+        struct sockaddr_un *sun = (struct sockaddr_un *)ss;
+        const char *path = (const char *)p + 12;
+        size_t n = strnlen(path, sizeof sun->sun_path);
+        if (n == 0) return -EINVAL;
+        if (n == sizeof sun->sun_path) return -ENAMETOOLONG;
+        sun->sun_family = AF_UNIX;
+        memcpy(sun->sun_path, path, n + 1);
+        *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+        return 0;
+    }
     return -EAFNOSUPPORT;
 }
 
-static void from_sockaddr(const struct sockaddr_storage *ss, long long shim_addr) {
+static void from_sockaddr(const struct sockaddr_storage *ss, socklen_t len, long long shim_addr) {
     unsigned char *p = ADDR(shim_addr);
     int32_t family = ss->ss_family, port = 0, scope = 0;
     memset(p, 0, SHIM_ADDR_SIZE);
@@ -193,6 +207,12 @@ static void from_sockaddr(const struct sockaddr_storage *ss, long long shim_addr
         port = ntohs(sin6->sin6_port);
         scope = (int32_t)sin6->sin6_scope_id;
         memcpy(p + 12, &sin6->sin6_addr, 16);
+    } else if (ss->ss_family == AF_UNIX) {
+        const struct sockaddr_un *sun = (const struct sockaddr_un *)ss;
+        size_t off = offsetof(struct sockaddr_un, sun_path);
+        size_t n = len > off ? (size_t)len - off : 0; /* 0: unnamed; a leading NUL: abstract, shown empty */
+        if (n > sizeof sun->sun_path - 1) n = sizeof sun->sun_path - 1;
+        if (n > 0 && sun->sun_path[0] != 0) memcpy(p + 12, sun->sun_path, strnlen(sun->sun_path, n));
     }
     memcpy(p, &family, 4);
     memcpy(p + 4, &port, 4);
@@ -250,7 +270,7 @@ int shim_accept(int fd, long long out_addr) {
     do c = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     while (c < 0 && errno == EINTR);
     if (c < 0) return -errno;
-    if (out_addr) from_sockaddr(&ss, out_addr);
+    if (out_addr) from_sockaddr(&ss, len, out_addr);
     return c;
 }
 
@@ -271,7 +291,7 @@ int shim_getsockname(int fd, long long out_addr) {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return -errno;
-    from_sockaddr(&ss, out_addr);
+    from_sockaddr(&ss, len, out_addr);
     return 0;
 }
 
@@ -279,7 +299,7 @@ int shim_getpeername(int fd, long long out_addr) {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) return -errno;
-    from_sockaddr(&ss, out_addr);
+    from_sockaddr(&ss, len, out_addr);
     return 0;
 }
 
@@ -304,7 +324,7 @@ int shim_recvfrom(int fd, long long buf, int len, long long out_addr) {
     do n = recvfrom(fd, ADDR(buf), (size_t)len, MSG_TRUNC, (struct sockaddr *)&ss, &alen);
     while (n < 0 && errno == EINTR);
     if (n < 0) return -errno;
-    if (out_addr) from_sockaddr(&ss, out_addr);
+    if (out_addr) from_sockaddr(&ss, alen, out_addr);
     return (int)n; /* MSG_TRUNC: the real datagram length, so a truncation is visible (n > len) */
 }
 

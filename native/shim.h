@@ -4,8 +4,9 @@
 
 /* One flattened event: int64 token, int32 events, int32 padding. */
 #define SHIM_EVENT_SIZE 16
-/* One address: int32 family, int32 port, int32 scope id, 16 address bytes. */
-#define SHIM_ADDR_SIZE 28
+/* One address: int32 family, int32 port, int32 scope id, 108 bytes: the IP address (4 or 16 bytes) or a
+ * NUL-terminated AF_UNIX path (sun_path's size). */
+#define SHIM_ADDR_SIZE 120
 /* epoll_wait copies through a stack array of this many events. */
 #define SHIM_MAX_EVENTS 1024
 

@@ -20,10 +20,10 @@ import org.epollproxy.shim.SockAddr;
  */
 final class Forwards {
 
-    /** A -L or -U argument with the text the user typed, for messages, and --send-proxy (TCP only). */
-    record Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy, Balancing balancing) {
+    /** A -L or -U argument with the text the user typed, for messages, --send-proxy and --accept-proxy (TCP only). */
+    record Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy) {
         Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy) {
-            this(spec, text, sendProxy, Balancing.DEFAULT);
+            this(spec, text, sendProxy, Balancing.DEFAULT, false);
         }
     }
 
@@ -35,14 +35,15 @@ final class Forwards {
             String origin = (a.spec().proto().equals("udp") ? "-U " : "-L ") + a.text();
             AccessRules rules = gAllow.isEmpty() && gDeny.isEmpty() ? AccessRules.ALLOW_ALL
                     : new AccessRules(gAllow, gDeny, List.of(), List.of());
-            out.add(forward(a.spec(), null, rules, -1, null, origin).withSendProxy(a.sendProxy()).withBalancing(a.balancing()));
+            out.add(forward(a.spec(), null, rules, -1, null, origin).withSendProxy(a.sendProxy()).withBalancing(a.balancing())
+                    .withAcceptProxy(a.acceptProxy()));
         }
         if (config != null) {
             for (Rule r : config.rules()) {
                 String origin = config.file() + ":" + r.line();
                 SockAddr src = r.source() == null ? null : Resolver.address(r.source(), 0, origin);
                 Forward f = forward(r.spec(), r.weights(), new AccessRules(gAllow, gDeny, r.allow(), r.deny()), r.timeoutSec(), src, origin)
-                        .withBalancing(BalanceArgs.forRule(r.balance()));
+                        .withBalancing(BalanceArgs.forRule(r.balance())).withAcceptProxy(r.acceptProxy());
                 out.add(r.sendProxy() == null ? f : f.withSendProxy(ProxyProtocol.parse(r.sendProxy())));
             }
         }
@@ -59,7 +60,22 @@ final class Forwards {
             backends.add(new Backend(hp.host(), Resolver.address(hp.host(), hp.port(), origin), weights == null ? 1 : weights.get(i)));
         }
         Forward.Proto proto = spec.proto().equals("udp") ? Forward.Proto.UDP : Forward.Proto.TCP;
+        // IP patterns do not apply to a UNIX listener's clients (the socket file's mode does): see unixNotes
+        if (bind.isUnix()) rules = AccessRules.ALLOW_ALL;
         return new Forward(proto, bind, backends, rules, timeout, src, origin);
+    }
+
+    /** One note per UNIX listener when global allow/deny lines exist: they do not apply to it. */
+    static List<String> unixNotes(List<Forward> forwards, Config config) {
+        List<String> out = new ArrayList<>();
+        if (config == null || (config.allow().isEmpty() && config.deny().isEmpty())) return out;
+        for (Forward f : forwards) {
+            if (f.bind().isUnix()) {
+                out.add("note: the global allow/deny lines do not apply to the UNIX socket listener " + f.bind()
+                        + " (" + f.origin() + "): its clients have no IP address; its file mode (--unix-mode) says who may connect");
+            }
+        }
+        return out;
     }
 
     /**

@@ -41,7 +41,9 @@ import picocli.CommandLine.Option;
             "Forwards TCP connections and UDP datagrams from local ports to backends, with one "
                     + "non-blocking epoll event loop per thread.",
             "",
-            "Each -L (TCP) or -U (UDP) is [BIND:]PORT:HOST:HOSTPORT as in ssh -L. BIND defaults to 127.0.0.1; "
+            "Each -L (TCP) or -U (UDP) is [BIND:]PORT:HOST:HOSTPORT as in ssh -L; as there, a UNIX socket path "
+                    + "(it holds a '/') may replace [BIND:]PORT or HOST:HOSTPORT: -L 2375:/var/run/docker.sock, "
+                    + "-L /run/app.sock:10.0.0.5:80, -L /run/a.sock:/run/b.sock. BIND defaults to 127.0.0.1; "
                     + "use 0.0.0.0: (or *:) to accept connections from other machines. IPv6 literals go in brackets: "
                     + "[::1]:9000:[::1]:8000. PORT 0 picks a free port (the 'listening' line shows it). Extra "
                     + "backends after a comma are tried in order when a connect is refused or times out "
@@ -49,41 +51,9 @@ import picocli.CommandLine.Option;
                     + "backends that keep failing (--max-fails) or fail --check are skipped. An existing "
                     + "rinetd.conf works with --config.",
             ""
-        },
-        footer = {
-            "",
-            "Output:",
-            "  stdout  one line per forward once all are bound, e.g.",
-            "            listening tcp 127.0.0.1:9000 -> 127.0.0.1:8000",
-            "          and with --stats:",
-            "            listening http 127.0.0.1:9100 /metrics /connections /backends /healthz",
-            "  stderr  one line per connection (UDP: per session) when it ends, e.g.",
-            "            2026-11-26T06:17:03.484Z tcp client=127.0.0.1:34340",
-            "            listen=127.0.0.1:9000 backend=127.0.0.1:8000 up=78 down=801",
-            "            ms=2 end=backend-closed",
-            "          up/down: bytes client->backend / backend->client. end: client-closed,",
-            "          backend-closed, backend-refused, backend-unreachable, connect-timeout,",
-            "          client-reset, backend-reset, idle-timeout, fin-timeout, denied,",
-            "          not-allowed, evicted (UDP), shutdown, no-backend (all marked down), error.",
-            "          A backend marked down or up again: one line, e.g.",
-            "            backend 10.0.0.3:80 of 0.0.0.0:80 down: 3 consecutive connect failures ...",
-            "",
-            "Signals: SIGTERM drains (stop accepting, let open connections finish for up to",
-            "  --drain-timeout, then exit 0); SIGINT, or a second SIGTERM, stops now (open",
-            "  connections are reset, exit 0 within 2 s); SIGHUP re-reads --config.",
-            "Exit status: 0 after SIGTERM or SIGINT; 1 if starting failed (address in use,",
-            "permission denied, unknown host); 2 for a usage error (nothing listens then).",
-            "",
-            "Examples (each fits in 80 columns, so it can be copied as it is):",
-            "  epoll-proxy -L 9000:127.0.0.1:8000          # loopback only",
-            "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:8080      # expose an internal web server",
-            "  epoll-proxy -U 5353:10.0.0.53:53             # UDP, e.g. DNS",
-            "  epoll-proxy --config /etc/rinetd.conf        # rinetd's file, unchanged",
-            "  epoll-proxy -L 9000:127.0.0.1:8000 --trace   # watch every event and syscall",
-            "  epoll-proxy -L 80:app1:80,app2:80,app3:80 --balance leastconn --check 2s",
-            "  epoll-proxy -L 0.0.0.0:443:10.0.0.5:443 --threads 2 --splice \\",
-            "      --send-proxy v2 --stats 9100",
-        })
+        }
+        // the footer (output, signals, exit status, examples) is HelpText.FOOTER, set in run()
+        )
 public final class Main implements Callable<Integer> {
 
     @Option(names = "-L", paramLabel = "[BIND:]PORT:HOST:HOSTPORT",
@@ -159,6 +129,9 @@ public final class Main implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     BalanceArgs balanceArgs = new BalanceArgs();
 
+    @picocli.CommandLine.Mixin
+    ClientArgs clientArgs = new ClientArgs();
+
     @Option(names = "--stats", paramLabel = "[BIND:]PORT",
             description = "Serve /metrics (Prometheus), /connections (JSON: every open connection, its buffers "
                     + "and epoll interest) and /healthz over HTTP on PORT; BIND defaults to 127.0.0.1.")
@@ -201,6 +174,7 @@ public final class Main implements Callable<Integer> {
     /** Parses and runs; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         CommandLine cl = new CommandLine(new Main(out, err));
+        cl.getCommandSpec().usageMessage().footer(HelpText.FOOTER);
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
         cl.registerConverter(Integer.class, Main::asciiInt);
@@ -243,6 +217,8 @@ public final class Main implements Callable<Integer> {
         if (udpTimeoutSec < 1) return usage("--udp-timeout must be 1 or more seconds, not " + udpTimeoutSec);
         if (drainTimeoutSec < 0 || drainTimeoutSec > 86_400) return usage("--drain-timeout must be 0-86400 seconds, not " + drainTimeoutSec);
         if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
+        String clientProblem = clientArgs.problem();
+        if (clientProblem != null) return usage(clientProblem);
 
         if (pipeSize != null && !splice) return usage("--pipe-size applies to --splice only");
 
@@ -280,7 +256,8 @@ public final class Main implements Callable<Integer> {
                 try {
                     args.add(new Forwards.Arg(ForwardSpec.parse(s, kind[1]), s,
                             kind[1].equals("tcp") ? proxyProtocol : ProxyProtocol.OFF,
-                            kind[1].equals("tcp") ? balancing : org.epollproxy.forward.Balancing.DEFAULT));
+                            kind[1].equals("tcp") ? balancing : org.epollproxy.forward.Balancing.DEFAULT,
+                            clientArgs.acceptProxy && kind[1].equals("tcp")));
                 } catch (SpecException e) {
                     return usage(kind[0] + " " + s + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
                 }
@@ -296,7 +273,7 @@ public final class Main implements Callable<Integer> {
                 return usage("cannot read --config " + configFile + ": " + e.getMessage());
             }
         }
-        Settings settings = Settings.builder()
+        Settings.Builder builder = Settings.builder()
                 .bufferSize(bufferSize)
                 .connectTimeoutMs(connectTimeoutMs)
                 .idleTimeoutSec(idleTimeoutSec)
@@ -309,8 +286,8 @@ public final class Main implements Callable<Integer> {
                 .trace(trace)
                 .logConnections(!quiet)
                 .udpTimeoutSec(udpTimeoutSec)
-                .udpMaxSessions(udpMaxSessions)
-                .build();
+                .udpMaxSessions(udpMaxSessions);
+        Settings settings = clientArgs.applyTo(builder).build();
 
         List<Forward> forwards;
         try {
@@ -383,6 +360,7 @@ public final class Main implements Callable<Integer> {
         Reloader reloader = new Reloader(proxy, args, configFile, logs, err);
         Signals.onHangup(reloader::requestReload);
         for (Forward f : forwards) out.println("listening " + f.proto().lower() + " " + f);
+        for (String note : Forwards.unixNotes(forwards, config)) err.println("epoll-proxy: " + note);
         if (statsServer != null) {
             statsServer.start(proxy);
             out.println("listening http " + statsServer.address() + " /metrics /connections /backends /healthz");

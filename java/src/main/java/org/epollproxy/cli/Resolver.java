@@ -25,6 +25,13 @@ public final class Resolver {
     }
 
     public static SockAddr address(String host, int port, String source) throws ResolveException {
+        if (org.epollproxy.config.ForwardSpec.isPath(host)) {
+            try {
+                return SockAddr.unix(host); // a UNIX socket path: nothing to resolve
+            } catch (IllegalArgumentException e) {
+                throw new ResolveException(e.getMessage() + " in " + source);
+            }
+        }
         try {
             InetAddress ip = host.equalsIgnoreCase("localhost") ? InetAddress.getByName("127.0.0.1") : InetAddress.getByName(host);
             return SockAddr.of(ip, port);

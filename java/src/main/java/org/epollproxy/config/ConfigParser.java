@@ -27,7 +27,10 @@ import java.util.List;
  * (repeatable; {@code failover=} is the same) adds backends, {@code weight=N} weighs the connect address,
  * {@code balance=} picks the policy and {@code max_fails= fail_timeout= check= rise= fall= check_send=
  * check_expect=} set health checking ({@link BalanceOptions}); {@code proxy=v1|v2} sends the PROXY
- * protocol header to the backend.
+ * protocol header to the backend, the flag {@code accept-proxy} expects one from each client. A UNIX
+ * stream socket path (it holds a '/') may stand for an address and its port on either side:
+ * {@code /run/app.sock 10.0.0.5 8080}, {@code 0.0.0.0 2375 /var/run/docker.sock},
+ * {@code /run/a.sock /run/b.sock}; allow/deny lines cannot follow a rule listening on a UNIX socket.
  *
  * <p>Every error is a {@link SpecException} carrying the line and the column.
  */
@@ -75,6 +78,13 @@ public final class ConfigParser {
 
     /** [start, end) of each whitespace-separated word before a '#' comment (outside double quotes). */
     private static List<int[]> words(String s) {
+        List<int[]> w = words(s, 4);
+        boolean unix = !w.isEmpty() && (ForwardSpec.isPath(word(s, w.get(0))) || (w.size() > 2 && ForwardSpec.isPath(word(s, w.get(2)))));
+        return unix ? words(s, 2) : w; // a UNIX socket path is one word where an address and a port are two
+    }
+
+    /** As {@link #words(String)}, an option list in brackets starting at word {@code optionsFrom} or later. */
+    private static List<int[]> words(String s, int optionsFrom) {
         List<int[]> out = new ArrayList<>();
         int i = 0;
         int n = s.length();
@@ -89,7 +99,7 @@ public final class ConfigParser {
             if (c == '"') {
                 int close = s.indexOf('"', i + 1);
                 i = close < 0 ? n : close + 1;
-            } else if (c == '[' && out.size() >= 4) {
+            } else if (c == '[' && out.size() >= optionsFrom) {
                 // an option list may contain blanks and bracketed IPv6: "[timeout=10, failover=[::1]:80]"
                 int depth = 0;
                 while (i < n) {
@@ -113,6 +123,10 @@ public final class ConfigParser {
             case "allow":
             case "deny":
                 expect(s, w, 2, first + " PATTERN");
+                if (open != null && ForwardSpec.isPath(open.bindHost())) {
+                    throw error(first + " cannot apply to the rule of line " + open.line() + ": it listens on a UNIX socket, "
+                            + "whose clients have no IP address (the socket file's mode, --unix-mode, says who may connect)", w.get(0)[0]);
+                }
                 String pattern = AccessPattern.check(word(s, w.get(1)), w.get(1)[0], lineNo);
                 (first.equals("allow") ? (open != null ? ruleAllow : globalAllow)
                         : (open != null ? ruleDeny : globalDeny)).add(pattern);
@@ -158,28 +172,36 @@ public final class ConfigParser {
     private void closeRule() {
         if (open == null) return;
         rules.add(new Rule(open.line(), open.proto(), open.bindHost(), open.bindPort(), open.backends(),
-                open.timeoutSec(), open.source(), ruleAllow, ruleDeny, open.sendProxy(), open.weights(), open.balance()));
+                open.timeoutSec(), open.source(), ruleAllow, ruleDeny, open.sendProxy(), open.weights(), open.balance(), open.acceptProxy()));
         open = null;
     }
 
     private void forward(String s, List<int[]> w) throws SpecException {
-        if (w.size() < 4 || w.size() > 5) {
-            throw error("expected \"bindaddress bindport connectaddress connectport [options]\" or allow/deny/"
-                    + "logfile/pidlogfile/logcommon, found " + w.size() + " word(s)", w.get(0)[0]);
+        boolean listenPath = ForwardSpec.isPath(word(s, w.get(0)));
+        int c = listenPath ? 1 : 2; // the connect side's first word
+        boolean connectPath = w.size() > c && ForwardSpec.isPath(word(s, w.get(c)));
+        int words = c + (connectPath ? 1 : 2);
+        if (w.size() < words || w.size() > words + 1) {
+            throw error("expected \"bindaddress bindport connectaddress connectport [options]\" (a UNIX socket path "
+                    + "stands for an address and its port) or allow/deny/logfile/pidlogfile/logcommon, found "
+                    + w.size() + " word(s)", w.get(0)[0]);
         }
-        String bindHost = address(s, w.get(0));
-        String[] bindPort = portAndProto(s, w.get(1));
-        String connectHost = address(s, w.get(2));
-        String[] connectPort = portAndProto(s, w.get(3));
+        String bindHost = listenPath ? unixPath(s, w.get(0)) : address(s, w.get(0));
+        String[] bindPort = listenPath ? new String[] {"0", "tcp", null} : portAndProto(s, w.get(1));
+        String connectHost = connectPath ? unixPath(s, w.get(c)) : address(s, w.get(c));
+        String[] connectPort = connectPath ? new String[] {"0", "tcp", null} : portAndProto(s, w.get(c + 1));
         String proto = bindPort[1];
+        if ((listenPath || connectPath) && (bindPort[1].equals("udp") || connectPort[1].equals("udp"))) {
+            throw error("UNIX socket paths are for TCP forwards only", w.get(0)[0]);
+        }
         if (!proto.equals(connectPort[1])) { // a bare port is tcp, on either side: "80 ... 53/udp" is mixed
-            int col = w.get(bindPort[2] == null ? 1 : 3)[0];
+            int col = w.get(bindPort[2] == null ? 1 : c + 1)[0];
             throw error("mixed protocols (" + bindPort[1] + " to " + connectPort[1] + ") are not supported: a port "
                     + "without /udp means tcp; write /" + (bindPort[2] != null ? bindPort[2] : connectPort[2])
                     + " on both ports", col);
         }
-        int bp = port(s, w.get(1), bindPort[0], proto, true);
-        int cp = port(s, w.get(3), connectPort[0], proto, false);
+        int bp = listenPath ? 0 : port(s, w.get(1), bindPort[0], proto, true);
+        int cp = connectPath ? 0 : port(s, w.get(c + 1), connectPort[0], proto, false);
         List<ForwardSpec.HostPort> backends = new ArrayList<>();
         backends.add(new ForwardSpec.HostPort(connectHost, cp));
         int timeout = -1;
@@ -190,8 +212,9 @@ public final class ConfigParser {
         int weightCol = -1; // where the first weight was given, for "weights need a policy that uses them"
         int checkCol = -1; // where the first check detail was given, for "needs check="
         boolean weightGiven = false;
-        if (w.size() == 5) {
-            int[] r = w.get(4);
+        boolean acceptProxy = false;
+        if (w.size() == words + 1) {
+            int[] r = w.get(words);
             String opts = word(s, r);
             if (!opts.startsWith("[") || !opts.endsWith("]")) throw error("options must be in brackets: [timeout=SECONDS,src=ADDRESS]", r[0]);
             int pos = r[0] + 1;
@@ -200,6 +223,11 @@ public final class ConfigParser {
                 int col = pos + opt.indexOf(o.isEmpty() ? "" : o.substring(0, 1));
                 pos += opt.length() + 1;
                 int eq = o.indexOf('=');
+                if (o.equals("accept-proxy")) {
+                    if (proto.equals("udp")) throw error("accept-proxy (the PROXY protocol) applies to TCP forwards only", col);
+                    acceptProxy = true;
+                    continue;
+                }
                 if (eq < 0) throw error("option \"" + o + "\" needs a value: name=value", col);
                 String name = o.substring(0, eq).strip();
                 String value = o.substring(eq + 1).strip();
@@ -236,7 +264,7 @@ public final class ConfigParser {
                     default:
                         try {
                             if (!balance.accept(name, value)) {
-                                throw error("unknown option \"" + name + "\" (known: timeout, src, failover, backend, weight, proxy, "
+                                throw error("unknown option \"" + name + "\" (known: timeout, src, failover, backend, weight, proxy, accept-proxy, "
                                         + BalanceOptions.NAMES + ")", col);
                             }
                         } catch (IllegalArgumentException e) {
@@ -250,7 +278,7 @@ public final class ConfigParser {
         BalanceOptions bo = balance.build();
         checkBalance(bo, proto, weightCol, checkCol, w.size() == 5 ? w.get(4)[0] : 0);
         closeRule();
-        open = new Rule(lineNo, proto, bindHost, bp, backends, timeout, src, List.of(), List.of(), sendProxy, weights, bo);
+        open = new Rule(lineNo, proto, bindHost, bp, backends, timeout, src, List.of(), List.of(), sendProxy, weights, bo, acceptProxy);
         ruleAllow = new ArrayList<>();
         ruleDeny = new ArrayList<>();
     }
@@ -290,6 +318,11 @@ public final class ConfigParser {
 
     /** "HOST:PORT" or "[v6]:PORT" of a failover= or backend= option. */
     private ForwardSpec.HostPort failover(String value, int col, String proto, String name) throws SpecException {
+        if (ForwardSpec.isPath(value)) {
+            if (proto.equals("udp")) throw error("UNIX socket paths are for TCP forwards only", col);
+            ForwardSpec.checkPath(value, col, lineNo);
+            return ForwardSpec.HostPort.unix(value);
+        }
         int colon = value.lastIndexOf(':');
         if (colon <= 0) throw error(name + "=" + value + ": expected HOST:PORT", col);
         String host = HostSyntax.check(value.substring(0, colon), false, col, lineNo);
@@ -297,6 +330,12 @@ public final class ConfigParser {
         int p = port.matches("\\d{1,5}") ? Integer.parseInt(port) : Services.lookup(port, proto);
         if (p < 1 || p > 65535) throw error(name + "=" + value + ": bad port \"" + port + "\"", col);
         return new ForwardSpec.HostPort(host, p);
+    }
+
+    private String unixPath(String s, int[] r) throws SpecException {
+        String p = word(s, r);
+        ForwardSpec.checkPath(p, r[0], lineNo);
+        return p;
     }
 
     private String address(String s, int[] r) throws SpecException {

@@ -16,10 +16,11 @@ import java.util.List;
  * @param sendProxy {@code [proxy=v1|v2]} (our extension): the PROXY protocol header to send, or null
  * @param weights each backend's weight, in the order of {@code backends} ({@code weight=}, {@code backend=H:P:W})
  * @param balance the line's balancing and health options ({@link BalanceOptions#NONE}: none given)
+ * @param acceptProxy {@code [accept-proxy]} (our extension): clients start with a PROXY protocol header
  */
 public record Rule(int line, String proto, String bindHost, int bindPort, List<ForwardSpec.HostPort> backends,
         int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy, List<Integer> weights,
-        BalanceOptions balance) {
+        BalanceOptions balance, boolean acceptProxy) {
 
     public Rule {
         backends = List.copyOf(backends);
@@ -33,7 +34,7 @@ public record Rule(int line, String proto, String bindHost, int bindPort, List<F
     public Rule(int line, String proto, String bindHost, int bindPort, List<ForwardSpec.HostPort> backends,
             int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy) {
         this(line, proto, bindHost, bindPort, backends, timeoutSec, source, allow, deny, sendProxy,
-                java.util.Collections.nCopies(backends.size(), 1), BalanceOptions.NONE);
+                java.util.Collections.nCopies(backends.size(), 1), BalanceOptions.NONE, false);
     }
 
     /** The rule as a -L/-U style spec, for messages: {@code 0.0.0.0:80:10.0.0.2:8080}. */

@@ -37,9 +37,11 @@ public final class AccessRules {
 
     /**
      * null if {@code client} may connect; otherwise rinetd's result word: "not-allowed" (an allow list
-     * exists and nothing in it matched) or "denied" (a deny pattern matched).
+     * exists and nothing in it matched) or "denied" (a deny pattern matched). A UNIX socket client is never
+     * checked (the config parser refuses allow/deny on a UNIX listener; global ones do not apply to it).
      */
     public String check(SockAddr client) {
+        if (client.isUnix()) return null; // IP patterns say nothing about a UNIX peer: its socket file's mode does
         if (!globalAllow.isEmpty() && !any(globalAllow, client)) return "not-allowed";
         if (any(globalDeny, client)) return "denied";
         if (!ruleAllow.isEmpty() && !any(ruleAllow, client)) return "not-allowed";

@@ -28,6 +28,10 @@ public enum EndReason {
     DENIED("denied"),
     /** Allow patterns exist and the client's address matched none of them. */
     NOT_ALLOWED("not-allowed"),
+    /** With accept-proxy: the client's PROXY protocol header was malformed, truncated, too long or too late. */
+    BAD_PROXY_HEADER("bad-proxy-header"),
+    /** The client's address was over --max-connections-per-client or --client-rate: accepted and closed. */
+    CLIENT_LIMIT("client-limit"),
     /** UDP: the session was the oldest when the session cap was reached. */
     EVICTED("evicted"),
     /** The proxy could not set the connection up (socket: EMFILE, ...), or a bug; see the errno. */

@@ -32,6 +32,7 @@ public final class Forward {
 
     /** A forward has at most this many backends (the connect phase keeps the ones tried in a 64-bit mask). */
     public static final int MAX_BACKENDS = 64;
+    private final boolean acceptProxy;
 
     private static final java.util.concurrent.atomic.AtomicInteger UNNAMED = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -53,12 +54,21 @@ public final class Forward {
     /** @param sendProxy the PROXY protocol header each backend connection starts with ({@code OFF}: none) */
     public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
             SockAddr source, String origin, ProxyProtocol sendProxy) {
-        this(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, Balancing.DEFAULT);
+        this(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, Balancing.DEFAULT, false);
     }
 
-    /** @param balancing the balance policy and health checking of the backends */
+    /** @param acceptProxy each client must start with a PROXY protocol header (v1 or v2) naming the real client */
     public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
-            SockAddr source, String origin, ProxyProtocol sendProxy, Balancing balancing) {
+            SockAddr source, String origin, ProxyProtocol sendProxy, boolean acceptProxy) {
+        this(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, Balancing.DEFAULT, acceptProxy);
+    }
+
+    /**
+     * @param balancing the balance policy and health checking of the backends
+     * @param acceptProxy each client must start with a PROXY protocol header (v1 or v2) naming the real client
+     */
+    public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
+            SockAddr source, String origin, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy) {
         if (backends.isEmpty()) throw new IllegalArgumentException("a forward needs at least one backend");
         if (backends.size() > MAX_BACKENDS) throw new IllegalArgumentException("a forward has at most " + MAX_BACKENDS + " backends");
         this.proto = proto;
@@ -70,6 +80,7 @@ public final class Forward {
         this.origin = origin;
         this.sendProxy = sendProxy;
         this.balancing = balancing;
+        this.acceptProxy = acceptProxy;
     }
 
     public Proto proto() {
@@ -108,19 +119,29 @@ public final class Forward {
         return balancing;
     }
 
+    /** Clients start with a PROXY protocol header ({@code --accept-proxy}, {@code [accept-proxy]}). */
+    public boolean acceptProxy() {
+        return acceptProxy;
+    }
+
     /** The same forward sending the PROXY protocol header {@code p} to its backends. */
     public Forward withSendProxy(ProxyProtocol p) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p, balancing);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p, balancing, acceptProxy);
     }
 
     /** The same forward balancing and checking its backends as {@code b} says. */
     public Forward withBalancing(Balancing b) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, b);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, b, acceptProxy);
+    }
+
+    /** The same forward expecting (or not) a PROXY protocol header from each client. */
+    public Forward withAcceptProxy(boolean on) {
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, on);
     }
 
     /** The same forward listening on {@code actual} (the real port when 0 was asked for). */
     public Forward boundTo(SockAddr actual) {
-        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing);
+        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy);
     }
 
     /**
@@ -129,7 +150,7 @@ public final class Forward {
      */
     public String key() {
         String k = key;
-        if (k == null) key = k = proto.lower() + " " + bind + (bind.port() == 0 ? " (" + origin + ")" : "");
+        if (k == null) key = k = proto.lower() + " " + bind + (bind.port() == 0 && !bind.isUnix() ? " (" + origin + ")" : "");
         return k;
     }
 
@@ -140,7 +161,7 @@ public final class Forward {
         return proto == o.proto && backends.toString().equals(o.backends.toString())
                 && access.toString().equals(o.access.toString()) && udpTimeoutSec == o.udpTimeoutSec
                 && Objects.equals(source, o.source) && sendProxy == o.sendProxy && balancing.equals(o.balancing)
-                && weights().equals(o.weights());
+                && weights().equals(o.weights()) && acceptProxy == o.acceptProxy;
     }
 
     private List<Integer> weights() {

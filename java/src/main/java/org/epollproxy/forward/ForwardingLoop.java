@@ -44,6 +44,8 @@ public final class ForwardingLoop {
             loop.stop(); // run() returns; closeAll() then resets what is left
         }
     };
+    /** Per-client limits, shared by every loop of the process (ProxyServer sets one for all). */
+    private ClientLimits clientLimits;
 
     /**
      * @param openTotal open connections over all loops, for --max-connections
@@ -61,9 +63,21 @@ public final class ForwardingLoop {
         this.openTotal = openTotal;
         // A pool buffer also carries a whole PROXY protocol header (written in one piece before the client's
         // first byte): never smaller than that, whatever bufferSize says (the CLI's minimum is 1 KiB anyway).
-        int size = Math.max(settings.bufferSize(), ProxyProtocol.MAX_HEADER);
+        // With --accept-proxy the header sent may be followed in that buffer by client bytes read with the one received.
+        int size = Math.max(settings.bufferSize(), 2 * ProxyProtocol.MAX_HEADER);
         this.pool = new BufferPool(size, Math.max(16, (16 << 20) / size));
         loop.setEndOfIteration(log::flush);
+        this.clientLimits = ClientLimits.of(settings);
+    }
+
+    /** --max-connections-per-client / --client-rate: the table all loops share. */
+    public ClientLimits clientLimits() {
+        return clientLimits;
+    }
+
+    /** Before the loop runs: the process-wide client table. */
+    public void setClientLimits(ClientLimits l) {
+        this.clientLimits = l;
     }
 
     public EventLoop loop() {
@@ -188,20 +202,28 @@ public final class ForwardingLoop {
 
     /** {@code c} ended as {@code r} says: unlisted, logged, and its room offered to paused listeners. */
     public void closed(Connection c, ConnectionRecord r) {
-        int i = c.tableIndex;
-        Connection last = open[--openCount];
-        open[i] = last;
-        last.tableIndex = i;
-        open[openCount] = null;
-        c.tableIndex = -1;
+        unlist(c);
         connectionEnded(r);
-        if (c.countsTowardCap()) openTotal.decrementAndGet();
         if (draining) {
             if (openCount == 0) loop.stop();
             return;
         }
         if (!c.countsTowardCap()) return;
         for (Listener each : listeners) each.capacityFreed();
+    }
+
+    /**
+     * {@code c} leaves the table without ending: a connection handed from one phase to the next (the
+     * PROXY header reader to its pair), which is listed again at once with {@link #opened}.
+     */
+    public void unlist(Connection c) {
+        int i = c.tableIndex;
+        Connection last = open[--openCount];
+        open[i] = last;
+        last.tableIndex = i;
+        open[openCount] = null;
+        c.tableIndex = -1;
+        if (c.countsTowardCap()) openTotal.decrementAndGet();
     }
 
     /** The i-th open connection (0 <= i < openConnections()); loop thread only. */

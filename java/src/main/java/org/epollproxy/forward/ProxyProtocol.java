@@ -24,6 +24,7 @@ public enum ProxyProtocol {
     public static final int MAX_HEADER = 107;
     static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
     private static final int V2_VERSION_PROXY = 0x21;
+    private static final int V2_VERSION_LOCAL = 0x20;
     private static final int V2_TCP_OVER_IPV4 = 0x11;
     private static final int V2_TCP_OVER_IPV6 = 0x21;
     private static final byte[] V4_MAPPED_PREFIX = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff};
@@ -44,6 +45,7 @@ public enum ProxyProtocol {
      */
     public byte[] header(SockAddr client, SockAddr proxy) {
         if (this == OFF) return new byte[0];
+        if (client.isUnix() || proxy.isUnix()) return unspecified();
         byte[] src = client.inetAddress().getAddress();
         byte[] dst = proxy.inetAddress().getAddress();
         if (isV4Mapped(src) && isV4Mapped(dst)) {
@@ -55,6 +57,17 @@ public enum ProxyProtocol {
             dst = toV6(dst);
         }
         return this == V1 ? v1(src, dst, client.port(), proxy.port()) : v2(src, dst, client.port(), proxy.port());
+    }
+
+    /**
+     * No IP addresses to announce (a UNIX socket client): v1 {@code PROXY UNKNOWN\r\n}, v2 the LOCAL command
+     * with family UNSPEC and no address block. Either way the backend uses the connection's own addresses.
+     */
+    private byte[] unspecified() {
+        if (this == V1) return "PROXY UNKNOWN\r\n".getBytes(StandardCharsets.US_ASCII);
+        ByteBuffer b = ByteBuffer.allocate(16);
+        b.put(V2_SIGNATURE).put((byte) V2_VERSION_LOCAL).put((byte) 0).putShort((short) 0);
+        return b.array();
     }
 
     private static byte[] v1(byte[] src, byte[] dst, int srcPort, int dstPort) {

@@ -18,10 +18,17 @@ package org.epollproxy.forward;
  * @param udpMaxSessions UDP: sessions per forward (per loop); at the cap the least recently used one is evicted
  * @param logConnections log one line per connection on stderr when it ends
  * @param pipeSize with splice: each pipe's capacity (F_SETPIPE_SZ), 0 = the kernel's default (64 KiB)
+ * @param unixMode permission bits of the UNIX socket files the proxy listens on (0660); -1 = as the umask makes them
+ * @param proxyHeaderTimeoutMs with accept-proxy: a client whose PROXY header is not complete by then is closed
+ * @param maxPerClient open connections per client address (IPv4 address, IPv6 /64); 0 = no limit
+ * @param clientRate new connections per client address per {@code clientRatePerSec} seconds; 0 = no limit
+ * @param clientRatePerSec the period of {@code clientRate}, in seconds
+ * @param clientTableSize the most client addresses tracked for the two limits above (memory bound)
  */
 public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec, int finTimeoutSec, boolean keepalive,
         int maxConnections, boolean trace, int backlog, int threads, boolean splice, int udpTimeoutSec,
-        int udpMaxSessions, boolean logConnections, int pipeSize) {
+        int udpMaxSessions, boolean logConnections, int pipeSize, int unixMode, int proxyHeaderTimeoutMs, int maxPerClient,
+        int clientRate, int clientRatePerSec, int clientTableSize) {
 
     /** The defaults, as documented in the README's option table. */
     public static final Settings DEFAULTS = builder().build();
@@ -47,6 +54,12 @@ public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec,
         b.udpMaxSessions = udpMaxSessions;
         b.logConnections = logConnections;
         b.pipeSize = pipeSize;
+        b.unixMode = unixMode;
+        b.proxyHeaderTimeoutMs = proxyHeaderTimeoutMs;
+        b.maxPerClient = maxPerClient;
+        b.clientRate = clientRate;
+        b.clientRatePerSec = clientRatePerSec;
+        b.clientTableSize = clientTableSize;
         return b;
     }
 
@@ -66,6 +79,12 @@ public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec,
         private int udpMaxSessions = 4096;
         private boolean logConnections = true;
         private int pipeSize = 0;
+        private int unixMode = -1;
+        private int proxyHeaderTimeoutMs = 3000;
+        private int maxPerClient = 0;
+        private int clientRate = 0;
+        private int clientRatePerSec = 1;
+        private int clientTableSize = 65536;
 
         private Builder() {}
 
@@ -83,10 +102,16 @@ public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec,
         public Builder udpMaxSessions(int v) { udpMaxSessions = v; return this; }
         public Builder logConnections(boolean v) { logConnections = v; return this; }
         public Builder pipeSize(int v) { pipeSize = v; return this; }
+        public Builder unixMode(int v) { unixMode = v; return this; }
+        public Builder proxyHeaderTimeoutMs(int v) { proxyHeaderTimeoutMs = v; return this; }
+        public Builder maxPerClient(int v) { maxPerClient = v; return this; }
+        public Builder clientRate(int n, int perSec) { clientRate = n; clientRatePerSec = perSec; return this; }
+        public Builder clientTableSize(int v) { clientTableSize = v; return this; }
 
         public Settings build() {
             return new Settings(bufferSize, connectTimeoutMs, idleTimeoutSec, finTimeoutSec, keepalive, maxConnections,
-                    trace, backlog, threads, splice, udpTimeoutSec, udpMaxSessions, logConnections, pipeSize);
+                    trace, backlog, threads, splice, udpTimeoutSec, udpMaxSessions, logConnections, pipeSize, unixMode,
+                    proxyHeaderTimeoutMs, maxPerClient, clientRate, clientRatePerSec, clientTableSize);
         }
     }
 }

@@ -47,6 +47,8 @@ public final class ProxyServer {
 
     /** Every backend's live state (balancing, health), shared by the loops and kept across reloads. */
     private final BackendPool backendPool = new BackendPool();
+    /** --max-connections-per-client / --client-rate, shared by every loop. */
+    private org.epollproxy.forward.ClientLimits clientLimits;
 
     private static final class Worker {
         final EventLoop loop;
@@ -82,12 +84,14 @@ public final class ProxyServer {
      * listening sockets (one per loop; socket activation or a takeover) instead of binding new ones.
      */
     public List<Forward> start(List<Forward> forwards, Map<String, int[]> inherited) {
+        clientLimits = org.epollproxy.forward.ClientLimits.of(settings);
         for (int i = 0; i < settings.threads(); i++) {
             Kernel k = settings.trace()
                     ? new TracingKernel(kernel, err, settings.threads() > 1 ? "[loop " + i + "] " : "")
                     : kernel;
             EventLoop loop = new EventLoop(k, i, msg -> err.println(msg));
             workers.add(new Worker(loop, new ForwardingLoop(loop, settings, new Log(err), openTotal, udpPorts)));
+            workers.get(i).forwarding.setClientLimits(clientLimits);
         }
         Map<String, int[]> fds;
         try {
@@ -114,6 +118,7 @@ public final class ProxyServer {
 
     /** Starts serving the bound socket {@code fd} of {@code f} on {@code fl}'s loop (its thread, or before it runs). */
     private void addListener(ForwardingLoop fl, Forward f, int fd) {
+        if (fd < 0) return; // a UNIX listener: on the first loop only
         Listener l = f.proto() == Forward.Proto.UDP ? new UdpListener(fl, f, fd) : new TcpListener(fl, f, fd, backendPool);
         fl.addListener(l);
     }
@@ -147,7 +152,10 @@ public final class ProxyServer {
             }
             return out;
         } catch (RuntimeException e) {
-            for (int[] each : out.values()) for (int fd : each) kernel.close(fd);
+            for (int[] each : out.values()) for (int fd : each) if (fd >= 0) kernel.close(fd);
+            for (Forward f : forwards) { // socket files this attempt created go too
+                if (f.bind().isUnix() && out.containsKey(f.key())) org.epollproxy.forward.UnixSockets.remove(f.bind());
+            }
             throw e;
         }
     }
@@ -203,7 +211,7 @@ public final class ProxyServer {
                 }
             });
             if (!posted) { // that loop is gone (shutting down): its share of the new sockets is ours to close
-                for (int[] each : fds.values()) kernel.close(each[loopIndex]);
+                for (int[] each : fds.values()) if (each[loopIndex] >= 0) kernel.close(each[loopIndex]);
                 applied.countDown();
             }
         }
@@ -229,6 +237,11 @@ public final class ProxyServer {
         int[] fds = new int[n];
         int done = 0;
         try {
+            if (addr.isUnix()) { // one socket, served by the first loop (SO_REUSEPORT is for IP ports only)
+                java.util.Arrays.fill(fds, -1);
+                fds[0] = open(addr, proto, false);
+                return fds;
+            }
             if (n > 1 && addr.port() != 0) {
                 // SO_REUSEPORT would let us silently join another process's group on this port;
                 // a plain bind first proves the port is free.
@@ -247,6 +260,7 @@ public final class ProxyServer {
     }
 
     private int open(SockAddr addr, Forward.Proto proto, boolean reusePort) {
+        if (addr.isUnix()) return org.epollproxy.forward.UnixSockets.listen(kernel, addr, settings.backlog(), settings.unixMode());
         return proto == Forward.Proto.UDP ? Sockets.bindUdp(kernel, addr, reusePort)
                 : Sockets.listenTcp(kernel, addr, reusePort, settings.backlog());
     }
@@ -270,6 +284,11 @@ public final class ProxyServer {
     /** The running forwards as bound (real ports), in the order they were added. */
     public synchronized List<Forward> forwards() {
         return List.copyOf(active.values());
+    }
+
+    /** The per-client table (its size is in /metrics). */
+    public org.epollproxy.forward.ClientLimits clientLimits() {
+        return clientLimits;
     }
 
     public int openConnections() {

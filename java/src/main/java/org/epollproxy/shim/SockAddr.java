@@ -8,17 +8,21 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * An IPv4 or IPv6 socket address in the shim's own layout ({@link #SIZE} bytes: int32 family,
- * int32 port, int32 scope id, 16 address bytes with IPv4 in the first 4). The kernel's
- * {@code sockaddr_in}/{@code sockaddr_in6} never reach Java; the shim converts.
+ * An IPv4, IPv6 or UNIX socket address in the shim's own layout ({@link #SIZE} bytes: int32 family,
+ * int32 port, int32 scope id, then 108 bytes: the address with IPv4 in the first 4, or a NUL-terminated
+ * UNIX socket path of at most {@link #MAX_PATH} bytes). The kernel's {@code sockaddr_in}/{@code sockaddr_in6}/
+ * {@code sockaddr_un} never reach Java; the shim converts.
  */
 public final class SockAddr {
-    public static final int SIZE = 28;
+    public static final int SIZE = 120;
+    /** The longest UNIX socket path, in bytes (sun_path holds 108 with the NUL). */
+    public static final int MAX_PATH = 107;
+    private static final int AREA = SIZE - 12;
 
     private final int family;
     private final int port;
     private final int scopeId;
-    private final byte[] addr; // 4 or 16 bytes, network order
+    private final byte[] addr; // 4 or 16 bytes, network order; AF_UNIX: the path's bytes (empty: unnamed)
 
     private SockAddr(int family, int port, int scopeId, byte[] addr) {
         this.family = family;
@@ -32,6 +36,20 @@ public final class SockAddr {
         int scope = ip instanceof Inet6Address ? ((Inet6Address) ip).getScopeId() : 0;
         int family = ip instanceof Inet6Address ? Net.AF_INET6 : Net.AF_INET;
         return new SockAddr(family, port, scope, ip.getAddress());
+    }
+
+    /**
+     * A UNIX stream socket path. Throws IllegalArgumentException naming the path if it is empty, longer
+     * than {@link #MAX_PATH} bytes or holds a NUL.
+     */
+    public static SockAddr unix(String path) {
+        byte[] b = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (b.length == 0) throw new IllegalArgumentException("empty UNIX socket path");
+        if (b.length > MAX_PATH) {
+            throw new IllegalArgumentException("UNIX socket path \"" + path + "\" is " + b.length + " bytes long; the limit is " + MAX_PATH);
+        }
+        if (path.indexOf('\0') >= 0) throw new IllegalArgumentException("NUL in UNIX socket path");
+        return new SockAddr(Net.AF_UNIX, 0, 0, b);
     }
 
     public static SockAddr of(InetSocketAddress isa) {
@@ -61,6 +79,13 @@ public final class SockAddr {
         int family = buf.getInt(offset);
         int port = buf.getInt(offset + 4);
         int scope = buf.getInt(offset + 8);
+        if (family == Net.AF_UNIX) {
+            int n = 0;
+            while (n < AREA && buf.get(offset + 12 + n) != 0) n++;
+            byte[] p = new byte[n];
+            buf.get(offset + 12, p);
+            return new SockAddr(family, 0, 0, p);
+        }
         byte[] a = new byte[family == Net.AF_INET6 ? 16 : 4];
         buf.get(offset + 12, a);
         return new SockAddr(family, port, scope, a);
@@ -71,8 +96,7 @@ public final class SockAddr {
         buf.putInt(offset, family);
         buf.putInt(offset + 4, port);
         buf.putInt(offset + 8, scopeId);
-        byte[] a = Arrays.copyOf(addr, 16);
-        buf.put(offset + 12, a);
+        buf.put(offset + 12, Arrays.copyOf(addr, AREA)); // zero-filled: a UNIX path ends with its NUL
     }
 
     public int family() {
@@ -87,11 +111,27 @@ public final class SockAddr {
         return family == Net.AF_INET6;
     }
 
+    /** A UNIX socket address (its {@link #path()}; no port, no IP). */
+    public boolean isUnix() {
+        return family == Net.AF_UNIX;
+    }
+
+    /** The UNIX socket path; "" for an unnamed peer (a client that did not bind). Only for {@link #isUnix()}. */
+    public String path() {
+        return new String(addr, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The address family to create a socket for this address with. */
+    public int socketFamily() {
+        return family;
+    }
+
     public SockAddr withPort(int newPort) {
         return new SockAddr(family, newPort, scopeId, addr);
     }
 
     public InetAddress inetAddress() {
+        if (isUnix()) throw new IllegalStateException("a UNIX socket address has no IP address: " + this);
         try {
             return isIpv6()
                     ? Inet6Address.getByAddress(null, addr, scopeId == 0 ? -1 : scopeId)
@@ -107,6 +147,7 @@ public final class SockAddr {
 
     /** The numeric host text: "127.0.0.1" or "::1" (compressed, no brackets). */
     public String hostText() {
+        if (isUnix()) return toString();
         InetAddress ip = inetAddress();
         if (!isIpv6()) return ip.getHostAddress();
         return compressIpv6(addr) + (scopeId != 0 ? "%" + scopeId : "");
@@ -148,9 +189,10 @@ public final class SockAddr {
         return sb.toString();
     }
 
-    /** "127.0.0.1:9000" or "[::1]:9000". */
+    /** "127.0.0.1:9000", "[::1]:9000", a UNIX socket's path, or "unix" for an unnamed UNIX peer. */
     @Override
     public String toString() {
+        if (isUnix()) return addr.length == 0 ? "unix" : path();
         return isIpv6() ? "[" + hostText() + "]:" + port : hostText() + ":" + port;
     }
 

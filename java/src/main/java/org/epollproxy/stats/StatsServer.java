@@ -51,7 +51,7 @@ public final class StatsServer implements AutoCloseable {
         HttpServer http = HttpServer.create(addr.toInetSocketAddress(), 16);
         StatsServer s = new StatsServer(http);
         s.route("/metrics", PROMETHEUS, snaps -> new Page(200, MetricsPage.render(snaps)
-                + BackendMetrics.render(s.proxy.backendPool().snapshot())));
+                + BackendMetrics.render(s.proxy.backendPool().snapshot()) + ClientTableMetrics.render(s.proxy)));
         s.route("/connections", JSON, snaps -> new Page(200, ConnectionsPage.render(snaps)));
         s.route("/backends", JSON, snaps -> new Page(200, BackendsPage.render(s.proxy.backendPool().snapshot())));
         s.route("/healthz", TEXT, StatsServer::health);

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 class MainInputTest {
     private static final String[] OPTIONS = {"--buffer-size", "--connect-timeout", "--idle-timeout", "--fin-timeout",
         "--udp-timeout", "--udp-max-sessions", "--max-connections", "--threads", "--send-proxy", "--keepalive", "--splice",
-        "--quiet", "--trace", "-U", "--bogus", "-x", "--", "-L"};
+        "--quiet", "--trace", "-U", "--bogus", "-x", "--", "-L", "--accept-proxy", "--accept-proxy-timeout",
+        "--max-connections-per-client", "--client-rate", "--client-table-size", "--unix-mode"};
 
     record Outcome(int status, String out, String err) {}
 
@@ -81,5 +82,24 @@ class MainInputTest {
             assertCleanUsageError(o, args);
             assertTrue(o.err().contains(file.toString() + ":"), "names the file and line: " + o.err());
         });
+    }
+
+    @Test
+    void badValuesOfTheNewOptionsNameTheOption() {
+        String[][] cases = {
+            {"--client-rate", "10"}, {"--client-rate", "0/1"}, {"--client-rate", "5/0"}, {"--client-rate", "x/y"},
+            {"--unix-mode", "999"}, {"--unix-mode", "rw"}, {"--max-connections-per-client", "-1"},
+            {"--client-table-size", "0"}, {"--accept-proxy-timeout", "0"},
+        };
+        for (String[] c : cases) {
+            List<String> args = List.of(c[0], c[1], "-L", "9000:127.0.0.1:80");
+            Outcome o = run(args);
+            assertCleanUsageError(o, args);
+            assertTrue(o.err().contains(c[0]), "the message names " + c[0] + ": " + o.err());
+        }
+        List<String> udp = List.of("-U", "9000:/run/x.sock");
+        Outcome o = run(udp);
+        assertCleanUsageError(o, udp);
+        assertTrue(o.err().contains("TCP forwards (-L) only"), o.err());
     }
 }

@@ -59,7 +59,7 @@ class BalanceConfigTest {
 
     @Test
     void balancingAUdpForwardIsRejected() {
-        SpecException e = assertThrows(SpecException.class, () -> ConfigParser.parse("0 53/udp a 53 [balance=roundrobin]\n", "f"));
+        SpecException e = assertThrows(SpecException.class, () -> ConfigParser.parse("0 53/udp a 53/udp [balance=roundrobin]\n", "f"));
         assertTrue(e.getMessage().contains("TCP forwards only"), e.getMessage());
     }
 

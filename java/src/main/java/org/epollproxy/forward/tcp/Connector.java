@@ -57,7 +57,7 @@ final class Connector {
         }
         SockAddr addr = p.forward.backends().get(i).address();
         var k = p.kernel();
-        int fd = k.socket(addr.isIpv6() ? Net.AF_INET6 : Net.AF_INET,
+        int fd = k.socket(addr.socketFamily(),
                 Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0);
         if (fd < 0) {
             if ((fd == -Errno.EMFILE || fd == -Errno.ENFILE) && parkForFd(fd)) return;
@@ -68,9 +68,9 @@ final class Connector {
         var fl = p.listener.forwardingLoop();
         p.backend.fd = fd;
         p.backend.token = fl.loop().register(fd, p.backend);
-        Sockets.tuneStream(k, fd, fl.settings());
+        if (!addr.isUnix()) Sockets.tuneStream(k, fd, fl.settings());
         int rc = 0;
-        if (p.forward.source() != null) rc = k.bind(fd, fl.addressBuffer(p.forward.source().withPort(0)));
+        if (p.forward.source() != null && !addr.isUnix()) rc = k.bind(fd, fl.addressBuffer(p.forward.source().withPort(0)));
         if (rc == 0) rc = k.connect(fd, fl.addressBuffer(addr));
         if (rc == 0) {
             succeeded();

@@ -28,8 +28,8 @@ final class Direction {
     private long buf;
     /** The zero-copy path ({@code --splice}); null for the copy path, or after falling back to it. */
     private SplicePipe pipe;
-    /** {@code buf} holds the PROXY protocol header: ours, sent before any byte of {@code from}, not counted. */
-    private boolean bufIsHeader;
+    /** {@code buf}'s bytes [0, headerEnd) are the PROXY protocol header: ours, sent before any byte of {@code from}, not counted. */
+    private int headerEnd;
     private int start;
     private int end;
     /** recv on {@code from} returned 0. */
@@ -84,11 +84,22 @@ final class Direction {
      * before it. Not counted as forwarded bytes.
      */
     void queueHeader(byte[] header) {
+        queueFirst(header, new byte[0]);
+    }
+
+    /**
+     * As {@link #queueHeader}, followed by {@code early}: bytes of {@code from} already read (those that came
+     * in the same read as the client's own PROXY header, with --accept-proxy); those are counted as forwarded.
+     * Both together fit a pool buffer (ForwardingLoop sizes it for two headers at least).
+     */
+    void queueFirst(byte[] header, byte[] early) {
         buf = pair.pool().take();
         NativeMemory.put(buf, header, 0, header.length);
+        NativeMemory.put(buf + header.length, early, 0, early.length);
         start = 0;
-        end = header.length;
-        bufIsHeader = true;
+        end = header.length + early.length;
+        headerEnd = header.length;
+        bytesIn += early.length;
     }
 
     /**
@@ -133,8 +144,8 @@ final class Direction {
         int n = buf != 0 ? pair.kernel().send(to.fd, buf + start, len) : pipe.drain(pair.kernel(), to.fd, len);
         if (n == -Errno.EINVAL && buf == 0 && pipeToBuffer()) return drain();
         if (n < 0) return n;
+        bytesOut += n - Math.max(0, Math.min(n, headerEnd - start)); // the header's bytes are not counted
         start += n;
-        if (!bufIsHeader) bytesOut += n;
         if (buf == 0) bytesSpliced += n;
         if (start == end) emptied();
         return n;
@@ -149,7 +160,7 @@ final class Direction {
         if (buf != 0) {
             pair.pool().give(buf);
             buf = 0;
-            bufIsHeader = false;
+            headerEnd = 0;
         }
         start = end = 0;
     }

@@ -7,6 +7,7 @@ import static org.epollproxy.shim.Epoll.EPOLLOUT;
 
 import org.epollproxy.forward.Backend;
 import org.epollproxy.forward.BufferPool;
+import org.epollproxy.forward.ClientLimits;
 import org.epollproxy.forward.Connection;
 import org.epollproxy.forward.ConnectionInfo;
 import org.epollproxy.forward.ConnectionRecord;
@@ -59,7 +60,12 @@ final class Pair extends Connection {
     final Forward forward;
     /** Its backends' live state (shared by every loop), which the connect phase picks from. */
     final BackendGroup group;
+    /** The effective client: the peer's address, or the one its PROXY header announced (--accept-proxy). */
     final SockAddr clientAddr;
+    /** The address the client connected to as its PROXY header announced it; null: this socket's own. */
+    private final SockAddr announcedDestination;
+    /** The client's entry in the per-client table, given back at close. */
+    private final ClientLimits.Entry clientTicket;
     final Side client = new Side(this, true);
     final Side backend = new Side(this, false);
     final Direction up;
@@ -74,7 +80,8 @@ final class Pair extends Connection {
     /** The direction whose FIN came first, for the log's "client-closed" / "backend-closed". */
     private Direction firstFin;
 
-    Pair(TcpListener listener, int clientFd, SockAddr clientAddr) {
+    /** {@code destination}/{@code early}: from the client's PROXY header (or null); {@code ticket}: its client-table entry. */
+    Pair(TcpListener listener, int clientFd, SockAddr clientAddr, SockAddr destination, byte[] early, ClientLimits.Entry ticket) {
         this.fl = listener.forwardingLoop();
         this.loop = fl.loop();
         this.k = loop.kernel();
@@ -82,6 +89,8 @@ final class Pair extends Connection {
         this.group = listener.group();
         this.forward = group.forward();
         this.clientAddr = clientAddr;
+        this.announcedDestination = destination;
+        this.clientTicket = ticket;
         this.startNanos = loop.now();
         this.lastActivity = startNanos;
         boolean splice = fl.settings().splice();
@@ -95,7 +104,12 @@ final class Pair extends Connection {
         client.fd = clientFd;
         client.token = loop.register(clientFd, client);
         ProxyProtocol pp = forward.sendProxy();
-        if (pp != ProxyProtocol.OFF) queueProxyHeader(pp);
+        if (pp != ProxyProtocol.OFF || (early != null && early.length > 0)) queueProxyHeader(pp, early == null ? new byte[0] : early);
+    }
+
+    /** The client as the rules, limits, logs, /connections, --send-proxy and backend choice name it. */
+    SockAddr clientAddress() {
+        return clientAddr;
     }
 
     Kernel kernel() {
@@ -111,11 +125,13 @@ final class Pair extends Connection {
         return listener.stats();
     }
 
-    /** The PROXY protocol header goes first into {@code up}, before any byte of the client. */
-    private void queueProxyHeader(ProxyProtocol pp) {
-        SockAddr dst = k.getsockname(client.fd, fl.scratch().address()) == 0
-                ? SockAddr.read(fl.scratch().buffer(), 0) : forward.bind();
-        up.queueHeader(pp.header(clientAddr, dst));
+    /** The PROXY protocol header goes first into {@code up}, before any byte of the client (then {@code early}). */
+    private void queueProxyHeader(ProxyProtocol pp, byte[] early) {
+        SockAddr dst = announcedDestination;
+        if (dst == null && pp != ProxyProtocol.OFF) {
+            dst = k.getsockname(client.fd, fl.scratch().address()) == 0 ? SockAddr.read(fl.scratch().buffer(), 0) : forward.bind();
+        }
+        up.queueFirst(pp == ProxyProtocol.OFF ? new byte[0] : pp.header(clientAddr, dst), early);
     }
 
     // ---- connected ----
@@ -335,6 +351,7 @@ final class Pair extends Connection {
         down.release();
         closeSide(client);
         closeSide(backend);
+        fl.clientLimits().release(clientTicket);
         ForwardStats st = stats();
         st.active--;
         addOpenBytes(st);

@@ -2,6 +2,7 @@ package org.epollproxy.forward.tcp;
 
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 
+import org.epollproxy.forward.ClientLimits;
 import org.epollproxy.forward.ConnectionRecord;
 import org.epollproxy.forward.EndReason;
 import org.epollproxy.forward.Forward;
@@ -10,6 +11,7 @@ import org.epollproxy.forward.ListenerBase;
 import org.epollproxy.forward.Sockets;
 import org.epollproxy.forward.balance.BackendGroup;
 import org.epollproxy.forward.balance.BackendPool;
+import org.epollproxy.forward.UnixSockets;
 import org.epollproxy.loop.Timer;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.SockAddr;
@@ -109,22 +111,43 @@ public final class TcpListener extends ListenerBase {
         }
     }
 
-    /** A new client: checked against the access rules, then paired with a connect to its backend. */
-    private void accepted(int fd, SockAddr client) {
+    /** A new client: with accept-proxy its PROXY header is read first; then {@link #admit}. */
+    private void accepted(int fd, SockAddr peer) {
+        if (forward().acceptProxy()) {
+            ProxyHeaderReader.start(this, fd, peer);
+            return;
+        }
+        admit(fd, peer, null, null);
+    }
+
+    /**
+     * A client whose address is known ({@code client}: the peer's, or the one its PROXY header announced,
+     * then with the {@code destination} it announced and the client bytes read with the header, {@code early}):
+     * checked against the access rules and the per-client limits, then paired with a connect to its backend.
+     */
+    void admit(int fd, SockAddr client, SockAddr destination, byte[] early) {
         String verdict = forward().access().check(client);
-        if (verdict != null) {
+        EndReason refused = verdict == null ? null : verdict.equals("denied") ? EndReason.DENIED : EndReason.NOT_ALLOWED;
+        ClientLimits.Entry ticket = null;
+        if (refused == null) {
+            ticket = fl.clientLimits().admit(client, loop.now());
+            if (ticket == null) refused = EndReason.CLIENT_LIMIT;
+        }
+        if (refused != null) {
             // Accepted and closed at once, as rinetd does: the client sees connect + EOF, the backend nothing.
+            // (Left in the backlog instead, one client's flood would hold back every other client queued behind it.)
             k.close(fd);
-            stats().denied++;
-            fl.connectionEnded(new ConnectionRecord(forward(), client, null, 0, 0, 0,
-                    verdict.equals("denied") ? EndReason.DENIED : EndReason.NOT_ALLOWED, 0));
+            if (refused != EndReason.CLIENT_LIMIT) stats().denied++;
+            stats().ended(refused);
+            fl.connectionEnded(new ConnectionRecord(forward(), client, null, 0, 0, 0, refused, 0));
             return;
         }
         Pair p;
         try {
-            Sockets.tuneStream(k, fd, fl.settings());
-            p = new Pair(this, fd, client);
+            if (!client.isUnix() && !forward().bind().isUnix()) Sockets.tuneStream(k, fd, fl.settings());
+            p = new Pair(this, fd, client, destination, early, ticket);
         } catch (RuntimeException e) {
+            fl.clientLimits().release(ticket);
             k.close(fd); // nobody owns the new fd yet: close it here or it leaks
             throw e;
         }
@@ -194,5 +217,6 @@ public final class TcpListener extends ListenerBase {
         // not take it out of our epoll set, and its connections would still wake this loop.
         loop.release(token, true);
         k.close(fd);
+        if (forward().bind().isUnix()) UnixSockets.remove(forward().bind()); // the socket file goes with it
     }
 }

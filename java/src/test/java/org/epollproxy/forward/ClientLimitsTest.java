@@ -1,0 +1,142 @@
+package org.epollproxy.forward;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.epollproxy.shim.SockAddr;
+import org.junit.jupiter.api.Test;
+
+/**
+ * --max-connections-per-client and --client-rate with many source addresses on loopback (127.0.0.0/8 is
+ * all local), a flood from one of them while the others are served, and the table's bound.
+ */
+class ClientLimitsTest {
+
+    static Socket from(String source, int port) throws IOException {
+        Socket s = new Socket();
+        s.bind(new InetSocketAddress(source, 0));
+        s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    static byte[] echoOnce(Socket s, byte[] data) throws IOException {
+        s.getOutputStream().write(data);
+        s.shutdownOutput();
+        return s.getInputStream().readAllBytes();
+    }
+
+    static int count(String log, String text) {
+        return log.split(java.util.regex.Pattern.quote(text), -1).length - 1;
+    }
+
+    @Test
+    void aClientOverItsOpenConnectionsIsAcceptedAndClosedWhileOthersAreServed() throws Exception {
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(Settings.builder().maxPerClient(2).build(), backend.port())) {
+            Socket a = from("127.0.0.2", proxy.port());
+            Socket b = from("127.0.0.2", proxy.port());
+            TestProxy.await(() -> backend.accepted.get() == 2, "two connections of 127.0.0.2 at the backend");
+            try (Socket third = from("127.0.0.2", proxy.port())) {
+                assertEquals(-1, third.getInputStream().read(), "the third is closed at once");
+            }
+            proxy.awaitLog("tcp client=127.0.0.2:");
+            proxy.awaitLog("backend=- up=0 down=0 ms=0 end=client-limit");
+            try (Socket other = from("127.0.0.3", proxy.port())) {
+                assertArrayEquals("x".getBytes(), echoOnce(other, "x".getBytes()), "another address is served");
+            }
+            a.close();
+            TestProxy.await(() -> proxy.log().contains("client=127.0.0.2:" + a.getLocalPort()), "the first one's end");
+            try (Socket again = from("127.0.0.2", proxy.port())) {
+                assertArrayEquals("y".getBytes(), echoOnce(again, "y".getBytes()), "a closed connection gives its room back");
+            }
+            b.close();
+            assertEquals(1, proxy.stats(0).ends[EndReason.CLIENT_LIMIT.ordinal()]);
+        }
+    }
+
+    @Test
+    void aFloodFromOneAddressIsCutToItsRateWhileTwentyOthersAreAllServed() throws Exception {
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(Settings.builder().clientRate(10, 3600).build(), backend.port())) {
+            AtomicInteger floodServed = new AtomicInteger();
+            List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread flood = new Thread(() -> {
+                for (int i = 0; i < 300; i++) {
+                    try (Socket s = from("127.0.0.9", proxy.port())) {
+                        if (echoOnce(s, "f".getBytes()).length == 1) floodServed.incrementAndGet();
+                    } catch (IOException e) {
+                        String m = String.valueOf(e.getMessage()); // a refused one: EOF, or RST for the byte it left unread
+                        if (!m.contains("reset") && !m.contains("Broken pipe")) errors.add(e);
+                    }
+                }
+            });
+            flood.start();
+            for (int i = 1; i <= 20; i++) {
+                try (Socket s = from("127.0.1." + i, proxy.port())) {
+                    assertArrayEquals(("ok" + i).getBytes(), echoOnce(s, ("ok" + i).getBytes()), "127.0.1." + i + " served during the flood");
+                }
+            }
+            flood.join(60_000);
+            assertTrue(errors.isEmpty(), errors.toString());
+            assertEquals(10, floodServed.get(), "the flooding address got its burst of 10 (per hour), no more");
+            TestProxy.await(() -> count(proxy.log(), "end=client-limit") == 290, "290 client-limit lines");
+            assertEquals(290, proxy.stats(0).ends[EndReason.CLIENT_LIMIT.ordinal()]);
+            for (String line : proxy.log().split("\n")) {
+                if (line.contains("client=127.0.1.")) assertTrue(line.endsWith("end=client-closed"), line);
+            }
+        }
+    }
+
+    @Test
+    void theTableStaysWithinItsSizeWhateverTheNumberOfAddresses() throws Exception {
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(Settings.builder().clientRate(100, 1).clientTableSize(16).build(), backend.port())) {
+            for (int i = 1; i <= 100; i++) {
+                try (Socket s = from("127.2.0." + i, proxy.port())) {
+                    assertArrayEquals("z".getBytes(), echoOnce(s, "z".getBytes()));
+                }
+            }
+            ClientLimits t = proxy.proxy.clientLimits();
+            TestProxy.await(() -> t.size() <= 16, "the table within 16 addresses");
+            assertEquals(16, t.size());
+            assertEquals(84, t.forgotten());
+        }
+    }
+
+    @Test
+    void ipv6ClientsAreCountedByTheirSlash64AndMappedIpv4AsIpv4() {
+        assertEquals(ClientLimits.key(SockAddr.parse("2001:db8::1", 1)), ClientLimits.key(SockAddr.parse("2001:db8::ffff:1", 2)));
+        assertNotEquals(ClientLimits.key(SockAddr.parse("2001:db8::1", 1)), ClientLimits.key(SockAddr.parse("2001:db8:0:1::1", 1)));
+        assertEquals(ClientLimits.key(SockAddr.parse("10.1.2.3", 1)), ClientLimits.key(SockAddr.parse("::ffff:10.1.2.3", 9)));
+        assertNotEquals(ClientLimits.key(SockAddr.parse("0.0.0.1", 1)), ClientLimits.key(SockAddr.parse("::1", 1)));
+    }
+
+    @Test
+    void whenEveryTrackedAddressIsBusyANewOneIsAdmittedUntrackedAndCounted() {
+        ClientLimits t = new ClientLimits(1, 0, 1, 4);
+        List<ClientLimits.Entry> held = new ArrayList<>();
+        for (int i = 1; i <= 4; i++) held.add(t.admit(SockAddr.parse("10.0.0." + i, 1), 0));
+        assertNull(t.admit(SockAddr.parse("10.0.0.1", 2), 0), "over its one connection");
+        assertSame(ClientLimits.UNTRACKED, t.admit(SockAddr.parse("10.0.0.5", 1), 0));
+        assertEquals(1, t.untracked());
+        assertEquals(4, t.size());
+        t.release(held.get(0));
+        ClientLimits.Entry e = t.admit(SockAddr.parse("10.0.0.6", 1), 0);
+        assertNotNull(e);
+        assertNotEquals(ClientLimits.UNTRACKED, e, "an idle address made room");
+        assertEquals(4, t.size());
+        assertSame(ClientLimits.UNTRACKED, t.admit(SockAddr.unix("/run/x.sock"), 0), "UNIX clients are not limited");
+    }
+}
