@@ -65,7 +65,7 @@ class UnixGrammarTest {
         assertTrue(e.getMessage().contains("rule of line 1: it listens on a UNIX socket"), e.getMessage());
         assertTrue(assertThrows(SpecException.class, () -> ConfigParser.parse("/run/a.sock 127.0.0.1 53/udp\n", "t.conf"))
                 .getMessage().contains("TCP forwards only"));
-        assertTrue(assertThrows(SpecException.class, () -> ConfigParser.parse("0.0.0.0 53/udp 127.0.0.1 53 [accept-proxy]\n", "t.conf"))
+        assertTrue(assertThrows(SpecException.class, () -> ConfigParser.parse("0.0.0.0 53/udp 127.0.0.1 53/udp [accept-proxy]\n", "t.conf"))
                 .getMessage().contains("TCP forwards only"));
     }
 }

@@ -17,12 +17,10 @@ import org.epollproxy.forward.ForwardStats;
 import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.forward.ProxyProtocol;
 import org.epollproxy.forward.Settings;
-import org.epollproxy.forward.Sockets;
 import org.epollproxy.forward.balance.BackendGroup;
 import org.epollproxy.loop.EventLoop;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
-import org.epollproxy.shim.Net;
 import org.epollproxy.shim.SockAddr;
 
 /**
@@ -367,7 +365,8 @@ final class Pair extends Connection {
         s.fd = -1;
     }
 
-    private Backend currentBackend() {
+    /** The backend in use or being tried; null before the first connect. */
+    Backend currentBackend() {
         return connector.backendIndex < 0 ? null : forward.backends().get(connector.backendIndex);
     }
 
@@ -390,15 +389,6 @@ final class Pair extends Connection {
 
     @Override
     public ConnectionInfo info(EventLoop l) {
-        Backend b = currentBackend();
-        String state = connector.connecting ? "connecting" : up.eof ? "client-sent-fin" : down.eof ? "backend-sent-fin" : "open";
-        String path = up.splicing() && down.splicing() ? "splice" : !up.splicing() && !down.splicing() ? "copy" : "mixed";
-        return new ConnectionInfo(l.id(), forward.bind().toString(), clientAddr.toString(),
-                b == null ? "-" : b.toString(), state, l.now() - startNanos, up.bytesOut, down.bytesOut,
-                up.pendingBytes(), down.pendingBytes(), interest(client), interest(backend), path);
-    }
-
-    private int interest(Side s) {
-        return s.fd < 0 ? 0 : loop.interest(s.token);
+        return PairView.info(this, l);
     }
 }
