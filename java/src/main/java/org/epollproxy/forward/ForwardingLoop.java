@@ -33,6 +33,8 @@ public final class ForwardingLoop {
     private Connection[] open = new Connection[64];
     private int openCount;
     private volatile RinetdLog rinetdLog;
+    /** {@link #reserve} counted a connection in openTotal that {@link #opened} has not yet taken over. */
+    private boolean reserved;
 
     /**
      * @param openTotal open connections over all loops, for --max-connections
@@ -89,6 +91,32 @@ public final class ForwardingLoop {
     /** At --max-connections, counting every loop's connections. */
     public boolean atCapacity() {
         return settings.maxConnections() > 0 && openTotal.get() >= settings.maxConnections();
+    }
+
+    /**
+     * Claims room for one connection below --max-connections, over all loops, before accept: a
+     * compare-and-set, so two loops can never both take the last place (checking and counting in two
+     * steps let each loop see room and overshoot the cap). The claim is held until {@link #opened}
+     * consumes it or {@link #releaseReservation} gives it back (accept found nobody, the client was
+     * denied). False at the cap. Loop thread only.
+     */
+    public boolean reserve() {
+        if (reserved) return true;
+        int max = settings.maxConnections();
+        while (true) {
+            int n = openTotal.get();
+            if (max > 0 && n >= max) return false;
+            if (openTotal.compareAndSet(n, n + 1)) break;
+        }
+        reserved = true;
+        return true;
+    }
+
+    /** Gives back a claim {@link #reserve} made that no connection used; no-op without one. */
+    public void releaseReservation() {
+        if (!reserved) return;
+        reserved = false;
+        openTotal.decrementAndGet();
     }
 
     /** Where finished connections are also written in rinetd's format (null: nowhere). Any thread. */
@@ -151,7 +179,8 @@ public final class ForwardingLoop {
         if (openCount == open.length) open = Arrays.copyOf(open, openCount * 2);
         c.tableIndex = openCount;
         open[openCount++] = c;
-        openTotal.incrementAndGet();
+        if (reserved) reserved = false; // counted when its place was reserved, before accept
+        else openTotal.incrementAndGet();
     }
 
     /** {@code c} ended as {@code r} says: unlisted, logged, and its room offered to paused listeners. */

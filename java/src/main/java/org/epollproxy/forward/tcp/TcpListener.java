@@ -66,8 +66,20 @@ public final class TcpListener extends ListenerBase {
 
     @Override
     public void onEvent(int events) {
+        try {
+            acceptSome();
+        } finally {
+            fl.releaseReservation(); // the place claimed for an accept that found nobody (or a denied client)
+        }
+        if (fdPauses > 0 && !pausedForFds) {
+            fl.log().info("accepting again on " + forward().bind() + " after " + fdPauses + " pause(s) of " + BACKOFF_MS + " ms");
+            fdPauses = 0;
+        }
+    }
+
+    private void acceptSome() {
         for (int i = 0; i < ACCEPTS_PER_WAKEUP && !closed && !pausedForFds; i++) {
-            if (fl.atCapacity()) {
+            if (!fl.reserve()) {
                 pauseForCap();
                 return;
             }
@@ -84,10 +96,6 @@ public final class TcpListener extends ListenerBase {
             }
             // ECONNABORTED, EPERM (firewall), EPROTO...: that one connection is gone; keep accepting.
             fl.log().error("accept on " + forward().bind() + ": " + Errno.describe(c));
-        }
-        if (fdPauses > 0 && !pausedForFds) {
-            fl.log().info("accepting again on " + forward().bind() + " after " + fdPauses + " pause(s) of " + BACKOFF_MS + " ms");
-            fdPauses = 0;
         }
     }
 
