@@ -14,8 +14,40 @@ import org.epollproxy.shim.NativeMemory;
  * beyond that they are freed.
  */
 public final class BufferPool implements AutoCloseable {
+    /** Where buffers come from: malloc/free, or a test's stand-in that refuses. */
+    public interface Allocator {
+        /** An address of {@code size} bytes, or 0 if memory is exhausted. */
+        long allocate(int size);
+
+        void free(long address);
+    }
+
+    /** The C heap ({@link NativeMemory}). */
+    public static final Allocator MALLOC = new Allocator() {
+        @Override
+        public long allocate(int size) {
+            return NativeMemory.allocate(size);
+        }
+
+        @Override
+        public void free(long address) {
+            NativeMemory.free(address);
+        }
+    };
+
+    /**
+     * malloc refused a buffer: the connection that needed it ends (its handler's failure path), the loop
+     * and every other connection go on. A RuntimeException on purpose: an Error would end the loop.
+     */
+    public static final class OutOfBuffers extends RuntimeException {
+        OutOfBuffers(String message) {
+            super(message, null, false, false); // no stack trace: it is an outcome, not a bug
+        }
+    }
+
     private final int bufferSize;
     private final int maxIdle;
+    private Allocator allocator = MALLOC;
     private long[] idle = new long[16];
     private int idleCount;
     private long inUse;
@@ -28,19 +60,24 @@ public final class BufferPool implements AutoCloseable {
         this.maxIdle = maxIdle;
     }
 
+    /** Replaces malloc/free (tests inject a failing allocator); buffers held now must be freed by the same. */
+    public void allocator(Allocator a) {
+        this.allocator = a;
+    }
+
     public int bufferSize() {
         return bufferSize;
     }
 
-    /** A buffer of {@link #bufferSize()} bytes (contents undefined). */
+    /** A buffer of {@link #bufferSize()} bytes (contents undefined); {@link OutOfBuffers} if malloc fails. */
     public long take() {
         inUse++;
         if (inUse > peakInUse) peakInUse = inUse;
         if (idleCount > 0) return idle[--idleCount];
-        long addr = NativeMemory.allocate(bufferSize);
+        long addr = allocator.allocate(bufferSize);
         if (addr == 0) {
             inUse--;
-            throw new OutOfMemoryError("malloc(" + bufferSize + ") failed for a forwarding buffer");
+            throw new OutOfBuffers("malloc(" + bufferSize + ") failed for a forwarding buffer");
         }
         allocated++;
         return addr;
@@ -52,9 +89,25 @@ public final class BufferPool implements AutoCloseable {
             if (idleCount == idle.length) idle = Arrays.copyOf(idle, idleCount * 2);
             idle[idleCount++] = addr;
         } else {
-            NativeMemory.free(addr);
+            allocator.free(addr);
             allocated--;
         }
+    }
+
+    /** Free buffers kept for reuse. */
+    public int idle() {
+        return idleCount;
+    }
+
+    /** Frees idle buffers beyond {@code keep}; returns how many were freed. */
+    public int trimTo(int keep) {
+        int freed = 0;
+        while (idleCount > Math.max(0, keep)) {
+            allocator.free(idle[--idleCount]);
+            allocated--;
+            freed++;
+        }
+        return freed;
     }
 
     /** Buffers currently held by connections. */
@@ -76,7 +129,7 @@ public final class BufferPool implements AutoCloseable {
     @Override
     public void close() {
         while (idleCount > 0) {
-            NativeMemory.free(idle[--idleCount]);
+            allocator.free(idle[--idleCount]);
             allocated--;
         }
     }

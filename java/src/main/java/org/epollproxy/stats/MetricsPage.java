@@ -130,6 +130,9 @@ final class MetricsPage {
         each(p, snapshots, LoopSnapshot::buffersInUse);
         p.family("epollproxy_loop_buffer_memory_bytes", "gauge", "Native memory of the loop's buffer pool, in use and idle.");
         each(p, snapshots, LoopSnapshot::bufferBytes);
+        p.family("epollproxy_loop_buffer_alloc_failures_total", "counter",
+                "malloc refused a forwarding buffer: the connection that needed it was reset (end=error errno=ENOMEM), the loop went on.");
+        each(p, snapshots, s -> s.counters().bufferAllocFailures);
     }
 
     /** {@code labels} followed by more name, value pairs. */

@@ -2,6 +2,7 @@ package org.epollproxy.forward.tcp;
 
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 
+import org.epollproxy.forward.BufferPool;
 import org.epollproxy.forward.ConnectionRecord;
 import org.epollproxy.forward.EndReason;
 import org.epollproxy.forward.Forward;
@@ -114,6 +115,14 @@ public final class TcpListener extends ListenerBase {
         try {
             Sockets.tuneStream(k, fd, fl.settings());
             p = new Pair(this, fd, client);
+        } catch (BufferPool.OutOfBuffers e) { // no memory for the PROXY header: this client only is refused
+            k.set_linger(fd, 1, 0);
+            k.close(fd);
+            fl.counters().bufferAllocFailures++;
+            stats().ended(EndReason.ERROR);
+            fl.log().error("tcp client=" + client + ": " + e.getMessage() + "; connection reset");
+            fl.connectionEnded(new ConnectionRecord(forward(), client, null, 0, 0, 0, EndReason.ERROR, -Errno.ENOMEM));
+            return;
         } catch (RuntimeException e) {
             k.close(fd); // nobody owns the new fd yet: close it here or it leaks
             throw e;
