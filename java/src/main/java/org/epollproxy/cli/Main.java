@@ -62,7 +62,8 @@ import picocli.CommandLine.Option;
             "",
             "Signals: SIGTERM/SIGINT stop (exit 0 within 2 s); SIGHUP re-reads --config.",
             "Exit status: 0 after SIGTERM or SIGINT; 1 if starting failed (address in use,",
-            "permission denied, unknown host); 2 for a usage error (nothing listens then).",
+            "permission denied, unknown host); 2 for a usage error (nothing listens then);",
+            "70 if an event loop died (its one stderr line says which and why).",
             "",
             "Examples:",
             "  epoll-proxy -L 9000:127.0.0.1:8000          # loopback only",
@@ -301,7 +302,8 @@ public final class Main implements Callable<Integer> {
         }
         if (statsServer != null) statsServer.close();
         logs.close();
-        return 0;
+        return proxy.failure() == null ? 0 : ProxyServer.EXIT_LOOP_DIED; // the loop's own line said why
+
     }
 
     /** "FILE:LINE: what is wrong (at character N)". */

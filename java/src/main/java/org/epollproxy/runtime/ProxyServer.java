@@ -34,6 +34,7 @@ public final class ProxyServer {
     private final PrintStream err;
     private final List<Worker> workers = new ArrayList<>();
     private final AtomicInteger openTotal = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicReference<String> failure = new java.util.concurrent.atomic.AtomicReference<>();
     private final CountDownLatch stopped;
     /** Running forwards by requested key (as configured, port 0 included) -> as bound. */
     private final Map<String, Forward> active = new LinkedHashMap<>();
@@ -202,19 +203,51 @@ public final class ProxyServer {
                 : Sockets.listenTcp(kernel, addr, reusePort, settings.backlog());
     }
 
+    /**
+     * Runs one loop until it is stopped, or until it dies: an Error from a handler (OutOfMemoryError,
+     * StackOverflowError) or a failed epoll_wait ends its thread. A dead loop resets its connections,
+     * stops the other loops and is named in one log line; {@link #failure()} then says why and the CLI
+     * exits non-zero, so a supervisor restarts the process instead of it serving on with part of its
+     * SO_REUSEPORT group gone.
+     */
     private void runLoop(Worker w) {
+        Throwable died = null;
+        int open = 0;
         try {
             w.loop.run();
-        } catch (RuntimeException e) {
-            err.println("loop " + w.loop.id() + " failed: " + e);
+        } catch (Throwable t) {
+            died = t;
         } finally {
             try {
+                open = w.forwarding.openConnections();
                 w.forwarding.closeAll();
+            } catch (Throwable t) {
+                if (died == null) died = t;
+                else died.addSuppressed(t);
             } finally {
                 w.loop.close();
+                if (died != null) loopDied(w, died, open);
                 stopped.countDown();
             }
         }
+    }
+
+    private void loopDied(Worker w, Throwable t, int reset) {
+        StackTraceElement[] at = t.getStackTrace();
+        String why = "loop " + w.loop.id() + " died: " + t + (at.length > 0 ? " at " + at[0] : "");
+        if (!failure.compareAndSet(null, why)) return; // one line: the first death is the cause
+        err.println("epoll-proxy: " + why + "; reset its " + reset + " connection(s), stopping the other loops, exit status "
+                + EXIT_LOOP_DIED);
+        err.flush();
+        for (Worker other : workers) other.loop.stop();
+    }
+
+    /** Exit status of a process whose loop died (EX_SOFTWARE from sysexits.h: an internal error). */
+    public static final int EXIT_LOOP_DIED = 70;
+
+    /** Why a loop died ("loop 1 died: java.lang.OutOfMemoryError ..."), or null while every loop runs. */
+    public String failure() {
+        return failure.get();
     }
 
     /** The running forwards as bound (real ports), in the order they were added. */
@@ -235,6 +268,11 @@ public final class ProxyServer {
     /** Blocks until every loop has ended. */
     public void await() throws InterruptedException {
         stopped.await();
+    }
+
+    /** Waits up to {@code timeout} for every loop to end; true if they did. */
+    public boolean await(long timeout, TimeUnit unit) throws InterruptedException {
+        return stopped.await(timeout, unit);
     }
 
     /** Runs {@code task(loopIndex, forwardingLoop)} on every loop's thread; for tests and the stats view. */

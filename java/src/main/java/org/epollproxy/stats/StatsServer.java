@@ -49,7 +49,7 @@ public final class StatsServer implements AutoCloseable {
         StatsServer s = new StatsServer(http);
         s.route("/metrics", PROMETHEUS, snaps -> new Page(200, MetricsPage.render(snaps)));
         s.route("/connections", JSON, snaps -> new Page(200, ConnectionsPage.render(snaps)));
-        s.route("/healthz", TEXT, StatsServer::health);
+        s.route("/healthz", TEXT, s::health);
         return s;
     }
 
@@ -72,7 +72,9 @@ public final class StatsServer implements AutoCloseable {
 
     private record Page(int status, String body) {}
 
-    private static Page health(List<LoopSnapshot> snaps) {
+    private Page health(List<LoopSnapshot> snaps) {
+        String dead = proxy.failure();
+        if (dead != null) return new Page(503, dead + "\n");
         StringBuilder late = new StringBuilder();
         for (int i = 0; i < snaps.size(); i++) if (snaps.get(i) == null) late.append(late.length() == 0 ? "" : ", ").append(i);
         return late.length() == 0 ? new Page(200, "ok\n")
