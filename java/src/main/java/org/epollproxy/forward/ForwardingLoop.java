@@ -143,14 +143,15 @@ public final class ForwardingLoop {
         return false;
     }
 
-    /** Reload: stop listening for {@code key}; its open connections and sessions live on. */
-    public void removeListener(String key) {
+    /** Reload: stop listening for {@code key}; its open connections and sessions live on. False if none listens. */
+    public boolean removeListener(String key) {
         for (int i = 0; i < listeners.size(); i++) {
             if (listeners.get(i).forward().key().equals(key)) {
                 listeners.remove(i).close();
-                return;
+                return true;
             }
         }
+        return false;
     }
 
     /** The listeners, in the order they were added; loop thread only. */

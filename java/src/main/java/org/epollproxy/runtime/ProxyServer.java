@@ -119,9 +119,11 @@ public final class ProxyServer {
     /**
      * SIGHUP: makes {@code desired} the running set. Forwards whose listening address is new are bound
      * first, on every loop, and if any bind fails nothing changes at all (the exception says why).
-     * Then, on every loop: listeners whose address is gone stop listening, listeners whose address stays
-     * get the new backends and rules, new listeners start. Open connections are never cut: they keep the
-     * backend and the settings they started with. Returns a one-line summary for the log.
+     * Then, on every loop: new listeners start and listeners whose address stays get the new backends and
+     * rules; if that fails on any loop, every loop undoes its part (closing the new sockets) and the
+     * running set is unchanged (IllegalStateException says which loop and why). Only then do listeners
+     * whose address is gone stop listening. Open connections are never cut: they keep the backend and the
+     * settings they started with. Returns a one-line summary for the log.
      */
     public synchronized String reconfigure(List<Forward> desired) throws InterruptedException {
         Map<String, Forward> want = new LinkedHashMap<>();
@@ -144,30 +146,104 @@ public final class ProxyServer {
         List<String> removedBoundKeys = new ArrayList<>();
         for (String key : removed) removedBoundKeys.add(active.get(key).key());
 
-        CountDownLatch applied = new CountDownLatch(workers.size());
-        for (int i = 0; i < workers.size(); i++) {
-            ForwardingLoop fw = workers.get(i).forwarding;
-            int loopIndex = i;
-            boolean posted = workers.get(i).loop.execute(() -> {
-                try {
-                    for (String key : removedBoundKeys) fw.removeListener(key);
-                    for (Forward f : changed.values()) fw.replaceForward(f);
-                    for (int j = 0; j < added.size(); j++) addListener(fw, addedBound.get(j), fds.get(added.get(j).key())[loopIndex]);
-                } finally {
-                    applied.countDown();
-                }
-            });
-            if (!posted) { // that loop is gone (shutting down): its share of the new sockets is ours to close
-                for (int[] each : fds.values()) kernel.close(each[loopIndex]);
-                applied.countDown();
-            }
+        Map<String, Forward> previous = new LinkedHashMap<>(); // changed: the forward as it ran before, to undo
+        for (String key : changed.keySet()) previous.put(key, active.get(key));
+        Reload r = new Reload(addedBound, fds, added, previous.values(), changed.values());
+
+        // Phase 1, on every loop: new listeners start, changed ones take their new forward. A loop that
+        // fails undoes its own part at once; then every other loop undoes its part: all or nothing.
+        String failed = r.onEveryLoop(true);
+        if (failed != null) {
+            String undo = r.onEveryLoop(false);
+            throw new IllegalStateException("reload not applied, nothing changed: " + failed
+                    + (undo == null ? "" : "; undoing: " + undo));
         }
         for (String key : removed) active.remove(key);
         active.putAll(changed);
         for (int j = 0; j < added.size(); j++) active.put(added.get(j).key(), addedBound.get(j));
-        if (!applied.await(5, TimeUnit.SECONDS)) throw new IllegalStateException("a loop did not apply the reload within 5 s");
+        // Phase 2: forwards that are gone stop listening (their open connections live on).
+        CountDownLatch removedAll = new CountDownLatch(workers.size());
+        for (Worker w : workers) {
+            if (!w.loop.execute(() -> {
+                try {
+                    for (String key : removedBoundKeys) w.forwarding.removeListener(key);
+                } finally {
+                    removedAll.countDown();
+                }
+            })) removedAll.countDown();
+        }
+        if (!removedAll.await(5, TimeUnit.SECONDS)) throw new IllegalStateException("a loop did not apply the reload within 5 s");
         return added.size() + " added, " + removed.size() + " removed, " + changed.size() + " changed, "
                 + (active.size() - added.size() - changed.size()) + " unchanged";
+    }
+
+    /**
+     * One reload's changes to the loops, applied or undone on each loop's own thread. Per loop it
+     * remembers whether its part was undone, so the new sockets are closed exactly once whatever failed.
+     */
+    private final class Reload {
+        final List<Forward> addedBound;
+        final Map<String, int[]> fds;
+        final List<Forward> added;
+        final List<Forward> before;
+        final List<Forward> after;
+        final boolean[] undone = new boolean[workers.size()];
+
+        Reload(List<Forward> addedBound, Map<String, int[]> fds, List<Forward> added,
+                java.util.Collection<Forward> before, java.util.Collection<Forward> after) {
+            this.addedBound = addedBound;
+            this.fds = fds;
+            this.added = added;
+            this.before = List.copyOf(before);
+            this.after = List.copyOf(after);
+        }
+
+        /** Applies (or undoes) on every loop and waits; null if all succeeded, else what failed. */
+        String onEveryLoop(boolean apply) throws InterruptedException {
+            int n = workers.size();
+            String[] failures = new String[n];
+            CountDownLatch done = new CountDownLatch(n);
+            for (int i = 0; i < n; i++) {
+                int loop = i;
+                ForwardingLoop fw = workers.get(i).forwarding;
+                boolean posted = workers.get(i).loop.execute(() -> {
+                    try {
+                        if (apply) apply(loop, fw);
+                        else undo(loop, fw);
+                    } catch (RuntimeException e) {
+                        failures[loop] = "loop " + loop + ": " + e;
+                        if (apply) undo(loop, fw);
+                    } finally {
+                        done.countDown();
+                    }
+                });
+                if (!posted) { // that loop is gone (shutting down): its share of the new sockets is ours to close
+                    if (!undone[loop]) for (int[] each : fds.values()) kernel.close(each[loop]);
+                    undone[loop] = true;
+                    failures[loop] = "loop " + loop + " has stopped";
+                    done.countDown();
+                }
+            }
+            // An apply not finished in time still runs first: the undo posted after it waits its turn.
+            if (!done.await(5, TimeUnit.SECONDS)) return "a loop did not answer within 5 s";
+            for (String f : failures) if (f != null) return f;
+            return null;
+        }
+
+        private void apply(int loop, ForwardingLoop fw) {
+            for (Forward f : after) fw.replaceForward(f);
+            for (int j = 0; j < added.size(); j++) addListener(fw, addedBound.get(j), fds.get(added.get(j).key())[loop]);
+        }
+
+        /** Loop thread: stop what apply started (closing its sockets), close the sockets it never reached. */
+        private void undo(int loop, ForwardingLoop fw) {
+            if (undone[loop]) return;
+            undone[loop] = true;
+            for (int j = 0; j < added.size(); j++) {
+                if (!fw.removeListener(addedBound.get(j).key())) kernel.close(fds.get(added.get(j).key())[loop]);
+            }
+            for (Forward f : before) fw.replaceForward(f);
+        }
     }
 
     /** rinetd-format connection log for every loop (null: none). */
