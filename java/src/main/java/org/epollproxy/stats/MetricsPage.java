@@ -125,7 +125,7 @@ final class MetricsPage {
         p.family("epollproxy_loop_handler_failures_total", "counter", "Exceptions caught from handlers, timers or tasks (a bug; see stderr).");
         each(p, snapshots, s -> s.loopStats().handlerFailures);
         p.family("epollproxy_loop_connections_open", "gauge", "Open connections on the loop.");
-        each(p, snapshots, s -> s.connections().size());
+        each(p, snapshots, LoopSnapshot::openConnections);
         p.family("epollproxy_loop_buffers_in_use", "gauge", "Forwarding buffers held by connections with bytes waiting for a slow peer.");
         each(p, snapshots, LoopSnapshot::buffersInUse);
         p.family("epollproxy_loop_buffer_memory_bytes", "gauge", "Native memory of the loop's buffer pool, in use and idle.");
