@@ -24,6 +24,7 @@ long long shim_pipe2(void);
 int shim_splice(int fd_in, int fd_out, int len, int flags);
 int shim_read(int fd, long long buf, int len);
 int shim_write(int fd, long long buf, int len);
+int shim_malloc_trim(int pad);
 
 int shim_sizeof_addr(void);
 int shim_socket(int domain, int type, int protocol);

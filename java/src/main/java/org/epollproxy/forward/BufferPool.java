@@ -47,6 +47,12 @@ public final class BufferPool implements AutoCloseable {
 
     private final int bufferSize;
     private final int maxIdle;
+    /** Idle buffers {@link #trimIdle} keeps whatever happened: enough for a quiet loop's few transfers. */
+    private final int floor;
+    /** The fewest idle buffers since the last {@link #trimIdle}: the ones above it were not needed. */
+    private int lowIdle;
+    /** Buffers freed since {@link #freedSinceLastAsk}: memory malloc holds and could give back. */
+    private long freedSinceAsk;
     private Allocator allocator = MALLOC;
     private long[] idle = new long[16];
     private int idleCount;
@@ -55,9 +61,44 @@ public final class BufferPool implements AutoCloseable {
     private long peakInUse;
 
     public BufferPool(int bufferSize, int maxIdle) {
+        this(bufferSize, maxIdle, maxIdle);
+    }
+
+    /** @param floor idle buffers {@link #trimIdle} never frees (at most {@code maxIdle}) */
+    public BufferPool(int bufferSize, int maxIdle, int floor) {
         if (bufferSize <= 0) throw new IllegalArgumentException("buffer size must be positive: " + bufferSize);
         this.bufferSize = bufferSize;
         this.maxIdle = maxIdle;
+        this.floor = Math.min(floor, maxIdle);
+    }
+
+    /**
+     * Called once per quiet period: frees the idle buffers that stayed idle the whole period (the
+     * fewest idle seen since the last call), down to the floor, so a burst's buffers go back once it
+     * is over while a steady load keeps what it keeps using. Returns how many were freed.
+     */
+    public int trimIdle() {
+        int surplus = Math.min(lowIdle, idleCount) - floor;
+        int freed = surplus > 0 ? trimTo(idleCount - surplus) : 0;
+        lowIdle = idleCount;
+        return freed;
+    }
+
+    /** Idle buffers above the floor: a {@link #trimIdle} may have something to free. */
+    public boolean aboveFloor() {
+        return idleCount > floor;
+    }
+
+    /** Buffers were freed since {@link #freedSinceLastAsk} was last called. */
+    public boolean freedSinceLastAskPending() {
+        return freedSinceAsk > 0;
+    }
+
+    /** Buffers freed (to malloc) since the last call; then 0. Non-zero: malloc may hold memory to give back. */
+    public long freedSinceLastAsk() {
+        long n = freedSinceAsk;
+        freedSinceAsk = 0;
+        return n;
     }
 
     /** Replaces malloc/free (tests inject a failing allocator); buffers held now must be freed by the same. */
@@ -73,7 +114,12 @@ public final class BufferPool implements AutoCloseable {
     public long take() {
         inUse++;
         if (inUse > peakInUse) peakInUse = inUse;
-        if (idleCount > 0) return idle[--idleCount];
+        if (idleCount > 0) {
+            long addr = idle[--idleCount];
+            if (idleCount < lowIdle) lowIdle = idleCount;
+            return addr;
+        }
+        lowIdle = 0;
         long addr = allocator.allocate(bufferSize);
         if (addr == 0) {
             inUse--;
@@ -91,6 +137,7 @@ public final class BufferPool implements AutoCloseable {
         } else {
             allocator.free(addr);
             allocated--;
+            freedSinceAsk++;
         }
     }
 
@@ -106,6 +153,7 @@ public final class BufferPool implements AutoCloseable {
             allocator.free(idle[--idleCount]);
             allocated--;
             freed++;
+            freedSinceAsk++;
         }
         return freed;
     }

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.epollproxy.loop.EventLoop;
+import org.epollproxy.loop.Timer;
 import org.epollproxy.shim.NativeBuffer;
 import org.epollproxy.shim.SockAddr;
 
@@ -47,8 +48,35 @@ public final class ForwardingLoop {
         // A pool buffer also carries a whole PROXY protocol header (written in one piece before the client's
         // first byte): never smaller than that, whatever bufferSize says (the CLI's minimum is 1 KiB anyway).
         int size = Math.max(settings.bufferSize(), ProxyProtocol.MAX_HEADER);
-        this.pool = new BufferPool(size, Math.max(16, (16 << 20) / size));
-        loop.setEndOfIteration(log::flush);
+        this.pool = new BufferPool(size, Math.max(16, (16 << 20) / size), Math.max(4, (1 << 20) / size));
+        loop.setEndOfIteration(this::endOfIteration);
+    }
+
+    /** How often idle buffers beyond the pool's floor are looked at, and freed if they stayed idle. */
+    public static final long TRIM_PERIOD_NANOS = 5_000_000_000L;
+
+    /**
+     * Memory goes back after a burst: every {@link #TRIM_PERIOD_NANOS} while the pool holds more than its
+     * floor (or freed buffers since), the buffers that stayed idle the whole period are freed and
+     * malloc_trim gives the C heap's free pages back to the kernel. An idle loop arms nothing.
+     */
+    private final Timer trim = new Timer() {
+        @Override
+        protected void onTimer(long now) {
+            pool.trimIdle();
+            if (pool.freedSinceLastAsk() > 0) {
+                loop.kernel().malloc_trim(0);
+                counters.mallocTrims++;
+            }
+            if (pool.aboveFloor()) loop.schedule(this, now + TRIM_PERIOD_NANOS);
+        }
+    };
+
+    private void endOfIteration() {
+        log.flush();
+        if (!trim.isScheduled() && (pool.aboveFloor() || pool.freedSinceLastAskPending())) {
+            loop.schedule(trim, loop.now() + TRIM_PERIOD_NANOS);
+        }
     }
 
     public EventLoop loop() {

@@ -133,6 +133,9 @@ final class MetricsPage {
         p.family("epollproxy_loop_buffer_alloc_failures_total", "counter",
                 "malloc refused a forwarding buffer: the connection that needed it was reset (end=error errno=ENOMEM), the loop went on.");
         each(p, snapshots, s -> s.counters().bufferAllocFailures);
+        p.family("epollproxy_loop_malloc_trims_total", "counter",
+                "Times the loop freed buffers left idle for 5 s beyond its floor (or freed since) and called malloc_trim to give the memory back.");
+        each(p, snapshots, s -> s.counters().mallocTrims);
     }
 
     /** {@code labels} followed by more name, value pairs. */
