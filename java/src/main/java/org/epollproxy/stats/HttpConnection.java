@@ -41,6 +41,7 @@ final class HttpConnection extends Timer implements Handler {
         this.k = loop.kernel();
         this.fd = fd;
         this.token = loop.register(fd, this);
+        server.opened(this); // listed before anything can close it
         loop.schedule(this, loop.now() + server.clientTimeoutNanos());
         interest(EPOLLIN);
     }

@@ -165,6 +165,10 @@ public final class StatsServer implements AutoCloseable, Handler {
         return SCRATCH;
     }
 
+    void opened(HttpConnection c) {
+        clients.add(c);
+    }
+
     void closed(HttpConnection c) {
         clients.remove(c);
         updateAccepting();
@@ -183,7 +187,7 @@ public final class StatsServer implements AutoCloseable, Handler {
                 break;
             }
             if (fd < 0) continue; // ECONNABORTED and the like: that client is gone
-            clients.add(new HttpConnection(this, fd));
+            new HttpConnection(this, fd); // lists itself in clients until it closes
         }
         updateAccepting();
     }
