@@ -23,7 +23,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define ADDR(p) ((void *)(intptr_t)(p))
@@ -321,6 +323,106 @@ int shim_sendto(int fd, long long buf, int len, long long addr) {
 }
 
 int shim_shutdown(int fd, int how) { return shutdown(fd, how) < 0 ? -errno : 0; }
+
+/* ---- the takeover control socket (AF_UNIX, a path) and passing fds ----------------------------- */
+
+static int to_sun(const char *path, struct sockaddr_un *sun, socklen_t *len) {
+    size_t n = strlen(path);
+    memset(sun, 0, sizeof *sun);
+    if (n == 0) return -EINVAL;
+    if (n >= sizeof sun->sun_path) return -ENAMETOOLONG; /* 107 bytes plus the NUL */
+    sun->sun_family = AF_UNIX;
+    memcpy(sun->sun_path, path, n);
+    *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+    return 0;
+}
+
+int shim_unix_bind(int fd, const char *path) {
+    struct sockaddr_un sun;
+    socklen_t len;
+    int rc = to_sun(path, &sun, &len);
+    if (rc < 0) return rc;
+    return bind(fd, (struct sockaddr *)&sun, len) < 0 ? -errno : 0;
+}
+
+/* As shim_connect: EINTR is reported as -EINPROGRESS. */
+int shim_unix_connect(int fd, const char *path) {
+    struct sockaddr_un sun;
+    socklen_t len;
+    int rc = to_sun(path, &sun, &len);
+    if (rc < 0) return rc;
+    if (connect(fd, (struct sockaddr *)&sun, len) == 0) return 0;
+    int err = errno;
+    return err == EINTR ? -EINPROGRESS : -err;
+}
+
+int shim_getuid(void) { return (int)getuid(); }
+
+/* The uid of the process at the other end of a UNIX socket (SO_PEERCRED), or -errno. */
+int shim_peer_uid(int fd) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return -errno;
+    return (int)cred.uid;
+}
+
+/* fcntl(F_SETFD, FD_CLOEXEC): an inherited fd must not leak into processes we might start. */
+int shim_set_cloexec(int fd) { return fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -errno : 0; }
+
+/* sendmsg of len bytes with MSG_NOSIGNAL, carrying the fd pass_fd (SCM_RIGHTS) unless it is negative.
+ * One fd per message: the receiver pairs it with the message's text. Returns bytes sent or -errno. */
+int shim_send_fd(int sock, long long buf, int len, int pass_fd) {
+    struct iovec iov = {.iov_base = ADDR(buf), .iov_len = (size_t)len};
+    union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    memset(&control, 0, sizeof control);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (pass_fd >= 0) {
+        msg.msg_control = control.bytes;
+        msg.msg_controllen = sizeof control.bytes;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+    }
+    ssize_t n;
+    do n = sendmsg(sock, &msg, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : (int)n;
+}
+
+/* recvmsg into buf with room for one fd (MSG_CMSG_CLOEXEC): writes the fd received, or -1, as an int32
+ * at out_fd. Extra fds a peer sent do not fit, and the kernel closes them (MSG_CTRUNC).
+ * Returns bytes read (0 = EOF) or -errno. */
+int shim_recv_fd(int sock, long long buf, int len, long long out_fd) {
+    struct iovec iov = {.iov_base = ADDR(buf), .iov_len = (size_t)len};
+    union {
+        struct cmsghdr align;
+        char bytes[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.bytes;
+    msg.msg_controllen = sizeof control.bytes;
+    ssize_t n;
+    do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    int32_t fd = -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+            memcpy(&fd, CMSG_DATA(c), sizeof(int));
+        }
+    }
+    memcpy(ADDR(out_fd), &fd, 4);
+    return (int)n;
+}
 
 /* ---- errors and constants ------------------------------------------------------------------- */
 

@@ -44,6 +44,14 @@ int shim_recvfrom(int fd, long long buf, int len, long long out_addr);
 int shim_sendto(int fd, long long buf, int len, long long addr);
 int shim_shutdown(int fd, int how);
 
+int shim_unix_bind(int fd, const char *path);
+int shim_unix_connect(int fd, const char *path);
+int shim_getuid(void);
+int shim_peer_uid(int fd);
+int shim_set_cloexec(int fd);
+int shim_send_fd(int sock, long long buf, int len, int pass_fd);
+int shim_recv_fd(int sock, long long buf, int len, long long out_fd);
+
 int shim_strerror(int err, long long buf, int len);
 long long shim_constant(const char *name);
 

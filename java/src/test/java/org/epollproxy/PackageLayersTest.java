@@ -25,6 +25,7 @@ class PackageLayersTest {
             List.of("loop"),
             List.of("config"),
             List.of("forward"),
+            List.of("forward.balance"),
             List.of("forward.tcp", "forward.udp"),
             List.of("runtime"),
             List.of("stats"),

@@ -7,6 +7,7 @@ import org.epollproxy.forward.AccessRules;
 import org.epollproxy.config.Config;
 import org.epollproxy.config.Rule;
 import org.epollproxy.forward.Backend;
+import org.epollproxy.forward.Balancing;
 import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.ProxyProtocol;
 import org.epollproxy.shim.SockAddr;
@@ -18,7 +19,11 @@ import org.epollproxy.shim.SockAddr;
 final class Forwards {
 
     /** A -L or -U argument with the text the user typed, for messages, and --send-proxy (TCP only). */
-    record Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy) {}
+    record Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy, Balancing balancing) {
+        Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy) {
+            this(spec, text, sendProxy, Balancing.DEFAULT);
+        }
+    }
 
     static List<Forward> build(List<Arg> args, Config config) throws Resolver.ResolveException {
         List<String> gAllow = config == null ? List.of() : config.allow();
@@ -28,25 +33,28 @@ final class Forwards {
             String origin = (a.spec().proto().equals("udp") ? "-U " : "-L ") + a.text();
             AccessRules rules = gAllow.isEmpty() && gDeny.isEmpty() ? AccessRules.ALLOW_ALL
                     : new AccessRules(gAllow, gDeny, List.of(), List.of());
-            out.add(forward(a.spec(), rules, -1, null, origin).withSendProxy(a.sendProxy()));
+            out.add(forward(a.spec(), null, rules, -1, null, origin).withSendProxy(a.sendProxy()).withBalancing(a.balancing()));
         }
         if (config != null) {
             for (Rule r : config.rules()) {
                 String origin = config.file() + ":" + r.line();
                 SockAddr src = r.source() == null ? null : Resolver.address(r.source(), 0, origin);
-                Forward f = forward(r.spec(), new AccessRules(gAllow, gDeny, r.allow(), r.deny()), r.timeoutSec(), src, origin);
+                Forward f = forward(r.spec(), r.weights(), new AccessRules(gAllow, gDeny, r.allow(), r.deny()), r.timeoutSec(), src, origin)
+                        .withBalancing(BalanceArgs.forRule(r.balance()));
                 out.add(r.sendProxy() == null ? f : f.withSendProxy(ProxyProtocol.parse(r.sendProxy())));
             }
         }
         return out;
     }
 
-    private static Forward forward(ForwardSpec spec, AccessRules rules, int timeout, SockAddr src, String origin)
-            throws Resolver.ResolveException {
+    /** @param weights one per backend, or null: all 1 */
+    private static Forward forward(ForwardSpec spec, List<Integer> weights, AccessRules rules, int timeout, SockAddr src,
+            String origin) throws Resolver.ResolveException {
         SockAddr bind = Resolver.address(Resolver.bindHost(spec.bindHost()), spec.bindPort(), origin);
         List<Backend> backends = new ArrayList<>();
-        for (ForwardSpec.HostPort hp : spec.backends()) {
-            backends.add(new Backend(hp.host(), Resolver.address(hp.host(), hp.port(), origin)));
+        for (int i = 0; i < spec.backends().size(); i++) {
+            ForwardSpec.HostPort hp = spec.backends().get(i);
+            backends.add(new Backend(hp.host(), Resolver.address(hp.host(), hp.port(), origin), weights == null ? 1 : weights.get(i)));
         }
         Forward.Proto proto = spec.proto().equals("udp") ? Forward.Proto.UDP : Forward.Proto.TCP;
         return new Forward(proto, bind, backends, rules, timeout, src, origin);

@@ -12,7 +12,10 @@ import java.util.concurrent.TimeUnit;
 import org.epollproxy.config.Config;
 import org.epollproxy.config.ConfigParser;
 import org.epollproxy.forward.Forward;
+import java.util.Map;
+import org.epollproxy.runtime.ControlServer;
 import org.epollproxy.runtime.ProxyServer;
+import org.epollproxy.runtime.Takeover;
 import org.epollproxy.forward.ProxyProtocol;
 import org.epollproxy.forward.Settings;
 import org.epollproxy.shim.Kernel;
@@ -41,8 +44,10 @@ import picocli.CommandLine.Option;
             "Each -L (TCP) or -U (UDP) is [BIND:]PORT:HOST:HOSTPORT as in ssh -L. BIND defaults to 127.0.0.1; "
                     + "use 0.0.0.0: (or *:) to accept connections from other machines. IPv6 literals go in brackets: "
                     + "[::1]:9000:[::1]:8000. PORT 0 picks a free port (the 'listening' line shows it). Extra "
-                    + "backends after a comma are tried in order when a connect is refused or times out: "
-                    + "-L 9000:app1:80,app2:80. An existing rinetd.conf works with --config.",
+                    + "backends after a comma are tried in order when a connect is refused or times out "
+                    + "(-L 9000:app1:80,app2:80), or shared out with --balance roundrobin|leastconn|source; "
+                    + "backends that keep failing (--max-fails) or fail --check are skipped. An existing "
+                    + "rinetd.conf works with --config.",
             ""
         },
         footer = {
@@ -50,7 +55,7 @@ import picocli.CommandLine.Option;
             "Output:",
             "  stdout  one line per forward once all are bound, e.g.",
             "            listening tcp 127.0.0.1:9000 -> 127.0.0.1:8000",
-            "          and with --stats: listening http 127.0.0.1:9100 /metrics /connections /healthz",
+            "          and with --stats: listening http 127.0.0.1:9100 /metrics /connections /backends /healthz",
             "  stderr  one line per connection (UDP: per session) when it ends, e.g.",
             "            2026-11-26T06:17:03.484Z tcp client=127.0.0.1:34340",
             "            listen=127.0.0.1:9000 backend=127.0.0.1:8000 up=78 down=801",
@@ -58,9 +63,13 @@ import picocli.CommandLine.Option;
             "          up/down: bytes client->backend / backend->client. end: client-closed,",
             "          backend-closed, backend-refused, backend-unreachable, connect-timeout,",
             "          client-reset, backend-reset, idle-timeout, fin-timeout, denied,",
-            "          not-allowed, evicted (UDP), shutdown, error.",
+            "          not-allowed, evicted (UDP), shutdown, no-backend (all marked down), error.",
+            "          A backend marked down or up again: one line, e.g.",
+            "            backend 10.0.0.3:80 of 0.0.0.0:80 down: 3 consecutive connect failures ...",
             "",
-            "Signals: SIGTERM/SIGINT stop (exit 0 within 2 s); SIGHUP re-reads --config.",
+            "Signals: SIGTERM drains (stop accepting, let open connections finish for up to",
+            "  --drain-timeout, then exit 0); SIGINT, or a second SIGTERM, stops now (open",
+            "  connections are reset, exit 0 within 2 s); SIGHUP re-reads --config.",
             "Exit status: 0 after SIGTERM or SIGINT; 1 if starting failed (address in use,",
             "permission denied, unknown host); 2 for a usage error (nothing listens then);",
             "70 if an event loop died (its one stderr line says which and why).",
@@ -71,6 +80,7 @@ import picocli.CommandLine.Option;
             "  epoll-proxy -U 5353:10.0.0.53:53             # UDP, e.g. DNS",
             "  epoll-proxy --config /etc/rinetd.conf        # rinetd's file, unchanged",
             "  epoll-proxy -L 9000:127.0.0.1:8000 --trace   # watch every event and syscall",
+            "  epoll-proxy -L 80:app1:80,app2:80,app3:80 --balance leastconn --check 2s",
             "  epoll-proxy -L 0.0.0.0:443:10.0.0.5:443 --threads 2 --splice --send-proxy v2 --stats 9100",
         })
 public final class Main implements Callable<Integer> {
@@ -140,10 +150,29 @@ public final class Main implements Callable<Integer> {
                     + "carrying the client's real address, before any client byte; the backend must expect it.")
     String sendProxy;
 
+    @picocli.CommandLine.Mixin
+    BalanceArgs balanceArgs = new BalanceArgs();
+
     @Option(names = "--stats", paramLabel = "[BIND:]PORT",
             description = "Serve /metrics (Prometheus), /connections (JSON: every open connection, its buffers "
                     + "and epoll interest) and /healthz over HTTP on PORT; BIND defaults to 127.0.0.1.")
     String stats;
+
+    @Option(names = "--drain-timeout", paramLabel = "SEC", defaultValue = "10",
+            description = "SIGTERM drains: stop accepting at once, let open connections finish, reset what is "
+                    + "left after SEC seconds, exit 0; 0 = SIGTERM resets everything at once, like SIGINT "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int drainTimeoutSec;
+
+    @Option(names = "--control", paramLabel = "PATH",
+            description = "Listen on the UNIX socket PATH (mode 0600) for a new process started with --takeover PATH: "
+                    + "it receives the listening sockets, and this process drains.")
+    Path controlPath;
+
+    @Option(names = "--takeover", paramLabel = "PATH",
+            description = "Take the listening sockets over from the process running with --control PATH (same "
+                    + "forwards, same --threads), serve them at once, and make that process drain.")
+    Path takeoverPath;
 
     @Option(names = "--trace", description = "Print every epoll event and syscall outcome on stderr.")
     boolean trace;
@@ -194,6 +223,7 @@ public final class Main implements Callable<Integer> {
         if (maxConnections < 0) return usage("--max-connections must be 0 or more, not " + maxConnections);
         if (threads < 1 || threads > 256) return usage("--threads must be 1-256, not " + threads);
         if (udpTimeoutSec < 1) return usage("--udp-timeout must be 1 or more seconds, not " + udpTimeoutSec);
+        if (drainTimeoutSec < 0 || drainTimeoutSec > 86_400) return usage("--drain-timeout must be 0-86400 seconds, not " + drainTimeoutSec);
         if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
 
         ProxyProtocol proxyProtocol = ProxyProtocol.OFF;
@@ -203,6 +233,13 @@ public final class Main implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 return usage("--send-proxy: " + e.getMessage());
             }
+        }
+
+        org.epollproxy.forward.Balancing balancing;
+        try {
+            balancing = balanceArgs.toBalancing();
+        } catch (IllegalArgumentException e) {
+            return usage(e.getMessage());
         }
 
         SockAddr statsAddr = null;
@@ -222,7 +259,8 @@ public final class Main implements Callable<Integer> {
             for (String s : kind[1].equals("tcp") ? tcpSpecs : udpSpecs) {
                 try {
                     args.add(new Forwards.Arg(ForwardSpec.parse(s, kind[1]), s,
-                            kind[1].equals("tcp") ? proxyProtocol : ProxyProtocol.OFF));
+                            kind[1].equals("tcp") ? proxyProtocol : ProxyProtocol.OFF,
+                            kind[1].equals("tcp") ? balancing : org.epollproxy.forward.Balancing.DEFAULT));
                 } catch (SpecException e) {
                     return usage(kind[0] + " " + s + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
                 }
@@ -266,33 +304,60 @@ public final class Main implements Callable<Integer> {
         ProxyServer proxy;
         StatsServer statsServer = null;
         Logs logs = new Logs(err);
+        Takeover takeover = null;
+        ControlServer control = null;
+        boolean replaceControl = takeoverPath != null && takeoverPath.equals(controlPath);
         try {
             Kernel kernel = Shim.load();
+            Map<String, int[]> inherited = Map.of();
+            try {
+                int activated = SocketActivation.count(System.getenv(), ProcessHandle.current().pid());
+                if (activated > 0 && takeoverPath != null) return usage("--takeover and systemd socket activation (LISTEN_FDS) exclude each other");
+                if (activated > 0 && threads != 1) return usage("socket activation passes one socket per forward: use --threads 1");
+                if (activated > 0) inherited = SocketActivation.adopt(kernel, activated, System.getenv("LISTEN_FDNAMES"), forwards);
+            } catch (SocketActivation.Mismatch e) {
+                return usage(e.getMessage());
+            }
+            if (controlPath != null && !replaceControl) control = ControlServer.bind(kernel, controlPath, false);
+            if (takeoverPath != null) {
+                takeover = Takeover.request(kernel, takeoverPath.toString(), threads, forwards, 10_000);
+                inherited = takeover.sockets();
+            }
             if (statsAddr != null) statsServer = StatsServer.bind(statsAddr); // before the forwards: all or nothing
             Logs.Opened files = logs.open(config);
             proxy = new ProxyServer(kernel, settings, err);
             try {
-                forwards = proxy.start(forwards);
+                forwards = proxy.start(forwards, inherited);
+                if (takeover != null) takeover.confirm(); // the old process drains from here on
+                if (replaceControl) control = ControlServer.bind(kernel, controlPath, true);
             } catch (RuntimeException e) {
+                if (takeover != null) takeover.close();
                 files.discard();
                 if (files.pidFile() != null) java.nio.file.Files.deleteIfExists(files.pidFile());
                 throw e;
             }
             logs.install(proxy, files);
-        } catch (Shim.ShimLoadException | SyscallException | IOException e) {
+        } catch (Shim.ShimLoadException | SyscallException | IOException | IllegalStateException | Takeover.TakeoverException e) {
             if (statsServer != null) statsServer.close();
+            if (control != null) control.removeFile();
             String what = statsServer == null && statsAddr != null && e instanceof IOException ? "--stats " + statsAddr + ": " : "";
             err.println("epoll-proxy: " + what + e.getMessage());
             return 1;
         }
         StatsServer statsToStop = statsServer;
-        Signals.onTerminate(() -> stop(proxy, logs, statsToStop));
+        Shutdown shutdown = new Shutdown(proxy, logs, statsToStop, drainTimeoutSec, err, control);
+        if (control != null) control.start(proxy, shutdown::drain, proxy.forwardingLoops().get(0).log());
+        Signals.on("TERM", () -> {
+            if (drainTimeoutSec == 0 || proxy.draining()) shutdown.stop(); // a second SIGTERM: now
+            else shutdown.drain("SIGTERM");
+        });
+        Signals.on("INT", shutdown::stop);
         Reloader reloader = new Reloader(proxy, args, configFile, logs, err);
         Signals.onHangup(reloader::requestReload);
         for (Forward f : forwards) out.println("listening " + f.proto().lower() + " " + f);
         if (statsServer != null) {
             statsServer.start(proxy);
-            out.println("listening http " + statsServer.address() + " /metrics /connections /healthz");
+            out.println("listening http " + statsServer.address() + " /metrics /connections /backends /healthz");
         }
         out.flush();
         try {
@@ -300,6 +365,8 @@ public final class Main implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        shutdown.report();
+        if (control != null) control.removeFile();
         if (statsServer != null) statsServer.close();
         logs.close();
         return proxy.failure() == null ? 0 : ProxyServer.EXIT_LOOP_DIED; // the loop's own line said why
@@ -309,25 +376,6 @@ public final class Main implements Callable<Integer> {
     /** "FILE:LINE: what is wrong (at character N)". */
     static String configMessage(Path file, SpecException e) {
         return file + ":" + e.line() + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")";
-    }
-
-    /** SIGTERM/SIGINT: stop accepting, close every connection, exit 0 within 2 s even if a loop hangs. */
-    private void stop(ProxyServer proxy, Logs logs, StatsServer statsServer) {
-        Thread t = new Thread(() -> {
-            try {
-                if (statsServer != null) statsServer.close(); // no more tasks posted to loops that are ending
-                if (!proxy.stop(2, TimeUnit.SECONDS)) {
-                    err.println("epoll-proxy: loops did not stop within 2 s; exiting anyway");
-                    err.flush();
-                    logs.close();
-                    Runtime.getRuntime().halt(0);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "epoll-proxy-stop");
-        t.setDaemon(true);
-        t.start();
     }
 
     static final class Version implements CommandLine.IVersionProvider {

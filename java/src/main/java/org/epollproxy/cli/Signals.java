@@ -13,6 +13,11 @@ final class Signals {
         handle("INT", action);
     }
 
+    /** SIGTERM (drain, see Main) and SIGINT (stop now) apart. */
+    static void on(String name, Runnable action) {
+        handle(name, action);
+    }
+
     static void onHangup(Runnable action) {
         handle("HUP", action);
     }

@@ -25,9 +25,11 @@ import java.util.List;
  * Addresses are IPv4, IPv6 (bare or in brackets; {@code 0} means 0.0.0.0) or host names; ports are
  * numbers or service names with an optional {@code /tcp} or {@code /udp}. Patterns are globs with
  * {@code *} and {@code ?} on the client's numeric address, or (an extension) CIDR blocks such as
- * {@code 10.0.0.0/8}. Extensions rinetd files never contain: the option {@code failover=HOST:PORT}
- * (repeatable) adds backends tried in order when a connect is refused or times out, and
- * {@code proxy=v1|v2} sends the PROXY protocol header to the backend.
+ * {@code 10.0.0.0/8}. Extensions rinetd files never contain: the option {@code backend=HOST:PORT[:WEIGHT]}
+ * (repeatable; {@code failover=} is the same) adds backends, {@code weight=N} weighs the connect address,
+ * {@code balance=} picks the policy and {@code max_fails= fail_timeout= check= rise= fall= check_send=
+ * check_expect=} set health checking ({@link BalanceOptions}); {@code proxy=v1|v2} sends the PROXY
+ * protocol header to the backend.
  *
  * <p>Every error is a {@link SpecException} carrying the line and the column.
  */
@@ -153,7 +155,7 @@ public final class ConfigParser {
     private void closeRule() {
         if (open == null) return;
         rules.add(new Rule(open.line(), open.proto(), open.bindHost(), open.bindPort(), open.backends(),
-                open.timeoutSec(), open.source(), ruleAllow, ruleDeny, open.sendProxy()));
+                open.timeoutSec(), open.source(), ruleAllow, ruleDeny, open.sendProxy(), open.weights(), open.balance()));
         open = null;
     }
 
@@ -179,6 +181,11 @@ public final class ConfigParser {
         int timeout = -1;
         String src = null;
         String sendProxy = null;
+        List<Integer> weights = new ArrayList<>(List.of(1));
+        BalanceOptions.Builder balance = new BalanceOptions.Builder();
+        int weightCol = -1; // where the first weight was given, for "weights need a policy that uses them"
+        int checkCol = -1; // where the first check detail was given, for "needs check="
+        boolean weightGiven = false;
         if (w.size() == 5) {
             int[] r = w.get(4);
             String opts = word(s, r);
@@ -203,7 +210,19 @@ public final class ConfigParser {
                         src = HostSyntax.check(value, true, col, lineNo);
                         break;
                     case "failover":
-                        backends.add(failover(value, col, proto));
+                    case "backend":
+                        String[] hw = splitWeight(value, name, col);
+                        backends.add(failover(hw[0], col, proto, name));
+                        weights.add(hw[1] == null ? 1 : weight(hw[1], name + "=" + value, col));
+                        if (hw[1] != null && weightCol < 0) weightCol = col;
+                        if (backends.size() > MAX_BACKENDS) throw error("at most " + MAX_BACKENDS + " backends per forward", col);
+                        break;
+                    case "weight":
+                        if (weightGiven) throw error("weight= is given twice (it weighs the connect address; "
+                                + "other backends take backend=HOST:PORT:WEIGHT)", col);
+                        weightGiven = true;
+                        weights.set(0, weight(value, "weight=" + value, col));
+                        if (weightCol < 0) weightCol = col;
                         break;
                     case "proxy":
                         if (!value.equals("v1") && !value.equals("v2")) throw error("proxy=" + value + ": expected v1 or v2", col);
@@ -211,24 +230,68 @@ public final class ConfigParser {
                         sendProxy = value;
                         break;
                     default:
-                        throw error("unknown option \"" + name + "\" (known: timeout, src, failover, proxy)", col);
+                        try {
+                            if (!balance.accept(name, value)) {
+                                throw error("unknown option \"" + name + "\" (known: timeout, src, failover, backend, weight, proxy, "
+                                        + BalanceOptions.NAMES + ")", col);
+                            }
+                        } catch (IllegalArgumentException e) {
+                            String m = e.getMessage();
+                            throw error(m.startsWith(name + "=") ? m : name + "=" + value + ": " + m, col);
+                        }
+                        if (name.startsWith("check_") || name.equals("rise") || name.equals("fall")) checkCol = checkCol < 0 ? col : checkCol;
                 }
             }
         }
+        BalanceOptions bo = balance.build();
+        checkBalance(bo, proto, weightCol, checkCol, w.size() == 5 ? w.get(4)[0] : 0);
         closeRule();
-        open = new Rule(lineNo, proto, bindHost, bp, backends, timeout, src, List.of(), List.of(), sendProxy);
+        open = new Rule(lineNo, proto, bindHost, bp, backends, timeout, src, List.of(), List.of(), sendProxy, weights, bo);
         ruleAllow = new ArrayList<>();
         ruleDeny = new ArrayList<>();
     }
 
-    /** "HOST:PORT" or "[v6]:PORT" of a failover= option. */
-    private ForwardSpec.HostPort failover(String value, int col, String proto) throws SpecException {
+    /** The most backends a forward may have (as Forward.MAX_BACKENDS). */
+    static final int MAX_BACKENDS = 64;
+
+    /** Weights only mean something to a weighing policy; check settings only with check=; TCP only. */
+    private void checkBalance(BalanceOptions bo, String proto, int weightCol, int checkCol, int optsCol) throws SpecException {
+        String policy = bo.policy() == null ? "first" : bo.policy();
+        if (weightCol >= 0 && policy.equals("first")) {
+            throw error("a weight needs balance=roundrobin, leastconn or source (balance=first tries the backends in order)", weightCol);
+        }
+        if (checkCol >= 0 && bo.checkMs() == null) throw error("rise, fall, check_send and check_expect need check=INTERVAL", checkCol);
+        if (proto.equals("udp") && bo.any()) {
+            throw error("balance, health and check options apply to TCP forwards only (a UDP forward uses its first backend)", optsCol);
+        }
+    }
+
+    /** {HOST:PORT, WEIGHT or null} of "HOST:PORT[:WEIGHT]" ("[v6]:PORT:WEIGHT" too). */
+    private String[] splitWeight(String value, String name, int col) throws SpecException {
+        int close = value.lastIndexOf(']');
+        String tail = value.substring(close + 1);
+        int colons = (int) tail.chars().filter(c -> c == ':').count();
+        if (colons < 2) return new String[] {value, null};
+        if (colons > 2) throw error(name + "=" + value + ": expected HOST:PORT or HOST:PORT:WEIGHT (IPv6 goes in brackets)", col);
+        int last = value.lastIndexOf(':');
+        return new String[] {value.substring(0, last), value.substring(last + 1)};
+    }
+
+    private int weight(String text, String option, int col) throws SpecException {
+        if (!text.matches("\\d{1,4}") || Integer.parseInt(text) < 1 || Integer.parseInt(text) > 256) {
+            throw error(option + ": a weight is a number 1-256", col);
+        }
+        return Integer.parseInt(text);
+    }
+
+    /** "HOST:PORT" or "[v6]:PORT" of a failover= or backend= option. */
+    private ForwardSpec.HostPort failover(String value, int col, String proto, String name) throws SpecException {
         int colon = value.lastIndexOf(':');
-        if (colon <= 0) throw error("failover=" + value + ": expected HOST:PORT", col);
+        if (colon <= 0) throw error(name + "=" + value + ": expected HOST:PORT", col);
         String host = HostSyntax.check(value.substring(0, colon), false, col, lineNo);
         String port = value.substring(colon + 1);
         int p = port.matches("\\d{1,5}") ? Integer.parseInt(port) : Services.lookup(port, proto);
-        if (p < 1 || p > 65535) throw error("failover=" + value + ": bad port \"" + port + "\"", col);
+        if (p < 1 || p > 65535) throw error(name + "=" + value + ": bad port \"" + port + "\"", col);
         return new ForwardSpec.HostPort(host, p);
     }
 

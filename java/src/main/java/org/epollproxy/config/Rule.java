@@ -14,14 +14,26 @@ import java.util.List;
  * @param allow the rule's own allow patterns (lines right after it)
  * @param deny the rule's own deny patterns
  * @param sendProxy {@code [proxy=v1|v2]} (our extension): the PROXY protocol header to send, or null
+ * @param weights each backend's weight, in the order of {@code backends} ({@code weight=}, {@code backend=H:P:W})
+ * @param balance the line's balancing and health options ({@link BalanceOptions#NONE}: none given)
  */
 public record Rule(int line, String proto, String bindHost, int bindPort, List<ForwardSpec.HostPort> backends,
-        int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy) {
+        int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy, List<Integer> weights,
+        BalanceOptions balance) {
 
     public Rule {
         backends = List.copyOf(backends);
         allow = List.copyOf(allow);
         deny = List.copyOf(deny);
+        weights = List.copyOf(weights);
+        if (weights.size() != backends.size()) throw new IllegalArgumentException("one weight per backend");
+    }
+
+    /** A line without balancing options: every backend weighs 1. */
+    public Rule(int line, String proto, String bindHost, int bindPort, List<ForwardSpec.HostPort> backends,
+            int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy) {
+        this(line, proto, bindHost, bindPort, backends, timeoutSec, source, allow, deny, sendProxy,
+                java.util.Collections.nCopies(backends.size(), 1), BalanceOptions.NONE);
     }
 
     /** The rule as a -L/-U style spec, for messages: {@code 0.0.0.0:80:10.0.0.2:8080}. */

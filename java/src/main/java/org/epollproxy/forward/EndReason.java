@@ -10,6 +10,8 @@ public enum EndReason {
     BACKEND_REFUSED("backend-refused"),
     /** The backend connect failed otherwise (EHOSTUNREACH, ENETUNREACH, ...). */
     BACKEND_UNREACHABLE("backend-unreachable"),
+    /** Every backend of the forward is marked down (failed connects or checks): closed at once, none tried. */
+    NO_BACKEND("no-backend"),
     /** No backend answered within --connect-timeout. */
     CONNECT_TIMEOUT("connect-timeout"),
     /** The client reset the connection (or a send to it failed); the backend was aborted with RST. */

@@ -5,8 +5,9 @@ import java.util.Objects;
 import org.epollproxy.shim.SockAddr;
 
 /**
- * One resolved forward: the protocol, where to listen, the backends to try in order (the next one only
- * when a connect to the previous is refused or times out), who may connect, and where it came from.
+ * One resolved forward: the protocol, where to listen, the backends and how a client is given one of them
+ * ({@link Balancing}: by default the first that is up, the next after a refused or timed-out connect), who
+ * may connect, and where it came from.
  */
 public final class Forward {
     /** TCP streams or UDP datagrams (one backend socket per client address). */
@@ -27,6 +28,10 @@ public final class Forward {
     private final SockAddr source;
     private final String origin;
     private final ProxyProtocol sendProxy;
+    private final Balancing balancing;
+
+    /** A forward has at most this many backends (the connect phase keeps the ones tried in a 64-bit mask). */
+    public static final int MAX_BACKENDS = 64;
 
     private static final java.util.concurrent.atomic.AtomicInteger UNNAMED = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -48,7 +53,14 @@ public final class Forward {
     /** @param sendProxy the PROXY protocol header each backend connection starts with ({@code OFF}: none) */
     public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
             SockAddr source, String origin, ProxyProtocol sendProxy) {
+        this(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, Balancing.DEFAULT);
+    }
+
+    /** @param balancing the balance policy and health checking of the backends */
+    public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
+            SockAddr source, String origin, ProxyProtocol sendProxy, Balancing balancing) {
         if (backends.isEmpty()) throw new IllegalArgumentException("a forward needs at least one backend");
+        if (backends.size() > MAX_BACKENDS) throw new IllegalArgumentException("a forward has at most " + MAX_BACKENDS + " backends");
         this.proto = proto;
         this.bind = bind;
         this.backends = List.copyOf(backends);
@@ -57,6 +69,7 @@ public final class Forward {
         this.source = source;
         this.origin = origin;
         this.sendProxy = sendProxy;
+        this.balancing = balancing;
     }
 
     public Proto proto() {
@@ -91,14 +104,23 @@ public final class Forward {
         return sendProxy;
     }
 
+    public Balancing balancing() {
+        return balancing;
+    }
+
     /** The same forward sending the PROXY protocol header {@code p} to its backends. */
     public Forward withSendProxy(ProxyProtocol p) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p, balancing);
+    }
+
+    /** The same forward balancing and checking its backends as {@code b} says. */
+    public Forward withBalancing(Balancing b) {
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, b);
     }
 
     /** The same forward listening on {@code actual} (the real port when 0 was asked for). */
     public Forward boundTo(SockAddr actual) {
-        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy);
+        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing);
     }
 
     /**
@@ -113,7 +135,14 @@ public final class Forward {
     public boolean sameTargetAs(Forward o) {
         return proto == o.proto && backends.toString().equals(o.backends.toString())
                 && access.toString().equals(o.access.toString()) && udpTimeoutSec == o.udpTimeoutSec
-                && Objects.equals(source, o.source) && sendProxy == o.sendProxy;
+                && Objects.equals(source, o.source) && sendProxy == o.sendProxy && balancing.equals(o.balancing)
+                && weights().equals(o.weights());
+    }
+
+    private List<Integer> weights() {
+        List<Integer> w = new java.util.ArrayList<>();
+        for (Backend b : backends) w.add(b.weight());
+        return w;
     }
 
     /** "127.0.0.1:9000 -> 127.0.0.1:8000" (backends joined by ","). */

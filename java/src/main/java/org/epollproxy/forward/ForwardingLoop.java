@@ -36,6 +36,15 @@ public final class ForwardingLoop {
     private volatile RinetdLog rinetdLog;
     /** {@link #reserve} counted a connection in openTotal that {@link #opened} has not yet taken over. */
     private boolean reserved;
+    private boolean draining;
+    private int resetAtShutdown;
+    /** Drain deadline: whatever is still open is reset when it fires (the loop then stops). */
+    private final org.epollproxy.loop.Timer drainDeadline = new org.epollproxy.loop.Timer() {
+        @Override
+        protected void onTimer(long now) {
+            loop.stop(); // run() returns; closeAll() then resets what is left
+        }
+    };
 
     /**
      * @param openTotal open connections over all loops, for --max-connections
@@ -222,6 +231,10 @@ public final class ForwardingLoop {
         c.tableIndex = -1;
         openTotal.decrementAndGet();
         connectionEnded(r);
+        if (draining) {
+            if (openCount == 0) loop.stop();
+            return;
+        }
         for (Listener each : listeners) each.capacityFreed();
     }
 
@@ -252,10 +265,37 @@ public final class ForwardingLoop {
         if (rl != null) rl.write(r);
     }
 
+    /**
+     * Drain (loop thread): every listener closes now (UDP sessions end, logged {@code end=shutdown}), open
+     * TCP connections carry on; the loop stops when the last one ends, or after {@code timeoutNanos},
+     * when {@link #closeAll} resets what is left. The closed listeners stay listed, so the stats still
+     * show their forwards' open connections. Returns the connections open at the start.
+     */
+    public int beginDrain(long timeoutNanos) {
+        if (draining) return openCount;
+        draining = true;
+        for (Listener l : listeners) l.closeAll();
+        if (openCount == 0) loop.stop();
+        else loop.schedule(drainDeadline, loop.now() + timeoutNanos);
+        return openCount;
+    }
+
+    /** A drain began on this loop. */
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Connections {@link #closeAll} had to reset (the drain deadline, or a stop without a drain). */
+    public int resetAtShutdown() {
+        return resetAtShutdown;
+    }
+
     /** Shutdown: close every listener, then every connection (RST) and session, then the pool. Loop thread only. */
     public void closeAll() {
         for (Listener l : listeners) l.closeAll();
         listeners.clear();
+        loop.cancel(drainDeadline);
+        resetAtShutdown += openCount;
         while (openCount > 0) open[openCount - 1].abortForShutdown();
         pool.close();
         log.flush();

@@ -15,6 +15,8 @@ import org.epollproxy.forward.Log;
 import org.epollproxy.forward.RinetdLog;
 import org.epollproxy.forward.Settings;
 import org.epollproxy.forward.Sockets;
+import org.epollproxy.forward.balance.BackendPool;
+import org.epollproxy.forward.balance.HealthChecks;
 import org.epollproxy.forward.tcp.TcpListener;
 import org.epollproxy.forward.udp.UdpListener;
 import org.epollproxy.loop.EventLoop;
@@ -34,19 +36,28 @@ public final class ProxyServer {
     private final PrintStream err;
     private final List<Worker> workers = new ArrayList<>();
     private final AtomicInteger openTotal = new AtomicInteger();
-    private final java.util.concurrent.atomic.AtomicReference<String> failure = new java.util.concurrent.atomic.AtomicReference<>();
     private final CountDownLatch stopped;
     /** Running forwards by requested key (as configured, port 0 included) -> as bound. */
     private final Map<String, Forward> active = new LinkedHashMap<>();
+    /** The listening sockets by bound key (Forward.key() of the forward as bound), one per loop, for a handover. */
+    private final Map<String, int[]> listening = new LinkedHashMap<>();
+    private final java.util.concurrent.atomic.AtomicReference<String> failure = new java.util.concurrent.atomic.AtomicReference<>();
+    private volatile boolean draining;
+    private boolean handingOver;
+
+    /** Every backend's live state (balancing, health), shared by the loops and kept across reloads. */
+    private final BackendPool backendPool = new BackendPool();
 
     private static final class Worker {
         final EventLoop loop;
         final ForwardingLoop forwarding;
+        final HealthChecks checks;
         Thread thread;
 
         Worker(EventLoop loop, ForwardingLoop forwarding) {
             this.loop = loop;
             this.forwarding = forwarding;
+            this.checks = new HealthChecks(forwarding);
         }
     }
 
@@ -63,6 +74,14 @@ public final class ProxyServer {
      * the loop threads. Returns the forwards as bound (port 0 replaced by the real port).
      */
     public List<Forward> start(List<Forward> forwards) {
+        return start(forwards, Map.of());
+    }
+
+    /**
+     * As {@link #start(List)}, but the forwards whose requested key is in {@code inherited} use those
+     * listening sockets (one per loop; socket activation or a takeover) instead of binding new ones.
+     */
+    public List<Forward> start(List<Forward> forwards, Map<String, int[]> inherited) {
         for (int i = 0; i < settings.threads(); i++) {
             Kernel k = settings.trace()
                     ? new TracingKernel(kernel, err, settings.threads() > 1 ? "[loop " + i + "] " : "")
@@ -72,17 +91,20 @@ public final class ProxyServer {
         }
         Map<String, int[]> fds;
         try {
-            fds = bindEach(forwards);
+            fds = bindEach(forwards, inherited);
         } catch (RuntimeException e) {
             for (Worker w : workers) w.loop.close();
             workers.clear();
             throw e;
         }
+        for (Forward f : forwards) active.put(f.key(), bound(f, fds.get(f.key())));
+        backendPool.update(List.copyOf(active.values()));
         for (Forward f : forwards) {
-            Forward b = bound(f, fds.get(f.key()));
-            active.put(f.key(), b);
+            Forward b = active.get(f.key());
+            listening.put(b.key(), fds.get(f.key()));
             for (int i = 0; i < workers.size(); i++) addListener(workers.get(i).forwarding, b, fds.get(f.key())[i]);
         }
+        for (int i = 0; i < workers.size(); i++) syncChecks(workers.get(i), i);
         for (Worker w : workers) {
             w.thread = new Thread(() -> runLoop(w), "epoll-loop-" + w.loop.id());
             w.thread.start();
@@ -91,9 +113,19 @@ public final class ProxyServer {
     }
 
     /** Starts serving the bound socket {@code fd} of {@code f} on {@code fl}'s loop (its thread, or before it runs). */
-    private static void addListener(ForwardingLoop fl, Forward f, int fd) {
-        Listener l = f.proto() == Forward.Proto.UDP ? new UdpListener(fl, f, fd) : new TcpListener(fl, f, fd);
+    private void addListener(ForwardingLoop fl, Forward f, int fd) {
+        Listener l = f.proto() == Forward.Proto.UDP ? new UdpListener(fl, f, fd) : new TcpListener(fl, f, fd, backendPool);
         fl.addListener(l);
+    }
+
+    /** Loop {@code i}'s share of the active checks, for the running forwards (its thread, or before it runs). */
+    private void syncChecks(Worker w, int i) {
+        w.checks.sync(backendPool.groups(), i, workers.size());
+    }
+
+    /** Every backend's live state, for /metrics and /backends. */
+    public BackendPool backendPool() {
+        return backendPool;
     }
 
     /** The forward as bound: the real port when 0 was asked for. */
@@ -102,12 +134,16 @@ public final class ProxyServer {
     }
 
     /** Binds one socket per loop for each forward, all or none; keyed by the forward's requested key. */
-    private Map<String, int[]> bindEach(List<Forward> forwards) {
+    private Map<String, int[]> bindEach(List<Forward> forwards, Map<String, int[]> inherited) {
         Map<String, int[]> out = new LinkedHashMap<>();
         try {
             for (Forward f : forwards) {
                 if (out.containsKey(f.key())) throw new IllegalArgumentException("two forwards listen on " + f.key());
-                out.put(f.key(), bindAll(f.bind(), f.proto()));
+                int[] given = inherited.get(f.key());
+                if (given != null && given.length != workers.size()) {
+                    throw new IllegalArgumentException(f.key() + ": " + given.length + " inherited sockets for " + workers.size() + " loops");
+                }
+                out.put(f.key(), given != null ? given : bindAll(f.bind(), f.proto()));
             }
             return out;
         } catch (RuntimeException e) {
@@ -126,6 +162,8 @@ public final class ProxyServer {
      * settings they started with. Returns a one-line summary for the log.
      */
     public synchronized String reconfigure(List<Forward> desired) throws InterruptedException {
+        if (draining) throw new IllegalStateException("draining: the configuration is not reloaded any more");
+        if (handingOver) throw new IllegalStateException("a takeover is handing the listening sockets over");
         Map<String, Forward> want = new LinkedHashMap<>();
         for (Forward f : desired) {
             if (want.put(f.key(), f) != null) throw new IllegalArgumentException("two forwards listen on " + f.key());
@@ -140,110 +178,47 @@ public final class ProxyServer {
         }
         for (String key : active.keySet()) if (!want.containsKey(key)) removed.add(key);
 
-        Map<String, int[]> fds = bindEach(added); // throws, having closed what it bound, if any bind fails
+        Map<String, int[]> fds = bindEach(added, Map.of()); // throws, having closed what it bound, if any bind fails
         List<Forward> addedBound = new ArrayList<>();
         for (Forward f : added) addedBound.add(bound(f, fds.get(f.key())));
         List<String> removedBoundKeys = new ArrayList<>();
         for (String key : removed) removedBoundKeys.add(active.get(key).key());
 
-        Map<String, Forward> previous = new LinkedHashMap<>(); // changed: the forward as it ran before, to undo
-        for (String key : changed.keySet()) previous.put(key, active.get(key));
-        Reload r = new Reload(addedBound, fds, added, previous.values(), changed.values());
+        Map<String, Forward> next = new LinkedHashMap<>(active);
+        for (String key : removed) next.remove(key);
+        next.putAll(changed);
+        for (int j = 0; j < added.size(); j++) next.put(added.get(j).key(), addedBound.get(j));
+        backendPool.update(List.copyOf(next.values())); // before any loop serves a new forward: states carried over
 
+        List<Forward> before = new ArrayList<>(); // changed: the forward as it ran before, to undo
+        for (String key : changed.keySet()) before.add(active.get(key));
+        List<EventLoop> loops = new ArrayList<>();
+        List<ForwardingLoop> fls = new ArrayList<>();
+        for (Worker w : workers) {
+            loops.add(w.loop);
+            fls.add(w.forwarding);
+        }
+        LoopReload r = new LoopReload(kernel, loops, fls, added, addedBound, fds, before, List.copyOf(changed.values()),
+                this::addListener, i -> syncChecks(workers.get(i), i));
         // Phase 1, on every loop: new listeners start, changed ones take their new forward. A loop that
         // fails undoes its own part at once; then every other loop undoes its part: all or nothing.
         String failed = r.onEveryLoop(true);
         if (failed != null) {
+            backendPool.update(List.copyOf(active.values())); // the running set again
             String undo = r.onEveryLoop(false);
             throw new IllegalStateException("reload not applied, nothing changed: " + failed
                     + (undo == null ? "" : "; undoing: " + undo));
         }
-        for (String key : removed) active.remove(key);
+        for (String key : removed) listening.remove(active.remove(key).key());
         active.putAll(changed);
-        for (int j = 0; j < added.size(); j++) active.put(added.get(j).key(), addedBound.get(j));
-        // Phase 2: forwards that are gone stop listening (their open connections live on).
-        CountDownLatch removedAll = new CountDownLatch(workers.size());
-        for (Worker w : workers) {
-            if (!w.loop.execute(() -> {
-                try {
-                    for (String key : removedBoundKeys) w.forwarding.removeListener(key);
-                } finally {
-                    removedAll.countDown();
-                }
-            })) removedAll.countDown();
+        for (int j = 0; j < added.size(); j++) {
+            active.put(added.get(j).key(), addedBound.get(j));
+            listening.put(addedBound.get(j).key(), fds.get(added.get(j).key()));
         }
-        if (!removedAll.await(5, TimeUnit.SECONDS)) throw new IllegalStateException("a loop did not apply the reload within 5 s");
+        // Phase 2: forwards that are gone stop listening (their open connections live on).
+        if (!r.removeEverywhere(removedBoundKeys)) throw new IllegalStateException("a loop did not apply the reload within 5 s");
         return added.size() + " added, " + removed.size() + " removed, " + changed.size() + " changed, "
                 + (active.size() - added.size() - changed.size()) + " unchanged";
-    }
-
-    /**
-     * One reload's changes to the loops, applied or undone on each loop's own thread. Per loop it
-     * remembers whether its part was undone, so the new sockets are closed exactly once whatever failed.
-     */
-    private final class Reload {
-        final List<Forward> addedBound;
-        final Map<String, int[]> fds;
-        final List<Forward> added;
-        final List<Forward> before;
-        final List<Forward> after;
-        final boolean[] undone = new boolean[workers.size()];
-
-        Reload(List<Forward> addedBound, Map<String, int[]> fds, List<Forward> added,
-                java.util.Collection<Forward> before, java.util.Collection<Forward> after) {
-            this.addedBound = addedBound;
-            this.fds = fds;
-            this.added = added;
-            this.before = List.copyOf(before);
-            this.after = List.copyOf(after);
-        }
-
-        /** Applies (or undoes) on every loop and waits; null if all succeeded, else what failed. */
-        String onEveryLoop(boolean apply) throws InterruptedException {
-            int n = workers.size();
-            String[] failures = new String[n];
-            CountDownLatch done = new CountDownLatch(n);
-            for (int i = 0; i < n; i++) {
-                int loop = i;
-                ForwardingLoop fw = workers.get(i).forwarding;
-                boolean posted = workers.get(i).loop.execute(() -> {
-                    try {
-                        if (apply) apply(loop, fw);
-                        else undo(loop, fw);
-                    } catch (RuntimeException e) {
-                        failures[loop] = "loop " + loop + ": " + e;
-                        if (apply) undo(loop, fw);
-                    } finally {
-                        done.countDown();
-                    }
-                });
-                if (!posted) { // that loop is gone (shutting down): its share of the new sockets is ours to close
-                    if (!undone[loop]) for (int[] each : fds.values()) kernel.close(each[loop]);
-                    undone[loop] = true;
-                    failures[loop] = "loop " + loop + " has stopped";
-                    done.countDown();
-                }
-            }
-            // An apply not finished in time still runs first: the undo posted after it waits its turn.
-            if (!done.await(5, TimeUnit.SECONDS)) return "a loop did not answer within 5 s";
-            for (String f : failures) if (f != null) return f;
-            return null;
-        }
-
-        private void apply(int loop, ForwardingLoop fw) {
-            for (Forward f : after) fw.replaceForward(f);
-            for (int j = 0; j < added.size(); j++) addListener(fw, addedBound.get(j), fds.get(added.get(j).key())[loop]);
-        }
-
-        /** Loop thread: stop what apply started (closing its sockets), close the sockets it never reached. */
-        private void undo(int loop, ForwardingLoop fw) {
-            if (undone[loop]) return;
-            undone[loop] = true;
-            for (int j = 0; j < added.size(); j++) {
-                if (!fw.removeListener(addedBound.get(j).key())) kernel.close(fds.get(added.get(j).key())[loop]);
-            }
-            for (Forward f : before) fw.replaceForward(f);
-        }
     }
 
     /** rinetd-format connection log for every loop (null: none). */
@@ -296,6 +271,7 @@ public final class ProxyServer {
         } finally {
             try {
                 open = w.forwarding.openConnections();
+                w.checks.stopAll();
                 w.forwarding.closeAll();
             } catch (Throwable t) {
                 if (died == null) died = t;
@@ -335,6 +311,55 @@ public final class ProxyServer {
         return openTotal.get();
     }
 
+    /**
+     * Graceful stop: every loop closes its listeners now (UDP sessions end), lets its open connections
+     * finish and stops when none is left; at {@code timeoutMs} it resets the rest. Returns the
+     * connections open when it began, or -1 if a drain had already begun.
+     */
+    public int drain(long timeoutMs) {
+        synchronized (this) {
+            if (draining) return -1;
+            draining = true;
+        }
+        int open = openTotal.get();
+        for (Worker w : workers) w.loop.execute(() -> w.forwarding.beginDrain(TimeUnit.MILLISECONDS.toNanos(timeoutMs)));
+        return open;
+    }
+
+    /** A drain has begun (SIGTERM, or a successor took the listening sockets over). */
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Connections reset because they were still open at the drain deadline or at a stop; read after {@link #await}. */
+    public int resetAtShutdown() {
+        int n = 0;
+        for (Worker w : workers) n += w.forwarding.resetAtShutdown();
+        return n;
+    }
+
+    /**
+     * Takeover: the listening sockets of every forward as bound, {@code [loop]} order, keyed by
+     * {@link Forward#key()}; reloads are refused until {@link #handOverEnded}. Null while draining.
+     */
+    public synchronized Map<Forward, int[]> beginHandOver() {
+        if (draining || handingOver) return null;
+        handingOver = true;
+        Map<Forward, int[]> out = new LinkedHashMap<>();
+        for (Forward f : active.values()) out.put(f, listening.get(f.key()).clone());
+        return out;
+    }
+
+    /** The takeover is over (failed, or the drain began): reloads may run again. */
+    public synchronized void handOverEnded() {
+        handingOver = false;
+    }
+
+    /** Waits at most {@code timeout} for every loop to end. */
+    public boolean awaitStopped(long timeout, TimeUnit unit) throws InterruptedException {
+        return stopped.await(timeout, unit);
+    }
+
     /** Stops accepting, closes every connection and listener; returns when all loops ended or timed out. */
     public boolean stop(long timeout, TimeUnit unit) throws InterruptedException {
         for (Worker w : workers) w.loop.stop();
@@ -344,11 +369,6 @@ public final class ProxyServer {
     /** Blocks until every loop has ended. */
     public void await() throws InterruptedException {
         stopped.await();
-    }
-
-    /** Waits up to {@code timeout} for every loop to end; true if they did. */
-    public boolean await(long timeout, TimeUnit unit) throws InterruptedException {
-        return stopped.await(timeout, unit);
     }
 
     /** Runs {@code task(loopIndex, forwardingLoop)} on every loop's thread; for tests and the stats view. */

@@ -114,6 +114,34 @@ public interface Kernel {
 
     int shutdown(int fd, int how);
 
+    // ---- the takeover control socket and passing fds ----
+
+    /** {@code bind} to the UNIX socket {@code path} (at most 107 bytes: -ENAMETOOLONG). */
+    int unix_bind(int fd, String path);
+
+    /** {@code connect} to the UNIX socket {@code path}: 0, or -errno (-ECONNREFUSED: nobody listens). */
+    int unix_connect(int fd, String path);
+
+    int getuid();
+
+    /** The uid of the process at the other end of a UNIX socket ({@code SO_PEERCRED}), or -errno. */
+    int peer_uid(int fd);
+
+    /** {@code fcntl(F_SETFD, FD_CLOEXEC)}. */
+    int set_cloexec(int fd);
+
+    /**
+     * {@code sendmsg(MSG_NOSIGNAL)} of {@code len} bytes carrying the fd {@code passFd} as {@code SCM_RIGHTS}
+     * (none if negative): bytes sent or -errno.
+     */
+    int send_fd(int sock, long buf, int len, int passFd);
+
+    /**
+     * {@code recvmsg(MSG_CMSG_CLOEXEC)} with room for one fd: bytes read (0 = EOF) or -errno; the fd received
+     * (or -1) is written as an int32 at {@code outFd}.
+     */
+    int recv_fd(int sock, long buf, int len, long outFd);
+
     // ---- errors and constants ----
 
     /** Copies {@code strerror(err)} into {@code buf}; returns its length. */

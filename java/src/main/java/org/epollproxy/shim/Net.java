@@ -5,6 +5,7 @@ package org.epollproxy.shim;
  * (the same on x86-64 and aarch64; ConstantsTest asserts each one against the shim).
  */
 public final class Net {
+    public static final int AF_UNIX = 1;
     public static final int AF_INET = 2;
     public static final int AF_INET6 = 10;
     public static final int SOCK_STREAM = 1;
@@ -21,6 +22,8 @@ public final class Net {
     public static final int SO_KEEPALIVE = 9;
     public static final int SO_LINGER = 13;
     public static final int SO_REUSEPORT = 15;
+    public static final int SO_PEERCRED = 17;
+    public static final int SO_ACCEPTCONN = 30;
 
     public static final int IPPROTO_TCP = 6;
     public static final int IPPROTO_UDP = 17;

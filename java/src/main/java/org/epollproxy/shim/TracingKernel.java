@@ -238,6 +238,41 @@ public final class TracingKernel implements Kernel {
     }
 
     @Override
+    public int unix_bind(int fd, String path) {
+        return log(k.unix_bind(fd, path), "bind fd " + fd + " unix:" + path);
+    }
+
+    @Override
+    public int unix_connect(int fd, String path) {
+        return log(k.unix_connect(fd, path), "connect fd " + fd + " unix:" + path);
+    }
+
+    @Override
+    public int getuid() {
+        return k.getuid();
+    }
+
+    @Override
+    public int peer_uid(int fd) {
+        return log(k.peer_uid(fd), "getsockopt fd " + fd + " SO_PEERCRED");
+    }
+
+    @Override
+    public int set_cloexec(int fd) {
+        return log(k.set_cloexec(fd), "fcntl fd " + fd + " FD_CLOEXEC");
+    }
+
+    @Override
+    public int send_fd(int sock, long buf, int len, int passFd) {
+        return log(k.send_fd(sock, buf, len, passFd), "sendmsg fd " + sock + " " + len + (passFd >= 0 ? " SCM_RIGHTS " + passFd : ""));
+    }
+
+    @Override
+    public int recv_fd(int sock, long buf, int len, long outFd) {
+        return log(k.recv_fd(sock, buf, len, outFd), "recvmsg fd " + sock + " " + len);
+    }
+
+    @Override
     public int strerror(int err, long buf, int len) {
         return k.strerror(err, buf, len);
     }

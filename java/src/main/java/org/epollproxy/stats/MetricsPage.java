@@ -80,6 +80,10 @@ final class MetricsPage {
         p.family("epollproxy_udp_sessions_evicted_total", "counter", "UDP sessions ended because the session cap was reached.");
         for (int f = 0; f < sums.length; f++) p.sample(sums[f].sessionsEvicted, ids[f]);
 
+        p.family("epollproxy_draining", "gauge",
+                "1 while draining (SIGTERM or a takeover): listeners closed, open connections finishing; else 0.");
+        p.sample(snapshots.stream().anyMatch(s -> s != null && s.draining()) ? 1 : 0);
+
         loops(p, snapshots);
         return p.toString();
     }

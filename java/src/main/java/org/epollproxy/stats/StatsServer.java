@@ -29,7 +29,10 @@ import org.epollproxy.shim.SyscallException;
  * <ul>
  *   <li>{@code /metrics} Prometheus text ({@link MetricsPage});
  *   <li>{@code /connections} the open connections as JSON ({@link ConnectionsPage});
- *   <li>{@code /healthz} 200 "ok" when every loop answers, 503 naming a loop that died or does not answer.
+ *   <li>{@code /backends} every backend's state as JSON ({@link BackendsPage});
+ *   <li>{@code /healthz} 200 "ok" when every loop answers, 503 naming a loop that died or does not
+ *       answer, 503 "draining" during a drain (readiness);
+ *   <li>{@code /livez} the same without the drain (liveness).
  * </ul>
  *
  * Each client sends one request (at most {@link HttpConnection#MAX_REQUEST} bytes) and gets one answer,
@@ -218,28 +221,38 @@ public final class StatsServer implements AutoCloseable, Handler {
         boolean head_ = method.equals("HEAD");
         Function<ForwardingLoop, LoopSnapshot> take;
         Function<List<LoopSnapshot>, String> render;
+        ProxyServer p = proxy;
         switch (path) {
             case "/metrics":
                 take = fl -> LoopSnapshot.take(fl, false);
-                render = MetricsPage::render;
+                render = snaps -> MetricsPage.render(snaps) + BackendMetrics.render(p.backendPool().snapshot());
+                break;
+            case "/backends": // the pool's own snapshot: no loop is asked
+                take = null;
+                render = null;
                 break;
             case "/connections":
                 take = fl -> LoopSnapshot.take(fl, true);
                 render = ConnectionsPage::render;
                 break;
             case "/healthz":
+            case "/livez":
                 take = fl -> ALIVE;
                 render = null;
                 break;
             default:
-                c.respond(404, TEXT, "no such page; try /metrics, /connections or /healthz\n", head_, null);
+                c.respond(404, TEXT, "no such page; try /metrics, /connections, /backends or /healthz\n", head_, null);
                 return;
         }
         if (!method.equals("GET") && !head_) {
             c.respond(405, TEXT, "GET or HEAD only\n", false, "GET, HEAD");
             return;
         }
-        ProxyServer p = proxy;
+        if (take == null) {
+            c.respond(200, JSON, BackendsPage.render(p.backendPool().snapshot()), head_, null);
+            return;
+        }
+        boolean readiness = path.equals("/healthz");
         String dead = p.failure();
         if (render == null && dead != null) {
             c.respond(503, TEXT, dead + "\n", head_, null);
@@ -247,18 +260,26 @@ public final class StatsServer implements AutoCloseable, Handler {
         }
         String type = path.equals("/metrics") ? PROMETHEUS : path.equals("/connections") ? JSON : TEXT;
         SnapshotRound.start(loop, p, take, snaps -> {
-            if (render == null) health(c, snaps, p, head_);
+            if (render == null) health(c, snaps, p, head_, readiness);
             else c.respond(200, type, render.apply(snaps), head_, null);
         });
     }
 
     /** What a loop answers to /healthz: that it runs its tasks, nothing more. */
-    private static final LoopSnapshot ALIVE = new LoopSnapshot(0, List.of(), List.of(), null, null, 0, 0, 0, List.of());
+    private static final LoopSnapshot ALIVE = new LoopSnapshot(0, List.of(), List.of(), null, null, 0, 0, 0, List.of(), false);
 
-    private static void health(HttpConnection c, List<LoopSnapshot> snaps, ProxyServer p, boolean head) {
+    /**
+     * /healthz (readiness) and /livez (liveness): every loop answers and none died. Draining (SIGTERM,
+     * takeover) takes the process out of the load balancer (/healthz 503) but does not get it killed (/livez).
+     */
+    private static void health(HttpConnection c, List<LoopSnapshot> snaps, ProxyServer p, boolean head, boolean readiness) {
         String dead = p.failure();
         if (dead != null) {
             c.respond(503, TEXT, dead + "\n", head, null);
+            return;
+        }
+        if (readiness && p.draining()) {
+            c.respond(503, TEXT, "draining\n", head, null);
             return;
         }
         StringBuilder late = new StringBuilder();

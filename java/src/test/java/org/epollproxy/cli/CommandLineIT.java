@@ -154,7 +154,8 @@ class CommandLineIT {
     @CsvSource({"TERM", "INT"})
     void aSignalStopsItWithStatusZeroWithinTwoSeconds(String signal) throws Exception {
         try (ServerSocket backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-                JarProcess p = new JarProcess("-L", "0:127.0.0.1:" + backend.getLocalPort())) {
+                JarProcess p = new JarProcess("-L", "0:127.0.0.1:" + backend.getLocalPort(),
+                        "--drain-timeout", signal.equals("TERM") ? "0" : "10")) {
             Matcher m = Pattern.compile("listening tcp 127\\.0\\.0\\.1:(\\d+) -> 127\\.0\\.0\\.1:" + backend.getLocalPort())
                     .matcher(p.nextLine());
             assertTrue(m.matches(), "the listening line with the real port");

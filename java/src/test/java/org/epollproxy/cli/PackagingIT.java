@@ -120,6 +120,57 @@ class PackagingIT {
         assertNotEquals(0, bash(script.replace("9100", Integer.toString(port))), "nothing listens: unhealthy");
     }
 
+    /** The unit's stop timeout exceeds the drain it asks for, and the socket unit passes what the unit forwards. */
+    @Test
+    void theUnitWaitsLongerThanTheDrainAndTheSocketUnitVerifies() throws Exception {
+        String unit = read("packaging/epoll-proxy.service");
+        Matcher drain = Pattern.compile("--drain-timeout (\\d+)").matcher(unit);
+        assertTrue(drain.find(), "the unit sets --drain-timeout");
+        Matcher stop = Pattern.compile("(?m)^TimeoutStopSec=(\\d+)$").matcher(unit);
+        assertTrue(stop.find());
+        assertTrue(Integer.parseInt(stop.group(1)) > Integer.parseInt(drain.group(1)) + 5, "TimeoutStopSec > drain + the JVM's exit");
+        assertTrue(unit.lines().anyMatch("KillSignal=SIGTERM"::equals));
+        String socket = read("packaging/epoll-proxy.socket");
+        assertTrue(socket.contains("ListenStream=0.0.0.0:8080") && unit.contains("-L 0.0.0.0:8080:"), "the socket is the unit's forward");
+        Path analyze = Path.of("/usr/bin/systemd-analyze");
+        Assumptions.assumeTrue(Files.isExecutable(analyze), "systemd-analyze is not installed");
+        Path dir = Files.createTempDirectory("unit");
+        Files.writeString(dir.resolve("epoll-proxy.service"), unit.replace(INSTALLED_LAUNCHER, root().resolve("bin/epoll-proxy").toString()));
+        Files.writeString(dir.resolve("epoll-proxy.socket"), socket);
+        Process p = new ProcessBuilder(analyze.toString(), "verify", dir.resolve("epoll-proxy.socket").toString(),
+                dir.resolve("epoll-proxy.service").toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        assertEquals("", out.strip(), "no warnings");
+    }
+
+    /** The Kubernetes manifests parse (python3 + PyYAML when present) and wire the drain as the README says. */
+    @Test
+    void theKubernetesDeploymentDrainsWithinItsGracePeriod() throws Exception {
+        String d = read("packaging/kubernetes/deployment.yaml");
+        int grace = Integer.parseInt(field(d, "terminationGracePeriodSeconds: (\\d+)"));
+        int drain = Integer.parseInt(field(d, "- \"--drain-timeout\"\\s+- \"(\\d+)\""));
+        int preStop = Integer.parseInt(field(d, "sleep:\\s+seconds: (\\d+)"));
+        assertTrue(grace > preStop + drain + 5, "terminationGracePeriodSeconds " + grace + " > preStop + drain + exit");
+        assertTrue(d.matches("(?s).*readinessProbe:\\s+httpGet:\\s+path: /healthz.*"), "readiness on /healthz");
+        assertTrue(d.matches("(?s).*livenessProbe:\\s+httpGet:\\s+path: /livez.*"), "liveness on /livez, which a drain does not fail");
+        assertTrue(read("packaging/kubernetes/service.yaml").contains("app: epoll-proxy"));
+        Process p = new ProcessBuilder("python3", "-c", "import sys, yaml\nfor f in sys.argv[1:]: list(yaml.safe_load_all(open(f)))\nprint('ok')",
+                root().resolve("packaging/kubernetes/deployment.yaml").toString(), root().resolve("packaging/kubernetes/service.yaml").toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        Assumptions.assumeFalse(out.contains("No module named"), "PyYAML is not installed: " + out);
+        assertEquals("ok", out.strip(), out);
+    }
+
+    private static String field(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        assertTrue(m.find(), "no " + regex);
+        return m.group(1);
+    }
+
     private static int bash(String script) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("bash", "-c", script));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

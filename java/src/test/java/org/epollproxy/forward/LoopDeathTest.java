@@ -57,9 +57,9 @@ class LoopDeathTest {
             armed.set(true);
             proxy.proxy.loops().get(1).wakeup(); // out of the epoll_wait it blocks in, into the next one
             try (Socket trigger = proxy.connect()) { // wakes a listener (accept fault); epoll_wait fault needs no help
-                assertTrue(proxy.proxy.await(10, TimeUnit.SECONDS), "every loop ended after one died; log:\n" + proxy.log());
+                assertTrue(proxy.proxy.awaitStopped(10, TimeUnit.SECONDS), "every loop ended after one died; log:\n" + proxy.log());
             } catch (IOException reset) {
-                assertTrue(proxy.proxy.await(10, TimeUnit.SECONDS), "every loop ended after one died; log:\n" + proxy.log());
+                assertTrue(proxy.proxy.awaitStopped(10, TimeUnit.SECONDS), "every loop ended after one died; log:\n" + proxy.log());
             }
             String failure = proxy.proxy.failure();
             assertTrue(failure != null && failure.matches("loop [01] died: .*" + cause + ".*"), "failure: " + failure);

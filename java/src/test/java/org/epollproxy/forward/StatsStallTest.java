@@ -147,9 +147,9 @@ class StatsStallTest {
             assertTrue(get(stats, "/healthz").endsWith("ok\n"));
             armed.set(true);
             try (Socket c = proxy.connect()) {
-                assertTrue(proxy.proxy.await(10, TimeUnit.SECONDS));
+                assertTrue(proxy.proxy.awaitStopped(10, TimeUnit.SECONDS));
             } catch (java.io.IOException reset) {
-                assertTrue(proxy.proxy.await(10, TimeUnit.SECONDS));
+                assertTrue(proxy.proxy.awaitStopped(10, TimeUnit.SECONDS));
             }
             String reply = get(stats, "/healthz");
             assertTrue(reply.startsWith("HTTP/1.1 503") && reply.contains("loop 0 died: java.lang.OutOfMemoryError: injected"), reply);

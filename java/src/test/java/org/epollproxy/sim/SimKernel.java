@@ -88,6 +88,21 @@ final class SimKernel implements Kernel {
     /** A scenario test's targeted failure: recv on a socket this accepts throws, once. */
     java.util.function.Predicate<End> throwOnRecv = e -> false;
 
+    // ---- forcing: a named scenario makes one situation happen on purpose instead of hoping a seed does ----
+
+    /** A syscall ({@code call}, on {@code file}) throws when this says so (only while faults are on). */
+    java.util.function.BiPredicate<String, Object> forceThrow = (call, file) -> false;
+    /** epoll_ctl ADD/MOD ({@code op}) of {@code file} fails with -ENOMEM when this says so (only while faults are on). */
+    java.util.function.BiPredicate<Integer, Object> forceCtlNomem = (op, file) -> false;
+    /**
+     * The order of one epoll_wait batch: events are shuffled, then stably sorted by this rank of their
+     * file (lower first); null leaves them shuffled. The kernel's ready list order is not the proxy's to
+     * rely on, so any order a scenario picks is one Linux may produce.
+     */
+    java.util.function.ToIntFunction<Object> batchRank;
+    /** Whether a connect to an accepting backend answers at once (0) or later (-EINPROGRESS); null = drawn. */
+    Boolean connectAtOnce;
+
     SimKernel(World w) {
         this.w = w;
         this.udp = new SimUdp(w);
@@ -193,8 +208,8 @@ final class SimKernel implements Kernel {
         return String.valueOf(f);
     }
 
-    private void maybeThrow(String call) {
-        if (w.chance(w.faults.thrown)) {
+    private void maybeThrow(String call, Object file) {
+        if (w.chance(w.faults.thrown) || (w.faultsOn && forceThrow.test(call, file))) {
             thrown++;
             w.log("THROW in " + call);
             throw new SimulatedFault("injected failure in " + call);
@@ -224,7 +239,7 @@ final class SimKernel implements Kernel {
         boolean present = interest.containsKey(fd);
         if (op == Epoll.EPOLL_CTL_ADD && present) throw w.violation("EPOLL_CTL_ADD of fd " + fd + ", already registered (EEXIST)");
         if (op != Epoll.EPOLL_CTL_ADD && !present) throw w.violation("epoll_ctl " + op + " of fd " + fd + ", not registered (ENOENT)");
-        if (op != Epoll.EPOLL_CTL_DEL && w.chance(w.faults.ctlNomem)) {
+        if (op != Epoll.EPOLL_CTL_DEL && (w.chance(w.faults.ctlNomem) || (w.faultsOn && forceCtlNomem.test(op, files[fd])))) {
             injected++;
             w.log("epoll_ctl " + op + " fd " + fd + " -> ENOMEM (injected)");
             return -Errno.ENOMEM;
@@ -301,6 +316,7 @@ final class SimKernel implements Kernel {
             ready.set(i, ready.get(j));
             ready.set(j, t);
         }
+        if (batchRank != null) ready.sort(java.util.Comparator.comparingInt(r -> batchRank.applyAsInt(files[(int) r[2]])));
         int n = Math.min(ready.size(), max);
         for (int i = 0; i < n; i++) {
             long at = out + (long) i * Epoll.EVENT_SIZE;
@@ -493,7 +509,7 @@ final class SimKernel implements Kernel {
         if (e.state == End.CONNECTING || e.state == End.NEW) throw w.violation("splice on a socket that is not connected: " + e);
         if (drain) e.connectConfirmed = true;
         maybeInterleave();
-        maybeThrow("splice");
+        maybeThrow("splice", e);
         if (w.chance(w.faults.spliceInval)) {
             injected++;
             return -Errno.EINVAL;
@@ -592,7 +608,7 @@ final class SimKernel implements Kernel {
     public int setsockopt_int(int fd, int level, int name, int value) {
         syscalls++;
         file(fd, "setsockopt");
-        maybeThrow("setsockopt");
+        maybeThrow("setsockopt", files[fd]);
         return 0;
     }
 
@@ -657,7 +673,7 @@ final class SimKernel implements Kernel {
         if (!(f instanceof Listener)) throw w.violation("accept on fd " + fd + ", not a listener");
         Listener l = (Listener) f;
         maybeInterleave();
-        maybeThrow("accept");
+        maybeThrow("accept", l);
         if (l.queue.isEmpty()) return -Errno.EAGAIN;
         if (w.chance(w.faults.eagain)) {
             injected++;
@@ -684,19 +700,20 @@ final class SimKernel implements Kernel {
         if (p == null) throw w.violation("connect to " + a + " from a socket the simulation cannot tie to an accepted client");
         int attempt = p.backends.indexOf(e);
         Target t = targets.get(a);
-        if (t == null || t.forwardIndex != p.forwardIndex || t.backendIndex != attempt) {
-            throw w.violation("pair " + p.id + " attempt " + attempt + " connects to " + a + ", which is not backend " + attempt
-                    + " of forward " + p.forwardIndex);
+        if (t == null || t.forwardIndex != p.forwardIndex) {
+            throw w.violation("pair " + p.id + " attempt " + attempt + " connects to " + a + ", which is not a backend of forward " + p.forwardIndex);
         }
+        checkBalancedConnect(p, attempt, a);
         if (e.state != End.NEW) throw w.violation("connect on a socket in state " + e.state);
         if (attempt > 0) checkFailover(p, p.backends.get(attempt - 1));
-        maybeThrow("connect");
+        maybeThrow("connect", e);
         e.address = a;
         w.progress++;
         int mode = t.mode == Target.FLAKY ? w.rnd.nextInt(3) : t.mode;
         e.outcome = mode;
         e.connectCalledAt = w.now;
         boolean now = w.rnd.nextInt(8) == 0;
+        if (connectAtOnce != null) now = connectAtOnce;
         boolean eintr = w.chance(w.faults.eintrConnect);
         if (mode == Target.UP) {
             if (now && !eintr) {
@@ -720,6 +737,29 @@ final class SimKernel implements Kernel {
         e.state = End.CONNECTING; // BLACKHOLE: the SYN is never answered
         return -Errno.EINPROGRESS;
     }
+
+    /**
+     * The balance policy's choice (a hook the simulation sets): {@code markedDown} says whether the proxy
+     * has the address marked down now; {@code expectedBackend} (optional) which backend index the scenario's
+     * policy must pick for an attempt. Null: no check.
+     */
+    java.util.function.Predicate<SockAddr> markedDown;
+
+    /** A pair never tries one backend twice, and never one marked down (then it must be skipped). */
+    private void checkBalancedConnect(SimPair p, int attempt, SockAddr a) {
+        for (int i = 0; i < attempt; i++) {
+            if (a.equals(p.backends.get(i).address)) {
+                throw w.violation("pair " + p.id + " attempt " + attempt + " connects to " + a + " again (attempt " + i + " tried it)");
+            }
+        }
+        if (markedDown != null && markedDown.test(a)) {
+            throw w.violation("pair " + p.id + " attempt " + attempt + " connects to " + a + ", which the proxy has marked down");
+        }
+        balancedConnects++;
+    }
+
+    /** Connects checked by {@link #checkBalancedConnect}. */
+    long balancedConnects;
 
     /**
      * Moving on to the next backend is right after a refusal, a reset or the connect timeout; a backend
@@ -770,7 +810,7 @@ final class SimKernel implements Kernel {
         End e = end(fd, "recv");
         if (e.state == End.CONNECTING || e.state == End.NEW) throw w.violation("recv on a socket that is not connected: " + e);
         maybeInterleave();
-        maybeThrow("recv");
+        maybeThrow("recv", e);
         if (throwOnRecv.test(e)) {
             throwOnRecv = x -> false;
             thrown++;
@@ -811,7 +851,7 @@ final class SimKernel implements Kernel {
         if (e.state == End.CONNECTING || e.state == End.NEW) throw w.violation("send on a socket that is not connected: " + e);
         e.connectConfirmed = true; // sending is the proxy saying it is connected
         maybeInterleave();
-        maybeThrow("send");
+        maybeThrow("send", e);
         int want = faultyLength(len);
         if (want < 0) return want;
         byte[] tmp = new byte[want];
@@ -898,7 +938,7 @@ final class SimKernel implements Kernel {
         End e = end(fd, "shutdown");
         if (how != Net.SHUT_WR) throw unmodelled("shutdown how=" + how);
         maybeInterleave();
-        maybeThrow("shutdown");
+        maybeThrow("shutdown", e);
         if (e.pair != null) checkForwardedFin(e);
         e.used = true;
         int rc = e.shutdownWrite();
@@ -923,6 +963,43 @@ final class SimKernel implements Kernel {
             throw w.violation("FIN forwarded to " + e.name + " of pair " + p.id + " after sending " + e.txAccepted + " of the "
                     + expected + " bytes read from " + from.name + " (and the PROXY header): the buffer had not drained");
         }
+    }
+
+    // The takeover control socket is not simulated (the forwarding path never calls these): ENOSYS.
+
+    @Override
+    public int unix_bind(int fd, String path) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int unix_connect(int fd, String path) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int getuid() {
+        return 0;
+    }
+
+    @Override
+    public int peer_uid(int fd) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int set_cloexec(int fd) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int send_fd(int sock, long buf, int len, int passFd) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int recv_fd(int sock, long buf, int len, long outFd) {
+        return -Errno.ENOSYS;
     }
 
     @Override

@@ -14,6 +14,7 @@ import org.epollproxy.forward.AccessRules;
 import org.epollproxy.forward.Backend;
 import org.epollproxy.forward.BufferPool;
 import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.ForwardStats;
 import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.forward.Log;
 import org.epollproxy.forward.ProxyProtocol;
@@ -45,13 +46,27 @@ final class Simulation {
         int forwards;
         int backends;
         Integer backendMode;
+        /** Backend j's mode (SimKernel.Target.UP...), overriding {@link #backendMode}. */
+        int[] backendModes;
         int clients;
         java.util.function.Function<World, Peer.Script> clientScript;
         java.util.function.Function<World, Peer.Script> backendScript;
         java.util.function.Predicate<End> throwOnRecv;
         java.util.function.Consumer<Settings.Builder> settings = st -> {};
+        /** The forwards' balance policy and health settings; null = the default (first, passive marking). */
+        org.epollproxy.forward.Balancing balancing;
         ProxyProtocol sendProxy;
         Boolean shutdown;
+        /** Whether the run has a UDP forward too (null = drawn from the seed). */
+        Boolean udp;
+        /** Client c arrives this long after the start (null = drawn from the seed). */
+        long[] arrivals;
+        /** Client c's script (null = {@link #clientScript}). */
+        java.util.function.IntFunction<Peer.Script> clientScriptOf;
+        /** Sets the kernel's forcing knobs (forced throws, epoll_ctl failures, batch order, connect answers). */
+        java.util.function.Consumer<SimKernel> kernel = k -> {};
+        /** Schedules the scenario's own actions in the world once the forwards exist and the arrivals are set. */
+        java.util.function.BiConsumer<World, SimKernel> direct = (w, k) -> {};
 
         /**
          * No fault, one forward to one backend that accepts, {@code clients} polite clients sending
@@ -84,6 +99,8 @@ final class Simulation {
         int iterations;
         boolean shutdown;
         long handlerFailures;
+        /** Events the loop dropped because their token's slot had been released (EventLoop's token guard). */
+        long staleEvents;
         /** UDP datagrams the backend got intact, and replies the clients got intact. */
         long udpDatagrams;
         long udpReplies;
@@ -108,6 +125,8 @@ final class Simulation {
     private int arrivalsPending;
 
     private final Scenario scenario;
+    /** The backends' live state (balancing, passive health) and the invariants on it. */
+    private final SimBalance balance = new SimBalance(this);
 
     private Simulation(long seed, boolean verbose, Scenario scenario) {
         this.scenario = scenario;
@@ -115,6 +134,7 @@ final class Simulation {
         k = new SimKernel(w);
         if (scenario.backendScript != null) k.backendScript = scenario.backendScript;
         if (scenario.throwOnRecv != null) k.throwOnRecv = scenario.throwOnRecv;
+        scenario.kernel.accept(k);
         Settings.Builder b = Settings.builder()
                 .bufferSize(pick(1, 7, 64, 512, 4096, 65536))
                 .connectTimeoutMs(pick(20, 1000, 5000))
@@ -126,6 +146,7 @@ final class Simulation {
         java.util.SplittableRandom extra = new java.util.SplittableRandom(seed * 0x9E3779B97F4A7C15L + 17);
         b.splice(extra.nextInt(3) == 0);
         udpForward = extra.nextInt(3) == 0;
+        if (scenario.udp != null) udpForward = scenario.udp;
         b.udpTimeoutSec(new int[] {1, 5, 72}[extra.nextInt(3)]);
         b.udpMaxSessions(new int[] {2, 3, 4096}[extra.nextInt(3)]);
         scenario.settings.accept(b);
@@ -188,8 +209,11 @@ final class Simulation {
         for (int c = 0; c < clientCount; c++) {
             int id = c;
             int forward = w.rnd.nextInt(forwards);
-            w.at(w.now + w.rnd.nextLong(2 * World.SEC), "client " + c + " arrives", () -> arrive(id, forward));
+            long delay = w.rnd.nextLong(2 * World.SEC);
+            if (scenario.arrivals != null) delay = scenario.arrivals[c];
+            w.at(w.now + delay, "client " + c + " arrives", () -> arrive(id, forward));
         }
+        scenario.direct.accept(w, k);
         boolean shutdownRun = scenario.shutdown != null ? scenario.shutdown : w.rnd.nextInt(10) == 0;
         if (shutdownRun) w.atExactly(w.now + w.rnd.nextLong(3 * World.SEC), "proxy shutdown", loop::stop);
 
@@ -218,6 +242,7 @@ final class Simulation {
         r.shutdown = loop.isStopping();
         w.faultsOn = false;
         if (!r.shutdown) checkQuiescent();
+        balance.checkAfterRun(r.shutdown);
         fw.closeAll();
         loop.close();
         checkLoopErrors();
@@ -232,6 +257,7 @@ final class Simulation {
         for (SimPair p : k.pairs) for (Peer b : p.backendPeers) r.bytes += b.received;
         r.syscalls = k.syscalls;
         r.handlerFailures = loop.stats().handlerFailures;
+        r.staleEvents = loop.stats().staleEvents;
         if (udpServer != null) r.udpDatagrams = udpServer.received;
         for (UdpPeers.Client c : udpClients) r.udpReplies += c.replies;
         r.clients.addAll(clients);
@@ -253,6 +279,7 @@ final class Simulation {
             int roll = scenario.backendMode != null ? -1 : w.rnd.nextInt(20);
             int mode = roll < 0 ? scenario.backendMode : roll < 12 ? SimKernel.Target.UP : roll < 15 ? SimKernel.Target.DOWN
                     : roll < 17 ? SimKernel.Target.BLACKHOLE : SimKernel.Target.FLAKY;
+            if (scenario.backendModes != null) mode = scenario.backendModes[j];
             k.addTarget(a, index, j, mode);
             backends.add(new Backend("127.0.0." + (10 + index), a));
         }
@@ -260,8 +287,8 @@ final class Simulation {
         int pp = new java.util.SplittableRandom(w.seed * 0xC2B2AE3D27D4EB4FL + 31 * index + 5).nextInt(4);
         ProxyProtocol sendProxy = pp == 0 ? ProxyProtocol.V1 : pp == 1 ? ProxyProtocol.V2 : ProxyProtocol.OFF;
         if (scenario.sendProxy != null) sendProxy = scenario.sendProxy;
-        fw.addListener(new TcpListener(fw, new Forward(Forward.Proto.TCP, bound, backends, AccessRules.ALLOW_ALL, -1, null,
-                "sim forward " + index, sendProxy), fd));
+        fw.addListener(new TcpListener(fw, SimBalance.configure(scenario, new Forward(Forward.Proto.TCP, bound, backends,
+                AccessRules.ALLOW_ALL, -1, null, "sim forward " + index, sendProxy)), fd, balance.pool(k)));
         proxyProtocols.add(sendProxy);
     }
 
@@ -294,7 +321,8 @@ final class Simulation {
         p.proxyHeader = proxyProtocols.get(forward) == ProxyProtocol.OFF ? new byte[0]
                 : proxyProtocols.get(forward).header(clientSide.address, proxySide.address);
         Peer client = new Peer(w, clientSide, "client-" + c, 1000 + c, p::acceptsSender,
-                scenario.clientScript != null ? scenario.clientScript.apply(w) : Peer.Script.random(w));
+                scenario.clientScriptOf != null ? scenario.clientScriptOf.apply(c)
+                        : scenario.clientScript != null ? scenario.clientScript.apply(w) : Peer.Script.random(w));
         p.clientPeer = client;
         clients.add(client);
         if (!k.enqueue(k.listeners.get(forward), proxySide)) {
@@ -319,6 +347,21 @@ final class Simulation {
         StringBuilder sb = new StringBuilder();
         for (SimPair p : k.pairs) if (!p.allClosed()) sb.append("\n    ").append(p).append(" client peer ").append(p.clientPeer);
         return sb.toString();
+    }
+
+    /** The TCP forwards' counters summed (for SimBalance). */
+    ForwardStats tcpStats() {
+        ForwardStats sum = new ForwardStats();
+        for (org.epollproxy.forward.Listener l : fw.listeners()) if (l instanceof TcpListener) sum.add(l.stats());
+        return sum;
+    }
+
+    int scheduledTimers() {
+        return loop.scheduledTimers();
+    }
+
+    int listenerCount() {
+        return fw.listeners().size();
     }
 
     /** Buffer memory is bounded: at most one buffer per direction of each open pair. */

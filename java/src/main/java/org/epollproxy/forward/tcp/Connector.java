@@ -6,20 +6,26 @@ import static org.epollproxy.shim.Epoll.EPOLLOUT;
 
 import org.epollproxy.forward.EndReason;
 import org.epollproxy.forward.Sockets;
+import org.epollproxy.forward.balance.BackendGroup;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Net;
 import org.epollproxy.shim.SockAddr;
 
 /**
- * The connect phase of a {@link Pair}: a non-blocking connect to the forward's backends in order (the
- * next one after a refusal, an error or the connect timeout), and the wait for an fd when the process
- * has none left for the backend socket. When it succeeds it hands over to {@link Pair#connected}; when
- * every backend failed it ends the pair with the reason of the last failure.
+ * The connect phase of a {@link Pair}: a non-blocking connect to the backend the forward's balance policy
+ * picks ({@link BackendGroup#pick}: never one marked down), another pick after a refusal, an error or the
+ * connect timeout, and the wait for an fd when the process has none left for the backend socket. When it
+ * succeeds it hands over to {@link Pair#connected}; when every backend it may try failed it ends the pair
+ * with the reason of the last failure, and when none may be tried at all, at once with {@code no-backend}.
  */
 final class Connector {
     private final Pair p;
     /** The backend being tried or used, as an index into the forward's backends; -1 before the first. */
     int backendIndex = -1;
+    /** Bit i: backend i was tried by this connection. */
+    private long tried;
+    /** The backend at backendIndex counts this connection as open (until release). */
+    private boolean assigned;
     /** Waiting for the connect, or for an fd to make the backend socket with. */
     boolean connecting;
     private long connectStart;
@@ -30,9 +36,25 @@ final class Connector {
         this.p = p;
     }
 
-    /** Starts a non-blocking connect to backend {@code i}; on failure tries the next one. */
-    void connect(int i) {
-        backendIndex = i;
+    /** The client was accepted: connect to the backend the policy picks, or end at once if every one is down. */
+    void start() {
+        int i = p.group.pick(p.clientAddr, tried, p.listener.forwardingLoop().loop().now());
+        if (i < 0) {
+            p.close(EndReason.NO_BACKEND, 0);
+            return;
+        }
+        connect(i);
+    }
+
+    /** Starts a non-blocking connect to backend {@code i}; on failure tries the next pick. */
+    private void connect(int i) {
+        if (!assigned || backendIndex != i) {
+            release();
+            backendIndex = i;
+            tried |= 1L << i;
+            p.group.assign(i);
+            assigned = true;
+        }
         SockAddr addr = p.forward.backends().get(i).address();
         var k = p.kernel();
         int fd = k.socket(addr.isIpv6() ? Net.AF_INET6 : Net.AF_INET,
@@ -51,8 +73,7 @@ final class Connector {
         if (p.forward.source() != null) rc = k.bind(fd, fl.addressBuffer(p.forward.source().withPort(0)));
         if (rc == 0) rc = k.connect(fd, fl.addressBuffer(addr));
         if (rc == 0) {
-            connecting = false;
-            p.connected();
+            succeeded();
         } else if (rc == -Errno.EINPROGRESS || rc == -Errno.EALREADY) {
             connecting = true;
             connectStart = fl.loop().now();
@@ -99,17 +120,13 @@ final class Connector {
         // A failed connect is reported with EPOLLERR (ConnectTest); OUT alone means established, so
         // SO_ERROR is read only when something went wrong: one getsockopt less per connection.
         if ((events & (EPOLLERR | EPOLLHUP)) == 0) {
-            if ((events & EPOLLOUT) != 0) {
-                connecting = false;
-                p.connected();
-            }
+            if ((events & EPOLLOUT) != 0) succeeded();
             return;
         }
         int err = p.kernel().sock_error(p.backend.fd);
         if (err == 0 && (events & EPOLLHUP) != 0) err = -Errno.ENOTCONN; // HUP without an error: not connected
         if (err == 0 && (events & EPOLLOUT) != 0) {
-            connecting = false;
-            p.connected();
+            succeeded();
         } else if (err != 0) {
             failed(err, false);
         }
@@ -124,7 +141,7 @@ final class Connector {
     /** The pair's timer fired while connecting; true if it acted (else the pair re-arms). */
     boolean onTimer(long now) {
         if (retryAt != 0) {
-            if (now - retryAt >= 0) connect(backendIndex); // another try at the backend socket
+            if (now - retryAt >= 0) retryAfterPark(now); // another try at the backend socket
             else p.armTimer();
             return true;
         }
@@ -135,14 +152,50 @@ final class Connector {
         return false;
     }
 
-    /** Closes the failed backend socket and tries the next backend, or ends the pair. */
+    /**
+     * The back-off for an fd is over: try again, unless the backend was marked down meanwhile (by other
+     * connections' failures or a check); then this connection, which never tried it, picks again.
+     */
+    private void retryAfterPark(long now) {
+        if (p.group.state(backendIndex).usable(now)) {
+            connect(backendIndex);
+            return;
+        }
+        release();
+        tried &= ~(1L << backendIndex);
+        int i = p.group.pick(p.clientAddr, tried, now);
+        if (i < 0) {
+            p.close(EndReason.NO_BACKEND, 0);
+            return;
+        }
+        connect(i);
+    }
+
+    private void succeeded() {
+        connecting = false;
+        p.group.connected(backendIndex, p.listener.forwardingLoop().log());
+        p.connected();
+    }
+
+    /** The connection no longer holds its backend (it failed, or the pair ends). */
+    void release() {
+        if (!assigned) return;
+        assigned = false;
+        p.group.release(backendIndex);
+    }
+
+    /** Closes the failed backend socket and tries the next pick, or ends the pair. */
     private void failed(int err, boolean timedOut) {
         p.closeSide(p.backend);
         connecting = false;
+        release();
         p.stats().connectFailures++;
-        p.logBackendFailure(err, timedOut);
-        if (backendIndex + 1 < p.forward.backends().size()) {
-            connect(backendIndex + 1);
+        var fl = p.listener.forwardingLoop();
+        p.group.failed(backendIndex, fl.loop().now(), timedOut ? "connect timeout" : Errno.describe(err), fl.log());
+        int next = p.group.pick(p.clientAddr, tried, fl.loop().now());
+        p.logBackendFailure(err, timedOut, next);
+        if (next >= 0) {
+            connect(next);
             return;
         }
         EndReason r = timedOut ? EndReason.CONNECT_TIMEOUT

@@ -17,6 +17,7 @@ import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.forward.ProxyProtocol;
 import org.epollproxy.forward.Settings;
 import org.epollproxy.forward.Sockets;
+import org.epollproxy.forward.balance.BackendGroup;
 import org.epollproxy.loop.EventLoop;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
@@ -56,6 +57,8 @@ final class Pair extends Connection {
     final TcpListener listener;
     /** The forward as it was when the client arrived: a reload does not change an open connection. */
     final Forward forward;
+    /** Its backends' live state (shared by every loop), which the connect phase picks from. */
+    final BackendGroup group;
     final SockAddr clientAddr;
     final Side client = new Side(this, true);
     final Side backend = new Side(this, false);
@@ -76,7 +79,8 @@ final class Pair extends Connection {
         this.loop = fl.loop();
         this.k = loop.kernel();
         this.listener = listener;
-        this.forward = listener.forward();
+        this.group = listener.group();
+        this.forward = group.forward();
         this.clientAddr = clientAddr;
         this.startNanos = loop.now();
         this.lastActivity = startNanos;
@@ -254,6 +258,7 @@ final class Pair extends Connection {
 
     /** Schedules the earliest deadline unless an earlier wakeup is already set (it re-arms on firing). */
     void armTimer() {
+        if (closed) return; // e.g. a setInterest that failed and closed the pair just before: no timer for the dead
         long d = nextDeadline();
         if (d == Long.MAX_VALUE) {
             loop.cancel(this);
@@ -328,6 +333,7 @@ final class Pair extends Connection {
         closed = true;
         loop.cancel(this);
         connector.unpark();
+        connector.release();
         // Bytes read but not delivered (a timeout or shutdown while a peer was slow): a FIN would tell the
         // receiver its stream ended complete. An RST tells it the truth.
         if (up.pending() && backend.fd >= 0) k.set_linger(backend.fd, 1, 0);
@@ -355,11 +361,11 @@ final class Pair extends Connection {
         return connector.backendIndex < 0 ? null : forward.backends().get(connector.backendIndex);
     }
 
-    /** A failed connect in a failover list; the end line says it all when there is one backend. */
-    void logBackendFailure(int err, boolean timedOut) {
-        if (forward.backends().size() < 2) return;
+    /** A failed connect with another backend to try ({@code next} >= 0); the end line says it all otherwise. */
+    void logBackendFailure(int err, boolean timedOut, int next) {
+        if (next < 0) return;
         fl.log().info("tcp client=" + clientAddr + " backend " + forward.backends().get(connector.backendIndex) + " failed: "
-                + (timedOut ? "connect timeout" : Errno.describe(err)) + "; trying the next backend");
+                + (timedOut ? "connect timeout" : Errno.describe(err)) + "; trying " + forward.backends().get(next));
     }
 
     // ---- the live view ----

@@ -9,6 +9,8 @@ import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.forward.ListenerBase;
 import org.epollproxy.forward.Sockets;
+import org.epollproxy.forward.balance.BackendGroup;
+import org.epollproxy.forward.balance.BackendPool;
 import org.epollproxy.loop.Timer;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.SockAddr;
@@ -49,8 +51,24 @@ public final class TcpListener extends ListenerBase {
 
     static final int CAP_RECHECK_MS = 20;
 
+    /** Every forward's backend state; shared by the process's loops (ProxyServer), or this listener's own. */
+    private final BackendPool backends;
+    private BackendGroup group;
+
     public TcpListener(ForwardingLoop fl, Forward forward, int fd) {
+        this(fl, forward, fd, new BackendPool());
+    }
+
+    public TcpListener(ForwardingLoop fl, Forward forward, int fd, BackendPool backends) {
         super(fl, forward, fd);
+        this.backends = backends;
+    }
+
+    /** The live state of the current forward's backends (a reload gives the listener a new forward). */
+    BackendGroup group() {
+        Forward f = forward();
+        if (group == null || group.forward() != f) group = backends.group(f);
+        return group;
     }
 
     /** Pairs of this listener waiting for an fd for their backend socket (Pair.parkForFd). */
@@ -130,7 +148,7 @@ public final class TcpListener extends ListenerBase {
         fl.opened(p);
         stats().active++;
         try {
-            p.connector.connect(0);
+            p.connector.start();
         } catch (RuntimeException e) {
             // The listener's handler gets the exception, not the pair's: end the half-made pair here,
             // or it stays open with no interest and no timer, forever.
@@ -189,7 +207,9 @@ public final class TcpListener extends ListenerBase {
         if (closed) return;
         closed = true;
         loop.cancel(resume);
-        loop.release(token, false);
+        // DEL before close: after a takeover another process holds the same socket, so closing our fd does
+        // not take it out of our epoll set, and its connections would still wake this loop.
+        loop.release(token, true);
         k.close(fd);
     }
 }

@@ -130,7 +130,7 @@ public final class UdpListener extends ListenerBase {
     private void closeSocket() {
         if (socketClosed) return;
         socketClosed = true;
-        loop.release(token, false);
+        loop.release(token, true); // DEL first: another process may share this socket (takeover)
         k.close(fd);
     }
 

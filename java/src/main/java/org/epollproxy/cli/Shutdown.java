@@ -1,0 +1,88 @@
+package org.epollproxy.cli;
+
+import java.io.PrintStream;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.concurrent.TimeUnit;
+import org.epollproxy.runtime.ControlServer;
+import org.epollproxy.runtime.ProxyServer;
+import org.epollproxy.stats.StatsServer;
+
+/**
+ * The two ways to end: {@link #drain} (SIGTERM, or a successor took the sockets over) and {@link #stop}
+ * (SIGINT, a second SIGTERM, or --drain-timeout 0). Both end with exit status 0.
+ */
+final class Shutdown {
+    private final ProxyServer proxy;
+    private final Logs logs;
+    private final StatsServer stats;
+    private final int drainTimeoutSec;
+    private final PrintStream err;
+    private volatile long drainStart;
+    private final ControlServer control;
+
+    Shutdown(ProxyServer proxy, Logs logs, StatsServer stats, int drainTimeoutSec, PrintStream err, ControlServer control) {
+        this.control = control;
+        this.proxy = proxy;
+        this.logs = logs;
+        this.stats = stats;
+        this.drainTimeoutSec = drainTimeoutSec;
+        this.err = err;
+    }
+
+    private void say(String msg) {
+        err.println(Instant.now().truncatedTo(ChronoUnit.MILLIS) + " " + msg);
+        err.flush();
+    }
+
+    /**
+     * Listeners close now, open connections finish, what is left after --drain-timeout is reset; then the
+     * loops end and main returns 0. /healthz says 503 draining meanwhile. If a loop hangs, {@link #stop}
+     * runs 2 s after the deadline (and it halts the JVM 2 s later if that does not help either).
+     */
+    void drain(String why) {
+        long t0 = System.nanoTime();
+        int open = proxy.drain(drainTimeoutSec * 1000L);
+        if (open < 0) return;
+        drainStart = t0;
+        if (control != null) control.closeLater();
+        say("drain: began (" + why + "); " + open + " connection(s) open; those left in " + drainTimeoutSec
+                + " s are reset; SIGINT or another SIGTERM stops now");
+        Thread t = new Thread(() -> {
+            try {
+                if (!proxy.awaitStopped(drainTimeoutSec + 2L, TimeUnit.SECONDS)) stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "epoll-proxy-drain");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Stop accepting, reset every connection, exit 0 within 2 s even if a loop hangs. */
+    void stop() {
+        if (proxy.draining()) say("drain: stopping now; resetting the " + proxy.openConnections() + " connection(s) left");
+        Thread t = new Thread(() -> {
+            try {
+                if (stats != null) stats.close(); // no more tasks posted to loops that are ending
+                if (!proxy.stop(2, TimeUnit.SECONDS)) {
+                    err.println("epoll-proxy: loops did not stop within 2 s; exiting anyway");
+                    err.flush();
+                    logs.close();
+                    Runtime.getRuntime().halt(0);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "epoll-proxy-stop");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** After the loops ended: the drain's outcome, for the log. */
+    void report() {
+        if (!proxy.draining()) return;
+        say("drain: done in " + (System.nanoTime() - drainStart) / 1_000_000 + " ms; " + proxy.resetAtShutdown()
+                + " connection(s) reset (open at the deadline, or at a second signal)");
+    }
+}

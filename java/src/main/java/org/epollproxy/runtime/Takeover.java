@@ -1,0 +1,146 @@
+package org.epollproxy.runtime;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.shim.Epoll;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.Net;
+
+/**
+ * {@code --takeover PATH}, the new process's side. The protocol, LF-terminated ASCII lines of at most 512
+ * bytes over the running process's {@code --control} socket:
+ *
+ * <pre>
+ * new: takeover 1 threads=N                       its --threads
+ * new: listen tcp 127.0.0.1:9000                  one line per forward, its protocol and listening address
+ * new: end
+ * old: error TEXT                                 refused (forwards or threads differ, ...): it serves on
+ *  or: fd I tcp 127.0.0.1:9000                    per forward and loop I, the listening socket (SCM_RIGHTS)
+ *      end
+ * new: ok                                         it serves the sockets now; the old process drains
+ * </pre>
+ *
+ * Both processes accept on the same sockets until the old one closes its copies, so no connection is
+ * refused: the kernel queues them in the shared backlog. If the new process hangs up before "ok", the old
+ * one keeps serving.
+ */
+public final class Takeover implements AutoCloseable {
+    /** Why the takeover failed; the message names the path and the reason. */
+    public static final class TakeoverException extends Exception {
+        TakeoverException(String msg) {
+            super(msg);
+        }
+    }
+
+    private final ControlChannel ch;
+    private final Map<String, int[]> sockets;
+    private boolean used;
+
+    private Takeover(ControlChannel ch, Map<String, int[]> sockets) {
+        this.ch = ch;
+        this.sockets = sockets;
+    }
+
+    /** The sockets received, by forward key, one per loop; hand them to {@link ProxyServer#start(List, Map)}. */
+    public Map<String, int[]> sockets() {
+        return sockets;
+    }
+
+    /** Asks the process behind {@code path} for the listening sockets of {@code forwards}; waits at most {@code timeoutMs}. */
+    public static Takeover request(Kernel k, String path, int threads, List<Forward> forwards, long timeoutMs) throws TakeoverException {
+        String where = "--takeover " + path + ": ";
+        int fd = k.socket(Net.AF_UNIX, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0);
+        if (fd < 0) throw new TakeoverException(where + "socket: " + Errno.describe(fd));
+        int rc = k.unix_connect(fd, path);
+        if (rc < 0) {
+            k.close(fd);
+            throw new TakeoverException(where + "connect: " + Errno.describe(rc)
+                    + (rc == -Errno.ECONNREFUSED || rc == -Errno.ENOENT ? " (is a process running with --control " + path + "?)" : ""));
+        }
+        ControlChannel ch = new ControlChannel(k, fd);
+        try (Epoll ep = Epoll.open(k, 4)) {
+            int uid = k.peer_uid(fd);
+            if (uid != k.getuid()) throw new TakeoverException(where + "the process there runs as uid " + uid + ", we as " + k.getuid());
+            SyscallCheck.ok(k.set_nonblocking(fd), where + "O_NONBLOCK");
+            ep.add(fd, Epoll.EPOLLIN, 1);
+            ch.send("takeover 1 threads=" + threads, -1);
+            for (Forward f : forwards) ch.send("listen " + f.key(), -1);
+            ch.send("end", -1);
+            long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+            while (!ch.flush()) waitFor(k, ep, fd, Epoll.EPOLLOUT, deadline, where);
+            Map<String, int[]> got = new LinkedHashMap<>();
+            for (Forward f : forwards) got.put(f.key(), filled(threads));
+            while (true) {
+                String line;
+                while ((line = ch.nextLine()) != null) {
+                    if (line.startsWith("error ")) throw new TakeoverException(where + "the running process refused: " + line.substring(6));
+                    if (line.equals("end")) return complete(ch, got, where);
+                    String[] w = line.split(" ", 3);
+                    if (w.length != 3 || !w[0].equals("fd")) throw new TakeoverException(where + "unexpected '" + line + "'");
+                    int socket = ch.takeFd();
+                    int[] slots = got.get(w[2]);
+                    int i = Integer.parseInt(w[1]);
+                    if (slots == null || i < 0 || i >= threads || slots[i] >= 0) {
+                        k.close(socket);
+                        throw new TakeoverException(where + "a socket we did not ask for: " + line);
+                    }
+                    slots[i] = socket;
+                }
+                if (ch.eof()) throw new TakeoverException(where + "the running process hung up");
+                waitFor(k, ep, fd, Epoll.EPOLLIN, deadline, where);
+                int r = ch.read();
+                if (r < 0) throw new TakeoverException(where + "read: " + Errno.describe(r));
+            }
+        } catch (TakeoverException | RuntimeException e) {
+            ch.close();
+            throw e instanceof TakeoverException te ? te : new TakeoverException(where + e.getMessage());
+        }
+    }
+
+    private static int[] filled(int n) {
+        int[] a = new int[n];
+        java.util.Arrays.fill(a, -1);
+        return a;
+    }
+
+    private static Takeover complete(ControlChannel ch, Map<String, int[]> got, String where) throws TakeoverException {
+        for (Map.Entry<String, int[]> e : got.entrySet()) {
+            for (int fd : e.getValue()) if (fd < 0) throw new TakeoverException(where + "no socket came for " + e.getKey());
+        }
+        return new Takeover(ch, got);
+    }
+
+    private static void waitFor(Kernel k, Epoll ep, int fd, int events, long deadline, String where) throws TakeoverException {
+        ep.modify(fd, events, 1);
+        long ms = (deadline - System.nanoTime()) / 1_000_000;
+        if (ms <= 0 || ep.wait((int) ms) == 0) throw new TakeoverException(where + "no answer in time");
+    }
+
+    /** We serve the sockets now: tell the old process to drain. */
+    public void confirm() {
+        used = true;
+        ch.send("ok", -1);
+        ch.flush();
+        ch.close();
+    }
+
+    /**
+     * Not confirmed (starting failed): hanging up tells the old process to serve on. The sockets are
+     * ProxyServer's once given to start (it closes them if it fails); the process exits anyway.
+     */
+    @Override
+    public void close() {
+        if (used) return;
+        used = true;
+        ch.close();
+    }
+
+    private static final class SyscallCheck {
+        static void ok(int rc, String what) throws TakeoverException {
+            if (rc < 0) throw new TakeoverException(what + ": " + Errno.describe(rc));
+        }
+    }
+}
