@@ -13,6 +13,9 @@
 #include "shim.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -146,6 +149,20 @@ int shim_write(int fd, long long buf, int len) {
     ssize_t n;
     do n = write(fd, ADDR(buf), (size_t)len); while (n < 0 && errno == EINTR);
     return n < 0 ? -errno : (int)n;
+}
+
+/* ---- memory --------------------------------------------------------------------------------- */
+
+/* malloc_trim(pad): gives free C-heap memory back to the kernel (the top of each arena and, since
+ * glibc 2.8, whole free pages inside it). 1 if memory was released, 0 if not; it cannot fail. Without
+ * glibc (musl) there is nothing to call: 0. */
+int shim_malloc_trim(int pad) {
+#ifdef __GLIBC__
+    return malloc_trim(pad < 0 ? 0 : (size_t)pad);
+#else
+    (void)pad;
+    return 0;
+#endif
 }
 
 /* ---- addresses ------------------------------------------------------------------------------ */

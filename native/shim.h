@@ -27,6 +27,7 @@ int shim_set_pipe_size(int fd, int size);
 int shim_pipe_size(int fd);
 int shim_read(int fd, long long buf, int len);
 int shim_write(int fd, long long buf, int len);
+int shim_malloc_trim(int pad);
 
 int shim_sizeof_addr(void);
 int shim_socket(int domain, int type, int protocol);

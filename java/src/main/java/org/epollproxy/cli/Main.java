@@ -375,7 +375,8 @@ public final class Main implements Callable<Integer> {
         if (control != null) control.removeFile();
         if (statsServer != null) statsServer.close();
         logs.close();
-        return 0;
+        return proxy.failure() == null ? 0 : ProxyServer.EXIT_LOOP_DIED; // the loop's own line said why
+
     }
 
     /** "FILE:LINE: what is wrong (at character N)", or "FILE: what is wrong" about the whole file. */

@@ -14,8 +14,46 @@ import org.epollproxy.shim.NativeMemory;
  * beyond that they are freed.
  */
 public final class BufferPool implements AutoCloseable {
+    /** Where buffers come from: malloc/free, or a test's stand-in that refuses. */
+    public interface Allocator {
+        /** An address of {@code size} bytes, or 0 if memory is exhausted. */
+        long allocate(int size);
+
+        void free(long address);
+    }
+
+    /** The C heap ({@link NativeMemory}). */
+    public static final Allocator MALLOC = new Allocator() {
+        @Override
+        public long allocate(int size) {
+            return NativeMemory.allocate(size);
+        }
+
+        @Override
+        public void free(long address) {
+            NativeMemory.free(address);
+        }
+    };
+
+    /**
+     * malloc refused a buffer: the connection that needed it ends (its handler's failure path), the loop
+     * and every other connection go on. A RuntimeException on purpose: an Error would end the loop.
+     */
+    public static final class OutOfBuffers extends RuntimeException {
+        OutOfBuffers(String message) {
+            super(message, null, false, false); // no stack trace: it is an outcome, not a bug
+        }
+    }
+
     private final int bufferSize;
     private final int maxIdle;
+    /** Idle buffers {@link #trimIdle} keeps whatever happened: enough for a quiet loop's few transfers. */
+    private final int floor;
+    /** The fewest idle buffers since the last {@link #trimIdle}: the ones above it were not needed. */
+    private int lowIdle;
+    /** Buffers freed since {@link #freedSinceLastAsk}: memory malloc holds and could give back. */
+    private long freedSinceAsk;
+    private Allocator allocator = MALLOC;
     private long[] idle = new long[16];
     private int idleCount;
     private long inUse;
@@ -23,24 +61,69 @@ public final class BufferPool implements AutoCloseable {
     private long peakInUse;
 
     public BufferPool(int bufferSize, int maxIdle) {
+        this(bufferSize, maxIdle, maxIdle);
+    }
+
+    /** @param floor idle buffers {@link #trimIdle} never frees (at most {@code maxIdle}) */
+    public BufferPool(int bufferSize, int maxIdle, int floor) {
         if (bufferSize <= 0) throw new IllegalArgumentException("buffer size must be positive: " + bufferSize);
         this.bufferSize = bufferSize;
         this.maxIdle = maxIdle;
+        this.floor = Math.min(floor, maxIdle);
+    }
+
+    /**
+     * Called once per quiet period: frees the idle buffers that stayed idle the whole period (the
+     * fewest idle seen since the last call), down to the floor, so a burst's buffers go back once it
+     * is over while a steady load keeps what it keeps using. Returns how many were freed.
+     */
+    public int trimIdle() {
+        int surplus = Math.min(lowIdle, idleCount) - floor;
+        int freed = surplus > 0 ? trimTo(idleCount - surplus) : 0;
+        lowIdle = idleCount;
+        return freed;
+    }
+
+    /** Idle buffers above the floor: a {@link #trimIdle} may have something to free. */
+    public boolean aboveFloor() {
+        return idleCount > floor;
+    }
+
+    /** Buffers were freed since {@link #freedSinceLastAsk} was last called. */
+    public boolean freedSinceLastAskPending() {
+        return freedSinceAsk > 0;
+    }
+
+    /** Buffers freed (to malloc) since the last call; then 0. Non-zero: malloc may hold memory to give back. */
+    public long freedSinceLastAsk() {
+        long n = freedSinceAsk;
+        freedSinceAsk = 0;
+        return n;
+    }
+
+    /** Replaces malloc/free (tests inject a failing allocator); buffers held now must be freed by the same. */
+    public void allocator(Allocator a) {
+        this.allocator = a;
     }
 
     public int bufferSize() {
         return bufferSize;
     }
 
-    /** A buffer of {@link #bufferSize()} bytes (contents undefined). */
+    /** A buffer of {@link #bufferSize()} bytes (contents undefined); {@link OutOfBuffers} if malloc fails. */
     public long take() {
         inUse++;
         if (inUse > peakInUse) peakInUse = inUse;
-        if (idleCount > 0) return idle[--idleCount];
-        long addr = NativeMemory.allocate(bufferSize);
+        if (idleCount > 0) {
+            long addr = idle[--idleCount];
+            if (idleCount < lowIdle) lowIdle = idleCount;
+            return addr;
+        }
+        lowIdle = 0;
+        long addr = allocator.allocate(bufferSize);
         if (addr == 0) {
             inUse--;
-            throw new OutOfMemoryError("malloc(" + bufferSize + ") failed for a forwarding buffer");
+            throw new OutOfBuffers("malloc(" + bufferSize + ") failed for a forwarding buffer");
         }
         allocated++;
         return addr;
@@ -52,9 +135,27 @@ public final class BufferPool implements AutoCloseable {
             if (idleCount == idle.length) idle = Arrays.copyOf(idle, idleCount * 2);
             idle[idleCount++] = addr;
         } else {
-            NativeMemory.free(addr);
+            allocator.free(addr);
             allocated--;
+            freedSinceAsk++;
         }
+    }
+
+    /** Free buffers kept for reuse. */
+    public int idle() {
+        return idleCount;
+    }
+
+    /** Frees idle buffers beyond {@code keep}; returns how many were freed. */
+    public int trimTo(int keep) {
+        int freed = 0;
+        while (idleCount > Math.max(0, keep)) {
+            allocator.free(idle[--idleCount]);
+            allocated--;
+            freed++;
+            freedSinceAsk++;
+        }
+        return freed;
     }
 
     /** Buffers currently held by connections. */
@@ -76,7 +177,7 @@ public final class BufferPool implements AutoCloseable {
     @Override
     public void close() {
         while (idleCount > 0) {
-            NativeMemory.free(idle[--idleCount]);
+            allocator.free(idle[--idleCount]);
             allocated--;
         }
     }

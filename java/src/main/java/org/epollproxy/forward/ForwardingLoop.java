@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.epollproxy.loop.EventLoop;
+import org.epollproxy.loop.Timer;
 import org.epollproxy.shim.NativeBuffer;
 import org.epollproxy.shim.SockAddr;
 
@@ -35,6 +36,8 @@ public final class ForwardingLoop {
     private Connection[] open = new Connection[64];
     private int openCount;
     private volatile RinetdLog rinetdLog;
+    /** {@link #reserve} counted a connection in openTotal that {@link #opened} has not yet taken over. */
+    private boolean reserved;
     private boolean draining;
     private int resetAtShutdown;
     /** Drain deadline: whatever is still open is reset when it fires (the loop then stops). */
@@ -65,8 +68,8 @@ public final class ForwardingLoop {
         // first byte): never smaller than that, whatever bufferSize says (the CLI's minimum is 1 KiB anyway).
         // With --accept-proxy the header sent may be followed in that buffer by client bytes read with the one received.
         int size = Math.max(settings.bufferSize(), 2 * ProxyProtocol.MAX_HEADER);
-        this.pool = new BufferPool(size, Math.max(16, (16 << 20) / size));
-        loop.setEndOfIteration(log::flush);
+        this.pool = new BufferPool(size, Math.max(16, (16 << 20) / size), Math.max(4, (1 << 20) / size));
+        loop.setEndOfIteration(this::endOfIteration);
         this.clientLimits = ClientLimits.of(settings);
     }
 
@@ -78,6 +81,33 @@ public final class ForwardingLoop {
     /** Before the loop runs: the process-wide client table. */
     public void setClientLimits(ClientLimits l) {
         this.clientLimits = l;
+    }
+
+    /** How often idle buffers beyond the pool's floor are looked at, and freed if they stayed idle. */
+    public static final long TRIM_PERIOD_NANOS = 5_000_000_000L;
+
+    /**
+     * Memory goes back after a burst: every {@link #TRIM_PERIOD_NANOS} while the pool holds more than its
+     * floor (or freed buffers since), the buffers that stayed idle the whole period are freed and
+     * malloc_trim gives the C heap's free pages back to the kernel. An idle loop arms nothing.
+     */
+    private final Timer trim = new Timer() {
+        @Override
+        protected void onTimer(long now) {
+            pool.trimIdle();
+            if (pool.freedSinceLastAsk() > 0) {
+                loop.kernel().malloc_trim(0);
+                counters.mallocTrims++;
+            }
+            if (pool.aboveFloor()) loop.schedule(this, now + TRIM_PERIOD_NANOS);
+        }
+    };
+
+    private void endOfIteration() {
+        log.flush();
+        if (!trim.isScheduled() && (pool.aboveFloor() || pool.freedSinceLastAskPending())) {
+            loop.schedule(trim, loop.now() + TRIM_PERIOD_NANOS);
+        }
     }
 
     public EventLoop loop() {
@@ -137,6 +167,32 @@ public final class ForwardingLoop {
         return settings.maxConnections() > 0 && openTotal.get() >= settings.maxConnections();
     }
 
+    /**
+     * Claims room for one connection below --max-connections, over all loops, before accept: a
+     * compare-and-set, so two loops can never both take the last place (checking and counting in two
+     * steps let each loop see room and overshoot the cap). The claim is held until {@link #opened}
+     * consumes it or {@link #releaseReservation} gives it back (accept found nobody, the client was
+     * denied). False at the cap. Loop thread only.
+     */
+    public boolean reserve() {
+        if (reserved) return true;
+        int max = settings.maxConnections();
+        while (true) {
+            int n = openTotal.get();
+            if (max > 0 && n >= max) return false;
+            if (openTotal.compareAndSet(n, n + 1)) break;
+        }
+        reserved = true;
+        return true;
+    }
+
+    /** Gives back a claim {@link #reserve} made that no connection used; no-op without one. */
+    public void releaseReservation() {
+        if (!reserved) return;
+        reserved = false;
+        openTotal.decrementAndGet();
+    }
+
     /** Where finished connections are also written in rinetd's format (null: nowhere). Any thread. */
     public void setRinetdLog(RinetdLog l) {
         this.rinetdLog = l;
@@ -161,14 +217,15 @@ public final class ForwardingLoop {
         return false;
     }
 
-    /** Reload: stop listening for {@code key}; its open connections and sessions live on. */
-    public void removeListener(String key) {
+    /** Reload: stop listening for {@code key}; its open connections and sessions live on. False if none listens. */
+    public boolean removeListener(String key) {
         for (int i = 0; i < listeners.size(); i++) {
             if (listeners.get(i).forward().key().equals(key)) {
                 listeners.remove(i).close();
-                return;
+                return true;
             }
         }
+        return false;
     }
 
     /** The listeners, in the order they were added; loop thread only. */
@@ -197,7 +254,9 @@ public final class ForwardingLoop {
         if (openCount == open.length) open = Arrays.copyOf(open, openCount * 2);
         c.tableIndex = openCount;
         open[openCount++] = c;
-        if (c.countsTowardCap()) openTotal.incrementAndGet();
+        if (!c.countsTowardCap()) return;
+        if (reserved) reserved = false; // counted when its place was reserved, before accept
+        else openTotal.incrementAndGet();
     }
 
     /** {@code c} ended as {@code r} says: unlisted, logged, and its room offered to paused listeners. */

@@ -10,6 +10,10 @@ public final class LoopCounters extends Counters<LoopCounters> {
     public long eagainSend;
     /** send took only part of the bytes (the peer's socket buffer filled up: backpressure began). */
     public long partialSends;
+    /** malloc refused a forwarding buffer; the connection that needed it was reset, the loop went on. */
+    public long bufferAllocFailures;
+    /** malloc_trim calls after buffers were freed (memory given back after a burst). */
+    public long mallocTrims;
 
     @Override
     protected LoopCounters blank() {

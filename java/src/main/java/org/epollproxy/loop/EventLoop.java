@@ -297,8 +297,12 @@ public final class EventLoop implements AutoCloseable {
         int slot = (int) token;
         if (slot == WAKE_SLOT) {
             stats.wakeups++;
-            wakePending.set(false); // before draining: a wakeup after this point re-arms the eventfd
+            // Drain first, then clear: a wakeup between the two finds the flag set and writes nothing, but its
+            // task is already queued and runTasks runs after this. Clearing first let a wakeup write the eventfd
+            // just before the read swallowed it, leaving the flag set with nothing pending: every later
+            // wakeup (execute, stop) was then lost and the loop slept in epoll_wait for ever.
             kernel.eventfd_read(wakeFd);
+            wakePending.set(false);
             return;
         }
         Handler h = slot < nextUnused && generations[slot] == (int) (token >>> 32) ? handlers[slot] : null;

@@ -42,6 +42,7 @@ public final class ProxyServer {
     private final Map<String, Forward> active = new LinkedHashMap<>();
     /** The listening sockets by bound key (Forward.key() of the forward as bound), one per loop, for a handover. */
     private final Map<String, int[]> listening = new LinkedHashMap<>();
+    private final java.util.concurrent.atomic.AtomicReference<String> failure = new java.util.concurrent.atomic.AtomicReference<>();
     private volatile boolean draining;
     private boolean handingOver;
 
@@ -163,9 +164,11 @@ public final class ProxyServer {
     /**
      * SIGHUP: makes {@code desired} the running set. Forwards whose listening address is new are bound
      * first, on every loop, and if any bind fails nothing changes at all (the exception says why).
-     * Then, on every loop: listeners whose address is gone stop listening, listeners whose address stays
-     * get the new backends and rules, new listeners start. Open connections are never cut: they keep the
-     * backend and the settings they started with. Returns a one-line summary for the log.
+     * Then, on every loop: new listeners start and listeners whose address stays get the new backends and
+     * rules; if that fails on any loop, every loop undoes its part (closing the new sockets) and the
+     * running set is unchanged (IllegalStateException says which loop and why). Only then do listeners
+     * whose address is gone stop listening. Open connections are never cut: they keep the backend and the
+     * settings they started with. Returns a one-line summary for the log.
      */
     public synchronized String reconfigure(List<Forward> desired) throws InterruptedException {
         if (draining) throw new IllegalStateException("draining: the configuration is not reloaded any more");
@@ -196,24 +199,24 @@ public final class ProxyServer {
         for (int j = 0; j < added.size(); j++) next.put(added.get(j).key(), addedBound.get(j));
         backendPool.update(List.copyOf(next.values())); // before any loop serves a new forward: states carried over
 
-        CountDownLatch applied = new CountDownLatch(workers.size());
-        for (int i = 0; i < workers.size(); i++) {
-            ForwardingLoop fw = workers.get(i).forwarding;
-            int loopIndex = i;
-            boolean posted = workers.get(i).loop.execute(() -> {
-                try {
-                    for (String key : removedBoundKeys) fw.removeListener(key);
-                    for (Forward f : changed.values()) fw.replaceForward(f);
-                    for (int j = 0; j < added.size(); j++) addListener(fw, addedBound.get(j), fds.get(added.get(j).key())[loopIndex]);
-                    syncChecks(workers.get(loopIndex), loopIndex);
-                } finally {
-                    applied.countDown();
-                }
-            });
-            if (!posted) { // that loop is gone (shutting down): its share of the new sockets is ours to close
-                for (int[] each : fds.values()) if (each[loopIndex] >= 0) kernel.close(each[loopIndex]);
-                applied.countDown();
-            }
+        List<Forward> before = new ArrayList<>(); // changed: the forward as it ran before, to undo
+        for (String key : changed.keySet()) before.add(active.get(key));
+        List<EventLoop> loops = new ArrayList<>();
+        List<ForwardingLoop> fls = new ArrayList<>();
+        for (Worker w : workers) {
+            loops.add(w.loop);
+            fls.add(w.forwarding);
+        }
+        LoopReload r = new LoopReload(kernel, loops, fls, added, addedBound, fds, before, List.copyOf(changed.values()),
+                this::addListener, i -> syncChecks(workers.get(i), i));
+        // Phase 1, on every loop: new listeners start, changed ones take their new forward. A loop that
+        // fails undoes its own part at once; then every other loop undoes its part: all or nothing.
+        String failed = r.onEveryLoop(true);
+        if (failed != null) {
+            backendPool.update(List.copyOf(active.values())); // the running set again
+            String undo = r.onEveryLoop(false);
+            throw new IllegalStateException("reload not applied, nothing changed: " + failed
+                    + (undo == null ? "" : "; undoing: " + undo));
         }
         for (String key : removed) listening.remove(active.remove(key).key());
         active.putAll(changed);
@@ -221,7 +224,8 @@ public final class ProxyServer {
             active.put(added.get(j).key(), addedBound.get(j));
             listening.put(addedBound.get(j).key(), fds.get(added.get(j).key()));
         }
-        if (!applied.await(5, TimeUnit.SECONDS)) throw new IllegalStateException("a loop did not apply the reload within 5 s");
+        // Phase 2: forwards that are gone stop listening (their open connections live on).
+        if (!r.removeEverywhere(removedBoundKeys)) throw new IllegalStateException("a loop did not apply the reload within 5 s");
         return added.size() + " added, " + removed.size() + " removed, " + changed.size() + " changed, "
                 + (active.size() - added.size() - changed.size()) + " unchanged";
     }
@@ -265,20 +269,52 @@ public final class ProxyServer {
                 : Sockets.listenTcp(kernel, addr, reusePort, settings.backlog());
     }
 
+    /**
+     * Runs one loop until it is stopped, or until it dies: an Error from a handler (OutOfMemoryError,
+     * StackOverflowError) or a failed epoll_wait ends its thread. A dead loop resets its connections,
+     * stops the other loops and is named in one log line; {@link #failure()} then says why and the CLI
+     * exits non-zero, so a supervisor restarts the process instead of it serving on with part of its
+     * SO_REUSEPORT group gone.
+     */
     private void runLoop(Worker w) {
+        Throwable died = null;
+        int open = 0;
         try {
             w.loop.run();
-        } catch (RuntimeException e) {
-            err.println("loop " + w.loop.id() + " failed: " + e);
+        } catch (Throwable t) {
+            died = t;
         } finally {
             try {
+                open = w.forwarding.openConnections();
                 w.checks.stopAll();
                 w.forwarding.closeAll();
+            } catch (Throwable t) {
+                if (died == null) died = t;
+                else died.addSuppressed(t);
             } finally {
                 w.loop.close();
+                if (died != null) loopDied(w, died, open);
                 stopped.countDown();
             }
         }
+    }
+
+    private void loopDied(Worker w, Throwable t, int reset) {
+        StackTraceElement[] at = t.getStackTrace();
+        String why = "loop " + w.loop.id() + " died: " + t + (at.length > 0 ? " at " + at[0] : "");
+        if (!failure.compareAndSet(null, why)) return; // one line: the first death is the cause
+        err.println("epoll-proxy: " + why + "; reset its " + reset + " connection(s), stopping the other loops, exit status "
+                + EXIT_LOOP_DIED);
+        err.flush();
+        for (Worker other : workers) other.loop.stop();
+    }
+
+    /** Exit status of a process whose loop died (EX_SOFTWARE from sysexits.h: an internal error). */
+    public static final int EXIT_LOOP_DIED = 70;
+
+    /** Why a loop died ("loop 1 died: java.lang.OutOfMemoryError ..."), or null while every loop runs. */
+    public String failure() {
+        return failure.get();
     }
 
     /** The running forwards as bound (real ports), in the order they were added. */

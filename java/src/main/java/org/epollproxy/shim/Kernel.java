@@ -66,6 +66,11 @@ public interface Kernel {
 
     int write(int fd, long buf, int len);
 
+    // ---- memory ----
+
+    /** {@code malloc_trim(pad)}: free C-heap memory back to the kernel; 1 if some was released, else 0. */
+    int malloc_trim(int pad);
+
     // ---- sockets ----
 
     /** Size of the shim's address layout, see {@link SockAddr}. */

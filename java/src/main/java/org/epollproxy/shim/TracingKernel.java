@@ -156,6 +156,11 @@ public final class TracingKernel implements Kernel {
     }
 
     @Override
+    public int malloc_trim(int pad) {
+        return log(k.malloc_trim(pad), "malloc_trim " + pad);
+    }
+
+    @Override
     public int sizeof_addr() {
         return k.sizeof_addr();
     }

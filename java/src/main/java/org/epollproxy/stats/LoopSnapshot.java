@@ -21,26 +21,34 @@ import org.epollproxy.loop.LoopStats;
  *     totals only ever grow
  * @param buffersInUse pool buffers held by connections now
  * @param bufferBytes native memory the buffer pool holds (in use and idle)
+ * @param openConnections connections open on the loop
+ * @param connections one entry per open connection for {@code /connections}; empty when not asked for
+ *     ({@code /metrics} needs no object per connection)
  * @param draining the loop is draining: its listeners are closed, its open connections finishing
  */
 public record LoopSnapshot(int loop, List<Forward> forwards, List<ForwardStats> stats, LoopStats loopStats, LoopCounters counters,
-        long buffersInUse, long bufferBytes, List<ConnectionInfo> connections, boolean draining) {
+        long buffersInUse, long bufferBytes, int openConnections, List<ConnectionInfo> connections, boolean draining) {
 
-    /** Copies {@code fl}'s state; call on its loop's thread only. */
+    /** Copies {@code fl}'s state with every open connection listed; call on its loop's thread only. */
     public static LoopSnapshot take(ForwardingLoop fl) {
+        return take(fl, true);
+    }
+
+    /** Copies {@code fl}'s state, listing each open connection only if {@code withConnections}; loop thread only. */
+    public static LoopSnapshot take(ForwardingLoop fl, boolean withConnections) {
         EventLoop loop = fl.loop();
         List<ForwardStats> live = fl.forwardStats();
         List<ForwardStats> stats = new ArrayList<>();
         for (ForwardStats l : live) stats.add(l.copy());
-        List<ConnectionInfo> connections = new ArrayList<>();
+        List<ConnectionInfo> connections = withConnections ? new ArrayList<>() : List.of();
         for (int i = 0; i < fl.openConnections(); i++) {
             Connection c = fl.connectionAt(i);
             int f = indexOf(live, c.stats()); // -1: its listener was removed by a reload
             if (f >= 0) c.addOpenBytes(stats.get(f));
-            connections.add(c.info(loop));
+            if (withConnections) connections.add(c.info(loop));
         }
         return new LoopSnapshot(loop.id(), fl.forwards(), stats, loop.stats().copy(), fl.counters().copy(),
-                fl.pool().inUse(), fl.pool().allocatedBytes(), connections, fl.draining());
+                fl.pool().inUse(), fl.pool().allocatedBytes(), fl.openConnections(), connections, fl.draining());
     }
 
     private static int indexOf(List<ForwardStats> list, ForwardStats s) {

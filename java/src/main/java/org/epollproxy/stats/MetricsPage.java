@@ -138,11 +138,17 @@ final class MetricsPage {
         p.family("epollproxy_loop_handler_failures_total", "counter", "Exceptions caught from handlers, timers or tasks (a bug; see stderr).");
         each(p, snapshots, s -> s.loopStats().handlerFailures);
         p.family("epollproxy_loop_connections_open", "gauge", "Open connections on the loop: TCP pairs and UDP sessions.");
-        each(p, snapshots, s -> s.connections().size());
+        each(p, snapshots, LoopSnapshot::openConnections);
         p.family("epollproxy_loop_buffers_in_use", "gauge", "Forwarding buffers held by connections with bytes waiting for a slow peer.");
         each(p, snapshots, LoopSnapshot::buffersInUse);
         p.family("epollproxy_loop_buffer_memory_bytes", "gauge", "Native memory of the loop's buffer pool, in use and idle.");
         each(p, snapshots, LoopSnapshot::bufferBytes);
+        p.family("epollproxy_loop_buffer_alloc_failures_total", "counter",
+                "malloc refused a forwarding buffer: the connection that needed it was reset (end=error errno=ENOMEM), the loop went on.");
+        each(p, snapshots, s -> s.counters().bufferAllocFailures);
+        p.family("epollproxy_loop_malloc_trims_total", "counter",
+                "Times the loop freed buffers left idle for 5 s beyond its floor (or freed since) and called malloc_trim to give the memory back.");
+        each(p, snapshots, s -> s.counters().mallocTrims);
     }
 
     /** {@code labels} followed by more name, value pairs. */

@@ -1,151 +1,291 @@
 package org.epollproxy.stats;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import static org.epollproxy.shim.Epoll.EPOLLIN;
+
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import org.epollproxy.forward.ForwardingLoop;
+import org.epollproxy.forward.Sockets;
+import org.epollproxy.loop.EventLoop;
+import org.epollproxy.loop.Handler;
+import org.epollproxy.loop.Timer;
 import org.epollproxy.runtime.ProxyServer;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.NativeBuffer;
+import org.epollproxy.shim.Shim;
 import org.epollproxy.shim.SockAddr;
+import org.epollproxy.shim.SyscallException;
 
 /**
- * {@code --stats}: a small HTTP endpoint on the JDK's built-in server, on its own thread.
+ * {@code --stats}: a small HTTP/1.1 endpoint on its own non-blocking event loop (this project's
+ * {@link EventLoop}, one thread, no thread per client).
  *
  * <ul>
  *   <li>{@code /metrics} Prometheus text ({@link MetricsPage});
  *   <li>{@code /connections} the open connections as JSON ({@link ConnectionsPage});
  *   <li>{@code /backends} every backend's state as JSON ({@link BackendsPage});
- *   <li>{@code /healthz} 200 "ok" when every loop answers, 503 naming the loops that do not, 503
- *       "draining" during a drain (readiness);
+ *   <li>{@code /healthz} 200 "ok" when every loop answers, 503 naming a loop that died or does not
+ *       answer, 503 "draining" during a drain (readiness);
  *   <li>{@code /livez} the same without the drain (liveness).
  * </ul>
  *
- * Each request posts a task to every loop ({@code EventLoop.execute}), which copies its state on its
- * own thread ({@link LoopSnapshot#take}); the forwarding path takes no lock and shares no mutable
- * state with this thread. A loop that has not answered within {@link #LOOP_ANSWER_MS} is reported
- * as not responding instead of blocking the scrape.
+ * Each client sends one request (at most {@link HttpConnection#MAX_REQUEST} bytes) and gets one answer,
+ * then the connection closes; a client that has not sent its request, or not taken its answer, within
+ * the client timeout ({@link #CLIENT_TIMEOUT_MS}) is closed, so idle or slow clients delay nobody. Each
+ * request asks every forwarding loop for a copy of its state ({@link SnapshotRound}), taken on the loop's
+ * own thread; only {@code /connections} lists the connections one by one. A loop that has not answered
+ * within {@link #LOOP_ANSWER_MS} is reported as not responding instead of holding up the answer.
  */
-public final class StatsServer implements AutoCloseable {
+public final class StatsServer implements AutoCloseable, Handler {
     static final long LOOP_ANSWER_MS = 1000;
-    private static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
-    private static final String JSON = "application/json";
-    private static final String TEXT = "text/plain; charset=utf-8";
+    /** How long a client may take to send its request, and then to read the answer. */
+    public static final long CLIENT_TIMEOUT_MS = 5000;
+    /** Clients served at once; more wait in the listen backlog until one closes. */
+    static final int MAX_CLIENTS = 1024;
+    private static final int BACKLOG = 4096;
+    private static final int SCRATCH = 64 * 1024;
+    static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
+    static final String JSON = "application/json";
+    static final String TEXT = "text/plain; charset=utf-8";
 
-    private final HttpServer http;
+    private final Kernel k;
+    private final EventLoop loop;
+    private final int listenFd;
+    private final long listenToken;
+    private final SockAddr address;
+    private final long clientTimeoutNanos;
+    private final NativeBuffer scratch = NativeBuffer.allocate(SCRATCH);
+    private final Set<HttpConnection> clients = Collections.newSetFromMap(new IdentityHashMap<>());
+    private boolean pausedForFds;
     private volatile ProxyServer proxy;
+    private Thread thread;
+    private final Timer resumeAccepting = new Timer() {
+        @Override
+        protected void onTimer(long now) {
+            pausedForFds = false;
+            updateAccepting();
+        }
+    };
 
-    private StatsServer(HttpServer http) {
-        this.http = http;
+    private StatsServer(Kernel k, SockAddr addr, long clientTimeoutMs) {
+        this.k = k;
+        this.clientTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(clientTimeoutMs);
+        this.listenFd = Sockets.listenTcp(k, addr, false, BACKLOG);
+        try {
+            this.address = Sockets.localAddress(k, listenFd);
+            this.loop = new EventLoop(k, -1, msg -> System.err.println("epoll-proxy: stats " + msg));
+        } catch (RuntimeException e) {
+            k.close(listenFd);
+            throw e;
+        }
+        this.listenToken = loop.register(listenFd, this);
+        updateAccepting();
     }
 
     /** Binds {@code addr} now (so a taken port fails at start, before anything else listens); serves after {@link #start}. */
     public static StatsServer bind(SockAddr addr) throws IOException {
-        HttpServer http = HttpServer.create(addr.toInetSocketAddress(), 16);
-        StatsServer s = new StatsServer(http);
-        s.route("/metrics", PROMETHEUS, snaps -> new Page(200, MetricsPage.render(snaps)
-                + BackendMetrics.render(s.proxy.backendPool().snapshot()) + ClientTableMetrics.render(s.proxy)));
-        s.route("/connections", JSON, snaps -> new Page(200, ConnectionsPage.render(snaps)));
-        s.route("/backends", JSON, snaps -> new Page(200, BackendsPage.render(s.proxy.backendPool().snapshot())));
-        s.route("/healthz", TEXT, StatsServer::health);
-        s.route("/livez", TEXT, StatsServer::live);
-        return s;
+        return bind(Shim.load(), addr, CLIENT_TIMEOUT_MS);
     }
 
-    /** Starts answering about {@code p}. */
-    public void start(ProxyServer p) {
+    /** As {@link #bind(SockAddr)}, over {@code k}, closing clients that take longer than {@code clientTimeoutMs}. */
+    public static StatsServer bind(Kernel k, SockAddr addr, long clientTimeoutMs) throws IOException {
+        try {
+            return new StatsServer(k, addr, clientTimeoutMs);
+        } catch (SyscallException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    /** Starts answering about {@code p}, on a thread of its own. */
+    public synchronized void start(ProxyServer p) {
         this.proxy = p;
-        http.start();
+        thread = new Thread(this::run, "epoll-stats");
+        thread.setDaemon(true); // never what keeps the JVM alive
+        thread.start();
+    }
+
+    private void run() {
+        try {
+            loop.run();
+        } finally {
+            shutdown();
+        }
     }
 
     /** The bound address (the real port when 0 was asked for). */
     public SockAddr address() {
-        InetSocketAddress a = http.getAddress();
-        return SockAddr.of(a.getAddress(), a.getPort());
+        return address;
     }
 
     @Override
     public void close() {
-        http.stop(0);
+        Thread t;
+        synchronized (this) {
+            t = thread;
+        }
+        if (t == null) { // never started: nothing runs the loop, close here
+            shutdown();
+            return;
+        }
+        loop.stop();
+        try {
+            t.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
-    private record Page(int status, String body) {}
-
-    private static Page health(List<LoopSnapshot> snaps) {
-        // Draining (SIGTERM, takeover): out of the load balancer, but alive; liveness probes use another path.
-        if (snaps.stream().anyMatch(s -> s != null && s.draining())) return new Page(503, "draining\n");
-        return live(snaps);
+    private synchronized void shutdown() {
+        if (loop.liveSlots() == 0 && clients.isEmpty()) return;
+        for (HttpConnection c : List.copyOf(clients)) c.close();
+        loop.cancel(resumeAccepting);
+        loop.release(listenToken, false);
+        k.close(listenFd);
+        loop.close();
     }
 
-    /** Liveness: every loop answers, draining or not (a drain must not get the process killed). */
-    private static Page live(List<LoopSnapshot> snaps) {
+    // ---- for HttpConnection (stats loop thread) ----
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    long clientTimeoutNanos() {
+        return clientTimeoutNanos;
+    }
+
+    long scratch() {
+        return scratch.address();
+    }
+
+    int scratchSize() {
+        return SCRATCH;
+    }
+
+    void opened(HttpConnection c) {
+        clients.add(c);
+    }
+
+    void closed(HttpConnection c) {
+        clients.remove(c);
+        updateAccepting();
+    }
+
+    // ---- accepting ----
+
+    @Override
+    public void onEvent(int events) {
+        while (clients.size() < MAX_CLIENTS && !pausedForFds) {
+            int fd = k.accept(listenFd, 0);
+            if (fd == -Errno.EAGAIN) break;
+            if (fd == -Errno.EMFILE || fd == -Errno.ENFILE || fd == -Errno.ENOBUFS || fd == -Errno.ENOMEM) {
+                pausedForFds = true; // the client waits in the backlog; retry in 100 ms rather than spin
+                loop.schedule(resumeAccepting, loop.now() + 100_000_000L);
+                break;
+            }
+            if (fd < 0) continue; // ECONNABORTED and the like: that client is gone
+            new HttpConnection(this, fd); // lists itself in clients until it closes
+        }
+        updateAccepting();
+    }
+
+    @Override
+    public void onFailure(RuntimeException e) {
+        // Keep listening: the client involved is the only loss, and the loop logged it.
+    }
+
+    private void updateAccepting() {
+        if (loop.isStopping()) return;
+        loop.setInterest(listenToken, clients.size() < MAX_CLIENTS && !pausedForFds ? EPOLLIN : 0);
+    }
+
+    // ---- routing ----
+
+    /** A whole request head arrived on {@code c}: answer it, now or once the loops have answered. */
+    void serve(HttpConnection c, String head) {
+        int eol = head.indexOf('\n');
+        String[] line = head.substring(0, eol).strip().split(" ", -1);
+        if (line.length != 3 || !line[0].matches("[A-Z]{1,16}") || !line[2].matches("HTTP/1\\.[01]") || !line[1].startsWith("/")) {
+            c.respond(400, TEXT, "bad request: expected 'GET /metrics HTTP/1.1'\n", false, null);
+            return;
+        }
+        String method = line[0];
+        int q = line[1].indexOf('?');
+        String path = q < 0 ? line[1] : line[1].substring(0, q);
+        boolean head_ = method.equals("HEAD");
+        Function<ForwardingLoop, LoopSnapshot> take;
+        Function<List<LoopSnapshot>, String> render;
+        ProxyServer p = proxy;
+        switch (path) {
+            case "/metrics":
+                take = fl -> LoopSnapshot.take(fl, false);
+                render = snaps -> MetricsPage.render(snaps) + BackendMetrics.render(p.backendPool().snapshot())
+                        + ClientTableMetrics.render(p);
+                break;
+            case "/backends": // the pool's own snapshot: no loop is asked
+                take = null;
+                render = null;
+                break;
+            case "/connections":
+                take = fl -> LoopSnapshot.take(fl, true);
+                render = ConnectionsPage::render;
+                break;
+            case "/healthz":
+            case "/livez":
+                take = fl -> ALIVE;
+                render = null;
+                break;
+            default:
+                c.respond(404, TEXT, "no such page; try /metrics, /connections, /backends or /healthz\n", head_, null);
+                return;
+        }
+        if (!method.equals("GET") && !head_) {
+            c.respond(405, TEXT, "GET or HEAD only\n", false, "GET, HEAD");
+            return;
+        }
+        if (take == null) {
+            c.respond(200, JSON, BackendsPage.render(p.backendPool().snapshot()), head_, null);
+            return;
+        }
+        boolean readiness = path.equals("/healthz");
+        String dead = p.failure();
+        if (render == null && dead != null) {
+            c.respond(503, TEXT, dead + "\n", head_, null);
+            return;
+        }
+        String type = path.equals("/metrics") ? PROMETHEUS : path.equals("/connections") ? JSON : TEXT;
+        SnapshotRound.start(loop, p, take, snaps -> {
+            if (render == null) health(c, snaps, p, head_, readiness);
+            else c.respond(200, type, render.apply(snaps), head_, null);
+        });
+    }
+
+    /** What a loop answers to /healthz: that it runs its tasks, nothing more. */
+    private static final LoopSnapshot ALIVE = new LoopSnapshot(0, List.of(), List.of(), null, null, 0, 0, 0, List.of(), false);
+
+    /**
+     * /healthz (readiness) and /livez (liveness): every loop answers and none died. Draining (SIGTERM,
+     * takeover) takes the process out of the load balancer (/healthz 503) but does not get it killed (/livez).
+     */
+    private static void health(HttpConnection c, List<LoopSnapshot> snaps, ProxyServer p, boolean head, boolean readiness) {
+        String dead = p.failure();
+        if (dead != null) {
+            c.respond(503, TEXT, dead + "\n", head, null);
+            return;
+        }
+        if (readiness && p.draining()) {
+            c.respond(503, TEXT, "draining\n", head, null);
+            return;
+        }
         StringBuilder late = new StringBuilder();
         for (int i = 0; i < snaps.size(); i++) if (snaps.get(i) == null) late.append(late.length() == 0 ? "" : ", ").append(i);
-        return late.length() == 0 ? new Page(200, "ok\n")
-                : new Page(503, "loop " + late + " did not answer within " + LOOP_ANSWER_MS + " ms\n");
-    }
-
-    private void route(String path, String contentType, Function<List<LoopSnapshot>, Page> page) {
-        http.createContext(path, ex -> {
-            try (ex) {
-                String method = ex.getRequestMethod();
-                if (!ex.getRequestURI().getPath().equals(path)) {
-                    send(ex, 404, TEXT, "no such page; try /metrics, /connections, /backends or /healthz\n", method);
-                } else if (!method.equals("GET") && !method.equals("HEAD")) {
-                    ex.getResponseHeaders().set("Allow", "GET, HEAD");
-                    send(ex, 405, TEXT, "GET or HEAD only\n", method);
-                } else {
-                    Page p = page.apply(snapshots());
-                    send(ex, p.status(), contentType, p.body(), method);
-                }
-            }
-        });
-    }
-
-    private static void send(HttpExchange ex, int status, String contentType, String body, String method) throws IOException {
-        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", contentType);
-        ex.getResponseHeaders().set("Cache-Control", "no-store");
-        boolean head = method.equals("HEAD");
-        ex.sendResponseHeaders(status, head ? -1 : bytes.length);
-        if (!head) {
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(bytes);
-            }
-        }
-    }
-
-    /** One snapshot per loop, taken on its thread; null for a loop that did not answer in time. */
-    private List<LoopSnapshot> snapshots() {
-        int n = proxy.loops().size();
-        List<CompletableFuture<LoopSnapshot>> futures = new ArrayList<>();
-        for (int i = 0; i < n; i++) futures.add(new CompletableFuture<>());
-        proxy.onEachLoop((id, fl) -> {
-            try {
-                futures.get(id).complete(LoopSnapshot.take(fl));
-            } catch (RuntimeException e) {
-                futures.get(id).completeExceptionally(e);
-            }
-        });
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LOOP_ANSWER_MS);
-        List<LoopSnapshot> out = new ArrayList<>();
-        for (CompletableFuture<LoopSnapshot> f : futures) {
-            try {
-                out.add(f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
-            } catch (TimeoutException | ExecutionException e) {
-                out.add(null);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                out.add(null);
-            }
-        }
-        return out;
+        if (late.length() == 0) c.respond(200, TEXT, "ok\n", head, null);
+        else c.respond(503, TEXT, "loop " + late + " did not answer within " + LOOP_ANSWER_MS + " ms\n", head, null);
     }
 }

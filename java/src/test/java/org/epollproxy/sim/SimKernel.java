@@ -584,6 +584,12 @@ final class SimKernel implements Kernel {
         throw unmodelled("write");
     }
 
+    /** The simulated world has no C heap to give back. */
+    @Override
+    public int malloc_trim(int pad) {
+        return 0;
+    }
+
     // ---- sockets ----
 
     @Override

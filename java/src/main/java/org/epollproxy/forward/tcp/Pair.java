@@ -100,9 +100,10 @@ final class Pair extends Connection {
         backend.in = down;
         backend.out = up;
         client.fd = clientFd;
-        client.token = loop.register(clientFd, client);
         ProxyProtocol pp = forward.sendProxy();
+        // may throw OutOfBuffers: before register, nothing to undo
         if (pp != ProxyProtocol.OFF || (early != null && early.length > 0)) queueProxyHeader(pp, early == null ? new byte[0] : early);
+        client.token = loop.register(clientFd, client);
     }
 
     /** The client as the rules, limits, logs, /connections, --send-proxy and backend choice name it. */
@@ -316,22 +317,30 @@ final class Pair extends Connection {
         close(failed == client ? EndReason.CLIENT_RESET : EndReason.BACKEND_RESET, err);
     }
 
-    /** A handler threw: the loop logged it; drop this pair with RSTs, the loop serves on. */
+    /**
+     * A handler threw: the loop logged it; drop this pair with RSTs, the loop serves on. No memory for a
+     * buffer ({@link BufferPool.OutOfBuffers}) ends the pair the same way, counted, with errno=ENOMEM.
+     */
     void fail(RuntimeException e) {
-        resetBoth(EndReason.ERROR);
+        if (e instanceof BufferPool.OutOfBuffers) {
+            fl.counters().bufferAllocFailures++;
+            resetBoth(EndReason.ERROR, -Errno.ENOMEM);
+            return;
+        }
+        resetBoth(EndReason.ERROR, 0);
     }
 
     /** Shutdown of the proxy: close with RST so clients learn at once; nothing is half-done quietly. */
     @Override
     public void abortForShutdown() {
-        resetBoth(EndReason.SHUTDOWN);
+        resetBoth(EndReason.SHUTDOWN, 0);
     }
 
-    private void resetBoth(EndReason reason) {
+    private void resetBoth(EndReason reason, int err) {
         if (closed) return;
         if (client.fd >= 0) k.set_linger(client.fd, 1, 0);
         if (backend.fd >= 0) k.set_linger(backend.fd, 1, 0);
-        close(reason, 0);
+        close(reason, err);
     }
 
     /** Closes both sockets exactly once, returns buffers to the pool and reports the end. */

@@ -3,6 +3,7 @@ package org.epollproxy.forward.tcp;
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 
 import org.epollproxy.forward.ClientLimits;
+import org.epollproxy.forward.BufferPool;
 import org.epollproxy.forward.ConnectionRecord;
 import org.epollproxy.forward.EndReason;
 import org.epollproxy.forward.Forward;
@@ -86,8 +87,20 @@ public final class TcpListener extends ListenerBase {
 
     @Override
     public void onEvent(int events) {
+        try {
+            acceptSome();
+        } finally {
+            fl.releaseReservation(); // the place claimed for an accept that found nobody (or a denied client)
+        }
+        if (fdPauses > 0 && !pausedForFds) {
+            fl.log().info("accepting again on " + forward().bind() + " after " + fdPauses + " pause(s) of " + BACKOFF_MS + " ms");
+            fdPauses = 0;
+        }
+    }
+
+    private void acceptSome() {
         for (int i = 0; i < ACCEPTS_PER_WAKEUP && !closed && !pausedForFds; i++) {
-            if (fl.atCapacity()) {
+            if (!fl.reserve()) {
                 pauseForCap();
                 return;
             }
@@ -104,10 +117,6 @@ public final class TcpListener extends ListenerBase {
             }
             // ECONNABORTED, EPERM (firewall), EPROTO...: that one connection is gone; keep accepting.
             fl.log().error("accept on " + forward().bind() + ": " + Errno.describe(c));
-        }
-        if (fdPauses > 0 && !pausedForFds) {
-            fl.log().info("accepting again on " + forward().bind() + " after " + fdPauses + " pause(s) of " + BACKOFF_MS + " ms");
-            fdPauses = 0;
         }
     }
 
@@ -146,6 +155,15 @@ public final class TcpListener extends ListenerBase {
         try {
             if (!client.isUnix() && !forward().bind().isUnix()) Sockets.tuneStream(k, fd, fl.settings());
             p = new Pair(this, fd, client, destination, early, ticket);
+        } catch (BufferPool.OutOfBuffers e) { // no memory for the PROXY header: this client only is refused
+            fl.clientLimits().release(ticket);
+            k.set_linger(fd, 1, 0);
+            k.close(fd);
+            fl.counters().bufferAllocFailures++;
+            stats().ended(EndReason.ERROR);
+            fl.log().error("tcp client=" + client + ": " + e.getMessage() + "; connection reset");
+            fl.connectionEnded(new ConnectionRecord(forward(), client, null, 0, 0, 0, EndReason.ERROR, -Errno.ENOMEM));
+            return;
         } catch (RuntimeException e) {
             fl.clientLimits().release(ticket);
             k.close(fd); // nobody owns the new fd yet: close it here or it leaks

@@ -1,0 +1,169 @@
+package org.epollproxy.stats;
+
+import static org.epollproxy.shim.Epoll.EPOLLIN;
+import static org.epollproxy.shim.Epoll.EPOLLOUT;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.epollproxy.loop.EventLoop;
+import org.epollproxy.loop.Handler;
+import org.epollproxy.loop.Timer;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.NativeMemory;
+
+/**
+ * One HTTP client of the stats endpoint, on the stats loop: read one request (at most
+ * {@link #MAX_REQUEST} bytes), answer it, close. Its own deadline (the server's client timeout) covers
+ * reading the request and, reset once, writing the answer: a client that sends nothing, sends one byte
+ * at a time or never reads is closed then, and holds nothing but its fd and these few bytes meanwhile.
+ * No thread per client, so an idle or slow client delays nobody else.
+ */
+final class HttpConnection extends Timer implements Handler {
+    /** Request line and headers; a GET needs a few hundred bytes. */
+    static final int MAX_REQUEST = 8192;
+
+    private final StatsServer server;
+    private final EventLoop loop;
+    private final Kernel k;
+    private final int fd;
+    private final long token;
+    private byte[] request = new byte[256];
+    private int requestLength;
+    /** The answer being written (null while reading or waiting for the loops), and how much went out. */
+    private byte[] response;
+    private int sent;
+    private boolean closed;
+
+    HttpConnection(StatsServer server, int fd) {
+        this.server = server;
+        this.loop = server.loop();
+        this.k = loop.kernel();
+        this.fd = fd;
+        this.token = loop.register(fd, this);
+        server.opened(this); // listed before anything can close it
+        loop.schedule(this, loop.now() + server.clientTimeoutNanos());
+        interest(EPOLLIN);
+    }
+
+    @Override
+    public void onEvent(int events) {
+        if (response != null) write();
+        else read();
+    }
+
+    private void read() {
+        while (!closed) {
+            int room = Math.min(server.scratchSize(), MAX_REQUEST + 1 - requestLength);
+            int n = k.recv(fd, server.scratch(), room);
+            if (n == -Errno.EAGAIN) return;
+            if (n <= 0) { // EOF before a whole request, or an error: nothing to answer
+                close();
+                return;
+            }
+            if (requestLength + n > request.length) request = Arrays.copyOf(request, Math.max(request.length * 2, requestLength + n));
+            NativeMemory.get(server.scratch(), request, requestLength, n);
+            int from = Math.max(0, requestLength - 3);
+            requestLength += n;
+            if (headEnds(from)) {
+                interest(0); // nothing more to read; the answer may wait for the loops
+                server.serve(this, new String(request, 0, requestLength, StandardCharsets.ISO_8859_1));
+                return;
+            }
+            if (requestLength > MAX_REQUEST) {
+                boolean lineEnded = indexOf((byte) '\n') >= 0;
+                respond(lineEnded ? 431 : 414, StatsServer.TEXT, "request too large (over " + MAX_REQUEST + " bytes)\n", false, null);
+                return;
+            }
+        }
+    }
+
+    /** The request head ended (an empty line) at or after {@code from}. */
+    private boolean headEnds(int from) {
+        for (int i = from; i < requestLength; i++) {
+            if (request[i] != '\n') continue;
+            if (i >= 1 && request[i - 1] == '\n') return true;
+            if (i >= 2 && request[i - 1] == '\r' && request[i - 2] == '\n') return true;
+        }
+        return false;
+    }
+
+    private int indexOf(byte b) {
+        for (int i = 0; i < requestLength; i++) if (request[i] == b) return i;
+        return -1;
+    }
+
+    /** Answers and closes once written; {@code allow} is the Allow header's value for 405, else null. */
+    void respond(int status, String contentType, String body, boolean head, String allow) {
+        if (closed) return; // timed out while the loops answered
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        StringBuilder h = new StringBuilder(160);
+        h.append("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
+        h.append("Content-Type: ").append(contentType).append("\r\n");
+        h.append("Content-Length: ").append(b.length).append("\r\n");
+        h.append("Cache-Control: no-store\r\n");
+        if (allow != null) h.append("Allow: ").append(allow).append("\r\n");
+        h.append("Connection: close\r\n\r\n");
+        byte[] hb = h.toString().getBytes(StandardCharsets.ISO_8859_1);
+        response = head ? hb : Arrays.copyOf(hb, hb.length + b.length);
+        if (!head) System.arraycopy(b, 0, response, hb.length, b.length);
+        sent = 0;
+        loop.schedule(this, loop.now() + server.clientTimeoutNanos()); // a fresh deadline to take the answer
+        write();
+    }
+
+    private void write() {
+        while (!closed && sent < response.length) {
+            int len = Math.min(server.scratchSize(), response.length - sent);
+            NativeMemory.put(server.scratch(), response, sent, len);
+            int n = k.send(fd, server.scratch(), len);
+            if (n == -Errno.EAGAIN) {
+                interest(EPOLLOUT);
+                return;
+            }
+            if (n < 0) {
+                close();
+                return;
+            }
+            sent += n;
+        }
+        close();
+    }
+
+    private void interest(int mask) {
+        if (!closed && loop.setInterest(token, mask) < 0) close();
+    }
+
+    /** The deadline passed: the client was too slow to send its request or to take the answer. */
+    @Override
+    protected void onTimer(long now) {
+        close();
+    }
+
+    @Override
+    public void onFailure(RuntimeException e) {
+        close();
+    }
+
+    void close() {
+        if (closed) return;
+        closed = true;
+        loop.cancel(this);
+        loop.release(token, false);
+        k.close(fd);
+        server.closed(this);
+    }
+
+    private static String reason(int status) {
+        switch (status) {
+            case 200: return "OK";
+            case 400: return "Bad Request";
+            case 404: return "Not Found";
+            case 405: return "Method Not Allowed";
+            case 414: return "URI Too Long";
+            case 431: return "Request Header Fields Too Large";
+            case 503: return "Service Unavailable";
+            default: return "Status";
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package org.epollproxy.loop;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.reflect.InvocationTargetException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.Shim;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A wakeup that lands while the loop drains its eventfd must not be lost. The kernel here makes the
+ * race certain: right before the loop's eventfd read, another wakeup happens (as if another thread's
+ * execute came in at that instant). If the loop cleared its wakeup flag before reading, that wakeup's
+ * write is swallowed by the read and the flag stays set, so every later execute/stop is lost and the
+ * loop sleeps in epoll_wait for ever (seen with 1,000 concurrent stats scrapes).
+ */
+class WakeupRaceTest {
+
+    @Test
+    void aWakeupDuringTheEventfdReadIsNotLost() throws Exception {
+        Kernel real = Shim.load();
+        AtomicReference<EventLoop> loopRef = new AtomicReference<>();
+        boolean[] raced = new boolean[1];
+        Kernel racing = (Kernel) java.lang.reflect.Proxy.newProxyInstance(Kernel.class.getClassLoader(), new Class<?>[] {Kernel.class},
+                (p, m, args) -> {
+                    if (m.getName().equals("eventfd_read") && !raced[0]) {
+                        raced[0] = true;
+                        loopRef.get().wakeup(); // another thread's wakeup, at the worst moment
+                    }
+                    try {
+                        return m.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        EventLoop loop = new EventLoop(racing, 0, msg -> { });
+        loopRef.set(loop);
+        Thread t = new Thread(loop::run, "wakeup-race");
+        t.start();
+        try {
+            CountDownLatch first = new CountDownLatch(1);
+            loop.execute(first::countDown); // the wakeup whose eventfd read races
+            assertTrue(first.await(5, TimeUnit.SECONDS), "the first task ran");
+            // The loop is (or soon is) back in epoll_wait with no timeout: only a wakeup gets it out.
+            CountDownLatch second = new CountDownLatch(1);
+            loop.execute(second::countDown);
+            assertTrue(second.await(5, TimeUnit.SECONDS), "a task posted after the race ran: its wakeup was not lost");
+        } finally {
+            loop.stop();
+            t.join(5000);
+            loop.close();
+        }
+        assertTrue(!t.isAlive(), "stop reached the loop");
+    }
+}
