@@ -14,14 +14,12 @@ import org.epollproxy.forward.Listener;
 import org.epollproxy.forward.Log;
 import org.epollproxy.forward.RinetdLog;
 import org.epollproxy.forward.Settings;
-import org.epollproxy.forward.Sockets;
 import org.epollproxy.forward.balance.BackendPool;
 import org.epollproxy.forward.balance.HealthChecks;
 import org.epollproxy.forward.tcp.TcpListener;
 import org.epollproxy.forward.udp.UdpListener;
 import org.epollproxy.loop.EventLoop;
 import org.epollproxy.shim.Kernel;
-import org.epollproxy.shim.SockAddr;
 import org.epollproxy.shim.SyscallException;
 import org.epollproxy.shim.TracingKernel;
 
@@ -38,6 +36,8 @@ public final class ProxyServer {
     private final AtomicInteger openTotal = new AtomicInteger();
     private final org.epollproxy.forward.PortQuarantine udpPorts = new org.epollproxy.forward.PortQuarantine();
     private final CountDownLatch stopped;
+    /** Binds the listening sockets, one per loop and forward, all or nothing. */
+    private final ListeningSockets sockets;
     /** Running forwards by requested key (as configured, port 0 included) -> as bound. */
     private final Map<String, Forward> active = new LinkedHashMap<>();
     /** The listening sockets by bound key (Forward.key() of the forward as bound), one per loop, for a handover. */
@@ -69,6 +69,7 @@ public final class ProxyServer {
         this.settings = settings;
         this.err = err;
         this.stopped = new CountDownLatch(settings.threads());
+        this.sockets = new ListeningSockets(kernel, settings, settings.threads());
     }
 
     /**
@@ -96,13 +97,13 @@ public final class ProxyServer {
         }
         Map<String, int[]> fds;
         try {
-            fds = bindEach(forwards, inherited);
+            fds = sockets.bindEach(forwards, inherited);
         } catch (RuntimeException e) {
             for (Worker w : workers) w.loop.close();
             workers.clear();
             throw e;
         }
-        for (Forward f : forwards) active.put(f.key(), bound(f, fds.get(f.key())));
+        for (Forward f : forwards) active.put(f.key(), sockets.bound(f, fds.get(f.key())));
         backendPool.update(List.copyOf(active.values()));
         for (Forward f : forwards) {
             Forward b = active.get(f.key());
@@ -134,33 +135,6 @@ public final class ProxyServer {
         return backendPool;
     }
 
-    /** The forward as bound: the real port when 0 was asked for. */
-    private Forward bound(Forward requested, int[] fds) {
-        return requested.boundTo(Sockets.localAddress(kernel, fds[0]));
-    }
-
-    /** Binds one socket per loop for each forward, all or none; keyed by the forward's requested key. */
-    private Map<String, int[]> bindEach(List<Forward> forwards, Map<String, int[]> inherited) {
-        Map<String, int[]> out = new LinkedHashMap<>();
-        try {
-            for (Forward f : forwards) {
-                if (out.containsKey(f.key())) throw new IllegalArgumentException("two forwards listen on " + f.key());
-                int[] given = inherited.get(f.key());
-                if (given != null && given.length != workers.size()) {
-                    throw new IllegalArgumentException(f.key() + ": " + given.length + " inherited sockets for " + workers.size() + " loops");
-                }
-                out.put(f.key(), given != null ? given : bindAll(f.bind(), f.proto()));
-            }
-            return out;
-        } catch (RuntimeException e) {
-            for (int[] each : out.values()) for (int fd : each) if (fd >= 0) kernel.close(fd);
-            for (Forward f : forwards) { // socket files this attempt created go too
-                if (f.bind().isUnix() && out.containsKey(f.key())) org.epollproxy.forward.UnixSockets.remove(f.bind());
-            }
-            throw e;
-        }
-    }
-
     /**
      * SIGHUP: makes {@code desired} the running set. Forwards whose listening address is new are bound
      * first, on every loop, and if any bind fails nothing changes at all (the exception says why).
@@ -187,9 +161,9 @@ public final class ProxyServer {
         }
         for (String key : active.keySet()) if (!want.containsKey(key)) removed.add(key);
 
-        Map<String, int[]> fds = bindEach(added, Map.of()); // throws, having closed what it bound, if any bind fails
+        Map<String, int[]> fds = sockets.bindEach(added, Map.of()); // throws, having closed what it bound, if any bind fails
         List<Forward> addedBound = new ArrayList<>();
-        for (Forward f : added) addedBound.add(bound(f, fds.get(f.key())));
+        for (Forward f : added) addedBound.add(sockets.bound(f, fds.get(f.key())));
         List<String> removedBoundKeys = new ArrayList<>();
         for (String key : removed) removedBoundKeys.add(active.get(key).key());
 
@@ -233,40 +207,6 @@ public final class ProxyServer {
     /** rinetd-format connection log for every loop (null: none). */
     public void setRinetdLog(RinetdLog l) {
         for (Worker w : workers) w.forwarding.setRinetdLog(l);
-    }
-
-    /** One socket per loop for {@code addr}; with several loops they share it via SO_REUSEPORT. */
-    private int[] bindAll(SockAddr addr, Forward.Proto proto) {
-        int n = workers.size();
-        int[] fds = new int[n];
-        int done = 0;
-        try {
-            if (addr.isUnix()) { // one socket, served by the first loop (SO_REUSEPORT is for IP ports only)
-                java.util.Arrays.fill(fds, -1);
-                fds[0] = open(addr, proto, false);
-                return fds;
-            }
-            if (n > 1 && addr.port() != 0) {
-                // SO_REUSEPORT would let us silently join another process's group on this port;
-                // a plain bind first proves the port is free.
-                kernel.close(open(addr, proto, false));
-            }
-            SockAddr a = addr;
-            for (; done < n; done++) {
-                fds[done] = open(a, proto, n > 1);
-                if (done == 0) a = Sockets.localAddress(kernel, fds[0]);
-            }
-            return fds;
-        } catch (SyscallException e) {
-            for (int i = 0; i < done; i++) kernel.close(fds[i]);
-            throw e;
-        }
-    }
-
-    private int open(SockAddr addr, Forward.Proto proto, boolean reusePort) {
-        if (addr.isUnix()) return org.epollproxy.forward.UnixSockets.listen(kernel, addr, settings.backlog(), settings.unixMode());
-        return proto == Forward.Proto.UDP ? Sockets.bindUdp(kernel, addr, reusePort)
-                : Sockets.listenTcp(kernel, addr, reusePort, settings.backlog());
     }
 
     /**

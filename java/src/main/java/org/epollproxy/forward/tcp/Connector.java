@@ -193,7 +193,7 @@ final class Connector {
         var fl = p.listener.forwardingLoop();
         p.group.failed(backendIndex, fl.loop().now(), timedOut ? "connect timeout" : Errno.describe(err), fl.log());
         int next = p.group.pick(p.clientAddr, tried, fl.loop().now());
-        p.logBackendFailure(err, timedOut, next);
+        logBackendFailure(err, timedOut, next);
         if (next >= 0) {
             connect(next);
             return;
@@ -201,5 +201,12 @@ final class Connector {
         EndReason r = timedOut ? EndReason.CONNECT_TIMEOUT
                 : err == -Errno.ECONNREFUSED ? EndReason.BACKEND_REFUSED : EndReason.BACKEND_UNREACHABLE;
         p.close(r, err);
+    }
+
+    /** A failed connect with another backend to try ({@code next} >= 0); the end line says it all otherwise. */
+    private void logBackendFailure(int err, boolean timedOut, int next) {
+        if (next < 0) return;
+        p.listener.forwardingLoop().log().info("tcp client=" + p.clientAddr + " backend " + p.forward.backends().get(backendIndex) + " failed: "
+                + (timedOut ? "connect timeout" : Errno.describe(err)) + "; trying " + p.forward.backends().get(next));
     }
 }

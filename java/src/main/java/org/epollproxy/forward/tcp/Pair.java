@@ -379,13 +379,6 @@ final class Pair extends Connection {
         return connector.backendIndex < 0 ? null : forward.backends().get(connector.backendIndex);
     }
 
-    /** A failed connect with another backend to try ({@code next} >= 0); the end line says it all otherwise. */
-    void logBackendFailure(int err, boolean timedOut, int next) {
-        if (next < 0) return;
-        fl.log().info("tcp client=" + clientAddr + " backend " + forward.backends().get(connector.backendIndex) + " failed: "
-                + (timedOut ? "connect timeout" : Errno.describe(err)) + "; trying " + forward.backends().get(next));
-    }
-
     // ---- the live view ----
 
     @Override
