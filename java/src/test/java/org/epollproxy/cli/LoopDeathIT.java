@@ -39,7 +39,8 @@ class LoopDeathIT {
                 "}", ""));
         Path lib = dir.resolve("libfaultyshim.so");
         Process cc = new ProcessBuilder("cc", "-shared", "-fPIC", "-O1", "-I" + NATIVE, "-DFAULT_FILE=\"" + trigger + "\"",
-                "-o", lib.toString(), src.toString(), NATIVE.resolve("constants.c").toString()).redirectErrorStream(true).start();
+                "-o", lib.toString(), src.toString(), NATIVE.resolve("constants.c").toString(),
+                NATIVE.resolve("strerror.c").toString()).redirectErrorStream(true).start();
         String out = new String(cc.getInputStream().readAllBytes());
         assertTrue(cc.waitFor(60, TimeUnit.SECONDS) && cc.exitValue() == 0, "cc failed:\n" + out);
         return lib;
