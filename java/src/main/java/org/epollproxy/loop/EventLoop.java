@@ -107,7 +107,12 @@ public final class EventLoop implements AutoCloseable {
         return stats;
     }
 
-    /** System.nanoTime() as of the last wakeup: one clock read per iteration, shared by all handlers. */
+    /**
+     * The clock as of the last wakeup: read once when epoll_wait returns and shared by every handler,
+     * timer and task of that iteration. (Before the next wait, {@code waitTimeout} reads the clock once
+     * more when a timer is pending: the iteration's work has taken time since, and a timeout measured
+     * from this value would sleep past the earliest deadline by that much.)
+     */
     public long now() {
         return now;
     }

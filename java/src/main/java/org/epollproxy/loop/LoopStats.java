@@ -1,9 +1,9 @@
 package org.epollproxy.loop;
 
 /**
- * Counters of one event loop, written by its thread only. Other threads (the metrics endpoint) read
- * them without locks: a slightly stale value is fine for monitoring, and 64-bit writes are atomic on
- * the 64-bit JVMs this runs on.
+ * Counters of one event loop, written and read on its thread only, hence plain fields. The metrics
+ * endpoint never reads them from its own thread: it posts a task to the loop ({@link EventLoop#execute})
+ * that copies them there, and reads the copy.
  */
 public final class LoopStats extends Counters<LoopStats> {
     /** epoll_wait calls. */

@@ -6,6 +6,10 @@ import java.util.Arrays;
  * A binary min-heap of {@link Timer}s by deadline, each timer knowing its own index, so add, remove
  * and reschedule are O(log n) and a cancelled timer leaves nothing behind (a connect timeout that
  * never fires must not linger in the heap at 20,000 connections a second).
+ *
+ * <p>Deadlines are System.nanoTime() values, whose origin is arbitrary: they are compared as
+ * {@code a - b < 0}, never {@code a < b}, so deadlines on both sides of the wrap to Long.MIN_VALUE
+ * keep their order.
  */
 final class TimerHeap {
     private Timer[] heap = new Timer[64];
@@ -52,7 +56,7 @@ final class TimerHeap {
     private void update(Timer t, long deadline) {
         long old = t.deadline;
         t.deadline = deadline;
-        if (deadline < old) up(t.heapIndex);
+        if (deadline - old < 0) up(t.heapIndex); // wrap-safe, like every nanoTime comparison here
         else down(t.heapIndex);
     }
 

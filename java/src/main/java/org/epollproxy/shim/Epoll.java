@@ -73,7 +73,8 @@ public final class Epoll implements AutoCloseable {
 
     /**
      * Waits up to {@code timeoutMs} (-1 = forever, 0 = poll) and returns the number of ready events
-     * (0 on timeout or EINTR) or -errno. When a wait fills the array, the next one gets twice the room.
+     * (0 on timeout or EINTR) or -errno, at most {@link #capacity()}. It never resizes the array; after
+     * reading the events, {@link #growIfFull} gives the next wait twice the room if this one filled it.
      */
     public int wait(int timeoutMs) {
         return kernel.epoll_wait(epfd, events.address(), capacity, timeoutMs);
