@@ -70,7 +70,15 @@ public final class Takeover implements AutoCloseable {
             for (Forward f : forwards) ch.send("listen " + f.key(), -1);
             ch.send("end", -1);
             long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
-            while (!ch.flush()) waitFor(k, ep, fd, Epoll.EPOLLOUT, deadline, where);
+            try {
+                while (!ch.flush()) waitFor(k, ep, fd, Epoll.EPOLLOUT, deadline, where);
+            } catch (org.epollproxy.shim.SyscallException e) {
+                // The running process may refuse after our first line and hang up while we still send
+                // (EPIPE): its reason is already in our receive queue, and it is what the operator needs.
+                String reason = refusalLeftBehind(ch);
+                if (reason != null) throw new TakeoverException(where + "the running process refused: " + reason);
+                throw e;
+            }
             Map<String, int[]> got = new LinkedHashMap<>();
             for (Forward f : forwards) got.put(f.key(), filled(threads));
             while (true) {
@@ -98,6 +106,13 @@ public final class Takeover implements AutoCloseable {
             ch.close();
             throw e instanceof TakeoverException te ? te : new TakeoverException(where + e.getMessage());
         }
+    }
+
+    /** The reason of an "error" line the peer sent before it hung up, or null. */
+    private static String refusalLeftBehind(ControlChannel ch) {
+        if (ch.read() < 0) return null;
+        for (String line; (line = ch.nextLine()) != null; ) if (line.startsWith("error ")) return line.substring(6);
+        return null;
     }
 
     private static int[] filled(int n) {
