@@ -358,37 +358,7 @@ int shim_sendto(int fd, long long buf, int len, long long addr) {
 
 int shim_shutdown(int fd, int how) { return shutdown(fd, how) < 0 ? -errno : 0; }
 
-/* ---- the takeover control socket (AF_UNIX, a path) and passing fds ----------------------------- */
-
-static int to_sun(const char *path, struct sockaddr_un *sun, socklen_t *len) {
-    size_t n = strlen(path);
-    memset(sun, 0, sizeof *sun);
-    if (n == 0) return -EINVAL;
-    if (n >= sizeof sun->sun_path) return -ENAMETOOLONG; /* 107 bytes plus the NUL */
-    sun->sun_family = AF_UNIX;
-    memcpy(sun->sun_path, path, n);
-    *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
-    return 0;
-}
-
-int shim_unix_bind(int fd, const char *path) {
-    struct sockaddr_un sun;
-    socklen_t len;
-    int rc = to_sun(path, &sun, &len);
-    if (rc < 0) return rc;
-    return bind(fd, (struct sockaddr *)&sun, len) < 0 ? -errno : 0;
-}
-
-/* As shim_connect: EINTR is reported as -EINPROGRESS. */
-int shim_unix_connect(int fd, const char *path) {
-    struct sockaddr_un sun;
-    socklen_t len;
-    int rc = to_sun(path, &sun, &len);
-    if (rc < 0) return rc;
-    if (connect(fd, (struct sockaddr *)&sun, len) == 0) return 0;
-    int err = errno;
-    return err == EINTR ? -EINPROGRESS : -err;
-}
+/* ---- the takeover: who is at the other end, and passing fds ------------------------------------ */
 
 int shim_getuid(void) { return (int)getuid(); }
 

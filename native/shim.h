@@ -47,8 +47,6 @@ int shim_recvfrom(int fd, long long buf, int len, long long out_addr);
 int shim_sendto(int fd, long long buf, int len, long long addr);
 int shim_shutdown(int fd, int how);
 
-int shim_unix_bind(int fd, const char *path);
-int shim_unix_connect(int fd, const char *path);
 int shim_getuid(void);
 int shim_peer_uid(int fd);
 int shim_set_cloexec(int fd);

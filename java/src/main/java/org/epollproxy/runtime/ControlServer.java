@@ -18,7 +18,9 @@ import org.epollproxy.loop.Timer;
 import org.epollproxy.shim.Epoll;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.NativeBuffer;
 import org.epollproxy.shim.Net;
+import org.epollproxy.shim.SockAddr;
 import org.epollproxy.shim.SyscallException;
 
 /**
@@ -56,7 +58,9 @@ public final class ControlServer implements Handler {
     public static ControlServer bind(Kernel k, Path path, boolean replace) {
         if (!replace && Files.exists(path)) {
             int probe = k.socket(Net.AF_UNIX, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0);
-            int rc = probe < 0 ? probe : k.unix_connect(probe, path.toString());
+            NativeBuffer a = unixAddress(path.toString());
+            int rc = probe < 0 ? probe : k.connect(probe, a.address());
+            java.lang.ref.Reference.reachabilityFence(a);
             if (probe >= 0) k.close(probe);
             if (rc == 0) throw new IllegalStateException("--control " + path + ": a running process listens there; start with --takeover " + path + " to replace it");
         }
@@ -68,7 +72,9 @@ public final class ControlServer implements Handler {
         int s = k.socket(Net.AF_UNIX, Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0);
         if (s < 0) throw new SyscallException("socket AF_UNIX for --control " + path, s);
         try {
-            SyscallException.check(k.unix_bind(s, path.toString()), "bind --control " + path);
+            NativeBuffer a = unixAddress(path.toString());
+            SyscallException.check(k.bind(s, a.address()), "bind --control " + path);
+            java.lang.ref.Reference.reachabilityFence(a);
             // Nobody can connect before listen(): the mode is set while the socket refuses everyone.
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
             SyscallException.check(k.listen(s, 4), "listen --control " + path);
@@ -268,5 +274,16 @@ public final class ControlServer implements Handler {
         public void onFailure(RuntimeException e) {
             end(e.getMessage());
         }
+    }
+
+    /** {@code path} in the shim's address layout, for bind/connect; the buffer must live through the call. */
+    static NativeBuffer unixAddress(String path) {
+        NativeBuffer b = NativeBuffer.allocate(SockAddr.SIZE);
+        try {
+            SockAddr.unix(path).write(b.buffer(), 0);
+        } catch (IllegalArgumentException e) { // too long, empty: said as the other control socket errors are
+            throw new IllegalStateException("--control/--takeover " + e.getMessage());
+        }
+        return b;
     }
 }

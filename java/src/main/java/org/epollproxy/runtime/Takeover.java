@@ -7,6 +7,7 @@ import org.epollproxy.forward.Forward;
 import org.epollproxy.shim.Epoll;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.NativeBuffer;
 import org.epollproxy.shim.Net;
 
 /**
@@ -54,7 +55,15 @@ public final class Takeover implements AutoCloseable {
         String where = "--takeover " + path + ": ";
         int fd = k.socket(Net.AF_UNIX, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0);
         if (fd < 0) throw new TakeoverException(where + "socket: " + Errno.describe(fd));
-        int rc = k.unix_connect(fd, path);
+        NativeBuffer addr;
+        try {
+            addr = ControlServer.unixAddress(path);
+        } catch (IllegalStateException e) {
+            k.close(fd);
+            throw new TakeoverException(e.getMessage());
+        }
+        int rc = k.connect(fd, addr.address());
+        java.lang.ref.Reference.reachabilityFence(addr);
         if (rc < 0) {
             k.close(fd);
             throw new TakeoverException(where + "connect: " + Errno.describe(rc)

@@ -122,12 +122,6 @@ public interface Kernel {
 
     // ---- the takeover control socket and passing fds ----
 
-    /** {@code bind} to the UNIX socket {@code path} (at most 107 bytes: -ENAMETOOLONG). */
-    int unix_bind(int fd, String path);
-
-    /** {@code connect} to the UNIX socket {@code path}: 0, or -errno (-ECONNREFUSED: nobody listens). */
-    int unix_connect(int fd, String path);
-
     int getuid();
 
     /** The uid of the process at the other end of a UNIX socket ({@code SO_PEERCRED}), or -errno. */

@@ -248,16 +248,6 @@ public final class TracingKernel implements Kernel {
     }
 
     @Override
-    public int unix_bind(int fd, String path) {
-        return log(k.unix_bind(fd, path), "bind fd " + fd + " unix:" + path);
-    }
-
-    @Override
-    public int unix_connect(int fd, String path) {
-        return log(k.unix_connect(fd, path), "connect fd " + fd + " unix:" + path);
-    }
-
-    @Override
     public int getuid() {
         return k.getuid();
     }

@@ -993,16 +993,6 @@ final class SimKernel implements Kernel {
     // The takeover control socket is not simulated (the forwarding path never calls these): ENOSYS.
 
     @Override
-    public int unix_bind(int fd, String path) {
-        return -Errno.ENOSYS;
-    }
-
-    @Override
-    public int unix_connect(int fd, String path) {
-        return -Errno.ENOSYS;
-    }
-
-    @Override
     public int getuid() {
         return 0;
     }
