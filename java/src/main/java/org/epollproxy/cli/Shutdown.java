@@ -3,6 +3,7 @@ package org.epollproxy.cli;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.epollproxy.runtime.ControlServer;
 import org.epollproxy.runtime.ProxyServer;
@@ -19,6 +20,8 @@ final class Shutdown {
     private final int drainTimeoutSec;
     private final PrintStream err;
     private volatile long drainStart;
+    /** The "drain: began" line is out: the loops may end before the signal thread writes it. */
+    private final CountDownLatch announced = new CountDownLatch(1);
     private final ControlServer control;
 
     Shutdown(ProxyServer proxy, Logs logs, StatsServer stats, int drainTimeoutSec, PrintStream err, ControlServer control) {
@@ -48,6 +51,7 @@ final class Shutdown {
         if (control != null) control.closeLater();
         say("drain: began (" + why + "); " + open + " connection(s) open; those left in " + drainTimeoutSec
                 + " s are reset; SIGINT or another SIGTERM stops now");
+        announced.countDown();
         Thread t = new Thread(() -> {
             try {
                 if (!proxy.awaitStopped(drainTimeoutSec + 2L, TimeUnit.SECONDS)) stop();
@@ -82,6 +86,12 @@ final class Shutdown {
     /** After the loops ended: the drain's outcome, for the log. */
     void report() {
         if (!proxy.draining()) return;
+        try {
+            // With nothing open the loops end at once, maybe before drain() wrote its first line.
+            announced.await(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         say("drain: done in " + (System.nanoTime() - drainStart) / 1_000_000 + " ms; " + proxy.resetAtShutdown()
                 + " connection(s) reset (open at the deadline, or at a second signal)");
     }
