@@ -1,5 +1,6 @@
 package org.epollproxy.sim;
 
+import java.util.Arrays;
 import java.util.function.IntPredicate;
 import org.epollproxy.shim.Errno;
 
@@ -75,6 +76,7 @@ final class Peer {
     boolean done;
     private long idleDelay = World.MS;
     private byte[] tmp = new byte[256];
+    private byte[] expected = new byte[256]; // verify's scratch: what the sender's stream holds where the bytes landed
 
     Peer(World w, End end, String name, int streamId, IntPredicate acceptsSender, Script script) {
         this.w = w;
@@ -175,23 +177,25 @@ final class Peer {
                         + prefix[prefixReceived] + " (the header must come first, whole, once)");
             }
         }
-        for (; i < n; i++, received++) {
-            if (received < Streams.HEADER) {
-                header[(int) received] = b[i];
-                if (received == Streams.HEADER - 1) {
-                    senderId = ((header[0] & 0xff) << 24) | ((header[1] & 0xff) << 16) | ((header[2] & 0xff) << 8) | (header[3] & 0xff);
-                    if (!acceptsSender.test(senderId)) {
-                        throw w.violation(name + " receives stream " + senderId + ", which belongs to another connection");
-                    }
+        for (; i < n && received < Streams.HEADER; i++, received++) {
+            header[(int) received] = b[i];
+            if (received == Streams.HEADER - 1) {
+                senderId = ((header[0] & 0xff) << 24) | ((header[1] & 0xff) << 16) | ((header[2] & 0xff) << 8) | (header[3] & 0xff);
+                if (!acceptsSender.test(senderId)) {
+                    throw w.violation(name + " receives stream " + senderId + ", which belongs to another connection");
                 }
-                continue;
-            }
-            byte want = Streams.at(senderId, received);
-            if (b[i] != want) {
-                throw w.violation(name + " byte " + received + " of stream " + senderId + " is " + b[i] + ", expected " + want
-                        + " (bytes lost, reordered or duplicated)");
             }
         }
+        if (i == n) return;
+        // The rest at once: what the sender's stream holds there, compared in one pass.
+        if (expected.length < n - i) expected = new byte[Math.max(n - i, 2 * expected.length)];
+        Streams.fill(senderId, received, expected, 0, n - i);
+        int at = Arrays.mismatch(b, i, n, expected, 0, n - i);
+        if (at >= 0) {
+            throw w.violation(name + " byte " + (received + at) + " of stream " + senderId + " is " + b[i + at] + ", expected "
+                    + expected[at] + " (bytes lost, reordered or duplicated)");
+        }
+        received += n - i;
     }
 
     @Override

@@ -938,13 +938,17 @@ final class SimKernel implements Kernel {
 
     /** Every open UDP session socket is watched for IN: a session nobody reads is deaf. */
     void checkUdpSessionsWatched() {
+        List<EpollSet> sets = null; // found once per check, not once per session (this runs every iteration)
         for (int fd = 0; fd < files.length; fd++) {
             if (!(files[fd] instanceof SimUdp.Sock) || ((SimUdp.Sock) files[fd]).peer == null) continue;
+            if (sets == null) {
+                sets = new ArrayList<>();
+                for (Object o : files) if (o instanceof EpollSet) sets.add((EpollSet) o);
+            }
             boolean watched = false;
-            for (Object o : files) {
-                if (o instanceof EpollSet && ((EpollSet) o).interest.containsKey(fd)) {
-                    watched = (((EpollSet) o).interest.get(fd)[0] & EPOLLIN) != 0;
-                }
+            for (EpollSet set : sets) {
+                long[] interest = set.interest.get(fd);
+                if (interest != null) watched = (interest[0] & EPOLLIN) != 0;
             }
             if (!watched) throw w.violation("UDP session socket fd " + fd + " " + files[fd] + " is open but not watched for IN");
         }

@@ -11,14 +11,25 @@ final class Streams {
 
     static byte at(int id, long i) {
         if (i < HEADER) return (byte) (id >>> (8 * (HEADER - 1 - i)));
-        long z = id * 0x9E3779B97F4A7C15L + i;
+        return (byte) (block(id, i >>> 3) >>> (8 * (i & 7)));
+    }
+
+    /** Eight bytes of stream {@code id} at once (bytes 8k..8k+7 come from block k): one mix per 8 bytes. */
+    private static long block(int id, long k) {
+        long z = id * 0x9E3779B97F4A7C15L + k;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return (byte) (z ^ (z >>> 31));
+        return z ^ (z >>> 31);
     }
 
     static void fill(int id, long from, byte[] dst, int off, int len) {
-        for (int i = 0; i < len; i++) dst[off + i] = at(id, from + i);
+        int i = 0;
+        for (; i < len && from + i < HEADER; i++) dst[off + i] = at(id, from + i);
+        while (i < len) {
+            long pos = from + i;
+            long bits = block(id, pos >>> 3);
+            for (int b = (int) (pos & 7); b < 8 && i < len; b++, i++) dst[off + i] = (byte) (bits >>> (8 * b));
+        }
     }
 
     private Streams() {}
