@@ -20,6 +20,7 @@ final class JarProcess implements AutoCloseable {
     final Process process;
     final BlockingQueue<String> stdout = new LinkedBlockingQueue<>();
     private final StringBuffer stderr = new StringBuffer();
+    private final List<Thread> pumps = new ArrayList<>();
 
     static Path jar() {
         String p = System.getProperty("epollproxy.jar");
@@ -39,6 +40,12 @@ final class JarProcess implements AutoCloseable {
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-Xmx128m");
         if (Runtime.version().feature() >= 23) cmd.add("--sun-misc-unsafe-memory-access=allow");
+        // The class data sharing archive the build made, as bin/epoll-proxy maps it: a start that loads
+        // fewer classes from the jar (most of these tests start several processes).
+        Path archive = jar().resolveSibling("epoll-proxy-jdk" + System.getProperty("java.version") + ".jsa");
+        if (Files.isRegularFile(archive)) {
+            cmd.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
+        }
         cmd.addAll(jvmFlags);
         cmd.add("-jar");
         cmd.add(jar().toString());
@@ -80,6 +87,7 @@ final class JarProcess implements AutoCloseable {
         });
         t.setDaemon(true);
         t.start();
+        pumps.add(t);
     }
 
     /** The next stdout line within 15 s (the JVM may start slowly on a loaded 2-core machine). */
@@ -98,7 +106,7 @@ final class JarProcess implements AutoCloseable {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
             throw new AssertionError("still running after " + seconds + " s; stderr:\n" + stderr());
         }
-        Thread.sleep(50); // let the pumps drain
+        for (Thread pump : pumps) pump.join(5000); // the process is gone: its pipes end, the pumps read the last lines
         return process.exitValue();
     }
 

@@ -17,8 +17,10 @@ import org.epollproxy.shim.Shim;
 import org.epollproxy.shim.SockAddr;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /** Access rules, --max-connections, idle and FIN timeouts, keepalive, failover, and rinetd's log file. */
+@Isolated("counts the JVM's open fds")
 class AccessAndLimitsTest {
 
     static Socket connectFrom(String sourceIp, int port) throws Exception {

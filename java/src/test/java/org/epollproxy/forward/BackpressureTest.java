@@ -13,11 +13,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * A slow side stops the proxy from reading the fast side (no unbounded buffering), and everything
  * still arrives once the slow side catches up.
  */
+@Isolated("fills socket buffers and watches the loop hold back reads; another test on the cores makes the timing flaky")
 class BackpressureTest {
 
     /**

@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * After rounds of mixed traffic (byte-exact echo transfers, clients resetting mid-transfer, a backend
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.Test;
  * the fd table of this JVM, which holds nothing else that changes during the run. The ulimit test
  * (FdLimitIT) covers the packaged jar as a process.
  */
+@Isolated("counts the JVM's open fds")
 class LeakIT {
     static final int ROUNDS = 4;
     static final int PER_KIND = 25;

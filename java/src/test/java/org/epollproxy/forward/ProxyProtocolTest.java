@@ -72,10 +72,7 @@ class ProxyProtocolTest {
 
     @Test
     void aFailedBackendDoesNotConsumeTheHeaderTheNextOneGetsItOnce() throws Exception {
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closedPort = s.getLocalPort();
-        }
+        int closedPort = org.epollproxy.Ports.free();
         CompletableFuture<Received> got = new CompletableFuture<>();
         try (TestBackend backend = parsing(got)) {
             Forward f = new Forward(SockAddr.parse("127.0.0.1", 0), List.of(

@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import org.epollproxy.shim.Epoll;
 import org.epollproxy.shim.SockAddr;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * A reload is all or nothing on every loop: when one loop fails part-way through applying it (here its
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
  * are stopped, every new socket is closed, changed forwards keep their old backends and the running set
  * is what it was. Before, the sockets leaked and {@code forwards()} already listed the new forwards.
  */
+@Isolated("counts the JVM's open fds")
 class ReloadAtomicityTest {
 
     static long openFds() throws Exception {

@@ -8,8 +8,10 @@ import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /** Clients that vanish with an RST mid-transfer leave nothing behind: every fd is closed, every buffer returned. */
+@Isolated("counts the JVM's open fds")
 class ResetStormTest {
 
     static int openFds() {

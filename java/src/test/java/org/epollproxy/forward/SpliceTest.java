@@ -16,12 +16,14 @@ import org.epollproxy.shim.Shim;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * {@code --splice}: bytes cross socket -> pipe -> socket and never enter user space. The spliced-bytes
  * counters prove the zero-copy path carried them; the same integrity, half-close, reset and
  * backpressure rules as the copy path hold; a refused splice falls back to copying, counted.
  */
+@Isolated("counts the JVM's open fds (sockets and pipes)")
 class SpliceTest {
     static final int MIB = 1 << 20;
 

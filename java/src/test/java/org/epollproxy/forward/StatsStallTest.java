@@ -17,12 +17,14 @@ import org.epollproxy.shim.SockAddr;
 import org.epollproxy.stats.LoopSnapshot;
 import org.epollproxy.stats.StatsServer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The stats endpoint cannot be stalled: idle and slow clients are cut after the client timeout and
  * delay nobody meanwhile, a thousand scrapes at once are all answered, and /metrics lists no connection
  * one by one. (On the JDK HttpServer one client sending "G" and waiting stalled every probe.)
  */
+@Isolated("bounds /healthz latency at 1 s")
 class StatsStallTest {
 
     static Socket open(StatsServer s) throws Exception {

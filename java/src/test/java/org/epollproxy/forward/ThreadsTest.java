@@ -21,11 +21,13 @@ import org.epollproxy.shim.Shim;
 import org.epollproxy.shim.SockAddr;
 import org.epollproxy.shim.SyscallException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * {@code --threads 2}: two event loops, each with its own epoll fd and its own SO_REUSEPORT listener on
  * the same port; the kernel hashes each new connection (by its 4-tuple) to one of them.
  */
+@Isolated("looks for every epoll-loop thread in the JVM")
 class ThreadsTest {
     static final int CONNECTIONS = 64;
 

@@ -87,9 +87,7 @@ class UdpVisibilityTest {
 
     @Test
     void aBackendWithNothingListeningEndsTheSessionAsBackendRefused() throws Exception {
-        DatagramSocket gone = new DatagramSocket(0, InetAddress.getLoopbackAddress());
-        int closedPort = gone.getLocalPort();
-        gone.close();
+        int closedPort = org.epollproxy.Ports.free();
         try (TestProxy proxy = proxy(Settings.DEFAULTS, closedPort, 600);
                 DatagramSocket c = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             byte[] p = "anyone?".getBytes();
