@@ -12,7 +12,7 @@
 #   COMPARE_ONLY="direct epoll-proxy epoll-proxy-16k epoll-proxy-32k haproxy" bench/compare.sh   # buffer size
 #   COMPARE_ONLY="direct epoll-proxy-splice epoll-proxy-splice-256k haproxy-splice" bench/compare.sh  # pipes
 #
-# Forwarders: direct, epoll-proxy (defaults), epoll-proxy-16k / -32k / -128k (--buffer-size),
+# Forwarders: direct, epoll-proxy (defaults), epoll-proxy-16k / -32k / -64k / -128k (--buffer-size),
 # epoll-proxy-c1 (JAVA_EXTRA_OPTS=-XX:TieredStopAtLevel=1: the smaller JVM floor, at what CPU cost),
 # epoll-proxy-2t (--threads 2), epoll-proxy-splice (--splice), epoll-proxy-splice-256k (--splice
 # --pipe-size 256k --buffer-size 256k), socat, rinetd, haproxy (nbthread 1), haproxy-2t (nbthread 2),
@@ -126,7 +126,7 @@ start_forwarder() {
     epoll-proxy)
       bin/epoll-proxy --quiet -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
       FWD_PIDS+=($!) ;;
-    epoll-proxy-16k|epoll-proxy-32k|epoll-proxy-128k)
+    epoll-proxy-16k|epoll-proxy-32k|epoll-proxy-64k|epoll-proxy-128k)
       bin/epoll-proxy --quiet --buffer-size "${1#epoll-proxy-}" -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
       FWD_PIDS+=($!) ;;
     epoll-proxy-c1)
