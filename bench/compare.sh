@@ -201,14 +201,15 @@ mkdir -p "$OUT"
 results="$OUT/compare.tsv"
 printf 'forwarder\tbulk_MBps\tpp1_rtps\tpp1_p99_us\tpp100_rtps\tpp100_p99_us\tconn_per_s\tconn_failed\theld_served\tidle_rss_kb\trss_per_conn_B\tpss_per_conn_B\tbulk_cores\tbulk_cpu_s_per_GB\tpp1_cores\tpp1_cpu_us\tpp100_cores\tpp100_cpu_us\tconn_cores\tconn_cpu_us\tround\n' >"$results"
 
-# Each round starts one forwarder further down the list: in a fixed order the forwarder after `direct`
-# always ran right after its 45,000-connection run (TIME_WAIT sockets, a warm echo server) and came out
-# 10-25% behind the same binary with another --buffer-size on 64-byte ping-pong, which no buffer size
-# can change. Rotated, a position's cost falls on a different forwarder in each round.
+# Each round runs the forwarders in its own shuffled order (seeded by the round's number, so a re-run
+# repeats it). In a fixed order the forwarder listed after `direct` always ran right after direct's
+# 50,000-connection run (tens of thousands of TIME_WAIT sockets) and came out 10-25% behind the same
+# binary with another --buffer-size on 64-byte ping-pong, which no buffer size can change; rotating the
+# list kept that neighbour, a shuffle does not.
 read -r -a forwarders <<<"$ONLY"
 for round in $(seq "$ROUNDS"); do
-order=()
-for ((i = 0; i < ${#forwarders[@]}; i++)); do order+=("${forwarders[$(((i + round - 1) % ${#forwarders[@]}))]}"); done
+mapfile -t order < <(printf '%s\n' "${forwarders[@]}" | awk -v seed="$round" 'BEGIN { srand(seed) } { printf "%.9f\t%s\n", rand(), $0 }' | sort -n | cut -f2)
+echo "== round $round/$ROUNDS order: ${order[*]}" >&2
 for fwd in "${order[@]}"; do
   if [ "$fwd" = epoll-proxy-splice ] && ! has_splice; then
     echo "== $fwd: skipped (bin/epoll-proxy has no --splice option)" >&2
