@@ -73,7 +73,7 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--buffer-size", paramLabel = "SIZE", converter = SizeConverter.class,
             description = "Buffer per direction of each connection, held only while data waits "
-                    + "for a slow peer (1k-64m, k/m suffixes; default: ${DEFAULT-VALUE}).", defaultValue = "64k")
+                    + "for a slow peer (1k-64m, k/m suffixes; default: ${DEFAULT-VALUE}).", defaultValue = "32k")
     int bufferSize;
 
     @Option(names = "--connect-timeout", paramLabel = "MS", defaultValue = "5000",

@@ -65,7 +65,7 @@ public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec,
 
     /** Collects settings one by one (the CLI, tests), then {@link #build()}s the immutable record. */
     public static final class Builder {
-        private int bufferSize = 64 * 1024;
+        private int bufferSize = 32 * 1024;
         private int connectTimeoutMs = 5000;
         private int idleTimeoutSec = 0;
         private int finTimeoutSec = 60;

@@ -6,7 +6,7 @@ import org.epollproxy.shim.Epoll;
 
 /**
  * {@code /connections}: one JSON object per open connection, e.g. a backend sending faster than its
- * client reads shows {@code "buffered_down": 65536, "client_interest": "IN|OUT", "backend_interest": "none"}:
+ * client reads shows {@code "buffered_down": 32768, "client_interest": "IN|OUT", "backend_interest": "none"}:
  * the proxy waits for the client's socket to drain (OUT) and has stopped reading the backend.
  */
 final class ConnectionsPage {

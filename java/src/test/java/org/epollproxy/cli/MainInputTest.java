@@ -102,4 +102,16 @@ class MainInputTest {
         assertCleanUsageError(o, udp);
         assertTrue(o.err().contains("TCP forwards (-L) only"), o.err());
     }
+
+    /**
+     * The buffer size the CLI gives every forward and the one Settings holds for the embedded proxy agree:
+     * 32 KiB, the smallest size that did not lose bulk throughput in bench/compare.sh (README "Buffer size").
+     */
+    @Test
+    void theDefaultBufferIs32KiBInTheHelpAndInSettings() {
+        Outcome o = run(List.of("--help"));
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.out().replaceAll("\\s+", " ").contains("default: 32k"), o.out());
+        assertEquals(32 * 1024, org.epollproxy.forward.Settings.DEFAULTS.bufferSize());
+    }
 }
