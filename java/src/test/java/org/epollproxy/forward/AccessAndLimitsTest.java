@@ -12,15 +12,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.NativeBuffer;
 import org.epollproxy.shim.Net;
 import org.epollproxy.shim.Shim;
 import org.epollproxy.shim.SockAddr;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.api.parallel.Isolated;
 
 /** Access rules, --max-connections, idle and FIN timeouts, keepalive, failover, and rinetd's log file. */
-@Isolated("counts the JVM's open fds")
 class AccessAndLimitsTest {
 
     static Socket connectFrom(String sourceIp, int port) throws Exception {
@@ -120,11 +119,13 @@ class AccessAndLimitsTest {
                 TestProxy proxy = new TestProxy(st, backend.port());
                 Socket c = proxy.connect()) {
             TestProxy.await(() -> backend.accepted.get() == 1, "backend connection");
-            // The proxy runs in this process: its two sockets of the pair are the only ones here with
-            // SO_KEEPALIVE (the test's own client and backend sockets do not set it).
+            // The proxy runs in this process: the pair's two sockets are the ones whose peer is this
+            // client or this backend (other tests' sockets run beside it; the test's own client and
+            // backend sockets do not set SO_KEEPALIVE).
             List<Integer> values = new ArrayList<>();
-            TestProxy.await(() -> keepaliveSockets(k).size() == 2, "two keepalive sockets");
-            for (int fd : keepaliveSockets(k)) values.add(k.getsockopt_int(fd, Net.IPPROTO_TCP, Net.TCP_NODELAY));
+            int clientPort = c.getLocalPort(), backendPort = backend.port();
+            TestProxy.await(() -> keepaliveSockets(k, clientPort, backendPort).size() == 2, "two keepalive sockets");
+            for (int fd : keepaliveSockets(k, clientPort, backendPort)) values.add(k.getsockopt_int(fd, Net.IPPROTO_TCP, Net.TCP_NODELAY));
             values.add(1);
             assertEquals(List.of(1, 1, 1), values, "TCP_NODELAY on both, too");
         }
@@ -189,14 +190,17 @@ class AccessAndLimitsTest {
         common.close();
     }
 
-    /** This process's fds that are sockets with SO_KEEPALIVE set. */
-    private static List<Integer> keepaliveSockets(Kernel k) {
+    /** This process's fds that are sockets with SO_KEEPALIVE set, connected to 127.0.0.1 at one of the ports. */
+    private static List<Integer> keepaliveSockets(Kernel k, int... peerPorts) {
         List<Integer> out = new ArrayList<>();
         java.io.File[] fds = new java.io.File("/proc/self/fd").listFiles();
         if (fds == null) return out;
+        NativeBuffer peer = NativeBuffer.allocate(SockAddr.SIZE);
         for (java.io.File f : fds) {
             int fd = Integer.parseInt(f.getName());
-            if (k.getsockopt_int(fd, Net.SOL_SOCKET, Net.SO_KEEPALIVE) == 1) out.add(fd);
+            if (k.getsockopt_int(fd, Net.SOL_SOCKET, Net.SO_KEEPALIVE) != 1 || k.getpeername(fd, peer.address()) != 0) continue;
+            int port = SockAddr.read(peer.buffer(), 0).port();
+            for (int p : peerPorts) if (port == p) out.add(fd);
         }
         return out;
     }
