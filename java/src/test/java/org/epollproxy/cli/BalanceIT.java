@@ -1,6 +1,5 @@
 package org.epollproxy.cli;
 
-import static org.epollproxy.cli.CommandLineIT.freePort;
 import static org.epollproxy.cli.ConfigReloadIT.awaitErr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import org.epollproxy.Ports;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +38,7 @@ class BalanceIT {
 
     @Test
     void roundrobinOverThreeBackendsWithChecksAcrossTwoThreads() throws Exception {
-        int port = freePort();
+        int port = Ports.free();
         try (TaggedEcho a = new TaggedEcho("a"); TaggedEcho b = new TaggedEcho("b"); TaggedEcho c = new TaggedEcho("c")) {
             String spec = port + ":127.0.0.1:" + a.port() + ",127.0.0.1:" + b.port() + ",127.0.0.1:" + c.port();
             try (JarProcess p = new JarProcess("-L", spec, "--balance", "roundrobin", "--threads", "2", "--check", "200ms",
@@ -71,8 +71,8 @@ class BalanceIT {
 
     @Test
     void aReloadKeepsABackendMarkedDownWhenItsAddressStays(@TempDir Path dir) throws Exception {
-        int port = freePort();
-        int dead = freePort();
+        int port = Ports.free();
+        int dead = Ports.free();
         Path conf = dir.resolve("proxy.conf");
         try (TaggedEcho a = new TaggedEcho("a")) {
             String line = "127.0.0.1 " + port + " 127.0.0.1 " + dead + " [balance=roundrobin, backend=127.0.0.1:" + a.port()

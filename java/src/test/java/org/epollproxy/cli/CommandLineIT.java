@@ -12,16 +12,13 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.epollproxy.Ports;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The real jar as users run it: exit codes, messages, the listening line, signals. */
 class CommandLineIT {
-
-    static int freePort() throws IOException {
-        return org.epollproxy.Ports.free();
-    }
 
     static void assertNothingListens(int port) {
         assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", port).close(),
@@ -38,7 +35,7 @@ class CommandLineIT {
         "127.0.0.1:PORT:127.0.0.1:0    | port 0 is out of range 1-65535",
     })
     void aBadSpecExitsTwoNamingItAndListensNowhere(String spec, String message) throws Exception {
-        int port = freePort();
+        int port = Ports.free();
         String arg = spec.replace("PORT", Integer.toString(port));
         // A good forward first: it must not be left listening when a later one is bad.
         try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:9", "-L", arg)) {
@@ -139,7 +136,7 @@ class CommandLineIT {
 
     @Test
     void aTakenStatsPortExitsOneAndNothingListens() throws Exception {
-        int port = freePort();
+        int port = Ports.free();
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 JarProcess p = new JarProcess("-L", port + ":127.0.0.1:9", "--stats", Integer.toString(taken.getLocalPort()))) {
             assertEquals(1, p.exitCode(20));

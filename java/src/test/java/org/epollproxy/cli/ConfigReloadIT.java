@@ -1,7 +1,6 @@
 package org.epollproxy.cli;
 
 import static org.epollproxy.cli.CommandLineIT.assertNothingListens;
-import static org.epollproxy.cli.CommandLineIT.freePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +10,7 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.epollproxy.Ports;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,9 +37,9 @@ class ConfigReloadIT {
 
     @Test
     void aReloadAddsRemovesAndChangesForwardsWithoutCuttingOpenConnections(@TempDir Path dir) throws Exception {
-        int pa = freePort();
-        int pb = freePort();
-        int pc = freePort();
+        int pa = Ports.free();
+        int pb = Ports.free();
+        int pc = Ports.free();
         Path conf = dir.resolve("proxy.conf");
         Path log = dir.resolve("rinetd.log");
         Path pid = dir.resolve("proxy.pid");
@@ -87,7 +87,7 @@ class ConfigReloadIT {
                 assertEquals("one:alive", TaggedEcho.ask(before, "alive"));
 
                 // Atomic: one new forward on a busy port, another on a free one: neither is applied.
-                int pe = freePort();
+                int pe = Ports.free();
                 try (ServerSocket busy = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                     Files.writeString(conf, String.join("\n",
                             "127.0.0.1 " + pa + " 127.0.0.1 " + two.port(),
@@ -115,7 +115,7 @@ class ConfigReloadIT {
 
     @Test
     void aBadConfigLineAtStartExitsTwoWithFileAndLine(@TempDir Path dir) throws Exception {
-        int port = freePort();
+        int port = Ports.free();
         Path conf = dir.resolve("bad.conf");
         Files.writeString(conf, "# ok\n127.0.0.1 " + port + " 127.0.0.1 80\nallow not-an-address\n");
         try (JarProcess p = new JarProcess("--config", conf.toString())) {
@@ -127,7 +127,7 @@ class ConfigReloadIT {
 
     @Test
     void udpAndTcpFromTheCommandLineAndAConfigCombine(@TempDir Path dir) throws Exception {
-        int pt = freePort();
+        int pt = Ports.free();
         Path conf = dir.resolve("c.conf");
         try (TaggedEcho one = new TaggedEcho("one")) {
             Files.writeString(conf, "127.0.0.1 " + pt + " 127.0.0.1 " + one.port() + "\n");

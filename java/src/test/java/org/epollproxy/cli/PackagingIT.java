@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.epollproxy.Ports;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -111,7 +112,7 @@ class PackagingIT {
         Matcher m = Pattern.compile("CMD \\[\"bash\", \"-c\", \"(.*)\"\\]").matcher(cf);
         assertTrue(m.find(), "a bash HEALTHCHECK in exec form");
         String script = m.group(1).replace("\\\\", "\\"); // JSON string -> the text bash gets
-        int port = CommandLineIT.freePort();
+        int port = Ports.free();
         try (JarProcess proxy = new JarProcess("-L", "0:127.0.0.1:9", "--stats", Integer.toString(port))) {
             proxy.nextLine(); // listening tcp ...
             assertTrue(proxy.nextLine().startsWith("listening http 127.0.0.1:" + port));

@@ -1,6 +1,5 @@
 package org.epollproxy.cli;
 
-import static org.epollproxy.cli.CommandLineIT.freePort;
 import static org.epollproxy.cli.ConfigReloadIT.awaitErr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,6 +18,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.epollproxy.Ports;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,7 +50,7 @@ class ZeroDowntimeIT {
     @Test
     void aTakeoverUpgradeRefusesNobodyAndTheOldProcessFinishesItsTransfers(@TempDir Path dir) throws Exception {
         Path ctl = dir.resolve("ctl.sock");
-        int port = freePort();
+        int port = Ports.free();
         try (Traffic.Echo echo = new Traffic.Echo()) {
             String fwd = port + ":127.0.0.1:" + echo.port();
             try (JarProcess old = new JarProcess("-L", fwd, "--control", ctl.toString(), "--drain-timeout", "20", "--quiet")) {
@@ -85,8 +85,8 @@ class ZeroDowntimeIT {
     @Test
     void forwardsThatDifferAreRefusedAndTheRunningProcessServesOn(@TempDir Path dir) throws Exception {
         Path ctl = dir.resolve("ctl.sock");
-        int port = freePort();
-        int other = freePort();
+        int port = Ports.free();
+        int other = Ports.free();
         try (TaggedEcho echo = new TaggedEcho("e");
                 JarProcess old = new JarProcess("-L", port + ":127.0.0.1:" + echo.port(), "--control", ctl.toString())) {
             old.nextLine();
@@ -177,7 +177,7 @@ class ZeroDowntimeIT {
 
     @Test
     void aRestartUnderSocketActivationRefusesNobodyAndTheOldProcessFinishesItsTransfers(@TempDir Path dir) throws Exception {
-        int port = freePort();
+        int port = Ports.free();
         try (Traffic.Echo echo = new Traffic.Echo();
                 Activator a = new Activator(dir, "tcp:127.0.0.1:" + port, "-L", port + ":127.0.0.1:" + echo.port(),
                         "--drain-timeout", "20", "--quiet")) {
@@ -208,11 +208,11 @@ class ZeroDowntimeIT {
 
     @Test
     void aSocketWithoutAForwardOrAForwardWithoutASocketIsRefusedWithExitTwo(@TempDir Path dir) throws Exception {
-        int port = freePort();
-        int other = freePort();
+        int port = Ports.free();
+        int other = Ports.free();
         Path d1 = Files.createDirectories(dir.resolve("1"));
         Path d2 = Files.createDirectories(dir.resolve("2"));
-        int third = freePort();
+        int third = Ports.free();
         try (Activator a = new Activator(d1, "tcp:127.0.0.1:" + port, "-L", port + ":127.0.0.1:9", "-L", other + ":127.0.0.1:9");
                 Activator b = new Activator(d2, "tcp:127.0.0.1:" + third + ",udp:127.0.0.1:" + third, "-L", third + ":127.0.0.1:9")) {
             for (Activator x : List.of(a, b)) {

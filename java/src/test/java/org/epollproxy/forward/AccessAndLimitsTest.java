@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.epollproxy.Ports;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.NativeBuffer;
 import org.epollproxy.shim.Net;
@@ -133,7 +134,7 @@ class AccessAndLimitsTest {
 
     @Test
     void aRefusedFirstBackendFailsOverToTheSecondAndTheLogSaysWhichServed() throws Exception {
-        int dead = BackendFailureTest.closedPort();
+        int dead = Ports.free();
         try (TestBackend good = TestBackend.echo();
                 TestProxy proxy = new TestProxy(Settings.DEFAULTS, List.of(new Forward(SockAddr.parse("127.0.0.1", 0),
                         List.of(TestProxy.backend(dead), TestProxy.backend(good.port())))));

@@ -14,18 +14,15 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.List;
+import org.epollproxy.Ports;
 import org.junit.jupiter.api.Test;
 
 /** Dead, refusing, silent and resetting backends: the client learns at once, and the proxy serves on. */
 class BackendFailureTest {
 
-    static int closedPort() throws IOException {
-        return org.epollproxy.Ports.free();
-    }
-
     @Test
     void aRefusedBackendClosesTheClientWithinASecondAndTheProxyServesOn() throws Exception {
-        int dead = closedPort();
+        int dead = Ports.free();
         try (TestBackend good = TestBackend.echo();
                 TestProxy proxy = new TestProxy(Settings.DEFAULTS, dead, good.port())) {
             long t0 = System.nanoTime();

@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.epollproxy.Ports;
 import org.epollproxy.shim.SockAddr;
 import org.junit.jupiter.api.Test;
 
@@ -137,14 +138,10 @@ class BalanceTest {
         }
     }
 
-    static int deadPort() throws IOException {
-        return BackendFailureTest.closedPort();
-    }
-
     @Test
     void passiveMarkingTakesADeadBackendOutAfterMaxFailsAndLogsItOnce() throws Exception {
         Balancing twoFails = new Balancing(Balancing.Policy.FIRST, 2, 60_000, 0, 2, 3, null, null);
-        int dead = deadPort();
+        int dead = Ports.free();
         try (TestBackend good = tagged('g');
                 TestProxy p = new TestProxy(Settings.DEFAULTS, List.of(new Forward(SockAddr.parse("127.0.0.1", 0),
                         List.of(TestProxy.backend(dead), TestProxy.backend(good.port()))).withBalancing(twoFails)))) {
@@ -161,7 +158,7 @@ class BalanceTest {
     void whenEveryBackendIsDownAClientIsClosedAtOnceWithNoBackend() throws Exception {
         Balancing oneFail = new Balancing(Balancing.Policy.ROUNDROBIN, 1, 60_000, 0, 2, 3, null, null);
         try (TestProxy p = new TestProxy(Settings.DEFAULTS, List.of(new Forward(SockAddr.parse("127.0.0.1", 0),
-                List.of(TestProxy.backend(deadPort()), TestProxy.backend(deadPort()))).withBalancing(oneFail)))) {
+                List.of(TestProxy.backend(Ports.free()), TestProxy.backend(Ports.free()))).withBalancing(oneFail)))) {
             try (Socket s = p.connect()) {
                 assertEquals(-1, s.getInputStream().read());
             }

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.io.File;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.epollproxy.Ports;
 import org.epollproxy.shim.SockAddr;
 import org.junit.jupiter.api.Test;
 
@@ -19,12 +19,6 @@ import org.junit.jupiter.api.Test;
  */
 class HaproxySenderTest {
 
-    static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
     @Test
     void haproxySendProxyV1AndV2AnnounceTheRealClient() throws Exception {
         String haproxy = ThirdParty.require("haproxy", "haproxy");
@@ -33,8 +27,8 @@ class HaproxySenderTest {
         try (TestBackend backend = TestBackend.echo();
                 TestProxy proxy = new TestProxy(Settings.DEFAULTS, List.of(new Forward(Forward.Proto.TCP, SockAddr.parse("127.0.0.1", 0),
                         List.of(TestProxy.backend(backend.port())), AccessRules.ALLOW_ALL, -1, null, "accepting", ProxyProtocol.OFF, true)))) {
-            int v1 = freePort();
-            int v2 = freePort();
+            int v1 = Ports.free();
+            int v2 = Ports.free();
             String cfg = String.join("\n",
                     "global", "  maxconn 64",
                     "defaults", "  mode tcp", "  timeout connect 5s", "  timeout client 30s", "  timeout server 30s",

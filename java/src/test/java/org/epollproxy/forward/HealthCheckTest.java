@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.epollproxy.Ports;
 import org.epollproxy.forward.balance.BackendInfo;
 import org.epollproxy.shim.SockAddr;
 import org.junit.jupiter.api.Assumptions;
@@ -72,7 +73,7 @@ class HealthCheckTest {
                     .inheritIO().start().waitFor(600, TimeUnit.SECONDS);
         }
         Assumptions.assumeTrue(Files.isExecutable(redis), "redis-server could not be installed");
-        int port = BackendFailureTest.closedPort();
+        int port = Ports.free();
         Process r = new ProcessBuilder(redis.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try (TestBackend wrong = TestBackend.start(s -> {

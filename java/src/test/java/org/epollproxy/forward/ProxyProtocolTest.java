@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayInputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.epollproxy.Ports;
 import org.epollproxy.shim.SockAddr;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -72,7 +72,7 @@ class ProxyProtocolTest {
 
     @Test
     void aFailedBackendDoesNotConsumeTheHeaderTheNextOneGetsItOnce() throws Exception {
-        int closedPort = org.epollproxy.Ports.free();
+        int closedPort = Ports.free();
         CompletableFuture<Received> got = new CompletableFuture<>();
         try (TestBackend backend = parsing(got)) {
             Forward f = new Forward(SockAddr.parse("127.0.0.1", 0), List.of(

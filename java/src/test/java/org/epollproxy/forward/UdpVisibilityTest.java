@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.net.SocketTimeoutException;
 import java.util.Arrays;
 import java.util.List;
+import org.epollproxy.Ports;
 import org.epollproxy.shim.SockAddr;
 import org.epollproxy.stats.LoopSnapshot;
 import org.junit.jupiter.api.AfterEach;
@@ -87,7 +88,7 @@ class UdpVisibilityTest {
 
     @Test
     void aBackendWithNothingListeningEndsTheSessionAsBackendRefused() throws Exception {
-        int closedPort = org.epollproxy.Ports.free();
+        int closedPort = Ports.free();
         try (TestProxy proxy = proxy(Settings.DEFAULTS, closedPort, 600);
                 DatagramSocket c = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             byte[] p = "anyone?".getBytes();
