@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.lang.reflect.InvocationTargetException;
 import java.nio.charset.StandardCharsets;
 import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.InterposedKernel;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.Shim;
 import org.junit.jupiter.api.Test;
@@ -24,19 +24,13 @@ class PipeSizeCheckTest {
     void aRefusedSizeIsAnErrorNamingTheLimitAndNoFdLeaks() {
         Kernel real = Shim.load();
         int[] open = {0};
-        Kernel refusing = (Kernel) java.lang.reflect.Proxy.newProxyInstance(Kernel.class.getClassLoader(), new Class<?>[] {Kernel.class},
-                (p, m, args) -> {
-                    if (m.getName().equals("set_pipe_size")) return -Errno.EPERM;
-                    Object r;
-                    try {
-                        r = m.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                    if (m.getName().equals("pipe2")) open[0] += 2;
-                    if (m.getName().equals("close")) open[0]--;
-                    return r;
-                });
+        Kernel refusing = InterposedKernel.over(real, (name, args, call) -> {
+            if (name.equals("set_pipe_size")) return -Errno.EPERM;
+            Object r = call.invoke();
+            if (name.equals("pipe2")) open[0] += 2;
+            if (name.equals("close")) open[0]--;
+            return r;
+        });
         String msg = PipeSizeCheck.problem(refusing, 4 << 20);
         assertTrue(msg.startsWith("--pipe-size 4194304: the kernel refused it: EPERM"), msg);
         assertTrue(msg.contains("/proc/sys/fs/pipe-max-size"), msg);

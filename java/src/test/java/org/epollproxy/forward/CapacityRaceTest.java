@@ -3,13 +3,13 @@ package org.epollproxy.forward;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.InvocationTargetException;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.epollproxy.shim.InterposedKernel;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.Shim;
 import org.junit.jupiter.api.Test;
@@ -27,21 +27,15 @@ class CapacityRaceTest {
         CountDownLatch bothAccepted = new CountDownLatch(2);
         AtomicInteger accepts = new AtomicInteger();
         Kernel real = Shim.load();
-        Kernel racing = (Kernel) java.lang.reflect.Proxy.newProxyInstance(Kernel.class.getClassLoader(), new Class<?>[] {Kernel.class},
-                (p, m, args) -> {
-                    Object r;
-                    try {
-                        r = m.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                    if (m.getName().equals("accept") && (Integer) r >= 0) {
-                        accepts.incrementAndGet();
-                        bothAccepted.countDown();
-                        bothAccepted.await(500, TimeUnit.MILLISECONDS);
-                    }
-                    return r;
-                });
+        Kernel racing = InterposedKernel.over(real, (name, args, call) -> {
+            Object r = call.invoke();
+            if (name.equals("accept") && (Integer) r >= 0) {
+                accepts.incrementAndGet();
+                bothAccepted.countDown();
+                bothAccepted.await(500, TimeUnit.MILLISECONDS);
+            }
+            return r;
+        });
         Settings st = Settings.builder().threads(2).maxConnections(1).build();
         List<Socket> clients = new ArrayList<>();
         try (TestBackend backend = TestBackend.start(s -> s.getInputStream().read());

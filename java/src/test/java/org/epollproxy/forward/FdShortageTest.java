@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.InvocationTargetException;
 import java.net.Socket;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.InterposedKernel;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.Shim;
 import org.junit.jupiter.api.Test;
@@ -23,18 +23,13 @@ class FdShortageTest {
 
     /** The real shim, except that backend socket() calls fail with EMFILE while {@code short} is set. */
     static Kernel shortOfFds(Kernel real, AtomicBoolean shortOfFds, AtomicInteger refusals) {
-        return (Kernel) java.lang.reflect.Proxy.newProxyInstance(Kernel.class.getClassLoader(), new Class<?>[] {Kernel.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("socket") && shortOfFds.get()) {
-                        refusals.incrementAndGet();
-                        return -Errno.EMFILE;
-                    }
-                    try {
-                        return method.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        return InterposedKernel.over(real, (name, args, call) -> {
+            if (name.equals("socket") && shortOfFds.get()) {
+                refusals.incrementAndGet();
+                return -Errno.EMFILE;
+            }
+            return call.invoke();
+        });
     }
 
     @Test

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +14,7 @@ import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.epollproxy.runtime.ProxyServer;
 import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.InterposedKernel;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.Shim;
 import org.junit.jupiter.api.Test;
@@ -30,16 +30,11 @@ class LoopDeathTest {
     /** The real shim with {@code fault} consulted before each call: a non-null result replaces the call. */
     static Kernel faulty(BiFunction<String, Object[], Object> fault) {
         Kernel real = Shim.load();
-        return (Kernel) java.lang.reflect.Proxy.newProxyInstance(Kernel.class.getClassLoader(), new Class<?>[] {Kernel.class},
-                (p, m, args) -> {
-                    Object r = fault.apply(m.getName(), args);
-                    if (r != null) return r;
-                    try {
-                        return m.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        return InterposedKernel.over(real, (name, args, call) -> {
+            Object r = fault.apply(name, args);
+            if (r != null) return r;
+            return call.invoke();
+        });
     }
 
     private static void diesLoudly(Function<AtomicBoolean, Kernel> kernel, String cause) throws Exception {

@@ -1,10 +1,9 @@
 package org.epollproxy.forward;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.InterposedKernel;
 import org.epollproxy.shim.Kernel;
 
 /**
@@ -17,26 +16,17 @@ final class SpliceRefusingKernel {
 
     static Kernel over(Kernel real, Refuse refuse) {
         Set<Integer> pipeReadEnds = ConcurrentHashMap.newKeySet();
-        return (Kernel) java.lang.reflect.Proxy.newProxyInstance(Kernel.class.getClassLoader(), new Class<?>[] {Kernel.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("splice")) {
-                        boolean outOfPipe = pipeReadEnds.contains((Integer) args[0]);
-                        boolean refused = refuse == Refuse.BOTH || (refuse == Refuse.OUT_OF_PIPE) == outOfPipe;
-                        if (refused) return -Errno.EINVAL;
-                    }
-                    Object result = call(real, method, args);
-                    if (method.getName().equals("pipe2") && (Long) result >= 0) pipeReadEnds.add((int) ((Long) result >>> 32));
-                    if (method.getName().equals("close")) pipeReadEnds.remove((Integer) args[0]);
-                    return result;
-                });
-    }
-
-    private static Object call(Kernel real, Method m, Object[] args) throws Throwable {
-        try {
-            return m.invoke(real, args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
-        }
+        return InterposedKernel.over(real, (name, args, call) -> {
+            if (name.equals("splice")) {
+                boolean outOfPipe = pipeReadEnds.contains((Integer) args[0]);
+                boolean refused = refuse == Refuse.BOTH || (refuse == Refuse.OUT_OF_PIPE) == outOfPipe;
+                if (refused) return -Errno.EINVAL;
+            }
+            Object result = call.invoke();
+            if (name.equals("pipe2") && (Long) result >= 0) pipeReadEnds.add((int) ((Long) result >>> 32));
+            if (name.equals("close")) pipeReadEnds.remove((Integer) args[0]);
+            return result;
+        });
     }
 
     private SpliceRefusingKernel() {}

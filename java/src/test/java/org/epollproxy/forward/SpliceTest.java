@@ -10,6 +10,7 @@ import java.net.Socket;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.epollproxy.shim.InterposedKernel;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.Shim;
 import org.junit.jupiter.api.Test;
@@ -109,17 +110,11 @@ class SpliceTest {
 
     /** The pipes' write ends as pipe2 returns them, through the real shim. */
     static Kernel recordingPipes(Kernel real, java.util.List<Integer> writeEnds) {
-        return (Kernel) java.lang.reflect.Proxy.newProxyInstance(Kernel.class.getClassLoader(), new Class<?>[] {Kernel.class},
-                (p, m, args) -> {
-                    Object r;
-                    try {
-                        r = m.invoke(real, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                    if (m.getName().equals("pipe2") && (Long) r >= 0) writeEnds.add((int) (long) (Long) r);
-                    return r;
-                });
+        return InterposedKernel.over(real, (name, args, call) -> {
+            Object r = call.invoke();
+            if (name.equals("pipe2") && (Long) r >= 0) writeEnds.add((int) (long) (Long) r);
+            return r;
+        });
     }
 
     @ParameterizedTest

@@ -3,7 +3,6 @@ package org.epollproxy.forward;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.InvocationTargetException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -16,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.epollproxy.shim.Epoll;
 import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.InterposedKernel;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.Net;
 import org.epollproxy.shim.Shim;
@@ -34,27 +34,20 @@ class UdpInterestFailureTest {
         Set<Integer> dgram = ConcurrentHashMap.newKeySet();
         Set<Integer> connected = ConcurrentHashMap.newKeySet();
         AtomicBoolean failed = new AtomicBoolean();
-        return (Kernel) java.lang.reflect.Proxy.newProxyInstance(Kernel.class.getClassLoader(), new Class<?>[] {Kernel.class},
-                (proxy, method, args) -> {
-                    String m = method.getName();
-                    if (m.equals("epoll_ctl") && (Integer) args[1] == Epoll.EPOLL_CTL_ADD && connected.contains((Integer) args[2])
-                            && failed.compareAndSet(false, true)) {
-                        return -Errno.ENOMEM;
-                    }
-                    Object r;
-                    try {
-                        r = method.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                    if (m.equals("socket") && ((Integer) args[1] & 0xf) == Net.SOCK_DGRAM && (Integer) r >= 0) dgram.add((Integer) r);
-                    if (m.equals("connect") && dgram.contains((Integer) args[0]) && (Integer) r == 0) connected.add((Integer) args[0]);
-                    if (m.equals("close")) {
-                        dgram.remove((Integer) args[0]);
-                        connected.remove((Integer) args[0]);
-                    }
-                    return r;
-                });
+        return InterposedKernel.over(real, (name, args, call) -> {
+            if (name.equals("epoll_ctl") && (Integer) args[1] == Epoll.EPOLL_CTL_ADD && connected.contains((Integer) args[2])
+                    && failed.compareAndSet(false, true)) {
+                return -Errno.ENOMEM;
+            }
+            Object r = call.invoke();
+            if (name.equals("socket") && ((Integer) args[1] & 0xf) == Net.SOCK_DGRAM && (Integer) r >= 0) dgram.add((Integer) r);
+            if (name.equals("connect") && dgram.contains((Integer) args[0]) && (Integer) r == 0) connected.add((Integer) args[0]);
+            if (name.equals("close")) {
+                dgram.remove((Integer) args[0]);
+                connected.remove((Integer) args[0]);
+            }
+            return r;
+        });
     }
 
     @Test

@@ -3,7 +3,6 @@ package org.epollproxy.forward;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.InvocationTargetException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -17,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.epollproxy.shim.InterposedKernel;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.NativeBuffer;
 import org.epollproxy.shim.Net;
@@ -38,28 +38,21 @@ class UdpIsolationTest {
     static Kernel eagerPortReuse(Kernel real, int[] pool) {
         Set<Integer> dgram = ConcurrentHashMap.newKeySet();
         NativeBuffer addr = NativeBuffer.allocate(SockAddr.SIZE);
-        return (Kernel) java.lang.reflect.Proxy.newProxyInstance(Kernel.class.getClassLoader(), new Class<?>[] {Kernel.class},
-                (proxy, method, args) -> {
-                    String m = method.getName();
-                    if (m.equals("connect") && dgram.remove((Integer) args[0])) {
-                        synchronized (addr) {
-                            for (int port : pool) {
-                                SockAddr.parse("127.0.0.1", port).write(addr.buffer(), 0);
-                                if (real.bind((Integer) args[0], addr.address()) == 0) break;
-                            }
-                        }
+        return InterposedKernel.over(real, (name, args, call) -> {
+            if (name.equals("connect") && dgram.remove((Integer) args[0])) {
+                synchronized (addr) {
+                    for (int port : pool) {
+                        SockAddr.parse("127.0.0.1", port).write(addr.buffer(), 0);
+                        if (real.bind((Integer) args[0], addr.address()) == 0) break;
                     }
-                    Object r;
-                    try {
-                        r = method.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                    if (m.equals("socket") && ((Integer) args[1] & 0xf) == Net.SOCK_DGRAM && (Integer) r >= 0) dgram.add((Integer) r);
-                    if (m.equals("bind")) dgram.remove((Integer) args[0]);
-                    if (m.equals("close")) dgram.remove((Integer) args[0]);
-                    return r;
-                });
+                }
+            }
+            Object r = call.invoke();
+            if (name.equals("socket") && ((Integer) args[1] & 0xf) == Net.SOCK_DGRAM && (Integer) r >= 0) dgram.add((Integer) r);
+            if (name.equals("bind")) dgram.remove((Integer) args[0]);
+            if (name.equals("close")) dgram.remove((Integer) args[0]);
+            return r;
+        });
     }
 
     private static int[] freeUdpPorts(int n) throws Exception {

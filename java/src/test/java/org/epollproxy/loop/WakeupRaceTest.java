@@ -2,10 +2,10 @@ package org.epollproxy.loop;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.InvocationTargetException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.epollproxy.shim.InterposedKernel;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.Shim;
 import org.junit.jupiter.api.Test;
@@ -24,18 +24,13 @@ class WakeupRaceTest {
         Kernel real = Shim.load();
         AtomicReference<EventLoop> loopRef = new AtomicReference<>();
         boolean[] raced = new boolean[1];
-        Kernel racing = (Kernel) java.lang.reflect.Proxy.newProxyInstance(Kernel.class.getClassLoader(), new Class<?>[] {Kernel.class},
-                (p, m, args) -> {
-                    if (m.getName().equals("eventfd_read") && !raced[0]) {
-                        raced[0] = true;
-                        loopRef.get().wakeup(); // another thread's wakeup, at the worst moment
-                    }
-                    try {
-                        return m.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        Kernel racing = InterposedKernel.over(real, (name, args, call) -> {
+            if (name.equals("eventfd_read") && !raced[0]) {
+                raced[0] = true;
+                loopRef.get().wakeup(); // another thread's wakeup, at the worst moment
+            }
+            return call.invoke();
+        });
         EventLoop loop = new EventLoop(racing, 0, msg -> { });
         loopRef.set(loop);
         Thread t = new Thread(loop::run, "wakeup-race");
