@@ -11,7 +11,7 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /**
  * The fuzz JVM's main: runs one test method on the JUnit platform (with JAZZER_FUZZ=1 in its environment,
- * a Jazzer {@code @FuzzTest} fuzzes) and exits 0 only if everything it selected ran and passed. {@link ParserFuzzRunTest}
+ * a Jazzer {@code @FuzzTest} fuzzes) and exits 0 only if everything it selected ran and passed. {@link FuzzRun}
  * starts it as a process of its own, so that Jazzer's agent never enters the JVM of the other tests.
  */
 public final class FuzzLauncher {
