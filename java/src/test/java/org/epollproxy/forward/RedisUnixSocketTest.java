@@ -3,7 +3,10 @@ package org.epollproxy.forward;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.File;
+import java.io.IOException;
 import java.net.Socket;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,8 +32,8 @@ class RedisUnixSocketTest {
         try {
             TestProxy.await(() -> {
                 if (!redis.isAlive()) throw new AssertionError("redis-server exited: " + HaproxySenderTest.read(out));
-                return Files.exists(sock);
-            }, "redis-server's socket " + sock);
+                return accepts(sock);
+            }, "redis-server accepting on " + sock);
             try (TestProxy proxy = new TestProxy(Settings.builder().splice(true).build(), List.of(new Forward(SockAddr.parse("127.0.0.1", 0),
                     List.of(new Backend(sock.toString(), SockAddr.unix(sock.toString()))))))) {
                 try (Socket s = proxy.connect()) { // raw RESP
@@ -51,6 +54,18 @@ class RedisUnixSocketTest {
             ThirdParty.stop(redis);
             for (File f : dir.toFile().listFiles()) f.delete();
             Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * A connect to {@code sock} succeeds: redis-server listens. Its socket file exists from bind(2) on, but
+     * until listen(2) a connect is refused, and the proxy resets the client whose backend refused it.
+     */
+    private static boolean accepts(Path sock) {
+        try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
+            return true;
+        } catch (IOException e) { // not there yet, or not listening yet
+            return false;
         }
     }
 }
