@@ -25,6 +25,8 @@ public final class ForwardingLoop {
     private final EventLoop loop;
     private final Settings settings;
     private final BufferPool pool;
+    /** --splice: the pipes directions take while bytes wait in them. */
+    private final PipePool pipes;
     private final Log log;
     private final AtomicInteger openTotal;
     private final PortQuarantine ports;
@@ -69,6 +71,7 @@ public final class ForwardingLoop {
         // With --accept-proxy the header sent may be followed in that buffer by client bytes read with the one received.
         int size = Math.max(settings.bufferSize(), 2 * ProxyProtocol.MAX_HEADER);
         this.pool = new BufferPool(size, Math.max(16, (16 << 20) / size), Math.max(4, (1 << 20) / size));
+        this.pipes = new PipePool(settings.pipeSize());
         loop.setEndOfIteration(this::endOfIteration);
         this.clientLimits = ClientLimits.of(settings);
     }
@@ -120,6 +123,10 @@ public final class ForwardingLoop {
 
     public BufferPool pool() {
         return pool;
+    }
+
+    public PipePool pipes() {
+        return pipes;
     }
 
     public Log log() {
@@ -337,7 +344,7 @@ public final class ForwardingLoop {
         return resetAtShutdown;
     }
 
-    /** Shutdown: close every listener, then every connection (RST) and session, then the pool. Loop thread only. */
+    /** Shutdown: close every listener, then every connection (RST) and session, then the pools. Loop thread only. */
     public void closeAll() {
         for (Listener l : listeners) l.closeAll();
         listeners.clear();
@@ -345,6 +352,7 @@ public final class ForwardingLoop {
         resetAtShutdown += openCount;
         while (openCount > 0) open[openCount - 1].abortForShutdown();
         pool.close();
+        pipes.close(loop.kernel());
         log.flush();
     }
 }

@@ -21,13 +21,15 @@ import org.epollproxy.loop.LoopStats;
  *     totals only ever grow
  * @param buffersInUse pool buffers held by connections now
  * @param bufferBytes native memory the buffer pool holds (in use and idle)
+ * @param pipesInUse --splice: pipes held by connections with bytes waiting in them
+ * @param pipesIdle --splice: empty pipes kept open for reuse
  * @param openConnections connections open on the loop
  * @param connections one entry per open connection for {@code /connections}; empty when not asked for
  *     ({@code /metrics} needs no object per connection)
  * @param draining the loop is draining: its listeners are closed, its open connections finishing
  */
 public record LoopSnapshot(int loop, List<Forward> forwards, List<ForwardStats> stats, LoopStats loopStats, LoopCounters counters,
-        long buffersInUse, long bufferBytes, int openConnections, List<ConnectionInfo> connections, boolean draining) {
+        long buffersInUse, long bufferBytes, int pipesInUse, int pipesIdle, int openConnections, List<ConnectionInfo> connections, boolean draining) {
 
     /** Copies {@code fl}'s state with every open connection listed; call on its loop's thread only. */
     public static LoopSnapshot take(ForwardingLoop fl) {
@@ -48,7 +50,7 @@ public record LoopSnapshot(int loop, List<Forward> forwards, List<ForwardStats> 
             if (withConnections) connections.add(c.info(loop));
         }
         return new LoopSnapshot(loop.id(), fl.forwards(), stats, loop.stats().copy(), fl.counters().copy(),
-                fl.pool().inUse(), fl.pool().allocatedBytes(), fl.openConnections(), connections, fl.draining());
+                fl.pool().inUse(), fl.pool().allocatedBytes(), fl.pipes().inUse(), fl.pipes().idle(), fl.openConnections(), connections, fl.draining());
     }
 
     private static int indexOf(List<ForwardStats> list, ForwardStats s) {

@@ -143,6 +143,13 @@ final class MetricsPage {
         each(p, snapshots, LoopSnapshot::buffersInUse);
         p.family("epollproxy_loop_buffer_memory_bytes", "gauge", "Native memory of the loop's buffer pool, in use and idle.");
         each(p, snapshots, LoopSnapshot::bufferBytes);
+        p.family("epollproxy_loop_splice_pipes", "gauge",
+                "--splice: pipes held by connections with bytes waiting in them (in_use), and empty ones kept open for reuse (idle); two fds each.");
+        for (LoopSnapshot s : snapshots) {
+            if (s == null) continue;
+            p.sample(s.pipesInUse(), "loop", Integer.toString(s.loop()), "state", "in_use");
+            p.sample(s.pipesIdle(), "loop", Integer.toString(s.loop()), "state", "idle");
+        }
         p.family("epollproxy_loop_buffer_alloc_failures_total", "counter",
                 "malloc refused a forwarding buffer: the connection that needed it was reset (end=error errno=ENOMEM), the loop went on.");
         each(p, snapshots, s -> s.counters().bufferAllocFailures);

@@ -267,7 +267,7 @@ public final class StatsServer implements AutoCloseable, Handler {
     }
 
     /** What a loop answers to /healthz: that it runs its tasks, nothing more. */
-    private static final LoopSnapshot ALIVE = new LoopSnapshot(0, List.of(), List.of(), null, null, 0, 0, 0, List.of(), false);
+    private static final LoopSnapshot ALIVE = new LoopSnapshot(0, List.of(), List.of(), null, null, 0, 0, 0, 0, 0, List.of(), false);
 
     /**
      * /healthz (readiness) and /livez (liveness): every loop answers and none died. Draining (SIGTERM,

@@ -2,6 +2,7 @@ package org.epollproxy.forward;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -127,8 +128,8 @@ class SpliceTest {
                 Socket c = proxy.connect()) {
             c.getOutputStream().write(new byte[] {1, 2, 3});
             assertEquals(3, c.getInputStream().readNBytes(3).length);
-            // Both directions carried bytes, so both opened their pipe; the pair is still open, so they are.
-            assertEquals(2, pipes.size(), "one pipe per direction");
+            // Both directions carried bytes through a pipe; emptied, it went back to the loop's pool, open.
+            assertFalse(pipes.isEmpty(), "no pipe was made");
             for (int fd : pipes) assertEquals(pipeSize, real.pipe_size(fd), "F_GETPIPE_SZ of pipe fd " + fd);
         }
     }
@@ -141,8 +142,41 @@ class SpliceTest {
                 Socket c = proxy.connect()) {
             c.getOutputStream().write(new byte[] {1, 2, 3});
             assertEquals(3, c.getInputStream().readNBytes(3).length);
-            assertEquals(2, pipes.size(), "one pipe per direction");
+            assertFalse(pipes.isEmpty(), "no pipe was made");
             for (int fd : pipes) assertEquals(65536, real.pipe_size(fd), "F_GETPIPE_SZ of pipe fd " + fd);
+        }
+    }
+
+    /**
+     * A pipe is held only while bytes wait in it: one exchange after another, on one connection and on
+     * connection after connection, reuses the pipe the first one made (each used to make two and close
+     * them with its pair), and an idle connection holds none.
+     */
+    @Test
+    void pipesGoBackToTheLoopOnceEmptyAndAreReused() throws Exception {
+        java.util.List<Integer> pipes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(recordingPipes(Shim.load(), pipes), splicing(), backend.port())) {
+            for (int i = 0; i < 20; i++) {
+                try (Socket c = proxy.connect()) {
+                    for (int j = 0; j < 3; j++) {
+                        c.getOutputStream().write(new byte[] {1, 2, 3});
+                        assertEquals(3, c.getInputStream().readNBytes(3).length);
+                    }
+                    // Idle now: both directions drained their pipe and gave it back.
+                    assertEquals(0, (int) proxy.onLoop(0, fw -> fw.pipes().inUse()), "pipes held by an idle connection");
+                }
+            }
+            TestProxy.await(() -> proxy.proxy.openConnections() == 0, "every pair closed");
+            assertEquals(1, pipes.size(), "pipes made for 20 connections of 3 exchanges each: " + pipes);
+            assertEquals(1, (int) proxy.onLoop(0, fw -> fw.pipes().idle()), "the one pipe, kept for the next");
+            try (org.epollproxy.stats.StatsServer stats = StatsEndpointTest.statsOn(proxy)) {
+                PrometheusParser.Family gauge = StatsEndpointTest.metrics(stats).get("epollproxy_loop_splice_pipes");
+                assertEquals(0, gauge.value("loop", "0", "state", "in_use"));
+                assertEquals(1, gauge.value("loop", "0", "state", "idle"));
+            }
+            assertEquals(20L * 9, proxy.stats(0).bytesSplicedUp, "every byte client -> backend crossed a pipe");
+            assertEquals(20L * 9, proxy.stats(0).bytesSplicedDown, "every byte backend -> client crossed a pipe");
         }
     }
 

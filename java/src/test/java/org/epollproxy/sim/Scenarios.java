@@ -178,8 +178,34 @@ final class Scenarios {
                 return s;
             }, r -> check(r.injected == 1, "epoll_ctl refused one session socket: " + r.injected));
 
+    /**
+     * --splice with the loop's pipe pool: A's backend never reads, so A's bytes wait in A's pipe when A's
+     * idle timeout closes it; then B arrives and splices through a pipe from the same pool. Were A's pipe
+     * given back with its bytes, B's backend would receive A's stream: the invariant that every byte
+     * belongs to its own connection breaks.
+     */
+    static final Named PAIR_ENDS_WITH_BYTES_IN_PIPE = new Named("a pair ends while bytes wait in its splice pipe, then another splices",
+            "Direction.release closes a pipe that may hold bytes instead of giving it back to the pool", 1, () -> {
+                Simulation.Scenario s = base(2);
+                s.settings = s.settings.andThen(st -> st.splice(true));
+                s.arrivals = new long[] {0, 20 * World.SEC}; // B after A's idle timeout (10 s)
+                s.clientScriptOf = c -> c == 0 ? Peer.Script.polite(200_000) : Peer.Script.polite(1000);
+                AtomicInteger backendsMade = new AtomicInteger();
+                s.kernel = s.kernel.andThen(k -> {
+                    Peer.Script deaf = stall();
+                    deaf.readLimit = 0;
+                    k.backendScript = w -> backendsMade.getAndIncrement() == 0 ? deaf : Peer.Script.polite(1000);
+                });
+                return s;
+            }, r -> {
+                check(r.ends.getOrDefault("idle-timeout", 0) == 1, "A ended by its idle timeout: " + r.ends);
+                check(r.ends.getOrDefault("client-closed", 0) + r.ends.getOrDefault("backend-closed", 0) == 1, "B ended cleanly: " + r.ends);
+                check(r.pipesDiscarded == 1, "A's pipe was closed with bytes in it: " + r.pipesDiscarded + " discarded");
+            });
+
     static final List<Named> ALL = List.of(STALE_EVENT, RECV_THROWS_AFTER_POOL_TAKE, SETUP_THROWS_ON_ACCEPTED_FD, FIRST_CONNECT_THROWS,
-            FAILOVER_FROM_TIMER_THROWS, CONNECT_AT_ONCE, TIMEOUT_WITH_BYTES_PENDING, LISTENER_RE_ADD_FAILS, UDP_SESSION_WATCH_FAILS);
+            FAILOVER_FROM_TIMER_THROWS, CONNECT_AT_ONCE, TIMEOUT_WITH_BYTES_PENDING, LISTENER_RE_ADD_FAILS, UDP_SESSION_WATCH_FAILS,
+            PAIR_ENDS_WITH_BYTES_IN_PIPE);
 
     /**
      * No random fault, one TCP forward to one accepting backend, no PROXY header, copy path, polite

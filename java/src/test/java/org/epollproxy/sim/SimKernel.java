@@ -188,6 +188,14 @@ final class SimKernel implements Kernel {
         return openFds;
     }
 
+    private int openPipes;
+    private int pipesClosedWithBytes;
+
+    /** Pipes whose read end was closed with bytes still in them. */
+    int pipesClosedWithBytes() {
+        return pipesClosedWithBytes;
+    }
+
     /** fds in any epoll interest list. */
     List<Integer> registeredFds() {
         List<Integer> out = new ArrayList<>();
@@ -389,7 +397,13 @@ final class SimKernel implements Kernel {
         } else if (f instanceof SimUdp.Sock) {
             udp.close((SimUdp.Sock) f);
         } else if (f instanceof PipeEnd) {
-            if (!((PipeEnd) f).readEnd) ((PipeEnd) f).pipe.writerClosed = true;
+            PipeEnd end = (PipeEnd) f;
+            if (!end.readEnd) {
+                end.pipe.writerClosed = true;
+            } else {
+                openPipes--;
+                if (end.pipe.bytes.size() > 0) pipesClosedWithBytes++;
+            }
         } else if (f instanceof Listener) {
             Listener l = (Listener) f;
             l.closed = true;
@@ -489,7 +503,20 @@ final class SimKernel implements Kernel {
             return wr;
         }
         w.progress++;
+        openPipes++;
         return ((long) r << 32) | wr;
+    }
+
+    /** Pipes whose read end is open (the proxy closes both ends together). */
+    int openPipes() {
+        return openPipes;
+    }
+
+    /** The bytes in every pipe whose read end is open. */
+    int bytesInOpenPipes() {
+        int n = 0;
+        for (Object f : files) if (f instanceof PipeEnd && ((PipeEnd) f).readEnd) n += ((PipeEnd) f).pipe.bytes.size();
+        return n;
     }
 
     /** F_SETPIPE_SZ as Linux does it: a power-of-two number of pages, -EBUSY below what the pipe holds. */

@@ -49,4 +49,9 @@ class SimRegressionTest {
     void aUdpSessionThatEpollCannotWatchIsDropped() {
         Scenarios.UDP_SESSION_WATCH_FAILS.run();
     }
+
+    @Test
+    void aPipeThatMayHoldBytesIsClosedNotReused() {
+        Scenarios.PAIR_ENDS_WITH_BYTES_IN_PIPE.run();
+    }
 }

@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 import org.epollproxy.forward.AccessRules;
 import org.epollproxy.forward.Backend;
 import org.epollproxy.forward.BufferPool;
+import org.epollproxy.forward.PipePool;
 import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.ForwardStats;
 import org.epollproxy.forward.ForwardingLoop;
@@ -101,6 +102,8 @@ final class Simulation {
         long handlerFailures;
         /** Events the loop dropped because their token's slot had been released (EventLoop's token guard). */
         long staleEvents;
+        /** Pipes closed with bytes still in them (a pair that ended mid-transfer, --splice). */
+        int pipesDiscarded;
         /** UDP datagrams the backend got intact, and replies the clients got intact. */
         long udpDatagrams;
         long udpReplies;
@@ -258,6 +261,7 @@ final class Simulation {
         r.syscalls = k.syscalls;
         r.handlerFailures = loop.stats().handlerFailures;
         r.staleEvents = loop.stats().staleEvents;
+        r.pipesDiscarded = k.pipesClosedWithBytes();
         if (udpServer != null) r.udpDatagrams = udpServer.received;
         for (UdpPeers.Client c : udpClients) r.udpReplies += c.replies;
         r.clients.addAll(clients);
@@ -364,11 +368,20 @@ final class Simulation {
         return fw.listeners().size();
     }
 
-    /** Buffer memory is bounded: at most one buffer per direction of each open pair. */
+    /**
+     * Buffer memory is bounded: at most one buffer per direction of each open pair. So are pipes: one per
+     * direction, up to PipePool.MAX_IDLE more kept empty, and every open pipe is one the pool counts.
+     */
     private void checkBufferBound() {
         BufferPool pool = fw.pool();
         if (pool.inUse() > 2L * fw.openConnections()) {
             throw w.violation("buffer pool holds " + pool.inUse() + " buffers for " + fw.openConnections() + " open pairs (bound: 2 per pair)");
+        }
+        PipePool pipes = fw.pipes();
+        if (pipes.inUse() > 2L * fw.openConnections() || pipes.idle() > PipePool.MAX_IDLE
+                || k.openPipes() != pipes.inUse() + pipes.idle()) {
+            throw w.violation(k.openPipes() + " pipes open, the pool counts " + pipes.inUse() + " in use and " + pipes.idle()
+                    + " idle, for " + fw.openConnections() + " open pairs (bounds: 2 per pair, " + PipePool.MAX_IDLE + " idle)");
         }
     }
 
@@ -389,7 +402,14 @@ final class Simulation {
                 throw w.violation("fd " + fd + " is still registered with epoll after every pair ended: " + f);
             }
         }
-        int expected = listenerFds.size() + 2; // + the epoll fd and the wakeup eventfd
+        PipePool pipes = fw.pipes();
+        if (pipes.inUse() != 0) throw w.violation("pipes still held after every pair ended: " + pipes.inUse());
+        if (k.bytesInOpenPipes() != 0) {
+            throw w.violation("the pipes kept for reuse hold " + k.bytesInOpenPipes() + " bytes (a pipe given back before it was empty): "
+                    + k.openFiles());
+        }
+        // + the epoll fd and the wakeup eventfd, + both ends of each empty pipe kept for reuse
+        int expected = listenerFds.size() + 2 + 2 * pipes.idle();
         if (k.openFdCount() != expected) {
             throw w.violation("after every pair ended " + k.openFdCount() + " fds are open, expected " + expected + ": " + k.openFiles());
         }

@@ -1,6 +1,7 @@
 package org.epollproxy.forward.tcp;
 
 import org.epollproxy.forward.BufferPool;
+import org.epollproxy.forward.PipePool;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.NativeMemory;
@@ -42,12 +43,12 @@ final class Direction {
     /** The part of {@code bytesOut} that went through the pipe (zero-copy). */
     long bytesSpliced;
 
-    /** {@code pipeSize}: the splice path's pipe capacity ({@code --pipe-size}, 0 = the kernel's default). */
-    Direction(Pair pair, Side from, Side to, boolean splice, int pipeSize) {
+    /** {@code pipes}: the loop's pipes for the splice path ({@code --splice}), null for the copy path. */
+    Direction(Pair pair, Side from, Side to, PipePool pipes) {
         this.pair = pair;
         this.from = from;
         this.to = to;
-        if (splice) pipe = new SplicePipe(pipeSize);
+        if (pipes != null) pipe = new SplicePipe(pipes);
     }
 
     boolean pending() {
@@ -68,7 +69,7 @@ final class Direction {
         return finSent;
     }
 
-    /** The splice pipe's write end, -1 when none is open (for tests). */
+    /** The splice pipe's write end, -1 when none is held (for tests). */
     int pipeFd() {
         return pipe != null ? pipe.writeFd() : -1;
     }
@@ -113,7 +114,7 @@ final class Direction {
         int n;
         if (pipe != null) {
             n = pipe.fill(k, from.fd, pool.bufferSize());
-            if (n <= 0 && (n == -Errno.EINVAL || !pipe.isOpen())) {
+            if (n <= 0 && (n == -Errno.EINVAL || pipe.noPipe())) {
                 fallBackToCopy();
                 return fill();
             }
@@ -161,13 +162,15 @@ final class Direction {
             pair.pool().give(buf);
             buf = 0;
             headerEnd = 0;
+        } else if (pipe != null) {
+            pipe.giveBack(pair.kernel()); // everything spliced in was spliced out: the pipe is empty
         }
         start = end = 0;
     }
 
-    /** The copy path from now on: the pipe is closed (it was empty) and the fall back counted. */
+    /** The copy path from now on: the pipe (empty) goes back to the loop's pool and the fall back is counted. */
     private void fallBackToCopy() {
-        pipe.close(pair.kernel());
+        pipe.giveBack(pair.kernel());
         pipe = null;
         pair.stats().spliceFallbacks++;
     }
@@ -191,11 +194,18 @@ final class Direction {
         return true;
     }
 
-    /** The pair is closing: the buffer goes back to the pool and the pipe is closed, whatever waited. */
+    /**
+     * The pair is closing: the buffer goes back to the pool, whatever waited; the pipe too if it is empty,
+     * and is closed if bytes may wait in it (so none can reach another connection).
+     */
     void release() {
+        boolean bytesInPipe = buf == 0 && end > start;
         if (buf != 0) pair.pool().give(buf);
         buf = 0;
         start = end = 0;
-        if (pipe != null) pipe.close(pair.kernel());
+        if (pipe != null) {
+            if (bytesInPipe) pipe.discard(pair.kernel());
+            else pipe.giveBack(pair.kernel());
+        }
     }
 }
