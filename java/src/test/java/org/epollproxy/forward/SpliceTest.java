@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.Socket;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -74,10 +75,11 @@ class SpliceTest {
         try (TestBackend backend = exchanging(size, got, sent); TestProxy proxy = new TestProxy(splicing(), backend.port())) {
             bothWaysIntact(proxy, got, sent, size);
             ForwardStats st = proxy.stats(0);
-            assertEquals(size, st.bytesSplicedUp, "every byte client -> backend went through the pipe");
-            assertEquals(size, st.bytesSplicedDown, "every byte backend -> client went through the pipe");
+            // A direction copies until a recv fills its buffer, and copies again after a short splice: of a
+            // bulk stream, most bytes cross the pipe.
+            assertTrue(st.bytesSplicedUp > size / 2, "client -> backend through the pipe: " + st.bytesSplicedUp);
+            assertTrue(st.bytesSplicedDown > size / 2, "backend -> client through the pipe: " + st.bytesSplicedDown);
             assertEquals(0, st.spliceFallbacks);
-            assertEquals(0L, (long) proxy.onLoop(0, fw -> fw.pool().peakInUse()), "no user-space buffer was ever taken");
         }
     }
 
@@ -126,9 +128,8 @@ class SpliceTest {
         Settings st = Settings.builder().splice(true).pipeSize(pipeSize).build();
         try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(recordingPipes(real, pipes), st, backend.port());
                 Socket c = proxy.connect()) {
-            c.getOutputStream().write(new byte[] {1, 2, 3});
-            assertEquals(3, c.getInputStream().readNBytes(3).length);
-            // Both directions carried bytes through a pipe; emptied, it went back to the loop's pool, open.
+            echoBulk(c);
+            // Both directions carried a bulk stream through a pipe; emptied, it went back to the loop's pool, open.
             assertFalse(pipes.isEmpty(), "no pipe was made");
             for (int fd : pipes) assertEquals(pipeSize, real.pipe_size(fd), "F_GETPIPE_SZ of pipe fd " + fd);
         }
@@ -140,17 +141,30 @@ class SpliceTest {
         java.util.List<Integer> pipes = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(recordingPipes(real, pipes), splicing(), backend.port());
                 Socket c = proxy.connect()) {
-            c.getOutputStream().write(new byte[] {1, 2, 3});
-            assertEquals(3, c.getInputStream().readNBytes(3).length);
+            echoBulk(c);
             assertFalse(pipes.isEmpty(), "no pipe was made");
             for (int fd : pipes) assertEquals(65536, real.pipe_size(fd), "F_GETPIPE_SZ of pipe fd " + fd);
         }
     }
 
+    /** Sends 256 KiB through {@code c} to an echo backend and reads them back: a bulk stream each way. */
+    static void echoBulk(Socket c) throws Exception {
+        byte[] bulk = HalfCloseTest.random(256 * 1024, 7);
+        CompletableFuture<byte[]> back = CompletableFuture.supplyAsync(() -> {
+            try {
+                return c.getInputStream().readNBytes(bulk.length);
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        c.getOutputStream().write(bulk);
+        assertArrayEquals(bulk, back.get(30, TimeUnit.SECONDS));
+    }
+
     /**
-     * A pipe is held only while bytes wait in it: one exchange after another, on one connection and on
-     * connection after connection, reuses the pipe the first one made (each used to make two and close
-     * them with its pair), and an idle connection holds none.
+     * A pipe is held only while bytes wait in it: exchange after exchange, on one connection and on
+     * connection after connection, the pipes the first exchange made are reused (each connection used to
+     * make two and close them at its end), and an idle connection holds none.
      */
     @Test
     void pipesGoBackToTheLoopOnceEmptyAndAreReused() throws Exception {
@@ -159,24 +173,38 @@ class SpliceTest {
                 TestProxy proxy = new TestProxy(recordingPipes(Shim.load(), pipes), splicing(), backend.port())) {
             for (int i = 0; i < 20; i++) {
                 try (Socket c = proxy.connect()) {
-                    for (int j = 0; j < 3; j++) {
-                        c.getOutputStream().write(new byte[] {1, 2, 3});
-                        assertEquals(3, c.getInputStream().readNBytes(3).length);
-                    }
+                    for (int j = 0; j < 2; j++) echoBulk(c);
                     // Idle now: both directions drained their pipe and gave it back.
                     assertEquals(0, (int) proxy.onLoop(0, fw -> fw.pipes().inUse()), "pipes held by an idle connection");
                 }
             }
             TestProxy.await(() -> proxy.proxy.openConnections() == 0, "every pair closed");
-            assertEquals(1, pipes.size(), "pipes made for 20 connections of 3 exchanges each: " + pipes);
-            assertEquals(1, (int) proxy.onLoop(0, fw -> fw.pipes().idle()), "the one pipe, kept for the next");
+            // One per direction at most, both splicing at once: made by the first exchange, reused by the other 39.
+            assertTrue(pipes.size() <= 2, "pipes made for 20 connections of 2 bulk exchanges each: " + pipes);
+            int idle = proxy.onLoop(0, fw -> fw.pipes().idle());
+            assertEquals(pipes.size(), idle, "every pipe made is kept for the next");
             try (org.epollproxy.stats.StatsServer stats = StatsEndpointTest.statsOn(proxy)) {
                 PrometheusParser.Family gauge = StatsEndpointTest.metrics(stats).get("epollproxy_loop_splice_pipes");
                 assertEquals(0, gauge.value("loop", "0", "state", "in_use"));
-                assertEquals(1, gauge.value("loop", "0", "state", "idle"));
+                assertEquals(idle, gauge.value("loop", "0", "state", "idle"));
             }
-            assertEquals(20L * 9, proxy.stats(0).bytesSplicedUp, "every byte client -> backend crossed a pipe");
-            assertEquals(20L * 9, proxy.stats(0).bytesSplicedDown, "every byte backend -> client crossed a pipe");
+            assertTrue(proxy.stats(0).bytesSplicedUp > 0 && proxy.stats(0).bytesSplicedDown > 0, "bytes crossed the pipes both ways");
+        }
+    }
+
+    /** Small messages take the copy path even with --splice: a splice of 64 bytes costs more than a recv and a send. */
+    @Test
+    void smallMessagesAreCopiedAndNoPipeIsMade() throws Exception {
+        java.util.List<Integer> pipes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(recordingPipes(Shim.load(), pipes), splicing(), backend.port());
+                Socket c = proxy.connect()) {
+            for (int i = 0; i < 100; i++) {
+                c.getOutputStream().write(new byte[64]);
+                assertEquals(64, c.getInputStream().readNBytes(64).length);
+            }
+            assertEquals(List.of(), pipes, "pipes made for 64-byte round trips");
+            assertEquals(0, proxy.stats(0).bytesSplicedUp + proxy.stats(0).bytesSplicedDown);
         }
     }
 
@@ -196,7 +224,7 @@ class SpliceTest {
             assertArrayEquals(response, c.getInputStream().readAllBytes());
             proxy.awaitLog("up=18 down=" + response.length);
             proxy.awaitLog("end=client-closed");
-            assertEquals(response.length, proxy.stats(0).bytesSplicedDown);
+            assertTrue(proxy.stats(0).bytesSplicedDown > response.length / 2, "spliced: " + proxy.stats(0).bytesSplicedDown);
             assertTrue(backend.failures.isEmpty(), backend.failures.toString());
         }
     }
@@ -225,14 +253,15 @@ class SpliceTest {
     }
 
     @Test
-    void aBackendThatNeverReadsStopsTheProxyReadingAndHoldsNoBuffer() throws Exception {
+    void aBackendThatNeverReadsStopsTheProxyReadingAndHoldsNoBufferWhileStalled() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         try (TestBackend backend = TestBackend.start(s -> release.await(30, TimeUnit.SECONDS));
                 TestProxy proxy = new TestProxy(splicing(), backend.port());
                 Socket c = proxy.connect()) {
             long last = BackpressureTest.writeUntilStalled(c);
             assertTrue(last < 64L << 20, "the client could write " + last + " bytes");
-            assertEquals(0L, (long) proxy.onLoop(0, fw -> fw.pool().peakInUse()), "bytes wait in the pipe, not in a buffer");
+            assertEquals(0L, (long) proxy.onLoop(0, fw -> fw.pool().inUse()), "bytes wait in the pipe, not in a buffer");
+            assertEquals(1, (int) proxy.onLoop(0, fw -> fw.pipes().inUse()), "the client -> backend pipe holds them");
             release.countDown();
         }
     }

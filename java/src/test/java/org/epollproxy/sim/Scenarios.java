@@ -187,14 +187,17 @@ final class Scenarios {
     static final Named PAIR_ENDS_WITH_BYTES_IN_PIPE = new Named("a pair ends while bytes wait in its splice pipe, then another splices",
             "Direction.release closes a pipe that may hold bytes instead of giving it back to the pool", 1, () -> {
                 Simulation.Scenario s = base(2);
-                s.settings = s.settings.andThen(st -> st.splice(true));
+                // Queues of 4 KiB and 1 KiB buffers: A's first recv fills a buffer, so A splices from then on
+                // (--splice copies until a read fills the buffer), and the backend takes that first buffer whole.
+                s.settings = s.settings.andThen(st -> st.splice(true).bufferSize(1024).pipeSize(65536));
                 s.arrivals = new long[] {0, 20 * World.SEC}; // B after A's idle timeout (10 s)
-                s.clientScriptOf = c -> c == 0 ? Peer.Script.polite(200_000) : Peer.Script.polite(1000);
+                s.clientScriptOf = c -> Peer.Script.polite(200_000); // B's bytes too are a bulk stream: B splices
                 AtomicInteger backendsMade = new AtomicInteger();
                 s.kernel = s.kernel.andThen(k -> {
                     Peer.Script deaf = stall();
                     deaf.readLimit = 0;
                     k.backendScript = w -> backendsMade.getAndIncrement() == 0 ? deaf : Peer.Script.polite(1000);
+                    k.forcedQueue = 4096;
                 });
                 return s;
             }, r -> {

@@ -100,6 +100,13 @@ final class SimKernel implements Kernel {
      * rely on, so any order a scenario picks is one Linux may produce.
      */
     java.util.function.ToIntFunction<Object> batchRank;
+    /** Forcing knob: every TCP socket's queue holds this many bytes (0: drawn from the seed, 1 to 4096). */
+    int forcedQueue;
+
+    /** A new TCP socket's queue size: {@link #forcedQueue}, or drawn. */
+    int queueSize() {
+        return forcedQueue > 0 ? forcedQueue : w.between(1, 4096);
+    }
     /** Whether a connect to an accepting backend answers at once (0) or later (-EINPROGRESS); null = drawn. */
     Boolean connectAtOnce;
 
@@ -633,7 +640,7 @@ final class SimKernel implements Kernel {
             return fd;
         }
         if ((type & 0xf) != Net.SOCK_STREAM) throw unmodelled("socket type " + type);
-        End e = new End(w, "proxy-socket", w.between(1, 4096));
+        End e = new End(w, "proxy-socket", queueSize());
         int fd = allocate(e);
         SimPair p = context;
         context = null;
@@ -826,7 +833,7 @@ final class SimKernel implements Kernel {
     private void completeConnect(End e, SimPair p) {
         if (e.closed) return; // the proxy gave up first; the backend saw a SYN and an RST at most
         int id = nextBackendId++;
-        End backendSide = new End(w, "backend-" + id, w.between(1, 4096));
+        End backendSide = new End(w, "backend-" + id, queueSize());
         End.link(e, backendSide);
         e.name = "proxy-b" + p.id + "/" + id;
         Peer b = new Peer(w, backendSide, "backend-" + id + "(pair " + p.id + ")", id, s -> s == p.clientPeer.streamId,

@@ -315,9 +315,9 @@ final class Simulation {
 
     private void arrive(int c, int forward) {
         arrivalsPending--;
-        End clientSide = new End(w, "client-" + c, w.between(1, 4096));
+        End clientSide = new End(w, "client-" + c, k.queueSize());
         clientSide.address = SockAddr.parse("127.0.0.2", 10000 + c);
-        End proxySide = new End(w, "proxy-c" + c, w.between(1, 4096));
+        End proxySide = new End(w, "proxy-c" + c, k.queueSize());
         proxySide.address = k.listeners.get(forward).address;
         End.link(clientSide, proxySide);
         SimPair p = new SimPair(c, proxySide, forward);

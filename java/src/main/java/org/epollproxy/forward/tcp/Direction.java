@@ -12,7 +12,8 @@ import org.epollproxy.shim.Net;
  * and not yet sent to {@code to}, and whether {@code from}'s FIN was seen and passed on.
  *
  * <p>It hides how the bytes wait: in a pool buffer (the copy path: recv, then send) or in a pipe
- * ({@code --splice}: splice in, splice out, never entering user space). {@link #fill}, {@link #drain}
+ * ({@code --splice}: splice in, splice out, never entering user space; with --splice small transfers
+ * still take the copy path, see {@link #spliceNext}). {@link #fill}, {@link #drain}
  * and {@link #shut} are the same three moves for both, so {@link Pair}'s state machine is written once;
  * {@code [start, end)} counts the waiting bytes either way, and every rule built on it (pending,
  * wantsRead, the interest masks) holds unchanged for both paths.
@@ -29,6 +30,13 @@ final class Direction {
     private long buf;
     /** The zero-copy path ({@code --splice}); null for the copy path, or after falling back to it. */
     private SplicePipe pipe;
+    /**
+     * With a pipe: the next fill splices. A direction starts by copying and splices once a recv fills
+     * the whole buffer (more is coming: a bulk stream), and copies again after a splice that moved less
+     * than a quarter of it. Small messages cost less through recv and send than through a pipe (haproxy's
+     * splice-auto makes the same choice).
+     */
+    private boolean spliceNext;
     /** {@code buf}'s bytes [0, headerEnd) are the PROXY protocol header: ours, sent before any byte of {@code from}, not counted. */
     private int headerEnd;
     private int start;
@@ -111,21 +119,24 @@ final class Direction {
     int fill() {
         Kernel k = pair.kernel();
         BufferPool pool = pair.pool();
+        int size = pool.bufferSize();
         int n;
-        if (pipe != null) {
-            n = pipe.fill(k, from.fd, pool.bufferSize());
+        if (pipe != null && spliceNext) {
+            n = pipe.fill(k, from.fd, size);
             if (n <= 0 && (n == -Errno.EINVAL || pipe.noPipe())) {
                 fallBackToCopy();
                 return fill();
             }
+            if (n > 0 && n < size / 4) spliceNext = false;
         } else {
             long b = pool.take();
             buf = b; // owned by the direction at once, so release() returns it even if recv throws
-            n = k.recv(from.fd, b, pool.bufferSize());
+            n = k.recv(from.fd, b, size);
             if (n <= 0) {
                 buf = 0;
                 pool.give(b);
             }
+            if (n == size && pipe != null) spliceNext = true;
         }
         if (n > 0) {
             start = 0;
