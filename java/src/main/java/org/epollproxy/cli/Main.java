@@ -112,8 +112,9 @@ public final class Main implements Callable<Integer> {
     int threads;
 
     @Option(names = "--splice",
-            description = "Zero-copy: move bytes socket -> pipe -> socket with splice(2), never through user space "
-                    + "(2 more fds per direction in use; falls back to copying per connection if refused).")
+            description = "Zero-copy for bulk transfers: once a read fills the buffer, move bytes socket -> pipe -> socket "
+                    + "with splice(2), never through user space; small messages are copied. Pipes are lent by the loop "
+                    + "while bytes wait in them (2 fds each; up to 64 idle ones kept). Falls back to copying if refused.")
     boolean splice;
 
     @Option(names = "--pipe-size", paramLabel = "SIZE", converter = SizeConverter.class,
