@@ -10,13 +10,21 @@ import org.epollproxy.shim.SockAddr;
  * @param up bytes delivered client -> backend
  * @param down bytes delivered backend -> client
  * @param errno the failing syscall's errno (negative or positive), or 0
+ * @param why what was wrong with the client's input, in words (end=bad-proxy-header: what the PROXY
+ *     header lacked or held), or null
  */
 public record ConnectionRecord(Forward forward, SockAddr client, Backend backend, long up, long down, long millis,
-        EndReason reason, int errno) {
+        EndReason reason, int errno, String why) {
+
+    public ConnectionRecord(Forward forward, SockAddr client, Backend backend, long up, long down, long millis,
+            EndReason reason, int errno) {
+        this(forward, client, backend, up, down, millis, reason, errno, null);
+    }
 
     /**
      * The stderr line's fields after the timestamp:
-     * {@code tcp client=A listen=B backend=C up=N down=N ms=N end=REASON [errno=E]}.
+     * {@code tcp client=A listen=B backend=C up=N down=N ms=N end=REASON [errno=E] [why="TEXT"]}, TEXT with
+     * {@code "} and {@code \} escaped by a backslash, so the line stays one line of key=value fields.
      */
     public StringBuilder appendTo(StringBuilder sb) {
         sb.append(forward.proto().lower())
@@ -28,6 +36,15 @@ public record ConnectionRecord(Forward forward, SockAddr client, Backend backend
                 .append(" ms=").append(millis)
                 .append(" end=").append(reason.text());
         if (errno != 0) sb.append(" errno=").append(Errno.name(errno));
+        if (why != null) {
+            sb.append(" why=\"");
+            for (int i = 0; i < why.length(); i++) {
+                char c = why.charAt(i);
+                if (c == '"' || c == '\\') sb.append('\\');
+                sb.append(c < 0x20 || c == 0x7f ? '?' : c);
+            }
+            sb.append('"');
+        }
         return sb;
     }
 }

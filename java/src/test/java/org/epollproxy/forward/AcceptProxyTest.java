@@ -98,6 +98,7 @@ class AcceptProxyTest {
             byte[][] bad = {
                 ascii("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
                 ascii("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\nrest"), // LF without CR
+                ascii("PROXZ TCP4"),
                 {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0B}, // bad v2 signature
                 {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x11, 0x7f, (byte) 0xff}, // v2 length over the bound
             };
@@ -117,10 +118,21 @@ class AcceptProxyTest {
                 assertEquals(-1, c.getInputStream().read());
             }
             long ms = (System.nanoTime() - start) / 1_000_000;
-            TestProxy.await(() -> proxy.log().split("end=bad-proxy-header", -1).length - 1 == 6, "six bad-proxy-header lines:\n" + proxy.log());
-            assertEquals(6, proxy.stats(0).ends[EndReason.BAD_PROXY_HEADER.ordinal()]);
+            TestProxy.await(() -> proxy.log().split("end=bad-proxy-header", -1).length - 1 == 7, "seven bad-proxy-header lines:\n" + proxy.log());
+            assertEquals(7, proxy.stats(0).ends[EndReason.BAD_PROXY_HEADER.ordinal()]);
             assertEquals(0, backend.accepted.get(), "nothing reached the backend");
             assertEquals(true, ms >= 250, "the silent client was held until the deadline, not " + ms + " ms");
+            // Each line says what was wrong, quoted, so the operator sees which load balancer sends what.
+            String log = proxy.log();
+            for (String why : List.of("why=\"not a PROXY protocol header (first byte 0x47)\"",
+                    "why=\"v1 header holds byte 0xa\"",
+                    "why=\"bad v2 signature\"",
+                    "why=\"v2 header of 32783 bytes; the limit is 2048\"",
+                    "why=\"v1 header does not start with \\\"PROXY \\\"\"", // quotes escaped: one field
+                    "why=\"the client closed after 19 bytes, before a complete header\"",
+                    "why=\"no complete header within 300 ms (0 bytes came)\"")) {
+                assertEquals(true, log.contains(why), why + " in:\n" + log);
+            }
         }
     }
 

@@ -75,7 +75,7 @@ final class ProxyHeaderReader extends Connection implements Handler {
             if (have + want > got.length) got = Arrays.copyOf(got, Math.min(HeaderParser.MAX_HEADER, Math.max(have + want, 2 * got.length)));
             want = Math.min(want, got.length - have);
             if (want <= 0) { // cannot happen: the parser rejects a header before it outgrows MAX_HEADER
-                end(EndReason.BAD_PROXY_HEADER);
+                end(EndReason.BAD_PROXY_HEADER, "longer than " + HeaderParser.MAX_HEADER + " bytes");
                 return;
             }
             long b = pool.take();
@@ -92,13 +92,13 @@ final class ProxyHeaderReader extends Connection implements Handler {
                 return;
             }
             if (n == 0) { // FIN before a complete header
-                end(EndReason.BAD_PROXY_HEADER);
+                end(EndReason.BAD_PROXY_HEADER, "the client closed after " + have + " bytes, before a complete header");
                 return;
             }
             have += n;
             HeaderParser.Result r = HeaderParser.parse(got, have);
             if (r.error() != null) {
-                end(EndReason.BAD_PROXY_HEADER);
+                end(EndReason.BAD_PROXY_HEADER, r.error());
                 return;
             }
             if (r.header() != null) {
@@ -121,7 +121,10 @@ final class ProxyHeaderReader extends Connection implements Handler {
 
     @Override
     protected void onTimer(long now) {
-        if (!done) end(EndReason.BAD_PROXY_HEADER);
+        if (!done) {
+            end(EndReason.BAD_PROXY_HEADER, "no complete header within " + fl.settings().proxyHeaderTimeoutMs() + " ms ("
+                    + have + " bytes came)");
+        }
     }
 
     @Override
@@ -130,13 +133,19 @@ final class ProxyHeaderReader extends Connection implements Handler {
     }
 
     private void end(EndReason reason) {
+        end(reason, null);
+    }
+
+    /** @param why for end=bad-proxy-header: what was wrong with the header, for the log line */
+    private void end(EndReason reason, String why) {
         if (done) return;
         done = true;
         loop.cancel(this);
         loop.release(token, false);
         loop.kernel().close(fd);
         stats().ended(reason);
-        fl.closed(this, new ConnectionRecord(listener.forward(), peer, null, 0, 0, (loop.now() - startNanos) / 1_000_000, reason, 0));
+        fl.closed(this, new ConnectionRecord(listener.forward(), peer, null, 0, 0, (loop.now() - startNanos) / 1_000_000, reason, 0,
+                why));
     }
 
     @Override
