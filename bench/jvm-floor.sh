@@ -56,6 +56,8 @@ rows=(
   "jlink'ed runtime (its own CDS archive)"
   "jlink'ed runtime + AppCDS + C1 only"
   "bin/epoll-proxy as shipped"
+  "(for reference) an empty Java program, with the flags of the row \"smaller code cache\" and the JDK's CDS archive"
+  "(for reference) the same empty program, -Xshare:off"
 )
 
 # Sets CMD (array) for row $1 of JDK home $2 (with archive $3, jlink runtime $4).
@@ -77,6 +79,8 @@ command_for() {
     6) CMD=("$rt/bin/java" $old_flags $extra -jar "$jar") ;;
     7) CMD=("$rt/bin/java" $old_flags $c1 $extra $rtcds -jar "$jar") ;;
     8) CMD=(env JAVA_HOME="$jdk" EPOLL_PROXY_JAR="$jar" EPOLL_PROXY_CDS_ARCHIVE="$archive" bash "$root/bin/epoll-proxy") ;;
+    9) CMD=("$java" $old_flags $c1 $small -cp "$tmp/empty-${feature}" Empty) ;;
+    10) CMD=("$java" $old_flags $c1 $small -Xshare:off -cp "$tmp/empty-${feature}" Empty) ;;
   esac
 }
 
@@ -120,6 +124,11 @@ for jdk in $JDKS; do
   "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
     --generate-cds-archive --output "$tmp/rt-$v" >/dev/null
   bash "$root/packaging/cds-archive.sh" "$tmp/rt-$v/bin/java" "$jar" "$tmp/rt-$v.jsa" >&2
+  # HotSpot's own floor, for reference: a program that prints the line measure() waits for and sleeps.
+  mkdir -p "$tmp/empty-${v%%.*}"
+  printf '%s\n' 'public class Empty { public static void main(String[] a) throws Exception {' \
+    '  System.out.println("listening"); Thread.sleep(60_000); } }' >"$tmp/empty-${v%%.*}/Empty.java"
+  "$jdk/bin/javac" -d "$tmp/empty-${v%%.*}" "$tmp/empty-${v%%.*}/Empty.java"
 done
 
 for run in $(seq "$RUNS"); do
