@@ -5,6 +5,8 @@
 #   bench/run.sh full        # longer warm-up and measurement, two forks: about half an hour
 #   bench/run.sh short 'ForwardBench.bulk'   # only the benchmarks matching a JMH regex
 #   BENCH_PROF= bench/run.sh                 # without the per-operation profilers
+#   BENCH_JVM_ARGS=-XX:TieredStopAtLevel=1 bench/run.sh short ForwardBench -p forwarder=epoll-proxy
+#                                            # more flags for the benchmark JVMs (here: C1 only)
 #
 # By default every benchmark also runs JMH's -prof gc (gc.alloc.rate.norm: heap bytes per operation,
 # whole JVM) and ForwarderThreadsProfiler (the forwarder threads' own allocation and user/system CPU
@@ -43,6 +45,7 @@ java_bin="java"
 jvm_args="--enable-native-access=ALL-UNNAMED -Xms256m -Xmx256m"
 feature="$("$java_bin" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
 if [ "${feature%%.*}" -ge 23 ] 2>/dev/null; then jvm_args="$jvm_args --sun-misc-unsafe-memory-access=allow"; fi
+[ -n "${BENCH_JVM_ARGS:-}" ] && jvm_args="$jvm_args $BENCH_JVM_ARGS"
 
 # 64 connections per ping-pong trial plus TIME_WAIT churn from the connection benchmark.
 ulimit -n 20000 2>/dev/null || true
@@ -53,7 +56,7 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/load.tx
   -jvmArgsAppend "$jvm_args" -rf csv -rff "$OUT/jmh.csv" | tee "$OUT/jmh.log"
 
 {
-  echo "<!-- bench/run.sh $profile, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r), $("$java_bin" -version 2>&1 | head -1) -->"
+  echo "<!-- bench/run.sh $profile ${filter[*]}, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r), $("$java_bin" -version 2>&1 | head -1), JVM args: $jvm_args -->"
   echo "Load average (1, 5, 15 min): $(cut -d' ' -f4- "$OUT/load.txt") before, $(cut -d' ' -f1-3 /proc/loadavg) after."
   echo
   "$java_bin" -cp bench/target/benchmarks.jar org.epollproxy.bench.JmhTable "$OUT/jmh.csv" "$OUT/jmh-ratios.dat"
