@@ -44,6 +44,9 @@ final class FuzzRun {
                 .redirectError(REPORTS.resolve("libfuzzer.txt").toFile());
         builder.environment().put("JAZZER_FUZZ", "1");
         process = builder.start();
+        Process started = process;
+        // A test JVM that ends before FuzzRunResultTest ran (-Dtest=FuzzRunStartTest, a crash) leaves no fuzzer behind.
+        Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly, "fuzz-run-stop"));
         return process;
     }
 }
