@@ -253,15 +253,18 @@ class SpliceTest {
     }
 
     @Test
-    void aBackendThatNeverReadsStopsTheProxyReadingAndHoldsNoBufferWhileStalled() throws Exception {
+    void aBackendThatNeverReadsStopsTheProxyReadingWithOneBufferOrOnePipeHeld() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         try (TestBackend backend = TestBackend.start(s -> release.await(30, TimeUnit.SECONDS));
                 TestProxy proxy = new TestProxy(splicing(), backend.port());
                 Socket c = proxy.connect()) {
             long last = BackpressureTest.writeUntilStalled(c);
             assertTrue(last < 64L << 20, "the client could write " + last + " bytes");
-            assertEquals(0L, (long) proxy.onLoop(0, fw -> fw.pool().inUse()), "bytes wait in the pipe, not in a buffer");
-            assertEquals(1, (int) proxy.onLoop(0, fw -> fw.pipes().inUse()), "the client -> backend pipe holds them");
+            // The stalled direction holds what the backend did not take in a pipe (it was splicing) or in one
+            // buffer (a short splice had sent it back to copying): one or the other, never more.
+            long buffers = proxy.onLoop(0, fw -> fw.pool().inUse());
+            int pipes = proxy.onLoop(0, fw -> fw.pipes().inUse());
+            assertEquals(1, buffers + pipes, buffers + " buffers and " + pipes + " pipes held");
             release.countDown();
         }
     }
