@@ -100,7 +100,7 @@ class StatsEndpointTest {
             // --splice copies until a recv fills the buffer, then splices: both paths add up to the bytes sent.
             for (String direction : List.of("up", "down")) {
                 double spliced = bytes.value("forward", fwd, "direction", direction, "path", "splice");
-                assertTrue(spliced > data.length / 2, direction + ": " + spliced + " bytes spliced");
+                assertTrue(spliced > 0, direction + ": nothing spliced"); // how much: SpliceTest's 32 MiB
                 assertEquals(data.length, spliced + bytes.value("forward", fwd, "direction", direction, "path", "copy"), direction);
             }
         }
