@@ -92,7 +92,8 @@ public final class ForwardingLoop {
     /**
      * Memory goes back after a burst: every {@link #TRIM_PERIOD_NANOS} while the pool holds more than its
      * floor (or freed buffers since), the buffers that stayed idle the whole period are freed and
-     * malloc_trim gives the C heap's free pages back to the kernel. An idle loop arms nothing.
+     * malloc_trim gives the C heap's free pages back to the kernel. The --splice pipes that stayed idle
+     * the whole period are closed the same way. An idle loop arms nothing.
      */
     private final Timer trim = new Timer() {
         @Override
@@ -102,13 +103,14 @@ public final class ForwardingLoop {
                 loop.kernel().malloc_trim(0);
                 counters.mallocTrims++;
             }
-            if (pool.aboveFloor()) loop.schedule(this, now + TRIM_PERIOD_NANOS);
+            pipes.trimIdle(loop.kernel());
+            if (pool.aboveFloor() || pipes.aboveFloor()) loop.schedule(this, now + TRIM_PERIOD_NANOS);
         }
     };
 
     private void endOfIteration() {
         log.flush();
-        if (!trim.isScheduled() && (pool.aboveFloor() || pool.freedSinceLastAskPending())) {
+        if (!trim.isScheduled() && (pool.aboveFloor() || pool.freedSinceLastAskPending() || pipes.aboveFloor())) {
             loop.schedule(trim, loop.now() + TRIM_PERIOD_NANOS);
         }
     }

@@ -8,7 +8,9 @@ import org.epollproxy.shim.Kernel;
  * only while bytes are in flight, as {@link BufferPool} hands out buffers: a direction takes a pipe to
  * splice into and gives it back the moment it is empty. So an idle connection holds no pipe (no fds, no
  * pipe pages), and a new connection does not pay pipe2, F_SETPIPE_SZ and two closes per direction.
- * Up to {@link #MAX_IDLE} empty pipes stay open for reuse; beyond that they are closed.
+ * Up to {@link #MAX_IDLE} empty pipes stay open for reuse; beyond that they are closed. Like the buffers,
+ * the idle pipes a burst left are closed once they stayed idle a whole trim period ({@link #trimIdle}),
+ * down to {@link #FLOOR}, so their fds go back to the process for sockets.
  *
  * <p>A pipe that may still hold bytes (its pair closed mid-transfer) is never given back: it is
  * {@link #discard}ed, closed, so no byte of one connection can reach another.
@@ -19,6 +21,8 @@ public final class PipePool {
      * without pipe2 (haproxy keeps up to maxconn/4 pipes in all); bounded, so a burst does not pin fds.
      */
     public static final int MAX_IDLE = 64;
+    /** Idle pipes {@link #trimIdle} keeps whatever happened: two connections start splicing both ways without pipe2. */
+    public static final int FLOOR = 4;
 
     /** {@code --pipe-size}: the capacity asked for each new pipe (F_SETPIPE_SZ), 0 for the kernel's default. */
     private final int pipeSize;
@@ -27,6 +31,8 @@ public final class PipePool {
     private long[] idle = new long[8];
     private int idleCount;
     private int inUse;
+    /** The fewest idle pipes since the last {@link #trimIdle}: the ones above it were not needed. */
+    private int lowIdle;
 
     public PipePool(int pipeSize) {
         this(pipeSize, MAX_IDLE);
@@ -41,8 +47,11 @@ public final class PipePool {
     public long take(Kernel k) {
         if (idleCount > 0) {
             inUse++;
-            return idle[--idleCount];
+            long fds = idle[--idleCount];
+            if (idleCount < lowIdle) lowIdle = idleCount;
+            return fds;
         }
+        lowIdle = 0;
         long fds = k.pipe2();
         if (fds < 0) return fds;
         // Refused (past the user's pipe pages, or a size start-up did not check): the pipe keeps the
@@ -67,6 +76,22 @@ public final class PipePool {
     public void discard(Kernel k, long fds) {
         inUse--;
         closePipe(k, fds);
+    }
+
+    /**
+     * Called once per quiet period (the loop's trim timer): closes the idle pipes that stayed idle the whole
+     * period (the fewest idle seen since the last call), down to {@link #FLOOR}. Returns how many it closed.
+     */
+    public int trimIdle(Kernel k) {
+        int surplus = Math.min(lowIdle, idleCount) - FLOOR;
+        for (int i = 0; i < surplus; i++) closePipe(k, idle[--idleCount]);
+        lowIdle = idleCount;
+        return Math.max(surplus, 0);
+    }
+
+    /** Idle pipes above the floor: a {@link #trimIdle} may have something to close. */
+    public boolean aboveFloor() {
+        return idleCount > FLOOR;
     }
 
     /** Pipes held by directions now. */
