@@ -71,7 +71,8 @@ class BufferTrimTest {
         }
     }
 
-    private static void advance(AtomicLong clock, EventLoop loop, long nanos) {
+    /** Moves the loop's clock on by {@code nanos} and runs one iteration "at" that time. */
+    static void advance(AtomicLong clock, EventLoop loop, long nanos) {
         clock.addAndGet(nanos);
         loop.runOnce(0);
     }

@@ -38,10 +38,10 @@ class PipeTrimTest {
             assertEquals(40, pipes.idle());
             loop.runOnce(0); // arms the trim timer
 
-            advance(clock, loop, ForwardingLoop.TRIM_PERIOD_NANOS);
+            BufferTrimTest.advance(clock, loop, ForwardingLoop.TRIM_PERIOD_NANOS);
             assertEquals(40, pipes.idle(), "the burst was in this period: nothing stayed idle all along");
 
-            advance(clock, loop, ForwardingLoop.TRIM_PERIOD_NANOS);
+            BufferTrimTest.advance(clock, loop, ForwardingLoop.TRIM_PERIOD_NANOS);
             assertEquals(PipePool.FLOOR, pipes.idle(), "a quiet period later: down to the floor");
             int open = 0;
             for (long p : held) if (k.pipe_size(PipePool.writeEnd(p)) > 0) open++;
@@ -52,10 +52,10 @@ class PipeTrimTest {
                 List<Long> steady = new ArrayList<>();
                 for (int i = 0; i < 10; i++) steady.add(pipes.take(k));
                 for (long p : steady) pipes.give(k, p);
-                advance(clock, loop, ForwardingLoop.TRIM_PERIOD_NANOS);
+                BufferTrimTest.advance(clock, loop, ForwardingLoop.TRIM_PERIOD_NANOS);
                 assertEquals(10, pipes.idle(), "round " + round + ": the pipes in use this period stay");
             }
-            advance(clock, loop, ForwardingLoop.TRIM_PERIOD_NANOS); // the load stopped: a quiet period
+            BufferTrimTest.advance(clock, loop, ForwardingLoop.TRIM_PERIOD_NANOS); // the load stopped: a quiet period
             assertEquals(PipePool.FLOOR, pipes.idle());
             assertTrue(loop.scheduledTimers() == 0, "at the floor nothing is armed: an idle loop does no work");
         } finally {
@@ -64,8 +64,4 @@ class PipeTrimTest {
         }
     }
 
-    private static void advance(AtomicLong clock, EventLoop loop, long nanos) {
-        clock.addAndGet(nanos);
-        loop.runOnce(0);
-    }
 }
