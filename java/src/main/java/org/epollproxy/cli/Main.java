@@ -112,7 +112,7 @@ public final class Main implements Callable<Integer> {
     int threads;
 
     @Option(names = "--splice",
-            description = "Zero-copy for bulk transfers: once a read fills the buffer, move bytes socket -> pipe -> socket "
+            description = "Zero-copy for bulk transfers: once a read brings 4k or more, move bytes socket -> pipe -> socket "
                     + "with splice(2), never through user space; small messages are copied. Pipes are lent by the loop "
                     + "while bytes wait in them (2 fds each; up to 64 idle ones kept). Falls back to copying if refused.")
     boolean splice;

@@ -83,6 +83,21 @@ class SpliceTest {
         }
     }
 
+    /** A pipe smaller than a quarter of the buffer still carries a bulk stream: each splice is a full pipe, not "small". */
+    @Test
+    void aPipeMuchSmallerThanTheBufferStillSplicesBulk() throws Exception {
+        int size = 8 * MIB;
+        CompletableFuture<byte[]> got = new CompletableFuture<>();
+        CompletableFuture<byte[]> sent = new CompletableFuture<>();
+        Settings st = Settings.builder().splice(true).pipeSize(16 * 1024).bufferSize(256 * 1024).build();
+        try (TestBackend backend = exchanging(size, got, sent); TestProxy proxy = new TestProxy(st, backend.port())) {
+            bothWaysIntact(proxy, got, sent, size);
+            ForwardStats fs = proxy.stats(0);
+            assertTrue(fs.bytesSplicedUp > size / 2, "client -> backend through the pipe: " + fs.bytesSplicedUp);
+            assertTrue(fs.bytesSplicedDown > size / 2, "backend -> client through the pipe: " + fs.bytesSplicedDown);
+        }
+    }
+
     @Test
     void withoutSpliceNothingIsCountedAsSpliced() throws Exception {
         int size = 2 * MIB;
@@ -205,6 +220,7 @@ class SpliceTest {
             }
             assertEquals(List.of(), pipes, "pipes made for 64-byte round trips");
             assertEquals(0, proxy.stats(0).bytesSplicedUp + proxy.stats(0).bytesSplicedDown);
+            assertEquals("copy", proxy.onLoop(0, fw -> fw.connectionAt(0).info(fw.loop()).path()), "/connections' path");
         }
     }
 

@@ -188,7 +188,7 @@ final class Scenarios {
             "Direction.release closes a pipe that may hold bytes instead of giving it back to the pool", 1, () -> {
                 Simulation.Scenario s = base(2);
                 // Queues of 4 KiB and 1 KiB buffers: A's first recv fills a buffer, so A splices from then on
-                // (--splice copies until a read fills the buffer), and the backend takes that first buffer whole.
+                // (--splice copies until a read brings a quarter of a buffer or 4 KiB), and the backend takes that first buffer whole.
                 s.settings = s.settings.andThen(st -> st.splice(true).bufferSize(1024).pipeSize(65536));
                 s.arrivals = new long[] {0, 20 * World.SEC}; // B after A's idle timeout (10 s)
                 s.clientScriptOf = c -> Peer.Script.polite(200_000); // B's bytes too are a bulk stream: B splices

@@ -31,10 +31,10 @@ final class Direction {
     /** The zero-copy path ({@code --splice}); null for the copy path, or after falling back to it. */
     private SplicePipe pipe;
     /**
-     * With a pipe: the next fill splices. A direction starts by copying and splices once a recv fills
-     * the whole buffer (more is coming: a bulk stream), and copies again after a splice that moved less
-     * than a quarter of it. Small messages cost less through recv and send than through a pipe (haproxy's
-     * splice-auto makes the same choice).
+     * With a pipe: the next fill splices. A direction starts by copying, splices once a recv brought at
+     * least {@link #smallSplice} bytes (a bulk stream), and copies again after a splice that moved fewer.
+     * Small messages cost less through recv and send than through a pipe (haproxy's splice-auto makes the
+     * same choice).
      */
     private boolean spliceNext;
     /** {@code buf}'s bytes [0, headerEnd) are the PROXY protocol header: ours, sent before any byte of {@code from}, not counted. */
@@ -82,9 +82,19 @@ final class Direction {
         return pipe != null ? pipe.writeFd() : -1;
     }
 
-    /** Bytes cross through a splice pipe (not the copy path). */
+    /** Bytes cross through a splice pipe now (not the copy path). */
     boolean splicing() {
-        return pipe != null;
+        return pipe != null && spliceNext;
+    }
+
+    /**
+     * Where a transfer stops being small: one page (4 KiB), or a quarter of the buffer if that is less.
+     * Not a fraction of the buffer alone: a splice moves at most what the pipe holds, and a pipe may hold
+     * as little as one page (a small --pipe-size, or the kernel's default once the user passed
+     * pipe-user-pages-soft), so with a large buffer every splice of a bulk stream would look small.
+     */
+    static int smallSplice(int bufferSize) {
+        return Math.min(bufferSize / 4, 4096);
     }
 
     /**
@@ -127,7 +137,7 @@ final class Direction {
                 fallBackToCopy();
                 return fill();
             }
-            if (n > 0 && n < size / 4) spliceNext = false;
+            if (n > 0 && n < smallSplice(size)) spliceNext = false;
         } else {
             long b = pool.take();
             buf = b; // owned by the direction at once, so release() returns it even if recv throws
@@ -136,7 +146,7 @@ final class Direction {
                 buf = 0;
                 pool.give(b);
             }
-            if (n == size && pipe != null) spliceNext = true;
+            if (pipe != null && n >= smallSplice(size)) spliceNext = true;
         }
         if (n > 0) {
             start = 0;
