@@ -145,11 +145,8 @@ final class MetricsPage {
         each(p, snapshots, LoopSnapshot::bufferBytes);
         p.family("epollproxy_loop_splice_pipes", "gauge",
                 "--splice: pipes held by connections with bytes waiting in them (in_use), and empty ones kept open for reuse (idle); two fds each.");
-        for (LoopSnapshot s : snapshots) {
-            if (s == null) continue;
-            p.sample(s.pipesInUse(), "loop", Integer.toString(s.loop()), "state", "in_use");
-            p.sample(s.pipesIdle(), "loop", Integer.toString(s.loop()), "state", "idle");
-        }
+        each(p, snapshots, LoopSnapshot::pipesInUse, "state", "in_use");
+        each(p, snapshots, LoopSnapshot::pipesIdle, "state", "idle");
         p.family("epollproxy_loop_buffer_alloc_failures_total", "counter",
                 "malloc refused a forwarding buffer: the connection that needed it was reset (end=error errno=ENOMEM), the loop went on.");
         each(p, snapshots, s -> s.counters().bufferAllocFailures);
@@ -165,8 +162,12 @@ final class MetricsPage {
         return out;
     }
 
-    private static void each(PrometheusText p, List<LoopSnapshot> snapshots, java.util.function.ToLongFunction<LoopSnapshot> value) {
-        for (LoopSnapshot s : snapshots) if (s != null) p.sample(value.applyAsLong(s), "loop", Integer.toString(s.loop()));
+    /** One sample per loop, labelled {@code loop} and then {@code more} (name, value pairs). */
+    private static void each(PrometheusText p, List<LoopSnapshot> snapshots, java.util.function.ToLongFunction<LoopSnapshot> value,
+            String... more) {
+        for (LoopSnapshot s : snapshots) {
+            if (s != null) p.sample(value.applyAsLong(s), with(new String[] {"loop", Integer.toString(s.loop())}, more));
+        }
     }
 
     private MetricsPage() {}
