@@ -26,7 +26,6 @@ public final class PipePool {
 
     /** {@code --pipe-size}: the capacity asked for each new pipe (F_SETPIPE_SZ), 0 for the kernel's default. */
     private final int pipeSize;
-    private final int maxIdle;
     /** Idle pipes as pipe2 returns them: read end << 32 | write end. */
     private long[] idle = new long[8];
     private int idleCount;
@@ -35,12 +34,7 @@ public final class PipePool {
     private int lowIdle;
 
     public PipePool(int pipeSize) {
-        this(pipeSize, MAX_IDLE);
-    }
-
-    public PipePool(int pipeSize, int maxIdle) {
         this.pipeSize = pipeSize;
-        this.maxIdle = maxIdle;
     }
 
     /** An empty pipe (read end << 32 | write end, as pipe2 returns it): an idle one, else a new one; or pipe2's -errno. */
@@ -64,7 +58,7 @@ public final class PipePool {
     /** Back from a direction, empty: kept for the next one if fewer than the maximum are idle, else closed. */
     public void give(Kernel k, long fds) {
         inUse--;
-        if (idleCount == maxIdle) {
+        if (idleCount == MAX_IDLE) {
             closePipe(k, fds);
             return;
         }
