@@ -22,6 +22,11 @@ final class JarProcess implements AutoCloseable {
     private final StringBuffer stderr = new StringBuffer();
     private final List<Thread> pumps = new ArrayList<>();
 
+    /** The class data sharing archive `mvn package` made for this JVM, next to the jar (it may not exist: -Dcds.skip). */
+    static Path archive() {
+        return jar().resolveSibling("epoll-proxy-jdk" + System.getProperty("java.version") + ".jsa");
+    }
+
     static Path jar() {
         String p = System.getProperty("epollproxy.jar");
         if (p == null) throw new IllegalStateException("run through failsafe: -Depollproxy.jar is not set");
@@ -42,7 +47,7 @@ final class JarProcess implements AutoCloseable {
         if (Runtime.version().feature() >= 23) cmd.add("--sun-misc-unsafe-memory-access=allow");
         // The class data sharing archive the build made, as bin/epoll-proxy maps it: a start that loads
         // fewer classes from the jar (most of these tests start several processes).
-        Path archive = jar().resolveSibling("epoll-proxy-jdk" + System.getProperty("java.version") + ".jsa");
+        Path archive = archive();
         if (Files.isRegularFile(archive)) {
             cmd.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
         }

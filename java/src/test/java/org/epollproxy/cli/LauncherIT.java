@@ -77,7 +77,7 @@ class LauncherIT {
         String version = System.getProperty("java.version");
         Path jar = JarProcess.jar().toAbsolutePath();
         Path archive = tmp.resolve("app.jsa");
-        Path built = jar.resolveSibling("epoll-proxy-jdk" + version + ".jsa");
+        Path built = JarProcess.archive();
         if (Files.isRegularFile(built)) {
             // The archive mvn package made with packaging/cds-archive.sh, copied: this test changes its time.
             Files.copy(built, archive);
