@@ -3,9 +3,9 @@
  *
  * Rules (see README "The shim"):
  *  - every function returns a non-negative result or -errno, captured on the line after the call,
- *    so nothing depends on errno surviving the FFI boundary (jnr-ffi is loaded with IgnoreError);
+ *    so nothing depends on errno surviving the FFI boundary (jffi is called without saving errno);
  *  - no policy: no hidden loops except retrying EINTR where the call is safely restartable;
- *  - signatures are primitive (int, long long addresses) so jnr-ffi can use its fast path;
+ *  - signatures are primitive (int, long long addresses) so jffi can use its fast path (a direct call on x86-64);
  *  - the kernel's struct layouts (epoll_event, sockaddr_*) never cross into Java: the shim flattens
  *    them into layouts it defines itself (see shim.h).
  */

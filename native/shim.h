@@ -1,4 +1,4 @@
-/* epoll-proxy shim: the C side of the jnr-ffi binding. Every function returns >= 0 or -errno. */
+/* epoll-proxy shim: the C side of the jffi binding (shim.JffiKernel). Every function returns >= 0 or -errno. */
 #ifndef EPOLL_PROXY_SHIM_H
 #define EPOLL_PROXY_SHIM_H
 

@@ -20,7 +20,7 @@ stage="$outdir/dist/$name"
 rm -rf "$outdir/dist"
 mkdir -p "$stage/bin" "$stage/lib"
 
-# The modules the jar's classes refer to. jnr-ffi and picocli mention optional ones (java.sql for
+# The modules the jar's classes refer to. jffi and picocli mention optional ones (java.sql for
 # picocli's converters) that the proxy never needs: --ignore-missing-deps keeps them out.
 release_of() { sed -n "s/^$1=\"\\(.*\\)\"/\\1/p" "$2/release"; }
 feature="$(release_of JAVA_VERSION "$jdk")"

@@ -1,5 +1,5 @@
 /*
- * Plain JNI entry points for the benchmarks: each one calls the shim function jnr-ffi binds, with the
+ * Plain JNI entry points for the benchmarks: each one calls the shim function jffi calls, with the
  * same primitive arguments, so the only difference between the two paths is the binding itself.
  * Static native methods of org.epollproxy.bench.jni.JniShim; nothing here is used by the proxy.
  */

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The package map the README's "Where things are" table draws: every main-code package may import only
- * the packages below it in {@link #LAYERS}, and only the binding touches jnr-ffi/jffi. Read from the
+ * the packages below it in {@link #LAYERS}, and only the binding touches jffi (or jnr-ffi). Read from the
  * sources, so an arrow that runs back up fails the build instead of waiting for a reader to notice.
  */
 class PackageLayersTest {
@@ -62,7 +62,7 @@ class PackageLayersTest {
             String src = Files.readString(file);
             if (src.contains("jnr.") || src.contains("com.kenai.")) wrong.add(MAIN.relativize(file).toString());
         }
-        assertEquals(List.of(), wrong, "files outside shim that use jnr-ffi/jffi");
+        assertEquals(List.of(), wrong, "files outside shim that use jffi or jnr-ffi");
     }
 
     private static List<Path> javaFiles() throws IOException {

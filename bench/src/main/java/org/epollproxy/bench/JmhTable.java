@@ -162,21 +162,21 @@ public final class JmhTable {
     }
 
     private static final String[][] CALLS = {
-        {"a call that makes no syscall (the binding alone)", "SyscallBench.jnrNoop", "SyscallBench.jniNoop", null},
-        {"epoll_wait(timeout 0) on an empty set / Selector.selectNow()", "SyscallBench.jnrEpollWaitEmpty",
+        {"a call that makes no syscall (the binding alone)", "SyscallBench.jffiNoop", "SyscallBench.jniNoop", null},
+        {"epoll_wait(timeout 0) on an empty set / Selector.selectNow()", "SyscallBench.jffiEpollWaitEmpty",
             "SyscallBench.jniEpollWaitEmpty", "SyscallBench.nioSelectNowEmpty"},
-        {"recv on an idle socket: -EAGAIN / read() == 0", "SyscallBench.jnrRecvEagain", "SyscallBench.jniRecvEagain",
+        {"recv on an idle socket: -EAGAIN / read() == 0", "SyscallBench.jffiRecvEagain", "SyscallBench.jniRecvEagain",
             "SyscallBench.nioReadZero"},
-        {"EPOLL_CTL_MOD alone (NIO has no equivalent: interestOps only queues the change)", "SyscallBench.jnrCtlMod",
+        {"EPOLL_CTL_MOD alone (NIO has no equivalent: interestOps only queues the change)", "SyscallBench.jffiCtlMod",
             "SyscallBench.jniCtlMod", null},
-        {"EPOLL_CTL_MOD + epoll_wait(0) / interestOps + selectNow", "SyscallBench.jnrCtlModWait", null,
+        {"EPOLL_CTL_MOD + epoll_wait(0) / interestOps + selectNow", "SyscallBench.jffiCtlModWait", null,
             "SyscallBench.nioInterestOpsSelectNow"},
-        {"64 B send on one end + recv on the other (loopback TCP)", "SyscallBench.jnrRoundTrip64",
+        {"64 B send on one end + recv on the other (loopback TCP)", "SyscallBench.jffiRoundTrip64",
             "SyscallBench.jniRoundTrip64", "SyscallBench.nioRoundTrip64"},
     };
 
     private void syscalls(PrintStream out) {
-        Table t = new Table("call, ns (± 99.9% error)", "jnr-ffi (the proxy)", "plain JNI", "java.nio");
+        Table t = new Table("call, ns (± 99.9% error)", "jffi (the proxy)", "plain JNI", "java.nio");
         for (String[] c : CALLS) t.row(c[0], ns(c[1]), ns(c[2]), ns(c[3]));
         t.print(out);
     }

@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One call at a time, three ways: the shim through jnr-ffi ({@code jnr*}, as the proxy calls it), the
+ * One call at a time, three ways: the shim through jffi ({@code jffi*}, as the proxy calls it), the
  * same shim function through hand-written JNI ({@code jni*}), and what java.nio does for the same job
  * ({@code nio*}). Sockets are real loopback TCP connections; nothing here is simulated.
  *
@@ -41,7 +41,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *       the socket's send buffer is full, so neither mask is ready. NIO only queues the change in
  *       {@code interestOps} and makes the syscall in the next select (calling interestOps alone in a
  *       loop grows that queue until the heap runs out), so NIO is measured as interestOps +
- *       selectNow, against EPOLL_CTL_MOD + epoll_wait(0) ({@code jnrCtlModWait}).
+ *       selectNow, against EPOLL_CTL_MOD + epoll_wait(0) ({@code jffiCtlModWait}).
  *   <li>{@code *RoundTrip64}: send 64 bytes on one end of a connection, recv them on the other.
  * </ul>
  */
@@ -156,7 +156,7 @@ public class SyscallBench {
     // ---- the binding alone ----
 
     @Benchmark
-    public int jnrNoop() {
+    public int jffiNoop() {
         return k.sizeof_addr();
     }
 
@@ -168,7 +168,7 @@ public class SyscallBench {
     // ---- a non-blocking wait on an empty set ----
 
     @Benchmark
-    public int jnrEpollWaitEmpty() {
+    public int jffiEpollWaitEmpty() {
         return k.epoll_wait(emptyEpoll.fd(), events.address(), EVENTS, 0);
     }
 
@@ -185,7 +185,7 @@ public class SyscallBench {
     // ---- reading an idle socket ----
 
     @Benchmark
-    public int jnrRecvEagain() {
+    public int jffiRecvEagain() {
         return k.recv(b, buf.address(), 4096);
     }
 
@@ -202,7 +202,7 @@ public class SyscallBench {
     // ---- changing interest ----
 
     @Benchmark
-    public int jnrCtlMod() {
+    public int jffiCtlMod() {
         mask ^= Epoll.EPOLLOUT;
         return k.epoll_ctl(fullEpoll.fd(), Epoll.EPOLL_CTL_MOD, fullFd, mask, 1);
     }
@@ -214,7 +214,7 @@ public class SyscallBench {
     }
 
     @Benchmark
-    public int jnrCtlModWait() {
+    public int jffiCtlModWait() {
         mask ^= Epoll.EPOLLOUT;
         k.epoll_ctl(fullEpoll.fd(), Epoll.EPOLL_CTL_MOD, fullFd, mask, 1);
         return k.epoll_wait(fullEpoll.fd(), events.address(), EVENTS, 0);
@@ -230,7 +230,7 @@ public class SyscallBench {
     // ---- 64 bytes across a loopback connection ----
 
     @Benchmark
-    public int jnrRoundTrip64() {
+    public int jffiRoundTrip64() {
         k.send(a, buf.address(), Wire.MESSAGE_SIZE);
         int got = 0;
         while (got < Wire.MESSAGE_SIZE) {

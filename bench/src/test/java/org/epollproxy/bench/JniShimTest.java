@@ -13,7 +13,7 @@ import org.epollproxy.shim.Shim;
 import org.epollproxy.shim.SockAddr;
 import org.junit.jupiter.api.Test;
 
-/** The JNI entry points the benchmarks compare with jnr-ffi load and return what the shim returns. */
+/** The JNI entry points the benchmarks compare with jffi load and return what the shim returns. */
 class JniShimTest {
     private final Kernel k = Shim.load();
 
@@ -33,7 +33,7 @@ class JniShimTest {
             assertEquals(0, JniShim.epollWait(ep.fd(), buf.address(), 4, 0));
             assertEquals(0, JniShim.epollCtl(ep.fd(), Epoll.EPOLL_CTL_ADD, c, Epoll.EPOLLOUT, 7));
             assertEquals(1, JniShim.epollWait(ep.fd(), buf.address(), 4, 1000), "a connected socket is writable");
-            assertEquals(7L, buf.buffer().getLong(0), "the token comes back through JNI as through jnr-ffi");
+            assertEquals(7L, buf.buffer().getLong(0), "the token comes back through JNI as through jffi");
             assertEquals(-Errno.EBADF, JniShim.send(-1, buf.address(), 1));
         } finally {
             k.close(c);

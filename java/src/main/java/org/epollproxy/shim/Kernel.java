@@ -3,14 +3,14 @@ package org.epollproxy.shim;
 /**
  * Every syscall the event loop and the forwarder make, one method per shim function.
  *
- * <p>This is the only door to the kernel: production binds it to the C shim through jnr-ffi
- * ({@link Shim#load()}), tests may put a simulated kernel behind it, and {@code --trace} wraps it
+ * <p>This is the only door to the kernel: production binds it to the C shim through jffi
+ * ({@link Shim#load()}, {@link JffiKernel}), tests may put a simulated kernel behind it, and {@code --trace} wraps it
  * ({@link TracingKernel}). Each method returns a non-negative result or {@code -errno}
  * (see {@link Errno}); memory is passed as a native address ({@code long}) plus a length, never as a
- * {@code ByteBuffer}, so jnr-ffi stays on its fast path and nothing hides in a buffer's position.
+ * {@code ByteBuffer}, so every call stays on jffi's numeric fast path and nothing hides in a buffer's position.
  *
- * <p>Method names are the C names without the {@code shim_} prefix. Keep this interface free of
- * default methods: jnr-ffi binds every method it declares.
+ * <p>Method names are the C names without the {@code shim_} prefix; a new method needs its line in
+ * {@link JffiKernel} (which looks up {@code shim_<name>}) and in {@link TracingKernel}.
  */
 public interface Kernel {
 

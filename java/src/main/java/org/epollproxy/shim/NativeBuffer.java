@@ -7,7 +7,7 @@ import java.nio.ByteOrder;
 /**
  * A block of native memory owned by Java: a direct ByteBuffer (freed by its Cleaner once unreachable)
  * and its base address, computed once. Shim calls take {@code address() + offset}; holding this object
- * keeps the memory alive for as long as the address is in use (jnr-ffi#171).
+ * keeps the memory alive for as long as the address is in use (the address is a plain long that keeps nothing alive).
  *
  * <p>Read and write it with absolute ByteBuffer methods ({@code getInt(i)}, {@code get(i, dst)}):
  * its position and limit are never used, so no state hides in the buffer.

@@ -7,20 +7,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Map;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.LibraryOption;
+import com.kenai.jffi.Library;
 
 /**
- * Loads the C shim (libepollshim.so) and binds it to {@link Kernel} through jnr-ffi.
+ * Loads the C shim (libepollshim.so) and binds it to {@link Kernel} through jffi ({@link JffiKernel}).
  *
  * <p>The library travels inside the jar at {@code native/linux-<os.arch>/libepollshim.so}; it is
  * copied to a private temporary directory, loaded by absolute path and deleted (the mapping stays).
  * The system property {@code epollproxy.shim} names a library file to use instead.
  *
- * <p>Options, each for a reason: {@code IgnoreError} (the shim returns -errno, so jnr-ffi need not save
- * errno after each call and may jump straight into the shim), {@code LoadNow} and
- * {@code failImmediately()} (a missing file or symbol fails here, at start, naming the path, not at the
- * first call in the middle of forwarding).
+ * <p>The library is opened with {@code RTLD_NOW} and every symbol is looked up at once, so a missing file
+ * or symbol fails here, at start, naming it, not at the first call in the middle of forwarding.
  */
 public final class Shim {
     public static final String PATH_PROPERTY = "epollproxy.shim";
@@ -50,12 +47,9 @@ public final class Shim {
 
     private static Kernel bind(Path lib) {
         try {
-            return LibraryLoader.create(Kernel.class)
-                    .option(LibraryOption.IgnoreError, true)
-                    .option(LibraryOption.LoadNow, true)
-                    .mapper((name, ctx) -> "shim_" + name)
-                    .failImmediately()
-                    .load(lib.toAbsolutePath().toString());
+            Library opened = Library.openLibrary(lib.toAbsolutePath().toString(), Library.NOW | Library.LOCAL);
+            if (opened == null) throw new IllegalStateException(Library.getLastError());
+            return new JffiKernel(opened);
         } catch (LinkageError | RuntimeException e) {
             throw new ShimLoadException("cannot load the epoll shim from " + lib + ": " + e.getMessage(), e);
         }

@@ -30,7 +30,7 @@ class ResetStormTest {
                     }
                 });
                 TestProxy proxy = new TestProxy(backend.port())) {
-            // warm up once so lazily opened JDK/jnr files are not counted as leaks
+            // warm up once so lazily opened JDK/jffi files are not counted as leaks
             try (Socket w = proxy.connect()) {
                 w.getInputStream().read(new byte[10]);
             }

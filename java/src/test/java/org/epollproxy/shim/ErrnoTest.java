@@ -37,6 +37,28 @@ class ErrnoTest {
     }
 
     @Test
+    void aLibraryWithoutTheShimsFunctionsFailsAtOnceNamingTheMissingOne() {
+        // libc loads, but has none of the shim_ symbols: the binding must refuse at start, not at the
+        // first call in the middle of forwarding.
+        Path libc = Path.of("/lib/" + System.getProperty("os.arch").replace("amd64", "x86_64") + "-linux-gnu/libc.so.6");
+        Shim.ShimLoadException e = assertThrows(Shim.ShimLoadException.class, () -> Shim.bindForTest(libc));
+        assertTrue(e.getMessage().contains("shim_epoll_create") && e.getMessage().contains(libc.toString()), e.getMessage());
+    }
+
+    @Test
+    void intResultsKeepTheirSignAndLongResultsAllSixtyFourBits() {
+        Kernel k = Shim.load();
+        assertEquals(-Errno.EBADF, k.close(-1), "a negative int result comes back negative");
+        long fds = k.pipe2();
+        assertTrue(fds > 0, "pipe2 packs two fds in one long: " + fds);
+        int read = (int) (fds >>> 32), write = (int) fds;
+        assertTrue(read > 2 && write > 2 && read != write, "two distinct fds: " + read + ", " + write);
+        assertEquals(0, k.close(read));
+        assertEquals(0, k.close(write));
+        assertEquals(Net.AF_INET6, (int) k.constant("AF_INET6"), "a string argument reaches C");
+    }
+
+    @Test
     void theLibraryIsFoundInsideTheJarForThisPlatform() {
         assertEquals("native/linux-" + System.getProperty("os.arch") + "/libepollshim.so", Shim.resourcePath());
         assertTrue(Shim.class.getResource("/" + Shim.resourcePath()) != null);

@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Plain JNI entry points over the same C shim functions that jnr-ffi binds for the proxy, for the
+ * Plain JNI entry points over the same C shim functions that jffi calls for the proxy, for the
  * benchmarks only (bench/native/jni_shim.c). Same arguments, same -errno results as
  * {@link org.epollproxy.shim.Kernel}: only the binding differs.
  */
