@@ -6,6 +6,9 @@
 #   bench/jvm-floor.sh                    # 11 runs per cell, both JDKs (about 5 minutes idle)
 #   FLOOR_RUNS=5 bench/jvm-floor.sh
 #   FLOOR_JDKS="/usr/lib/jvm/java-17-openjdk-amd64" bench/jvm-floor.sh
+#   FLOOR_BASELINE_JAR=/path/old/epoll-proxy.jar FLOOR_BASELINE_LABEL="jnr-ffi" bench/jvm-floor.sh
+#                                         # adds a row: the shipped launcher with another build's jar
+#                                         # (and its own archive), measured in the same runs
 #
 # One run: start the proxy with `-L 127.0.0.1:0:127.0.0.1:9` (an ephemeral port, nothing connects),
 # time from the launch to its "listening" line on stdout ("start, ms"), then 1 s later read VmRSS from
@@ -58,7 +61,13 @@ rows=(
   "bin/epoll-proxy as shipped"
   "(for reference) an empty Java program, with the flags of the row \"smaller code cache\" and the JDK's CDS archive"
   "(for reference) the same empty program, -Xshare:off"
+  "(for reference) the same empty program, with an AppCDS archive of only the classes it loads"
 )
+baseline_jar="${FLOOR_BASELINE_JAR:-}"
+if [ -n "$baseline_jar" ]; then
+  baseline_jar="$(readlink -f "$baseline_jar")"
+  rows+=("bin/epoll-proxy as shipped, with the jar of ${FLOOR_BASELINE_LABEL:-$baseline_jar}")
+fi
 
 # Sets CMD (array) for row $1 of JDK home $2 (with archive $3, jlink runtime $4).
 command_for() {
@@ -81,6 +90,8 @@ command_for() {
     8) CMD=(env JAVA_HOME="$jdk" EPOLL_PROXY_JAR="$jar" EPOLL_PROXY_CDS_ARCHIVE="$archive" bash "$root/bin/epoll-proxy") ;;
     9) CMD=("$java" $old_flags $c1 $small -cp "$tmp/empty-${feature}" Empty) ;;
     10) CMD=("$java" $old_flags $c1 $small -Xshare:off -cp "$tmp/empty-${feature}" Empty) ;;
+    11) CMD=("$java" $old_flags $c1 $small -XX:SharedArchiveFile="$tmp/empty-${feature}.jsa" -Xshare:auto -cp "$tmp/empty-${feature}.jar" Empty) ;;
+    12) CMD=(env JAVA_HOME="$jdk" EPOLL_PROXY_JAR="$baseline_jar" EPOLL_PROXY_CDS_ARCHIVE="$tmp/baseline-$(basename "$archive")" bash "$root/bin/epoll-proxy") ;;
   esac
 }
 
@@ -120,6 +131,9 @@ for jdk in $JDKS; do
   versions+=("$v")
   echo "preparing JDK $v: AppCDS archive and jlink'ed runtime" >&2
   bash "$root/packaging/cds-archive.sh" "$jdk/bin/java" "$jar" "$tmp/app-$v.jsa" >&2
+  if [ -n "$baseline_jar" ]; then
+    bash "$root/packaging/cds-archive.sh" "$jdk/bin/java" "$baseline_jar" "$tmp/baseline-app-$v.jsa" >&2
+  fi
   modules="$("$jdk/bin/jdeps" --ignore-missing-deps --print-module-deps --multi-release "${v%%.*}" "$jar")"
   "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
     --generate-cds-archive --output "$tmp/rt-$v" >/dev/null
@@ -127,8 +141,15 @@ for jdk in $JDKS; do
   # HotSpot's own floor, for reference: a program that prints the line measure() waits for and sleeps.
   mkdir -p "$tmp/empty-${v%%.*}"
   printf '%s\n' 'public class Empty { public static void main(String[] a) throws Exception {' \
-    '  System.out.println("listening"); Thread.sleep(60_000); } }' >"$tmp/empty-${v%%.*}/Empty.java"
+    '  System.out.println("listening"); Thread.sleep(a.length > 0 && a[0].equals("train") ? 1 : 60_000); } }' >"$tmp/empty-${v%%.*}/Empty.java"
   "$jdk/bin/javac" -d "$tmp/empty-${v%%.*}" "$tmp/empty-${v%%.*}/Empty.java"
+  # Its own archive: the classes one run loads (about 450, against the JDK archive's 1,300), from a jar
+  # (JDK 25 dumps only from jars).
+  "$jdk/bin/jar" cf "$tmp/empty-${v%%.*}.jar" -C "$tmp/empty-${v%%.*}" Empty.class
+  "$jdk/bin/java" $old_flags -Xshare:off -XX:DumpLoadedClassList="$tmp/empty-${v%%.*}.lst" \
+    -cp "$tmp/empty-${v%%.*}.jar" Empty train >/dev/null
+  "$jdk/bin/java" $old_flags -Xshare:dump -XX:SharedClassListFile="$tmp/empty-${v%%.*}.lst" \
+    -XX:SharedArchiveFile="$tmp/empty-${v%%.*}.jsa" -cp "$tmp/empty-${v%%.*}.jar" >/dev/null 2>&1
 done
 
 for run in $(seq "$RUNS"); do
