@@ -11,9 +11,12 @@
 #   COMPARE_ROUNDS=1 bench/compare.sh  # one round instead of three (the table shows the median)
 #   COMPARE_ONLY="direct epoll-proxy epoll-proxy-16k epoll-proxy-32k haproxy" bench/compare.sh   # buffer size
 #   COMPARE_ONLY="direct epoll-proxy-splice epoll-proxy-splice-256k haproxy-splice" bench/compare.sh  # pipes
+#   COMPARE_BASELINE_JAR=/path/old/epoll-proxy.jar COMPARE_ONLY="direct epoll-proxy epoll-proxy-baseline" bench/compare.sh
+#                                    # this build against another build's jar (its CDS archive is made first)
 #
 # Forwarders: direct, epoll-proxy (defaults), epoll-proxy-16k / -32k / -64k / -128k (--buffer-size),
 # epoll-proxy-c1 (JAVA_EXTRA_OPTS=-XX:TieredStopAtLevel=1: the smaller JVM floor, at what CPU cost),
+# epoll-proxy-baseline (defaults, the jar COMPARE_BASELINE_JAR names: did a change slow forwarding?),
 # epoll-proxy-2t (--threads 2), epoll-proxy-splice (--splice), epoll-proxy-splice-256k (--splice
 # --pipe-size 256k --buffer-size 256k), socat, rinetd, haproxy (nbthread 1), haproxy-2t (nbthread 2),
 # haproxy-splice (nbthread 1, option splice-auto).
@@ -132,6 +135,9 @@ start_forwarder() {
     epoll-proxy-c1)
       JAVA_EXTRA_OPTS="-XX:TieredStopAtLevel=1" bin/epoll-proxy --quiet -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
       FWD_PIDS+=($!) ;;
+    epoll-proxy-baseline)
+      EPOLL_PROXY_JAR="$COMPARE_BASELINE_JAR" bin/epoll-proxy --quiet -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
+      FWD_PIDS+=($!) ;;
     epoll-proxy-splice-256k)
       bin/epoll-proxy --quiet --splice --pipe-size 256k --buffer-size 256k -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
       FWD_PIDS+=($!) ;;
@@ -207,6 +213,16 @@ printf 'forwarder\tbulk_MBps\tpp1_rtps\tpp1_p99_us\tpp100_rtps\tpp100_p99_us\tco
 # binary with another --buffer-size on 64-byte ping-pong, which no buffer size can change; rotating the
 # list kept that neighbour, a shuffle does not.
 read -r -a forwarders <<<"$ONLY"
+if [[ " ${forwarders[*]} " == *" epoll-proxy-baseline "* ]]; then
+  if [ -z "${COMPARE_BASELINE_JAR:-}" ] || [ ! -f "$COMPARE_BASELINE_JAR" ]; then
+    echo "compare: epoll-proxy-baseline needs COMPARE_BASELINE_JAR=/path/to/epoll-proxy.jar (another build's jar)" >&2
+    exit 2
+  fi
+  COMPARE_BASELINE_JAR="$(readlink -f "$COMPARE_BASELINE_JAR")"
+  # Its class data archive where bin/epoll-proxy looks for it, so both start the same way.
+  v="$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$(dirname "$(readlink -f "$(command -v "$java_bin")")")/../release")"
+  bash packaging/cds-archive.sh "$java_bin" "$COMPARE_BASELINE_JAR" "${COMPARE_BASELINE_JAR%.jar}-jdk$v.jsa" >&2
+fi
 for round in $(seq "$ROUNDS"); do
 mapfile -t order < <(printf '%s\n' "${forwarders[@]}" | awk -v seed="$round" 'BEGIN { srand(seed) } { printf "%.9f\t%s\n", rand(), $0 }' | sort -n | cut -f2)
 echo "== round $round/$ROUNDS order: ${order[*]}" >&2

@@ -103,6 +103,7 @@ public final class CompareTable {
     /** Each forwarder of ours against its peer: the figure compared and whether higher is better (+1) or lower (-1). */
     private static final String[][] PAIRS = {
         {"epoll-proxy", "haproxy"}, {"epoll-proxy", "rinetd"}, {"epoll-proxy-32k", "haproxy"}, {"epoll-proxy-c1", "epoll-proxy"},
+        {"epoll-proxy", "epoll-proxy-baseline"},
         {"epoll-proxy-16k", "epoll-proxy"}, {"epoll-proxy-32k", "epoll-proxy"}, {"epoll-proxy-128k", "epoll-proxy"},
         {"epoll-proxy-2t", "haproxy-2t"}, {"epoll-proxy-splice", "haproxy-splice"}, {"epoll-proxy-splice-256k", "haproxy-splice"},
     };
