@@ -34,6 +34,7 @@ modules="$("$jdk/bin/jdeps" --ignore-missing-deps --print-module-deps --multi-re
 cp "$jar" "$stage/lib/epoll-proxy.jar"
 cp "$here/../bin/epoll-proxy" "$stage/bin/epoll-proxy"
 cp "$here/cds-archive.sh" "$stage/lib/cds-archive.sh"
+bash "$here/native-libs.sh" "$jdk/bin/java" "$stage/lib/epoll-proxy.jar" "$stage/lib/epoll-proxy-native" >/dev/null
 runtime_version="$(release_of JAVA_VERSION "$stage/runtime")"
 cat >"$stage/README" <<EOF
 epoll-proxy $version, with its own Java runtime ($runtime_version; modules: $modules).

@@ -87,6 +87,41 @@ class LauncherIT {
     }
 
     @Test
+    void loadsTheNativeLibrariesFromFilesNextToTheJarSoATmpItCannotUseDoesNotMatter(@TempDir Path tmp) throws Exception {
+        // packaging/native-libs.sh puts the shim and libjffi next to the jar (mvn package does it for
+        // java/target); the launcher passes them to the JVM, which then extracts nothing: a temporary
+        // directory it cannot use (here: missing; on servers: mounted noexec) no longer stops the start.
+        Path jar = Files.copy(JarProcess.jar(), tmp.resolve("epoll-proxy.jar"));
+        Process libs = new ProcessBuilder("bash", PackagingIT.root().resolve("packaging/native-libs.sh").toString(),
+                System.getProperty("java.home") + "/bin/java", jar.toString(), tmp.resolve("epoll-proxy-native").toString())
+                .redirectErrorStream(true).start();
+        String libsOut = new String(libs.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(libs.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, libs.exitValue(), libsOut);
+
+        // A forward whose bind fails (a UNIX socket in a missing directory): the shim is loaded, then bind
+        // says ENOENT. Reaching that error is the proof the shim loaded.
+        String spec = tmp.resolve("missing/app.sock") + ":127.0.0.1:9";
+        // Where both would extract to is missing (jffi falls back to the working directory unless told
+        // where to extract, so it is told).
+        Path noTmp = tmp.resolve("no-such-tmp");
+        Map<String, String> env = Map.of("JAVA_HOME", System.getProperty("java.home"), "EPOLL_PROXY_JAR", jar.toString(),
+                "JAVA_EXTRA_OPTS", "-Djava.io.tmpdir=" + noTmp + " -Djffi.extract.dir=" + noTmp);
+        Run r = run(env, "-L", spec);
+        assertEquals(1, r.exit(), r.err());
+        assertTrue(r.err().contains("No such file or directory") && !r.err().contains("cannot extract"), r.err());
+
+        // Files older than the jar came from an earlier build: not used, and the start extracts (and here fails).
+        for (String lib : List.of("libepollshim.so", "libjffi-1.2.so")) {
+            Files.setLastModifiedTime(tmp.resolve("epoll-proxy-native").resolve(lib), java.nio.file.attribute.FileTime.fromMillis(
+                    Files.getLastModifiedTime(jar).toMillis() - 86_400_000L));
+        }
+        Run stale = run(env, "-L", spec);
+        assertEquals(1, stale.exit(), stale.err());
+        assertTrue(stale.err().contains("cannot extract the epoll shim"), stale.err());
+    }
+
+    @Test
     void usesTheArchiveThatFitsAndQuietlyIgnoresOneThatDoesNot(@TempDir Path tmp) throws Exception {
         String javaHome = System.getProperty("java.home");
         String version = System.getProperty("java.version");

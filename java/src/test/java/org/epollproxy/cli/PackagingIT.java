@@ -80,6 +80,8 @@ class PackagingIT {
         String cf = read("packaging/Containerfile");
         assertTrue(cf.contains("COPY java/target/epoll-proxy.jar " + INSTALLED_JAR), cf);
         assertTrue(cf.contains("COPY bin/epoll-proxy " + INSTALLED_LAUNCHER));
+        // next to the jar, named as the launcher looks for it (the jar's name without .jar, then -native)
+        assertTrue(cf.contains("COPY java/target/epoll-proxy-native " + INSTALLED_JAR.replace(".jar", "-native")), cf);
         assertTrue(cf.contains("ENV EPOLL_PROXY_JAR=" + INSTALLED_JAR));
         assertTrue(cf.lines().anyMatch(l -> l.matches("USER [1-9][0-9]*")), "a numeric non-root USER");
         assertTrue(cf.lines().anyMatch(l -> l.startsWith("EXPOSE ")));
