@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
  * hand: one function address per method and one call context per C signature.
  *
  * <p>Why not jnr-ffi's {@code LibraryLoader}: it builds the same calls at start by generating classes
- * with ASM (about 250 classes of jnr-ffi, ASM and x86asm, and 0.05 s of every start,
+ * with ASM (about 300 classes of jnr-ffi, ASM and x86asm, and 0.06 s of every start,
  * {@code bench/jvm-floor.sh}). Every shim function takes and returns only C {@code int} and
  * {@code long long} (memory travels as an address), so jffi's numeric invoker covers all of them: on
  * x86-64 it calls the function pointer directly, without libffi ({@code CALL_CTX_FAST_LONG}); elsewhere
