@@ -4,7 +4,8 @@
 # libjffi-1.2.so). bin/epoll-proxy passes them to the JVM (-Depollproxy.shim, -Djffi.boot.library.path)
 # when the directory is not older than the jar, so a start copies nothing to the temporary directory:
 # it works where /tmp is mounted noexec, and starts 10-20 ms sooner (no temporary directory, no copy,
-# no SHA-256 of the library; bench/jvm-floor.sh). Without the directory, both are extracted as before.
+# no SHA-256 of the library; README, "Memory and JVM flags"). Without the directory, both are
+# extracted as before.
 #
 #   packaging/native-libs.sh JAVA JAR OUTDIR      # JAVA: a JDK's bin/java (its jar tool extracts)
 #

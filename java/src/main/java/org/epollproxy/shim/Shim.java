@@ -14,7 +14,8 @@ import com.kenai.jffi.Library;
  *
  * <p>The library travels inside the jar at {@code native/linux-<os.arch>/libepollshim.so}; it is
  * copied to a private temporary directory, loaded by absolute path and deleted (the mapping stays).
- * The system property {@code epollproxy.shim} names a library file to use instead.
+ * The system property {@code epollproxy.shim} names a library file to use instead; bin/epoll-proxy
+ * sets it to the copy {@code packaging/native-libs.sh} put next to the jar, so a start extracts nothing.
  *
  * <p>The library is opened with {@code RTLD_NOW} and every symbol is looked up at once, so a missing file
  * or symbol fails here, at start, naming it, not at the first call in the middle of forwarding.
