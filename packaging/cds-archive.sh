@@ -62,7 +62,7 @@ pid=""
 # there the lambda entries are left out. JDK 25 archives them, and that is worth keeping: without
 # them it generates each lambda's class at start with its class-file API, and the idle proxy held
 # 56 MiB instead of 51 (bench/jvm-floor.sh). Versions between are untested, so they go without.
-release="$(dirname "$(readlink -f "$java")")/../release"
+release="$(dirname "$(readlink -f "$(command -v "$java" || echo "$java")")")/../release"
 feature="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release" 2>/dev/null || true)"
 if [ "${feature:-0}" -lt 25 ] 2>/dev/null || [ -z "$feature" ]; then
   sed -i '/^@lambda-proxy/d; /^@lambda-form-invoker/d' "$tmp/classes.lst"

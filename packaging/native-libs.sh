@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Puts the two native libraries the proxy loads, for this machine, next to the jar as plain files:
 # the shim (native/linux-<arch>/libepollshim.so in the jar) and jffi's own (jni/<arch>-Linux/
-# libjffi-1.2.so). bin/epoll-proxy passes them to the JVM (-Depollproxy.shim, -Djffi.boot.library.path)
-# when the directory is not older than the jar, so a start copies nothing to the temporary directory:
-# it works where /tmp is mounted noexec, and starts 10-20 ms sooner (no temporary directory, no copy,
-# no SHA-256 of the library; README, "Memory and JVM flags"). Without the directory, both are
-# extracted as before.
+# libjffi-1.2.so). bin/epoll-proxy passes the directory (-Depollproxy.native) and the proxy loads
+# both from it when they match the jar's entries (size and CRC-32), so a start copies nothing to the
+# temporary directory: it works where /tmp is mounted noexec (README, "The shim and the binding").
+# Without the directory, or with another build's files in it, both are extracted as before.
 #
 #   packaging/native-libs.sh JAVA JAR OUTDIR      # JAVA: a JDK's bin/java (its jar tool extracts)
 #

@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.zip.CRC32;
 import java.util.Locale;
 import java.util.Map;
 import com.kenai.jffi.Library;
@@ -14,15 +16,20 @@ import com.kenai.jffi.Library;
  *
  * <p>The library travels inside the jar at {@code native/linux-<os.arch>/libepollshim.so}; it is
  * copied to a private temporary directory, loaded by absolute path and deleted (the mapping stays).
- * The system property {@code epollproxy.shim} names a library file to use instead; bin/epoll-proxy
- * sets it to the copy {@code packaging/native-libs.sh} put next to the jar, so a start extracts nothing.
+ * The system property {@code epollproxy.shim} names a library file to use instead. bin/epoll-proxy
+ * passes {@code epollproxy.native}, the copies {@code packaging/native-libs.sh} put next to the jar,
+ * used when identical to the jar's, so a start extracts nothing.
  *
  * <p>The library is opened with {@code RTLD_NOW} and every symbol is looked up at once, so a missing file
  * or symbol fails here, at start, naming it, not at the first call in the middle of forwarding.
  */
 public final class Shim {
     public static final String PATH_PROPERTY = "epollproxy.shim";
+    /** A directory with copies of the jar's native libraries, used only if identical ({@link #nativeCopies}). */
+    public static final String NATIVE_DIR_PROPERTY = "epollproxy.native";
+    private static final String JFFI_BOOT_PATH_PROPERTY = "jffi.boot.library.path";
     private static final String LIB = "libepollshim.so";
+    private static final String JFFI_LIB = "libjffi-1.2.so";
 
     private static volatile Kernel loaded;
 
@@ -64,6 +71,12 @@ public final class Shim {
             return bind(p);
         }
         String resource = resourcePath();
+        Path copies = nativeCopies(resource);
+        if (copies != null) {
+            // jffi reads this when it first loads, which is just below (nothing before the shim uses it)
+            System.setProperty(JFFI_BOOT_PATH_PROPERTY, copies.toString());
+            return bind(copies.resolve(LIB));
+        }
         try (InputStream in = Shim.class.getResourceAsStream("/" + resource)) {
             if (in == null) {
                 throw new ShimLoadException("the epoll shim " + resource + " is not in the jar or class path"
@@ -82,7 +95,56 @@ public final class Shim {
         } catch (IOException e) {
             throw new ShimLoadException("cannot extract the epoll shim to a temporary directory ("
                     + System.getProperty("java.io.tmpdir") + "): " + e.getMessage()
-                    + "; set -Djava.io.tmpdir to a writable, exec-allowed directory or -D" + PATH_PROPERTY, e);
+                    + "; set -Djava.io.tmpdir to a writable, exec-allowed directory, or run packaging/native-libs.sh"
+                    + " and pass its directory as -D" + NATIVE_DIR_PROPERTY, e);
+        }
+    }
+
+    /**
+     * The directory {@code -Depollproxy.native} names (bin/epoll-proxy passes the one
+     * packaging/native-libs.sh made next to the jar) if it holds byte-for-byte copies of this jar's
+     * shim and of jffi's library (same size and CRC-32 as the jar's entries), else null. A time stamp
+     * would trust libraries of another build after an install that keeps times, and the shim is bound
+     * by name only, so another build's could be called with the wrong arguments.
+     */
+    static Path nativeCopies(String shimResource) {
+        String dir = System.getProperty(NATIVE_DIR_PROPERTY);
+        if (dir == null || dir.isEmpty()) return null;
+        String jffiResource = "jni/" + (shimResource.contains("amd64") ? "x86_64" : "aarch64") + "-Linux/" + JFFI_LIB;
+        Path d = Path.of(dir);
+        return sameAsResource(d.resolve(LIB), shimResource) && sameAsResource(d.resolve(JFFI_LIB), jffiResource) ? d : null;
+    }
+
+    private static boolean sameAsResource(Path file, String resource) {
+        java.net.URL url = Shim.class.getResource("/" + resource);
+        if (url == null || !Files.isRegularFile(file)) return false;
+        try {
+            java.net.URLConnection c = url.openConnection();
+            if (c instanceof java.net.JarURLConnection) {
+                // The jar's directory records each entry's size and CRC-32: nothing to inflate, and the
+                // file goes through the CRC in small reads (no copy of it on the heap).
+                java.net.JarURLConnection jar = (java.net.JarURLConnection) c;
+                jar.setUseCaches(false);
+                long size, crc;
+                try (java.util.jar.JarFile f = jar.getJarFile()) {
+                    java.util.jar.JarEntry entry = f.getJarEntry(jar.getEntryName());
+                    if (entry == null) return false;
+                    size = entry.getSize();
+                    crc = entry.getCrc();
+                }
+                if (Files.size(file) != size) return false;
+                CRC32 sum = new CRC32();
+                byte[] chunk = new byte[8192];
+                try (InputStream in = Files.newInputStream(file)) {
+                    for (int n; (n = in.read(chunk)) > 0; ) sum.update(chunk, 0, n);
+                }
+                return sum.getValue() == crc;
+            }
+            try (InputStream in = c.getInputStream()) { // classes on a directory path (tests)
+                return Arrays.equals(in.readAllBytes(), Files.readAllBytes(file));
+            }
+        } catch (IOException e) {
+            return false; // unreadable: the jar's copy is extracted instead
         }
     }
 

@@ -89,21 +89,23 @@ class LauncherIT {
     @Test
     void loadsTheNativeLibrariesFromFilesNextToTheJarSoATmpItCannotUseDoesNotMatter(@TempDir Path tmp) throws Exception {
         // packaging/native-libs.sh puts the shim and libjffi next to the jar (mvn package does it for
-        // java/target); the launcher passes them to the JVM, which then extracts nothing: a temporary
-        // directory it cannot use (here: missing; on servers: mounted noexec) no longer stops the start.
-        Path jar = Files.copy(JarProcess.jar(), tmp.resolve("epoll-proxy.jar"));
-        Process libs = new ProcessBuilder("bash", PackagingIT.root().resolve("packaging/native-libs.sh").toString(),
-                System.getProperty("java.home") + "/bin/java", jar.toString(), tmp.resolve("epoll-proxy-native").toString())
+        // java/target); the launcher passes the directory, the proxy loads them from there and extracts
+        // nothing: a temporary directory it cannot use (here: missing; on servers: mounted noexec) no
+        // longer stops the start. In a directory with a space, which must stay one argument.
+        Path dir = Files.createDirectories(tmp.resolve("with space"));
+        Path jar = Files.copy(JarProcess.jar(), dir.resolve("epoll-proxy.jar"));
+        Path libs = dir.resolve("epoll-proxy-native");
+        Process make = new ProcessBuilder("bash", PackagingIT.root().resolve("packaging/native-libs.sh").toString(),
+                System.getProperty("java.home") + "/bin/java", jar.toString(), libs.toString())
                 .redirectErrorStream(true).start();
-        String libsOut = new String(libs.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(libs.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, libs.exitValue(), libsOut);
+        String makeOut = new String(make.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(make.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, make.exitValue(), makeOut);
 
         // A forward whose bind fails (a UNIX socket in a missing directory): the shim is loaded, then bind
-        // says ENOENT. Reaching that error is the proof the shim loaded.
+        // says ENOENT. Reaching that error is the proof the shim loaded. Where both libraries would be
+        // extracted to is missing (jffi falls back to the working directory unless told where, so it is).
         String spec = tmp.resolve("missing/app.sock") + ":127.0.0.1:9";
-        // Where both would extract to is missing (jffi falls back to the working directory unless told
-        // where to extract, so it is told).
         Path noTmp = tmp.resolve("no-such-tmp");
         Map<String, String> env = Map.of("JAVA_HOME", System.getProperty("java.home"), "EPOLL_PROXY_JAR", jar.toString(),
                 "JAVA_EXTRA_OPTS", "-Djava.io.tmpdir=" + noTmp + " -Djffi.extract.dir=" + noTmp);
@@ -111,14 +113,25 @@ class LauncherIT {
         assertEquals(1, r.exit(), r.err());
         assertTrue(r.err().contains("No such file or directory") && !r.err().contains("cannot extract"), r.err());
 
-        // Files older than the jar came from an earlier build: not used, and the start extracts (and here fails).
+        // Libraries of another build (here: one byte more) are not used, whatever their time stamps:
+        // the start extracts the jar's own (and here fails, with no temporary directory).
         for (String lib : List.of("libepollshim.so", "libjffi-1.2.so")) {
-            Files.setLastModifiedTime(tmp.resolve("epoll-proxy-native").resolve(lib), java.nio.file.attribute.FileTime.fromMillis(
-                    Files.getLastModifiedTime(jar).toMillis() - 86_400_000L));
+            Path f = libs.resolve(lib);
+            byte[] good = Files.readAllBytes(f);
+            Files.write(f, new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
+            Run other = run(env, "-L", spec);
+            assertEquals(1, other.exit(), other.err());
+            assertTrue(other.err().contains("cannot extract the epoll shim"), lib + " of another build was used: " + other.err());
+            Files.write(f, good);
         }
-        Run stale = run(env, "-L", spec);
-        assertEquals(1, stale.exit(), stale.err());
-        assertTrue(stale.err().contains("cannot extract the epoll shim"), stale.err());
+    }
+
+    @Test
+    void theBuildPutsTheNativeLibrariesNextToTheJar() throws Exception {
+        // mvn package runs packaging/native-libs.sh (java/pom.xml); the Containerfile copies its output.
+        Path libs = JarProcess.jar().resolveSibling("epoll-proxy-native");
+        assertTrue(Files.isRegularFile(libs.resolve("libepollshim.so")), libs + " has no libepollshim.so");
+        assertTrue(Files.isRegularFile(libs.resolve("libjffi-1.2.so")), libs + " has no libjffi-1.2.so");
     }
 
     @Test
