@@ -102,7 +102,7 @@ public final class Shim {
 
     /**
      * The directory {@code -Depollproxy.native} names (bin/epoll-proxy passes the one
-     * packaging/native-libs.sh made next to the jar) if it holds byte-for-byte copies of this jar's
+     * packaging/native-libs.sh made next to the jar) if it holds copies of this jar's
      * shim and of jffi's library (same size and CRC-32 as the jar's entries), else null. A time stamp
      * would trust libraries of another build after an install that keeps times, and the shim is bound
      * by name only, so another build's could be called with the wrong arguments.
