@@ -27,9 +27,15 @@ class LauncherIT {
     record Run(int exit, String out, String err) {}
 
     static Run run(Map<String, String> env, String... args) throws Exception {
+        return runWithout(List.of(), env, args);
+    }
+
+    /** {@link #run} with the named variables of this JVM's environment taken away. */
+    static Run runWithout(List<String> unset, Map<String, String> env, String... args) throws Exception {
         List<String> cmd = new java.util.ArrayList<>(List.of("/bin/bash", launcher().toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
+        unset.forEach(pb.environment()::remove);
         pb.environment().remove("JAVA_OPTS");
         pb.environment().remove("EPOLL_PROXY_CDS_ARCHIVE");
         pb.environment().put("EPOLL_PROXY_JAR", JarProcess.jar().toAbsolutePath().toString());
@@ -90,30 +96,13 @@ class LauncherIT {
     void withoutAJavaRuntimeItSaysSoAndExits1(@TempDir Path tmp) throws Exception {
         // No JAVA_HOME and no java on PATH: one line that says what to install, not bash's "exec: not found".
         Path noPrograms = Files.createDirectories(tmp.resolve("empty-path"));
-        java.util.HashMap<String, String> env = new java.util.HashMap<>(Map.of("PATH", noPrograms.toString()));
-        Run r = runWithout("JAVA_HOME", env, "--version");
+        Run r = runWithout(List.of("JAVA_HOME"), Map.of("PATH", noPrograms.toString()), "--version");
         assertEquals(1, r.exit(), r.err());
         assertTrue(r.err().startsWith("epoll-proxy: no Java runtime") && r.err().contains("JAVA_HOME"), r.err());
 
         Run bad = run(Map.of("JAVA_HOME", tmp.resolve("no-jdk").toString()), "--version");
         assertEquals(1, bad.exit(), bad.err());
         assertTrue(bad.err().contains(tmp.resolve("no-jdk/bin/java").toString()), "names the java it looked for: " + bad.err());
-    }
-
-    /** {@link #run} with one variable of this JVM's environment taken away. */
-    static Run runWithout(String name, Map<String, String> env, String... args) throws Exception {
-        List<String> cmd = new java.util.ArrayList<>(List.of("/bin/bash", launcher().toString()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().remove(name);
-        pb.environment().remove("JAVA_OPTS");
-        pb.environment().put("EPOLL_PROXY_JAR", JarProcess.jar().toAbsolutePath().toString());
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "launcher did not finish in 60 s");
-        return new Run(p.exitValue(), out, err);
     }
 
     @Test
