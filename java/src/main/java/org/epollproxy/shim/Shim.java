@@ -112,40 +112,52 @@ public final class Shim {
         if (dir == null || dir.isEmpty()) return null;
         String jffiResource = "jni/" + (shimResource.contains("amd64") ? "x86_64" : "aarch64") + "-Linux/" + JFFI_LIB;
         Path d = Path.of(dir);
-        return sameAsResource(d.resolve(LIB), shimResource) && sameAsResource(d.resolve(JFFI_LIB), jffiResource) ? d : null;
+        return sameAsResources(d, shimResource, jffiResource) ? d : null;
     }
 
-    private static boolean sameAsResource(Path file, String resource) {
-        java.net.URL url = Shim.class.getResource("/" + resource);
-        if (url == null || !Files.isRegularFile(file)) return false;
+    /** Each resource has a file of the same name in {@code dir} with the same bytes (in a jar: size and CRC-32). */
+    private static boolean sameAsResources(Path dir, String... resources) {
+        java.net.URL first = Shim.class.getResource("/" + resources[0]);
+        if (first == null) return false;
         try {
-            java.net.URLConnection c = url.openConnection();
+            java.net.URLConnection c = first.openConnection();
             if (c instanceof java.net.JarURLConnection) {
-                // The jar's directory records each entry's size and CRC-32: nothing to inflate, and the
-                // file goes through the CRC in small reads (no copy of it on the heap).
+                // The jar's directory records each entry's size and CRC-32: nothing to inflate, the jar
+                // opened once for all, and each file goes through the CRC in small reads (no heap copy).
                 java.net.JarURLConnection jar = (java.net.JarURLConnection) c;
                 jar.setUseCaches(false);
-                long size, crc;
                 try (java.util.jar.JarFile f = jar.getJarFile()) {
-                    java.util.jar.JarEntry entry = f.getJarEntry(jar.getEntryName());
-                    if (entry == null) return false;
-                    size = entry.getSize();
-                    crc = entry.getCrc();
+                    for (String r : resources) {
+                        java.util.jar.JarEntry entry = f.getJarEntry(r);
+                        if (entry == null || !sameSizeAndCrc(dir.resolve(fileName(r)), entry)) return false;
+                    }
                 }
-                if (Files.size(file) != size) return false;
-                CRC32 sum = new CRC32();
-                byte[] chunk = new byte[8192];
-                try (InputStream in = Files.newInputStream(file)) {
-                    for (int n; (n = in.read(chunk)) > 0; ) sum.update(chunk, 0, n);
+                return true;
+            }
+            for (String r : resources) { // classes on a directory path (tests)
+                Path file = dir.resolve(fileName(r));
+                try (InputStream in = Shim.class.getResourceAsStream("/" + r)) {
+                    if (in == null || !Files.isRegularFile(file) || !Arrays.equals(in.readAllBytes(), Files.readAllBytes(file))) return false;
                 }
-                return sum.getValue() == crc;
             }
-            try (InputStream in = c.getInputStream()) { // classes on a directory path (tests)
-                return Arrays.equals(in.readAllBytes(), Files.readAllBytes(file));
-            }
+            return true;
         } catch (IOException e) {
-            return false; // unreadable: the jar's copy is extracted instead
+            return false; // unreadable: the jar's copies are extracted instead
         }
+    }
+
+    private static boolean sameSizeAndCrc(Path file, java.util.jar.JarEntry entry) throws IOException {
+        if (!Files.isRegularFile(file) || Files.size(file) != entry.getSize()) return false;
+        CRC32 sum = new CRC32();
+        byte[] chunk = new byte[8192];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(chunk)) > 0; ) sum.update(chunk, 0, n);
+        }
+        return sum.getValue() == entry.getCrc();
+    }
+
+    private static String fileName(String resource) {
+        return resource.substring(resource.lastIndexOf('/') + 1);
     }
 
     /** {@code native/linux-amd64/libepollshim.so}; fails clearly off Linux x86-64/aarch64. */
