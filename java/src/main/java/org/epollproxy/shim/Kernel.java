@@ -3,14 +3,16 @@ package org.epollproxy.shim;
 /**
  * Every syscall the event loop and the forwarder make, one method per shim function.
  *
- * <p>This is the only door to the kernel: production binds it to the C shim through jffi
- * ({@link Shim#load()}, {@link JffiKernel}), tests may put a simulated kernel behind it, and {@code --trace} wraps it
+ * <p>This is the only door to the kernel: production binds it to the C shim through jnr-ffi
+ * ({@link Shim#load()}), tests may put a simulated kernel behind it, and {@code --trace} wraps it
  * ({@link TracingKernel}). Each method returns a non-negative result or {@code -errno}
  * (see {@link Errno}); memory is passed as a native address ({@code long}) plus a length, never as a
- * {@code ByteBuffer}, so every call stays on jffi's numeric fast path and nothing hides in a buffer's position.
+ * {@code ByteBuffer}, so jnr-ffi stays on its fast path (only {@code int} and {@code long} cross) and nothing
+ * hides in a buffer's position.
  *
- * <p>Method names are the C names without the {@code shim_} prefix; a new method needs its line in
- * {@link JffiKernel} (which looks up {@code shim_<name>}) and in {@link TracingKernel}.
+ * <p>Method names are the C names without the {@code shim_} prefix; jnr-ffi binds each declared method to
+ * {@code shim_<name>}, so a new syscall is a C function, a line here and its line in {@link TracingKernel}.
+ * Keep this interface free of default and static methods: jnr-ffi binds every method it declares.
  */
 public interface Kernel {
 
