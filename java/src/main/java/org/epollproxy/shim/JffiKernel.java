@@ -39,6 +39,10 @@ final class JffiKernel implements Kernel {
     private static final CallContext ILII_RET_I = context(I, I, L, I, I);
     private static final CallContext ILIL_RET_I = context(I, I, L, I, L);
     private static final CallContext P_RET_L = context(L, Type.POINTER);
+    private static final CallContext L_RET_I = context(I, L);
+    private static final CallContext LI_RET_I = context(I, L, I);
+    private static final CallContext LL_RET_I = context(I, L, L);
+    private static final CallContext LLI_RET_I = context(I, L, L, I);
 
     /** Held so the library is never unloaded while its functions are bound (jffi closes it when collected). */
     private final Library lib;
@@ -50,6 +54,7 @@ final class JffiKernel implements Kernel {
     private final long bind, listen, accept, connect, getsockname, getpeername;
     private final long recv, send, recvfrom, sendto, shutdown;
     private final long getuid, peerUid, setCloexec, sendFd, recvFd, strerror, constant;
+    private final long lstat, fstat, mkdir, rmdir, unlink, rename, chmod, openDirectory;
 
     /** Binds every function now; a missing symbol fails here, at start, naming it. */
     JffiKernel(Library lib) {
@@ -95,6 +100,14 @@ final class JffiKernel implements Kernel {
         recvFd = symbol("recv_fd");
         strerror = symbol("strerror");
         constant = symbol("constant");
+        lstat = symbol("lstat");
+        fstat = symbol("fstat");
+        mkdir = symbol("mkdir");
+        rmdir = symbol("rmdir");
+        unlink = symbol("unlink");
+        rename = symbol("rename");
+        chmod = symbol("chmod");
+        openDirectory = symbol("open_directory");
     }
 
     private long symbol(String name) {
@@ -310,6 +323,48 @@ final class JffiKernel implements Kernel {
     @Override
     public int recv_fd(int sock, long buf, int len, long outFd) {
         return (int) CALL.invokeN4(ILIL_RET_I, recvFd, sock, buf, len, outFd);
+    }
+
+    // ---- socket files ----
+
+    @Override
+    public int lstat(long path, long out) {
+        return (int) CALL.invokeN2(LL_RET_I, lstat, path, out);
+    }
+
+    @Override
+    public int fstat(int fd, long out) {
+        return (int) CALL.invokeN2(IL_RET_I, fstat, fd, out);
+    }
+
+    @Override
+    public int mkdir(long path, int mode) {
+        return (int) CALL.invokeN2(LI_RET_I, mkdir, path, mode);
+    }
+
+    @Override
+    public int rmdir(long path) {
+        return (int) CALL.invokeN1(L_RET_I, rmdir, path);
+    }
+
+    @Override
+    public int unlink(long path) {
+        return (int) CALL.invokeN1(L_RET_I, unlink, path);
+    }
+
+    @Override
+    public int rename(long from, long to, int flags) {
+        return (int) CALL.invokeN3(LLI_RET_I, rename, from, to, flags);
+    }
+
+    @Override
+    public int chmod(long path, int mode) {
+        return (int) CALL.invokeN2(LI_RET_I, chmod, path, mode);
+    }
+
+    @Override
+    public int open_directory(long path) {
+        return (int) CALL.invokeN1(L_RET_I, openDirectory, path);
     }
 
     // ---- errors and constants ----
