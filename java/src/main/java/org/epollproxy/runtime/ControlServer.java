@@ -109,10 +109,10 @@ public final class ControlServer implements Handler {
         if (closed) return;
         closed = true;
         for (Session s : List.copyOf(sessions)) s.end(null);
-        loop.release(token, true);
+        if (loop != null) loop.release(token, true); // null: never started (a start that failed)
         removeFile(); // before close: our socket still holds the inode, so its number is not anyone else's yet
         k.close(fd);
-        log.flush();
+        if (log != null) log.flush();
     }
 
     @Override
