@@ -211,8 +211,9 @@ class ControlServerTest {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(ctl)));
         Files.delete(ctl);
         Files.writeString(ctl, "someone else's file");
-        c.close();
         c.removeFile();
+        assertEquals("someone else's file", Files.readString(ctl));
+        c.close();
         assertEquals("someone else's file", Files.readString(ctl));
         Files.delete(ctl);
         ControlServer ours = ControlServer.bind(real, ctl, false);
