@@ -145,7 +145,7 @@ public final class ControlServer implements Handler {
     private boolean makeRoom() {
         for (Session s : sessions) {
             if (!s.heard) {
-                s.end("a peer silent since it connected, ended to make room for another");
+                s.end("ended: the peer had sent nothing, and another one needed its place");
                 return true;
             }
         }
