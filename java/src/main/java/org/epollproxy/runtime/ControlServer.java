@@ -253,7 +253,10 @@ public final class ControlServer implements Handler {
                 return;
             }
             for (Map.Entry<Forward, int[]> e : sockets.entrySet()) {
-                for (int i = 0; i < e.getValue().length; i++) ch.send("fd " + i + " " + e.getKey().key(), e.getValue()[i]);
+                for (int i = 0; i < e.getValue().length; i++) {
+                    // A UNIX listener is one socket, on loop 0: the other loops have none to send.
+                    if (e.getValue()[i] >= 0) ch.send("fd " + i + " " + e.getKey().key(), e.getValue()[i]);
+                }
             }
             ch.send("end", -1);
             sent = true;

@@ -140,11 +140,14 @@ public final class Takeover implements AutoCloseable {
 
     private static Takeover complete(Kernel k, ControlChannel ch, Map<String, int[]> got, List<Forward> forwards, String where)
             throws TakeoverException {
-        for (Map.Entry<String, int[]> e : got.entrySet()) {
-            for (int fd : e.getValue()) if (fd < 0) throw new TakeoverException(where + "no socket came for " + e.getKey());
-        }
         List<String> unixPaths = new java.util.ArrayList<>();
-        for (Forward f : forwards) if (f.bind().isUnix()) unixPaths.add(f.bind().path());
+        for (Forward f : forwards) {
+            int[] fds = got.get(f.key());
+            // A UNIX listener is one socket, served by loop 0 (as ListeningSockets binds it): the rest stay -1.
+            int needed = f.bind().isUnix() ? 1 : fds.length;
+            for (int i = 0; i < needed; i++) if (fds[i] < 0) throw new TakeoverException(where + "no socket came for " + f.key());
+            if (f.bind().isUnix()) unixPaths.add(f.bind().path());
+        }
         return new Takeover(k, ch, got, unixPaths);
     }
 

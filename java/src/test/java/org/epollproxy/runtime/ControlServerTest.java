@@ -172,6 +172,30 @@ class ControlServerTest {
         awaitLog("control: the listening sockets were taken over; draining");
     }
 
+    /** With several loops a UNIX listener is one socket, on loop 0: the takeover hands over that one and no more. */
+    @Test
+    void withTwoLoopsATakeoverHandsOverTheUnixListenersOneSocket() throws Exception {
+        proxy = new ProxyServer(real, Settings.builder().threads(2).build(), new PrintStream(errBytes, true, StandardCharsets.UTF_8));
+        Path front = dir.resolve("front.sock");
+        forwards = proxy.start(List.of(new Forward(SockAddr.unix(front.toString()), List.of(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", 9)))),
+                new Forward(SockAddr.parse("127.0.0.1", 0), List.of(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", 9))))));
+        ControlServer c = ControlServer.bind(real, dir.resolve("ctl.sock"), false);
+        c.start(proxy, takenOver::set, proxy.forwardingLoops().get(0).log());
+        try (Takeover t = Takeover.request(real, dir.resolve("ctl.sock").toString(), 2, forwards, 20_000)) {
+            int[] unix = t.sockets().get("tcp " + front);
+            int[] tcp = t.sockets().get(forwards.get(1).key());
+            assertTrue(unix[0] >= 0 && unix[1] == -1, java.util.Arrays.toString(unix));
+            assertTrue(tcp[0] >= 0 && tcp[1] >= 0, java.util.Arrays.toString(tcp));
+            t.confirm();
+            for (int[] fds : t.sockets().values()) for (int fd : fds) if (fd >= 0) real.close(fd);
+        }
+        await(() -> "takeover".equals(takenOver.get()), "the takeover went through");
+        proxy.drain(1000);
+        assertTrue(proxy.awaitStopped(30, TimeUnit.SECONDS));
+        assertTrue(Files.exists(front), "handed over: the old process leaves the file");
+        Files.delete(front);
+    }
+
     @Test
     void whatAPeerSendsIsLoggedEscapedAndBounded() throws Exception {
         serve(real);
