@@ -2,7 +2,8 @@
  * The attacker of SocketFileRaceTest, run as another user: while the proxy makes socket files in a
  * directory this user can write, swap each socket that appears at PATH for a symlink to VICTIM, and each
  * private directory the proxy makes there for a symlink to a directory whose "s" is a symlink to VICTIM.
- * Stops when DIR/stop exists or after SECONDS; prints "socket-swaps dir-swaps".
+ * Creates DIR/swapped at its first swap, stops when DIR/stop exists or after SECONDS, and prints
+ * "socket-swaps dir-swaps".
  * Usage: racer PATH VICTIM SECONDS
  */
 #define _GNU_SOURCE
@@ -19,12 +20,13 @@ int main(int argc, char **argv) {
     if (argc != 4) return 2;
     const char *path = argv[1], *victim = argv[2];
     time_t end = time(NULL) + atoi(argv[3]);
-    char copy[4096], dir[4096], evil[4200], evil_s[4300], stop[4200];
+    char copy[4096], dir[4096], evil[4200], evil_s[4300], stop[4200], swapped[4200];
     snprintf(copy, sizeof copy, "%s", path);
     snprintf(dir, sizeof dir, "%s", dirname(copy));
     snprintf(evil, sizeof evil, "%s/evil", dir);
     snprintf(evil_s, sizeof evil_s, "%s/s", evil);
     snprintf(stop, sizeof stop, "%s/stop", dir);
+    snprintf(swapped, sizeof swapped, "%s/swapped", dir);
     mkdir(evil, 0777);
     symlink(victim, evil_s);
     long swaps = 0, dir_swaps = 0;
@@ -43,7 +45,10 @@ int main(int argc, char **argv) {
             }
             if (d != NULL) closedir(d);
         }
-        if ((i & 255) == 0 && (access(stop, F_OK) == 0 || time(NULL) > end)) break;
+        if ((i & 255) == 0) {
+            if (swaps + dir_swaps > 0 && access(swapped, F_OK) != 0) fclose(fopen(swapped, "w"));
+            if (access(stop, F_OK) == 0 || time(NULL) > end) break;
+        }
     }
     printf("%ld %ld\n", swaps, dir_swaps);
     return 0;
