@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * root-owned 0644 file, and the private directory for a symlink to a directory of its own. The proxy makes
  * the file many times (in turn a {@code -L} listener with {@code --unix-mode 0666} and {@code --control}
  * with 0600); the victim's mode never changes. Against the code that chmod-ed the path after bind, the victim
- * became 0666 at the 8th listener start, and 0600 at the 86th control start.
+ * became 0666 within the first dozen starts (and, making only --control files, 0600 within a hundred).
  */
 class SocketFileRaceTest {
     static final int STARTS = 150;
