@@ -146,7 +146,8 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--control", paramLabel = "PATH",
             description = "Listen on the UNIX socket PATH (mode 0600) for a new process started with --takeover PATH: "
-                    + "it receives the listening sockets, and this process drains.")
+                    + "it receives the listening sockets, and this process drains. A stale socket at PATH is replaced; "
+                    + "a live one, or any other file, is refused.")
     Path controlPath;
 
     @Option(names = "--takeover", paramLabel = "PATH",

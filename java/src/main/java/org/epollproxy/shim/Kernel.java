@@ -144,6 +144,34 @@ public interface Kernel {
      */
     int recv_fd(int sock, long buf, int len, long outFd);
 
+    // ---- socket files (paths are NUL-terminated strings at an address, see FileStat.cString) ----
+
+    /** {@code lstat}: the file at {@code path} itself, never a symlink's target, as {@link FileStat#SIZE} bytes at {@code out}. */
+    int lstat(long path, long out);
+
+    /** {@code fstat}: as {@link #lstat}, for an open fd. */
+    int fstat(int fd, long out);
+
+    /** {@code mkdir}: -EEXIST if anything, a symlink too, is at {@code path}. */
+    int mkdir(long path, int mode);
+
+    int rmdir(long path);
+
+    /** {@code unlink}: removes the name (a symlink itself, never its target). */
+    int unlink(long path);
+
+    /**
+     * {@code renameat2}: replaces, never follows, what is at {@code to}; {@code flags} {@link FileStat#RENAME_NOREPLACE}
+     * makes it -EEXIST instead (-EINVAL on a filesystem that cannot).
+     */
+    int rename(long from, long to, int flags);
+
+    /** {@code chmod}: follows a symlink, so only for a path in a directory no other user can write. */
+    int chmod(long path, int mode);
+
+    /** {@code open(O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC)}: a directory fd, or -errno (a symlink: -ELOOP or -ENOTDIR). */
+    int open_directory(long path);
+
     // ---- errors and constants ----
 
     /** Copies {@code strerror(err)} into {@code buf}; returns its length. */
