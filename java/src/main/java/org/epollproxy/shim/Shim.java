@@ -79,11 +79,12 @@ public final class Shim {
         String path = lib.toAbsolutePath().toString();
         com.kenai.jffi.Library opened = com.kenai.jffi.Library.openLibrary(path, com.kenai.jffi.Library.NOW | com.kenai.jffi.Library.LOCAL);
         if (opened == null) throw new IllegalStateException(com.kenai.jffi.Library.getLastError());
+        java.util.TreeSet<String> missing = new java.util.TreeSet<>();
         for (java.lang.reflect.Method m : Kernel.class.getMethods()) {
-            String symbol = "shim_" + m.getName();
-            if (opened.getSymbolAddress(symbol) == 0) {
-                throw new IllegalStateException("the library has no function " + symbol);
-            }
+            if (opened.getSymbolAddress("shim_" + m.getName()) == 0) missing.add("shim_" + m.getName());
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("the library lacks " + missing.size() + " of the shim's functions: " + String.join(", ", missing));
         }
     }
 
