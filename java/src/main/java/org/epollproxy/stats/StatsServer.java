@@ -218,6 +218,7 @@ public final class StatsServer implements AutoCloseable, Handler {
         String method = line[0];
         int q = line[1].indexOf('?');
         String path = q < 0 ? line[1] : line[1].substring(0, q);
+        String query = q < 0 ? null : line[1].substring(q + 1);
         boolean head_ = method.equals("HEAD");
         Function<ForwardingLoop, LoopSnapshot> take;
         Function<List<LoopSnapshot>, String> render;
@@ -233,8 +234,15 @@ public final class StatsServer implements AutoCloseable, Handler {
                 render = null;
                 break;
             case "/connections":
+                ConnectionFilter filter;
+                try {
+                    filter = ConnectionFilter.parse(query);
+                } catch (IllegalArgumentException e) {
+                    c.respond(400, TEXT, e.getMessage() + "\n", head_, null);
+                    return;
+                }
                 take = fl -> LoopSnapshot.take(fl, true);
-                render = ConnectionsPage::render;
+                render = snaps -> ConnectionsPage.render(snaps, filter);
                 break;
             case "/healthz":
             case "/livez":
