@@ -227,7 +227,7 @@ public final class StatsServer implements AutoCloseable, Handler {
             case "/metrics":
                 take = fl -> LoopSnapshot.take(fl, false);
                 render = snaps -> MetricsPage.render(snaps) + BackendMetrics.render(p.backendPool().snapshot())
-                        + ClientTableMetrics.render(p);
+                        + ClientTableMetrics.render(p) + ProcessMetrics.render();
                 break;
             case "/backends": // the pool's own snapshot: no loop is asked
                 take = null;

@@ -61,7 +61,7 @@ class StatsEndpointTest {
 
             Map<String, PrometheusParser.Family> m = metrics(stats);
             for (PrometheusParser.Family f : m.values()) {
-                assertTrue(f.name.startsWith("epollproxy_"), f.name);
+                assertTrue(f.name.startsWith("epollproxy_") || f.name.startsWith("process_"), f.name);
                 assertTrue(f.help != null && !f.help.isEmpty(), "HELP for " + f.name);
                 assertTrue(f.type.equals("counter") == f.name.endsWith("_total"), f.name + " is a " + f.type);
             }
