@@ -27,6 +27,7 @@ import org.epollproxy.shim.SyscallException;
  * {@link EventLoop}, one thread, no thread per client).
  *
  * <ul>
+ *   <li>{@code /} the status page, HTML that draws the pages below in the browser ({@link StatusPage});
  *   <li>{@code /metrics} Prometheus text ({@link MetricsPage});
  *   <li>{@code /connections} the open connections as JSON ({@link ConnectionsPage});
  *   <li>{@code /backends} every backend's state as JSON ({@link BackendsPage});
@@ -244,13 +245,17 @@ public final class StatsServer implements AutoCloseable, Handler {
                 take = fl -> LoopSnapshot.take(fl, true);
                 render = snaps -> ConnectionsPage.render(snaps, filter);
                 break;
+            case "/": // the status page: static, it fetches the rest itself
+                if (method.equals("GET") || head_) c.respond(200, StatusPage.TYPE, StatusPage.HTML, head_, null);
+                else c.respond(405, TEXT, "GET or HEAD only\n", false, "GET, HEAD");
+                return;
             case "/healthz":
             case "/livez":
                 take = fl -> ALIVE;
                 render = null;
                 break;
             default:
-                c.respond(404, TEXT, "no such page; try /metrics, /connections, /backends or /healthz\n", head_, null);
+                c.respond(404, TEXT, "no such page; try /, /metrics, /connections, /backends, /healthz or /livez\n", head_, null);
                 return;
         }
         if (!method.equals("GET") && !head_) {

@@ -194,7 +194,6 @@ class StatsEndpointTest {
         try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(backend.port());
                 StatsServer stats = statsOn(proxy)) {
             assertEquals(404, get(stats, "/metricsx").statusCode());
-            assertEquals(404, get(stats, "/").statusCode());
             HttpResponse<String> post = send(stats, "/metrics", "POST");
             assertEquals(405, post.statusCode());
             assertEquals("GET, HEAD", post.headers().firstValue("Allow").orElse(""));
