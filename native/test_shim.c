@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#include <unistd.h>
 
 static int failures;
 #define CHECK(cond)                                                                   \
@@ -188,11 +189,22 @@ static void test_malloc_trim(void) {
     CHECK(rc == 0 || rc == 1);
 }
 
+static void test_peer_credentials(void) {
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    CHECK(shim_peer_pid(sv[0]) == (int)getpid());
+    CHECK(shim_peer_uid(sv[1]) == shim_getuid());
+    shim_close(sv[0]);
+    shim_close(sv[1]);
+    CHECK(shim_peer_pid(sv[0]) == -EBADF);
+}
+
 int main(void) {
     test_tcp_roundtrip();
     test_malloc_trim();
     test_eventfd_pipe_splice();
     test_errors_and_constants();
+    test_peer_credentials();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

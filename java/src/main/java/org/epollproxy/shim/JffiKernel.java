@@ -49,7 +49,7 @@ final class JffiKernel implements Kernel {
     private final long sizeofAddr, socket, setsockoptInt, getsockoptInt, setLinger, sockError;
     private final long bind, listen, accept, connect, getsockname, getpeername;
     private final long recv, send, recvfrom, sendto, shutdown;
-    private final long getuid, peerUid, setCloexec, sendFd, recvFd, strerror, constant;
+    private final long getuid, peerUid, peerPid, setCloexec, sendFd, recvFd, strerror, constant;
 
     /** Binds every function now; a missing symbol fails here, at start, naming it. */
     JffiKernel(Library lib) {
@@ -90,6 +90,7 @@ final class JffiKernel implements Kernel {
         shutdown = symbol("shutdown");
         getuid = symbol("getuid");
         peerUid = symbol("peer_uid");
+        peerPid = symbol("peer_pid");
         setCloexec = symbol("set_cloexec");
         sendFd = symbol("send_fd");
         recvFd = symbol("recv_fd");
@@ -295,6 +296,11 @@ final class JffiKernel implements Kernel {
     @Override
     public int peer_uid(int fd) {
         return (int) CALL.invokeN1(I_RET_I, peerUid, fd);
+    }
+
+    @Override
+    public int peer_pid(int fd) {
+        return (int) CALL.invokeN1(I_RET_I, peerPid, fd);
     }
 
     @Override
