@@ -38,11 +38,27 @@ public final class Takeover implements AutoCloseable {
 
     private final ControlChannel ch;
     private final Map<String, int[]> sockets;
+    private final String path;
+    /** The running process's pid (SO_PEERCRED), or negative if the kernel did not say. */
+    private final int peerPid;
     private boolean used;
 
-    private Takeover(ControlChannel ch, Map<String, int[]> sockets) {
+    private Takeover(ControlChannel ch, Map<String, int[]> sockets, String path, int peerPid) {
         this.ch = ch;
         this.sockets = sockets;
+        this.path = path;
+        this.peerPid = peerPid;
+    }
+
+    /**
+     * For the log once confirmed: "took over 2 listening socket(s) (tcp 127.0.0.1:9000, udp 127.0.0.1:53)
+     * from pid 4242 through /run/epoll-proxy.ctl", counting one socket per forward and loop.
+     */
+    public String describe() {
+        int n = 0;
+        for (int[] perLoop : sockets.values()) n += perLoop.length;
+        return "took over " + n + " listening socket(s) (" + String.join(", ", sockets.keySet()) + ") from "
+                + (peerPid > 0 ? "pid " + peerPid : "the process") + " through " + path;
     }
 
     /** The sockets received, by forward key, one per loop; hand them to {@link ProxyServer#start(List, Map)}. */
@@ -73,6 +89,7 @@ public final class Takeover implements AutoCloseable {
         try (Epoll ep = Epoll.open(k, 4)) {
             int uid = k.peer_uid(fd);
             if (uid != k.getuid()) throw new TakeoverException(where + "the process there runs as uid " + uid + ", we as " + k.getuid());
+            int peerPid = k.peer_pid(fd);
             SyscallCheck.ok(k.set_nonblocking(fd), where + "O_NONBLOCK");
             ep.add(fd, Epoll.EPOLLIN, 1);
             ch.send("takeover 1 threads=" + threads, -1);
@@ -94,7 +111,7 @@ public final class Takeover implements AutoCloseable {
                 String line;
                 while ((line = ch.nextLine()) != null) {
                     if (line.startsWith("error ")) throw new TakeoverException(where + "the running process refused: " + line.substring(6));
-                    if (line.equals("end")) return complete(ch, got, where);
+                    if (line.equals("end")) return complete(ch, got, where, path, peerPid);
                     String[] w = line.split(" ", 3);
                     if (w.length != 3 || !w[0].equals("fd")) throw new TakeoverException(where + "unexpected '" + line + "'");
                     int socket = ch.takeFd();
@@ -130,11 +147,12 @@ public final class Takeover implements AutoCloseable {
         return a;
     }
 
-    private static Takeover complete(ControlChannel ch, Map<String, int[]> got, String where) throws TakeoverException {
+    private static Takeover complete(ControlChannel ch, Map<String, int[]> got, String where, String path, int peerPid)
+            throws TakeoverException {
         for (Map.Entry<String, int[]> e : got.entrySet()) {
             for (int fd : e.getValue()) if (fd < 0) throw new TakeoverException(where + "no socket came for " + e.getKey());
         }
-        return new Takeover(ch, got);
+        return new Takeover(ch, got, path, peerPid);
     }
 
     private static void waitFor(Kernel k, Epoll ep, int fd, int events, long deadline, String where) throws TakeoverException {

@@ -54,6 +54,8 @@ public final class StatsServer implements AutoCloseable, Handler {
     static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
     static final String JSON = "application/json";
     static final String TEXT = "text/plain; charset=utf-8";
+    /** Every path served, for the start-up line: the status page, then the machine-readable pages and the probes. */
+    public static final String PAGES = "/ /metrics /connections /backends /healthz /livez";
 
     private final Kernel k;
     private final EventLoop loop;
