@@ -214,7 +214,8 @@ public final class ControlServer implements Handler {
                 offer();
             } else if (sent && line.equals("ok")) {
                 handedOver = true;
-                log.info("control: the listening sockets were taken over; draining");
+                int pid = k.peer_pid(ch.fd);
+                log.info("control: the listening sockets were taken over" + (pid > 0 ? " by pid " + pid : "") + "; draining");
                 end(null);
                 ControlServer.this.close();
                 onTakenOver.accept("takeover");

@@ -81,6 +81,7 @@ class OperatorLinesIT {
                     neu.nextLine();
                     awaitErr(neu, "takeover: took over 2 listening socket(s) (tcp 127.0.0.1:" + port + ") from pid "
                             + old.process.pid() + " through " + ctl + "; that process drains now");
+                    awaitErr(old, "control: the listening sockets were taken over by pid " + neu.process.pid() + "; draining");
                     assertEquals(0, old.exitCode(20), old.stderr());
                     try (Socket c = ConfigReloadIT.connect(port)) {
                         assertEquals("b:hi", TaggedEcho.ask(c, "hi"), "the new process serves");
