@@ -7,7 +7,10 @@ import org.epollproxy.shim.Epoll;
 /**
  * {@code /connections}: one JSON object per open connection, e.g. a backend sending faster than its
  * client reads shows {@code "buffered_down": 32768, "client_interest": "IN|OUT", "backend_interest": "none"}:
- * the proxy waits for the client's socket to drain (OUT) and has stopped reading the backend.
+ * the proxy waits for the client's socket to drain (OUT) and has stopped reading the backend. Each
+ * entry also names the proxy's own end toward the backend ({@code "local"}, what the backend logs) and
+ * the time since the last byte ({@code "idle_seconds"}); {@code ?forward=&client=&backend=} narrow the
+ * list ({@link ConnectionFilter}).
  */
 final class ConnectionsPage {
 
