@@ -95,6 +95,12 @@ class StatusPageTest {
                 assertTrue(dom.contains("<title>epoll-proxy status</title>"), "no script of a client's ran");
                 assertEquals(1, rows(dom, "forwards").stream().filter(r -> r.contains(">" + listen + "<")).count());
                 assertEquals(1, rows(dom, "loops").size());
+                List<String> backends = rows(dom, "backends");
+                assertEquals(2, backends.size(), "one row per forward and backend: " + backends);
+                assertTrue(backends.stream().allMatch(r -> r.contains("<span class=\"badge up\">up</span>")), backends.toString());
+                assertTrue(rows(dom, "counters").stream().anyMatch(r -> r.contains(">epollproxy_connections_accepted_total<")),
+                        "every counter is listed");
+                assertTrue(dom.contains("id=\"connections-count\">4<"), "the count of connections");
 
                 // The filters start from the query string and apply in the page.
                 String one = "127.0.0.1:" + tcp.get(1).getLocalPort();
