@@ -372,6 +372,14 @@ int shim_peer_uid(int fd) {
     return (int)cred.uid;
 }
 
+/* The pid of the process at the other end of a UNIX socket (SO_PEERCRED, as of its connect), or -errno. */
+int shim_peer_pid(int fd) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return -errno;
+    return (int)cred.pid;
+}
+
 /* fcntl(F_SETFD, FD_CLOEXEC): an inherited fd must not leak into processes we might start. */
 int shim_set_cloexec(int fd) { return fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -errno : 0; }
 

@@ -49,6 +49,7 @@ int shim_shutdown(int fd, int how);
 
 int shim_getuid(void);
 int shim_peer_uid(int fd);
+int shim_peer_pid(int fd);
 int shim_set_cloexec(int fd);
 int shim_send_fd(int sock, long long buf, int len, int pass_fd);
 int shim_recv_fd(int sock, long long buf, int len, long long out_fd);

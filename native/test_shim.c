@@ -250,6 +250,14 @@ static void test_socket_files(void) {
     CHECK(shim_rmdir(P(base)) == 0);
     shim_close(dfd);
     shim_close(fd);
+static void test_peer_credentials(void) {
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    CHECK(shim_peer_pid(sv[0]) == (int)getpid());
+    CHECK(shim_peer_uid(sv[1]) == shim_getuid());
+    shim_close(sv[0]);
+    shim_close(sv[1]);
+    CHECK(shim_peer_pid(sv[0]) == -EBADF);
 }
 
 int main(void) {
@@ -258,6 +266,7 @@ int main(void) {
     test_eventfd_pipe_splice();
     test_errors_and_constants();
     test_socket_files();
+    test_peer_credentials();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

@@ -65,6 +65,14 @@ final class Forwards {
         return new Forward(proto, bind, backends, rules, timeout, src, origin);
     }
 
+    /**
+     * "listening tcp 127.0.0.1:9000 -> 10.0.0.5:80", "listening udp ...", or "listening unix /run/app.sock -> ..."
+     * for a UNIX socket listener: what clients connect to, not the protocol the forward is filed under.
+     */
+    static String listeningLine(Forward f) {
+        return "listening " + (f.bind().isUnix() ? "unix" : f.proto().lower()) + " " + f;
+    }
+
     /** One note per UNIX listener when global allow/deny lines exist: they do not apply to it. */
     static List<String> unixNotes(List<Forward> forwards, Config config) {
         List<String> out = new ArrayList<>();

@@ -350,7 +350,11 @@ public final class Main implements Callable<Integer> {
             proxy = new ProxyServer(kernel, settings, err);
             try {
                 forwards = proxy.start(forwards, inherited);
-                if (takeover != null) takeover.confirm(); // the old process drains from here on
+                if (takeover != null) {
+                    takeover.confirm(); // the old process drains from here on
+                    err.println(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + " takeover: "
+                            + takeover.describe() + "; that process drains now");
+                }
                 if (replaceControl) control = ControlServer.bind(kernel, controlPath, true);
             } catch (RuntimeException e) {
                 if (takeover != null) takeover.close();
@@ -376,11 +380,11 @@ public final class Main implements Callable<Integer> {
         Signals.on("INT", shutdown::stop);
         Reloader reloader = new Reloader(proxy, args, configFile, logs, err);
         Signals.onHangup(reloader::requestReload);
-        for (Forward f : forwards) out.println("listening " + f.proto().lower() + " " + f);
+        for (Forward f : forwards) out.println(Forwards.listeningLine(f));
         for (String note : Forwards.unixNotes(forwards, config)) err.println("epoll-proxy: " + note);
         if (statsServer != null) {
             statsServer.start(proxy);
-            out.println("listening http " + statsServer.address() + " /metrics /connections /backends /healthz");
+            out.println("listening http " + statsServer.address() + " " + StatsServer.PAGES);
         }
         out.flush();
         try {

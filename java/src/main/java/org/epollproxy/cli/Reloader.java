@@ -89,7 +89,7 @@ final class Reloader {
             String summary = proxy.reconfigure(desired);
             logs.install(proxy, files);
             say(configFile + ": " + summary);
-            for (Forward f : proxy.forwards()) say("listening " + f.proto().lower() + " " + f);
+            for (Forward f : proxy.forwards()) say(Forwards.listeningLine(f));
         } catch (SyscallException | IllegalArgumentException | IllegalStateException e) {
             files.discard();
             say(e.getMessage() + keeping);

@@ -49,11 +49,13 @@ final class Shutdown {
         if (open < 0) return;
         drainStart = t0;
         if (control != null) control.closeLater();
-        say("drain: began (" + why + "); " + open + " connection(s) open; those left in " + drainTimeoutSec
-                + " s are reset; SIGINT or another SIGTERM stops now");
-        announced.countDown();
+        // drain() may run on a loop's thread (a takeover): the line waits for the loops on a thread of its own.
         Thread t = new Thread(() -> {
             try {
+                proxy.awaitDrainBegun(2, TimeUnit.SECONDS);
+                say("drain: began (" + why + "); " + open + " connection(s) open, " + proxy.udpSessionsEndedByDrain()
+                        + " UDP session(s) ended; those left in " + drainTimeoutSec + " s are reset; SIGINT or another SIGTERM stops now");
+                announced.countDown();
                 if (!proxy.awaitStopped(drainTimeoutSec + 2L, TimeUnit.SECONDS)) stop();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

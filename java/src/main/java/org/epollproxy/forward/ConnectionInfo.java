@@ -5,12 +5,15 @@ package org.epollproxy.forward;
  *
  * @param forward the listening address of its forward
  * @param backend the backend in use (or being tried), "-" before the first connect
+ * @param local the proxy's own address on its socket toward the backend (getsockname), as the backend's
+ *     log shows the connection's source; "-" while there is no such socket
  * @param state {@code connecting}, {@code open}, {@code client-sent-fin} or {@code backend-sent-fin}; {@code udp}
  *     for a UDP session (its client interest is the listening socket's, its path {@code datagram})
+ * @param idleNanos time since the last byte moved either way (since the start if none has)
  * @param bufferedUp bytes read from the client that the backend has not taken yet (buffer or pipe)
  * @param clientInterest the epoll mask registered for the client's socket (0: not in the epoll set)
  * @param path {@code splice}, {@code copy}, or {@code mixed} when one direction fell back to copying
  */
-public record ConnectionInfo(int loop, String forward, String client, String backend, String state, long ageNanos,
-        long bytesUp, long bytesDown, int bufferedUp, int bufferedDown, int clientInterest, int backendInterest,
+public record ConnectionInfo(int loop, String forward, String client, String backend, String local, String state,
+        long ageNanos, long idleNanos, long bytesUp, long bytesDown, int bufferedUp, int bufferedDown, int clientInterest, int backendInterest,
         String path) {}

@@ -29,6 +29,8 @@ public final class ForwardingLoop {
     private final PipePool pipes;
     private final Log log;
     private final AtomicInteger openTotal;
+    /** Set by {@link #beginDrain} on the loop's thread, read by the thread that logs the drain. */
+    private volatile int udpSessionsEndedByDrain;
     private final PortQuarantine ports;
     private final LoopCounters counters = new LoopCounters();
     private final NativeBuffer scratch = NativeBuffer.allocate(SockAddr.SIZE);
@@ -330,10 +332,16 @@ public final class ForwardingLoop {
     public int beginDrain(long timeoutNanos) {
         if (draining) return openCount;
         draining = true;
+        udpSessionsEndedByDrain = openSessions();
         for (Listener l : listeners) l.closeAll();
         if (openCount == 0) loop.stop();
         else loop.schedule(drainDeadline, loop.now() + timeoutNanos);
         return openCount;
+    }
+
+    /** UDP sessions open when the drain began, which it ended (a datagram has no FIN to wait for). */
+    public int udpSessionsEndedByDrain() {
+        return udpSessionsEndedByDrain;
     }
 
     /** A drain began on this loop. */

@@ -216,7 +216,8 @@ public final class ControlServer implements Handler {
                 handedOver = true;
                 file.handOver();
                 for (Forward f : sockets.keySet()) if (f.bind().isUnix()) UnixSockets.handOver(f.bind().path());
-                log.info("control: the listening sockets were taken over; draining");
+                int pid = k.peer_pid(ch.fd);
+                log.info("control: the listening sockets were taken over" + (pid > 0 ? " by pid " + pid : "") + "; draining");
                 end(null);
                 ControlServer.this.close();
                 onTakenOver.accept("takeover");

@@ -34,6 +34,8 @@ public final class ProxyServer {
     private final PrintStream err;
     private final List<Worker> workers = new ArrayList<>();
     private final AtomicInteger openTotal = new AtomicInteger();
+    /** Counts down as each loop begins the drain; null before {@link #drain}. */
+    private volatile CountDownLatch drainBegun;
     private final org.epollproxy.forward.PortQuarantine udpPorts = new org.epollproxy.forward.PortQuarantine();
     private final CountDownLatch stopped;
     /** Binds the listening sockets, one per loop and forward, all or nothing. */
@@ -282,8 +284,32 @@ public final class ProxyServer {
             draining = true;
         }
         int open = openTotal.get();
-        for (Worker w : workers) w.loop.execute(() -> w.forwarding.beginDrain(TimeUnit.MILLISECONDS.toNanos(timeoutMs)));
+        CountDownLatch begun = new CountDownLatch(workers.size());
+        drainBegun = begun;
+        for (Worker w : workers) {
+            boolean posted = w.loop.execute(() -> {
+                w.forwarding.beginDrain(TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+                begun.countDown();
+            });
+            if (!posted) begun.countDown(); // that loop has ended already
+        }
         return open;
+    }
+
+    /**
+     * Waits at most {@code timeout} for every loop to have begun the drain (closed its listeners), after
+     * which {@link #udpSessionsEndedByDrain} is complete. Not on a loop's thread. False on timeout.
+     */
+    public boolean awaitDrainBegun(long timeout, TimeUnit unit) throws InterruptedException {
+        CountDownLatch begun = drainBegun;
+        return begun != null && begun.await(timeout, unit);
+    }
+
+    /** UDP sessions the drain ended (open when it began, on the loops that have begun it); 0 before a drain. */
+    public int udpSessionsEndedByDrain() {
+        int n = 0;
+        for (Worker w : workers) n += w.forwarding.udpSessionsEndedByDrain();
+        return n;
     }
 
     /** A drain has begun (SIGTERM, or a successor took the listening sockets over). */

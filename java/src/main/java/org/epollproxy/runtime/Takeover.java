@@ -42,13 +42,29 @@ public final class Takeover implements AutoCloseable {
     private final Map<String, int[]> sockets;
     /** The UNIX socket paths among the forwards: their files are ours to remove once we serve them. */
     private final List<String> unixPaths;
+    private final String path;
+    /** The running process's pid (SO_PEERCRED), or negative if the kernel did not say. */
+    private final int peerPid;
     private boolean used;
 
-    private Takeover(Kernel k, ControlChannel ch, Map<String, int[]> sockets, List<String> unixPaths) {
+    private Takeover(Kernel k, ControlChannel ch, Map<String, int[]> sockets, List<String> unixPaths, String path, int peerPid) {
         this.k = k;
         this.ch = ch;
         this.sockets = sockets;
         this.unixPaths = unixPaths;
+        this.path = path;
+        this.peerPid = peerPid;
+    }
+
+    /**
+     * For the log once confirmed: "took over 2 listening socket(s) (tcp 127.0.0.1:9000, udp 127.0.0.1:53)
+     * from pid 4242 through /run/epoll-proxy.ctl", counting one socket per forward and loop.
+     */
+    public String describe() {
+        int n = 0;
+        for (int[] perLoop : sockets.values()) for (int fd : perLoop) if (fd >= 0) n++;
+        return "took over " + n + " listening socket(s) (" + String.join(", ", sockets.keySet()) + ") from "
+                + (peerPid > 0 ? "pid " + peerPid : "the process") + " through " + path;
     }
 
     /** The sockets received, by forward key, one per loop; hand them to {@link ProxyServer#start(List, Map)}. */
@@ -79,6 +95,7 @@ public final class Takeover implements AutoCloseable {
         try (Epoll ep = Epoll.open(k, 4)) {
             int uid = k.peer_uid(fd);
             if (uid != k.getuid()) throw new TakeoverException(where + "the process there runs as uid " + uid + ", we as " + k.getuid());
+            int peerPid = k.peer_pid(fd);
             SyscallCheck.ok(k.set_nonblocking(fd), where + "O_NONBLOCK");
             ep.add(fd, Epoll.EPOLLIN, 1);
             ch.send("takeover 1 threads=" + threads, -1);
@@ -102,7 +119,7 @@ public final class Takeover implements AutoCloseable {
                     if (line.startsWith("error ")) {
                         throw new TakeoverException(where + "the running process refused: " + ControlChannel.printable(line.substring(6)));
                     }
-                    if (line.equals("end")) return complete(k, ch, got, forwards, where);
+                    if (line.equals("end")) return complete(k, ch, got, forwards, where, path, peerPid);
                     String[] w = line.split(" ", 3);
                     if (w.length != 3 || !w[0].equals("fd")) throw new TakeoverException(where + "unexpected '" + ControlChannel.printable(line) + "'");
                     int socket = ch.takeFd();
@@ -138,8 +155,8 @@ public final class Takeover implements AutoCloseable {
         return a;
     }
 
-    private static Takeover complete(Kernel k, ControlChannel ch, Map<String, int[]> got, List<Forward> forwards, String where)
-            throws TakeoverException {
+    private static Takeover complete(Kernel k, ControlChannel ch, Map<String, int[]> got, List<Forward> forwards, String where,
+            String path, int peerPid) throws TakeoverException {
         List<String> unixPaths = new java.util.ArrayList<>();
         for (Forward f : forwards) {
             int[] fds = got.get(f.key());
@@ -148,7 +165,7 @@ public final class Takeover implements AutoCloseable {
             for (int i = 0; i < needed; i++) if (fds[i] < 0) throw new TakeoverException(where + "no socket came for " + f.key());
             if (f.bind().isUnix()) unixPaths.add(f.bind().path());
         }
-        return new Takeover(k, ch, got, unixPaths);
+        return new Takeover(k, ch, got, unixPaths, path, peerPid);
     }
 
     private static void waitFor(Kernel k, Epoll ep, int fd, int events, long deadline, String where) throws TakeoverException {

@@ -129,6 +129,9 @@ public interface Kernel {
     /** The uid of the process at the other end of a UNIX socket ({@code SO_PEERCRED}), or -errno. */
     int peer_uid(int fd);
 
+    /** The pid of the process at the other end of a UNIX socket ({@code SO_PEERCRED}), or -errno. */
+    int peer_pid(int fd);
+
     /** {@code fcntl(F_SETFD, FD_CLOEXEC)}. */
     int set_cloexec(int fd);
 

@@ -258,6 +258,11 @@ public final class TracingKernel implements Kernel {
     }
 
     @Override
+    public int peer_pid(int fd) {
+        return log(k.peer_pid(fd), "getsockopt fd " + fd + " SO_PEERCRED pid");
+    }
+
+    @Override
     public int set_cloexec(int fd) {
         return log(k.set_cloexec(fd), "fcntl fd " + fd + " FD_CLOEXEC");
     }

@@ -7,11 +7,19 @@ import org.epollproxy.shim.Epoll;
 /**
  * {@code /connections}: one JSON object per open connection, e.g. a backend sending faster than its
  * client reads shows {@code "buffered_down": 32768, "client_interest": "IN|OUT", "backend_interest": "none"}:
- * the proxy waits for the client's socket to drain (OUT) and has stopped reading the backend.
+ * the proxy waits for the client's socket to drain (OUT) and has stopped reading the backend. Each
+ * entry also names the proxy's own end toward the backend ({@code "local"}, what the backend logs) and
+ * the time since the last byte ({@code "idle_seconds"}); {@code ?forward=&client=&backend=} narrow the
+ * list ({@link ConnectionFilter}).
  */
 final class ConnectionsPage {
 
     static String render(List<LoopSnapshot> snapshots) {
+        return render(snapshots, ConnectionFilter.ALL);
+    }
+
+    /** The connections {@code filter} matches; "loops" and "loops_answered" count every loop. */
+    static String render(List<LoopSnapshot> snapshots, ConnectionFilter filter) {
         StringBuilder sb = new StringBuilder(256);
         int answered = 0;
         for (LoopSnapshot s : snapshots) if (s != null) answered++;
@@ -21,6 +29,7 @@ final class ConnectionsPage {
         for (LoopSnapshot s : snapshots) {
             if (s == null) continue;
             for (ConnectionInfo c : s.connections()) {
+                if (!filter.matches(c)) continue;
                 sb.append(first ? "\n  " : ",\n  ");
                 first = false;
                 object(sb, c);
@@ -37,9 +46,12 @@ final class ConnectionsPage {
         Json.string(sb, c.client());
         sb.append(", \"backend\": ");
         Json.string(sb, c.backend());
+        sb.append(", \"local\": ");
+        Json.string(sb, c.local());
         sb.append(", \"state\": ");
         Json.string(sb, c.state());
-        sb.append(", \"age_seconds\": ").append(String.format(java.util.Locale.ROOT, "%.3f", c.ageNanos() / 1e9));
+        sb.append(", \"age_seconds\": ").append(seconds(c.ageNanos()));
+        sb.append(", \"idle_seconds\": ").append(seconds(c.idleNanos()));
         sb.append(", \"bytes_up\": ").append(c.bytesUp());
         sb.append(", \"bytes_down\": ").append(c.bytesDown());
         sb.append(", \"buffered_up\": ").append(c.bufferedUp());
@@ -51,6 +63,10 @@ final class ConnectionsPage {
         sb.append(", \"path\": ");
         Json.string(sb, c.path());
         sb.append('}');
+    }
+
+    private static String seconds(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.3f", nanos / 1e9);
     }
 
     /** "IN|OUT" as in --trace; "none" when the socket is not in the epoll set. */

@@ -103,6 +103,8 @@ final class HttpConnection extends Timer implements Handler {
         h.append("Content-Length: ").append(b.length).append("\r\n");
         h.append("Cache-Control: no-store\r\n");
         if (allow != null) h.append("Allow: ").append(allow).append("\r\n");
+        h.append("X-Content-Type-Options: nosniff\r\n"); // JSON and text are never read as HTML
+        if (contentType.equals(StatusPage.TYPE)) h.append(StatusPage.HEADERS);
         h.append("Connection: close\r\n\r\n");
         byte[] hb = h.toString().getBytes(StandardCharsets.ISO_8859_1);
         response = head ? hb : Arrays.copyOf(hb, hb.length + b.length);

@@ -13,6 +13,10 @@ final class Json {
                 case '\n': sb.append("\\n"); break;
                 case '\r': sb.append("\\r"); break;
                 case '\t': sb.append("\\t"); break;
+                case '<': case '>': case '&': // so no client's name reads as markup, whatever reads this as HTML
+                case '\u2028': case '\u2029': // line ends to JavaScript
+                    sb.append(String.format("\\u%04x", (int) c));
+                    break;
                 default:
                     if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
                     else sb.append(c);

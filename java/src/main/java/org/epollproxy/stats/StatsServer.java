@@ -27,6 +27,7 @@ import org.epollproxy.shim.SyscallException;
  * {@link EventLoop}, one thread, no thread per client).
  *
  * <ul>
+ *   <li>{@code /} the status page, HTML that draws the pages below in the browser ({@link StatusPage});
  *   <li>{@code /metrics} Prometheus text ({@link MetricsPage});
  *   <li>{@code /connections} the open connections as JSON ({@link ConnectionsPage});
  *   <li>{@code /backends} every backend's state as JSON ({@link BackendsPage});
@@ -53,6 +54,8 @@ public final class StatsServer implements AutoCloseable, Handler {
     static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
     static final String JSON = "application/json";
     static final String TEXT = "text/plain; charset=utf-8";
+    /** Every path served, for the start-up line: the status page, then the machine-readable pages and the probes. */
+    public static final String PAGES = "/ /metrics /connections /backends /healthz /livez";
 
     private final Kernel k;
     private final EventLoop loop;
@@ -218,6 +221,7 @@ public final class StatsServer implements AutoCloseable, Handler {
         String method = line[0];
         int q = line[1].indexOf('?');
         String path = q < 0 ? line[1] : line[1].substring(0, q);
+        String query = q < 0 ? null : line[1].substring(q + 1);
         boolean head_ = method.equals("HEAD");
         Function<ForwardingLoop, LoopSnapshot> take;
         Function<List<LoopSnapshot>, String> render;
@@ -226,23 +230,34 @@ public final class StatsServer implements AutoCloseable, Handler {
             case "/metrics":
                 take = fl -> LoopSnapshot.take(fl, false);
                 render = snaps -> MetricsPage.render(snaps) + BackendMetrics.render(p.backendPool().snapshot())
-                        + ClientTableMetrics.render(p);
+                        + ClientTableMetrics.render(p) + ProcessMetrics.render();
                 break;
             case "/backends": // the pool's own snapshot: no loop is asked
                 take = null;
                 render = null;
                 break;
             case "/connections":
+                ConnectionFilter filter;
+                try {
+                    filter = ConnectionFilter.parse(query);
+                } catch (IllegalArgumentException e) {
+                    c.respond(400, TEXT, e.getMessage() + "\n", head_, null);
+                    return;
+                }
                 take = fl -> LoopSnapshot.take(fl, true);
-                render = ConnectionsPage::render;
+                render = snaps -> ConnectionsPage.render(snaps, filter);
                 break;
+            case "/": // the status page: static, it fetches the rest itself
+                if (method.equals("GET") || head_) c.respond(200, StatusPage.TYPE, StatusPage.HTML, head_, null);
+                else c.respond(405, TEXT, "GET or HEAD only\n", false, "GET, HEAD");
+                return;
             case "/healthz":
             case "/livez":
                 take = fl -> ALIVE;
                 render = null;
                 break;
             default:
-                c.respond(404, TEXT, "no such page; try /metrics, /connections, /backends or /healthz\n", head_, null);
+                c.respond(404, TEXT, "no such page; try /, /metrics, /connections, /backends, /healthz or /livez\n", head_, null);
                 return;
         }
         if (!method.equals("GET") && !head_) {

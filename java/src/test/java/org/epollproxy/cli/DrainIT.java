@@ -96,7 +96,7 @@ class DrainIT {
                 assertTrue(get(s.stats(), "/metrics")[1].contains("\nepollproxy_draining 0\n"));
 
                 p.signal("TERM");
-                awaitErr(p, "drain: began (SIGTERM); 1 connection(s) open");
+                awaitErr(p, "drain: began (SIGTERM); 1 connection(s) open, 1 UDP session(s) ended;");
                 awaitErr(p, "udp client=127.0.0.1:" + client.getLocalPort()); // the session ended at the drain's start
                 assertTrue(p.stderr().matches("(?s).*udp client=127\\.0\\.0\\.1:" + client.getLocalPort() + " .*end=shutdown.*"), p.stderr());
                 assertNothingListens(s.tcp());

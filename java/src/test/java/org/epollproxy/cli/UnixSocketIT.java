@@ -43,7 +43,7 @@ class UnixSocketIT {
             Path conf = dir.resolve("proxy.conf");
             Files.writeString(conf, "allow 127.0.0.1\n" + sock + " 127.0.0.1 " + echo.port() + "\n");
             try (JarProcess p = new JarProcess("--config", conf.toString(), "--unix-mode", "0600")) {
-                assertEquals("listening tcp " + sock + " -> 127.0.0.1:" + echo.port(), p.nextLine());
+                assertEquals("listening unix " + sock + " -> 127.0.0.1:" + echo.port(), p.nextLine());
                 assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
                 try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
                     c.write(ByteBuffer.wrap("hi".getBytes()));

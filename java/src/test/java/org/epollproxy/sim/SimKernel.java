@@ -1041,6 +1041,11 @@ final class SimKernel implements Kernel {
     }
 
     @Override
+    public int peer_pid(int fd) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
     public int set_cloexec(int fd) {
         return -Errno.ENOSYS;
     }

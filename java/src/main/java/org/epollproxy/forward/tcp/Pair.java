@@ -73,7 +73,10 @@ final class Pair extends Connection {
     /** The connect phase: which backend, since when, waiting for an fd or for the connect. */
     final Connector connector = new Connector(this);
     boolean closed;
+    /** The last byte moved either way, or the backend's accept: the idle timeout's clock. */
     long lastActivity;
+    /** The proxy's address toward the backend once connected, as /connections shows it; null until asked. */
+    String backendLocal;
     /** When the first FIN was seen (0 = none yet): the start of the half-closed state. */
     private long finSince;
     /** The direction whose FIN came first, for the log's "client-closed" / "backend-closed". */

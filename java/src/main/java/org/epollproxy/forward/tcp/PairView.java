@@ -2,7 +2,9 @@ package org.epollproxy.forward.tcp;
 
 import org.epollproxy.forward.Backend;
 import org.epollproxy.forward.ConnectionInfo;
+import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.loop.EventLoop;
+import org.epollproxy.shim.SockAddr;
 
 /** What the live view ({@code /connections}) shows of one pair, read on its loop's thread. */
 final class PairView {
@@ -14,9 +16,26 @@ final class PairView {
         boolean up = p.up.splicing();
         boolean down = p.down.splicing();
         String path = up && down ? "splice" : !up && !down ? "copy" : "mixed";
+        long now = l.now();
         return new ConnectionInfo(l.id(), p.forward.bind().toString(), p.clientAddr.toString(),
-                b == null ? "-" : b.toString(), state, l.now() - p.startNanos, p.up.bytesOut, p.down.bytesOut,
-                p.up.pendingBytes(), p.down.pendingBytes(), interest(l, p.client), interest(l, p.backend), path);
+                b == null ? "-" : b.toString(), local(p), state, now - p.startNanos, now - p.lastActivity,
+                p.up.bytesOut, p.down.bytesOut, p.up.pendingBytes(), p.down.pendingBytes(),
+                interest(l, p.client), interest(l, p.backend), path);
+    }
+
+    /**
+     * The proxy's end of the backend connection: what the backend logs as its client. Asked of the kernel
+     * only when listed, and kept once connected (the socket no longer changes; while connecting, a retry
+     * may open another one).
+     */
+    private static String local(Pair p) {
+        if (p.backendLocal != null) return p.backendLocal;
+        if (p.backend.fd < 0) return "-";
+        ForwardingLoop fl = p.listener.forwardingLoop();
+        if (p.kernel().getsockname(p.backend.fd, fl.scratch().address()) != 0) return "-";
+        String text = SockAddr.read(fl.scratch().buffer(), 0).toString();
+        if (!p.connector.connecting) p.backendLocal = text;
+        return text;
     }
 
     private static int interest(EventLoop l, Side s) {

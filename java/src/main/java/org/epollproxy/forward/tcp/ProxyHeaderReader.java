@@ -158,8 +158,9 @@ final class ProxyHeaderReader extends Connection implements Handler {
 
     @Override
     public ConnectionInfo info(EventLoop l) {
-        return new ConnectionInfo(l.id(), listener.forward().bind().toString(), peer.toString(), "-", "proxy-header",
-                l.now() - startNanos, 0, 0, have, 0, l.interest(token), 0, "copy");
+        long age = l.now() - startNanos; // no byte moves on until the header is whole
+        return new ConnectionInfo(l.id(), listener.forward().bind().toString(), peer.toString(), "-", "-", "proxy-header",
+                age, age, 0, 0, have, 0, l.interest(token), 0, "copy");
     }
 
     @Override

@@ -43,6 +43,8 @@ final class UdpSession extends Connection implements Handler {
     private final long token;
     private final long start;
     private long lastActivity;
+    /** Its socket's own address (what the backend sees), as /connections shows it; null until asked. */
+    private String local;
     long up;
     long down;
     /** When the session ended (its socket is in quarantine since); -1 while open. */
@@ -241,8 +243,11 @@ final class UdpSession extends Connection implements Handler {
 
     @Override
     public ConnectionInfo info(EventLoop l) {
+        if (local == null) local = fl.loop().kernel().getsockname(fd, fl.scratch().address()) == 0
+                ? SockAddr.read(fl.scratch().buffer(), 0).toString() : "-";
+        long now = l.now();
         return new ConnectionInfo(l.id(), forward.bind().toString(), client.toString(), forward.backends().get(0).toString(),
-                "udp", l.now() - start, up, down, 0, 0, listener.interest(), loop.interest(token), "datagram");
+                local, "udp", now - start, now - lastActivity, up, down, 0, 0, listener.interest(), loop.interest(token), "datagram");
     }
 
     @Override

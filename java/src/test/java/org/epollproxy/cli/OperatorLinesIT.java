@@ -1,0 +1,93 @@
+package org.epollproxy.cli;
+
+import static org.epollproxy.cli.ConfigReloadIT.awaitErr;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.jar.JarFile;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.epollproxy.Ports;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the packaged jar tells an operator: the start-up line names every page of --stats, /metrics
+ * carries the build and the process as /proc shows it from outside, and the process that took the
+ * sockets over says what it took and from which process.
+ */
+class OperatorLinesIT {
+
+    private static String metric(String metrics, String name) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)$").matcher(metrics);
+        assertTrue(m.find(), "no " + name + " in\n" + metrics);
+        return m.group(1);
+    }
+
+    @Test
+    void theStartUpLineNamesEveryStatsPageAndMetricsShowTheBuildAndTheProcess() throws Exception {
+        try (TaggedEcho echo = new TaggedEcho("b");
+                JarProcess p = new JarProcess("-L", "0:127.0.0.1:" + echo.port(), "--stats", "127.0.0.1:0")) {
+            p.nextLine(); // listening tcp ...
+            Matcher m = Pattern.compile("listening http 127\\.0\\.0\\.1:(\\d+) (.*)").matcher(p.nextLine());
+            assertTrue(m.matches());
+            assertEquals("/ /metrics /connections /backends /healthz /livez", m.group(2));
+            int stats = Integer.parseInt(m.group(1));
+            for (String page : m.group(2).split(" ")) assertEquals("200", DrainIT.get(stats, page)[0], page + " answers");
+
+            String metrics = DrainIT.get(stats, "/metrics")[1];
+            String version;
+            try (JarFile jar = new JarFile(JarProcess.jar().toFile())) {
+                version = jar.getManifest().getMainAttributes().getValue("Implementation-Version");
+            }
+            assertEquals("1", metric(metrics, "epollproxy_build_info{version=\"" + version + "\"}"));
+            long pid = p.process.pid();
+            String limits = Files.readString(Path.of("/proc", Long.toString(pid), "limits"));
+            Matcher nofile = Pattern.compile("(?m)^Max open files\\s+(\\d+)").matcher(limits);
+            assertTrue(nofile.find());
+            assertEquals(nofile.group(1), metric(metrics, "process_max_fds"));
+            double start = Double.parseDouble(metric(metrics, "process_start_time_seconds"));
+            double jvmStart = p.process.info().startInstant().orElseThrow().toEpochMilli() / 1000.0;
+            assertTrue(Math.abs(start - jvmStart) < 2, "start " + start + ", /proc says " + jvmStart);
+            long rss = Long.parseLong(metric(metrics, "process_resident_memory_bytes"));
+            long rssNow = ProcStat.rssKiB(pid) * 1024;
+            assertTrue(rss > rssNow / 2 && rss < rssNow * 2, rss + " bytes resident, /proc says " + rssNow + " now");
+            long fds = Long.parseLong(metric(metrics, "process_open_fds"));
+            assertTrue(Math.abs(fds - ProcStat.openFds(pid)) <= 3, fds + " open fds, /proc lists " + ProcStat.openFds(pid));
+            assertTrue(Double.parseDouble(metric(metrics, "process_cpu_seconds_total")) > 0);
+        }
+    }
+
+    @Test
+    void aUnixSocketListenerIsListedAsUnix(@TempDir Path dir) throws Exception {
+        Path sock = dir.resolve("in.sock");
+        try (TaggedEcho echo = new TaggedEcho("b"); JarProcess p = new JarProcess("-L", sock + ":127.0.0.1:" + echo.port())) {
+            assertEquals("listening unix " + sock + " -> 127.0.0.1:" + echo.port(), p.nextLine());
+        }
+    }
+
+    @Test
+    void theProcessThatTookTheSocketsOverSaysWhatAndFromWhom(@TempDir Path dir) throws Exception {
+        Path ctl = dir.resolve("ctl.sock");
+        int port = Ports.free();
+        try (TaggedEcho echo = new TaggedEcho("b")) {
+            String fwd = port + ":127.0.0.1:" + echo.port();
+            try (JarProcess old = new JarProcess("-L", fwd, "--control", ctl.toString(), "--threads", "2")) {
+                old.nextLine();
+                try (JarProcess neu = new JarProcess("-L", fwd, "--takeover", ctl.toString(), "--threads", "2")) {
+                    neu.nextLine();
+                    awaitErr(neu, "takeover: took over 2 listening socket(s) (tcp 127.0.0.1:" + port + ") from pid "
+                            + old.process.pid() + " through " + ctl + "; that process drains now");
+                    awaitErr(old, "control: the listening sockets were taken over by pid " + neu.process.pid() + "; draining");
+                    assertEquals(0, old.exitCode(20), old.stderr());
+                    try (Socket c = ConfigReloadIT.connect(port)) {
+                        assertEquals("b:hi", TaggedEcho.ask(c, "hi"), "the new process serves");
+                    }
+                }
+            }
+        }
+    }
+}
