@@ -250,6 +250,8 @@ static void test_socket_files(void) {
     CHECK(shim_rmdir(P(base)) == 0);
     shim_close(dfd);
     shim_close(fd);
+}
+
 static void test_peer_credentials(void) {
     int sv[2];
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
