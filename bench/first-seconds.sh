@@ -9,7 +9,8 @@
 #
 # Forwarders: epoll-proxy (the JDK that runs `java`, with the build's class archive), epoll-proxy-jdk25
 # (JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64, its archive made by the launcher at the first exit:
-# one unmeasured start first), epoll-proxy-nowarm (--warmup 0: no warm-up before listening), haproxy.
+# one unmeasured start first), epoll-proxy-warm (--warmup 1000: a second of connections through a private
+# forward before listening), haproxy.
 #
 # For each round and forwarder: the load client (bench LoadClient, 4 threads of connect, 64 bytes
 # there and back, close) first warms its own JIT against the echo backend directly for 3 s, then the
@@ -27,7 +28,7 @@ ROUNDS="${FIRST_ROUNDS:-3}"
 WINDOWS="${FIRST_WINDOWS:-8}"
 THREADS="${FIRST_THREADS:-4}"
 JDK25="${FIRST_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-ONLY="${FIRST_ONLY:-epoll-proxy epoll-proxy-nowarm epoll-proxy-jdk25 haproxy}"
+ONLY="${FIRST_ONLY:-epoll-proxy epoll-proxy-warm epoll-proxy-jdk25 haproxy}"
 OUT="${OUT:-$root/bench/results/first-seconds}"
 
 if [ ! -f java/target/epoll-proxy.jar ] || [ ! -f bench/target/benchmarks.jar ]; then
@@ -64,7 +65,7 @@ export EPOLL_PROXY_CACHE_DIR="$tmp/cache"
 start_forwarder() {
   case "$1" in
     epoll-proxy) bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
-    epoll-proxy-nowarm) bin/epoll-proxy --quiet --warmup 0 -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
+    epoll-proxy-warm) bin/epoll-proxy --quiet --warmup 1000 -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     epoll-proxy-jdk25) JAVA_HOME="$JDK25" bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     haproxy)
       printf 'global\n    nbthread 1\n    maxconn 9000\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nlisten echo\n    bind 127.0.0.1:%s\n    server echo 127.0.0.1:%s\n' \

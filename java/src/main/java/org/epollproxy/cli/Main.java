@@ -155,10 +155,11 @@ public final class Main implements Callable<Integer> {
                     + "forwards, same --threads), serve them at once, and make that process drain.")
     Path takeoverPath;
 
-    @Option(names = "--warmup", paramLabel = "MS", defaultValue = "${sys:epollproxy.warmup:-500}",
+    @Option(names = "--warmup", paramLabel = "MS", defaultValue = "0",
             description = "Before listening, run connections through a private loopback forward for MS "
-                    + "milliseconds, so the JIT has compiled the forwarding path when real clients arrive "
-                    + "(0: none; default: ${DEFAULT-VALUE}).")
+                    + "milliseconds (at least one connection, at most 10 s), so the JIT has compiled the "
+                    + "forwarding path when real clients arrive: for takeovers and rolling restarts, where "
+                    + "the old process serves meanwhile (default: ${DEFAULT-VALUE}, none).")
     int warmupMs;
 
     @Option(names = "--trace", description = "Print every epoll event and syscall outcome on stderr.")

@@ -41,11 +41,18 @@ public final class Warmup {
 
     private Warmup() {}
 
-    /** Runs connections through a private forward for about {@code millis} ms; 0 does nothing. */
+    /** However busy the machine, the warm-up gives up after this long. */
+    private static final long MAX_MILLIS = 10_000;
+
+    /**
+     * Runs connections through a private forward for about {@code millis} ms, and at least one (a machine
+     * so busy that none completes in time would otherwise gain nothing), for at most 10 s; 0 does nothing.
+     */
     public static Result run(Kernel kernel, Settings real, long millis) {
         if (millis <= 0) return new Result(0, 0);
         long started = System.nanoTime();
         long deadline = started + TimeUnit.MILLISECONDS.toNanos(millis);
+        long cap = started + TimeUnit.MILLISECONDS.toNanos(Math.max(millis, MAX_MILLIS));
         AtomicInteger done = new AtomicInteger();
         // One loop suffices for the JIT; the real buffer size, splice and timeouts, so the same code runs;
         // no trace, and no per-client limits, which would refuse a client that connects this often.
@@ -63,12 +70,15 @@ public final class Warmup {
             for (int i = 0; i < CLIENTS; i++) {
                 Thread t = daemon(() -> {
                     byte[] out = new byte[MESSAGE], in = new byte[MESSAGE];
-                    while (System.nanoTime() < deadline && cycle(port, out, in)) done.incrementAndGet();
+                    for (long now; (now = System.nanoTime()) < deadline || (done.get() == 0 && now < cap); ) {
+                        if (!cycle(port, out, in)) break;
+                        done.incrementAndGet();
+                    }
                 });
                 clients.add(t);
                 t.start();
             }
-            for (Thread t : clients) t.join(millis + 5 * IO_TIMEOUT_MS);
+            for (Thread t : clients) t.join(Math.max(millis, MAX_MILLIS) + 5 * IO_TIMEOUT_MS);
         } catch (IOException | RuntimeException e) {
             // a machine without loopback, or no port to bind: start as before, only slower at first
         } catch (InterruptedException e) {

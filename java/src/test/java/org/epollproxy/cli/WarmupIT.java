@@ -9,7 +9,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -22,7 +21,7 @@ class WarmupIT {
     @Test
     void warmsUpBeforeListeningWithoutLoggingItsConnections() throws Exception {
         try (ServerSocket backend = new ServerSocket(0, 16, InetAddress.getLoopbackAddress());
-                JarProcess p = new JarProcess(List.of("-Depollproxy.warmup=300"), "-L", "0:127.0.0.1:" + backend.getLocalPort())) {
+                JarProcess p = new JarProcess("--warmup", "300", "-L", "0:127.0.0.1:" + backend.getLocalPort())) {
             String listening = p.nextLine();
             assertTrue(listening.startsWith("listening tcp 127.0.0.1:"), listening);
             Matcher warm = Pattern.compile("warm-up: (\\d+) connection\\(s\\) through a private loopback forward in (\\d+) ms")
