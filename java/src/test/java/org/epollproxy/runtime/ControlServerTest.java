@@ -169,7 +169,7 @@ class ControlServerTest {
             for (int[] fds : t.sockets().values()) for (int fd : fds) real.close(fd);
         }
         await(() -> "takeover".equals(takenOver.get()), "the takeover went through");
-        awaitLog("control: the listening sockets were taken over; draining");
+        awaitLog("control: the listening sockets were taken over by pid ");
     }
 
     /** With several loops a UNIX listener is one socket, on loop 0: the takeover hands over that one and no more. */
