@@ -31,7 +31,9 @@ final class ClientArgs {
 
     @Option(names = "--client-table-size", paramLabel = "N", defaultValue = "65536",
             description = "Client addresses tracked for the per-client limits (its memory bound; the least recently "
-                    + "seen idle address is forgotten first; default: ${DEFAULT-VALUE}).")
+                    + "seen idle address is forgotten first, once its rate bucket is full again). When no address can "
+                    + "be forgotten, new addresses share one overflow entry limited like a single client "
+                    + "(default: ${DEFAULT-VALUE}).")
     int clientTableSize;
 
     @Option(names = "--unix-mode", paramLabel = "MODE",
