@@ -12,7 +12,8 @@ final class ClientArgs {
     @Option(names = "--accept-proxy",
             description = "Every client of a TCP forward must start with a PROXY protocol header (v1 or v2, as a load "
                     + "balancer sends it); its address becomes the client's everywhere (allow/deny, limits, logs, "
-                    + "--send-proxy). A bad, truncated or missing header closes the connection (end=bad-proxy-header).")
+                    + "--send-proxy). A bad, truncated or missing header closes the connection (end=bad-proxy-header). "
+                    + "Trust only your load balancers with --accept-proxy-from.")
     boolean acceptProxy;
 
     @Option(names = "--accept-proxy-timeout", paramLabel = "MS", defaultValue = "3000",

@@ -123,6 +123,15 @@ public final class TcpListener extends ListenerBase {
     /** A new client: with accept-proxy its PROXY header is read first; then {@link #admit}. */
     private void accepted(int fd, SockAddr peer) {
         if (forward().acceptProxy()) {
+            if (!forward().trustsProxy(peer)) {
+                // Its header would pick its own address (access rule, balancing hash, per-client limit): closed
+                // unread, before any byte of it is trusted.
+                k.close(fd);
+                stats().ended(EndReason.UNTRUSTED_PROXY);
+                fl.connectionEnded(new ConnectionRecord(forward(), peer, null, 0, 0, 0, EndReason.UNTRUSTED_PROXY, 0,
+                        "not in --accept-proxy-from"));
+                return;
+            }
             ProxyHeaderReader.start(this, fd, peer);
             return;
         }
