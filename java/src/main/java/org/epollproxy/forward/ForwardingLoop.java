@@ -330,7 +330,10 @@ public final class ForwardingLoop {
     public int beginDrain(long timeoutNanos) {
         if (draining) return openCount;
         draining = true;
-        for (Listener l : listeners) l.closeAll();
+        for (Listener l : listeners) {
+            l.takeInQueued(); // then close at once: the window for a connection to be queued and reset is a syscall wide
+            l.closeAll();
+        }
         if (openCount == 0) loop.stop();
         else loop.schedule(drainDeadline, loop.now() + timeoutNanos);
         return openCount;
