@@ -41,6 +41,13 @@ import org.epollproxy.shim.SyscallException;
  * request asks every forwarding loop for a copy of its state ({@link SnapshotRound}), taken on the loop's
  * own thread; only {@code /connections} lists the connections one by one. A loop that has not answered
  * within {@link #LOOP_ANSWER_MS} is reported as not responding instead of holding up the answer.
+ *
+ * <p>Probes answer within milliseconds whatever else is asked ({@code /healthz} took 4 s behind 1,000
+ * scrapes when each scrape had a round and a rendering of its own): requests for the same page share one
+ * round in flight ({@link SharedRounds}), so the work is bounded per page, not per request, and a probe
+ * waits behind at most one task per page on each loop; and {@link #PROBE_RESERVE} connections beyond
+ * {@link #MAX_CLIENTS} are accepted for probes only, so clients holding every regular slot do not shut
+ * probes out.
  */
 public final class StatsServer implements AutoCloseable, Handler {
     static final long LOOP_ANSWER_MS = 1000;
@@ -48,6 +55,8 @@ public final class StatsServer implements AutoCloseable, Handler {
     public static final long CLIENT_TIMEOUT_MS = 5000;
     /** Clients served at once; more wait in the listen backlog until one closes. */
     static final int MAX_CLIENTS = 1024;
+    /** Connections accepted beyond MAX_CLIENTS that may only ask /healthz or /livez (others: 503). */
+    static final int PROBE_RESERVE = 64;
     private static final int BACKLOG = 4096;
     private static final int SCRATCH = 64 * 1024;
     static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
@@ -62,6 +71,7 @@ public final class StatsServer implements AutoCloseable, Handler {
     private final long clientTimeoutNanos;
     private final NativeBuffer scratch = NativeBuffer.allocate(SCRATCH);
     private final Set<HttpConnection> clients = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final SharedRounds rounds = new SharedRounds();
     private boolean pausedForFds;
     private volatile ProxyServer proxy;
     private Thread thread;
@@ -181,7 +191,7 @@ public final class StatsServer implements AutoCloseable, Handler {
 
     @Override
     public void onEvent(int events) {
-        while (clients.size() < MAX_CLIENTS && !pausedForFds) {
+        while (clients.size() < MAX_CLIENTS + PROBE_RESERVE && !pausedForFds) {
             int fd = k.accept(listenFd, 0);
             if (fd == -Errno.EAGAIN) break;
             if (fd == -Errno.EMFILE || fd == -Errno.ENFILE || fd == -Errno.ENOBUFS || fd == -Errno.ENOMEM) {
@@ -190,7 +200,7 @@ public final class StatsServer implements AutoCloseable, Handler {
                 break;
             }
             if (fd < 0) continue; // ECONNABORTED and the like: that client is gone
-            new HttpConnection(this, fd); // lists itself in clients until it closes
+            new HttpConnection(this, fd, clients.size() >= MAX_CLIENTS); // lists itself in clients until it closes
         }
         updateAccepting();
     }
@@ -202,7 +212,7 @@ public final class StatsServer implements AutoCloseable, Handler {
 
     private void updateAccepting() {
         if (loop.isStopping()) return;
-        loop.setInterest(listenToken, clients.size() < MAX_CLIENTS && !pausedForFds ? EPOLLIN : 0);
+        loop.setInterest(listenToken, clients.size() < MAX_CLIENTS + PROBE_RESERVE && !pausedForFds ? EPOLLIN : 0);
     }
 
     // ---- routing ----
@@ -249,6 +259,11 @@ public final class StatsServer implements AutoCloseable, Handler {
             c.respond(405, TEXT, "GET or HEAD only\n", false, "GET, HEAD");
             return;
         }
+        boolean probe = render == null && take != null;
+        if (c.probeOnly() && !probe) {
+            c.respond(503, TEXT, "busy: " + MAX_CLIENTS + " clients; only /healthz and /livez are answered now\n", head_, null);
+            return;
+        }
         if (take == null) {
             c.respond(200, JSON, BackendsPage.render(p.backendPool().snapshot()), head_, null);
             return;
@@ -260,10 +275,16 @@ public final class StatsServer implements AutoCloseable, Handler {
             return;
         }
         String type = path.equals("/metrics") ? PROMETHEUS : path.equals("/connections") ? JSON : TEXT;
-        SnapshotRound.start(loop, p, take, snaps -> {
-            if (render == null) health(c, snaps, p, head_, readiness);
-            else c.respond(200, type, render.apply(snaps), head_, null);
-        });
+        String page = probe ? "probe" : path; // /healthz and /livez share one round: it only asks "alive?"
+        rounds.join(page, new SharedRounds.Waiter(c, head_, readiness), () -> SnapshotRound.start(loop, p, take, snaps -> {
+            List<SharedRounds.Waiter> waiting = rounds.finish(page);
+            if (probe) {
+                for (SharedRounds.Waiter w : waiting) health(w.client(), snaps, p, w.head(), w.readiness());
+                return;
+            }
+            byte[] body = render.apply(snaps).getBytes(java.nio.charset.StandardCharsets.UTF_8); // rendered once for all
+            for (SharedRounds.Waiter w : waiting) w.client().respond(200, type, body, w.head(), null);
+        }));
     }
 
     /** What a loop answers to /healthz: that it runs its tasks, nothing more. */
