@@ -22,6 +22,8 @@ import org.epollproxy.shim.NativeMemory;
 final class HttpConnection extends Timer implements Handler {
     /** Request line and headers; a GET needs a few hundred bytes. */
     static final int MAX_REQUEST = 8192;
+    /** Answers up to this size are written at once, outside the server's write budget. */
+    static final int SMALL_ANSWER = 4096;
 
     private final StatsServer server;
     private final EventLoop loop;
@@ -129,12 +131,18 @@ final class HttpConnection extends Timer implements Handler {
 
     private void write() {
         int total = response.length + body.length;
+        boolean small = total <= SMALL_ANSWER; // probes, errors: never held back behind the scrapes
         while (!closed && sent < total) {
             int len = Math.min(server.scratchSize(), total - sent);
+            if (!small && (len = server.writeAllowance(len)) == 0) {
+                interest(EPOLLOUT); // level-triggered: reported again on the next iteration, with a fresh budget
+                return;
+            }
             int fromHead = Math.max(0, Math.min(len, response.length - sent));
             if (fromHead > 0) NativeMemory.put(server.scratch(), response, sent, fromHead);
             if (len > fromHead) NativeMemory.put(server.scratch() + fromHead, body, sent + fromHead - response.length, len - fromHead);
             int n = k.send(fd, server.scratch(), len);
+            if (!small) server.unused(len - Math.max(n, 0));
             if (n == -Errno.EAGAIN) {
                 interest(EPOLLOUT);
                 return;
