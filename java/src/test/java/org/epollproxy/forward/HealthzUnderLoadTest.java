@@ -38,7 +38,7 @@ class HealthzUnderLoadTest {
                 String probe = StatsStallTest.get(stats, "/healthz");
                 long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
                 assertTrue(probe.startsWith("HTTP/1.1 200 OK\r\n") && probe.endsWith("\r\n\r\nok\n"), "the probe's answer: " + probe);
-                assertTrue(ms < 3000, "/healthz took " + ms + " ms behind " + SCRAPES + " scrapes of /connections");
+                assertTrue(ms < 5000, "/healthz took " + ms + " ms behind " + SCRAPES + " scrapes of /connections");
                 int answered = 0;
                 for (Socket c : scrapes) {
                     String reply = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
