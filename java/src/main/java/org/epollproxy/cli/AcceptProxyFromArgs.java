@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
  */
 final class AcceptProxyFromArgs {
 
-    @Option(names = "--accept-proxy-from", paramLabel = "CIDR[,CIDR...]", split = ",",
+    @Option(names = "--accept-proxy-from", paramLabel = "CIDR", split = ",",
             description = "With --accept-proxy: only connections from these addresses (CIDR blocks or single addresses; "
                     + "repeatable) may send the PROXY header; a connection from elsewhere is closed unread "
                     + "(end=untrusted-proxy). Default: every address is trusted. E.g. --accept-proxy-from 10.0.1.0/24,10.0.2.7")
