@@ -12,7 +12,8 @@ final class ClientArgs {
     @Option(names = "--accept-proxy",
             description = "Every client of a TCP forward must start with a PROXY protocol header (v1 or v2, as a load "
                     + "balancer sends it); its address becomes the client's everywhere (allow/deny, limits, logs, "
-                    + "--send-proxy). A bad, truncated or missing header closes the connection (end=bad-proxy-header).")
+                    + "--send-proxy). A bad, truncated or missing header closes the connection (end=bad-proxy-header). "
+                    + "Trust only your load balancers with --accept-proxy-from.")
     boolean acceptProxy;
 
     @Option(names = "--accept-proxy-timeout", paramLabel = "MS", defaultValue = "3000",
@@ -31,7 +32,9 @@ final class ClientArgs {
 
     @Option(names = "--client-table-size", paramLabel = "N", defaultValue = "65536",
             description = "Client addresses tracked for the per-client limits (its memory bound; the least recently "
-                    + "seen idle address is forgotten first; default: ${DEFAULT-VALUE}).")
+                    + "seen idle address is forgotten first, once its rate bucket is full again). When no address can "
+                    + "be forgotten, new addresses share one overflow entry limited like a single client "
+                    + "(default: ${DEFAULT-VALUE}).")
     int clientTableSize;
 
     @Option(names = "--unix-mode", paramLabel = "MODE",

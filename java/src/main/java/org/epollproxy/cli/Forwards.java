@@ -20,10 +20,18 @@ import org.epollproxy.shim.SockAddr;
  */
 final class Forwards {
 
-    /** A -L or -U argument with the text the user typed, for messages, --send-proxy and --accept-proxy (TCP only). */
-    record Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy) {
+    /**
+     * A -L or -U argument with the text the user typed, for messages, --send-proxy and --accept-proxy (TCP
+     * only) with the peers trusted to send the header ({@code --accept-proxy-from} as CIDR blocks; empty: all).
+     */
+    record Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy,
+            List<String> acceptProxyFrom) {
         Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy) {
             this(spec, text, sendProxy, Balancing.DEFAULT, false);
+        }
+
+        Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy) {
+            this(spec, text, sendProxy, balancing, acceptProxy, List.of());
         }
     }
 
@@ -36,14 +44,15 @@ final class Forwards {
             AccessRules rules = gAllow.isEmpty() && gDeny.isEmpty() ? AccessRules.ALLOW_ALL
                     : new AccessRules(gAllow, gDeny, List.of(), List.of());
             out.add(forward(a.spec(), null, rules, -1, null, origin).withSendProxy(a.sendProxy()).withBalancing(a.balancing())
-                    .withAcceptProxy(a.acceptProxy()));
+                    .withAcceptProxy(a.acceptProxy()).withAcceptProxyFrom(a.acceptProxyFrom()));
         }
         if (config != null) {
             for (Rule r : config.rules()) {
                 String origin = config.file() + ":" + r.line();
                 SockAddr src = r.source() == null ? null : Resolver.address(r.source(), 0, origin);
                 Forward f = forward(r.spec(), r.weights(), new AccessRules(gAllow, gDeny, r.allow(), r.deny()), r.timeoutSec(), src, origin)
-                        .withBalancing(BalanceArgs.forRule(r.balance())).withAcceptProxy(r.acceptProxy());
+                        .withBalancing(BalanceArgs.forRule(r.balance())).withAcceptProxy(r.acceptProxy())
+                        .withAcceptProxyFrom(r.acceptProxyFrom());
                 out.add(r.sendProxy() == null ? f : f.withSendProxy(ProxyProtocol.parse(r.sendProxy())));
             }
         }

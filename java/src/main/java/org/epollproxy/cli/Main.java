@@ -133,6 +133,9 @@ public final class Main implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ClientArgs clientArgs = new ClientArgs();
 
+    @picocli.CommandLine.Mixin
+    AcceptProxyFromArgs acceptProxyFrom = new AcceptProxyFromArgs();
+
     @Option(names = "--stats", paramLabel = "[BIND:]PORT",
             description = "Serve /metrics (Prometheus), /connections (JSON: every open connection, its buffers "
                     + "and epoll interest) and /healthz over HTTP on PORT; BIND defaults to 127.0.0.1.")
@@ -229,6 +232,8 @@ public final class Main implements Callable<Integer> {
         if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
         String clientProblem = clientArgs.problem();
         if (clientProblem != null) return usage(clientProblem);
+        String proxyFromProblem = acceptProxyFrom.problem(clientArgs.acceptProxy);
+        if (proxyFromProblem != null) return usage(proxyFromProblem);
 
         if (pipeSize != null && !splice) return usage("--pipe-size applies to --splice only");
 
@@ -267,7 +272,7 @@ public final class Main implements Callable<Integer> {
                     args.add(new Forwards.Arg(ForwardSpec.parse(s, kind[1]), s,
                             kind[1].equals("tcp") ? proxyProtocol : ProxyProtocol.OFF,
                             kind[1].equals("tcp") ? balancing : org.epollproxy.forward.Balancing.DEFAULT,
-                            clientArgs.acceptProxy && kind[1].equals("tcp")));
+                            clientArgs.acceptProxy && kind[1].equals("tcp"), acceptProxyFrom.cidrs()));
                 } catch (SpecException e) {
                     return usage(kind[0] + " " + s + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
                 }

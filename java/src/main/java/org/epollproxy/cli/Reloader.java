@@ -3,8 +3,6 @@ package org.epollproxy.cli;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -46,7 +44,7 @@ final class Reloader {
     }
 
     private void say(String msg) {
-        err.println(Instant.now().truncatedTo(ChronoUnit.MILLIS) + " reload: " + msg);
+        err.println(org.epollproxy.forward.LogTime.now() + " reload: " + msg);
         err.flush();
     }
 
@@ -86,10 +84,15 @@ final class Reloader {
             return;
         }
         try {
+            java.util.Map<String, Forward> before = new java.util.HashMap<>();
+            for (Forward f : proxy.forwards()) before.put(f.key(), f);
             String summary = proxy.reconfigure(desired);
             logs.install(proxy, files);
             say(configFile + ": " + summary);
-            for (Forward f : proxy.forwards()) say(Forwards.listeningLine(f));
+            for (Forward f : proxy.forwards()) { // only what changed: an unchanged forward was already announced
+                Forward old = before.get(f.key());
+                if (old == null || !old.sameTargetAs(f)) say(Forwards.listeningLine(f));
+            }
         } catch (SyscallException | IllegalArgumentException | IllegalStateException e) {
             files.discard();
             say(e.getMessage() + keeping);

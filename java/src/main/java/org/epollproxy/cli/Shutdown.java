@@ -1,8 +1,6 @@
 package org.epollproxy.cli;
 
 import java.io.PrintStream;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.epollproxy.runtime.ControlServer;
@@ -23,6 +21,8 @@ final class Shutdown {
     /** The "drain: began" line is out: the loops may end before the signal thread writes it. */
     private final CountDownLatch announced = new CountDownLatch(1);
     private final ControlServer control;
+    /** Serialises drain() against a second signal: of two at once, the one that finds the drain begun stops. */
+    private final Object lines = new Object();
 
     Shutdown(ProxyServer proxy, Logs logs, StatsServer stats, int drainTimeoutSec, PrintStream err, ControlServer control) {
         this.control = control;
@@ -34,7 +34,7 @@ final class Shutdown {
     }
 
     private void say(String msg) {
-        err.println(Instant.now().truncatedTo(ChronoUnit.MILLIS) + " " + msg);
+        err.println(org.epollproxy.forward.LogTime.now() + " " + msg);
         err.flush();
     }
 
@@ -45,10 +45,16 @@ final class Shutdown {
      */
     void drain(String why) {
         long t0 = System.nanoTime();
-        int open = proxy.drain(drainTimeoutSec * 1000L);
-        if (open < 0) return;
-        drainStart = t0;
-        if (control != null) control.closeLater();
+        int open;
+        synchronized (lines) { // a second signal that sees no drain yet is the second: it stops
+            open = proxy.drain(drainTimeoutSec * 1000L);
+            if (open < 0) { // two signals at once: the other one began the drain, this one is the second
+                stop();
+                return;
+            }
+            drainStart = t0;
+            if (control != null) control.closeLater();
+        }
         // drain() may run on a loop's thread (a takeover): the line waits for the loops on a thread of its own.
         Thread t = new Thread(() -> {
             try {
@@ -67,7 +73,14 @@ final class Shutdown {
 
     /** Stop accepting, reset every connection, exit 0 within 2 s even if a loop hangs. */
     void stop() {
-        if (proxy.draining()) say("drain: stopping now; resetting the " + proxy.openConnections() + " connection(s) left");
+        if (proxy.draining()) {
+            try { // "began" first: the drain thread writes it once the loops began the drain (2 s at most)
+                announced.await(3, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            say("drain: stopping now; resetting the " + proxy.openConnections() + " connection(s) left");
+        }
         Thread t = new Thread(() -> {
             try {
                 if (stats != null) stats.close(); // no more tasks posted to loops that are ending

@@ -27,7 +27,8 @@ import java.util.List;
  * (repeatable; {@code failover=} is the same) adds backends, {@code weight=N} weighs the connect address,
  * {@code balance=} picks the policy and {@code max_fails= fail_timeout= check= rise= fall= check_send=
  * check_expect=} set health checking ({@link BalanceOptions}); {@code proxy=v1|v2} sends the PROXY
- * protocol header to the backend, the flag {@code accept-proxy} expects one from each client. A UNIX
+ * protocol header to the backend, the flag {@code accept-proxy} expects one from each client, and
+ * {@code accept-proxy-from=CIDR} (repeatable) trusts only those peers to send it. A UNIX
  * stream socket path (it holds a '/') may stand for an address and its port on either side:
  * {@code /run/app.sock 10.0.0.5 8080}, {@code 0.0.0.0 2375 /var/run/docker.sock},
  * {@code /run/a.sock /run/b.sock}; allow/deny lines cannot follow a rule listening on a UNIX socket.
@@ -172,7 +173,7 @@ public final class ConfigParser {
     private void closeRule() {
         if (open == null) return;
         rules.add(new Rule(open.line(), open.proto(), open.bindHost(), open.bindPort(), open.backends(),
-                open.timeoutSec(), open.source(), ruleAllow, ruleDeny, open.sendProxy(), open.weights(), open.balance(), open.acceptProxy()));
+                open.timeoutSec(), open.source(), ruleAllow, ruleDeny, open.sendProxy(), open.weights(), open.balance(), open.acceptProxy(), open.acceptProxyFrom()));
         open = null;
     }
 
@@ -213,6 +214,8 @@ public final class ConfigParser {
         int checkCol = -1; // where the first check detail was given, for "needs check="
         boolean weightGiven = false;
         boolean acceptProxy = false;
+        List<String> acceptProxyFrom = new ArrayList<>();
+        int acceptProxyFromCol = -1;
         if (w.size() == words + 1) {
             int[] r = w.get(words);
             String opts = word(s, r);
@@ -256,6 +259,11 @@ public final class ConfigParser {
                         weights.set(0, weight(value, "weight=" + value, col));
                         if (weightCol < 0) weightCol = col;
                         break;
+                    case "accept-proxy-from":
+                        if (proto.equals("udp")) throw error("accept-proxy-from (the PROXY protocol) applies to TCP forwards only", col);
+                        acceptProxyFrom.add(TrustedProxies.cidr(value, col + name.length() + 1, lineNo));
+                        if (acceptProxyFromCol < 0) acceptProxyFromCol = col;
+                        break;
                     case "proxy":
                         if (!value.equals("v1") && !value.equals("v2")) throw error("proxy=" + value + ": expected v1 or v2", col);
                         if (proto.equals("udp")) throw error("proxy= (the PROXY protocol) applies to TCP forwards only", col);
@@ -264,7 +272,7 @@ public final class ConfigParser {
                     default:
                         try {
                             if (!balance.accept(name, value)) {
-                                throw error("unknown option \"" + name + "\" (known: timeout, src, failover, backend, weight, proxy, accept-proxy, "
+                                throw error("unknown option \"" + name + "\" (known: timeout, src, failover, backend, weight, proxy, accept-proxy, accept-proxy-from, "
                                         + BalanceOptions.NAMES + ")", col);
                             }
                         } catch (IllegalArgumentException e) {
@@ -275,10 +283,13 @@ public final class ConfigParser {
                 }
             }
         }
+        if (acceptProxyFromCol >= 0 && !acceptProxy) {
+            throw error("accept-proxy-from= needs the flag accept-proxy on the same line", acceptProxyFromCol);
+        }
         BalanceOptions bo = balance.build();
         checkBalance(bo, proto, weightCol, checkCol, w.size() == 5 ? w.get(4)[0] : 0);
         closeRule();
-        open = new Rule(lineNo, proto, bindHost, bp, backends, timeout, src, List.of(), List.of(), sendProxy, weights, bo, acceptProxy);
+        open = new Rule(lineNo, proto, bindHost, bp, backends, timeout, src, List.of(), List.of(), sendProxy, weights, bo, acceptProxy, acceptProxyFrom);
         ruleAllow = new ArrayList<>();
         ruleDeny = new ArrayList<>();
     }

@@ -6,8 +6,9 @@ package org.epollproxy.config;
 public final class OptionValues {
 
     /**
-     * A duration: {@code 10} or {@code 10s} (seconds), {@code 500ms}; 1 ms to 24 h. Returns milliseconds;
-     * IllegalArgumentException saying what is expected otherwise.
+     * A duration: {@code 10} or {@code 10s} (seconds), {@code 500ms}, {@code 5m}, {@code 24h}; 1 ms to 24 h,
+     * both ends included (the message says "1ms-24h", so {@code 24h} itself must be accepted). Returns
+     * milliseconds; IllegalArgumentException saying what is expected otherwise.
      */
     public static int millis(String s) {
         long v;
@@ -16,11 +17,14 @@ public final class OptionValues {
         if (s.endsWith("ms")) {
             digits = s.substring(0, s.length() - 2);
             unit = 1;
+        } else if (s.endsWith("m") || s.endsWith("h")) {
+            digits = s.substring(0, s.length() - 1);
+            unit = s.endsWith("m") ? 60_000 : 3_600_000;
         } else {
             digits = s.endsWith("s") ? s.substring(0, s.length() - 1) : s;
             unit = 1000;
         }
-        if (!digits.matches("\\d{1,9}")) throw new IllegalArgumentException("\"" + s + "\" is not a duration (seconds, or 500ms)");
+        if (!digits.matches("\\d{1,9}")) throw new IllegalArgumentException("\"" + s + "\" is not a duration (seconds, or 500ms, 5m, 1h)");
         v = Long.parseLong(digits) * unit;
         if (v < 1 || v > 86_400_000L) throw new IllegalArgumentException("\"" + s + "\" is out of range 1ms-24h");
         return (int) v;

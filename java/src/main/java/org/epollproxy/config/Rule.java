@@ -17,12 +17,15 @@ import java.util.List;
  * @param weights each backend's weight, in the order of {@code backends} ({@code weight=}, {@code backend=H:P:W})
  * @param balance the line's balancing and health options ({@link BalanceOptions#NONE}: none given)
  * @param acceptProxy {@code [accept-proxy]} (our extension): clients start with a PROXY protocol header
+ * @param acceptProxyFrom {@code [accept-proxy-from=CIDR]} (repeatable): the peers trusted to send it, as CIDR
+ *     blocks; empty: every peer
  */
 public record Rule(int line, String proto, String bindHost, int bindPort, List<ForwardSpec.HostPort> backends,
         int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy, List<Integer> weights,
-        BalanceOptions balance, boolean acceptProxy) {
+        BalanceOptions balance, boolean acceptProxy, List<String> acceptProxyFrom) {
 
     public Rule {
+        acceptProxyFrom = List.copyOf(acceptProxyFrom);
         backends = List.copyOf(backends);
         allow = List.copyOf(allow);
         deny = List.copyOf(deny);
@@ -35,6 +38,13 @@ public record Rule(int line, String proto, String bindHost, int bindPort, List<F
             int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy) {
         this(line, proto, bindHost, bindPort, backends, timeoutSec, source, allow, deny, sendProxy,
                 java.util.Collections.nCopies(backends.size(), 1), BalanceOptions.NONE, false);
+    }
+
+    /** A line without accept-proxy-from: every peer may send the PROXY header. */
+    public Rule(int line, String proto, String bindHost, int bindPort, List<ForwardSpec.HostPort> backends,
+            int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy, List<Integer> weights,
+            BalanceOptions balance, boolean acceptProxy) {
+        this(line, proto, bindHost, bindPort, backends, timeoutSec, source, allow, deny, sendProxy, weights, balance, acceptProxy, List.of());
     }
 
     /** The rule as a -L/-U style spec, for messages: {@code 0.0.0.0:80:10.0.0.2:8080}. */

@@ -14,19 +14,31 @@ import org.epollproxy.shim.SockAddr;
  *
  * <p>The table is bounded ({@code --client-table-size} addresses, about 110 bytes each) whatever clients do:
  * an address with open connections is "busy" and kept (there are never more busy addresses than open
- * connections); the others are "idle", in least-recently-seen order, and the oldest idle one is forgotten
- * to make room. If every tracked address is busy (the table is smaller than the open connections), a new
- * address is admitted untracked and counted ({@link #untracked}): the limits then rest on
- * {@code --max-connections}, which bounds the table's would-be growth anyway.
+ * connections); the others are "idle", in least-recently-seen order. The oldest idle address is forgotten to
+ * make room only once its bucket has filled up again: forgetting it then loses nothing (a new entry starts
+ * full), while forgetting a rate-limited address would hand it a fresh burst (cycling through more addresses
+ * than the table holds would reset anyone's limit).
+ *
+ * <p>When no address can be forgotten, a new address falls into the <em>overflow</em>: one bucket shared by
+ * every address outside the table, limited like a single client (the same open connections and rate), so
+ * that whatever the number of addresses, the ones outside the table together get no more than one client's
+ * share and each of them no more than its own. Each admitted overflow address keeps a small entry of its own
+ * while its connections are open or its bucket is not full (at most the overflow's own admissions, so
+ * bounded by the limits), and takes that entry into the table when it gets a slot: moving in does not reset
+ * it. Refusing new addresses outright would have been simpler, but would shut every newcomer out while a
+ * full table lasts; the overflow keeps serving them, at one client's pace.
  */
 public final class ClientLimits {
-    /** Admitted without an entry: nothing to release (no limits set, a UNIX client, or a full table). */
+    /** Admitted without an entry: nothing to release (no limits set, or a UNIX client). */
     public static final Entry UNTRACKED = new Entry();
 
-    /** One client address: its open connections and its token bucket for the rate. */
+    /** One client address (or the overflow): its open connections and its token bucket for the rate. */
     public static final class Entry {
         private Object key;
         private int open;
+        /** Of {@link #open}, the connections admitted through the overflow (they hold an overflow slot too). */
+        private int openInOverflow;
+        private boolean inTable;
         private double tokens;
         private long refilledAt;
     }
@@ -37,7 +49,11 @@ public final class ClientLimits {
     private final int capacity;
     private final Map<Object, Entry> busy = new HashMap<>();
     private final LinkedHashMap<Object, Entry> idle = new LinkedHashMap<>(16, 0.75f, true);
-    private long untracked;
+    /** The addresses admitted through the overflow that still carry state (open connections, a bucket not full). */
+    private final Map<Object, Entry> outside = new HashMap<>();
+    private final Entry overflow = new Entry();
+    private int outsidePruneAt = 64;
+    private long overflowed;
     private long forgotten;
 
     /**
@@ -50,6 +66,8 @@ public final class ClientLimits {
         this.rate = rate;
         this.periodNanos = periodSec * 1_000_000_000L;
         this.capacity = Math.max(1, capacity);
+        this.overflow.tokens = rate;
+        this.overflow.refilledAt = Long.MIN_VALUE;
     }
 
     public static ClientLimits of(Settings s) {
@@ -62,7 +80,8 @@ public final class ClientLimits {
 
     /**
      * A new connection from {@code client} at {@code nowNanos}: its entry (give it back with {@link #release}
-     * when the connection ends), {@link #UNTRACKED}, or null when the client is over a limit.
+     * when the connection ends), {@link #UNTRACKED}, or null when the client (or, outside the table, the
+     * overflow) is over a limit.
      */
     public synchronized Entry admit(SockAddr client, long nowNanos) {
         if (!enabled() || client.isUnix()) return UNTRACKED;
@@ -70,40 +89,90 @@ public final class ClientLimits {
         Entry e = busy.get(key);
         if (e == null) e = idle.get(key);
         if (e == null) {
-            if (busy.size() + idle.size() >= capacity && !forgetOldestIdle()) {
-                untracked++;
-                return UNTRACKED;
+            e = outside.get(key);
+            if (busy.size() + idle.size() < capacity || forgetOldestIdle(nowNanos)) {
+                if (e == null) e = fresh(key, nowNanos);
+                else outside.remove(key);
+                e.inTable = true;
+                (e.open > 0 ? busy : idle).put(key, e);
+            } else {
+                return admitOutside(key, e, nowNanos);
             }
-            e = new Entry();
-            e.key = key;
-            e.tokens = rate;
-            e.refilledAt = nowNanos;
-            idle.put(key, e);
         }
-        if (maxOpen > 0 && e.open >= maxOpen) return null;
-        if (rate > 0) {
-            e.tokens = Math.min(rate, e.tokens + (double) (nowNanos - e.refilledAt) * rate / periodNanos);
-            e.refilledAt = nowNanos;
-            if (e.tokens < 1) return null;
-            e.tokens -= 1;
-        }
+        if (!take(e, nowNanos)) return null;
         if (e.open++ == 0) busy.put(key, idle.remove(key));
         return e;
+    }
+
+    /** {@code key} has no slot in the full table: admitted if both it and the overflow are within the limits. */
+    private Entry admitOutside(Object key, Entry e, long nowNanos) {
+        if (e == null) e = fresh(key, nowNanos);
+        if (!within(e, nowNanos) || !take(overflow, nowNanos)) return null;
+        take(e, nowNanos);
+        e.open++;
+        e.openInOverflow++;
+        overflow.open++;
+        overflowed++;
+        if (outside.put(key, e) == null && outside.size() >= outsidePruneAt) pruneOutside(nowNanos);
+        return e;
+    }
+
+    private Entry fresh(Object key, long nowNanos) {
+        Entry e = new Entry();
+        e.key = key;
+        e.tokens = rate;
+        e.refilledAt = nowNanos;
+        return e;
+    }
+
+    /** Whether {@code e} may open one more connection now (its bucket refilled to now). */
+    private boolean within(Entry e, long nowNanos) {
+        if (maxOpen > 0 && e.open >= maxOpen) return false;
+        if (rate > 0) {
+            if (e.refilledAt != Long.MIN_VALUE) {
+                e.tokens = Math.min(rate, e.tokens + (double) (nowNanos - e.refilledAt) * rate / periodNanos);
+            }
+            e.refilledAt = nowNanos;
+            if (e.tokens < 1) return false;
+        }
+        return true;
+    }
+
+    /** {@link #within}, and if so takes one token (the caller counts the open connection). */
+    private boolean take(Entry e, long nowNanos) {
+        if (!within(e, nowNanos)) return false;
+        if (rate > 0) e.tokens -= 1;
+        return true;
+    }
+
+    /** The bucket of {@code e} is full again by {@code nowNanos}: a fresh entry would be no different. */
+    private boolean full(Entry e, long nowNanos) {
+        return rate == 0 || e.tokens + (double) (nowNanos - e.refilledAt) * rate / periodNanos >= rate;
     }
 
     /** The connection admitted with {@code e} ended. */
     public synchronized void release(Entry e) {
         if (e == null || e == UNTRACKED) return;
-        if (--e.open == 0 && busy.remove(e.key) != null) idle.put(e.key, e);
+        e.open--;
+        if (e.openInOverflow > 0) { // which of its connections ends does not matter: only the counts do
+            e.openInOverflow--;
+            overflow.open--;
+        }
+        if (e.open == 0 && e.inTable && busy.remove(e.key) != null) idle.put(e.key, e);
     }
 
-    private boolean forgetOldestIdle() {
+    private boolean forgetOldestIdle(long nowNanos) {
         Iterator<Entry> it = idle.values().iterator();
-        if (!it.hasNext()) return false;
-        it.next();
+        if (!it.hasNext() || !full(it.next(), nowNanos)) return false;
         it.remove();
         forgotten++;
         return true;
+    }
+
+    /** Drops the outside addresses that carry nothing any more; amortised O(1) per admission. */
+    private void pruneOutside(long nowNanos) {
+        outside.values().removeIf(e -> e.open == 0 && full(e, nowNanos));
+        outsidePruneAt = Math.max(64, 2 * outside.size());
     }
 
     /** Addresses tracked now. */
@@ -115,9 +184,19 @@ public final class ClientLimits {
         return capacity;
     }
 
-    /** Connections admitted untracked because every tracked address had connections open. */
-    public synchronized long untracked() {
-        return untracked;
+    /** Connections admitted through the overflow (their address had no slot in the full table). */
+    public synchronized long overflowed() {
+        return overflowed;
+    }
+
+    /** Connections open now through the overflow (at most --max-connections-per-client). */
+    public synchronized int overflowOpen() {
+        return overflow.open;
+    }
+
+    /** Addresses outside the table still remembered (open connections through the overflow, or a bucket not full). */
+    public synchronized int outside() {
+        return outside.size();
     }
 
     /** Idle addresses forgotten to make room for new ones. */

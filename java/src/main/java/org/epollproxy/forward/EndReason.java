@@ -30,6 +30,8 @@ public enum EndReason {
     NOT_ALLOWED("not-allowed"),
     /** With accept-proxy: the client's PROXY protocol header was malformed, truncated, too long or too late. */
     BAD_PROXY_HEADER("bad-proxy-header"),
+    /** With accept-proxy: the connection came from an address outside --accept-proxy-from; closed unread. */
+    UNTRUSTED_PROXY("untrusted-proxy"),
     /** The client's address was over --max-connections-per-client or --client-rate: accepted and closed. */
     CLIENT_LIMIT("client-limit"),
     /** UDP: the session was the oldest when the session cap was reached. */

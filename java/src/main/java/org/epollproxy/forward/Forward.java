@@ -33,6 +33,8 @@ public final class Forward {
     /** A forward has at most this many backends (the connect phase keeps the ones tried in a 64-bit mask). */
     public static final int MAX_BACKENDS = 64;
     private final boolean acceptProxy;
+    /** With acceptProxy: the peers allowed to send the header (as allow patterns; empty: every peer). */
+    private final AccessRules proxyFrom;
 
     private static final java.util.concurrent.atomic.AtomicInteger UNNAMED = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -69,6 +71,12 @@ public final class Forward {
      */
     public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
             SockAddr source, String origin, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy) {
+        this(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, AccessRules.ALLOW_ALL);
+    }
+
+    /** @param proxyFrom with acceptProxy, the peers trusted to send the header ({@link AccessRules#ALLOW_ALL}: all) */
+    private Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
+            SockAddr source, String origin, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy, AccessRules proxyFrom) {
         if (backends.isEmpty()) throw new IllegalArgumentException("a forward needs at least one backend");
         if (backends.size() > MAX_BACKENDS) throw new IllegalArgumentException("a forward has at most " + MAX_BACKENDS + " backends");
         this.proto = proto;
@@ -81,6 +89,7 @@ public final class Forward {
         this.sendProxy = sendProxy;
         this.balancing = balancing;
         this.acceptProxy = acceptProxy;
+        this.proxyFrom = proxyFrom;
     }
 
     public Proto proto() {
@@ -124,24 +133,38 @@ public final class Forward {
         return acceptProxy;
     }
 
+    /**
+     * With accept-proxy, whether {@code peer} (the connection's own address, before any header) may send the
+     * header ({@code --accept-proxy-from}); a UNIX peer always may (its socket file's mode decides who connects).
+     */
+    public boolean trustsProxy(SockAddr peer) {
+        return proxyFrom.check(peer) == null;
+    }
+
+    /** The same forward trusting only {@code cidrs} (CIDR blocks or addresses) to send the PROXY header; empty: all. */
+    public Forward withAcceptProxyFrom(List<String> cidrs) {
+        AccessRules from = cidrs.isEmpty() ? AccessRules.ALLOW_ALL : new AccessRules(List.of(), List.of(), cidrs, List.of());
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, from);
+    }
+
     /** The same forward sending the PROXY protocol header {@code p} to its backends. */
     public Forward withSendProxy(ProxyProtocol p) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p, balancing, acceptProxy);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p, balancing, acceptProxy, proxyFrom);
     }
 
     /** The same forward balancing and checking its backends as {@code b} says. */
     public Forward withBalancing(Balancing b) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, b, acceptProxy);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, b, acceptProxy, proxyFrom);
     }
 
     /** The same forward expecting (or not) a PROXY protocol header from each client. */
     public Forward withAcceptProxy(boolean on) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, on);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, on, proxyFrom);
     }
 
     /** The same forward listening on {@code actual} (the real port when 0 was asked for). */
     public Forward boundTo(SockAddr actual) {
-        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy);
+        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom);
     }
 
     /**
@@ -161,7 +184,8 @@ public final class Forward {
         return proto == o.proto && backends.toString().equals(o.backends.toString())
                 && access.toString().equals(o.access.toString()) && udpTimeoutSec == o.udpTimeoutSec
                 && Objects.equals(source, o.source) && sendProxy == o.sendProxy && balancing.equals(o.balancing)
-                && weights().equals(o.weights()) && acceptProxy == o.acceptProxy;
+                && weights().equals(o.weights()) && acceptProxy == o.acceptProxy
+                && proxyFrom.toString().equals(o.proxyFrom.toString());
     }
 
     private List<Integer> weights() {

@@ -333,7 +333,10 @@ public final class ForwardingLoop {
         if (draining) return openCount;
         draining = true;
         udpSessionsEndedByDrain = openSessions();
-        for (Listener l : listeners) l.closeAll();
+        for (Listener l : listeners) {
+            l.takeInQueued(); // then close at once: the window for a connection to be queued and reset is a syscall wide
+            l.closeAll();
+        }
         if (openCount == 0) loop.stop();
         else loop.schedule(drainDeadline, loop.now() + timeoutNanos);
         return openCount;

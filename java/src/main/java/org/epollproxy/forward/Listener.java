@@ -20,6 +20,12 @@ public interface Listener {
         close();
     }
 
+    /**
+     * Drain, before {@link #closeAll}: take in the connections the kernel already completed and queued on
+     * the socket (closing a listening socket resets every one of them); they are then drained like the others.
+     */
+    default void takeInQueued() {}
+
     /** A connection on this loop ended: a listener paused at --max-connections may accept again. */
     default void capacityFreed() {}
 

@@ -1,7 +1,7 @@
 package org.epollproxy.forward;
 
 import java.io.PrintStream;
-import java.time.Instant;
+import java.time.Clock;
 
 /**
  * The proxy's stderr log for one loop. Lines are collected during an iteration and written with one
@@ -11,14 +11,21 @@ import java.time.Instant;
 public final class Log {
     private final PrintStream out;
     private final StringBuilder batch = new StringBuilder();
+    private final Clock clock;
 
     public Log(PrintStream out) {
+        this(out, Clock.systemUTC());
+    }
+
+    /** With the timestamps read from {@code clock} (tests). */
+    Log(PrintStream out, Clock clock) {
         this.out = out;
+        this.clock = clock;
     }
 
     /** Starts a line with the UTC timestamp; finish it and call {@link #end}. */
     public StringBuilder line() {
-        return batch.append(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS)).append(' ');
+        return batch.append(LogTime.now(clock)).append(' ');
     }
 
     public void end() {

@@ -17,9 +17,16 @@ final class ClientTableMetrics {
         p.sample(t.capacity());
         p.family("epollproxy_client_table_forgotten_total", "counter", "Idle addresses forgotten to make room for new ones.");
         p.sample(t.forgotten());
-        p.family("epollproxy_client_table_untracked_total", "counter",
-                "Connections admitted without limits because every tracked address had connections open.");
-        p.sample(t.untracked());
+        p.family("epollproxy_client_table_overflow_total", "counter",
+                "Connections admitted through the overflow: their address found the table full of addresses that could "
+                + "not be forgotten; all such addresses share one client's limits.");
+        p.sample(t.overflowed());
+        p.family("epollproxy_client_table_overflow_connections", "gauge",
+                "Connections open now through the overflow (at most --max-connections-per-client).");
+        p.sample(t.overflowOpen());
+        p.family("epollproxy_client_table_outside_addresses", "gauge",
+                "Addresses outside the full table still remembered (connections open through the overflow or a rate bucket not yet full).");
+        p.sample(t.outside());
         return p.toString();
     }
 

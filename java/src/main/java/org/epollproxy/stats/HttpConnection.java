@@ -22,6 +22,8 @@ import org.epollproxy.shim.NativeMemory;
 final class HttpConnection extends Timer implements Handler {
     /** Request line and headers; a GET needs a few hundred bytes. */
     static final int MAX_REQUEST = 8192;
+    /** Answers up to this size are written at once, outside the server's write budget. */
+    static final int SMALL_ANSWER = 4096;
 
     private final StatsServer server;
     private final EventLoop loop;
@@ -30,12 +32,19 @@ final class HttpConnection extends Timer implements Handler {
     private final long token;
     private byte[] request = new byte[256];
     private int requestLength;
-    /** The answer being written (null while reading or waiting for the loops), and how much went out. */
+    /**
+     * The answer being written (null while reading or waiting for the loops): its head, then its body (shared,
+     * never written to, by every client of one round: 1,000 scrapes hold one copy), and how much went out.
+     */
     private byte[] response;
+    private byte[] body;
     private int sent;
     private boolean closed;
+    /** Accepted beyond the regular client slots: only a probe (/healthz, /livez) is answered. */
+    private final boolean probeOnly;
 
-    HttpConnection(StatsServer server, int fd) {
+    HttpConnection(StatsServer server, int fd, boolean probeOnly) {
+        this.probeOnly = probeOnly;
         this.server = server;
         this.loop = server.loop();
         this.k = loop.kernel();
@@ -93,10 +102,19 @@ final class HttpConnection extends Timer implements Handler {
         return -1;
     }
 
+    boolean probeOnly() {
+        return probeOnly;
+    }
+
     /** Answers and closes once written; {@code allow} is the Allow header's value for 405, else null. */
     void respond(int status, String contentType, String body, boolean head, String allow) {
         if (closed) return; // timed out while the loops answered
-        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        respond(status, contentType, body.getBytes(StandardCharsets.UTF_8), head, allow);
+    }
+
+    /** As above with the body already encoded (one rendering shared by every client of a round). */
+    void respond(int status, String contentType, byte[] b, boolean head, String allow) {
+        if (closed) return;
         StringBuilder h = new StringBuilder(160);
         h.append("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
         h.append("Content-Type: ").append(contentType).append("\r\n");
@@ -106,19 +124,27 @@ final class HttpConnection extends Timer implements Handler {
         h.append("X-Content-Type-Options: nosniff\r\n"); // JSON and text are never read as HTML
         if (contentType.equals(StatusPage.TYPE)) h.append(StatusPage.HEADERS);
         h.append("Connection: close\r\n\r\n");
-        byte[] hb = h.toString().getBytes(StandardCharsets.ISO_8859_1);
-        response = head ? hb : Arrays.copyOf(hb, hb.length + b.length);
-        if (!head) System.arraycopy(b, 0, response, hb.length, b.length);
+        response = h.toString().getBytes(StandardCharsets.ISO_8859_1);
+        body = head ? new byte[0] : b;
         sent = 0;
         loop.schedule(this, loop.now() + server.clientTimeoutNanos()); // a fresh deadline to take the answer
         write();
     }
 
     private void write() {
-        while (!closed && sent < response.length) {
-            int len = Math.min(server.scratchSize(), response.length - sent);
-            NativeMemory.put(server.scratch(), response, sent, len);
+        int total = response.length + body.length;
+        boolean small = total <= SMALL_ANSWER; // probes, errors: never held back behind the scrapes
+        while (!closed && sent < total) {
+            int len = Math.min(server.scratchSize(), total - sent);
+            if (!small && (len = server.writeAllowance(len)) == 0) {
+                interest(EPOLLOUT); // level-triggered: reported again on the next iteration, with a fresh budget
+                return;
+            }
+            int fromHead = Math.max(0, Math.min(len, response.length - sent));
+            if (fromHead > 0) NativeMemory.put(server.scratch(), response, sent, fromHead);
+            if (len > fromHead) NativeMemory.put(server.scratch() + fromHead, body, sent + fromHead - response.length, len - fromHead);
             int n = k.send(fd, server.scratch(), len);
+            if (!small) server.unused(len - Math.max(n, 0));
             if (n == -Errno.EAGAIN) {
                 interest(EPOLLOUT);
                 return;

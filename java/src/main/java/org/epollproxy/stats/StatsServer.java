@@ -42,6 +42,13 @@ import org.epollproxy.shim.SyscallException;
  * request asks every forwarding loop for a copy of its state ({@link SnapshotRound}), taken on the loop's
  * own thread; only {@code /connections} lists the connections one by one. A loop that has not answered
  * within {@link #LOOP_ANSWER_MS} is reported as not responding instead of holding up the answer.
+ *
+ * <p>Probes answer within milliseconds whatever else is asked ({@code /healthz} took 4 s behind 1,000
+ * scrapes when each scrape had a round and a rendering of its own): requests for the same page share one
+ * round in flight ({@link SharedRounds}), so the work is bounded per page, not per request, and a probe
+ * waits behind at most one task per page on each loop; and {@link #PROBE_RESERVE} connections beyond
+ * {@link #MAX_CLIENTS} are accepted for probes only, so clients holding every regular slot do not shut
+ * probes out.
  */
 public final class StatsServer implements AutoCloseable, Handler {
     static final long LOOP_ANSWER_MS = 1000;
@@ -49,6 +56,8 @@ public final class StatsServer implements AutoCloseable, Handler {
     public static final long CLIENT_TIMEOUT_MS = 5000;
     /** Clients served at once; more wait in the listen backlog until one closes. */
     static final int MAX_CLIENTS = 1024;
+    /** Connections accepted beyond MAX_CLIENTS that may only ask /healthz or /livez (others: 503). */
+    static final int PROBE_RESERVE = 64;
     private static final int BACKLOG = 4096;
     private static final int SCRATCH = 64 * 1024;
     static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
@@ -65,6 +74,15 @@ public final class StatsServer implements AutoCloseable, Handler {
     private final long clientTimeoutNanos;
     private final NativeBuffer scratch = NativeBuffer.allocate(SCRATCH);
     private final Set<HttpConnection> clients = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final SharedRounds rounds = new SharedRounds();
+    /**
+     * Bytes of large answers written per loop iteration, all clients together: 1,000 answers of 100 KB
+     * written in one go kept the loop from accepting and answering a probe for hundreds of ms; in slices,
+     * every iteration also accepts, reads and answers probes (small answers are not counted).
+     */
+    static final int WRITE_BUDGET = 4 << 20;
+    private int budget;
+    private long budgetAt = Long.MIN_VALUE;
     private boolean pausedForFds;
     private volatile ProxyServer proxy;
     private Thread thread;
@@ -171,6 +189,22 @@ public final class StatsServer implements AutoCloseable, Handler {
         return SCRATCH;
     }
 
+    /** How much of {@code want} bytes a large answer may write now (0: wait for the next iteration). */
+    int writeAllowance(int want) {
+        if (loop.now() != budgetAt) { // a new iteration: the clock is read once per wakeup
+            budgetAt = loop.now();
+            budget = WRITE_BUDGET;
+        }
+        int n = Math.min(want, budget);
+        budget -= n;
+        return n;
+    }
+
+    /** Part of an allowance that the socket did not take. */
+    void unused(int bytes) {
+        budget += bytes;
+    }
+
     void opened(HttpConnection c) {
         clients.add(c);
     }
@@ -184,7 +218,7 @@ public final class StatsServer implements AutoCloseable, Handler {
 
     @Override
     public void onEvent(int events) {
-        while (clients.size() < MAX_CLIENTS && !pausedForFds) {
+        while (clients.size() < MAX_CLIENTS + PROBE_RESERVE && !pausedForFds) {
             int fd = k.accept(listenFd, 0);
             if (fd == -Errno.EAGAIN) break;
             if (fd == -Errno.EMFILE || fd == -Errno.ENFILE || fd == -Errno.ENOBUFS || fd == -Errno.ENOMEM) {
@@ -193,7 +227,7 @@ public final class StatsServer implements AutoCloseable, Handler {
                 break;
             }
             if (fd < 0) continue; // ECONNABORTED and the like: that client is gone
-            new HttpConnection(this, fd); // lists itself in clients until it closes
+            new HttpConnection(this, fd, clients.size() >= MAX_CLIENTS); // lists itself in clients until it closes
         }
         updateAccepting();
     }
@@ -205,16 +239,20 @@ public final class StatsServer implements AutoCloseable, Handler {
 
     private void updateAccepting() {
         if (loop.isStopping()) return;
-        loop.setInterest(listenToken, clients.size() < MAX_CLIENTS && !pausedForFds ? EPOLLIN : 0);
+        loop.setInterest(listenToken, clients.size() < MAX_CLIENTS + PROBE_RESERVE && !pausedForFds ? EPOLLIN : 0);
     }
 
     // ---- routing ----
+
+    /** Compiled once: 1,000 requests at once each compiling its own was a cost a probe waited behind. */
+    private static final java.util.regex.Pattern METHOD = java.util.regex.Pattern.compile("[A-Z]{1,16}");
+    private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("HTTP/1\\.[01]");
 
     /** A whole request head arrived on {@code c}: answer it, now or once the loops have answered. */
     void serve(HttpConnection c, String head) {
         int eol = head.indexOf('\n');
         String[] line = head.substring(0, eol).strip().split(" ", -1);
-        if (line.length != 3 || !line[0].matches("[A-Z]{1,16}") || !line[2].matches("HTTP/1\\.[01]") || !line[1].startsWith("/")) {
+        if (line.length != 3 || !METHOD.matcher(line[0]).matches() || !VERSION.matcher(line[2]).matches() || !line[1].startsWith("/")) {
             c.respond(400, TEXT, "bad request: expected 'GET /metrics HTTP/1.1'\n", false, null);
             return;
         }
@@ -264,6 +302,11 @@ public final class StatsServer implements AutoCloseable, Handler {
             c.respond(405, TEXT, "GET or HEAD only\n", false, "GET, HEAD");
             return;
         }
+        boolean probe = render == null && take != null;
+        if (c.probeOnly() && !probe) {
+            c.respond(503, TEXT, "busy: " + MAX_CLIENTS + " clients; only /healthz and /livez are answered now\n", head_, null);
+            return;
+        }
         if (take == null) {
             c.respond(200, JSON, BackendsPage.render(p.backendPool().snapshot()), head_, null);
             return;
@@ -275,10 +318,16 @@ public final class StatsServer implements AutoCloseable, Handler {
             return;
         }
         String type = path.equals("/metrics") ? PROMETHEUS : path.equals("/connections") ? JSON : TEXT;
-        SnapshotRound.start(loop, p, take, snaps -> {
-            if (render == null) health(c, snaps, p, head_, readiness);
-            else c.respond(200, type, render.apply(snaps), head_, null);
-        });
+        String page = probe ? "probe" : path; // /healthz and /livez share one round: it only asks "alive?"
+        rounds.join(page, new SharedRounds.Waiter(c, head_, readiness), () -> SnapshotRound.start(loop, p, take, snaps -> {
+            List<SharedRounds.Waiter> waiting = rounds.finish(page);
+            if (probe) {
+                for (SharedRounds.Waiter w : waiting) health(w.client(), snaps, p, w.head(), w.readiness());
+                return;
+            }
+            byte[] body = render.apply(snaps).getBytes(java.nio.charset.StandardCharsets.UTF_8); // rendered once for all
+            for (SharedRounds.Waiter w : waiting) w.client().respond(200, type, body, w.head(), null);
+        }));
     }
 
     /** What a loop answers to /healthz: that it runs its tasks, nothing more. */

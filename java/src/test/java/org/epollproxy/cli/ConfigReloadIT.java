@@ -113,6 +113,40 @@ class ConfigReloadIT {
         }
     }
 
+    /** A reload announces what it added or changed, not the forwards that stay as they were. */
+    @Test
+    void aReloadLogsListeningOnlyForAddedAndChangedForwards(@TempDir Path dir) throws Exception {
+        int pa = Ports.free();
+        int pb = Ports.free();
+        int pc = Ports.free();
+        Path conf = dir.resolve("proxy.conf");
+        try (TaggedEcho one = new TaggedEcho("one"); TaggedEcho two = new TaggedEcho("two")) {
+            Files.writeString(conf, "127.0.0.1 " + pa + " 127.0.0.1 " + one.port() + "\n127.0.0.1 " + pb + " 127.0.0.1 " + one.port() + "\n");
+            try (JarProcess p = new JarProcess("--config", conf.toString())) {
+                p.nextLine();
+                p.nextLine();
+                Files.writeString(conf, String.join("\n",
+                        "127.0.0.1 " + pa + " 127.0.0.1 " + one.port(), // unchanged
+                        "127.0.0.1 " + pb + " 127.0.0.1 " + two.port(), // changed
+                        "127.0.0.1 " + pc + " 127.0.0.1 " + one.port(), // added
+                        ""));
+                p.signal("HUP");
+                awaitErr(p, "1 added, 0 removed, 1 changed, 1 unchanged");
+                awaitErr(p, "reload: listening tcp 127.0.0.1:" + pb + " -> 127.0.0.1:" + two.port());
+                awaitErr(p, "reload: listening tcp 127.0.0.1:" + pc + " -> 127.0.0.1:" + one.port());
+                p.signal("TERM");
+                assertEquals(0, p.exitCode(10));
+                String err = p.stderr();
+                assertTrue(!err.contains("reload: listening tcp 127.0.0.1:" + pa + " "), "the unchanged forward is not announced again:\n" + err);
+                for (String line : err.split("\n")) {
+                    if (line.contains(" reload: ") || line.contains(" drain: ")) {
+                        assertTrue(line.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z .*"), "milliseconds always: " + line);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void aBadConfigLineAtStartExitsTwoWithFileAndLine(@TempDir Path dir) throws Exception {
         int port = Ports.free();

@@ -97,6 +97,15 @@ class MainInputTest {
             assertCleanUsageError(o, args);
             assertTrue(o.err().contains(c[0]), "the message names " + c[0] + ": " + o.err());
         }
+        for (List<String> args : List.of(List.of("--accept-proxy", "--accept-proxy-from", "10.*"),
+                List.of("--accept-proxy", "--accept-proxy-from", "10.0.0.0/8,lb.example.com"),
+                List.of("--accept-proxy-from", "10.0.0.0/8"))) {
+            List<String> all = new ArrayList<>(args);
+            all.addAll(List.of("-L", "9000:127.0.0.1:80"));
+            Outcome o = run(all);
+            assertCleanUsageError(o, all);
+            assertTrue(o.err().contains("--accept-proxy-from"), "the message names --accept-proxy-from: " + o.err());
+        }
         List<String> udp = List.of("-U", "9000:/run/x.sock");
         Outcome o = run(udp);
         assertCleanUsageError(o, udp);

@@ -102,7 +102,7 @@ class ClientLimitsTest {
     @Test
     void theTableStaysWithinItsSizeWhateverTheNumberOfAddresses() throws Exception {
         try (TestBackend backend = TestBackend.echo();
-                TestProxy proxy = new TestProxy(Settings.builder().clientRate(100, 1).clientTableSize(16).build(), backend.port())) {
+                TestProxy proxy = new TestProxy(Settings.builder().maxPerClient(5).clientTableSize(16).build(), backend.port())) {
             for (int i = 1; i <= 100; i++) {
                 try (Socket s = from("127.2.0." + i, proxy.port())) {
                     assertArrayEquals("z".getBytes(), echoOnce(s, "z".getBytes()));
@@ -124,19 +124,118 @@ class ClientLimitsTest {
     }
 
     @Test
-    void whenEveryTrackedAddressIsBusyANewOneIsAdmittedUntrackedAndCounted() {
+    void whenEveryTrackedAddressIsBusyNewAddressesShareOneOverflowLimitedLikeOneClient() {
         ClientLimits t = new ClientLimits(1, 0, 1, 4);
         List<ClientLimits.Entry> held = new ArrayList<>();
         for (int i = 1; i <= 4; i++) held.add(t.admit(SockAddr.parse("10.0.0." + i, 1), 0));
         assertNull(t.admit(SockAddr.parse("10.0.0.1", 2), 0), "over its one connection");
-        assertSame(ClientLimits.UNTRACKED, t.admit(SockAddr.parse("10.0.0.5", 1), 0));
-        assertEquals(1, t.untracked());
+        ClientLimits.Entry outside = t.admit(SockAddr.parse("10.0.0.5", 1), 0);
+        assertNotNull(outside, "the overflow's one connection");
+        assertNull(t.admit(SockAddr.parse("10.0.0.7", 1), 0), "the overflow is limited like one client");
+        assertNull(t.admit(SockAddr.parse("10.0.0.5", 2), 0));
+        assertEquals(1, t.overflowed());
+        assertEquals(1, t.overflowOpen());
         assertEquals(4, t.size());
         t.release(held.get(0));
         ClientLimits.Entry e = t.admit(SockAddr.parse("10.0.0.6", 1), 0);
         assertNotNull(e);
         assertNotEquals(ClientLimits.UNTRACKED, e, "an idle address made room");
         assertEquals(4, t.size());
+        t.release(held.get(1));
+        assertNull(t.admit(SockAddr.parse("10.0.0.5", 3), 0), "moving into the table keeps its open connection");
+        t.release(outside);
+        assertEquals(0, t.overflowOpen());
+        assertNotNull(t.admit(SockAddr.parse("10.0.0.5", 4), 0));
         assertSame(ClientLimits.UNTRACKED, t.admit(SockAddr.unix("/run/x.sock"), 0), "UNIX clients are not limited");
+    }
+
+    @Test
+    void cyclingThroughMoreAddressesThanTheTableHoldsDoesNotResetARateLimitedAddress() {
+        ClientLimits t = new ClientLimits(0, 2, 3600, 4);
+        SockAddr a = SockAddr.parse("10.0.0.1", 1);
+        t.release(t.admit(a, 0));
+        t.release(t.admit(a, 0));
+        assertNull(t.admit(a, 0), "its burst of two is spent");
+        for (int i = 2; i <= 200; i++) {
+            ClientLimits.Entry e = t.admit(SockAddr.parse("10.0.1." + i, 1), 1_000_000L * i);
+            if (e != null) t.release(e);
+        }
+        assertNull(t.admit(a, 300_000_000L), "still limited after 200 other addresses");
+        assertTrue(t.size() <= 4);
+        assertTrue(t.outside() <= 2 + 2, "the addresses outside are bounded by the overflow's own admissions: " + t.outside());
+        assertNotNull(t.admit(a, 3_600_000_000_000L), "a full period later its bucket has refilled");
+    }
+
+    /**
+     * Real connections from 60 addresses of 127.3.0.0/16, with a table of 4 held by 4 busy addresses: none of
+     * the addresses gets more than its 2 open connections or its 3 per hour, together the ones outside the
+     * table get one client's share, and /metrics counts them.
+     */
+    @Test
+    void withTheTableFullOfBusyAddressesNoAddressGetsMoreThanItsLimit() throws Exception {
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(Settings.builder().maxPerClient(2).clientRate(3, 3600).clientTableSize(4).build(), backend.port());
+                org.epollproxy.stats.StatsServer stats = StatsEndpointTest.statsOn(proxy)) {
+            List<Socket> held = new ArrayList<>();
+            java.util.Map<String, Integer> served = new java.util.TreeMap<>();
+            try {
+                for (int round = 0; round < 4; round++) {
+                    for (int i = 1; i <= 60; i++) {
+                        String source = (i <= 4 ? "127.3.0." : "127.3.1.") + i;
+                        Socket s = from(source, proxy.port());
+                        s.getOutputStream().write('p');
+                        int r;
+                        try {
+                            r = s.getInputStream().read();
+                        } catch (IOException reset) {
+                            r = -1;
+                        }
+                        if (r == 'p') {
+                            held.add(s); // kept open: the open-connection limit counts it
+                            served.merge(source, 1, Integer::sum);
+                        } else {
+                            s.close();
+                        }
+                    }
+                }
+                for (var e : served.entrySet()) assertTrue(e.getValue() <= 2, e.getKey() + " got " + e.getValue() + " connections");
+                for (int i = 1; i <= 4; i++) assertEquals(2, served.get("127.3.0." + i), "the table's own addresses get their share");
+                int outside = served.entrySet().stream().filter(e -> e.getKey().startsWith("127.3.1.")).mapToInt(java.util.Map.Entry::getValue).sum();
+                assertEquals(2, outside, "the 56 addresses outside the full table share one client's 2 connections: " + served);
+                var m = StatsEndpointTest.metrics(stats);
+                assertEquals(2, m.get("epollproxy_client_table_overflow_total").value());
+                assertEquals(2, m.get("epollproxy_client_table_overflow_connections").value());
+                assertEquals(4, m.get("epollproxy_client_table_addresses").value());
+            } finally {
+                for (Socket s : held) s.close();
+            }
+        }
+    }
+
+    /** 200 other addresses through a table of 8 while 127.4.0.1 is over its rate: its limit is not reset. */
+    @Test
+    void cyclingManyAddressesThroughTheTableDoesNotResetALimitedAddress() throws Exception {
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(Settings.builder().clientRate(2, 3600).clientTableSize(8).build(), backend.port())) {
+            int servedA = 0;
+            for (int round = 0; round < 3; round++) {
+                for (int i = 0; i < 3; i++) {
+                    try (Socket s = from("127.4.0.1", proxy.port())) {
+                        if (echoOnce(s, "a".getBytes()).length == 1) servedA++;
+                    } catch (IOException refused) {
+                        // a refused one: EOF, or RST for the byte it left unread
+                    }
+                }
+                for (int i = 1; i <= 200; i++) {
+                    try (Socket s = from("127.4." + (1 + round) + "." + i, proxy.port())) {
+                        echoOnce(s, "b".getBytes());
+                    } catch (IOException refused) {
+                        // the overflow's share is spent: refused, as it should be
+                    }
+                }
+            }
+            assertEquals(2, servedA, "127.4.0.1 got its burst of 2 per hour, no more, whatever the other addresses did");
+            assertTrue(proxy.proxy.clientLimits().size() <= 8);
+        }
     }
 }

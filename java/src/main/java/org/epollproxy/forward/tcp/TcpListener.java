@@ -29,6 +29,11 @@ import org.epollproxy.shim.SockAddr;
 public final class TcpListener extends ListenerBase {
     static final int ACCEPTS_PER_WAKEUP = 64;
     static final int BACKOFF_MS = 100;
+    /**
+     * The most connections {@link #takeInQueued} takes in: more than any backlog holds (somaxconn is at most
+     * 65535 per socket), yet a bound if clients keep arriving faster than they are accepted.
+     */
+    static final int DRAIN_ACCEPTS = 1 << 17;
 
     private boolean pausedForFds;
     private boolean pausedForCap;
@@ -98,8 +103,22 @@ public final class TcpListener extends ListenerBase {
         }
     }
 
+    /** Drain: accept until EAGAIN (or out of fds, or --max-connections), so that closing resets nobody. */
+    @Override
+    public void takeInQueued() {
+        try {
+            acceptSome(DRAIN_ACCEPTS);
+        } finally {
+            fl.releaseReservation();
+        }
+    }
+
     private void acceptSome() {
-        for (int i = 0; i < ACCEPTS_PER_WAKEUP && !closed && !pausedForFds; i++) {
+        acceptSome(ACCEPTS_PER_WAKEUP);
+    }
+
+    private void acceptSome(int most) {
+        for (int i = 0; i < most && !closed && !pausedForFds; i++) {
             if (!fl.reserve()) {
                 pauseForCap();
                 return;
@@ -123,6 +142,15 @@ public final class TcpListener extends ListenerBase {
     /** A new client: with accept-proxy its PROXY header is read first; then {@link #admit}. */
     private void accepted(int fd, SockAddr peer) {
         if (forward().acceptProxy()) {
+            if (!forward().trustsProxy(peer)) {
+                // Its header would pick its own address (access rule, balancing hash, per-client limit): closed
+                // unread, before any byte of it is trusted.
+                k.close(fd);
+                stats().ended(EndReason.UNTRUSTED_PROXY);
+                fl.connectionEnded(new ConnectionRecord(forward(), peer, null, 0, 0, 0, EndReason.UNTRUSTED_PROXY, 0,
+                        "not in --accept-proxy-from"));
+                return;
+            }
             ProxyHeaderReader.start(this, fd, peer);
             return;
         }

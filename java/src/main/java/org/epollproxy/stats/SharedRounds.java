@@ -1,0 +1,44 @@
+package org.epollproxy.stats;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The snapshot rounds in flight, at most one per page: a request for a page whose round is already
+ * running joins it and gets the same answer, rendered once. So 1,000 scrapes at once cost one round on
+ * each forwarding loop and one rendering, not 1,000 of each, and a probe's own round (/healthz) waits
+ * behind at most one task per page on each loop. The answer a joiner gets is at most one round old
+ * ({@link StatsServer#LOOP_ANSWER_MS} at worst), as fresh as a scrape that came a moment earlier.
+ */
+final class SharedRounds {
+    /** A client waiting for {@code page}; {@code readiness}: /healthz rather than /livez. */
+    record Waiter(HttpConnection client, boolean head, boolean readiness) {}
+
+    private final Map<String, List<Waiter>> inFlight = new HashMap<>();
+
+    /** Adds {@code w} to the round of {@code page}; if none runs, {@code start} starts it (and may finish it at once). */
+    void join(String page, Waiter w, Runnable start) {
+        List<Waiter> waiting = inFlight.get(page);
+        if (waiting != null) {
+            waiting.add(w);
+            return;
+        }
+        waiting = new ArrayList<>();
+        waiting.add(w);
+        inFlight.put(page, waiting);
+        start.run();
+    }
+
+    /** The round of {@code page} ended: its waiters, each to be answered; the next request starts a new round. */
+    List<Waiter> finish(String page) {
+        List<Waiter> w = inFlight.remove(page);
+        return w == null ? List.of() : w;
+    }
+
+    /** Rounds in flight now (at most one per page). */
+    int inFlight() {
+        return inFlight.size();
+    }
+}

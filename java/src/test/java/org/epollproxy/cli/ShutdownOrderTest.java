@@ -1,0 +1,109 @@
+package org.epollproxy.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.epollproxy.forward.Backend;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.Settings;
+import org.epollproxy.runtime.ProxyServer;
+import org.epollproxy.shim.Shim;
+import org.epollproxy.shim.SockAddr;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two SIGTERMs at once: the first drains, the second stops now, and the log says so in that order. The
+ * first signal's "began" line is held while it is being written (as a slow stderr would) and the second
+ * signal comes in that moment: its "stopping now" must still come after.
+ */
+class ShutdownOrderTest {
+
+    /** stderr whose "drain: began" line waits (at most 2 s) for a "stopping now" line to be written first. */
+    static final class SlowBegan extends PrintStream {
+        final List<String> lines = new ArrayList<>();
+        final CountDownLatch writingBegan = new CountDownLatch(1);
+        final CountDownLatch stoppingWritten = new CountDownLatch(1);
+
+        SlowBegan() {
+            super(new ByteArrayOutputStream(), true);
+        }
+
+        @Override
+        public void println(String x) {
+            if (x.contains("drain: began")) {
+                writingBegan.countDown();
+                try {
+                    stoppingWritten.await(2, TimeUnit.SECONDS); // with the fix it never comes first: 2 s, then on
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            synchronized (lines) {
+                lines.add(x);
+            }
+            if (x.contains("drain: stopping now")) stoppingWritten.countDown();
+        }
+
+        List<String> lines() {
+            synchronized (lines) {
+                return List.copyOf(lines);
+            }
+        }
+    }
+
+    @Test
+    void aSecondSigtermDuringTheFirstsBeganLineLogsStoppingNowAfterIt() throws Exception {
+        SlowBegan err = new SlowBegan();
+        ProxyServer proxy = new ProxyServer(Shim.load(), Settings.DEFAULTS, err);
+        proxy.start(List.of());
+        Shutdown shutdown = new Shutdown(proxy, new Logs(err), null, 30, err, null);
+        Thread first = new Thread(() -> shutdown.drain("SIGTERM"));
+        first.start();
+        assertTrue(err.writingBegan.await(30, TimeUnit.SECONDS), "the first SIGTERM writes its line");
+        Thread second = new Thread(() -> {
+            if (proxy.draining()) shutdown.stop(); // what Main's SIGTERM handler does when a drain has begun
+            else shutdown.drain("SIGTERM");
+        });
+        second.start();
+        first.join(30_000);
+        second.join(30_000);
+        assertTrue(proxy.awaitStopped(30, TimeUnit.SECONDS), "the second SIGTERM stopped the proxy");
+        List<String> lines = err.lines();
+        int began = indexOf(lines, "drain: began");
+        int stopping = indexOf(lines, "drain: stopping now");
+        assertTrue(began >= 0 && stopping >= 0, lines.toString());
+        assertTrue(began < stopping, "\"began\" before \"stopping now\": " + lines);
+        assertEquals(1, lines.stream().filter(l -> l.contains("drain: began")).count(), lines.toString());
+    }
+
+    @Test
+    void twoSigtermsThatBothSeeNoDrainYetStillStopOnTheSecond() throws Exception {
+        SlowBegan err = new SlowBegan();
+        try (java.net.ServerSocket backend = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            ProxyServer proxy = new ProxyServer(Shim.load(), Settings.DEFAULTS, err);
+            SockAddr to = SockAddr.parse("127.0.0.1", backend.getLocalPort());
+            List<Forward> bound = proxy.start(List.of(new Forward(SockAddr.parse("127.0.0.1", 0), List.of(new Backend("127.0.0.1", to, 1)))));
+            try (java.net.Socket held = new java.net.Socket("127.0.0.1", bound.get(0).bind().port())) {
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (proxy.openConnections() == 0 && System.nanoTime() < end) Thread.sleep(5);
+                assertEquals(1, proxy.openConnections(), "one connection open: the drain waits for it");
+                Shutdown shutdown = new Shutdown(proxy, new Logs(err), null, 3600, err, null);
+                shutdown.drain("SIGTERM");
+                shutdown.drain("SIGTERM"); // the second handler also saw no drain when it looked
+                assertTrue(proxy.awaitStopped(10, TimeUnit.SECONDS), "the second SIGTERM is not lost: " + err.lines());
+                assertTrue(indexOf(err.lines(), "drain: stopping now") > indexOf(err.lines(), "drain: began"), err.lines().toString());
+            }
+        }
+    }
+
+    static int indexOf(List<String> lines, String text) {
+        for (int i = 0; i < lines.size(); i++) if (lines.get(i).contains(text)) return i;
+        return -1;
+    }
+}

@@ -1,0 +1,72 @@
+package org.epollproxy.forward;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A drain must not reset the connections the kernel has completed and queued on a listener that the proxy
+ * has not accepted yet: with every loop held busy, 300 clients connect (the kernel completes them into the
+ * backlog) and send a payload of their own; the drain is posted behind the hold; once the loops run again,
+ * every one of the 300 is served its own bytes and none is reset.
+ */
+class DrainAcceptQueueTest {
+    static final int QUEUED = 300;
+
+    @Test
+    void aDrainTakesInTheConnectionsWaitingInTheAcceptQueueAndServesEveryOne() throws Exception {
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(Settings.builder().threads(2).build(), backend.port())) {
+            int loops = proxy.proxy.loops().size();
+            CountDownLatch held = new CountDownLatch(loops);
+            CountDownLatch release = new CountDownLatch(1);
+            for (int i = 0; i < loops; i++) {
+                proxy.proxy.loops().get(i).execute(() -> {
+                    held.countDown();
+                    try {
+                        release.await(60, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+            }
+            assertTrue(held.await(30, TimeUnit.SECONDS), "every loop held");
+            List<Socket> queued = new ArrayList<>();
+            try {
+                for (int i = 0; i < QUEUED; i++) {
+                    Socket s = ClientLimitsTest.from("127.0.0.1", proxy.port()); // completed by the kernel, queued
+                    s.getOutputStream().write(("queued " + i).getBytes(StandardCharsets.US_ASCII));
+                    s.shutdownOutput();
+                    queued.add(s);
+                }
+                assertEquals(QUEUED, proxy.proxy.drain(30_000) + QUEUED, "nothing accepted yet when the drain begins");
+                release.countDown();
+                List<String> failed = new ArrayList<>();
+                for (int i = 0; i < QUEUED; i++) {
+                    try {
+                        byte[] got = queued.get(i).getInputStream().readAllBytes();
+                        assertArrayEquals(("queued " + i).getBytes(StandardCharsets.US_ASCII), got, "connection " + i);
+                    } catch (IOException e) {
+                        failed.add(i + ": " + e.getMessage());
+                    }
+                }
+                assertTrue(failed.isEmpty(), failed.size() + " of " + QUEUED + " queued connections failed: " + failed);
+                assertTrue(proxy.proxy.awaitStopped(30, TimeUnit.SECONDS), "the drain ends once they are served");
+                assertEquals(0, proxy.proxy.resetAtShutdown());
+                assertEquals(QUEUED, backend.accepted.get());
+            } finally {
+                release.countDown();
+                for (Socket s : queued) s.close();
+            }
+        }
+    }
+}
