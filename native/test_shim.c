@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#include <unistd.h>
 
 static int failures;
 #define CHECK(cond)                                                                   \
@@ -174,6 +175,27 @@ static void test_errors_and_constants(void) {
     shim_close(fd);
 }
 
+/* dup: a second number for one open file description; epoll keys on both (epoll(7) Q&A). open: a
+ * regular file, which epoll refuses with EPERM. gettid: this thread's id, the process id in main. */
+static void test_dup_open_gettid(void) {
+    int ep = shim_epoll_create();
+    int efd = shim_eventfd();
+    int d = shim_dup(efd);
+    CHECK(d >= 0 && d != efd);
+    CHECK((fcntl(d, F_GETFD) & FD_CLOEXEC) != 0);
+    CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, efd, EPOLLIN, 1) == 0);
+    CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, efd, EPOLLIN, 1) == -EEXIST);
+    CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, d, EPOLLIN, 2) == 0);
+    CHECK(shim_dup(-1) == -EBADF);
+    int file = shim_open(P("/proc/self/exe"), O_RDONLY);
+    CHECK(file >= 0);
+    CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, file, EPOLLIN, 3) == -EPERM);
+    CHECK(shim_open(P("/nonexistent/x"), O_RDONLY) == -ENOENT);
+    CHECK(shim_open(P("/tmp/x"), O_RDWR | O_CREAT) == -EINVAL);
+    CHECK(shim_gettid() == (int)getpid());
+    shim_close(file); shim_close(d); shim_close(efd); shim_close(ep);
+}
+
 /* malloc_trim gives freed C-heap pages back: 1 (released) or 0, never an error. */
 static void test_malloc_trim(void) {
     enum { N = 256 };
@@ -193,6 +215,7 @@ int main(void) {
     test_malloc_trim();
     test_eventfd_pipe_splice();
     test_errors_and_constants();
+    test_dup_open_gettid();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

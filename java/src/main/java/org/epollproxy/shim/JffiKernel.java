@@ -35,6 +35,7 @@ final class JffiKernel implements Kernel {
     private static final CallContext IIII_RET_I = context(I, I, I, I, I);
     private static final CallContext IIIIL_RET_I = context(I, I, I, I, I, L);
     private static final CallContext IL_RET_I = context(I, I, L);
+    private static final CallContext LI_RET_I = context(I, L, I);
     private static final CallContext ILI_RET_I = context(I, I, L, I);
     private static final CallContext ILII_RET_I = context(I, I, L, I, I);
     private static final CallContext ILIL_RET_I = context(I, I, L, I, L);
@@ -44,12 +45,12 @@ final class JffiKernel implements Kernel {
     private final Library lib;
 
     private final long epollCreate, epollCtl, epollWait, sizeofEpollEvent;
-    private final long setNonblocking, getFdFlags, close, eventfd, eventfdWrite, eventfdRead;
+    private final long setNonblocking, getFdFlags, close, dup, open, eventfd, eventfdWrite, eventfdRead;
     private final long pipe2, splice, setPipeSize, pipeSize, read, write, mallocTrim;
     private final long sizeofAddr, socket, setsockoptInt, getsockoptInt, setLinger, sockError;
     private final long bind, listen, accept, connect, getsockname, getpeername;
     private final long recv, send, recvfrom, sendto, shutdown;
-    private final long getuid, peerUid, setCloexec, sendFd, recvFd, strerror, constant;
+    private final long getuid, gettid, peerUid, setCloexec, sendFd, recvFd, strerror, constant;
 
     /** Binds every function now; a missing symbol fails here, at start, naming it. */
     JffiKernel(Library lib) {
@@ -61,6 +62,8 @@ final class JffiKernel implements Kernel {
         setNonblocking = symbol("set_nonblocking");
         getFdFlags = symbol("get_fd_flags");
         close = symbol("close");
+        dup = symbol("dup");
+        open = symbol("open");
         eventfd = symbol("eventfd");
         eventfdWrite = symbol("eventfd_write");
         eventfdRead = symbol("eventfd_read");
@@ -89,6 +92,7 @@ final class JffiKernel implements Kernel {
         sendto = symbol("sendto");
         shutdown = symbol("shutdown");
         getuid = symbol("getuid");
+        gettid = symbol("gettid");
         peerUid = symbol("peer_uid");
         setCloexec = symbol("set_cloexec");
         sendFd = symbol("send_fd");
@@ -144,6 +148,16 @@ final class JffiKernel implements Kernel {
     @Override
     public int close(int fd) {
         return (int) CALL.invokeN1(I_RET_I, close, fd);
+    }
+
+    @Override
+    public int dup(int fd) {
+        return (int) CALL.invokeN1(I_RET_I, dup, fd);
+    }
+
+    @Override
+    public int open(long path, int flags) {
+        return (int) CALL.invokeN2(LI_RET_I, open, path, flags);
     }
 
     @Override
@@ -290,6 +304,11 @@ final class JffiKernel implements Kernel {
     @Override
     public int getuid() {
         return (int) CALL.invokeN0(RET_I, getuid);
+    }
+
+    @Override
+    public int gettid() {
+        return (int) CALL.invokeN0(RET_I, gettid);
     }
 
     @Override
