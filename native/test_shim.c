@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -196,6 +197,33 @@ static void test_dup_open_gettid(void) {
     shim_close(file); shim_close(d); shim_close(efd); shim_close(ep);
 }
 
+/* fork() shares the epoll instance, and the child's copy of a registered fd keeps its registration alive
+ * after the parent closed its own (epoll(7); the Java lesson SharedInstanceTest shows the same through
+ * SCM_RIGHTS, since a JVM cannot fork). */
+static void test_fork_shares_the_instance(void) {
+    int ep = shim_epoll_create();
+    long long fds = shim_pipe2();
+    CHECK(fds >= 0);
+    int r = (int)(fds >> 32), w = (int)(fds & 0xffffffff);
+    CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, r, EPOLLIN, 5) == 0);
+    pid_t child = fork();
+    CHECK(child >= 0);
+    if (child == 0) { /* the child waits on its copy of the instance: the parent's event, the parent's token */
+        long long token = 0;
+        int ev = wait_one(ep, &token);
+        _exit((ev & EPOLLIN) && token == 5 ? 0 : 1);
+    }
+    CHECK(shim_close(r) == 0); /* the child still holds a copy of the read end */
+    CHECK(shim_write(w, P("x"), 1) == 1);
+    long long token = 0;
+    CHECK((wait_one(ep, &token) & EPOLLIN) && token == 5); /* reported for a closed fd */
+    int status = 0;
+    CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    unsigned char out[SHIM_EVENT_SIZE];
+    CHECK(shim_epoll_wait(ep, P(out), 1, 0) == 0); /* the child's exit closed the last copy */
+    shim_close(w); shim_close(ep);
+}
+
 /* malloc_trim gives freed C-heap pages back: 1 (released) or 0, never an error. */
 static void test_malloc_trim(void) {
     enum { N = 256 };
@@ -216,6 +244,7 @@ int main(void) {
     test_eventfd_pipe_splice();
     test_errors_and_constants();
     test_dup_open_gettid();
+    test_fork_shares_the_instance();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
