@@ -117,6 +117,7 @@ class ThunderingHerdTest extends EpollLesson {
         }
         while (true) {
             int n = e.wait(-1);
+            if (n < 0) return; // cannot happen while the instance is open; never spin on it
             for (int i = 0; i < n; i++) {
                 if (e.token(i) == STOP) return;
                 woken.incrementAndGet();
