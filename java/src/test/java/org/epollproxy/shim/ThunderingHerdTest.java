@@ -146,8 +146,8 @@ class ThunderingHerdTest extends EpollLesson {
         String stat = Files.readString(task.resolve("stat"));
         char state = stat.charAt(stat.lastIndexOf(')') + 2);
         String wchan = Files.readString(task.resolve("wchan")).trim();
-        // wchan names the kernel function a thread sleeps in; "0" where the kernel hides it
-        return state == 'S' && (wchan.contains("epoll") || wchan.equals("0"));
+        // wchan names the kernel function a thread sleeps in (do_epoll_wait, ep_poll); "0" where the kernel hides it
+        return state == 'S' && (wchan.contains("epoll") || wchan.contains("ep_poll") || wchan.equals("0"));
     }
 
     /**
