@@ -3,7 +3,9 @@ package org.epollproxy.shim;
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import java.util.function.IntToLongFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Isolated;
 
@@ -15,57 +17,68 @@ import org.junit.jupiter.api.parallel.Isolated;
  * EventLoop does it with its token: {@code (generation << 32) | slot}. Closing bumps the slot's generation,
  * so an event carrying the old token is recognised as stale and dropped.
  *
- * <p>Isolated: the lesson relies on the kernel handing the closed number to the next fd, which another test
- * class opening fds at the same moment could take first.
+ * <p>The lesson needs the kernel to hand the closed number to the next fd. Another thread of this JVM
+ * (a test's leftover loop, class loading) may open an fd in between and take it first, so each test tries
+ * the situation again, on fresh sockets and a fresh epoll instance, until it happens (isolated from the
+ * other test classes, it happens at once nearly always).
  */
 @Isolated
 class EventCacheTest extends EpollLesson {
-    /** Two readable connections, both reported in one batch; returns {first, second} by batch order. */
-    private int[] twoEventsInOneBatch(long tokenA, long tokenB, int[] a, int[] b) {
-        assertEquals(0, ep.add(a[1], EPOLLIN, tokenA));
-        assertEquals(0, ep.add(b[1], EPOLLIN, tokenB));
+    private static final int ATTEMPTS = 50;
+
+    /** One batch of two events (A's and B's) in which handling the first closed the second's fd and reused its number. */
+    private record Reused(Epoll batch, int victim, int newcomer) {}
+
+    /**
+     * Two readable connections in one batch of {@code e}, registered with {@code tokenOf(fd)}; the second
+     * event's fd is closed and an eventfd opened. Null if the eventfd did not get the closed number.
+     */
+    private Reused closeAndReuseWithinOneBatch(Epoll e, IntToLongFunction tokenOf, int[] generation) {
+        int[] a = net.pair();
+        int[] b = net.pair();
+        assertEquals(0, e.add(a[1], EPOLLIN, tokenOf.applyAsLong(a[1])));
+        assertEquals(0, e.add(b[1], EPOLLIN, tokenOf.applyAsLong(b[1])));
         assertEquals(1, net.send(a[0], 1, (byte) 'a'));
         assertEquals(1, net.send(b[0], 1, (byte) 'b'));
-        assertEquals(2, ep.wait(1000), "both in one batch");
-        return ep.token(0) == tokenA ? new int[] {a[1], b[1]} : new int[] {b[1], a[1]};
+        assertEquals(2, e.wait(1000), "both in one batch");
+        int victim = (int) e.token(1); // handling event #1 closes the fd of event #2...
+
+        net.closeNow(victim);
+        generation[victim]++; // (what EventLoop.release does to the slot, for the test that uses generations)
+        int newcomer = net.track(net.k.eventfd()); // ...and a new fd is opened at once
+        return newcomer == victim ? new Reused(e, victim, newcomer) : null;
     }
 
     @Test
     void withTheFdNumberAsTokenAClosedAndReusedFdInheritsAStaleEvent() {
-        int[] a = net.pair();
-        int[] b = net.pair();
-        int[] order = twoEventsInOneBatch(a[1], b[1], a, b);
-        int victim = order[1];
-
-        // Handling event #1 closes the fd of event #2, and a new fd gets its number at once.
-        net.closeNow(victim);
-        int newcomer = net.track(net.k.eventfd());
-        assertEquals(victim, newcomer, "the lowest free number: the one just closed");
-
-        // Event #2, from the batch, names that number: the newcomer, which is not readable at all.
-        assertEquals(newcomer, (int) ep.token(1), "the cached event now points at the wrong file");
-        assertEquals(-Errno.EAGAIN, net.k.eventfd_read(newcomer), "a handler trusting it would find nothing, or worse");
+        int[] generation = new int[1 << 16];
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            try (Epoll e = Epoll.open(net.k, 8)) {
+                Reused r = closeAndReuseWithinOneBatch(e, fd -> fd, generation);
+                if (r == null) continue;
+                assertEquals(r.victim(), r.newcomer(), "the lowest free number: the one just closed");
+                // Event #2, from the batch, names that number: the newcomer, which is not readable at all.
+                assertEquals(r.newcomer(), (int) r.batch().token(1), "the cached event now points at the wrong file");
+                assertEquals(-Errno.EAGAIN, net.k.eventfd_read(r.newcomer()), "a handler trusting it would find nothing, or worse");
+                return;
+            }
+        }
+        fail("the closed fd's number never went to the next fd in " + ATTEMPTS + " attempts");
     }
 
     @Test
     void aGenerationInTheTokenMakesTheStaleEventRecognisable() {
-        int[] generation = new int[1024]; // per fd number here; EventLoop keeps one per slot
-        int[] a = net.pair();
-        int[] b = net.pair();
-        int[] order = twoEventsInOneBatch(token(a[1], generation), token(b[1], generation), a, b);
-        int victim = order[1];
-
-        net.closeNow(victim);
-        generation[victim]++; // what EventLoop.release does to the slot
-        int newcomer = net.track(net.k.eventfd());
-        assertEquals(victim, newcomer);
-
-        long stale = ep.token(1);
-        assertEquals(newcomer, (int) stale, "the same number...");
-        assertNotEquals(generation[newcomer], (int) (stale >>> 32), "...but an older generation: dropped, not delivered");
-    }
-
-    private static long token(int fd, int[] generation) {
-        return ((long) generation[fd] << 32) | fd;
+        int[] generation = new int[1 << 16]; // per fd number here; EventLoop keeps one per slot
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            try (Epoll e = Epoll.open(net.k, 8)) {
+                Reused r = closeAndReuseWithinOneBatch(e, fd -> ((long) generation[fd] << 32) | fd, generation);
+                if (r == null) continue;
+                long stale = r.batch().token(1);
+                assertEquals(r.newcomer(), (int) stale, "the same number...");
+                assertNotEquals(generation[r.newcomer()], (int) (stale >>> 32), "...but an older generation: dropped, not delivered");
+                return;
+            }
+        }
+        fail("the closed fd's number never went to the next fd in " + ATTEMPTS + " attempts");
     }
 }
