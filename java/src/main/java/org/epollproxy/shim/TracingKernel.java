@@ -115,7 +115,7 @@ public final class TracingKernel implements Kernel {
 
     @Override
     public int open(long path, int flags) {
-        return log(k.open(path, flags), "open flags 0x" + Integer.toHexString(flags));
+        return log(k.open(path, flags), "open " + FileStat.readCString(path) + " flags 0x" + Integer.toHexString(flags));
     }
 
     @Override
@@ -285,6 +285,47 @@ public final class TracingKernel implements Kernel {
     @Override
     public int recv_fd(int sock, long buf, int len, long outFd) {
         return log(k.recv_fd(sock, buf, len, outFd), "recvmsg fd " + sock + " " + len);
+    }
+
+    @Override
+    public int lstat(long path, long out) {
+        return log(k.lstat(path, out), "lstat " + FileStat.readCString(path));
+    }
+
+    @Override
+    public int fstat(int fd, long out) {
+        return log(k.fstat(fd, out), "fstat fd " + fd);
+    }
+
+    @Override
+    public int mkdir(long path, int mode) {
+        return log(k.mkdir(path, mode), "mkdir " + FileStat.readCString(path) + " 0" + Integer.toOctalString(mode));
+    }
+
+    @Override
+    public int rmdir(long path) {
+        return log(k.rmdir(path), "rmdir " + FileStat.readCString(path));
+    }
+
+    @Override
+    public int unlink(long path) {
+        return log(k.unlink(path), "unlink " + FileStat.readCString(path));
+    }
+
+    @Override
+    public int rename(long from, long to, int flags) {
+        return log(k.rename(from, to, flags), "rename " + FileStat.readCString(from) + " " + FileStat.readCString(to)
+                + (flags == FileStat.RENAME_NOREPLACE ? " RENAME_NOREPLACE" : ""));
+    }
+
+    @Override
+    public int chmod(long path, int mode) {
+        return log(k.chmod(path, mode), "chmod " + FileStat.readCString(path) + " 0" + Integer.toOctalString(mode));
+    }
+
+    @Override
+    public int open_directory(long path) {
+        return log(k.open_directory(path), "open " + FileStat.readCString(path) + " O_DIRECTORY|O_NOFOLLOW");
     }
 
     @Override

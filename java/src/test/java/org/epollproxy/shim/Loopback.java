@@ -71,15 +71,6 @@ final class Loopback implements AutoCloseable {
         return track(k.dup(fd));
     }
 
-    /** {@code s} as a NUL-terminated string in native memory, for calls that take a path. */
-    static NativeBuffer cString(String s) {
-        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        NativeBuffer n = NativeBuffer.allocate(b.length + 1);
-        n.buffer().put(0, b);
-        n.buffer().put(b.length, (byte) 0);
-        return n;
-    }
-
     /** Writes {@code n} bytes of {@code value} with send(); returns what send returned. */
     int send(int fd, int n, byte value) {
         for (int i = 0; i < n; i++) buf.buffer().put(i, value);

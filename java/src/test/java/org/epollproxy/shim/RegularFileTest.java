@@ -18,10 +18,10 @@ class RegularFileTest extends EpollLesson {
     @Test
     void aRegularFileIsEperm(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("data.txt"), "always readable\n");
-        int fd = net.track(net.k.open(Loopback.cString(file.toString()).address(), 0)); // O_RDONLY
+        int fd = net.track(net.k.open(FileStat.cString(file.toString()).address(), 0)); // O_RDONLY
         assertTrue(fd >= 0);
         assertEquals(-Errno.EPERM, ep.add(fd, EPOLLIN, 1));
-        int dirFd = net.track(net.k.open(Loopback.cString(dir.toString()).address(), 0));
+        int dirFd = net.track(net.k.open(FileStat.cString(dir.toString()).address(), 0));
         assertEquals(-Errno.EPERM, ep.add(dirFd, EPOLLIN, 2), "a directory too");
     }
 }
