@@ -93,6 +93,22 @@ int shim_get_fd_flags(int fd) {
  * an fd another thread just got (LWN 576478). */
 int shim_close(int fd) { return close(fd) < 0 ? -errno : 0; }
 
+/* fcntl(F_DUPFD_CLOEXEC, 0): a second fd for the same open file description (the lowest free number),
+ * close-on-exec like every fd the shim makes. */
+int shim_dup(int fd) {
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    return d < 0 ? -errno : d;
+}
+
+/* open(path, flags | O_CLOEXEC) of a NUL-terminated path at the address path. It never creates a file:
+ * there is no mode argument, so O_CREAT and O_TMPFILE are refused with -EINVAL. */
+int shim_open(long long path, int flags) {
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) return -EINVAL;
+    int fd;
+    do fd = open(ADDR(path), flags | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+    return fd < 0 ? -errno : fd;
+}
+
 int shim_eventfd(void) {
     int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     return fd < 0 ? -errno : fd;
@@ -363,6 +379,9 @@ int shim_shutdown(int fd, int how) { return shutdown(fd, how) < 0 ? -errno : 0; 
 /* ---- the takeover: who is at the other end, and passing fds ------------------------------------ */
 
 int shim_getuid(void) { return (int)getuid(); }
+
+/* The calling thread's kernel id (the name of its /proc/self/task entry). */
+int shim_gettid(void) { return (int)syscall(SYS_gettid); }
 
 /* The uid of the process at the other end of a UNIX socket (SO_PEERCRED), or -errno. */
 int shim_peer_uid(int fd) {

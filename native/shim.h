@@ -18,6 +18,8 @@ int shim_sizeof_epoll_event(void);
 int shim_set_nonblocking(int fd);
 int shim_get_fd_flags(int fd);
 int shim_close(int fd);
+int shim_dup(int fd);
+int shim_open(long long path, int flags);
 int shim_eventfd(void);
 int shim_eventfd_write(int fd);
 int shim_eventfd_read(int fd);
@@ -48,6 +50,7 @@ int shim_sendto(int fd, long long buf, int len, long long addr);
 int shim_shutdown(int fd, int how);
 
 int shim_getuid(void);
+int shim_gettid(void);
 int shim_peer_uid(int fd);
 int shim_peer_pid(int fd);
 int shim_set_cloexec(int fd);

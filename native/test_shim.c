@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <fcntl.h>
 
@@ -177,6 +178,54 @@ static void test_errors_and_constants(void) {
     shim_close(fd);
 }
 
+/* dup: a second number for one open file description; epoll keys on both (epoll(7) Q&A). open: a
+ * regular file, which epoll refuses with EPERM. gettid: this thread's id, the process id in main. */
+static void test_dup_open_gettid(void) {
+    int ep = shim_epoll_create();
+    int efd = shim_eventfd();
+    int d = shim_dup(efd);
+    CHECK(d >= 0 && d != efd);
+    CHECK((fcntl(d, F_GETFD) & FD_CLOEXEC) != 0);
+    CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, efd, EPOLLIN, 1) == 0);
+    CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, efd, EPOLLIN, 1) == -EEXIST);
+    CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, d, EPOLLIN, 2) == 0);
+    CHECK(shim_dup(-1) == -EBADF);
+    int file = shim_open(P("/proc/self/exe"), O_RDONLY);
+    CHECK(file >= 0);
+    CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, file, EPOLLIN, 3) == -EPERM);
+    CHECK(shim_open(P("/nonexistent/x"), O_RDONLY) == -ENOENT);
+    CHECK(shim_open(P("/tmp/x"), O_RDWR | O_CREAT) == -EINVAL);
+    CHECK(shim_gettid() == (int)getpid());
+    shim_close(file); shim_close(d); shim_close(efd); shim_close(ep);
+}
+
+/* fork() shares the epoll instance, and the child's copy of a registered fd keeps its registration alive
+ * after the parent closed its own (epoll(7); the Java lesson SharedInstanceTest shows the same through
+ * SCM_RIGHTS, since a JVM cannot fork). */
+static void test_fork_shares_the_instance(void) {
+    int ep = shim_epoll_create();
+    long long fds = shim_pipe2();
+    CHECK(fds >= 0);
+    int r = (int)(fds >> 32), w = (int)(fds & 0xffffffff);
+    CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, r, EPOLLIN, 5) == 0);
+    pid_t child = fork();
+    CHECK(child >= 0);
+    if (child == 0) { /* the child waits on its copy of the instance: the parent's event, the parent's token */
+        long long token = 0;
+        int ev = wait_one(ep, &token);
+        _exit((ev & EPOLLIN) && token == 5 ? 0 : 1);
+    }
+    CHECK(shim_close(r) == 0); /* the child still holds a copy of the read end */
+    CHECK(shim_write(w, P("x"), 1) == 1);
+    long long token = 0;
+    CHECK((wait_one(ep, &token) & EPOLLIN) && token == 5); /* reported for a closed fd */
+    int status = 0;
+    CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    unsigned char out[SHIM_EVENT_SIZE];
+    CHECK(shim_epoll_wait(ep, P(out), 1, 0) == 0); /* the child's exit closed the last copy */
+    shim_close(w); shim_close(ep);
+}
+
 /* malloc_trim gives freed C-heap pages back: 1 (released) or 0, never an error. */
 static void test_malloc_trim(void) {
     enum { N = 256 };
@@ -269,6 +318,8 @@ int main(void) {
     test_errors_and_constants();
     test_socket_files();
     test_peer_credentials();
+    test_dup_open_gettid();
+    test_fork_shares_the_instance();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

@@ -194,7 +194,9 @@ public final class EventLoop implements AutoCloseable {
     /**
      * Frees the slot of {@code token}; call it right before closing the fd. Closing removes the fd from
      * the epoll set by itself (we never dup sockets), so no EPOLL_CTL_DEL is spent here; pass
-     * {@code delete = true} for an fd that stays open.
+     * {@code delete = true} for an fd that stays open, or whose socket another process may hold (a listener
+     * after a takeover or under systemd): while any copy is open, closing ours leaves it registered
+     * (epoll(7); docs/epoll-lessons.md, lesson 12).
      */
     public void release(long token, boolean delete) {
         int slot = slotOf(token);

@@ -43,6 +43,18 @@ public interface Kernel {
     /** {@code close}; never retried on EINTR (the fd is gone either way on Linux). */
     int close(int fd);
 
+    /**
+     * {@code fcntl(fd, F_DUPFD_CLOEXEC, 0)}: a new fd (the lowest free number) for the same open file
+     * description, or -errno. The proxy never dups a socket; the epoll lessons do (epoll(7) keys on both).
+     */
+    int dup(int fd);
+
+    /**
+     * {@code open(path, flags | O_CLOEXEC)} of the NUL-terminated path at address {@code path}: an fd or
+     * -errno. Never creates a file (O_CREAT is -EINVAL).
+     */
+    int open(long path, int flags);
+
     /** {@code eventfd(0, EFD_NONBLOCK|EFD_CLOEXEC)}. */
     int eventfd();
 
@@ -125,6 +137,9 @@ public interface Kernel {
     // ---- the takeover control socket and passing fds ----
 
     int getuid();
+
+    /** The calling thread's kernel id ({@code gettid}), the name of its {@code /proc/self/task} entry. */
+    int gettid();
 
     /** The uid of the process at the other end of a UNIX socket ({@code SO_PEERCRED}), or -errno. */
     int peer_uid(int fd);

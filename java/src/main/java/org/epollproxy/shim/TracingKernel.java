@@ -109,6 +109,16 @@ public final class TracingKernel implements Kernel {
     }
 
     @Override
+    public int dup(int fd) {
+        return log(k.dup(fd), "dup fd " + fd);
+    }
+
+    @Override
+    public int open(long path, int flags) {
+        return log(k.open(path, flags), "open " + FileStat.readCString(path) + " flags 0x" + Integer.toHexString(flags));
+    }
+
+    @Override
     public int eventfd() {
         return log(k.eventfd(), "eventfd");
     }
@@ -250,6 +260,11 @@ public final class TracingKernel implements Kernel {
     @Override
     public int getuid() {
         return k.getuid();
+    }
+
+    @Override
+    public int gettid() {
+        return k.gettid();
     }
 
     @Override

@@ -57,6 +57,20 @@ final class Loopback implements AutoCloseable {
         return new int[] {c, s};
     }
 
+    /** A non-blocking UDP socket bound to 127.0.0.1 with a kernel-chosen port; its address is left in {@code at}. */
+    int udpSocket(NativeBuffer at) {
+        int fd = track(k.socket(Net.AF_INET, Net.SOCK_DGRAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0));
+        SockAddr.parse("127.0.0.1", 0).write(at.buffer(), 0);
+        assertEquals(0, k.bind(fd, at.address()));
+        assertEquals(0, k.getsockname(fd, at.address()));
+        return fd;
+    }
+
+    /** {@code dup(fd)}, closed by {@link #close()} like the others. */
+    int dup(int fd) {
+        return track(k.dup(fd));
+    }
+
     /** Writes {@code n} bytes of {@code value} with send(); returns what send returned. */
     int send(int fd, int n, byte value) {
         for (int i = 0; i < n; i++) buf.buffer().put(i, value);

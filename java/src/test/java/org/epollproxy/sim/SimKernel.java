@@ -1036,6 +1036,23 @@ final class SimKernel implements Kernel {
     }
 
     @Override
+    public int gettid() {
+        return 1;
+    }
+
+    // The forwarding path never dups or opens a file (the epoll lessons do, on the real shim): ENOSYS.
+
+    @Override
+    public int dup(int fd) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int open(long path, int flags) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
     public int peer_uid(int fd) {
         return -Errno.ENOSYS;
     }
