@@ -10,32 +10,31 @@ import picocli.CommandLine.Option;
 final class ClientArgs {
 
     @Option(names = "--accept-proxy",
-            description = "Every client of a TCP forward must start with a PROXY protocol header (v1 or v2, as a load "
-                    + "balancer sends it); its address becomes the client's everywhere (allow/deny, limits, logs, "
-                    + "--send-proxy). A bad, truncated or missing header closes the connection (end=bad-proxy-header).")
+            description = "Every -L client must start with a PROXY protocol header (v1 or v2, from a load balancer); "
+                    + "its address becomes the client's everywhere.")
     boolean acceptProxy;
 
     @Option(names = "--accept-proxy-timeout", paramLabel = "MS", defaultValue = "3000",
-            description = "With --accept-proxy: close a client whose header is not complete after MS ms (default: ${DEFAULT-VALUE}).")
+            description = "With --accept-proxy: close a client whose header is not complete after MS milliseconds "
+                    + "(default: ${DEFAULT-VALUE}).")
     int acceptProxyTimeoutMs;
 
     @Option(names = "--max-connections-per-client", paramLabel = "N", defaultValue = "0",
-            description = "Open connections per client address (IPv4 address, IPv6 /64); beyond: accepted and closed "
-                    + "at once (end=client-limit). 0 = no limit (default).")
+            description = "Open connections per client address (IPv6: per /64); beyond, closed at once "
+                    + "(end=client-limit); 0 = no limit (default).")
     int maxPerClient;
 
     @Option(names = "--client-rate", paramLabel = "N/SEC",
-            description = "New connections per client address: N per SEC seconds (bursts up to N); beyond: "
-                    + "end=client-limit. E.g. 20/1, 100/60.")
+            description = "New connections per client address: N per SEC seconds, bursts up to N; e.g. 20/1.")
     String clientRate;
 
     @Option(names = "--client-table-size", paramLabel = "N", defaultValue = "65536",
-            description = "Client addresses tracked for the per-client limits (its memory bound; the least recently "
-                    + "seen idle address is forgotten first; default: ${DEFAULT-VALUE}).")
+            description = "Client addresses tracked for the two limits above: their memory bound "
+                    + "(default: ${DEFAULT-VALUE}).")
     int clientTableSize;
 
     @Option(names = "--unix-mode", paramLabel = "MODE",
-            description = "Permission bits (octal, e.g. 0660) of the UNIX socket files the proxy listens on; default: the umask's.")
+            description = "Permission bits (octal, e.g. 0660) of the UNIX socket files listened on (default: the umask's).")
     String unixMode;
 
     /** A usage message naming the bad value, or null when every value is sound. */

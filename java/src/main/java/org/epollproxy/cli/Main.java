@@ -36,44 +36,27 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         sortOptions = false,
-        usageHelpAutoWidth = true,
-        description = {
-            "Forwards TCP connections and UDP datagrams from local ports to backends, with one "
-                    + "non-blocking epoll event loop per thread.",
-            "",
-            "Each -L (TCP) or -U (UDP) is [BIND:]PORT:HOST:HOSTPORT as in ssh -L; as there, a UNIX socket path "
-                    + "(it holds a '/') may replace [BIND:]PORT or HOST:HOSTPORT: -L 2375:/var/run/docker.sock, "
-                    + "-L /run/app.sock:10.0.0.5:80, -L /run/a.sock:/run/b.sock. BIND defaults to 127.0.0.1; "
-                    + "use 0.0.0.0: (or *:) to accept connections from other machines. IPv6 literals go in brackets: "
-                    + "[::1]:9000:[::1]:8000. PORT 0 picks a free port (the 'listening' line shows it). Extra "
-                    + "backends after a comma are tried in order when a connect is refused or times out "
-                    + "(-L 9000:app1:80,app2:80), or shared out with --balance roundrobin|leastconn|source; "
-                    + "backends that keep failing (--max-fails) or fail --check are skipped. An existing "
-                    + "rinetd.conf works with --config.",
-            ""
-        }
-        // the footer (output, signals, exit status, examples) is HelpText.FOOTER, set in run()
+        usageHelpAutoWidth = true
+        // description, synopsis, option headings and footer: HelpText, laid out by HelpLayout
         )
 public final class Main implements Callable<Integer> {
 
     @Option(names = "-L", paramLabel = "[BIND:]PORT:HOST:HOSTPORT",
-            description = "A TCP forward (repeatable).")
+            description = "A TCP forward (repeatable); backends after a comma are tried in turn or shared out (--balance).")
     List<String> tcpSpecs = new ArrayList<>();
 
     @Option(names = "-U", paramLabel = "[BIND:]PORT:HOST:HOSTPORT",
-            description = "A UDP forward (repeatable): one backend socket per client address, replies go back "
-                    + "to that client only.")
+            description = "A UDP forward (repeatable): one backend socket per client address; replies go to that client only.")
     List<String> udpSpecs = new ArrayList<>();
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-            description = "Forwards from a rinetd.conf-style file (rinetd's grammar: 'bindaddress bindport "
-                    + "connectaddress connectport [timeout=S,src=ADDR]', allow/deny, logfile, logcommon, "
-                    + "pidlogfile). SIGHUP re-reads it without cutting open connections. Combines with -L/-U.")
+            description = "Forwards, allow/deny rules and logs from a rinetd.conf file; SIGHUP re-reads it without "
+                    + "cutting connections. Combines with -L/-U.")
     Path configFile;
 
     @Option(names = "--buffer-size", paramLabel = "SIZE", converter = SizeConverter.class,
-            description = "Buffer per direction of each connection, held only while data waits "
-                    + "for a slow peer (1k-64m, k/m suffixes; default: ${DEFAULT-VALUE}).", defaultValue = "32k")
+            description = "Buffer per direction, held only while bytes wait for a slow peer (1k-64m; "
+                    + "default: ${DEFAULT-VALUE}).", defaultValue = "32k")
     int bufferSize;
 
     @Option(names = "--connect-timeout", paramLabel = "MS", defaultValue = "5000",
@@ -90,41 +73,40 @@ public final class Main implements Callable<Integer> {
     int finTimeoutSec;
 
     @Option(names = "--udp-timeout", paramLabel = "SEC", defaultValue = "72",
-            description = "End a UDP session after SEC seconds without a datagram either way, unless its config "
-                    + "line says [timeout=] (default: ${DEFAULT-VALUE}, as rinetd).")
+            description = "End a UDP session after SEC seconds without a datagram either way (default: "
+                    + "${DEFAULT-VALUE}, as rinetd; a config line's [timeout=] wins).")
     int udpTimeoutSec;
 
     @Option(names = "--udp-max-sessions", paramLabel = "N", defaultValue = "4096",
-            description = "UDP sessions per forward; a new client beyond N evicts the least recently active "
-                    + "session (default: ${DEFAULT-VALUE}).")
+            description = "UDP sessions per forward; beyond N a new client evicts the least recently active "
+                    + "(default: ${DEFAULT-VALUE}).")
     int udpMaxSessions;
 
-    @Option(names = "--keepalive", description = "Enable TCP keepalive on both sockets of each connection.")
+    @Option(names = "--keepalive", description = "TCP keepalive on both sockets, so dead peers are noticed.")
     boolean keepalive;
 
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "0",
-            description = "Stop accepting while N connections are open (new ones wait in the backlog); 0 = no cap.")
+            description = "Stop accepting while N TCP connections are open (the rest wait in the backlog); 0 = no cap.")
     int maxConnections;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
-            description = "Event loops (threads), each with its own epoll fd and SO_REUSEPORT listener per forward: "
-                    + "the kernel spreads new connections over them; one per core at most (default: 1).")
+            description = "Event loops (threads), each with its own SO_REUSEPORT listener; one per core at most "
+                    + "(default: 1).")
     int threads;
 
     @Option(names = "--splice",
-            description = "Zero-copy for bulk transfers: once a read brings 4k or more, move bytes socket -> pipe -> socket "
-                    + "with splice(2), never through user space; small messages are copied. Pipes are lent by the loop "
-                    + "while bytes wait in them (2 fds each; up to 64 idle ones kept). Falls back to copying if refused.")
+            description = "Zero-copy for bulk transfers: move bytes socket -> pipe -> socket with splice(2); small "
+                    + "messages are still copied.")
     boolean splice;
 
     @Option(names = "--pipe-size", paramLabel = "SIZE", converter = SizeConverter.class,
-            description = "With --splice: each pipe's capacity (F_SETPIPE_SZ, rounded up to a power-of-two number "
-                    + "of pages; default: the kernel's, 64k). Above /proc/sys/fs/pipe-max-size needs CAP_SYS_RESOURCE.")
+            description = "With --splice: each pipe's capacity (default: the kernel's, 64k; above "
+                    + "/proc/sys/fs/pipe-max-size needs CAP_SYS_RESOURCE).")
     Integer pipeSize;
 
     @Option(names = "--send-proxy", paramLabel = "v1|v2",
-            description = "Start every backend connection with a PROXY protocol header (v1 text, v2 binary) "
-                    + "carrying the client's real address, before any client byte; the backend must expect it.")
+            description = "Start every backend connection with a PROXY protocol header naming the real client "
+                    + "(v1 text, v2 binary); the backend must expect it.")
     String sendProxy;
 
     @picocli.CommandLine.Mixin
@@ -134,27 +116,26 @@ public final class Main implements Callable<Integer> {
     ClientArgs clientArgs = new ClientArgs();
 
     @Option(names = "--stats", paramLabel = "[BIND:]PORT",
-            description = "Serve /metrics (Prometheus), /connections (JSON: every open connection, its buffers "
-                    + "and epoll interest) and /healthz over HTTP on PORT; BIND defaults to 127.0.0.1.")
+            description = "Serve /metrics, /connections, /backends, /healthz and /livez over HTTP (below); BIND "
+                    + "defaults to 127.0.0.1.")
     String stats;
 
     @Option(names = "--drain-timeout", paramLabel = "SEC", defaultValue = "10",
-            description = "SIGTERM drains: stop accepting at once, let open connections finish, reset what is "
-                    + "left after SEC seconds, exit 0; 0 = SIGTERM resets everything at once, like SIGINT "
-                    + "(default: ${DEFAULT-VALUE}).")
+            description = "On SIGTERM, let open connections finish for up to SEC seconds, then reset the rest; "
+                    + "0 = stop at once (default: ${DEFAULT-VALUE}).")
     int drainTimeoutSec;
 
     @Option(names = "--control", paramLabel = "PATH",
-            description = "Listen on the UNIX socket PATH (mode 0600) for a new process started with --takeover PATH: "
-                    + "it receives the listening sockets, and this process drains.")
+            description = "Hand the listening sockets to a new process started with --takeover PATH (a UNIX "
+                    + "socket, mode 0600), then drain.")
     Path controlPath;
 
     @Option(names = "--takeover", paramLabel = "PATH",
-            description = "Take the listening sockets over from the process running with --control PATH (same "
-                    + "forwards, same --threads), serve them at once, and make that process drain.")
+            description = "Take the listening sockets over from the process running with --control PATH "
+                    + "(same forwards and --threads); it drains.")
     Path takeoverPath;
 
-    @Option(names = "--trace", description = "Print every epoll event and syscall outcome on stderr.")
+    @Option(names = "--trace", description = "Print every epoll event and syscall on stderr.")
     boolean trace;
 
     @Option(names = "--quiet", description = "No per-connection log lines.")
@@ -175,7 +156,7 @@ public final class Main implements Callable<Integer> {
     /** Parses and runs; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         CommandLine cl = new CommandLine(new Main(out, err));
-        cl.getCommandSpec().usageMessage().footer(HelpText.FOOTER);
+        HelpLayout.install(cl);
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
         cl.registerConverter(Integer.class, Main::asciiInt);

@@ -51,7 +51,7 @@ class InputErrorsIT {
     void sendProxyHelpAndErrorAgree() throws Exception {
         try (JarProcess p = new JarProcess("--help")) {
             assertEquals(0, p.exitCode(30));
-            assertTrue(String.join("\n", p.stdout).contains("--send-proxy=v1|v2"), String.join("\n", p.stdout));
+            assertTrue(String.join("\n", p.stdout).contains("--send-proxy v1|v2"), String.join("\n", p.stdout));
         }
         try (JarProcess p = new JarProcess("-L", "0:127.0.0.1:9", "--send-proxy", "off")) {
             assertUsageError(p, "--send-proxy: expected v1 or v2, not \"off\"");
