@@ -22,13 +22,13 @@ final class BalanceArgs {
     int maxFails;
 
     @Option(names = "--fail-timeout", paramLabel = "DURATION", defaultValue = "10s",
-            description = "How long a backend marked down by failures is skipped (a bare number is seconds; "
-                    + "default: ${DEFAULT-VALUE}).")
+            description = "How long a backend marked down by failures is skipped; a bare number is seconds "
+                    + "(default: ${DEFAULT-VALUE}).")
     String failTimeout;
 
     @Option(names = "--check", paramLabel = "INTERVAL",
-            description = "Active health: connect to every backend each INTERVAL (a bare number is seconds); "
-                    + "off by default.")
+            description = "Active health: connect to every backend each INTERVAL (a duration; a bare number is "
+                    + "seconds); off by default.")
     String check;
 
     @Option(names = "--rise", paramLabel = "N", defaultValue = "2",

@@ -14,10 +14,11 @@ final class ClientArgs {
                     + "its address becomes the client's everywhere.")
     boolean acceptProxy;
 
-    @Option(names = "--accept-proxy-timeout", paramLabel = "MS", defaultValue = "3000",
-            description = "With --accept-proxy: close a client whose header is not complete after MS milliseconds "
-                    + "(default: ${DEFAULT-VALUE}).")
-    int acceptProxyTimeoutMs;
+    @Option(names = "--accept-proxy-timeout", paramLabel = "DURATION", defaultValue = "3s",
+            converter = DurationConverter.Millis.class,
+            description = "With --accept-proxy: close a client whose header is not complete after DURATION; a bare "
+                    + "number is milliseconds (default: ${DEFAULT-VALUE}).")
+    long acceptProxyTimeoutMs;
 
     @Option(names = "--max-connections-per-client", paramLabel = "N", defaultValue = "0",
             description = "Open connections per client address (IPv6: per /64); beyond, closed at once "
@@ -39,7 +40,9 @@ final class ClientArgs {
 
     /** A usage message naming the bad value, or null when every value is sound. */
     String problem() {
-        if (acceptProxyTimeoutMs <= 0) return "--accept-proxy-timeout must be a positive number of milliseconds, not " + acceptProxyTimeoutMs;
+        if (acceptProxyTimeoutMs <= 0 || acceptProxyTimeoutMs > Integer.MAX_VALUE) {
+            return "--accept-proxy-timeout must be 1ms to 596h, not " + DurationConverter.format(acceptProxyTimeoutMs);
+        }
         if (maxPerClient < 0) return "--max-connections-per-client must be 0 or more, not " + maxPerClient;
         if (clientTableSize < 1) return "--client-table-size must be 1 or more, not " + clientTableSize;
         if (clientRate != null && !clientRate.matches("[1-9]\\d{0,8}/[1-9]\\d{0,5}")) {
@@ -61,7 +64,7 @@ final class ClientArgs {
             per = Integer.parseInt(r[1]);
         }
         return b.unixMode(unixMode == null ? -1 : Integer.parseInt(unixMode, 8))
-                .proxyHeaderTimeoutMs(acceptProxyTimeoutMs)
+                .proxyHeaderTimeoutMs((int) acceptProxyTimeoutMs)
                 .maxPerClient(maxPerClient)
                 .clientRate(n, per)
                 .clientTableSize(clientTableSize);

@@ -59,23 +59,29 @@ public final class Main implements Callable<Integer> {
                     + "default: ${DEFAULT-VALUE}).", defaultValue = "32k")
     int bufferSize;
 
-    @Option(names = "--connect-timeout", paramLabel = "MS", defaultValue = "5000",
-            description = "Give up a backend connect after MS milliseconds (default: ${DEFAULT-VALUE}).")
-    int connectTimeoutMs;
-
-    @Option(names = "--idle-timeout", paramLabel = "SEC", defaultValue = "0",
-            description = "Close a connection after SEC seconds without traffic; 0 = never (default).")
-    int idleTimeoutSec;
-
-    @Option(names = "--fin-timeout", paramLabel = "SEC", defaultValue = "60",
-            description = "Close a half-closed connection (one side sent FIN) after SEC seconds; 0 = never "
+    @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "5s",
+            converter = DurationConverter.Millis.class,
+            description = "Give up a backend connect after DURATION; a bare number is milliseconds "
                     + "(default: ${DEFAULT-VALUE}).")
-    int finTimeoutSec;
+    long connectTimeoutMs;
 
-    @Option(names = "--udp-timeout", paramLabel = "SEC", defaultValue = "72",
-            description = "End a UDP session after SEC seconds without a datagram either way (default: "
-                    + "${DEFAULT-VALUE}, as rinetd; a config line's [timeout=] wins).")
-    int udpTimeoutSec;
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "0",
+            converter = DurationConverter.Seconds.class,
+            description = "Close a connection after DURATION without traffic; a bare number is seconds; "
+                    + "0 = never (default).")
+    long idleTimeoutMs;
+
+    @Option(names = "--fin-timeout", paramLabel = "DURATION", defaultValue = "60s",
+            converter = DurationConverter.Seconds.class,
+            description = "Close a half-closed connection (one side sent FIN) after DURATION; a bare number is "
+                    + "seconds; 0 = never (default: ${DEFAULT-VALUE}).")
+    long finTimeoutMs;
+
+    @Option(names = "--udp-timeout", paramLabel = "DURATION", defaultValue = "72s",
+            converter = DurationConverter.Seconds.class,
+            description = "End a UDP session after DURATION without a datagram either way; a bare number is "
+                    + "seconds (default: ${DEFAULT-VALUE}, as rinetd; a config line's [timeout=] wins).")
+    long udpTimeoutMs;
 
     @Option(names = "--udp-max-sessions", paramLabel = "N", defaultValue = "4096",
             description = "UDP sessions per forward; beyond N a new client evicts the least recently active "
@@ -120,10 +126,11 @@ public final class Main implements Callable<Integer> {
                     + "defaults to 127.0.0.1.")
     String stats;
 
-    @Option(names = "--drain-timeout", paramLabel = "SEC", defaultValue = "10",
-            description = "On SIGTERM, let open connections finish for up to SEC seconds, then reset the rest; "
-                    + "0 = stop at once (default: ${DEFAULT-VALUE}).")
-    int drainTimeoutSec;
+    @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "10s",
+            converter = DurationConverter.Seconds.class,
+            description = "On SIGTERM, let open connections finish for up to DURATION, then reset the rest; a "
+                    + "bare number is seconds; 0 = stop at once (default: ${DEFAULT-VALUE}).")
+    long drainTimeoutMs;
 
     @Option(names = "--control", paramLabel = "PATH",
             description = "Hand the listening sockets to a new process started with --takeover PATH (a UNIX "
@@ -191,13 +198,14 @@ public final class Main implements Callable<Integer> {
         if (tcpSpecs.isEmpty() && udpSpecs.isEmpty() && configFile == null) {
             return usage("nothing to forward: give -L [BIND:]PORT:HOST:HOSTPORT, -U ... or --config FILE");
         }
-        if (connectTimeoutMs <= 0) return usage("--connect-timeout must be a positive number of milliseconds, not " + connectTimeoutMs);
-        if (idleTimeoutSec < 0) return usage("--idle-timeout must be 0 or more seconds, not " + idleTimeoutSec);
-        if (finTimeoutSec < 0) return usage("--fin-timeout must be 0 or more seconds, not " + finTimeoutSec);
+        if (connectTimeoutMs <= 0 || connectTimeoutMs > Integer.MAX_VALUE) {
+            return usage("--connect-timeout must be 1ms to 596h, not " + DurationConverter.format(connectTimeoutMs));
+        }
         if (maxConnections < 0) return usage("--max-connections must be 0 or more, not " + maxConnections);
         if (threads < 1 || threads > 256) return usage("--threads must be 1-256, not " + threads);
-        if (udpTimeoutSec < 1) return usage("--udp-timeout must be 1 or more seconds, not " + udpTimeoutSec);
-        if (drainTimeoutSec < 0 || drainTimeoutSec > 86_400) return usage("--drain-timeout must be 0-86400 seconds, not " + drainTimeoutSec);
+        if (udpTimeoutMs < 1000) return usage("--udp-timeout must be 1s or more, not " + DurationConverter.format(udpTimeoutMs));
+        if (drainTimeoutMs > 86_400_000L) return usage("--drain-timeout must be 0 to 24h, not " + DurationConverter.format(drainTimeoutMs));
+        int drainTimeoutSec = DurationConverter.toSeconds(drainTimeoutMs);
         if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
         String clientProblem = clientArgs.problem();
         if (clientProblem != null) return usage(clientProblem);
@@ -257,9 +265,9 @@ public final class Main implements Callable<Integer> {
         }
         Settings.Builder builder = Settings.builder()
                 .bufferSize(bufferSize)
-                .connectTimeoutMs(connectTimeoutMs)
-                .idleTimeoutSec(idleTimeoutSec)
-                .finTimeoutSec(finTimeoutSec)
+                .connectTimeoutMs((int) connectTimeoutMs)
+                .idleTimeoutSec(DurationConverter.toSeconds(idleTimeoutMs))
+                .finTimeoutSec(DurationConverter.toSeconds(finTimeoutMs))
                 .keepalive(keepalive)
                 .maxConnections(maxConnections)
                 .threads(threads)
@@ -267,7 +275,7 @@ public final class Main implements Callable<Integer> {
                 .pipeSize(pipeSize == null ? 0 : pipeSize)
                 .trace(trace)
                 .logConnections(!quiet)
-                .udpTimeoutSec(udpTimeoutSec)
+                .udpTimeoutSec(DurationConverter.toSeconds(udpTimeoutMs))
                 .udpMaxSessions(udpMaxSessions);
         Settings settings = clientArgs.applyTo(builder).build();
 

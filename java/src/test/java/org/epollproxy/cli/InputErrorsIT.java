@@ -29,7 +29,7 @@ class InputErrorsIT {
     @CsvSource({
         "--threads, \u0662, '\u0662' is not a number (digits 0-9 only)",
         "--udp-max-sessions, \u0664, '\u0664' is not a number (digits 0-9 only)",
-        "--connect-timeout, \u0661\u0660\u0660, is not a number (digits 0-9 only)",
+        "--connect-timeout, \u0661\u0660\u0660, is not a duration",
         "--buffer-size, \u0666\u0664k, '\u0666\u0664k' is not a size: digits 0-9",
     })
     void optionValuesTakeAsciiDigitsOnlyAsPortsDo(String option, String value, String message) throws Exception {
