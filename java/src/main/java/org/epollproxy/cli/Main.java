@@ -260,7 +260,7 @@ public final class Main implements Callable<Integer> {
             } catch (SpecException e) {
                 return usage(configMessage(configFile, e));
             } catch (IOException e) {
-                return usage("cannot read --config " + configFile + ": " + e.getMessage());
+                return usage("cannot read --config " + configFile + ": " + IoErrors.reason(e));
             }
         }
         Settings.Builder builder = Settings.builder()
