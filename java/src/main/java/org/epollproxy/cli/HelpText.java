@@ -43,28 +43,38 @@ final class HelpText {
                 "--help", "--version"},
     };
 
-    static final String[] FOOTER = {
+    /** The sections after the options; each starts with its heading line (the man page's section name). */
+    static final String[][] FOOTER_SECTIONS = {
+        {
             "Endpoints of --stats (HTTP, one request per connection):",
             "  /metrics      Prometheus text: forwards, loops, backends, the process",
             "  /connections  JSON: every open connection, its state, bytes and buffers",
             "  /backends     JSON: every backend, up or down and why, its counters",
             "  /healthz      200 ok; 503 if a loop is stuck or died, or while draining",
             "  /livez        200 ok; 503 if a loop is stuck or died (not when draining)",
-            "",
-            "Output: stdout says 'listening tcp 127.0.0.1:9000 -> 127.0.0.1:8000' once every",
-            "  forward is bound. stderr gets one line per connection when it ends:",
+        },
+        {
+            "Output:",
+            "  stdout says 'listening tcp 127.0.0.1:9000 -> 127.0.0.1:8000' once every forward",
+            "  is bound. stderr gets one line per connection when it ends:",
             "    2026-11-26T06:17:03.484Z tcp client=127.0.0.1:34340 listen=127.0.0.1:9000",
             "    backend=127.0.0.1:8000 up=78 down=801 ms=2 end=backend-closed",
             "  up/down: bytes client->backend / backend->client; end: why it ended",
             "  (client-closed, backend-refused, connect-timeout, idle-timeout, ...).",
-            "",
-            "Signals: SIGTERM drains (stop accepting, let open connections finish for up to",
+        },
+        {
+            "Signals:",
+            "  SIGTERM drains (stop accepting, let open connections finish for up to",
             "  --drain-timeout, then exit 0); SIGINT, or a second SIGTERM, stops now (open",
             "  connections are reset, exit 0 within 2 s); SIGHUP re-reads --config.",
-            "Exit status: 0 after SIGTERM or SIGINT; 1 if starting failed (address in use,",
-            "  permission denied, unknown host); 2 for a usage error (nothing listens then);",
-            "  70 if an event loop died (its one stderr line says which and why).",
-            "",
+        },
+        {
+            "Exit status:",
+            "  0 after SIGTERM or SIGINT; 1 if starting failed (address in use, permission",
+            "  denied, unknown host); 2 for a usage error (nothing listens then); 70 if an",
+            "  event loop died (its one stderr line says which and why).",
+        },
+        {
             "Examples:",
             "  epoll-proxy -L 9000:127.0.0.1:8000          # loopback only",
             "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:8080      # expose an internal web server",
@@ -78,9 +88,20 @@ final class HelpText {
             "      --send-proxy v2 --stats 9100",
             "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:80 --accept-proxy \\",
             "      --max-connections-per-client 50          # behind a network load balancer",
-            "",
-            "More: man epoll-proxy, and docs/ in the source tree.",
+        },
     };
+
+    static final String[] FOOTER = footer();
+
+    private static String[] footer() {
+        java.util.List<String> lines = new java.util.ArrayList<>();
+        for (String[] section : FOOTER_SECTIONS) {
+            lines.addAll(java.util.List.of(section));
+            lines.add("");
+        }
+        lines.add("More: man epoll-proxy, and docs/ in the source tree.");
+        return lines.toArray(new String[0]);
+    }
 
     private HelpText() {}
 }
