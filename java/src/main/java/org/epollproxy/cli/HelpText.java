@@ -55,8 +55,8 @@ final class HelpText {
         },
         {
             "Output:",
-            "  stdout says 'listening tcp 127.0.0.1:9000 -> 127.0.0.1:8000' once every forward",
-            "  is bound. stderr gets one line per connection when it ends:",
+            "  stdout: 'listening tcp 127.0.0.1:9000 -> 127.0.0.1:8000' once every forward is",
+            "  bound. stderr: one line per connection when it ends:",
             "    2026-11-26T06:17:03.484Z tcp client=127.0.0.1:34340 listen=127.0.0.1:9000",
             "    backend=127.0.0.1:8000 up=78 down=801 ms=2 end=backend-closed",
             "  up/down: bytes client->backend / backend->client; end: why it ended",

@@ -52,6 +52,11 @@ class HelpTest {
     }
 
     @Test
+    void everyLineFitsIn80Columns() {
+        for (String l : helpLines()) assertTrue(l.length() <= HelpLayout.MAX_WIDTH, "longer than 80 columns: " + l);
+    }
+
+    @Test
     void everyEndpointIsNamed() {
         String all = String.join("\n", helpLines());
         for (String endpoint : List.of("/metrics", "/connections", "/backends", "/healthz", "/livez")) {
