@@ -16,6 +16,9 @@ set -euo pipefail
 
 outdir="$(readlink -f "$1")" version="$2"
 tarball="$outdir/epoll-proxy-$version-linux-$(uname -m).tar.gz" man="$outdir/man/epoll-proxy.1" completion="$outdir/completion"
+for tool in dpkg-deb dpkg-shlibdeps strip; do
+  command -v "$tool" >/dev/null || { echo "deb.sh: $tool is missing: apt-get install dpkg-dev binutils" >&2; exit 1; }
+done
 for f in "$tarball" "$man" "$completion/epoll-proxy"; do
   [ -e "$f" ] || { echo "deb.sh: $f is missing: build with mvn -B -pl java -Pdist,deb -DskipTests package" >&2; exit 1; }
 done
