@@ -70,6 +70,16 @@ class DebPackageIT {
         String unit = Files.readString(root.resolve("lib/systemd/system/epoll-proxy.service"));
         assertTrue(unit.contains("ExecStart=/usr/bin/epoll-proxy $EPOLL_PROXY_ARGS"), unit);
         assertFalse(unit.contains("/opt/"), "no /opt path in the package's unit");
+        if (Files.isExecutable(Path.of("/usr/bin/systemd-analyze"))) {
+            // verify checks that ExecStart exists: point it at the unpacked launcher.
+            Path units = Files.createDirectories(root.resolve("verify"));
+            Files.writeString(units.resolve("epoll-proxy.service"), unit.replace("/usr/bin/epoll-proxy", launcher.toString()));
+            Files.copy(root.resolve("lib/systemd/system/epoll-proxy.socket"), units.resolve("epoll-proxy.socket"));
+            Run verify = run(List.of("systemd-analyze", "verify", units.resolve("epoll-proxy.socket").toString(),
+                    units.resolve("epoll-proxy.service").toString()), null);
+            assertEquals(0, verify.status(), verify.output());
+            assertEquals("", verify.output().strip(), "no warnings about the package's units");
+        }
         Run control = run(List.of("dpkg-deb", "-f", deb.toString(), "Package", "Depends"), null);
         assertTrue(control.output().contains("Package: epoll-proxy"), control.output());
         Run conffiles = run(List.of("dpkg-deb", "--ctrl-tarfile", deb.toString()), null);
