@@ -3,7 +3,7 @@
 # the shim (native/linux-<arch>/libepollshim.so in the jar) and jffi's own (jni/<arch>-Linux/
 # libjffi-1.2.so). bin/epoll-proxy passes the directory (-Depollproxy.native) and the proxy loads
 # both from it when they match the jar's entries (size and CRC-32), so a start copies nothing to the
-# temporary directory: it works where /tmp is mounted noexec (README, "The shim and the binding").
+# temporary directory: it works where /tmp is mounted noexec (docs/internals.md, "The shim and the binding").
 # Without the directory, or with another build's files in it, both are extracted as before.
 #
 #   packaging/native-libs.sh JAVA JAR OUTDIR      # JAVA: a JDK's bin/java (its jar tool extracts)

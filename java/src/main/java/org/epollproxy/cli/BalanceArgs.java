@@ -12,25 +12,23 @@ import picocli.CommandLine.Option;
 final class BalanceArgs {
 
     @Option(names = "--balance", paramLabel = "POLICY",
-            description = "Which backend of a -L forward with several (-L 9000:a:80,b:80) a new client gets: first "
-                    + "(default: the first that is up, the next after a failed connect), roundrobin, leastconn (fewest "
-                    + "open connections, all threads counted), source (a hash of the client address).")
+            description = "Which backend a new client gets: first (default), roundrobin, leastconn or source "
+                    + "(a hash of the client's address).")
     String balance;
 
     @Option(names = "--max-fails", paramLabel = "N", defaultValue = "3",
-            description = "Passive health: N consecutive failed connects (refused, unreachable, timed out) mark a backend "
-                    + "down for --fail-timeout; new clients skip it. 0 = never. A forward with one backend is never marked "
-                    + "down this way (default: ${DEFAULT-VALUE}).")
+            description = "Passive health: N consecutive failed connects mark a backend down for --fail-timeout; "
+                    + "0 = never (default: ${DEFAULT-VALUE}).")
     int maxFails;
 
     @Option(names = "--fail-timeout", paramLabel = "DURATION", defaultValue = "10s",
-            description = "How long a backend marked down by failures is skipped before clients try it again "
-                    + "(seconds, or 500ms; default: ${DEFAULT-VALUE}).")
+            description = "How long a backend marked down by failures is skipped; a bare number is seconds "
+                    + "(default: ${DEFAULT-VALUE}).")
     String failTimeout;
 
     @Option(names = "--check", paramLabel = "INTERVAL",
-            description = "Active health: connect to every backend each INTERVAL (seconds, or 500ms) from the event loop; "
-                    + "--fall failed checks mark it down, --rise passed checks up again. Off by default.")
+            description = "Active health: connect to every backend each INTERVAL (a duration; a bare number is "
+                    + "seconds); off by default.")
     String check;
 
     @Option(names = "--rise", paramLabel = "N", defaultValue = "2",
@@ -42,11 +40,11 @@ final class BalanceArgs {
     int fall;
 
     @Option(names = "--check-send", paramLabel = "TEXT",
-            description = "Send TEXT once a check connected (escapes \\r \\n \\t \\\\ \\xHH), e.g. 'PING\\r\\n'.")
+            description = "A check sends TEXT once connected (escapes \\r \\n \\t \\\\ \\xHH), e.g. 'PING\\r\\n'.")
     String checkSend;
 
     @Option(names = "--check-expect", paramLabel = "TEXT",
-            description = "A check passes only if the reply starts with TEXT, e.g. '+PONG' or 'HTTP/1.1 200'.")
+            description = "A check passes only if the reply starts with TEXT, e.g. '+PONG'.")
     String checkExpect;
 
     /** The -L forwards' balancing; IllegalArgumentException with a message naming the option otherwise. */

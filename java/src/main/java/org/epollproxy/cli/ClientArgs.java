@@ -10,41 +10,41 @@ import picocli.CommandLine.Option;
 final class ClientArgs {
 
     @Option(names = "--accept-proxy",
-            description = "Every client of a TCP forward must start with a PROXY protocol header (v1 or v2, as a load "
-                    + "balancer sends it); its address becomes the client's everywhere (allow/deny, limits, logs, "
-                    + "--send-proxy). A bad, truncated or missing header closes the connection (end=bad-proxy-header). "
-                    + "Trust only your load balancers with --accept-proxy-from.")
+            description = "Every -L client must start with a PROXY protocol header (v1 or v2, from a load balancer); "
+                    + "its address becomes the client's everywhere. Trust only your load balancers: --accept-proxy-from.")
     boolean acceptProxy;
 
-    @Option(names = "--accept-proxy-timeout", paramLabel = "MS", defaultValue = "3000",
-            description = "With --accept-proxy: close a client whose header is not complete after MS ms (default: ${DEFAULT-VALUE}).")
-    int acceptProxyTimeoutMs;
+    @Option(names = "--accept-proxy-timeout", paramLabel = "DURATION", defaultValue = "3s",
+            converter = DurationConverter.Millis.class,
+            description = "With --accept-proxy: close a client whose header is not complete after DURATION; a bare "
+                    + "number is milliseconds (default: ${DEFAULT-VALUE}).")
+    long acceptProxyTimeoutMs;
 
     @Option(names = "--max-connections-per-client", paramLabel = "N", defaultValue = "0",
-            description = "Open connections per client address (IPv4 address, IPv6 /64); beyond: accepted and closed "
-                    + "at once (end=client-limit). 0 = no limit (default).")
+            description = "Open connections per client address (IPv6: per /64); beyond, closed at once "
+                    + "(end=client-limit); 0 = no limit (default).")
     int maxPerClient;
 
     @Option(names = "--client-rate", paramLabel = "N/SEC",
-            description = "New connections per client address: N per SEC seconds (bursts up to N); beyond: "
-                    + "end=client-limit. E.g. 20/1, 100/60.")
+            description = "New connections per client address: N per SEC seconds, bursts up to N; e.g. 20/1.")
     String clientRate;
 
     @Option(names = "--client-table-size", paramLabel = "N", defaultValue = "65536",
-            description = "Client addresses tracked for the per-client limits (its memory bound; the least recently "
-                    + "seen idle address is forgotten first, once its rate bucket is full again). When no address can "
-                    + "be forgotten, new addresses share one overflow entry limited like a single client "
+            description = "Client addresses tracked for the two limits above: their memory bound; when none can be "
+                    + "forgotten, new addresses share one overflow entry limited like a single client "
                     + "(default: ${DEFAULT-VALUE}).")
     int clientTableSize;
 
     @Option(names = "--unix-mode", paramLabel = "MODE",
-            description = "Permission bits (octal, 0 to 0777, e.g. 0660) of the UNIX socket files the proxy listens on; "
-                    + "set before the file appears at its path; default: the umask's.")
+            description = "Permission bits (octal, 0 to 0777, e.g. 0660) of the UNIX socket files listened on "
+                    + "(default: the umask's).")
     String unixMode;
 
     /** A usage message naming the bad value, or null when every value is sound. */
     String problem() {
-        if (acceptProxyTimeoutMs <= 0) return "--accept-proxy-timeout must be a positive number of milliseconds, not " + acceptProxyTimeoutMs;
+        if (acceptProxyTimeoutMs <= 0 || acceptProxyTimeoutMs > Integer.MAX_VALUE) {
+            return "--accept-proxy-timeout must be 1ms to 596h, not " + DurationConverter.format(acceptProxyTimeoutMs);
+        }
         if (maxPerClient < 0) return "--max-connections-per-client must be 0 or more, not " + maxPerClient;
         if (clientTableSize < 1) return "--client-table-size must be 1 or more, not " + clientTableSize;
         if (clientRate != null && !clientRate.matches("[1-9]\\d{0,8}/[1-9]\\d{0,5}")) {
@@ -66,7 +66,7 @@ final class ClientArgs {
             per = Integer.parseInt(r[1]);
         }
         return b.unixMode(unixMode == null ? -1 : Integer.parseInt(unixMode, 8))
-                .proxyHeaderTimeoutMs(acceptProxyTimeoutMs)
+                .proxyHeaderTimeoutMs((int) acceptProxyTimeoutMs)
                 .maxPerClient(maxPerClient)
                 .clientRate(n, per)
                 .clientTableSize(clientTableSize);

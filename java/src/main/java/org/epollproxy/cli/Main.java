@@ -36,95 +36,83 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         sortOptions = false,
-        usageHelpAutoWidth = true,
-        description = {
-            "Forwards TCP connections and UDP datagrams from local ports to backends, with one "
-                    + "non-blocking epoll event loop per thread.",
-            "",
-            "Each -L (TCP) or -U (UDP) is [BIND:]PORT:HOST:HOSTPORT as in ssh -L; as there, a UNIX socket path "
-                    + "(it holds a '/') may replace [BIND:]PORT or HOST:HOSTPORT: -L 2375:/var/run/docker.sock, "
-                    + "-L /run/app.sock:10.0.0.5:80, -L /run/a.sock:/run/b.sock. BIND defaults to 127.0.0.1; "
-                    + "use 0.0.0.0: (or *:) to accept connections from other machines. IPv6 literals go in brackets: "
-                    + "[::1]:9000:[::1]:8000. PORT 0 picks a free port (the 'listening' line shows it). Extra "
-                    + "backends after a comma are tried in order when a connect is refused or times out "
-                    + "(-L 9000:app1:80,app2:80), or shared out with --balance roundrobin|leastconn|source; "
-                    + "backends that keep failing (--max-fails) or fail --check are skipped. An existing "
-                    + "rinetd.conf works with --config.",
-            ""
-        }
-        // the footer (output, signals, exit status, examples) is HelpText.FOOTER, set in run()
+        usageHelpAutoWidth = true
+        // description, synopsis, option headings and footer: HelpText, laid out by HelpLayout
         )
 public final class Main implements Callable<Integer> {
 
     @Option(names = "-L", paramLabel = "[BIND:]PORT:HOST:HOSTPORT",
-            description = "A TCP forward (repeatable).")
+            description = "A TCP forward (repeatable); backends after a comma are tried in turn or shared out (--balance).")
     List<String> tcpSpecs = new ArrayList<>();
 
     @Option(names = "-U", paramLabel = "[BIND:]PORT:HOST:HOSTPORT",
-            description = "A UDP forward (repeatable): one backend socket per client address, replies go back "
-                    + "to that client only.")
+            description = "A UDP forward (repeatable): one backend socket per client address; replies go to that client only.")
     List<String> udpSpecs = new ArrayList<>();
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-            description = "Forwards from a rinetd.conf-style file (rinetd's grammar: 'bindaddress bindport "
-                    + "connectaddress connectport [timeout=S,src=ADDR]', allow/deny, logfile, logcommon, "
-                    + "pidlogfile). SIGHUP re-reads it without cutting open connections. Combines with -L/-U.")
+            description = "Forwards, allow/deny rules and logs from a rinetd.conf file; SIGHUP re-reads it without "
+                    + "cutting connections. Combines with -L/-U.")
     Path configFile;
 
     @Option(names = "--buffer-size", paramLabel = "SIZE", converter = SizeConverter.class,
-            description = "Buffer per direction of each connection, held only while data waits "
-                    + "for a slow peer (1k-64m, k/m suffixes; default: ${DEFAULT-VALUE}).", defaultValue = "32k")
+            description = "Buffer per direction, held only while bytes wait for a slow peer (1k-64m; "
+                    + "default: ${DEFAULT-VALUE}).", defaultValue = "32k")
     int bufferSize;
 
-    @Option(names = "--connect-timeout", paramLabel = "MS", defaultValue = "5000",
-            description = "Give up a backend connect after MS milliseconds (default: ${DEFAULT-VALUE}).")
-    int connectTimeoutMs;
-
-    @Option(names = "--idle-timeout", paramLabel = "SEC", defaultValue = "0",
-            description = "Close a connection after SEC seconds without traffic; 0 = never (default).")
-    int idleTimeoutSec;
-
-    @Option(names = "--fin-timeout", paramLabel = "SEC", defaultValue = "60",
-            description = "Close a half-closed connection (one side sent FIN) after SEC seconds; 0 = never "
+    @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "5s",
+            converter = DurationConverter.Millis.class,
+            description = "Give up a backend connect after DURATION; a bare number is milliseconds "
                     + "(default: ${DEFAULT-VALUE}).")
-    int finTimeoutSec;
+    long connectTimeoutMs;
 
-    @Option(names = "--udp-timeout", paramLabel = "SEC", defaultValue = "72",
-            description = "End a UDP session after SEC seconds without a datagram either way, unless its config "
-                    + "line says [timeout=] (default: ${DEFAULT-VALUE}, as rinetd).")
-    int udpTimeoutSec;
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "0",
+            converter = DurationConverter.Seconds.class,
+            description = "Close a connection after DURATION without traffic; a bare number is seconds; "
+                    + "0 = never (default).")
+    long idleTimeoutMs;
+
+    @Option(names = "--fin-timeout", paramLabel = "DURATION", defaultValue = "60s",
+            converter = DurationConverter.Seconds.class,
+            description = "Close a half-closed connection (one side sent FIN) after DURATION; a bare number is "
+                    + "seconds; 0 = never (default: ${DEFAULT-VALUE}).")
+    long finTimeoutMs;
+
+    @Option(names = "--udp-timeout", paramLabel = "DURATION", defaultValue = "72s",
+            converter = DurationConverter.Seconds.class,
+            description = "End a UDP session after DURATION without a datagram either way; a bare number is "
+                    + "seconds (default: ${DEFAULT-VALUE}, as rinetd; a config line's [timeout=] wins).")
+    long udpTimeoutMs;
 
     @Option(names = "--udp-max-sessions", paramLabel = "N", defaultValue = "4096",
-            description = "UDP sessions per forward; a new client beyond N evicts the least recently active "
-                    + "session (default: ${DEFAULT-VALUE}).")
+            description = "UDP sessions per forward; beyond N a new client evicts the least recently active "
+                    + "(default: ${DEFAULT-VALUE}).")
     int udpMaxSessions;
 
-    @Option(names = "--keepalive", description = "Enable TCP keepalive on both sockets of each connection.")
+    @Option(names = "--keepalive", description = "TCP keepalive on both sockets, so dead peers are noticed.")
     boolean keepalive;
 
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "0",
-            description = "Stop accepting while N connections are open (new ones wait in the backlog); 0 = no cap.")
+            description = "Stop accepting while N TCP connections are open (the rest wait in the backlog); 0 = no cap.")
     int maxConnections;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
-            description = "Event loops (threads), each with its own epoll fd and SO_REUSEPORT listener per forward: "
-                    + "the kernel spreads new connections over them; one per core at most (default: 1).")
+            description = "Event loops (threads), each with its own SO_REUSEPORT listener; one per core at most "
+                    + "(default: 1).")
     int threads;
 
     @Option(names = "--splice",
-            description = "Zero-copy for bulk transfers: once a read brings 4k or more, move bytes socket -> pipe -> socket "
-                    + "with splice(2), never through user space; small messages are copied. Pipes are lent by the loop "
-                    + "while bytes wait in them (2 fds each; up to 64 idle ones kept). Falls back to copying if refused.")
+            description = "Zero-copy for bulk transfers: move bytes socket -> pipe -> socket with splice(2); small "
+                    + "messages are still copied.")
     boolean splice;
 
     @Option(names = "--pipe-size", paramLabel = "SIZE", converter = SizeConverter.class,
-            description = "With --splice: each pipe's capacity (F_SETPIPE_SZ, rounded up to a power-of-two number "
-                    + "of pages; default: the kernel's, 64k). Above /proc/sys/fs/pipe-max-size needs CAP_SYS_RESOURCE.")
+            description = "With --splice: each pipe's capacity (default: the kernel's, 64k; above "
+                    + "/proc/sys/fs/pipe-max-size needs CAP_SYS_RESOURCE).")
     Integer pipeSize;
 
     @Option(names = "--send-proxy", paramLabel = "v1|v2",
-            description = "Start every backend connection with a PROXY protocol header (v1 text, v2 binary) "
-                    + "carrying the client's real address, before any client byte; the backend must expect it.")
+            description = "Start every backend connection with a PROXY protocol header naming the real client "
+                    + "(v1 text, v2 binary); the backend must expect it.")
     String sendProxy;
 
     @picocli.CommandLine.Mixin
@@ -137,35 +125,33 @@ public final class Main implements Callable<Integer> {
     AcceptProxyFromArgs acceptProxyFrom = new AcceptProxyFromArgs();
 
     @Option(names = "--stats", paramLabel = "[BIND:]PORT",
-            description = "Serve /metrics (Prometheus), /connections (JSON: every open connection, its buffers "
-                    + "and epoll interest) and /healthz over HTTP on PORT; BIND defaults to 127.0.0.1.")
+            description = "Serve /metrics, /connections, /backends, /healthz and /livez over HTTP (below); BIND "
+                    + "defaults to 127.0.0.1.")
     String stats;
 
-    @Option(names = "--drain-timeout", paramLabel = "SEC", defaultValue = "10",
-            description = "SIGTERM drains: stop accepting at once, let open connections finish, reset what is "
-                    + "left after SEC seconds, exit 0; 0 = SIGTERM resets everything at once, like SIGINT "
-                    + "(default: ${DEFAULT-VALUE}).")
-    int drainTimeoutSec;
+    @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "10s",
+            converter = DurationConverter.Seconds.class,
+            description = "On SIGTERM, let open connections finish for up to DURATION, then reset the rest; a "
+                    + "bare number is seconds; 0 = stop at once (default: ${DEFAULT-VALUE}).")
+    long drainTimeoutMs;
 
     @Option(names = "--control", paramLabel = "PATH",
-            description = "Listen on the UNIX socket PATH (mode 0600) for a new process started with --takeover PATH: "
-                    + "it receives the listening sockets, and this process drains. A stale socket at PATH is replaced; "
-                    + "a live one, or any other file, is refused.")
+            description = "Hand the listening sockets to a new process started with --takeover PATH (a UNIX "
+                    + "socket, mode 0600), then drain. A stale socket at PATH is replaced; anything else is refused.")
     Path controlPath;
 
     @Option(names = "--takeover", paramLabel = "PATH",
-            description = "Take the listening sockets over from the process running with --control PATH (same "
-                    + "forwards, same --threads), serve them at once, and make that process drain.")
+            description = "Take the listening sockets over from the process running with --control PATH "
+                    + "(same forwards and --threads); it drains.")
     Path takeoverPath;
 
-    @Option(names = "--warmup", paramLabel = "MS", defaultValue = "0",
-            description = "Before listening, run connections through a private loopback forward for MS "
-                    + "milliseconds (at least one connection, at most 10 s), so the JIT has compiled the "
-                    + "forwarding path when real clients arrive: for takeovers and rolling restarts, where "
-                    + "the old process serves meanwhile (default: ${DEFAULT-VALUE}, none).")
-    int warmupMs;
+    @Option(names = "--warmup", paramLabel = "DURATION", defaultValue = "0", converter = DurationConverter.Millis.class,
+            description = "Before listening, run connections through a private loopback forward for DURATION (at "
+                    + "least one, at most 10 s), so the JIT has compiled the forwarding path when clients come: "
+                    + "for takeovers and rolling restarts; a bare number is milliseconds (default: ${DEFAULT-VALUE}, none).")
+    long warmupMs;
 
-    @Option(names = "--trace", description = "Print every epoll event and syscall outcome on stderr.")
+    @Option(names = "--trace", description = "Print every epoll event and syscall on stderr.")
     boolean trace;
 
     @Option(names = "--quiet", description = "No per-connection log lines.")
@@ -186,7 +172,7 @@ public final class Main implements Callable<Integer> {
     /** Parses and runs; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         CommandLine cl = new CommandLine(new Main(out, err));
-        cl.getCommandSpec().usageMessage().footer(HelpText.FOOTER);
+        HelpLayout.install(cl);
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
         cl.registerConverter(Integer.class, Main::asciiInt);
@@ -221,14 +207,15 @@ public final class Main implements Callable<Integer> {
         if (tcpSpecs.isEmpty() && udpSpecs.isEmpty() && configFile == null) {
             return usage("nothing to forward: give -L [BIND:]PORT:HOST:HOSTPORT, -U ... or --config FILE");
         }
-        if (connectTimeoutMs <= 0) return usage("--connect-timeout must be a positive number of milliseconds, not " + connectTimeoutMs);
-        if (idleTimeoutSec < 0) return usage("--idle-timeout must be 0 or more seconds, not " + idleTimeoutSec);
-        if (finTimeoutSec < 0) return usage("--fin-timeout must be 0 or more seconds, not " + finTimeoutSec);
+        if (connectTimeoutMs <= 0 || connectTimeoutMs > Integer.MAX_VALUE) {
+            return usage("--connect-timeout must be 1ms to 596h, not " + DurationConverter.format(connectTimeoutMs));
+        }
         if (maxConnections < 0) return usage("--max-connections must be 0 or more, not " + maxConnections);
         if (threads < 1 || threads > 256) return usage("--threads must be 1-256, not " + threads);
-        if (udpTimeoutSec < 1) return usage("--udp-timeout must be 1 or more seconds, not " + udpTimeoutSec);
-        if (drainTimeoutSec < 0 || drainTimeoutSec > 86_400) return usage("--drain-timeout must be 0-86400 seconds, not " + drainTimeoutSec);
-        if (warmupMs < 0 || warmupMs > 60_000) return usage("--warmup must be 0-60000 milliseconds, not " + warmupMs);
+        if (udpTimeoutMs < 1000) return usage("--udp-timeout must be 1s or more, not " + DurationConverter.format(udpTimeoutMs));
+        if (drainTimeoutMs > 86_400_000L) return usage("--drain-timeout must be 0 to 24h, not " + DurationConverter.format(drainTimeoutMs));
+        if (warmupMs > 60_000) return usage("--warmup must be 0 to 1m, not " + DurationConverter.format(warmupMs));
+        int drainTimeoutSec = DurationConverter.toSeconds(drainTimeoutMs);
         if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
         String clientProblem = clientArgs.problem();
         if (clientProblem != null) return usage(clientProblem);
@@ -285,14 +272,14 @@ public final class Main implements Callable<Integer> {
             } catch (SpecException e) {
                 return usage(configMessage(configFile, e));
             } catch (IOException e) {
-                return usage("cannot read --config " + configFile + ": " + e.getMessage());
+                return usage("cannot read --config " + configFile + ": " + IoErrors.reason(e));
             }
         }
         Settings.Builder builder = Settings.builder()
                 .bufferSize(bufferSize)
-                .connectTimeoutMs(connectTimeoutMs)
-                .idleTimeoutSec(idleTimeoutSec)
-                .finTimeoutSec(finTimeoutSec)
+                .connectTimeoutMs((int) connectTimeoutMs)
+                .idleTimeoutSec(DurationConverter.toSeconds(idleTimeoutMs))
+                .finTimeoutSec(DurationConverter.toSeconds(finTimeoutMs))
                 .keepalive(keepalive)
                 .maxConnections(maxConnections)
                 .threads(threads)
@@ -300,7 +287,7 @@ public final class Main implements Callable<Integer> {
                 .pipeSize(pipeSize == null ? 0 : pipeSize)
                 .trace(trace)
                 .logConnections(!quiet)
-                .udpTimeoutSec(udpTimeoutSec)
+                .udpTimeoutSec(DurationConverter.toSeconds(udpTimeoutMs))
                 .udpMaxSessions(udpMaxSessions);
         Settings settings = clientArgs.applyTo(builder).build();
 

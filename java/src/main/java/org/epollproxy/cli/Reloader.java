@@ -61,7 +61,7 @@ final class Reloader {
             say(Main.configMessage(configFile, e) + keeping);
             return;
         } catch (IOException e) {
-            say("cannot read " + configFile + ": " + e.getMessage() + keeping);
+            say("cannot read " + configFile + ": " + IoErrors.reason(e) + keeping);
             return;
         }
         List<Forward> desired;

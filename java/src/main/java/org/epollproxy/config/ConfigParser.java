@@ -219,7 +219,7 @@ public final class ConfigParser {
         if (w.size() == words + 1) {
             int[] r = w.get(words);
             String opts = word(s, r);
-            if (!opts.startsWith("[") || !opts.endsWith("]")) throw error("options must be in brackets: [timeout=SECONDS,src=ADDRESS]", r[0]);
+            if (!opts.startsWith("[") || !opts.endsWith("]")) throw error("options must be in brackets: [timeout=DURATION,src=ADDRESS]", r[0]);
             int pos = r[0] + 1;
             for (String opt : opts.substring(1, opts.length() - 1).split(",", -1)) {
                 String o = opt.strip();
@@ -236,10 +236,16 @@ public final class ConfigParser {
                 String value = o.substring(eq + 1).strip();
                 switch (name) {
                     case "timeout":
-                        if (!value.matches("\\d{1,9}") || Integer.parseInt(value) == 0) {
-                            throw error("timeout=" + value + ": expected a number of seconds, 1 or more", col);
+                        long sec;
+                        try {
+                            sec = OptionValues.seconds(value); // 1200, 1200s, 20m: the options' one grammar
+                        } catch (IllegalArgumentException e) {
+                            sec = 0;
                         }
-                        timeout = Integer.parseInt(value);
+                        if (sec < 1 || sec > Integer.MAX_VALUE) {
+                            throw error("timeout=" + value + ": expected a number of seconds, 1 or more, or a duration in whole seconds (1200s, 20m)", col);
+                        }
+                        timeout = (int) sec;
                         break;
                     case "src":
                         src = HostSyntax.check(value, true, col, lineNo);

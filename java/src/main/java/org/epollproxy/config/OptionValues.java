@@ -5,27 +5,46 @@ package org.epollproxy.config;
  */
 public final class OptionValues {
 
+    /** The duration grammar's units, in milliseconds. */
+    private static final String[][] UNITS = {{"ms", "1"}, {"s", "1000"}, {"m", "60000"}, {"h", "3600000"}};
+
     /**
-     * A duration: {@code 10} or {@code 10s} (seconds), {@code 500ms}, {@code 5m}, {@code 24h}; 1 ms to 24 h,
-     * both ends included (the message says "1ms-24h", so {@code 24h} itself must be accepted). Returns
-     * milliseconds; IllegalArgumentException saying what is expected otherwise.
+     * The one duration grammar of every time option, on the command line and in the config file: digits
+     * and a unit, {@code 500ms}, {@code 5s}, {@code 2m}, {@code 1h}; a bare number counts in
+     * {@code bareUnitMillis} (each option documents its own, as it always has). Returns milliseconds;
+     * IllegalArgumentException saying what is expected otherwise.
+     */
+    public static long duration(String s, long bareUnitMillis) {
+        String digits = s;
+        long unit = bareUnitMillis;
+        for (String[] u : UNITS) {
+            if (s.endsWith(u[0]) && s.length() > u[0].length()
+                    && Character.isDigit(s.charAt(s.length() - u[0].length() - 1))) {
+                digits = s.substring(0, s.length() - u[0].length());
+                unit = Long.parseLong(u[1]);
+                break;
+            }
+        }
+        if (!digits.matches("[0-9]{1,9}")) {
+            throw new IllegalArgumentException("\"" + s + "\" is not a duration: digits and a unit, ms, s, m or h "
+                    + "(500ms, 5s, 2m)");
+        }
+        return Long.parseLong(digits) * unit;
+    }
+
+    /** A duration counted in whole seconds (a bare number is seconds): {@code 90}, {@code 90s}, {@code 2m}. */
+    public static long seconds(String s) {
+        long ms = duration(s, 1000);
+        if (ms % 1000 != 0) throw new IllegalArgumentException("\"" + s + "\" is not a whole number of seconds");
+        return ms / 1000;
+    }
+
+    /**
+     * A duration of 1 ms to 24 h where a bare number is seconds ({@code 10}, {@code 10s}, {@code 500ms},
+     * {@code 2m}). Returns milliseconds; IllegalArgumentException saying what is expected otherwise.
      */
     public static int millis(String s) {
-        long v;
-        String digits;
-        int unit;
-        if (s.endsWith("ms")) {
-            digits = s.substring(0, s.length() - 2);
-            unit = 1;
-        } else if (s.endsWith("m") || s.endsWith("h")) {
-            digits = s.substring(0, s.length() - 1);
-            unit = s.endsWith("m") ? 60_000 : 3_600_000;
-        } else {
-            digits = s.endsWith("s") ? s.substring(0, s.length() - 1) : s;
-            unit = 1000;
-        }
-        if (!digits.matches("\\d{1,9}")) throw new IllegalArgumentException("\"" + s + "\" is not a duration (seconds, or 500ms, 5m, 1h)");
-        v = Long.parseLong(digits) * unit;
+        long v = duration(s, 1000);
         if (v < 1 || v > 86_400_000L) throw new IllegalArgumentException("\"" + s + "\" is out of range 1ms-24h");
         return (int) v;
     }

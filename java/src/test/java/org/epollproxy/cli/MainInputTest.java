@@ -130,7 +130,7 @@ class MainInputTest {
 
     /**
      * The buffer size the CLI gives every forward and the one Settings holds for the embedded proxy agree:
-     * 32 KiB, the smallest size that did not lose bulk throughput in bench/compare.sh (README "Buffer size").
+     * 32 KiB, the smallest size that did not lose bulk throughput in bench/compare.sh (bench/RESULTS.md, "Buffer size").
      */
     @Test
     void theDefaultBufferIs32KiBInTheHelpAndInSettings() {

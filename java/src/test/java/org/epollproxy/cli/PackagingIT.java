@@ -148,7 +148,7 @@ class PackagingIT {
         assertEquals("", out.strip(), "no warnings");
     }
 
-    /** The Kubernetes manifests parse (python3 + PyYAML when present) and wire the drain as the README says. */
+    /** The Kubernetes manifests parse (python3 + PyYAML when present) and wire the drain as docs/service.md says. */
     @Test
     void theKubernetesDeploymentDrainsWithinItsGracePeriod() throws Exception {
         String d = read("packaging/kubernetes/deployment.yaml");

@@ -2,7 +2,7 @@ package org.epollproxy.forward;
 
 import org.epollproxy.shim.SockAddr;
 
-/** Heap per tracked client address of the per-client table, as the README quotes it (run after mvn test-compile). */
+/** Heap per tracked client address of the per-client table, as docs/operations.md quotes it (run after mvn test-compile). */
 public final class ClientTableMemory {
     static long used() { for (int i = 0; i < 5; i++) System.gc(); Runtime r = Runtime.getRuntime(); return r.totalMemory() - r.freeMemory(); }
     public static void main(String[] a) throws Exception {

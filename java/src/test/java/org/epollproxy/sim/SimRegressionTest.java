@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
  * The bugs the simulation found, each as a named scenario ({@link Scenarios}) that forces the situation
  * instead of a seed that once happened to meet it: a seed is tied to one version of the simulation and
  * of the proxy, a forced situation is not. Each fails when the fix named in its scenario is reverted,
- * and only then (checked by reverting each fix in turn; README, "Deterministic simulation").
+ * and only then (checked by reverting each fix in turn; docs/testing.md, "Deterministic simulation").
  */
 class SimRegressionTest {
 
