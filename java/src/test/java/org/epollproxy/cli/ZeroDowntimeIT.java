@@ -94,7 +94,7 @@ class ZeroDowntimeIT {
         try (Traffic.Echo echo = new Traffic.Echo()) {
             String fwd = front + ":127.0.0.1:" + echo.port();
             try (JarProcess old = new JarProcess("-L", fwd, "--control", ctl.toString(), "--drain-timeout", "20", "--quiet")) {
-                assertEquals("listening tcp " + front + " -> 127.0.0.1:" + echo.port(), old.nextLine());
+                assertEquals("listening unix " + front + " -> 127.0.0.1:" + echo.port(), old.nextLine());
                 java.util.concurrent.atomic.AtomicLong ok = new java.util.concurrent.atomic.AtomicLong();
                 java.util.concurrent.atomic.AtomicReference<String> failed = new java.util.concurrent.atomic.AtomicReference<>();
                 java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
@@ -118,7 +118,7 @@ class ZeroDowntimeIT {
                 awaitCount(ok, 50);
                 try (JarProcess neu = new JarProcess("-L", fwd, "--takeover", ctl.toString(), "--control", ctl.toString(),
                         "--drain-timeout", "20", "--quiet")) {
-                    assertEquals("listening tcp " + front + " -> 127.0.0.1:" + echo.port(), neu.nextLine());
+                    assertEquals("listening unix " + front + " -> 127.0.0.1:" + echo.port(), neu.nextLine());
                     awaitErr(old, "drain: began (takeover)");
                     assertEquals(0, old.exitCode(30), old.stderr());
                     long afterOld = ok.get();
