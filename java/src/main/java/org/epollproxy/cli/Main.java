@@ -175,6 +175,7 @@ public final class Main implements Callable<Integer> {
     /** Parses and runs; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         CommandLine cl = new CommandLine(new Main(out, err));
+        cl.addSubcommand("ctl", new Ctl(out, err));
         cl.getCommandSpec().usageMessage().footer(HelpText.FOOTER);
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
