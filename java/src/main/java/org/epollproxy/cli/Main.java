@@ -133,6 +133,9 @@ public final class Main implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ClientArgs clientArgs = new ClientArgs();
 
+    @picocli.CommandLine.Mixin
+    DynamicArgs dynamicArgs = new DynamicArgs();
+
     @Option(names = "--stats", paramLabel = "[BIND:]PORT",
             description = "Serve /metrics (Prometheus), /connections (JSON: every open connection, its buffers "
                     + "and epoll interest) and /healthz over HTTP on PORT; BIND defaults to 127.0.0.1.")
@@ -221,6 +224,9 @@ public final class Main implements Callable<Integer> {
         if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
         String clientProblem = clientArgs.problem();
         if (clientProblem != null) return usage(clientProblem);
+        String dynamicProblem = dynamicArgs.problem();
+        if (dynamicProblem != null) return usage(dynamicProblem);
+        Resolver.useNameServer(dynamicArgs.client()); // --resolver: names at start (and reload) are asked there too
 
         if (pipeSize != null && !splice) return usage("--pipe-size applies to --splice only");
 
@@ -300,6 +306,8 @@ public final class Main implements Callable<Integer> {
         }
         String dup = Forwards.duplicate(forwards);
         if (dup != null) return usage(dup);
+        org.epollproxy.runtime.Reresolver names = dynamicArgs.reresolver(err);
+        forwards = names.expandAtStart(forwards); // every address of each backend name
         String noRoom = FdBudget.check(forwards.size(), threads, FdBudget.limit());
         if (noRoom != null) {
             err.println("epoll-proxy: " + noRoom);
@@ -333,6 +341,7 @@ public final class Main implements Callable<Integer> {
             if (statsAddr != null) statsServer = StatsServer.bind(statsAddr); // before the forwards: all or nothing
             Logs.Opened files = logs.open(config);
             proxy = new ProxyServer(kernel, settings, err);
+            proxy.backendPool().setSlowStart(dynamicArgs.slowStartNanos());
             try {
                 forwards = proxy.start(forwards, inherited);
                 if (takeover != null) takeover.confirm(); // the old process drains from here on
@@ -359,7 +368,8 @@ public final class Main implements Callable<Integer> {
             else shutdown.drain("SIGTERM");
         });
         Signals.on("INT", shutdown::stop);
-        Reloader reloader = new Reloader(proxy, args, configFile, logs, err);
+        names.start(proxy);
+        Reloader reloader = new Reloader(names, proxy, args, configFile, logs, err);
         Signals.onHangup(reloader::requestReload);
         for (Forward f : forwards) out.println("listening " + f.proto().lower() + " " + f);
         for (String note : Forwards.unixNotes(forwards, config)) err.println("epoll-proxy: " + note);

@@ -23,6 +23,8 @@ import org.epollproxy.shim.SyscallException;
  */
 final class Reloader {
     private final ProxyServer proxy;
+    /** Reloads go through it: backend names expand to all their addresses. */
+    private final org.epollproxy.runtime.Reresolver names;
     private final List<Forwards.Arg> cliArgs;
     private final Path configFile;
     private final Logs logs;
@@ -33,7 +35,9 @@ final class Reloader {
         return t;
     });
 
-    Reloader(ProxyServer proxy, List<Forwards.Arg> cliArgs, Path configFile, Logs logs, PrintStream err) {
+    Reloader(org.epollproxy.runtime.Reresolver names, ProxyServer proxy, List<Forwards.Arg> cliArgs, Path configFile, Logs logs,
+            PrintStream err) {
+        this.names = names;
         this.proxy = proxy;
         this.cliArgs = cliArgs;
         this.configFile = configFile;
@@ -86,7 +90,7 @@ final class Reloader {
             return;
         }
         try {
-            String summary = proxy.reconfigure(desired);
+            String summary = names.reconfigure(desired);
             logs.install(proxy, files);
             say(configFile + ": " + summary);
             for (Forward f : proxy.forwards()) say("listening " + f.proto().lower() + " " + f);

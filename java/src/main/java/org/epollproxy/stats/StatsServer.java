@@ -225,7 +225,7 @@ public final class StatsServer implements AutoCloseable, Handler {
         switch (path) {
             case "/metrics":
                 take = fl -> LoopSnapshot.take(fl, false);
-                render = snaps -> MetricsPage.render(snaps) + BackendMetrics.render(p.backendPool().snapshot())
+                render = snaps -> MetricsPage.render(snaps) + BackendMetrics.render(p.backendPool().snapshot()) + NameMetrics.render(p.backendPool().names())
                         + ClientTableMetrics.render(p);
                 break;
             case "/backends": // the pool's own snapshot: no loop is asked

@@ -25,6 +25,17 @@ public final class BackendPool {
     /** --slow-start in nanoseconds; 0 = a backend coming back takes its full share at once. */
     private volatile long slowStartNanos;
 
+    /** The names re-resolved while running, for /metrics; replaced whole after each round. */
+    private volatile List<ResolvedName> names = List.of();
+
+    public void setNames(List<ResolvedName> n) {
+        names = List.copyOf(n);
+    }
+
+    public List<ResolvedName> names() {
+        return names;
+    }
+
     /** --slow-start: groups made from now on (so every group after the start) use it. */
     public void setSlowStart(long nanos) {
         slowStartNanos = nanos;
