@@ -190,8 +190,8 @@ public final class BackendState {
     int share(long now, long slowStartNanos) {
         long since = usableSince;
         if (slowStartNanos <= 0 || since == 0) return 1024;
-        long elapsed = now - since;
-        if (elapsed >= slowStartNanos || elapsed < 0) {
+        long elapsed = Math.max(0, now - since); // a loop's clock is read at the top of its iteration: it may be a little behind
+        if (elapsed >= slowStartNanos) {
             usableSince = 0; // done: later picks skip the arithmetic
             return 1024;
         }
