@@ -116,7 +116,12 @@ final class Ctl implements Callable<Integer> {
             ch.connect(UnixDomainSocketAddress.of(control));
             watchdog.start();
             ByteBuffer b = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
-            while (b.hasRemaining()) ch.write(b);
+            try {
+                while (b.hasRemaining()) ch.write(b);
+            } catch (IOException e) { // connected, then closed at once (a peer of another uid): no answer
+                watchdog.interrupt();
+                return List.of();
+            }
             ByteBuffer in = ByteBuffer.allocate(MAX_ANSWER);
             try {
                 while (in.hasRemaining() && ch.read(in) >= 0) {
@@ -124,6 +129,8 @@ final class Ctl implements Callable<Integer> {
                 }
             } catch (java.nio.channels.AsynchronousCloseException e) {
                 throw new IOException("no answer within " + TIMEOUT_MS + " ms");
+            } catch (IOException e) {
+                // reset by the process: what came before is the answer (none, for a peer it refused)
             } finally {
                 watchdog.interrupt();
             }

@@ -17,25 +17,45 @@ final class DynamicArgs {
     /** How long one DNS query waits for its answer (it is tried twice). */
     static final int QUERY_TIMEOUT_MS = 2000;
 
-    @Option(names = "--resolve-interval", paramLabel = "DURATION", defaultValue = "30s",
+    /** --resolve-interval when neither the command line nor the config file sets it. */
+    static final String DEFAULT_INTERVAL = "30s";
+
+    @Option(names = "--resolve-interval", paramLabel = "DURATION",
             description = "Re-resolve every backend given by name each DURATION (at least 1s), off the event loops; every "
                     + "address (A and AAAA) becomes a backend with the name's weight, addresses that disappear take no new "
                     + "clients while their open connections finish; a failed or empty answer keeps the last good set "
-                    + "(default: ${DEFAULT-VALUE}).")
+                    + "(default: 30s; config file: resolve_interval).")
     String resolveInterval;
 
     @Option(names = "--resolver", paramLabel = "IP[:PORT]",
             description = "Ask this DNS server (UDP, port 53 by default) for backend names, as nginx's resolver, instead of "
-                    + "the system's resolver (whose answers the JVM caches for 30 s).")
+                    + "the system's resolver (whose answers the JVM caches for 30 s; config file: resolver).")
     String resolver;
 
     @Option(names = "--slow-start", paramLabel = "DURATION",
             description = "A backend coming back (enabled, or up again after failures or checks) takes a share of new clients "
-                    + "that grows from 1/16 to all of its weight's over DURATION, as haproxy's slowstart. Off by default.")
+                    + "that grows from 1/16 to all of its weight's over DURATION, as haproxy's slowstart. Off by default "
+                    + "(config file: slow_start).")
     String slowStart;
 
-    /** A one-line message naming the bad option, or null. */
-    String problem() {
+    /**
+     * A one-line message naming the bad option, or null. The config file's lines ({@code fromFile}, may be
+     * null) fill what the command line does not set.
+     */
+    String problem(org.epollproxy.config.DynamicOptions fromFile, String file) {
+        if (fromFile != null) {
+            if (resolveInterval == null && fromFile.resolveIntervalMs() != null) resolveInterval = fromFile.resolveIntervalMs() + "ms";
+            if (slowStart == null && fromFile.slowStartMs() != null) slowStart = fromFile.slowStartMs() + "ms";
+            if (resolver == null && fromFile.resolver() != null) {
+                resolver = fromFile.resolver();
+                try {
+                    server();
+                } catch (IllegalArgumentException e) {
+                    return file + ": resolver " + resolver + ": " + e.getMessage();
+                }
+            }
+        }
+        if (resolveInterval == null) resolveInterval = DEFAULT_INTERVAL;
         try {
             if (OptionValues.millis(resolveInterval) < Reresolver.MIN_INTERVAL_MS) {
                 return "--resolve-interval must be at least 1s, not " + resolveInterval;

@@ -20,7 +20,8 @@ final class HelpText {
             "          backend-closed, backend-refused, backend-unreachable, connect-timeout,",
             "          client-reset, backend-reset, idle-timeout, fin-timeout, denied,",
             "          not-allowed, bad-proxy-header, client-limit, evicted (UDP), shutdown,",
-            "          no-backend (all marked down), error. A UNIX socket end is named by its",
+            "          no-backend (all marked down), backend-disabled (ctl disable --reset),",
+            "          error. A UNIX socket end is named by its",
             "          path (an unnamed client: unix). A backend marked down or up again: one line:",
             "            backend 10.0.0.3:80 of 0.0.0.0:80 down: 3 consecutive connect failures ...",
             "",
@@ -43,6 +44,7 @@ final class HelpText {
             "  epoll-proxy -L 2375:/var/run/docker.sock     # TCP in front of a UNIX socket",
             "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:80 --accept-proxy \\",
             "      --max-connections-per-client 50          # behind a network load balancer",
+            "  epoll-proxy ctl --control /run/ep.sock drain 10.0.0.3:80   # see ctl --help",
     };
 
     private HelpText() {}

@@ -224,9 +224,6 @@ public final class Main implements Callable<Integer> {
         if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
         String clientProblem = clientArgs.problem();
         if (clientProblem != null) return usage(clientProblem);
-        String dynamicProblem = dynamicArgs.problem();
-        if (dynamicProblem != null) return usage(dynamicProblem);
-        Resolver.useNameServer(dynamicArgs.client()); // --resolver: names at start (and reload) are asked there too
 
         if (pipeSize != null && !splice) return usage("--pipe-size applies to --splice only");
 
@@ -281,6 +278,9 @@ public final class Main implements Callable<Integer> {
                 return usage("cannot read --config " + configFile + ": " + e.getMessage());
             }
         }
+        String dynamicProblem = dynamicArgs.problem(config == null ? null : config.dynamic(), String.valueOf(configFile));
+        if (dynamicProblem != null) return usage(dynamicProblem);
+        Resolver.useNameServer(dynamicArgs.client()); // --resolver: names at start (and reload) are asked there too
         Settings.Builder builder = Settings.builder()
                 .bufferSize(bufferSize)
                 .connectTimeoutMs(connectTimeoutMs)

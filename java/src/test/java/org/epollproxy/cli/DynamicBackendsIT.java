@@ -201,18 +201,21 @@ class DynamicBackendsIT {
     }
 
     @Test
-    void aNameWithTwoAddressesIsTwoBackendsSharingItsWeight() throws Exception {
+    void aNameWithTwoAddressesIsTwoBackendsEachWithItsWeightFromTheConfigFile(@TempDir Path dir) throws Exception {
         int port = Ports.free();
         int bport = Ports.free();
+        Path conf = dir.resolve("proxy.conf");
         try (TinyDnsServer dns = new TinyDnsServer(); Tagged two = new Tagged("two", "127.0.0.2", bport);
-                Tagged three = new Tagged("three", "127.0.0.3", bport)) {
+                Tagged three = new Tagged("three", "127.0.0.3", bport); TaggedEcho other = new TaggedEcho("other")) {
             dns.set("app.test", "127.0.0.2", "127.0.0.3");
-            try (JarProcess p = new JarProcess("-L", port + ":app.test:" + bport, "--resolver", dns.address(), "--balance", "roundrobin",
-                    "--quiet")) {
-                assertEquals("listening tcp 127.0.0.1:" + port + " -> 127.0.0.2:" + bport + ",127.0.0.3:" + bport, p.nextLine());
+            java.nio.file.Files.writeString(conf, "resolver " + dns.address() + "\nresolve_interval 1s\nslow_start 5s\n"
+                    + "127.0.0.1 " + port + " app.test " + bport + " [balance=roundrobin, weight=2, backend=127.0.0.1:" + other.port() + "]\n");
+            try (JarProcess p = new JarProcess("--config", conf.toString(), "--quiet")) {
+                assertEquals("listening tcp 127.0.0.1:" + port + " -> 127.0.0.2:" + bport + ",127.0.0.3:" + bport + ",127.0.0.1:" + other.port(),
+                        p.nextLine());
                 Map<String, Integer> got = new TreeMap<>();
-                for (int i = 0; i < 20; i++) got.merge(ask(port, "x"), 1, Integer::sum);
-                assertEquals(Map.of("two:x", 10, "three:x", 10), got);
+                for (int i = 0; i < 50; i++) got.merge(ask(port, "x"), 1, Integer::sum);
+                assertEquals(Map.of("two:x", 20, "three:x", 20, "other:x", 10), got, "each address of the name weighs 2");
             }
         }
     }
@@ -247,7 +250,7 @@ class DynamicBackendsIT {
                     assertTrue(!after.containsKey("b") && after.containsKey("a") && after.containsKey("c"), "after the drain: " + after);
                     assertEquals("b:still", TaggedEcho.ask(held, "still"), "the drained backend's open connection goes on");
                     awaitErr(p, "backend " + bAddr + " of 127.0.0.1:" + port + " drain: set by ctl (uid ");
-                    assertTrue(get(stats, "/backends").contains("\"backend\": \"" + bAddr + "\", \"weight\": 1, \"state\": \"up\", \"admin\": \"drain\""),
+                    assertTrue(get(stats, "/backends").contains("\"backend\": \"" + bAddr + "\", \"weight\": 1, \"state\": \"up\", \"down_reason\": null, \"admin\": \"drain\""),
                             get(stats, "/backends"));
                     assertTrue(get(stats, "/metrics").contains("epollproxy_server_admin_state{forward=\"127.0.0.1:" + port
                             + "\",proto=\"tcp\",backend=\"" + bAddr + "\",state=\"drain\"} 1"));
@@ -326,7 +329,27 @@ class DynamicBackendsIT {
                 assertTrue(none.stderr().startsWith("epoll-proxy ctl: --control " + dir.resolve("nothing.sock")), none.stderr());
                 JarProcess usage = new JarProcess("ctl", "backends");
                 assertEquals(2, usage.exitCode(30));
+                if (new com.sun.security.auth.module.UnixSystem().getUid() == 0) {
+                    // A peer of another uid: the file mode would stop it first, so open the file up to meet the uid check.
+                    java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+                    java.nio.file.Files.setPosixFilePermissions(control, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+                    Process other = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:off", "-jar", JarProcess.jar().toString(),
+                            "ctl", "--control", control.toString(), "drain", "127.0.0.1:" + a.port()).redirectErrorStream(true).start();
+                    assertTrue(other.waitFor(30, TimeUnit.SECONDS));
+                    String said = new String(other.getInputStream().readAllBytes());
+                    assertEquals(1, other.exitValue(), said);
+                    assertTrue(said.startsWith("epoll-proxy ctl: --control " + control + ": the process closed the connection without an answer"), said);
+                    awaitErr(p, "refused a connection from uid 65534");
+                    assertTrue(!out(ctl(control, "backends")).contains("drain"), "nothing changed");
+                }
                 assertTrue(ask(port, "x").endsWith(":x"), "the proxy serves on");
+                for (String[] args : new String[][] {{"--resolve-interval", "500ms"}, {"--resolver", "dns.example"}, {"--slow-start", "soon"}}) {
+                    try (JarProcess u = new JarProcess("-L", "9:127.0.0.1:10", args[0], args[1])) {
+                        assertEquals(2, u.exitCode(30), args[0]);
+                        assertTrue(u.stderr().startsWith("epoll-proxy: " + args[0]), u.stderr());
+                    }
+                }
                 assertEquals(0, p.stderr().split("Exception", -1).length - 1, p.stderr());
             }
         }
