@@ -101,10 +101,17 @@ public final class Reresolver {
 
     /** SIGHUP: {@code desired} (as configured) becomes the running set, expanded; new names are resolved first. */
     public synchronized String reconfigure(List<Forward> desired) throws InterruptedException {
+        List<Forward> running = templates;
         templates = List.copyOf(desired);
         learn(desired);
+        String summary;
+        try {
+            summary = proxy.reconfigure(expand());
+        } catch (RuntimeException | InterruptedException e) {
+            templates = running; // the reload is refused: the next round must not apply it behind the operator's back
+            throw e;
+        }
         names.keySet().retainAll(namesOf(desired));
-        String summary = proxy.reconfigure(expand());
         pending = false;
         publish();
         return summary;

@@ -201,21 +201,22 @@ class DynamicBackendsIT {
     }
 
     @Test
-    void aNameWithTwoAddressesIsTwoBackendsEachWithItsWeightFromTheConfigFile(@TempDir Path dir) throws Exception {
+    void aNameWithAAndAaaaRecordsIsABackendPerAddressEachWithItsWeightFromTheConfigFile(@TempDir Path dir) throws Exception {
         int port = Ports.free();
         int bport = Ports.free();
         Path conf = dir.resolve("proxy.conf");
         try (TinyDnsServer dns = new TinyDnsServer(); Tagged two = new Tagged("two", "127.0.0.2", bport);
-                Tagged three = new Tagged("three", "127.0.0.3", bport); TaggedEcho other = new TaggedEcho("other")) {
-            dns.set("app.test", "127.0.0.2", "127.0.0.3");
+                Tagged three = new Tagged("three", "127.0.0.3", bport);
+                Tagged six = new Tagged("six", "::1", bport); TaggedEcho other = new TaggedEcho("other")) {
+            dns.set("app.test", "127.0.0.2", "::1", "127.0.0.3");
             java.nio.file.Files.writeString(conf, "resolver " + dns.address() + "\nresolve_interval 1s\nslow_start 5s\n"
                     + "127.0.0.1 " + port + " app.test " + bport + " [balance=roundrobin, weight=2, backend=127.0.0.1:" + other.port() + "]\n");
             try (JarProcess p = new JarProcess("--config", conf.toString(), "--quiet")) {
-                assertEquals("listening tcp 127.0.0.1:" + port + " -> 127.0.0.2:" + bport + ",127.0.0.3:" + bport + ",127.0.0.1:" + other.port(),
+                assertEquals("listening tcp 127.0.0.1:" + port + " -> 127.0.0.2:" + bport + ",127.0.0.3:" + bport + ",[::1]:" + bport + ",127.0.0.1:" + other.port(),
                         p.nextLine());
                 Map<String, Integer> got = new TreeMap<>();
-                for (int i = 0; i < 50; i++) got.merge(ask(port, "x"), 1, Integer::sum);
-                assertEquals(Map.of("two:x", 20, "three:x", 20, "other:x", 10), got, "each address of the name weighs 2");
+                for (int i = 0; i < 70; i++) got.merge(ask(port, "x"), 1, Integer::sum);
+                assertEquals(Map.of("two:x", 20, "three:x", 20, "six:x", 20, "other:x", 10), got, "each address of the name weighs 2");
             }
         }
     }
