@@ -20,24 +20,30 @@ import picocli.CommandLine.Parameters;
  * process accepts peers of its own uid only), its answer printed. Exit status 0 when the process did it,
  * 1 when it refused (the one line says why) or cannot be reached, 2 for a usage error.
  */
-@Command(name = "ctl", sortOptions = false, usageHelpAutoWidth = true, mixinStandardHelpOptions = true,
+@Command(name = "ctl", sortOptions = false, usageHelpAutoWidth = true,
         description = {"Changes backends of a running epoll-proxy, at once and without a reload, over its --control socket.", "",
             "Commands:",
-            "  backends                   list every backend: admin state, health, weight, open connections, name, last seen",
-            "  drain BACKEND              no new clients; its open connections finish",
-            "  disable BACKEND [--reset]  maintenance: no new clients; open connections finish (are reset with --reset)",
-            "  enable BACKEND             ready again: health checks decide (and --slow-start applies)",
-            "  weight BACKEND N           weight 1-256 from now on; 0 = the configured weight again",
+            "  backends                  every backend: admin state, health, weight, open",
+            "                            connections; for a name, the name and last seen",
+            "  drain BACKEND             no new clients; its open connections finish",
+            "  disable BACKEND [--reset] maintenance: no new clients; open connections",
+            "                            finish (with --reset they are reset now)",
+            "  enable BACKEND            ready again: health checks decide; --slow-start",
+            "  weight BACKEND N          weight 1-256 from now on; 0 = as configured",
             "",
-            "BACKEND is HOST:PORT as 'backends' lists it, or NAME:PORT for every address of a name. The state holds "
-                    + "across reloads while the backend stays in the forward.", ""},
+            "BACKEND is HOST:PORT as 'backends' lists it, or NAME:PORT for every address of a name. A state holds "
+                    + "across reloads while the backend stays in the forward. Exit status: 0 done; 1 refused (one line "
+                    + "says why) or no answer; 2 usage error. See docs/dynamic-backends.md.", ""},
         footer = {"", "Examples:", "  epoll-proxy ctl --control /run/epoll-proxy.sock backends",
-            "  epoll-proxy ctl --control /run/epoll-proxy.sock --forward 9000 drain 10.0.0.2:8080",
-            "  epoll-proxy ctl --control /run/epoll-proxy.sock weight app.internal:8080 5"})
+            "  epoll-proxy ctl --control /run/ep.sock --forward 9000 drain 10.0.0.2:8080",
+            "  epoll-proxy ctl --control /run/ep.sock weight app.internal:8080 5"})
 final class Ctl implements Callable<Integer> {
     /** How long to wait for the answer (the process answers from its event loop at once). */
     static final long TIMEOUT_MS = 10_000;
     static final int MAX_ANSWER = 1 << 20;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
 
     @Option(names = "--control", paramLabel = "PATH", required = true,
             description = "The running process's --control socket.")
