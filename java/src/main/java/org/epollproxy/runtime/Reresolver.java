@@ -92,7 +92,13 @@ public final class Reresolver {
             t.setDaemon(true);
             return t;
         });
-        thread.scheduleWithFixedDelay(this::round, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
+        thread.scheduleWithFixedDelay(() -> {
+            try {
+                round();
+            } catch (RuntimeException e) { // an exception would end the schedule: say it, and go on next round
+                say("a round failed: " + e);
+            }
+        }, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
     }
 
     public void stop() {
