@@ -29,6 +29,8 @@ public final class DnsClient {
     static final int MAX_RECORDS = 256;
     static final int TRIES = 2;
     static final int RCODE_NXDOMAIN = 3;
+    static final int RCODE_NOTIMP = 4;
+    static final int RCODE_REFUSED = 5;
 
     private final InetSocketAddress server;
     private final int timeoutMs;
@@ -36,8 +38,21 @@ public final class DnsClient {
 
     /** A lookup that failed: no answer in time, an error from the server, a reply that does not parse. */
     public static final class DnsException extends Exception {
+        /** The server's RCODE when it answered with an error, else -1 (no answer, a bad reply, a bad name). */
+        public final int rcode;
+
         public DnsException(String message) {
+            this(message, -1);
+        }
+
+        DnsException(String message, int rcode) {
             super(message);
+            this.rcode = rcode;
+        }
+
+        /** The server declines this query (REFUSED, NOTIMP): an answer, unlike a timeout or SERVFAIL. */
+        boolean declined() {
+            return rcode == RCODE_REFUSED || rcode == RCODE_NOTIMP;
         }
     }
 
@@ -52,11 +67,27 @@ public final class DnsClient {
 
     /**
      * Every address of {@code name}: its A records, then its AAAA records, each in the server's order,
-     * duplicates dropped. Empty if the name does not exist or has neither; DnsException if either query failed.
+     * duplicates dropped. Empty if the name does not exist or has neither. DnsException if either query
+     * failed (no answer, SERVFAIL, a bad reply), so that the caller keeps what it had rather than lose one
+     * family's addresses to a passing failure; one query the server declines (REFUSED, NOTIMP: a dnsmasq
+     * without upstream servers does so for the AAAA of a name its hosts file gives only an IPv4 address)
+     * counts as no records of that type when the other query was answered.
      */
     public List<InetAddress> lookup(String name) throws DnsException {
-        Set<InetAddress> out = new LinkedHashSet<>(query(name, TYPE_A));
-        out.addAll(query(name, TYPE_AAAA));
+        List<InetAddress> v4 = null;
+        DnsException declined = null;
+        try {
+            v4 = query(name, TYPE_A);
+        } catch (DnsException e) {
+            if (!e.declined()) throw e;
+            declined = e;
+        }
+        Set<InetAddress> out = new LinkedHashSet<>(v4 == null ? List.of() : v4);
+        try {
+            out.addAll(query(name, TYPE_AAAA));
+        } catch (DnsException e) {
+            if (!e.declined() || declined != null) throw declined != null ? declined : e;
+        }
         return new ArrayList<>(out);
     }
 
@@ -88,7 +119,7 @@ public final class DnsClient {
                         continue;
                     }
                     if (r.rcode() == RCODE_NXDOMAIN) return List.of();
-                    if (r.rcode() != 0) throw new DnsException(what + ": the server answered " + DnsMessage.rcodeText(r.rcode()));
+                    if (r.rcode() != 0) throw new DnsException(what + ": the server answered " + DnsMessage.rcodeText(r.rcode()), r.rcode());
                     return toAddresses(r.addresses());
                 }
             } catch (SocketTimeoutException e) {

@@ -48,6 +48,20 @@ class DnsClientTest {
     }
 
     @Test
+    void aDeclinedAaaaQueryIsNoAaaaRecordButAFailedOneFailsTheLookup() throws Exception {
+        try (TinyDnsServer dns = new TinyDnsServer()) {
+            dns.set("app.test", "127.0.0.2", "::1");
+            dns.failAaaaWith(5); // REFUSED, as dnsmasq without upstream servers answers
+            assertEquals(List.of(InetAddress.getByName("127.0.0.2")), client(dns.port(), 2000).lookup("app.test"));
+            dns.failAaaaWith(2); // SERVFAIL: a passing failure; the caller keeps what it had
+            assertThrows(DnsClient.DnsException.class, () -> client(dns.port(), 2000).lookup("app.test"));
+            dns.failAaaaWith(0);
+            dns.failWith(5); // both declined: a failure
+            assertThrows(DnsClient.DnsException.class, () -> client(dns.port(), 2000).lookup("app.test"));
+        }
+    }
+
+    @Test
     void aBadNameIsRefusedBeforeAnythingIsSent() {
         DnsClient c = client(9, 100);
         assertThrows(DnsClient.DnsException.class, () -> c.lookup("a..b"));

@@ -24,6 +24,8 @@ public final class TinyDnsServer implements AutoCloseable {
     private final Thread thread;
     /** 0: answer; 2: SERVFAIL; -1: no answer at all. */
     private volatile int failure;
+    /** An RCODE for AAAA queries only (0: none). */
+    private volatile int aaaaFailure;
     public final AtomicInteger queries = new AtomicInteger();
 
     public TinyDnsServer() throws SocketException {
@@ -53,6 +55,11 @@ public final class TinyDnsServer implements AutoCloseable {
             }
         }
         table.put(name.toLowerCase(Locale.ROOT), as);
+    }
+
+    /** AAAA queries get {@code rcode} (0: answered again); A queries are answered. */
+    public void failAaaaWith(int rcode) {
+        aaaaFailure = rcode;
     }
 
     /** 0: answer again; 2: SERVFAIL (or any RCODE); -1: drop every query. */
@@ -91,7 +98,7 @@ public final class TinyDnsServer implements AutoCloseable {
         int qEnd = at + 5;
         int type = ((q[at + 1] & 0xff) << 8) | (q[at + 2] & 0xff);
         List<InetAddress> all = table.get(name.toString().toLowerCase(Locale.ROOT));
-        int rcode = f > 0 ? f : all == null ? 3 : 0;
+        int rcode = f > 0 ? f : type == DnsClient.TYPE_AAAA && aaaaFailure > 0 ? aaaaFailure : all == null ? 3 : 0;
         List<byte[]> rdata = new ArrayList<>();
         if (rcode == 0) {
             for (InetAddress a : all) if (a.getAddress().length == (type == DnsClient.TYPE_A ? 4 : 16)) rdata.add(a.getAddress());
