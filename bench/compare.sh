@@ -193,19 +193,25 @@ EOF
 field() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" <<<"$1"; }
 
 # utime + stime + cutime + cstime of the processes, in ticks (USER_HZ), from /proc/PID/stat.
-cpu_ticks() {
-  local sum=0 pid
+proc_ticks() {
+  local fields="$1" sum=0 pid
+  shift
   for pid in "$@"; do
-    sum=$((sum + $(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }' || echo 0)))
+    sum=$((sum + $(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk "{ print $fields }" || echo 0)))
   done
   echo "$sum"
 }
+cpu_ticks() { proc_ticks '$12 + $13 + $14 + $15' "$@"; }
+# utime + cutime alone: the forwarder's own code, without the kernel's work for it.
+user_ticks() { proc_ticks '$12 + $14' "$@"; }
 hz="$(getconf CLK_TCK)"
+# CPU seconds per GB moved: $1 ticks over the bulk run of $bulk MB/s for RUN_SECONDS.
+per_gb() { awk -v t="$1" -v hz="$hz" -v mb="$bulk" -v s="$RUN_SECONDS" 'BEGIN { printf "%.3f", t / hz / (mb * s / 1000) }'; }
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 mkdir -p "$OUT"
 results="$OUT/compare.tsv"
-printf 'forwarder\tbulk_MBps\tpp1_rtps\tpp1_p99_us\tpp100_rtps\tpp100_p99_us\tconn_per_s\tconn_failed\theld_served\tidle_rss_kb\trss_per_conn_B\tpss_per_conn_B\tbulk_cores\tbulk_cpu_s_per_GB\tpp1_cores\tpp1_cpu_us\tpp100_cores\tpp100_cpu_us\tconn_cores\tconn_cpu_us\tround\n' >"$results"
+printf 'forwarder\tbulk_MBps\tpp1_rtps\tpp1_p99_us\tpp100_rtps\tpp100_p99_us\tconn_per_s\tconn_failed\theld_served\tidle_rss_kb\trss_per_conn_B\tpss_per_conn_B\tbulk_cores\tbulk_cpu_s_per_GB\tpp1_cores\tpp1_cpu_us\tpp100_cores\tpp100_cpu_us\tconn_cores\tconn_cpu_us\tbulk_user_s_per_GB\tbulk_sys_s_per_GB\tpp1_user_us\tpp1_sys_us\tpp100_user_us\tpp100_sys_us\tconn_user_us\tconn_sys_us\tround\n' >"$results"
 
 # Each round runs the forwarders in its own shuffled order (seeded by the round's number, so a re-run
 # repeats it). In a fixed order the forwarder listed after `direct` always ran right after direct's
@@ -245,17 +251,19 @@ for fwd in "${order[@]}"; do
 
   # Bulk: iperf3, both directions at once; the sum of what both receivers got.
   # The iperf3 server serves one test at a time and sometimes still winds the last one down: one retry.
-  bulk_cores="-" bulk_cpu="-"
+  bulk_cores="-" bulk_cpu="-" bulk_user="-" bulk_sys="-"
   for attempt in 1 2; do
+    u0="$(user_ticks "${FWD_PIDS[@]+"${FWD_PIDS[@]}"}")"
     t0="$(cpu_ticks "${FWD_PIDS[@]+"${FWD_PIDS[@]}"}")" w0="$(date +%s%N)"
     timeout $((RUN_SECONDS + 30)) iperf3 -c 127.0.0.1 -p "$bulk_port" -t "$RUN_SECONDS" --bidir -f m >"$tmp/iperf-$fwd.txt" 2>&1 || true
     bulk="$(awk '/receiver/ { for (i = 1; i <= NF; i++) if ($(i+1) == "Mbits/sec") s += $i } END { printf "%.0f", s / 8 }' "$tmp/iperf-$fwd.txt")"
     t1="$(cpu_ticks "${FWD_PIDS[@]+"${FWD_PIDS[@]}"}")" w1="$(date +%s%N)"
+    u1="$(user_ticks "${FWD_PIDS[@]+"${FWD_PIDS[@]}"}")"
     if [ "${bulk:-0}" -gt 0 ]; then
       if [ ${#FWD_PIDS[@]} -gt 0 ]; then
         # CPU over the iperf3 client's whole run (connect to report): cores, and CPU seconds per GB moved.
         bulk_cores="$(awk -v t=$((t1 - t0)) -v hz="$hz" -v w=$((w1 - w0)) 'BEGIN { printf "%.3f", t / hz / (w / 1e9) }')"
-        bulk_cpu="$(awk -v t=$((t1 - t0)) -v hz="$hz" -v mb="$bulk" -v s="$RUN_SECONDS" 'BEGIN { printf "%.3f", t / hz / (mb * s / 1000) }')"
+        bulk_cpu="$(per_gb $((t1 - t0)))" bulk_user="$(per_gb $((u1 - u0)))" bulk_sys="$(per_gb $((t1 - t0 - u1 + u0)))"
       fi
       break
     fi
@@ -289,9 +297,13 @@ for fwd in "${order[@]}"; do
     "$(field "$pp100" round_trips_per_s)" "$(field "$pp100" p99_us)" \
     "$(field "$conn" connections_per_s)" "$(field "$conn" failed)" \
     "$held" "$idle_kb" "$rss_pc" "$pss_pc" >>"$results"
-  printf '\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$bulk_cores" "$bulk_cpu" \
+  printf '\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$bulk_cores" "$bulk_cpu" \
     "$(field "$pp1" cpu_cores)" "$(field "$pp1" cpu_us_per_op)" "$(field "$pp100" cpu_cores)" "$(field "$pp100" cpu_us_per_op)" \
-    "$(field "$conn" cpu_cores)" "$(field "$conn" cpu_us_per_op)" "$round" >>"$results"
+    "$(field "$conn" cpu_cores)" "$(field "$conn" cpu_us_per_op)" >>"$results"
+  printf '\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$bulk_user" "$bulk_sys" \
+    "$(field "$pp1" cpu_user_us_per_op)" "$(field "$pp1" cpu_sys_us_per_op)" \
+    "$(field "$pp100" cpu_user_us_per_op)" "$(field "$pp100" cpu_sys_us_per_op)" \
+    "$(field "$conn" cpu_user_us_per_op)" "$(field "$conn" cpu_sys_us_per_op)" "$round" >>"$results"
 
   stop "${FWD_PIDS[@]+"${FWD_PIDS[@]}"}"
   # TIME_WAIT from the connection-rate run must not spill into the next forwarder's run.

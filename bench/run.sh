@@ -41,7 +41,7 @@ fi
 
 java_bin="java"
 [ -n "${JAVA_HOME:-}" ] && java_bin="$JAVA_HOME/bin/java"
-# The forked benchmark JVMs need native access (jffi, JNI); JDK 23+ also warns about jffi's Unsafe.
+# The forked benchmark JVMs need native access (jnr-ffi/jffi, JNI); JDK 23+ also warns about jffi's Unsafe.
 jvm_args="--enable-native-access=ALL-UNNAMED -Xms256m -Xmx256m"
 feature="$("$java_bin" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
 if [ "${feature%%.*}" -ge 23 ] 2>/dev/null; then jvm_args="$jvm_args --sun-misc-unsafe-memory-access=allow"; fi

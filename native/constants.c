@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #define C(name) {#name, name}
 
@@ -38,6 +39,8 @@ static const struct {
     C(TCP_NODELAY), C(TCP_KEEPIDLE), C(TCP_KEEPINTVL), C(TCP_KEEPCNT), C(IPV6_V6ONLY),
     C(SHUT_RD), C(SHUT_WR), C(SHUT_RDWR), C(MSG_NOSIGNAL), C(MSG_TRUNC),
     C(AF_UNIX), C(SO_ACCEPTCONN), C(SO_PEERCRED), C(ENAMETOOLONG),
+    /* files */
+    C(ELOOP), C(EISDIR), C(EXDEV), C(S_IFMT), C(S_IFSOCK), C(S_IFDIR), C(S_IFREG), C(S_IFLNK), C(SHIM_STAT_SIZE),
     /* fcntl, splice */
     C(O_NONBLOCK), C(SPLICE_F_MOVE), C(SPLICE_F_NONBLOCK), C(SPLICE_F_MORE),
     /* the shim's own layouts */

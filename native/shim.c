@@ -25,6 +25,8 @@
 #include <sys/eventfd.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <stddef.h>
 #include <unistd.h>
@@ -426,6 +428,63 @@ int shim_recv_fd(int sock, long long buf, int len, long long out_fd) {
     }
     memcpy(ADDR(out_fd), &fd, 4);
     return (int)n;
+}
+
+/* ---- socket files: created out of reach, removed only while they are ours ----------------------- */
+/* Paths are NUL-terminated byte strings at an address. None of these follow a symlink at the last
+ * component except chmod, which the caller uses only inside a directory no one else can write. */
+
+static void put_stat(const struct stat *st, long long out) {
+    unsigned char *p = ADDR(out);
+    int64_t dev = (int64_t)st->st_dev, ino = (int64_t)st->st_ino;
+    int32_t mode = (int32_t)st->st_mode, uid = (int32_t)st->st_uid;
+    memcpy(p, &dev, 8);
+    memcpy(p + 8, &ino, 8);
+    memcpy(p + 16, &mode, 4);
+    memcpy(p + 20, &uid, 4);
+}
+
+/* lstat: the identity of the file at path itself (a symlink is not followed), SHIM_STAT_SIZE bytes at out. */
+int shim_lstat(long long path, long long out) {
+    struct stat st;
+    if (lstat(ADDR(path), &st) < 0) return -errno;
+    put_stat(&st, out);
+    return 0;
+}
+
+/* fstat: as shim_lstat, for an open fd. */
+int shim_fstat(int fd, long long out) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) return -errno;
+    put_stat(&st, out);
+    return 0;
+}
+
+/* mkdir: fails with -EEXIST if anything (a symlink too) is at path. */
+int shim_mkdir(long long path, int mode) { return mkdir(ADDR(path), (mode_t)mode) < 0 ? -errno : 0; }
+
+int shim_rmdir(long long path) { return rmdir(ADDR(path)) < 0 ? -errno : 0; }
+
+/* unlink removes the name itself: a symlink, never what it points to. */
+int shim_unlink(long long path) { return unlink(ADDR(path)) < 0 ? -errno : 0; }
+
+/* renameat2(AT_FDCWD, from, AT_FDCWD, to, flags): replaces (never follows) a symlink at to; flags 1 =
+ * RENAME_NOREPLACE (-EEXIST if something is at to; -EINVAL where the filesystem cannot do it). Called
+ * through syscall(2): glibc has the wrapper only since 2.28 and musl never had it. */
+int shim_rename(long long from, long long to, int flags) {
+    long rc = syscall(SYS_renameat2, AT_FDCWD, (const char *)ADDR(from), AT_FDCWD, (const char *)ADDR(to), (unsigned int)flags);
+    return rc < 0 ? -errno : 0;
+}
+
+/* chmod follows a symlink: only for a path inside a directory no other user can write. */
+int shim_chmod(long long path, int mode) { return chmod(ADDR(path), (mode_t)mode) < 0 ? -errno : 0; }
+
+/* open(O_RDONLY|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC): a directory fd; -ENOTDIR or -ELOOP if path is not
+ * a directory itself (a symlink to one included). */
+int shim_open_directory(long long path) {
+    int fd;
+    do fd = open(ADDR(path), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+    return fd < 0 ? -errno : fd;
 }
 
 /* ---- errors and constants ------------------------------------------------------------------- */

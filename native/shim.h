@@ -53,6 +53,17 @@ int shim_set_cloexec(int fd);
 int shim_send_fd(int sock, long long buf, int len, int pass_fd);
 int shim_recv_fd(int sock, long long buf, int len, long long out_fd);
 
+/* One file's identity, as shim_lstat/shim_fstat write it: int64 st_dev, int64 st_ino, int32 st_mode, int32 st_uid. */
+#define SHIM_STAT_SIZE 24
+int shim_lstat(long long path, long long out);
+int shim_fstat(int fd, long long out);
+int shim_mkdir(long long path, int mode);
+int shim_rmdir(long long path);
+int shim_unlink(long long path);
+int shim_rename(long long from, long long to, int flags);
+int shim_chmod(long long path, int mode);
+int shim_open_directory(long long path);
+
 int shim_strerror(int err, long long buf, int len);
 long long shim_constant(const char *name);
 

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <fcntl.h>
 
 static int failures;
@@ -188,11 +191,73 @@ static void test_malloc_trim(void) {
     CHECK(rc == 0 || rc == 1);
 }
 
+static long long stat_ino(const unsigned char *st) {
+    int64_t v;
+    memcpy(&v, st + 8, 8);
+    return v;
+}
+
+static int stat_mode(const unsigned char *st) {
+    int32_t v;
+    memcpy(&v, st + 16, 4);
+    return v;
+}
+
+/* The socket-file calls: a socket bound in a private directory, its mode set there, renamed over a
+ * symlink (which is replaced, its target untouched), and removed; nothing follows a link. */
+static void test_socket_files(void) {
+    char base[] = "/tmp/shim-test-XXXXXX";
+    CHECK(mkdtemp(base) != NULL);
+    char priv[64], sock[96], target[64], victim[64], st[SHIM_STAT_SIZE], st2[SHIM_STAT_SIZE];
+    snprintf(priv, sizeof priv, "%s/private", base);
+    snprintf(sock, sizeof sock, "%s/s", priv);
+    snprintf(target, sizeof target, "%s/front.sock", base);
+    snprintf(victim, sizeof victim, "%s/victim", base);
+
+    CHECK(shim_mkdir(P(priv), 0700) == 0);
+    CHECK(shim_mkdir(P(priv), 0700) == -EEXIST);
+    int dfd = shim_open_directory(P(priv));
+    CHECK(dfd >= 0);
+    CHECK(shim_fstat(dfd, P(st)) == 0 && (stat_mode((unsigned char *)st) & S_IFMT) == S_IFDIR);
+    CHECK(shim_fstat(-1, P(st)) == -EBADF);
+
+    int fd = shim_socket(AF_UNIX, SOCK_STREAM, 0);
+    unsigned char addr[SHIM_ADDR_SIZE];
+    int32_t family = AF_UNIX;
+    memset(addr, 0, sizeof addr);
+    memcpy(addr, &family, 4);
+    memcpy(addr + 12, sock, strlen(sock) + 1);
+    CHECK(shim_bind(fd, P(addr)) == 0);
+    CHECK(shim_chmod(P(sock), 0640) == 0);
+    CHECK(shim_lstat(P(sock), P(st)) == 0);
+    CHECK((stat_mode((unsigned char *)st) & S_IFMT) == S_IFSOCK);
+    CHECK((stat_mode((unsigned char *)st) & 0777) == 0640);
+
+    int vfd = open(victim, O_CREAT | O_WRONLY, 0644);
+    CHECK(vfd >= 0);
+    close(vfd);
+    CHECK(symlink(victim, target) == 0);
+    CHECK(shim_open_directory(P(target)) == -ENOTDIR || shim_open_directory(P(target)) == -ELOOP);
+    CHECK(shim_rename(P(sock), P(target), RENAME_NOREPLACE) == -EEXIST || shim_rename(P(sock), P(target), RENAME_NOREPLACE) == -EINVAL);
+    CHECK(shim_rename(P(sock), P(target), 0) == 0); /* the symlink is replaced, not followed */
+    CHECK(shim_lstat(P(target), P(st2)) == 0 && stat_ino((unsigned char *)st2) == stat_ino((unsigned char *)st));
+    CHECK(shim_lstat(P(victim), P(st2)) == 0 && (stat_mode((unsigned char *)st2) & 07777) == 0644);
+    CHECK(shim_lstat(P(sock), P(st2)) == -ENOENT);
+    CHECK(shim_rmdir(P(priv)) == 0);
+    CHECK(shim_unlink(P(target)) == 0);
+    CHECK(shim_unlink(P(target)) == -ENOENT);
+    CHECK(shim_unlink(P(victim)) == 0);
+    CHECK(shim_rmdir(P(base)) == 0);
+    shim_close(dfd);
+    shim_close(fd);
+}
+
 int main(void) {
     test_tcp_roundtrip();
     test_malloc_trim();
     test_eventfd_pipe_splice();
     test_errors_and_constants();
+    test_socket_files();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

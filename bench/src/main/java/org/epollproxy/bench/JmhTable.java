@@ -161,29 +161,28 @@ public final class JmhTable {
         return Double.isNaN(r) ? "-" : String.format(Locale.ROOT, "%.2fx", r);
     }
 
+    /** Per row: what is called, then the jnr-ffi (the proxy), jffi-by-hand, plain JNI and java.nio methods. */
     private static final String[][] CALLS = {
-        {"a call that makes no syscall (the binding alone)", "SyscallBench.jffiNoop", "SyscallBench.jniNoop", null},
-        {"epoll_wait(timeout 0) on an empty set / Selector.selectNow()", "SyscallBench.jffiEpollWaitEmpty",
-            "SyscallBench.jniEpollWaitEmpty", "SyscallBench.nioSelectNowEmpty"},
-        {"recv on an idle socket: -EAGAIN / read() == 0", "SyscallBench.jffiRecvEagain", "SyscallBench.jniRecvEagain",
-            "SyscallBench.nioReadZero"},
-        {"EPOLL_CTL_MOD alone (NIO has no equivalent: interestOps only queues the change)", "SyscallBench.jffiCtlMod",
-            "SyscallBench.jniCtlMod", null},
-        {"EPOLL_CTL_MOD + epoll_wait(0) / interestOps + selectNow", "SyscallBench.jffiCtlModWait", null,
-            "SyscallBench.nioInterestOpsSelectNow"},
-        {"64 B send on one end + recv on the other (loopback TCP)", "SyscallBench.jffiRoundTrip64",
-            "SyscallBench.jniRoundTrip64", "SyscallBench.nioRoundTrip64"},
+        {"a call that makes no syscall (the binding alone)", "jnrNoop", "jffiNoop", "jniNoop", null},
+        {"epoll_wait(timeout 0) on an empty set / Selector.selectNow()", "jnrEpollWaitEmpty", "jffiEpollWaitEmpty",
+            "jniEpollWaitEmpty", "nioSelectNowEmpty"},
+        {"recv on an idle socket: -EAGAIN / read() == 0", "jnrRecvEagain", "jffiRecvEagain", "jniRecvEagain", "nioReadZero"},
+        {"EPOLL_CTL_MOD alone (NIO has no equivalent: interestOps only queues the change)", "jnrCtlMod", "jffiCtlMod",
+            "jniCtlMod", null},
+        {"EPOLL_CTL_MOD + epoll_wait(0) / interestOps + selectNow", "jnrCtlModWait", null, null, "nioInterestOpsSelectNow"},
+        {"64 B send on one end + recv on the other (loopback TCP)", "jnrRoundTrip64", "jffiRoundTrip64",
+            "jniRoundTrip64", "nioRoundTrip64"},
     };
 
     private void syscalls(PrintStream out) {
-        Table t = new Table("call, ns (± 99.9% error)", "jffi (the proxy)", "plain JNI", "java.nio");
-        for (String[] c : CALLS) t.row(c[0], ns(c[1]), ns(c[2]), ns(c[3]));
+        Table t = new Table("call, ns (± 99.9% error)", "jnr-ffi (the proxy)", "jffi by hand", "plain JNI", "java.nio");
+        for (String[] c : CALLS) t.row(c[0], ns(c[1]), ns(c[2]), ns(c[3]), ns(c[4]));
         t.print(out);
     }
 
-    private String ns(String bench) {
-        if (bench == null) return "-";
-        double[] s = scores.get(bench + "|");
+    private String ns(String method) {
+        if (method == null) return "-";
+        double[] s = scores.get("SyscallBench." + method + "|");
         if (s == null) return "-";
         return Table.num(s[0]) + (Double.isNaN(s[1]) ? "" : " ± " + Table.num(s[1]));
     }

@@ -25,6 +25,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *                                        open, measure the forwarder's memory (processes PID... and
  *                                        their children) before and while they are held
  *   memory PID...                        RSS and PSS of the processes and their children
+ *   curve WARM_PORT PORT THREADS SECONDS WARMUP
+ *                                        the connection rate of a forwarder from its first accepted
+ *                                        connection, second by second: this client warms its own JIT
+ *                                        on WARM_PORT (the backend, direct) for WARMUP, prints "warm",
+ *                                        then tries PORT until the forwarder answers and counts the
+ *                                        connections completed in each one-second window for SECONDS
  * </pre>
  */
 public final class LoadClient {
@@ -43,6 +49,9 @@ public final class LoadClient {
             case "hold":
                 hold(port(args[1]), Integer.parseInt(args[2]), seconds(args[3]), pids(args, 4));
                 break;
+            case "curve":
+                curve(port(args[1]), port(args[2]), Integer.parseInt(args[3]), (int) Double.parseDouble(args[4]), seconds(args[5]));
+                break;
             case "memory":
                 ProcessMemory m = ProcessMemory.ofTrees(pids(args, 1));
                 System.out.println("memory processes=" + m.processes + " rss_kb=" + m.rssKb + " pss_kb=" + m.pssKb);
@@ -54,7 +63,7 @@ public final class LoadClient {
 
     private static void usage() {
         System.err.println("usage: LoadClient pingpong PORT CONNS SECONDS WARMUP | connrate PORT THREADS SECONDS WARMUP"
-                + " | hold PORT COUNT SECONDS PID... | memory PID...");
+                + " | hold PORT COUNT SECONDS PID... | memory PID... | curve WARM_PORT PORT THREADS SECONDS WARMUP");
         System.exit(2);
     }
 
@@ -188,6 +197,55 @@ public final class LoadClient {
         for (Thread t : ts) t.join();
         System.out.printf("connrate threads=%d connections_per_s=%.0f ok=%d failed=%d%s%n",
                 threads, ok.get() / (runNanos / 1e9), ok.get(), failed.get(), cpuFields);
+    }
+
+    /**
+     * The forwarder is started after "warm" is printed, so its first second is measured with a client
+     * that is already at full speed. Connections refused before the forwarder listens are not counted;
+     * the clock starts at the first completed cycle.
+     */
+    private static void curve(int warmPort, int port, int threads, int windows, long warmupNanos) throws InterruptedException {
+        byte[] req = new byte[SIZE];
+        byte[] resp = new byte[SIZE];
+        Arrays.fill(req, (byte) 'x');
+        Thread[] ts = new Thread[threads];
+        long warmEnd = System.nanoTime() + warmupNanos;
+        for (int t = 0; t < threads; t++) {
+            ts[t] = new Thread(() -> {
+                byte[] q = req.clone(), r = new byte[SIZE];
+                while (System.nanoTime() < warmEnd) cycle(warmPort, q, r);
+            });
+            ts[t].start();
+        }
+        for (Thread t : ts) t.join();
+        System.out.println("warm");
+        System.out.flush();
+        long waitUntil = System.nanoTime() + 60_000_000_000L;
+        while (!cycle(port, req, resp)) { // the forwarder is not listening yet
+            if (System.nanoTime() > waitUntil) throw new IllegalStateException("nothing answered on port " + port + " in 60 s");
+            Thread.sleep(1);
+        }
+        long start = System.nanoTime();
+        long end = start + windows * 1_000_000_000L;
+        AtomicLong failed = new AtomicLong();
+        java.util.concurrent.atomic.AtomicLongArray done = new java.util.concurrent.atomic.AtomicLongArray(windows);
+        for (int t = 0; t < threads; t++) {
+            ts[t] = new Thread(() -> {
+                byte[] q = req.clone(), r = new byte[SIZE];
+                long now;
+                while ((now = System.nanoTime()) < end) {
+                    boolean good = cycle(port, q, r);
+                    int w = (int) ((System.nanoTime() - start) / 1_000_000_000L);
+                    if (!good) failed.incrementAndGet();
+                    else if (w < windows) done.incrementAndGet(w);
+                }
+            });
+            ts[t].start();
+        }
+        for (Thread t : ts) t.join();
+        StringBuilder rates = new StringBuilder();
+        for (int w = 0; w < windows; w++) rates.append(w == 0 ? "" : ",").append(done.get(w));
+        System.out.println("curve threads=" + threads + " per_second=" + rates + " failed=" + failed.get());
     }
 
     /** connect, 64 bytes there, 64 back, close; false on any error or short reply. */

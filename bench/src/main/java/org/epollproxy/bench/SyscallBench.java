@@ -8,6 +8,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
+import org.epollproxy.bench.jffi.JffiShim;
 import org.epollproxy.bench.jni.JniShim;
 import org.epollproxy.forward.Sockets;
 import org.epollproxy.shim.Epoll;
@@ -29,9 +30,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One call at a time, three ways: the shim through jffi ({@code jffi*}, as the proxy calls it), the
- * same shim function through hand-written JNI ({@code jni*}), and what java.nio does for the same job
- * ({@code nio*}). Sockets are real loopback TCP connections; nothing here is simulated.
+ * One call at a time, four ways: the shim through jnr-ffi's interface mapping ({@code jnr*}, as the proxy
+ * calls it), the same shim function through jffi called by hand ({@code jffi*}, the layer under jnr-ffi),
+ * through hand-written JNI ({@code jni*}), and what java.nio does for the same job ({@code nio*}). Sockets are real loopback TCP connections; nothing here is simulated.
  *
  * <ul>
  *   <li>{@code *Noop}: a shim function that makes no syscall (the binding's own cost).
@@ -83,6 +84,7 @@ public class SyscallBench {
     public void setup() throws IOException {
         k = Shim.load();
         JniShim.noop(); // loads the JNI library now, not inside a measurement
+        JffiShim.noop(); // and the hand-bound jffi one
         emptyEpoll = Epoll.open(k, EVENTS);
         fullEpoll = Epoll.open(k, EVENTS);
         events = NativeBuffer.allocate(EVENTS * Epoll.EVENT_SIZE);
@@ -156,7 +158,7 @@ public class SyscallBench {
     // ---- the binding alone ----
 
     @Benchmark
-    public int jffiNoop() {
+    public int jnrNoop() {
         return k.sizeof_addr();
     }
 
@@ -165,16 +167,26 @@ public class SyscallBench {
         return JniShim.noop();
     }
 
+    @Benchmark
+    public int jffiNoop() {
+        return JffiShim.noop();
+    }
+
     // ---- a non-blocking wait on an empty set ----
 
     @Benchmark
-    public int jffiEpollWaitEmpty() {
+    public int jnrEpollWaitEmpty() {
         return k.epoll_wait(emptyEpoll.fd(), events.address(), EVENTS, 0);
     }
 
     @Benchmark
     public int jniEpollWaitEmpty() {
         return JniShim.epollWait(emptyEpoll.fd(), events.address(), EVENTS, 0);
+    }
+
+    @Benchmark
+    public int jffiEpollWaitEmpty() {
+        return JffiShim.epollWait(emptyEpoll.fd(), events.address(), EVENTS, 0);
     }
 
     @Benchmark
@@ -185,13 +197,18 @@ public class SyscallBench {
     // ---- reading an idle socket ----
 
     @Benchmark
-    public int jffiRecvEagain() {
+    public int jnrRecvEagain() {
         return k.recv(b, buf.address(), 4096);
     }
 
     @Benchmark
     public int jniRecvEagain() {
         return JniShim.recv(b, buf.address(), 4096);
+    }
+
+    @Benchmark
+    public int jffiRecvEagain() {
+        return JffiShim.recv(b, buf.address(), 4096);
     }
 
     @Benchmark
@@ -202,7 +219,7 @@ public class SyscallBench {
     // ---- changing interest ----
 
     @Benchmark
-    public int jffiCtlMod() {
+    public int jnrCtlMod() {
         mask ^= Epoll.EPOLLOUT;
         return k.epoll_ctl(fullEpoll.fd(), Epoll.EPOLL_CTL_MOD, fullFd, mask, 1);
     }
@@ -214,7 +231,13 @@ public class SyscallBench {
     }
 
     @Benchmark
-    public int jffiCtlModWait() {
+    public int jffiCtlMod() {
+        mask ^= Epoll.EPOLLOUT;
+        return JffiShim.epollCtl(fullEpoll.fd(), Epoll.EPOLL_CTL_MOD, fullFd, mask, 1);
+    }
+
+    @Benchmark
+    public int jnrCtlModWait() {
         mask ^= Epoll.EPOLLOUT;
         k.epoll_ctl(fullEpoll.fd(), Epoll.EPOLL_CTL_MOD, fullFd, mask, 1);
         return k.epoll_wait(fullEpoll.fd(), events.address(), EVENTS, 0);
@@ -230,7 +253,7 @@ public class SyscallBench {
     // ---- 64 bytes across a loopback connection ----
 
     @Benchmark
-    public int jffiRoundTrip64() {
+    public int jnrRoundTrip64() {
         k.send(a, buf.address(), Wire.MESSAGE_SIZE);
         int got = 0;
         while (got < Wire.MESSAGE_SIZE) {
@@ -247,6 +270,18 @@ public class SyscallBench {
         int got = 0;
         while (got < Wire.MESSAGE_SIZE) {
             int n = JniShim.recv(b, buf.address() + 2048, Wire.MESSAGE_SIZE - got);
+            if (n > 0) got += n;
+            else if (n != -Errno.EAGAIN) throw new IllegalStateException("recv: " + Errno.describe(n));
+        }
+        return got;
+    }
+
+    @Benchmark
+    public int jffiRoundTrip64() {
+        JffiShim.send(a, buf.address(), Wire.MESSAGE_SIZE);
+        int got = 0;
+        while (got < Wire.MESSAGE_SIZE) {
+            int n = JffiShim.recv(b, buf.address() + 2048, Wire.MESSAGE_SIZE - got);
             if (n > 0) got += n;
             else if (n != -Errno.EAGAIN) throw new IllegalStateException("recv: " + Errno.describe(n));
         }

@@ -35,7 +35,8 @@ final class ClientArgs {
     int clientTableSize;
 
     @Option(names = "--unix-mode", paramLabel = "MODE",
-            description = "Permission bits (octal, e.g. 0660) of the UNIX socket files the proxy listens on; default: the umask's.")
+            description = "Permission bits (octal, 0 to 0777, e.g. 0660) of the UNIX socket files the proxy listens on; "
+                    + "set before the file appears at its path; default: the umask's.")
     String unixMode;
 
     /** A usage message naming the bad value, or null when every value is sound. */
@@ -46,8 +47,8 @@ final class ClientArgs {
         if (clientRate != null && !clientRate.matches("[1-9]\\d{0,8}/[1-9]\\d{0,5}")) {
             return "--client-rate " + clientRate + ": expected N/SEC, N connections per SEC seconds (both 1 or more), e.g. 20/1";
         }
-        if (unixMode != null && !unixMode.matches("0?[0-7]{3}")) {
-            return "--unix-mode " + unixMode + ": expected octal permission bits such as 0660";
+        if (unixMode != null && !unixMode.matches("0?[0-7]{1,3}")) { // 0 too: only root may connect then
+            return "--unix-mode " + unixMode + ": expected octal permission bits from 0 to 0777, such as 0660";
         }
         return null;
     }

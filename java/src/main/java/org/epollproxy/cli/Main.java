@@ -149,13 +149,20 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--control", paramLabel = "PATH",
             description = "Listen on the UNIX socket PATH (mode 0600) for a new process started with --takeover PATH: "
-                    + "it receives the listening sockets, and this process drains.")
+                    + "it receives the listening sockets, and this process drains. A stale socket at PATH is replaced; "
+                    + "a live one, or any other file, is refused.")
     Path controlPath;
 
     @Option(names = "--takeover", paramLabel = "PATH",
             description = "Take the listening sockets over from the process running with --control PATH (same "
                     + "forwards, same --threads), serve them at once, and make that process drain.")
     Path takeoverPath;
+
+    @Option(names = "--warmup", paramLabel = "MS", defaultValue = "${sys:epollproxy.warmup:-500}",
+            description = "Before listening, run connections through a private loopback forward for MS "
+                    + "milliseconds, so the JIT has compiled the forwarding path when real clients arrive "
+                    + "(0: none; default: ${DEFAULT-VALUE}).")
+    int warmupMs;
 
     @Option(names = "--trace", description = "Print every epoll event and syscall outcome on stderr.")
     boolean trace;
@@ -221,6 +228,7 @@ public final class Main implements Callable<Integer> {
         if (threads < 1 || threads > 256) return usage("--threads must be 1-256, not " + threads);
         if (udpTimeoutSec < 1) return usage("--udp-timeout must be 1 or more seconds, not " + udpTimeoutSec);
         if (drainTimeoutSec < 0 || drainTimeoutSec > 86_400) return usage("--drain-timeout must be 0-86400 seconds, not " + drainTimeoutSec);
+        if (warmupMs < 0 || warmupMs > 60_000) return usage("--warmup must be 0-60000 milliseconds, not " + warmupMs);
         if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
         String clientProblem = clientArgs.problem();
         if (clientProblem != null) return usage(clientProblem);
@@ -324,6 +332,14 @@ public final class Main implements Callable<Integer> {
             Kernel kernel = Shim.load();
             String badPipeSize = pipeSize == null ? null : PipeSizeCheck.problem(kernel, pipeSize);
             if (badPipeSize != null) return usage(badPipeSize);
+            // Before a takeover asks for the sockets: the old process serves meanwhile.
+            if (!trace && warmupMs > 0) {
+                org.epollproxy.runtime.Warmup.Result warm = org.epollproxy.runtime.Warmup.run(kernel, settings, warmupMs);
+                org.epollproxy.forward.Log startLog = new org.epollproxy.forward.Log(err);
+                startLog.info("warm-up: " + warm.connections() + " connection(s) through a private loopback forward in "
+                        + warm.millis() + " ms, before listening");
+                startLog.flush();
+            }
             Map<String, int[]> inherited = Map.of();
             try {
                 int activated = SocketActivation.count(System.getenv(), ProcessHandle.current().pid());

@@ -57,7 +57,7 @@ final class ControlChannel {
                 byte b = in.buffer().get(i);
                 if (b == '\n') {
                     if (++linesRead > MAX_LINES) throw new ProtocolException("more than " + MAX_LINES + " lines");
-                    lines.add(line.toString(StandardCharsets.US_ASCII));
+                    lines.add(line.toString(StandardCharsets.ISO_8859_1)); // one char per byte: printable() shows each
                     line.reset();
                 } else if (line.size() >= MAX_LINE) {
                     throw new ProtocolException("a line longer than " + MAX_LINE + " bytes");
@@ -67,6 +67,25 @@ final class ControlChannel {
             }
         }
         return 0;
+    }
+
+    /** The longest text of a peer's line that goes into a log line or an error. */
+    static final int MAX_SHOWN = 80;
+
+    /**
+     * A peer's text as it may appear in a log: printable ASCII as is, every other byte as {@code \xNN}, at
+     * most {@link #MAX_SHOWN} characters and then "...": a peer cannot write control characters, escape
+     * sequences or megabytes into the operator's log.
+     */
+    static String printable(String text) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            String shown = c >= 0x20 && c < 0x7f && c != '\\' ? String.valueOf(c) : String.format("\\x%02x", c & 0xff);
+            if (b.length() + shown.length() > MAX_SHOWN) return b + "...";
+            b.append(shown);
+        }
+        return b.toString();
     }
 
     /** The next complete line, or null. */

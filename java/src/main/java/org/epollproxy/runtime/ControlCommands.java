@@ -173,14 +173,8 @@ final class ControlCommands {
         return n + " backend(s)";
     }
 
-    /** Peer text for a log or reply line: printable ASCII, the rest as \xHH, at most 200 characters. */
+    /** Peer text for a log or reply line: escaped and cut short as the control socket's other messages are. */
     static String printable(String s) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < s.length() && sb.length() < 200; i++) {
-            char c = s.charAt(i);
-            if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') sb.append(c);
-            else sb.append(String.format("\\x%02x", (int) c & 0xff));
-        }
-        return sb.toString();
+        return ControlChannel.printable(s);
     }
 }

@@ -1,9 +1,6 @@
 package org.epollproxy.runtime;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -12,6 +9,8 @@ import java.util.Set;
 import java.util.function.Consumer;
 import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.Log;
+import org.epollproxy.forward.SocketFile;
+import org.epollproxy.forward.UnixSockets;
 import org.epollproxy.loop.EventLoop;
 import org.epollproxy.loop.Handler;
 import org.epollproxy.loop.Timer;
@@ -26,68 +25,61 @@ import org.epollproxy.shim.SyscallException;
 /**
  * {@code --control PATH}: a UNIX socket (mode 0600) served by loop 0, without blocking it, through which a
  * new process started with {@code --takeover PATH} receives the listening sockets; this process then
- * drains. It accepts a peer with our uid only (SO_PEERCRED), one takeover at a time, bounded lines
- * ({@link ControlChannel}), and gives up a conversation after {@link #DEADLINE_MS}. The protocol is in
+ * drains. It accepts peers with our uid only (SO_PEERCRED), at most {@link #MAX_PEERS} at once, each with
+ * its own deadline ({@link #DEADLINE_MS}), so a silent peer cannot hold the door shut: when all places are
+ * taken, the oldest peer that has not sent a line yet makes room. One takeover at a time, bounded lines
+ * ({@link ControlChannel}); what a peer sent is logged escaped and truncated. The socket file is made and
+ * removed by {@link SocketFile}, with the same checks as a {@code -L} UNIX listener's. The protocol is in
  * {@link Takeover}.
  */
 public final class ControlServer implements Handler {
     static final long DEADLINE_MS = 10_000;
+    /** Peers served at once: a takeover needs one; the rest is room for impatient operators and tools. */
+    static final int MAX_PEERS = 8;
+    private static final int MODE = 0600;
+    private static final int BACKLOG = 4;
 
     private final Kernel k;
     private final Path path;
     private final int fd;
+    private final SocketFile file;
     private EventLoop loop;
     private long token;
     private ProxyServer proxy;
     private Consumer<String> onTakenOver;
     private Log log;
     private ControlCommands commands;
-    private Session current;
+    /** The conversations open now, oldest first. */
+    private final List<Session> sessions = new ArrayList<>();
+    /** The one session the listening sockets were offered to, if any. */
+    private Session offering;
     private boolean closed;
     private boolean handedOver;
 
-    private ControlServer(Kernel k, Path path, int fd) {
+    private ControlServer(Kernel k, Path path, int fd, SocketFile file) {
         this.k = k;
         this.path = path;
         this.fd = fd;
+        this.file = file;
     }
 
     /**
-     * Binds {@code path}. A file there that nobody listens on is stale and removed; one a process listens on
-     * is refused (that process is running: take it over) unless {@code replace} (we just took it over).
+     * Binds {@code path} as {@code -L} UNIX listeners are bound ({@link SocketFile}): a socket there that
+     * nobody listens on is stale and replaced; one a process listens on is refused (that process is running:
+     * take it over) unless {@code replace} (we just took it over); any other file is refused.
      */
     public static ControlServer bind(Kernel k, Path path, boolean replace) {
-        if (!replace && Files.exists(path)) {
-            int probe = k.socket(Net.AF_UNIX, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0);
-            NativeBuffer a = unixAddress(path.toString());
-            int rc = probe < 0 ? probe : k.connect(probe, a.address());
-            java.lang.ref.Reference.reachabilityFence(a);
-            if (probe >= 0) k.close(probe);
-            if (rc == 0) throw new IllegalStateException("--control " + path + ": a running process listens there; start with --takeover " + path + " to replace it");
-        }
-        try {
-            Files.deleteIfExists(path);
-        } catch (IOException e) {
-            throw new IllegalStateException("--control " + path + ": cannot remove the old socket file: " + e.getMessage());
-        }
+        String p = path.toString();
+        unixAddress(p); // too long or empty: said as the other control socket errors are
         int s = k.socket(Net.AF_UNIX, Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0);
         if (s < 0) throw new SyscallException("socket AF_UNIX for --control " + path, s);
         try {
-            NativeBuffer a = unixAddress(path.toString());
-            SyscallException.check(k.bind(s, a.address()), "bind --control " + path);
-            java.lang.ref.Reference.reachabilityFence(a);
-            // Nobody can connect before listen(): the mode is set while the socket refuses everyone.
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-            SyscallException.check(k.listen(s, 4), "listen --control " + path);
-            return new ControlServer(k, path, s);
-        } catch (IOException | RuntimeException e) {
+            SocketFile f = SocketFile.bindAndListen(k, s, p, MODE, BACKLOG, replace, "--control " + p,
+                    "a running process listens there; start with --takeover " + p + " to replace it");
+            return new ControlServer(k, path, s, f);
+        } catch (RuntimeException e) {
             k.close(s);
-            try {
-                Files.deleteIfExists(path);
-            } catch (IOException ignored) {
-                // best effort
-            }
-            throw e instanceof RuntimeException re ? re : new IllegalStateException("--control " + path + ": " + e.getMessage());
+            throw e;
         }
     }
 
@@ -109,31 +101,20 @@ public final class ControlServer implements Handler {
         if (loop != null) loop.execute(this::close);
     }
 
-    /** At exit: removes the file unless a successor owns the path now. */
+    /** At exit: removes the file if it is still ours and no successor owns the path now. */
     public void removeFile() {
-        if (handedOver) return;
-        try {
-            Files.deleteIfExists(path);
-        } catch (IOException ignored) {
-            // best effort at exit
-        }
+        if (!handedOver) file.remove();
     }
 
-    /** Stops listening (on the loop's thread); removes the file unless a successor now owns the path. */
+    /** Stops listening (on the loop's thread); removes the file if it is still ours and no successor owns it. */
     public void close() {
         if (closed) return;
         closed = true;
-        if (current != null) current.end(null);
-        loop.release(token, true);
+        for (Session s : List.copyOf(sessions)) s.end(null);
+        if (loop != null) loop.release(token, true); // null: never started (a start that failed)
+        removeFile(); // before close: our socket still holds the inode, so its number is not anyone else's yet
         k.close(fd);
-        if (!handedOver) {
-            try {
-                Files.deleteIfExists(path);
-            } catch (IOException ignored) {
-                // the file is only a name; nothing listens behind it any more
-            }
-        }
-        log.flush();
+        if (log != null) log.flush();
     }
 
     @Override
@@ -148,15 +129,29 @@ public final class ControlServer implements Handler {
             if (uid != k.getuid()) {
                 log.error("control " + path + ": refused a connection from uid " + (uid < 0 ? Errno.describe(uid) : uid) + " (ours is " + k.getuid() + ")");
                 k.close(c);
-            } else if (current != null) {
+                continue;
+            }
+            if (sessions.size() >= MAX_PEERS && !makeRoom()) {
                 ControlChannel busy = new ControlChannel(k, c);
-                busy.send("error a takeover is already in progress", -1);
+                busy.send("error " + MAX_PEERS + " control connections are open already", -1);
                 busy.flush();
                 busy.close();
-            } else {
-                current = new Session(new ControlChannel(k, c));
+                log.error("control " + path + ": refused a connection: " + MAX_PEERS + " are open already, none of them silent");
+                continue;
+            }
+            sessions.add(new Session(new ControlChannel(k, c)));
+        }
+    }
+
+    /** Ends the oldest session that has sent nothing yet; false if every one has spoken. */
+    private boolean makeRoom() {
+        for (Session s : sessions) {
+            if (!s.heard) {
+                s.end("ended: the peer had sent nothing, and another one needed its place");
+                return true;
             }
         }
+        return false;
     }
 
     @Override
@@ -172,6 +167,8 @@ public final class ControlServer implements Handler {
         final List<String> wanted = new ArrayList<>();
         boolean listed; // "end" of the list came
         boolean sent; // the sockets went
+        boolean heard; // a whole line came: not a silent peer
+        boolean ended;
         Map<Forward, int[]> sockets;
 
         Session(ControlChannel ch) {
@@ -194,8 +191,11 @@ public final class ControlServer implements Handler {
                 end("read: " + Errno.describe(rc));
                 return;
             }
-            for (String line; current == this && (line = ch.nextLine()) != null; ) handle(line);
-            if (current == this && ch.eof()) end(sent ? "the new process hung up before it confirmed" : "the new process hung up");
+            for (String line; !ended && (line = ch.nextLine()) != null; ) {
+                heard = true;
+                handle(line);
+            }
+            if (!ended && ch.eof()) end(sent ? "the new process hung up before it confirmed" : "the new process hung up");
         }
 
         private void handle(String line) {
@@ -207,13 +207,13 @@ public final class ControlServer implements Handler {
             }
             if (threads < 0) {
                 if (!line.startsWith("takeover 1 threads=")) {
-                    refuse("expected 'takeover 1 threads=N', got '" + line + "'");
+                    refuse("expected 'takeover 1 threads=N', got '" + ControlChannel.printable(line) + "'");
                     return;
                 }
                 try {
                     threads = Integer.parseInt(line.substring("takeover 1 threads=".length()));
                 } catch (NumberFormatException e) {
-                    refuse("bad threads in '" + line + "'");
+                    refuse("bad threads in '" + ControlChannel.printable(line) + "'");
                 }
             } else if (!listed && line.startsWith("listen ")) {
                 wanted.add(line.substring("listen ".length()));
@@ -222,12 +222,14 @@ public final class ControlServer implements Handler {
                 offer();
             } else if (sent && line.equals("ok")) {
                 handedOver = true;
+                file.handOver();
+                for (Forward f : sockets.keySet()) if (f.bind().isUnix()) UnixSockets.handOver(f.bind().path());
                 log.info("control: the listening sockets were taken over; draining");
                 end(null);
                 ControlServer.this.close();
                 onTakenOver.accept("takeover");
             } else {
-                refuse("unexpected '" + line + "'");
+                refuse("unexpected '" + ControlChannel.printable(line) + "'");
             }
         }
 
@@ -237,11 +239,16 @@ public final class ControlServer implements Handler {
                 refuse("--threads differ: this process runs " + proxy.loops().size() + ", the new one asks for " + threads);
                 return;
             }
+            if (offering != null) {
+                refuse("a takeover is already in progress");
+                return;
+            }
             sockets = proxy.beginHandOver();
             if (sockets == null) {
                 refuse("this process is draining or reloading");
                 return;
             }
+            offering = this;
             Set<String> ours = new LinkedHashSet<>();
             for (Forward f : sockets.keySet()) ours.add(f.key());
             Set<String> onlyNew = new LinkedHashSet<>(wanted);
@@ -254,7 +261,10 @@ public final class ControlServer implements Handler {
                 return;
             }
             for (Map.Entry<Forward, int[]> e : sockets.entrySet()) {
-                for (int i = 0; i < e.getValue().length; i++) ch.send("fd " + i + " " + e.getKey().key(), e.getValue()[i]);
+                for (int i = 0; i < e.getValue().length; i++) {
+                    // A UNIX listener is one socket, on loop 0: the other loops have none to send.
+                    if (e.getValue()[i] >= 0) ch.send("fd " + i + " " + e.getKey().key(), e.getValue()[i]);
+                }
             }
             ch.send("end", -1);
             sent = true;
@@ -269,8 +279,10 @@ public final class ControlServer implements Handler {
 
         /** Ends the conversation; {@code why} null: it succeeded. */
         void end(String why) {
-            if (current != this) return;
-            current = null;
+            if (ended) return;
+            ended = true;
+            sessions.remove(this);
+            if (offering == this) offering = null;
             loop.cancel(this);
             loop.release(token, true);
             ch.close();

@@ -27,6 +27,8 @@ final class ListeningSockets {
 
     /** The forward as bound: the real port when 0 was asked for. */
     Forward bound(Forward requested, int[] fds) {
+        // A UNIX socket keeps its path: getsockname would name the private directory it was bound in.
+        if (requested.bind().isUnix()) return requested;
         return requested.boundTo(Sockets.localAddress(kernel, fds[0]));
     }
 
@@ -46,7 +48,9 @@ final class ListeningSockets {
         } catch (RuntimeException e) {
             for (int[] each : out.values()) for (int fd : each) if (fd >= 0) kernel.close(fd);
             for (Forward f : forwards) { // socket files this attempt created go too
-                if (f.bind().isUnix() && out.containsKey(f.key())) org.epollproxy.forward.UnixSockets.remove(f.bind());
+                if (f.bind().isUnix() && out.containsKey(f.key()) && !inherited.containsKey(f.key())) {
+                    org.epollproxy.forward.UnixSockets.remove(f.bind());
+                }
             }
             throw e;
         }

@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.UnixSockets;
 import org.epollproxy.shim.Epoll;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
@@ -36,13 +37,18 @@ public final class Takeover implements AutoCloseable {
         }
     }
 
+    private final Kernel k;
     private final ControlChannel ch;
     private final Map<String, int[]> sockets;
+    /** The UNIX socket paths among the forwards: their files are ours to remove once we serve them. */
+    private final List<String> unixPaths;
     private boolean used;
 
-    private Takeover(ControlChannel ch, Map<String, int[]> sockets) {
+    private Takeover(Kernel k, ControlChannel ch, Map<String, int[]> sockets, List<String> unixPaths) {
+        this.k = k;
         this.ch = ch;
         this.sockets = sockets;
+        this.unixPaths = unixPaths;
     }
 
     /** The sockets received, by forward key, one per loop; hand them to {@link ProxyServer#start(List, Map)}. */
@@ -85,7 +91,7 @@ public final class Takeover implements AutoCloseable {
                 // The running process may refuse after our first line and hang up while we still send
                 // (EPIPE): its reason is already in our receive queue, and it is what the operator needs.
                 String reason = refusalLeftBehind(ch);
-                if (reason != null) throw new TakeoverException(where + "the running process refused: " + reason);
+                if (reason != null) throw new TakeoverException(where + "the running process refused: " + ControlChannel.printable(reason));
                 throw e;
             }
             Map<String, int[]> got = new LinkedHashMap<>();
@@ -93,16 +99,18 @@ public final class Takeover implements AutoCloseable {
             while (true) {
                 String line;
                 while ((line = ch.nextLine()) != null) {
-                    if (line.startsWith("error ")) throw new TakeoverException(where + "the running process refused: " + line.substring(6));
-                    if (line.equals("end")) return complete(ch, got, where);
+                    if (line.startsWith("error ")) {
+                        throw new TakeoverException(where + "the running process refused: " + ControlChannel.printable(line.substring(6)));
+                    }
+                    if (line.equals("end")) return complete(k, ch, got, forwards, where);
                     String[] w = line.split(" ", 3);
-                    if (w.length != 3 || !w[0].equals("fd")) throw new TakeoverException(where + "unexpected '" + line + "'");
+                    if (w.length != 3 || !w[0].equals("fd")) throw new TakeoverException(where + "unexpected '" + ControlChannel.printable(line) + "'");
                     int socket = ch.takeFd();
                     int[] slots = got.get(w[2]);
                     int i = Integer.parseInt(w[1]);
                     if (slots == null || i < 0 || i >= threads || slots[i] >= 0) {
                         k.close(socket);
-                        throw new TakeoverException(where + "a socket we did not ask for: " + line);
+                        throw new TakeoverException(where + "a socket we did not ask for: " + ControlChannel.printable(line));
                     }
                     slots[i] = socket;
                 }
@@ -130,11 +138,17 @@ public final class Takeover implements AutoCloseable {
         return a;
     }
 
-    private static Takeover complete(ControlChannel ch, Map<String, int[]> got, String where) throws TakeoverException {
-        for (Map.Entry<String, int[]> e : got.entrySet()) {
-            for (int fd : e.getValue()) if (fd < 0) throw new TakeoverException(where + "no socket came for " + e.getKey());
+    private static Takeover complete(Kernel k, ControlChannel ch, Map<String, int[]> got, List<Forward> forwards, String where)
+            throws TakeoverException {
+        List<String> unixPaths = new java.util.ArrayList<>();
+        for (Forward f : forwards) {
+            int[] fds = got.get(f.key());
+            // A UNIX listener is one socket, served by loop 0 (as ListeningSockets binds it): the rest stay -1.
+            int needed = f.bind().isUnix() ? 1 : fds.length;
+            for (int i = 0; i < needed; i++) if (fds[i] < 0) throw new TakeoverException(where + "no socket came for " + f.key());
+            if (f.bind().isUnix()) unixPaths.add(f.bind().path());
         }
-        return new Takeover(ch, got);
+        return new Takeover(k, ch, got, unixPaths);
     }
 
     private static void waitFor(Kernel k, Epoll ep, int fd, int events, long deadline, String where) throws TakeoverException {
@@ -146,6 +160,8 @@ public final class Takeover implements AutoCloseable {
     /** We serve the sockets now: tell the old process to drain. */
     public void confirm() {
         used = true;
+        // The old process never removes a file it handed over; we remove it at exit if it is still that file.
+        for (String p : unixPaths) UnixSockets.adopt(k, p);
         ch.send("ok", -1);
         ch.flush();
         ch.close();

@@ -19,7 +19,9 @@ public final class Errno {
     public static final int EFAULT = 14;
     public static final int EBUSY = 16;
     public static final int EEXIST = 17;
+    public static final int EXDEV = 18;
     public static final int ENOTDIR = 20;
+    public static final int EISDIR = 21;
     public static final int EINVAL = 22;
     public static final int ENFILE = 23;
     public static final int EMFILE = 24;
@@ -27,6 +29,7 @@ public final class Errno {
     public static final int ENAMETOOLONG = 36;
     public static final int EPIPE = 32;
     public static final int ENOSYS = 38;
+    public static final int ELOOP = 40;
     public static final int ENOTSOCK = 88;
     public static final int EDESTADDRREQ = 89;
     public static final int EMSGSIZE = 90;

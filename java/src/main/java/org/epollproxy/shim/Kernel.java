@@ -3,14 +3,16 @@ package org.epollproxy.shim;
 /**
  * Every syscall the event loop and the forwarder make, one method per shim function.
  *
- * <p>This is the only door to the kernel: production binds it to the C shim through jffi
- * ({@link Shim#load()}, {@link JffiKernel}), tests may put a simulated kernel behind it, and {@code --trace} wraps it
+ * <p>This is the only door to the kernel: production binds it to the C shim through jnr-ffi
+ * ({@link Shim#load()}), tests may put a simulated kernel behind it, and {@code --trace} wraps it
  * ({@link TracingKernel}). Each method returns a non-negative result or {@code -errno}
  * (see {@link Errno}); memory is passed as a native address ({@code long}) plus a length, never as a
- * {@code ByteBuffer}, so every call stays on jffi's numeric fast path and nothing hides in a buffer's position.
+ * {@code ByteBuffer}, so jnr-ffi stays on its fast path (only {@code int} and {@code long} cross) and nothing
+ * hides in a buffer's position.
  *
- * <p>Method names are the C names without the {@code shim_} prefix; a new method needs its line in
- * {@link JffiKernel} (which looks up {@code shim_<name>}) and in {@link TracingKernel}.
+ * <p>Method names are the C names without the {@code shim_} prefix; jnr-ffi binds each declared method to
+ * {@code shim_<name>}, so a new syscall is a C function, a line here and its line in {@link TracingKernel}.
+ * Keep this interface free of default and static methods: jnr-ffi binds every method it declares.
  */
 public interface Kernel {
 
@@ -141,6 +143,34 @@ public interface Kernel {
      * (or -1) is written as an int32 at {@code outFd}.
      */
     int recv_fd(int sock, long buf, int len, long outFd);
+
+    // ---- socket files (paths are NUL-terminated strings at an address, see FileStat.cString) ----
+
+    /** {@code lstat}: the file at {@code path} itself, never a symlink's target, as {@link FileStat#SIZE} bytes at {@code out}. */
+    int lstat(long path, long out);
+
+    /** {@code fstat}: as {@link #lstat}, for an open fd. */
+    int fstat(int fd, long out);
+
+    /** {@code mkdir}: -EEXIST if anything, a symlink too, is at {@code path}. */
+    int mkdir(long path, int mode);
+
+    int rmdir(long path);
+
+    /** {@code unlink}: removes the name (a symlink itself, never its target). */
+    int unlink(long path);
+
+    /**
+     * {@code renameat2}: replaces, never follows, what is at {@code to}; {@code flags} {@link FileStat#RENAME_NOREPLACE}
+     * makes it -EEXIST instead (-EINVAL on a filesystem that cannot).
+     */
+    int rename(long from, long to, int flags);
+
+    /** {@code chmod}: follows a symlink, so only for a path in a directory no other user can write. */
+    int chmod(long path, int mode);
+
+    /** {@code open(O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC)}: a directory fd, or -errno (a symlink: -ELOOP or -ENOTDIR). */
+    int open_directory(long path);
 
     // ---- errors and constants ----
 

@@ -9,10 +9,12 @@ import java.util.Arrays;
 import java.util.zip.CRC32;
 import java.util.Locale;
 import java.util.Map;
-import com.kenai.jffi.Library;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.LibraryOption;
 
 /**
- * Loads the C shim (libepollshim.so) and binds it to {@link Kernel} through jffi ({@link JffiKernel}).
+ * Loads the C shim (libepollshim.so) and binds it to {@link Kernel} through jnr-ffi: the interface is the
+ * binding, each method calling the C function {@code shim_<name>}.
  *
  * <p>The library travels inside the jar at {@code native/linux-<os.arch>/libepollshim.so}; it is
  * copied to a private temporary directory, loaded by absolute path and deleted (the mapping stays).
@@ -20,8 +22,10 @@ import com.kenai.jffi.Library;
  * passes {@code epollproxy.native}, the copies {@code packaging/native-libs.sh} put next to the jar,
  * used when identical to the jar's, so a start extracts nothing.
  *
- * <p>The library is opened with {@code RTLD_NOW} and every symbol is looked up at once, so a missing file
- * or symbol fails here, at start, naming it, not at the first call in the middle of forwarding.
+ * <p>Options, each for a reason: {@code IgnoreError} (the shim returns -errno, so jnr-ffi need not save
+ * errno after each call and may jump straight into the shim), {@code LoadNow} and
+ * {@code failImmediately()} (a missing file or symbol fails here, at start, naming it, not at the
+ * first call in the middle of forwarding).
  */
 public final class Shim {
     public static final String PATH_PROPERTY = "epollproxy.shim";
@@ -55,11 +59,32 @@ public final class Shim {
 
     private static Kernel bind(Path lib) {
         try {
-            Library opened = Library.openLibrary(lib.toAbsolutePath().toString(), Library.NOW | Library.LOCAL);
-            if (opened == null) throw new IllegalStateException(Library.getLastError());
-            return new JffiKernel(opened);
+            requireEverySymbol(lib);
+            return LibraryLoader.create(Kernel.class)
+                    .option(LibraryOption.IgnoreError, true)
+                    .option(LibraryOption.LoadNow, true)
+                    .mapper((name, ctx) -> "shim_" + name)
+                    .failImmediately()
+                    .load(lib.toAbsolutePath().toString());
         } catch (LinkageError | RuntimeException e) {
             throw new ShimLoadException("cannot load the epoll shim from " + lib + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * jnr-ffi binds each method at its first call, and a missing function would surface then, in the middle
+     * of forwarding; so every {@code shim_<method>} is looked up now (jffi's dlsym, the layer under jnr-ffi).
+     */
+    private static void requireEverySymbol(Path lib) {
+        String path = lib.toAbsolutePath().toString();
+        com.kenai.jffi.Library opened = com.kenai.jffi.Library.openLibrary(path, com.kenai.jffi.Library.NOW | com.kenai.jffi.Library.LOCAL);
+        if (opened == null) throw new IllegalStateException(com.kenai.jffi.Library.getLastError());
+        java.util.TreeSet<String> missing = new java.util.TreeSet<>();
+        for (java.lang.reflect.Method m : Kernel.class.getMethods()) {
+            if (opened.getSymbolAddress("shim_" + m.getName()) == 0) missing.add("shim_" + m.getName());
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("the library lacks " + missing.size() + " of the shim's functions: " + String.join(", ", missing));
         }
     }
 

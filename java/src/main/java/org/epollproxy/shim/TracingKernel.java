@@ -273,6 +273,47 @@ public final class TracingKernel implements Kernel {
     }
 
     @Override
+    public int lstat(long path, long out) {
+        return log(k.lstat(path, out), "lstat " + FileStat.readCString(path));
+    }
+
+    @Override
+    public int fstat(int fd, long out) {
+        return log(k.fstat(fd, out), "fstat fd " + fd);
+    }
+
+    @Override
+    public int mkdir(long path, int mode) {
+        return log(k.mkdir(path, mode), "mkdir " + FileStat.readCString(path) + " 0" + Integer.toOctalString(mode));
+    }
+
+    @Override
+    public int rmdir(long path) {
+        return log(k.rmdir(path), "rmdir " + FileStat.readCString(path));
+    }
+
+    @Override
+    public int unlink(long path) {
+        return log(k.unlink(path), "unlink " + FileStat.readCString(path));
+    }
+
+    @Override
+    public int rename(long from, long to, int flags) {
+        return log(k.rename(from, to, flags), "rename " + FileStat.readCString(from) + " " + FileStat.readCString(to)
+                + (flags == FileStat.RENAME_NOREPLACE ? " RENAME_NOREPLACE" : ""));
+    }
+
+    @Override
+    public int chmod(long path, int mode) {
+        return log(k.chmod(path, mode), "chmod " + FileStat.readCString(path) + " 0" + Integer.toOctalString(mode));
+    }
+
+    @Override
+    public int open_directory(long path) {
+        return log(k.open_directory(path), "open " + FileStat.readCString(path) + " O_DIRECTORY|O_NOFOLLOW");
+    }
+
+    @Override
     public int strerror(int err, long buf, int len) {
         return k.strerror(err, buf, len);
     }

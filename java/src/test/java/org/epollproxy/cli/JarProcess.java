@@ -51,6 +51,9 @@ final class JarProcess implements AutoCloseable {
         if (Files.isRegularFile(archive)) {
             cmd.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
         }
+        // Most of these tests start several processes: they skip the warm-up before listening (half a
+        // second each) unless they ask for it (WarmupIT does).
+        if (jvmFlags.stream().noneMatch(f -> f.startsWith("-Depollproxy.warmup="))) cmd.add("-Depollproxy.warmup=0");
         cmd.addAll(jvmFlags);
         cmd.add("-jar");
         cmd.add(jar().toString());

@@ -39,6 +39,8 @@ class LauncherIT {
         pb.environment().remove("JAVA_OPTS");
         pb.environment().remove("EPOLL_PROXY_CDS_ARCHIVE");
         pb.environment().put("EPOLL_PROXY_JAR", JarProcess.jar().toAbsolutePath().toString());
+        // a JDK without the build's archive makes its own at exit: never in the user's ~/.cache from a test
+        pb.environment().put("EPOLL_PROXY_CACHE_DIR", Files.createTempDirectory("launcher-cache").toString());
         pb.environment().putAll(env);
         Path out = Files.createTempFile("launcher", ".out");
         Path err = Files.createTempFile("launcher", ".err");
@@ -194,5 +196,30 @@ class LauncherIT {
         assertEquals(0, quiet.exit(), quiet.err());
         assertTrue(quiet.out().startsWith("epoll-proxy "), quiet.out());
         assertEquals("", quiet.err());
+    }
+
+    @Test
+    void anotherJdkMakesItsOwnArchiveAtTheFirstExitAndMapsItFromTheSecondStart(@TempDir Path tmp) throws Exception {
+        // The build's archive fits only the JDK that ran Maven; with another (JDK 19+), the first run
+        // leaves an archive in the cache directory and the next start maps the proxy's classes from it.
+        Path jdk = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(jdk.resolve("bin/java")),
+                jdk + " is not installed: no second JDK 19+ to start the jar with");
+        Path cache = tmp.resolve("cache");
+        Map<String, String> env = Map.of("JAVA_HOME", jdk.toString(), "EPOLL_PROXY_CACHE_DIR", cache.toString(),
+                "JAVA_EXTRA_OPTS", "-Xlog:class+load=info:file=" + tmp.resolve("classes.log"));
+        Run first = run(env, "--version");
+        assertEquals(0, first.exit(), first.err());
+        try (var files = Files.list(cache)) {
+            List<Path> made = files.toList();
+            assertEquals(1, made.size(), "one archive in " + cache + ": " + made);
+            assertTrue(made.get(0).getFileName().toString().matches("epoll-proxy-jdk25[0-9.]*\\.jsa"), made.toString());
+        }
+        Run second = run(env, "--version");
+        assertEquals(0, second.exit(), second.err());
+        assertEquals("", second.err(), "the archive is used quietly");
+        assertTrue(Files.readString(tmp.resolve("classes.log"))
+                        .matches("(?s).*org\\.epollproxy\\.cli\\.Main source: shared objects file \\(top\\).*"),
+                "the second start maps Main from the archive the first one made");
     }
 }

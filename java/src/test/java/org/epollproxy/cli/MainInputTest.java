@@ -103,6 +103,22 @@ class MainInputTest {
         assertTrue(o.err().contains("TCP forwards (-L) only"), o.err());
     }
 
+    /** Issue 22, item 7: 0 (no permission bits at all) is an octal mode like any other; four digits at most. */
+    @Test
+    void unixModeZeroIsAcceptedAndTooManyDigitsAreNot() {
+        for (String ok : new String[] {"0", "00", "000", "0000", "600", "0660", "7"}) {
+            ClientArgs a = new ClientArgs();
+            new picocli.CommandLine(a).parseArgs("--unix-mode", ok);
+            assertEquals(null, a.problem(), ok);
+            assertEquals(Integer.parseInt(ok, 8), a.applyTo(org.epollproxy.forward.Settings.builder()).build().unixMode(), ok);
+        }
+        for (String bad : new String[] {"00000", "1000", "8", "-1", ""}) {
+            ClientArgs a = new ClientArgs();
+            new picocli.CommandLine(a).parseArgs("--unix-mode", bad);
+            assertTrue(a.problem() != null && a.problem().contains("from 0 to 0777"), bad + ": " + a.problem());
+        }
+    }
+
     /**
      * The buffer size the CLI gives every forward and the one Settings holds for the embedded proxy agree:
      * 32 KiB, the smallest size that did not lose bulk throughput in bench/compare.sh (README "Buffer size").

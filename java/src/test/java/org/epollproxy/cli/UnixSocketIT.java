@@ -18,6 +18,24 @@ class UnixSocketIT {
     @TempDir
     Path dir;
 
+    /** Issue 22, item 3: --control on a regular file or an empty directory is one line and exit 1; both stay. */
+    @Test
+    void aControlPathThatIsAFileOrADirectoryIsRefusedAndKept() throws Exception {
+        Path file = dir.resolve("notes.txt");
+        Files.writeString(file, "keep");
+        Path empty = Files.createDirectory(dir.resolve("empty"));
+        for (Path p : new Path[] {file, empty}) {
+            try (JarProcess proc = new JarProcess("-L", "0:127.0.0.1:9", "--control", p.toString())) {
+                assertEquals(1, proc.exitCode(20), proc.stderr());
+                String kind = p.equals(file) ? "a regular file" : "a directory";
+                assertEquals("epoll-proxy: --control " + p + ": the path exists and is not a socket (" + kind
+                        + "); not replacing it: EADDRINUSE (Address already in use)\n", proc.stderr());
+            }
+        }
+        assertEquals("keep", Files.readString(file));
+        assertTrue(Files.isDirectory(empty));
+    }
+
     @Test
     void aUnixListenerFromTheConfigFileHasItsModeServesAndIsRemovedAtExit() throws Exception {
         Path sock = dir.resolve("front.sock");

@@ -82,6 +82,70 @@ class ZeroDowntimeIT {
         }
     }
 
+    /**
+     * Issue 22, item 4: a takeover keeps a {@code -L /path:...} UNIX listener. Clients connect through the
+     * path in a loop before, during and after the upgrade; none gets ENOENT (or any failure), the path is
+     * still there after the old process exits, and the new process removes it at its own exit.
+     */
+    @Test
+    void aTakeoverKeepsTheUnixListenersPath(@TempDir Path dir) throws Exception {
+        Path ctl = dir.resolve("ctl.sock");
+        Path front = dir.resolve("front.sock");
+        try (Traffic.Echo echo = new Traffic.Echo()) {
+            String fwd = front + ":127.0.0.1:" + echo.port();
+            try (JarProcess old = new JarProcess("-L", fwd, "--control", ctl.toString(), "--drain-timeout", "20", "--quiet")) {
+                assertEquals("listening tcp " + front + " -> 127.0.0.1:" + echo.port(), old.nextLine());
+                java.util.concurrent.atomic.AtomicLong ok = new java.util.concurrent.atomic.AtomicLong();
+                java.util.concurrent.atomic.AtomicReference<String> failed = new java.util.concurrent.atomic.AtomicReference<>();
+                java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+                Thread client = new Thread(() -> {
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120); // bounded whatever happens
+                    for (long i = 0; !stop.get() && System.nanoTime() < deadline; i++) {
+                        try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(front))) {
+                            byte[] msg = ("n" + i).getBytes(StandardCharsets.US_ASCII);
+                            c.write(java.nio.ByteBuffer.wrap(msg));
+                            c.shutdownOutput();
+                            java.nio.ByteBuffer got = java.nio.ByteBuffer.allocate(64);
+                            while (c.read(got) >= 0) { }
+                            if (got.position() != msg.length) throw new java.io.IOException("echo of " + got.position() + " bytes, not " + msg.length);
+                            ok.incrementAndGet();
+                        } catch (java.io.IOException e) {
+                            failed.compareAndSet(null, "round trip " + i + ": " + e);
+                        }
+                    }
+                }, "unix-client");
+                client.start();
+                awaitCount(ok, 50);
+                try (JarProcess neu = new JarProcess("-L", fwd, "--takeover", ctl.toString(), "--control", ctl.toString(),
+                        "--drain-timeout", "20", "--quiet")) {
+                    assertEquals("listening tcp " + front + " -> 127.0.0.1:" + echo.port(), neu.nextLine());
+                    awaitErr(old, "drain: began (takeover)");
+                    assertEquals(0, old.exitCode(30), old.stderr());
+                    long afterOld = ok.get();
+                    awaitCount(ok, afterOld + 100); // served by the new process alone, through the path
+                    stop.set(true);
+                    client.join(30_000);
+                    assertEquals(null, failed.get(), ok.get() + " round trips went through");
+                    assertTrue(Files.exists(front), "the path is still there after the old process left");
+                    neu.signal("TERM");
+                    assertEquals(0, neu.exitCode(15), neu.stderr());
+                    assertTrue(!Files.exists(front), "the new process removes it at exit");
+                    assertTrue(!Files.exists(ctl), "and its control socket");
+                } finally {
+                    stop.set(true);
+                }
+            }
+        }
+    }
+
+    private static void awaitCount(java.util.concurrent.atomic.AtomicLong n, long atLeast) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (n.get() < atLeast) {
+            if (System.nanoTime() > end) throw new AssertionError("only " + n.get() + " of " + atLeast + " round trips within 60 s");
+            Thread.sleep(10);
+        }
+    }
+
     @Test
     void forwardsThatDifferAreRefusedAndTheRunningProcessServesOn(@TempDir Path dir) throws Exception {
         Path ctl = dir.resolve("ctl.sock");

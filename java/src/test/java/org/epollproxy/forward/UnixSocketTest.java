@@ -202,6 +202,46 @@ class UnixSocketTest {
         assertEquals("data", Files.readString(file));
     }
 
+    /** Issue 22, item 5: at exit the path is removed only while it is still the socket this proxy made. */
+    @Test
+    void atExitAFileThatReplacedTheSocketStaysAndASymlinkAtThePathIsRefused() throws Exception {
+        Path sock = dir.resolve("replaced.sock");
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(Settings.DEFAULTS,
+                        List.of(forward(SockAddr.unix(sock.toString()), SockAddr.parse("127.0.0.1", backend.port()), ProxyProtocol.OFF)))) {
+            assertArrayEquals("hi".getBytes(), unixRoundTrip(sock, "hi".getBytes()));
+            Files.delete(sock);
+            Files.writeString(sock, "another program's file");
+        }
+        assertEquals("another program's file", Files.readString(sock), "not ours any more: left alone");
+        Files.delete(sock);
+
+        Path target = dir.resolve("target");
+        Files.writeString(target, "x");
+        Path link = Files.createSymbolicLink(dir.resolve("link.sock"), target);
+        SyscallException e = assertThrows(SyscallException.class, () -> new TestProxy(Settings.DEFAULTS,
+                List.of(forward(SockAddr.unix(link.toString()), SockAddr.parse("127.0.0.1", 1), ProxyProtocol.OFF))));
+        assertTrue(e.getMessage().contains("is not a socket (a symbolic link)"), e.getMessage());
+        assertTrue(Files.isSymbolicLink(link));
+        assertEquals("x", Files.readString(target));
+        try (var left = Files.list(dir)) {
+            assertEquals(List.of("link.sock", "target"), left.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "no private directory left behind");
+        }
+    }
+
+    /** Issue 22, item 7: mode 0 is a mode (only root may connect then). */
+    @Test
+    void unixModeZeroMakesAFileNoOneButRootMayUse() throws Exception {
+        Path sock = dir.resolve("zero.sock");
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(Settings.builder().unixMode(0).build(),
+                        List.of(forward(SockAddr.unix(sock.toString()), SockAddr.parse("127.0.0.1", backend.port()), ProxyProtocol.OFF)))) {
+            assertEquals("---------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
+            assertArrayEquals("root".getBytes(), unixRoundTrip(sock, "root".getBytes())); // these tests run as root
+        }
+    }
+
     @Test
     void aUnixClientIsAnnouncedAsUnknownInV1AndLocalInV2() throws Exception {
         for (ProxyProtocol pp : new ProxyProtocol[] {ProxyProtocol.V1, ProxyProtocol.V2}) {

@@ -38,6 +38,16 @@ class ConstantsTest {
     }
 
     @Test
+    void fileTypeBitsAndTheStatLayoutMatchTheHeaders() {
+        assertEquals(k.constant("S_IFMT"), FileStat.S_IFMT);
+        assertEquals(k.constant("S_IFSOCK"), FileStat.S_IFSOCK);
+        assertEquals(k.constant("S_IFDIR"), FileStat.S_IFDIR);
+        assertEquals(k.constant("S_IFREG"), FileStat.S_IFREG);
+        assertEquals(k.constant("S_IFLNK"), FileStat.S_IFLNK);
+        assertEquals(k.constant("SHIM_STAT_SIZE"), FileStat.SIZE);
+    }
+
+    @Test
     void theShimsLayoutsAreWhatJavaReads() {
         assertEquals(k.constant("SHIM_EVENT_SIZE"), Epoll.EVENT_SIZE);
         assertEquals(k.constant("SHIM_ADDR_SIZE"), SockAddr.SIZE);

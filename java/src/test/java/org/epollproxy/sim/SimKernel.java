@@ -1055,6 +1055,48 @@ final class SimKernel implements Kernel {
         return -Errno.ENOSYS;
     }
 
+    // Nor are socket files (the simulated proxies listen on IP addresses).
+
+    @Override
+    public int lstat(long path, long out) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int fstat(int fd, long out) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int mkdir(long path, int mode) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int rmdir(long path) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int unlink(long path) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int rename(long from, long to, int flags) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int chmod(long path, int mode) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int open_directory(long path) {
+        return -Errno.ENOSYS;
+    }
+
     @Override
     public int strerror(int err, long buf, int len) {
         return -Errno.ENOSYS;

@@ -234,7 +234,9 @@ public final class TcpListener extends ListenerBase {
         // DEL before close: after a takeover another process holds the same socket, so closing our fd does
         // not take it out of our epoll set, and its connections would still wake this loop.
         loop.release(token, true);
+        // The socket file goes with it, unless a takeover handed it on; checked while our socket still holds
+        // its inode, so the inode number cannot belong to another file yet.
+        if (forward().bind().isUnix()) UnixSockets.remove(forward().bind());
         k.close(fd);
-        if (forward().bind().isUnix()) UnixSockets.remove(forward().bind()); // the socket file goes with it
     }
 }

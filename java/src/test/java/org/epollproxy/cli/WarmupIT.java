@@ -1,0 +1,50 @@
+package org.epollproxy.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * --warmup: before the listening line, connections run through a private loopback forward so the JIT has
+ * compiled the forwarding path; none of them shows in the log, and the real forward then works as ever.
+ */
+class WarmupIT {
+    @Test
+    void warmsUpBeforeListeningWithoutLoggingItsConnections() throws Exception {
+        try (ServerSocket backend = new ServerSocket(0, 16, InetAddress.getLoopbackAddress());
+                JarProcess p = new JarProcess(List.of("-Depollproxy.warmup=300"), "-L", "0:127.0.0.1:" + backend.getLocalPort())) {
+            String listening = p.nextLine();
+            assertTrue(listening.startsWith("listening tcp 127.0.0.1:"), listening);
+            Matcher warm = Pattern.compile("warm-up: (\\d+) connection\\(s\\) through a private loopback forward in (\\d+) ms")
+                    .matcher(p.stderr());
+            assertTrue(warm.find(), "a line says what the warm-up did: " + p.stderr());
+            assertTrue(Integer.parseInt(warm.group(1)) > 0, "the warm-up made connections: " + warm.group());
+            assertTrue(!p.stderr().contains(" end="), "no warm-up connection is logged: " + p.stderr());
+
+            int port = Integer.parseInt(listening.replaceAll("listening tcp 127\\.0\\.0\\.1:(\\d+) .*", "$1"));
+            try (Socket client = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                client.getOutputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
+                client.shutdownOutput();
+                try (Socket served = backend.accept()) {
+                    byte[] got = served.getInputStream().readAllBytes();
+                    assertEquals("ping", new String(got, StandardCharsets.US_ASCII));
+                    served.getOutputStream().write("pong".getBytes(StandardCharsets.US_ASCII));
+                }
+                assertEquals("pong", new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII));
+            }
+            p.signal("TERM");
+            assertEquals(0, p.exitCode(60));
+            assertEquals(1, p.stderr().split(" end=", -1).length - 1, "only the real connection is logged: " + p.stderr());
+        }
+    }
+}
