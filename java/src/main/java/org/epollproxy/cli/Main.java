@@ -399,6 +399,7 @@ public final class Main implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        names.stop();
         shutdown.report();
         if (control != null) control.removeFile();
         if (statsServer != null) statsServer.close();

@@ -6,7 +6,8 @@ import org.epollproxy.shim.SockAddr;
 
 /**
  * Turns host names into addresses, once, at start (and on reload): the loop never blocks on DNS.
- * A name is resolved to its first address in the JDK's order.
+ * A name is resolved to its first address here (the JDK's order, or --resolver's); the runtime's
+ * Reresolver then makes every address of a backend name a backend, and keeps them current.
  */
 public final class Resolver {
 
