@@ -345,6 +345,12 @@ class DynamicBackendsIT {
                     assertTrue(!out(ctl(control, "backends")).contains("drain"), "nothing changed");
                 }
                 assertTrue(ask(port, "x").endsWith(":x"), "the proxy serves on");
+                try (TinyDnsServer dns = new TinyDnsServer();
+                        JarProcess u = new JarProcess("-L", "9:nowhere.test:10", "--resolver", dns.address())) {
+                    assertEquals(1, u.exitCode(30), "a name that does not resolve at start: as without --resolver");
+                    assertTrue(u.stderr().startsWith("epoll-proxy: cannot resolve host \"nowhere.test\" in -L 9:nowhere.test:10: no address from --resolver"),
+                            u.stderr());
+                }
                 for (String[] args : new String[][] {{"--resolve-interval", "500ms"}, {"--resolver", "dns.example"}, {"--slow-start", "soon"}}) {
                     try (JarProcess u = new JarProcess("-L", "9:127.0.0.1:10", args[0], args[1])) {
                         assertEquals(2, u.exitCode(30), args[0]);
