@@ -386,6 +386,7 @@ public final class Main implements Callable<Integer> {
         Signals.on("INT", shutdown::stop);
         names.start(proxy);
         Reloader reloader = new Reloader(names, proxy, args, configFile, logs, err);
+        if (config != null) reloader.dynamicAtStart(config.dynamic());
         Signals.onHangup(reloader::requestReload);
         for (Forward f : forwards) out.println("listening " + f.proto().lower() + " " + f);
         for (String note : Forwards.unixNotes(forwards, config)) err.println("epoll-proxy: " + note);

@@ -25,6 +25,8 @@ final class Reloader {
     private final ProxyServer proxy;
     /** Reloads go through it: backend names expand to all their addresses. */
     private final org.epollproxy.runtime.Reresolver names;
+    /** The file's resolver, resolve_interval and slow_start lines as read at start (a reload does not change them). */
+    private org.epollproxy.config.DynamicOptions dynamicAtStart = org.epollproxy.config.DynamicOptions.NONE;
     private final List<Forwards.Arg> cliArgs;
     private final Path configFile;
     private final Logs logs;
@@ -43,6 +45,11 @@ final class Reloader {
         this.configFile = configFile;
         this.logs = logs;
         this.err = err;
+    }
+
+    /** The config file's resolver, resolve_interval and slow_start as the process started with them. */
+    void dynamicAtStart(org.epollproxy.config.DynamicOptions d) {
+        dynamicAtStart = d;
     }
 
     void requestReload() {
@@ -69,6 +76,10 @@ final class Reloader {
         } catch (IOException e) {
             say("cannot read " + configFile + ": " + e.getMessage() + keeping);
             return;
+        }
+        if (!config.dynamic().equals(dynamicAtStart)) {
+            say(configFile + ": resolver, resolve_interval and slow_start are read at start only: the running process keeps "
+                    + "its values (restart, or --takeover, to change them)");
         }
         List<Forward> desired;
         try {

@@ -226,6 +226,26 @@ class DynamicBackendsIT {
     }
 
     @Test
+    void aReloadThatChangesTheResolverLinesSaysTheyWaitForARestart(@TempDir Path dir) throws Exception {
+        int port = Ports.free();
+        Path conf = dir.resolve("proxy.conf");
+        try (TaggedEcho a = new TaggedEcho("a")) {
+            String rule = "127.0.0.1 " + port + " 127.0.0.1 " + a.port() + "\n";
+            java.nio.file.Files.writeString(conf, "slow_start 5s\n" + rule);
+            try (JarProcess p = new JarProcess("--config", conf.toString(), "--quiet")) {
+                p.nextLine();
+                p.signal("HUP");
+                awaitErr(p, "0 added, 0 removed, 0 changed, 1 unchanged");
+                assertTrue(!p.stderr().contains("read at start only"), "unchanged: nothing to say");
+                java.nio.file.Files.writeString(conf, "slow_start 10s\nresolve_interval 5s\n" + rule);
+                p.signal("HUP");
+                awaitErr(p, conf + ": resolver, resolve_interval and slow_start are read at start only");
+                assertEquals("a:x", ask(port, "x"));
+            }
+        }
+    }
+
+    @Test
     void ctlDrainUnderLoadSendsNewClientsToTheOtherTwoAndEnableBringsItBack(@TempDir Path dir) throws Exception {
         int port = Ports.free();
         Path control = dir.resolve("control.sock");
