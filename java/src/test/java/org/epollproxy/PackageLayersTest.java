@@ -23,7 +23,7 @@ class PackageLayersTest {
     private static final List<List<String>> LAYERS = List.of(
             List.of("shim"),
             List.of("loop"),
-            List.of("config"),
+            List.of("config", "dns"),
             List.of("forward"),
             List.of("forward.balance", "forward.proxyproto"),
             List.of("forward.tcp", "forward.udp"),

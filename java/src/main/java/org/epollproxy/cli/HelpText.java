@@ -62,6 +62,7 @@ final class HelpText {
             "    backend=127.0.0.1:8000 up=78 down=801 ms=2 end=backend-closed",
             "  up/down: bytes client->backend / backend->client; end: why it ended",
             "  (client-closed, backend-refused, connect-timeout, idle-timeout, ...).",
+            "  Run-time control of backends: epoll-proxy ctl --help.",
         },
         {
             "Signals:",
@@ -89,6 +90,7 @@ final class HelpText {
             "      --send-proxy v2 --stats 9100",
             "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:80 --accept-proxy \\",
             "      --max-connections-per-client 50          # behind a network load balancer",
+            "  epoll-proxy ctl --control /run/ep.sock drain 10.0.0.3:80   # see ctl --help",
         },
     };
 

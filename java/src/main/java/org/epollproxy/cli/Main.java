@@ -124,6 +124,9 @@ public final class Main implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     AcceptProxyFromArgs acceptProxyFrom = new AcceptProxyFromArgs();
 
+    @picocli.CommandLine.Mixin
+    DynamicArgs dynamicArgs = new DynamicArgs();
+
     @Option(names = "--stats", paramLabel = "[BIND:]PORT",
             description = "Serve /metrics, /connections, /backends, /healthz and /livez over HTTP (below); BIND "
                     + "defaults to 127.0.0.1.")
@@ -172,6 +175,7 @@ public final class Main implements Callable<Integer> {
     /** Parses and runs; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         CommandLine cl = new CommandLine(new Main(out, err));
+        cl.addSubcommand("ctl", new Ctl(out, err));
         HelpLayout.install(cl);
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
@@ -275,6 +279,9 @@ public final class Main implements Callable<Integer> {
                 return usage("cannot read --config " + configFile + ": " + IoErrors.reason(e));
             }
         }
+        String dynamicProblem = dynamicArgs.problem(config == null ? null : config.dynamic(), String.valueOf(configFile));
+        if (dynamicProblem != null) return usage(dynamicProblem);
+        Resolver.useNameServer(dynamicArgs.client()); // --resolver: names at start (and reload) are asked there too
         Settings.Builder builder = Settings.builder()
                 .bufferSize(bufferSize)
                 .connectTimeoutMs((int) connectTimeoutMs)
@@ -300,6 +307,8 @@ public final class Main implements Callable<Integer> {
         }
         String dup = Forwards.duplicate(forwards);
         if (dup != null) return usage(dup);
+        org.epollproxy.runtime.Reresolver names = dynamicArgs.reresolver(err);
+        forwards = names.expandAtStart(forwards); // every address of each backend name
         String noRoom = FdBudget.check(forwards.size(), threads, FdBudget.limit());
         if (noRoom != null) {
             err.println("epoll-proxy: " + noRoom);
@@ -341,11 +350,12 @@ public final class Main implements Callable<Integer> {
             if (statsAddr != null) statsServer = StatsServer.bind(statsAddr); // before the forwards: all or nothing
             Logs.Opened files = logs.open(config);
             proxy = new ProxyServer(kernel, settings, err);
+            proxy.backendPool().setSlowStart(dynamicArgs.slowStartNanos());
             try {
                 forwards = proxy.start(forwards, inherited);
                 if (takeover != null) {
                     takeover.confirm(); // the old process drains from here on
-                    err.println(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS) + " takeover: "
+                    err.println(org.epollproxy.forward.LogTime.now() + " takeover: "
                             + takeover.describe() + "; that process drains now");
                 }
                 if (replaceControl) control = ControlServer.bind(kernel, controlPath, true);
@@ -371,7 +381,9 @@ public final class Main implements Callable<Integer> {
             else shutdown.drain("SIGTERM");
         });
         Signals.on("INT", shutdown::stop);
-        Reloader reloader = new Reloader(proxy, args, configFile, logs, err);
+        names.start(proxy);
+        Reloader reloader = new Reloader(names, proxy, args, configFile, logs, err);
+        if (config != null) reloader.dynamicAtStart(config.dynamic());
         Signals.onHangup(reloader::requestReload);
         for (Forward f : forwards) out.println(Forwards.listeningLine(f));
         for (String note : Forwards.unixNotes(forwards, config)) err.println("epoll-proxy: " + note);
@@ -385,6 +397,7 @@ public final class Main implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        names.stop();
         shutdown.report();
         if (control != null) control.removeFile();
         if (statsServer != null) statsServer.close();

@@ -21,6 +21,10 @@ import org.epollproxy.shim.SyscallException;
  */
 final class Reloader {
     private final ProxyServer proxy;
+    /** Reloads go through it: backend names expand to all their addresses. */
+    private final org.epollproxy.runtime.Reresolver names;
+    /** The file's resolver, resolve_interval and slow_start lines as read at start (a reload does not change them). */
+    private org.epollproxy.config.DynamicOptions dynamicAtStart = org.epollproxy.config.DynamicOptions.NONE;
     private final List<Forwards.Arg> cliArgs;
     private final Path configFile;
     private final Logs logs;
@@ -31,12 +35,19 @@ final class Reloader {
         return t;
     });
 
-    Reloader(ProxyServer proxy, List<Forwards.Arg> cliArgs, Path configFile, Logs logs, PrintStream err) {
+    Reloader(org.epollproxy.runtime.Reresolver names, ProxyServer proxy, List<Forwards.Arg> cliArgs, Path configFile, Logs logs,
+            PrintStream err) {
+        this.names = names;
         this.proxy = proxy;
         this.cliArgs = cliArgs;
         this.configFile = configFile;
         this.logs = logs;
         this.err = err;
+    }
+
+    /** The config file's resolver, resolve_interval and slow_start as the process started with them. */
+    void dynamicAtStart(org.epollproxy.config.DynamicOptions d) {
+        dynamicAtStart = d;
     }
 
     void requestReload() {
@@ -64,6 +75,10 @@ final class Reloader {
             say("cannot read " + configFile + ": " + IoErrors.reason(e) + keeping);
             return;
         }
+        if (!config.dynamic().equals(dynamicAtStart)) {
+            say(configFile + ": resolver, resolve_interval and slow_start are read at start only: the running process keeps "
+                    + "its values (restart, or --takeover, to change them)");
+        }
         List<Forward> desired;
         try {
             desired = Forwards.build(cliArgs, config);
@@ -86,7 +101,7 @@ final class Reloader {
         try {
             java.util.Map<String, Forward> before = new java.util.HashMap<>();
             for (Forward f : proxy.forwards()) before.put(f.key(), f);
-            String summary = proxy.reconfigure(desired);
+            String summary = names.reconfigure(desired);
             logs.install(proxy, files);
             say(configFile + ": " + summary);
             for (Forward f : proxy.forwards()) { // only what changed: an unchanged forward was already announced

@@ -9,9 +9,15 @@ import java.util.List;
  * @param logFile {@code logfile PATH}, or null
  * @param logCommon {@code logcommon}: Apache-style lines instead of tab-separated ones
  * @param pidFile {@code pidlogfile PATH}, or null
+ * @param dynamic {@code resolver}, {@code resolve_interval}, {@code slow_start} (our extensions)
  */
 public record Config(String file, List<Rule> rules, List<String> allow, List<String> deny, String logFile,
-        boolean logCommon, String pidFile) {
+        boolean logCommon, String pidFile, DynamicOptions dynamic) {
+
+    public Config(String file, List<Rule> rules, List<String> allow, List<String> deny, String logFile, boolean logCommon,
+            String pidFile) {
+        this(file, rules, allow, deny, logFile, logCommon, pidFile, DynamicOptions.NONE);
+    }
 
     public Config {
         rules = List.copyOf(rules);

@@ -18,6 +18,9 @@ import java.util.List;
  * logfile /var/log/rinetd.log
  * logcommon
  * pidlogfile /var/run/rinetd.pid
+ * resolver 10.0.0.2:53           # extensions: backend names re-resolved while running
+ * resolve_interval 10s           # (DynamicOptions)
+ * slow_start 30s
  * </pre>
  *
  * Addresses are IPv4, IPv6 (bare or in brackets; {@code 0} means 0.0.0.0) or host names; ports are
@@ -47,6 +50,9 @@ public final class ConfigParser {
     private String logFile;
     private boolean logCommon;
     private String pidFile;
+    private String resolver;
+    private Integer resolveIntervalMs;
+    private Integer slowStartMs;
     private int lineNo;
 
     private ConfigParser(String file) {
@@ -70,7 +76,8 @@ public final class ConfigParser {
             p.line(lines[i]);
         }
         p.closeRule();
-        return new Config(file, p.rules, p.globalAllow, p.globalDeny, p.logFile, p.logCommon, p.pidFile);
+        return new Config(file, p.rules, p.globalAllow, p.globalDeny, p.logFile, p.logCommon, p.pidFile,
+                new DynamicOptions(p.resolver, p.resolveIntervalMs, p.slowStartMs));
     }
 
     private SpecException error(String msg, int column) {
@@ -144,8 +151,33 @@ public final class ConfigParser {
                 expect(s, w, 1, "logcommon");
                 logCommon = true;
                 return;
+            case "resolver":
+                expect(s, w, 2, "resolver IP[:PORT]");
+                if (resolver != null) throw error("resolver is given twice", w.get(0)[0]);
+                resolver = word(s, w.get(1));
+                return;
+            case "resolve_interval":
+                expect(s, w, 2, "resolve_interval DURATION");
+                if (resolveIntervalMs != null) throw error("resolve_interval is given twice", w.get(0)[0]);
+                resolveIntervalMs = duration(s, w.get(1), "resolve_interval", DynamicOptions.MIN_INTERVAL_MS);
+                return;
+            case "slow_start":
+                expect(s, w, 2, "slow_start DURATION");
+                if (slowStartMs != null) throw error("slow_start is given twice", w.get(0)[0]);
+                slowStartMs = duration(s, w.get(1), "slow_start", 1);
+                return;
             default:
                 forward(s, w);
+        }
+    }
+
+    private int duration(String s, int[] r, String name, int min) throws SpecException {
+        try {
+            int ms = OptionValues.millis(word(s, r));
+            if (ms < min) throw new IllegalArgumentException("must be at least " + min / 1000 + "s");
+            return ms;
+        } catch (IllegalArgumentException e) {
+            throw error(name + " " + word(s, r) + ": " + e.getMessage(), r[0]);
         }
     }
 
@@ -184,7 +216,7 @@ public final class ConfigParser {
         int words = c + (connectPath ? 1 : 2);
         if (w.size() < words || w.size() > words + 1) {
             throw error("expected \"bindaddress bindport connectaddress connectport [options]\" (a UNIX socket path "
-                    + "stands for an address and its port) or allow/deny/logfile/pidlogfile/logcommon, found "
+                    + "stands for an address and its port) or allow/deny/logfile/pidlogfile/logcommon/resolver/resolve_interval/slow_start, found "
                     + w.size() + " word(s)", w.get(0)[0]);
         }
         String bindHost = listenPath ? unixPath(s, w.get(0)) : address(s, w.get(0));

@@ -31,4 +31,12 @@ public abstract class Connection extends Timer {
 
     /** Shutdown of the proxy: end it now, resetting what is half-done. */
     public abstract void abortForShutdown();
+
+    /**
+     * {@code ctl disable --reset}: if this connection uses the backend whose live state is {@code state},
+     * reset it (RST both sides) and return true. Connections without a backend state never match.
+     */
+    public boolean resetIfUsing(Object state) {
+        return false;
+    }
 }

@@ -36,6 +36,8 @@ public enum EndReason {
     CLIENT_LIMIT("client-limit"),
     /** UDP: the session was the oldest when the session cap was reached. */
     EVICTED("evicted"),
+    /** The operator disabled the backend with {@code ctl disable --reset}: both sides reset. */
+    BACKEND_DISABLED("backend-disabled"),
     /** The proxy could not set the connection up (socket: EMFILE, ...), or a bug; see the errno. */
     ERROR("error");
 

@@ -162,6 +162,11 @@ public final class Forward {
         return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, on, proxyFrom);
     }
 
+    /** The same forward with {@code bs} as its backends (a name re-resolved to other addresses). */
+    public Forward withBackends(List<Backend> bs) {
+        return new Forward(proto, bind, bs, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy);
+    }
+
     /** The same forward listening on {@code actual} (the real port when 0 was asked for). */
     public Forward boundTo(SockAddr actual) {
         return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom);

@@ -301,6 +301,15 @@ public final class ForwardingLoop {
         return open[i];
     }
 
+    /** {@code ctl disable --reset} (loop thread): resets this loop's connections to that backend; returns how many. */
+    public int resetUsing(Object backendState) {
+        int n = 0;
+        for (int i = openCount - 1; i >= 0; i--) {
+            if (i < openCount && open[i].resetIfUsing(backendState)) n++;
+        }
+        return n;
+    }
+
     /** Open connections on this loop. */
     public int openConnections() {
         return openCount;

@@ -48,6 +48,7 @@ public final class ControlServer implements Handler {
     private ProxyServer proxy;
     private Consumer<String> onTakenOver;
     private Log log;
+    private ControlCommands commands;
     /** The conversations open now, oldest first. */
     private final List<Session> sessions = new ArrayList<>();
     /** The one session the listening sockets were offered to, if any. */
@@ -87,6 +88,7 @@ public final class ControlServer implements Handler {
         this.proxy = p;
         this.onTakenOver = onTakenOver;
         this.log = log;
+        this.commands = new ControlCommands(p, log);
         this.loop = p.loops().get(0);
         loop.execute(() -> {
             token = loop.register(fd, this);
@@ -197,6 +199,12 @@ public final class ControlServer implements Handler {
         }
 
         private void handle(String line) {
+            if (threads < 0 && line.startsWith(ControlCommands.PREFIX)) { // epoll-proxy ctl: one command, one answer
+                for (String reply : commands.run(line.substring(ControlCommands.PREFIX.length()), k.peer_uid(ch.fd))) ch.send(reply, -1);
+                ch.flush();
+                end(null);
+                return;
+            }
             if (threads < 0) {
                 if (!line.startsWith("takeover 1 threads=")) {
                     refuse("expected 'takeover 1 threads=N', got '" + ControlChannel.printable(line) + "'");

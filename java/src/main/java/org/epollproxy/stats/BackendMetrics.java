@@ -21,8 +21,14 @@ final class BackendMetrics {
         for (BackendInfo b : backends) forwards.putIfAbsent(b.proto() + " " + b.forward(), b);
         for (BackendInfo b : forwards.values()) p.sample(1, "forward", b.forward(), "proto", b.proto(), "policy", b.policy());
         p.family("epollproxy_server_up", "gauge",
-                "1 if the backend gets new clients, 0 if it is marked down (failed connects, or failed checks).");
+                "1 if health says up, 0 if it is marked down (failed connects, or failed checks); new clients go only to "
+                        + "an up backend whose epollproxy_server_admin_state is ready.");
         for (BackendInfo b : backends) p.sample(b.up() ? 1 : 0, ids(b));
+        p.family("epollproxy_server_admin_state", "gauge",
+                "1 for the operator's state of the backend (label state: ready, drain, disabled; epoll-proxy ctl), 0 for the others.");
+        for (BackendInfo b : backends) {
+            for (String st : new String[] {"ready", "drain", "disabled"}) p.sample(st.equals(b.admin()) ? 1 : 0, with(ids(b), "state", st));
+        }
         p.family("epollproxy_server_weight", "gauge", "The backend's weight in its forward's balance policy.");
         for (BackendInfo b : backends) p.sample(b.weight(), ids(b));
         p.family("epollproxy_server_connections_open", "gauge", "Connections assigned to the backend now (connecting or open), every loop.");

@@ -7,7 +7,7 @@ import org.epollproxy.forward.balance.BackendInfo;
 /**
  * {@code /backends}: every backend of every TCP forward as JSON, e.g.
  * {@code {"forward": "127.0.0.1:9000", "policy": "roundrobin", "backend": "10.0.0.5:8080", "weight": 1,
- * "state": "down", "down_reason": "checks", "open": 0, ..., "last_failure": "check: connection refused"}}.
+ * "state": "down", "down_reason": "checks", "admin": "drain", "name": "app.internal", "last_seen": "2026-...Z", "open": 0, ..., "last_failure": "check: connection refused"}}.
  * Self-contained: it needs only the process-wide backend state, no loop snapshot.
  */
 final class BackendsPage {
@@ -35,6 +35,12 @@ final class BackendsPage {
         Json.string(sb, b.up() ? "up" : "down");
         sb.append(", \"down_reason\": ");
         nullable(sb, b.downReason());
+        sb.append(", \"admin\": ");
+        Json.string(sb, b.admin());
+        sb.append(", \"name\": ");
+        nullable(sb, b.name());
+        sb.append(", \"last_seen\": ");
+        nullable(sb, b.lastSeenMillis() == 0 ? null : Instant.ofEpochMilli(b.lastSeenMillis()).toString());
         sb.append(", \"open\": ").append(b.open());
         sb.append(", \"connects\": ").append(b.connects());
         sb.append(", \"connect_failures\": ").append(b.failures());

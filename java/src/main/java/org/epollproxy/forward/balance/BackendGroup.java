@@ -17,14 +17,20 @@ import org.epollproxy.shim.SockAddr;
 public final class BackendGroup {
     private final Forward forward;
     private final BackendState[] states;
-    private final int[] schedule;
+    private volatile int[] schedule;
+    /** The run-time weight changes the schedule was built after ({@link BackendState#WEIGHT_CHANGES}). */
+    private volatile int scheduleFor;
+    /** The pool's --slow-start, in nanoseconds (0: none). */
+    final long slowStartNanos;
     /** Roundrobin's position, and leastconn's tie-breaker: one counter for every loop. */
     final AtomicLong ticket = new AtomicLong();
 
-    BackendGroup(Forward forward, BackendState[] states) {
+    BackendGroup(Forward forward, BackendState[] states, long slowStartNanos) {
         this.forward = forward;
         this.states = states;
-        this.schedule = Policies.schedule(forward.backends());
+        this.slowStartNanos = slowStartNanos;
+        this.scheduleFor = BackendState.WEIGHT_CHANGES.get();
+        this.schedule = Policies.schedule(weights());
     }
 
     public Forward forward() {
@@ -39,12 +45,26 @@ public final class BackendGroup {
         return states[i];
     }
 
+    /** The weighted schedule, rebuilt (by whichever loop comes first) after a run-time weight change. */
     int[] schedule() {
+        int v = BackendState.WEIGHT_CHANGES.get();
+        if (v != scheduleFor) {
+            schedule = Policies.schedule(weights());
+            scheduleFor = v;
+        }
         return schedule;
     }
 
-    int weight(int i) {
-        return forward.backends().get(i).weight();
+    /** Backend {@code i}'s weight now: set at run time ({@code ctl weight}), else the forward's. */
+    public int weight(int i) {
+        int w = states[i].weightOverride();
+        return w != 0 ? w : forward.backends().get(i).weight();
+    }
+
+    private int[] weights() {
+        int[] w = new int[states.length];
+        for (int i = 0; i < w.length; i++) w[i] = weight(i);
+        return w;
     }
 
     /**

@@ -11,7 +11,10 @@ package org.epollproxy.forward.balance;
  * @param lastCheck "passed" or "failed: why"; null if none
  * @param lastFailureMillis wall-clock time of the last failed connect or check, 0 if none
  * @param lastFailure why it failed ("connection refused", "check: connect timeout"...); null if never
+ * @param admin what the operator set: "ready", "drain" or "disabled" ({@code epoll-proxy ctl})
+ * @param name the host name the address came from, or null for a backend given by address
+ * @param lastSeenMillis wall-clock time a resolution of {@code name} last returned this address, 0 if none
  */
 public record BackendInfo(String forward, String proto, String policy, String backend, int weight, boolean up,
         String downReason, int open, long connects, long failures, boolean checksOn, long checks, long checkFailures,
-        long transitions, long lastCheckMillis, String lastCheck, long lastFailureMillis, String lastFailure) {}
+        long transitions, long lastCheckMillis, String lastCheck, long lastFailureMillis, String lastFailure, String admin, String name, long lastSeenMillis) {}

@@ -22,6 +22,24 @@ public final class BackendPool {
     private final Map<Forward, BackendGroup> groups = new IdentityHashMap<>();
     /** The running forwards, in order, as the last {@link #update} gave them. */
     private List<Forward> current = new ArrayList<>();
+    /** --slow-start in nanoseconds; 0 = a backend coming back takes its full share at once. */
+    private volatile long slowStartNanos;
+
+    /** The names re-resolved while running, for /metrics; replaced whole after each round. */
+    private volatile List<ResolvedName> names = List.of();
+
+    public void setNames(List<ResolvedName> n) {
+        names = List.copyOf(n);
+    }
+
+    public List<ResolvedName> names() {
+        return names;
+    }
+
+    /** --slow-start: groups made from now on (so every group after the start) use it. */
+    public void setSlowStart(long nanos) {
+        slowStartNanos = nanos;
+    }
 
     /** The group of {@code f}, made on first use from the states registered for its addresses. */
     public synchronized BackendGroup group(Forward f) {
@@ -33,7 +51,7 @@ public final class BackendPool {
             SockAddr a = bs.get(i).address();
             s[i] = states.computeIfAbsent(f.key() + " " + a, k -> new BackendState(a, f.bind().toString()));
         }
-        g = new BackendGroup(f, s);
+        g = new BackendGroup(f, s, slowStartNanos);
         groups.put(f, g);
         if (!current.contains(f) && !containsKey(f.key())) current.add(f); // used without update (tests, the simulation)
         return g;
@@ -71,6 +89,20 @@ public final class BackendPool {
         List<BackendGroup> out = new ArrayList<>();
         for (Forward f : current) out.add(group(f));
         return out;
+    }
+
+    /**
+     * A resolution of {@code host} returned {@code addresses} at {@code millis}: the states of those
+     * backends of every running forward remember the name and the time (/backends shows them).
+     */
+    public synchronized void seen(String host, java.util.Collection<String> addresses, long millis) {
+        for (Forward f : current) {
+            BackendGroup g = group(f);
+            for (int i = 0; i < g.size(); i++) {
+                Backend b = f.backends().get(i);
+                if (b.host().equals(host) && addresses.contains(b.address().hostText())) g.state(i).seen(host, millis);
+            }
+        }
     }
 
     /** Every backend of every running TCP forward, for /metrics and /backends; any thread. */

@@ -42,6 +42,16 @@ public final class BackendState {
     private volatile long lastCheckMillis;
     private volatile String lastCheck;
 
+    /** What the operator said ({@code epoll-proxy ctl}); kept across reloads with the rest of this state. */
+    private volatile AdminState admin = AdminState.READY;
+    /** A weight set at run time ({@code ctl weight}), or 0: the forward's weight applies. */
+    private volatile int weightOverride;
+    /** When the backend last became usable (enable, or up again): the start of its slow start; 0 = long ago. */
+    private volatile long usableSince;
+    /** The name the backend was given by, or null for an address; and when a resolution last returned it. */
+    private volatile String name;
+    private volatile long lastSeenMillis;
+
     BackendState(SockAddr address, String forwardName) {
         this.address = address;
         this.forwardName = forwardName;
@@ -53,7 +63,7 @@ public final class BackendState {
 
     /** May a new client be sent here now ({@code now}: the loop's clock, System.nanoTime based)? */
     public boolean usable(long now) {
-        if (checkedDown) return false;
+        if (checkedDown || admin != AdminState.READY) return false;
         return !passiveDown || now - retryAt >= 0;
     }
 
@@ -84,7 +94,9 @@ public final class BackendState {
             if (!passiveDown) return null;
             passiveDown = false;
             transitions.incrementAndGet();
-            return checkedDown ? null : line("up", "a connect succeeded");
+            if (checkedDown) return null;
+            cameBack();
+            return line("up", "a connect succeeded");
         }
     }
 
@@ -127,7 +139,69 @@ public final class BackendState {
         passiveDown = false;
         consecutiveFailures = 0;
         transitions.incrementAndGet();
-        return line("up", checkStreak + " consecutive checks passed");
+        cameBack();
+        return line("up", checkStreak + " consecutive checks passed" + (admin == AdminState.READY ? "" : "; still " + admin.text() + " by the operator"));
+    }
+
+    /** Slow start begins now (a no-op without --slow-start: {@link #share} is then always 1). */
+    private void cameBack() {
+        long t = System.nanoTime();
+        usableSince = t == 0 ? 1 : t;
+    }
+
+    public AdminState admin() {
+        return admin;
+    }
+
+    /**
+     * The operator's command: {@code to} from now on. Returns the log line, or null if nothing changed.
+     * Enabling lets the health state decide again (a backend the checks hold down stays down), and a
+     * backend that becomes usable starts its slow start.
+     */
+    public synchronized String setAdmin(AdminState to, String by) {
+        AdminState from = admin;
+        if (from == to) return null;
+        admin = to;
+        if (to == AdminState.READY && up()) cameBack();
+        transitions.incrementAndGet();
+        return line(to.text(), "set by " + by + " (was " + from.text() + ")" + (to == AdminState.READY && !up() ? "; still down by health" : ""));
+    }
+
+    /** The weight as set at run time, or 0 if the forward's applies. */
+    public int weightOverride() {
+        return weightOverride;
+    }
+
+    /** {@code ctl weight}: {@code w} (1-256) from now on, 0 = back to the forward's; returns the log line. */
+    public String setWeight(int w, int configured, String by) {
+        int old = weightOverride == 0 ? configured : weightOverride;
+        weightOverride = w;
+        WEIGHT_CHANGES.incrementAndGet();
+        return line("weight " + (w == 0 ? configured : w), "set by " + by + " (was " + old + ")");
+    }
+
+    /** Bumped by every run-time weight change: the groups rebuild their schedules when it moves. */
+    static final java.util.concurrent.atomic.AtomicInteger WEIGHT_CHANGES = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * The share of its weight the backend takes now, in 1/1024ths: 1024 once {@code slowStartNanos} passed
+     * since it became usable (or with no slow start), growing linearly from 1/16 of it before.
+     */
+    int share(long now, long slowStartNanos) {
+        long since = usableSince;
+        if (slowStartNanos <= 0 || since == 0) return 1024;
+        long elapsed = Math.max(0, now - since); // a loop's clock is read at the top of its iteration: it may be a little behind
+        if (elapsed >= slowStartNanos) {
+            usableSince = 0; // done: later picks skip the arithmetic
+            return 1024;
+        }
+        return (int) Math.max(64, elapsed * 1024 / slowStartNanos);
+    }
+
+    /** The name this backend's address came from, and the time a resolution last returned it. */
+    public void seen(String host, long millis) {
+        name = host;
+        lastSeenMillis = millis;
     }
 
     private void failed(String why) {
@@ -148,8 +222,9 @@ public final class BackendState {
         boolean cd = checkedDown;
         boolean pd = passiveDown;
         String downReason = cd ? "checks" : pd ? (now - retryAt >= 0 ? "failures (being retried)" : "failures") : null;
-        return new BackendInfo(forward, proto, policy, address.toString(), weight, !cd && !pd, downReason, open.get(),
+        int w = weightOverride;
+        return new BackendInfo(forward, proto, policy, address.toString(), w == 0 ? weight : w, !cd && !pd, downReason, open.get(),
                 connects.get(), failures.get(), checksOn, checks.get(), checkFailures.get(), transitions.get(),
-                lastCheckMillis, lastCheck, lastFailureMillis, lastFailure);
+                lastCheckMillis, lastCheck, lastFailureMillis, lastFailure, admin.text(), name, lastSeenMillis);
     }
 }

@@ -34,20 +34,37 @@ final class Policies {
         return (tried & (1L << i)) == 0 && g.state(i).usable(now);
     }
 
-    private static int first(BackendGroup g, long tried, long now) {
-        for (int i = 0; i < g.size(); i++) if (eligible(g, i, tried, now)) return i;
-        return -1;
+    /**
+     * Slow start: a backend that came back within --slow-start takes a growing part of the clients it
+     * would get (its share in 1/1024ths): the others are passed over to the next eligible backend.
+     */
+    private static boolean takesItsShare(BackendGroup g, int i, long now) {
+        int share = g.state(i).share(now, g.slowStartNanos);
+        return share >= 1024 || java.util.concurrent.ThreadLocalRandom.current().nextInt(1024) < share;
     }
 
-    /** The first eligible backend of the schedule from position {@code start} on. */
+    private static int first(BackendGroup g, long tried, long now) {
+        int passed = -1;
+        for (int i = 0; i < g.size(); i++) {
+            if (!eligible(g, i, tried, now)) continue;
+            if (takesItsShare(g, i, now)) return i;
+            if (passed < 0) passed = i;
+        }
+        return passed;
+    }
+
+    /** The first eligible backend of the schedule from position {@code start} on (one passed over by slow start if none other). */
     private static int walk(BackendGroup g, long start, long tried, long now) {
         int[] s = g.schedule();
         int from = (int) Math.floorMod(start, (long) s.length);
+        int passed = -1;
         for (int k = 0; k < s.length; k++) {
             int i = s[(from + k) % s.length];
-            if (eligible(g, i, tried, now)) return i;
+            if (!eligible(g, i, tried, now)) continue;
+            if (takesItsShare(g, i, now)) return i;
+            if (passed < 0) passed = i;
         }
-        return -1;
+        return passed;
     }
 
     /** Fewest open connections per unit of weight; ties go round (from a rotating start), not always to the first. */
@@ -59,7 +76,8 @@ final class Policies {
         for (int k = 0; k < n; k++) {
             int i = (from + k) % n;
             if (!eligible(g, i, tried, now)) continue;
-            long open = g.state(i).openConnections();
+            // slow start: the backend counts as fuller than it is while its share grows
+            long open = (g.state(i).openConnections() + 1) * 1024L / g.state(i).share(now, g.slowStartNanos) - 1;
             // open_i / w_i < open_best / w_best, without division
             if (best < 0 || open * g.weight(best) < bestOpen * g.weight(i)) {
                 best = i;
@@ -82,15 +100,21 @@ final class Policies {
 
     /** Backend indices, backend i weight(i) times, spread evenly (smooth weighted round robin). */
     static int[] schedule(List<Backend> backends) {
-        int n = backends.size();
+        int[] w = new int[backends.size()];
+        for (int i = 0; i < w.length; i++) w[i] = backends.get(i).weight();
+        return schedule(w);
+    }
+
+    static int[] schedule(int[] weights) {
+        int n = weights.length;
         int total = 0;
-        for (Backend b : backends) total += b.weight();
+        for (int w : weights) total += w;
         int[] out = new int[total];
         long[] current = new long[n];
         for (int step = 0; step < total; step++) {
             int best = 0;
             for (int i = 0; i < n; i++) {
-                current[i] += backends.get(i).weight();
+                current[i] += weights[i];
                 if (current[i] > current[best]) best = i;
             }
             current[best] -= total;

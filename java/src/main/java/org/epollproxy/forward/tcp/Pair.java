@@ -339,6 +339,13 @@ final class Pair extends Connection {
         resetBoth(EndReason.SHUTDOWN, 0);
     }
 
+    @Override
+    public boolean resetIfUsing(Object state) {
+        if (closed || connector.backendIndex < 0 || group.state(connector.backendIndex) != state) return false;
+        resetBoth(EndReason.BACKEND_DISABLED, 0);
+        return true;
+    }
+
     private void resetBoth(EndReason reason, int err) {
         if (closed) return;
         if (client.fd >= 0) k.set_linger(client.fd, 1, 0);

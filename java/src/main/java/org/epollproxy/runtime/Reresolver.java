@@ -1,0 +1,263 @@
+package org.epollproxy.runtime;
+
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.epollproxy.forward.Backend;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.balance.ResolvedName;
+import org.epollproxy.shim.SockAddr;
+
+/**
+ * Backends given by name, re-resolved while the proxy runs ({@code --resolve-interval}). Every address of
+ * a name (A and AAAA) becomes a backend of the forward with the weight the name was given; the forwards
+ * so expanded are handed to {@link ProxyServer#reconfigure}, the same all-or-nothing path a SIGHUP
+ * takes, so an address that stays keeps its live state (open connections, health, what ctl set), a new
+ * one starts fresh, and one that is gone takes no new client while its open connections finish.
+ *
+ * <p>Lookups block, so they run on this class's own thread (and the reload thread), never on an event
+ * loop. A lookup that fails or comes back empty keeps the last good set: counted, and logged once
+ * when the problem begins or changes, not at every attempt.
+ */
+public final class Reresolver {
+    /** The lookup of every address of a name (blocking). */
+    public interface Lookup {
+        List<InetAddress> lookup(String name) throws Exception;
+    }
+
+    /** The shortest --resolve-interval: a faster one would only load the DNS server. */
+    public static final long MIN_INTERVAL_MS = 1000;
+
+    private ProxyServer proxy;
+    private final Lookup lookup;
+    private final long intervalMs;
+    private final PrintStream err;
+    private final Map<String, Name> names = new LinkedHashMap<>();
+    /** The forwards as configured (one backend per name); their expansion is what runs. */
+    private List<Forward> templates = List.of();
+    /** A changed set not applied yet (a reload or a takeover was in the way): the next round tries again. */
+    private boolean pending;
+    private ScheduledExecutorService thread;
+
+    /** What is known of one name. */
+    private static final class Name {
+        List<InetAddress> addresses = new ArrayList<>();
+        final Map<String, Long> lastSeen = new LinkedHashMap<>();
+        long failures;
+        long changes;
+        String problem;
+    }
+
+    public Reresolver(Lookup lookup, long intervalMs, PrintStream err) {
+        this.lookup = lookup;
+        this.intervalMs = Math.max(MIN_INTERVAL_MS, intervalMs);
+        this.err = err;
+    }
+
+    /** A backend host that is a name to re-resolve: not an IP literal, not a UNIX path, not "localhost". */
+    public static boolean isName(String host) {
+        if (host == null || host.isEmpty() || host.contains("/") || host.contains(":")) return false;
+        if (host.toLowerCase(Locale.ROOT).equals("localhost")) return false;
+        return !host.matches("[0-9.]+");
+    }
+
+    /**
+     * Before the start: resolves every name of {@code configured} (blocking) and returns the forwards with
+     * every address of each name as a backend. A name whose full lookup fails keeps the one address it
+     * was resolved to already.
+     */
+    public synchronized List<Forward> expandAtStart(List<Forward> configured) {
+        templates = List.copyOf(configured);
+        learn(configured);
+        return expand();
+    }
+
+    /** After {@code p} started with the expanded forwards: re-resolves every interval, on a thread of its own. */
+    public synchronized void start(ProxyServer p) {
+        proxy = p;
+        publish();
+        thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "epoll-proxy-resolve");
+            t.setDaemon(true);
+            return t;
+        });
+        thread.scheduleWithFixedDelay(() -> {
+            try {
+                round();
+            } catch (RuntimeException e) { // an exception would end the schedule: say it, and go on next round
+                say("a round failed: " + e);
+            }
+        }, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
+    }
+
+    public void stop() {
+        if (thread != null) thread.shutdownNow();
+    }
+
+    /** SIGHUP: {@code desired} (as configured) becomes the running set, expanded; new names are resolved first. */
+    public synchronized String reconfigure(List<Forward> desired) throws InterruptedException {
+        List<Forward> running = templates;
+        templates = List.copyOf(desired);
+        learn(desired);
+        String summary;
+        try {
+            summary = proxy.reconfigure(expand());
+        } catch (RuntimeException | InterruptedException e) {
+            templates = running; // the reload is refused: the next round must not apply it behind the operator's back
+            throw e;
+        }
+        names.keySet().retainAll(namesOf(desired));
+        pending = false;
+        publish();
+        return summary;
+    }
+
+    /** One round: every name looked up again; the forwards change if any set of addresses did. */
+    synchronized void round() {
+        boolean changed = pending;
+        for (Map.Entry<String, Name> e : names.entrySet()) changed |= refresh(e.getKey(), e.getValue());
+        if (changed) {
+            try {
+                String summary = proxy.reconfigure(expand());
+                pending = false;
+                say("backends updated: " + summary);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                if (!pending) say("the new addresses are not applied yet (" + e.getMessage() + "); trying again next round");
+                pending = true;
+            }
+        }
+        publish();
+    }
+
+    /** Looks {@code host} up; true if its set of addresses changed. */
+    private boolean refresh(String host, Name n) {
+        List<InetAddress> got;
+        String problem;
+        try {
+            got = lookup.lookup(host);
+            problem = got.isEmpty() ? "the answer has no address" : null;
+        } catch (Exception e) {
+            got = List.of();
+            problem = e.getMessage() == null ? e.toString() : e.getMessage();
+        }
+        if (problem != null) {
+            n.failures++;
+            if (!problem.equals(n.problem)) say(host + ": " + problem + "; keeping its " + n.addresses.size() + " address(es) " + text(n.addresses));
+            n.problem = problem;
+            return false;
+        }
+        if (n.problem != null) say(host + ": resolves again");
+        n.problem = null;
+        long now = System.currentTimeMillis();
+        for (InetAddress a : got) n.lastSeen.put(key(a), now);
+        List<InetAddress> merged = new ArrayList<>();
+        for (InetAddress a : n.addresses) if (got.contains(a)) merged.add(a); // the ones that stay keep their place
+        for (InetAddress a : got) if (!merged.contains(a)) merged.add(a);
+        if (merged.equals(n.addresses)) return false;
+        say(host + ": " + text(merged) + " (was " + text(n.addresses) + ")");
+        n.addresses = merged;
+        n.lastSeen.keySet().retainAll(textSet(merged));
+        n.changes++;
+        return true;
+    }
+
+    /** Resolves the names of {@code forwards} not known yet. */
+    private void learn(List<Forward> forwards) {
+        for (Forward f : forwards) {
+            for (Backend b : f.backends()) {
+                if (!isName(b.host()) || names.containsKey(b.host())) continue;
+                Name n = new Name();
+                n.addresses.add(addressOf(b.address()));
+                names.put(b.host(), n);
+                refresh(b.host(), n);
+            }
+        }
+    }
+
+    private static Set<String> namesOf(List<Forward> forwards) {
+        Set<String> out = new LinkedHashSet<>();
+        for (Forward f : forwards) for (Backend b : f.backends()) if (isName(b.host())) out.add(b.host());
+        return out;
+    }
+
+    /** The templates with each name replaced by one backend per address (at most Forward.MAX_BACKENDS). */
+    private List<Forward> expand() {
+        List<Forward> out = new ArrayList<>();
+        for (Forward f : templates) {
+            List<Backend> bs = new ArrayList<>();
+            boolean any = false;
+            for (Backend b : f.backends()) {
+                Name n = isName(b.host()) ? names.get(b.host()) : null;
+                if (n == null) {
+                    bs.add(b);
+                    continue;
+                }
+                any = true;
+                for (InetAddress a : n.addresses) bs.add(new Backend(b.host(), SockAddr.of(a, b.address().port()), b.weight()));
+            }
+            if (!any) {
+                out.add(f);
+                continue;
+            }
+            if (bs.size() > Forward.MAX_BACKENDS) {
+                say(f.origin() + ": " + bs.size() + " addresses; the first " + Forward.MAX_BACKENDS + " are used");
+                bs = bs.subList(0, Forward.MAX_BACKENDS);
+            }
+            out.add(f.withBackends(bs));
+        }
+        return out;
+    }
+
+    /** The names' state to /metrics, and each address's last sighting to /backends. */
+    private void publish() {
+        List<ResolvedName> out = new ArrayList<>();
+        for (Map.Entry<String, Name> e : names.entrySet()) {
+            Name n = e.getValue();
+            out.add(new ResolvedName(e.getKey(), n.addresses.size(), n.failures, n.changes, n.problem));
+            for (Map.Entry<String, Long> s : n.lastSeen.entrySet()) proxy.backendPool().seen(e.getKey(), Set.of(s.getKey()), s.getValue());
+        }
+        proxy.backendPool().setNames(out);
+    }
+
+    private static InetAddress addressOf(SockAddr a) {
+        try {
+            return InetAddress.getByName(a.hostText()); // an IP literal: nothing is looked up
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String text(List<InetAddress> as) {
+        List<String> t = new ArrayList<>();
+        for (InetAddress a : as) t.add(a.getHostAddress());
+        return "[" + String.join(", ", t) + "]";
+    }
+
+    private static Set<String> textSet(List<InetAddress> as) {
+        Set<String> t = new LinkedHashSet<>();
+        for (InetAddress a : as) t.add(key(a));
+        return t;
+    }
+
+    /** The address as a backend's SockAddr writes it ("::1", not "0:0:0:0:0:0:0:1"). */
+    private static String key(InetAddress a) {
+        return SockAddr.of(a, 0).hostText();
+    }
+
+    private void say(String msg) {
+        err.println(org.epollproxy.forward.LogTime.now() + " resolve: " + msg);
+        err.flush();
+    }
+}
