@@ -36,7 +36,7 @@ final class HelpText {
             {"Clients", "--max-connections-per-client", "--client-rate", "--client-table-size"},
             {"UDP", "--udp-timeout", "--udp-max-sessions"},
             {"Balancing and health", "--balance", "--max-fails", "--fail-timeout", "--check", "--rise", "--fall",
-                "--check-send", "--check-expect"},
+                "--check-send", "--check-expect", "--slow-start", "--resolve-interval", "--resolver"},
             {"PROXY protocol", "--send-proxy", "--accept-proxy", "--accept-proxy-from", "--accept-proxy-timeout"},
             {"Performance", "--threads", "--splice", "--pipe-size", "--warmup"},
             {"Operation", "--stats", "--drain-timeout", "--control", "--takeover", "--trace", "--quiet",
