@@ -72,7 +72,7 @@ while IFS='|' read -r name module tests file old new; do
     cmd=(mvn -B -o -pl "$module" -am test -Dfuzz.skip "-Dtest=$tests" -Dsurefire.failIfNoSpecifiedTests=false)
   fi
   status=0
-  timeout 1800 "${cmd[@]}" >"$log" 2>&1 || status=$?
+  timeout 1800 "${cmd[@]}" </dev/null >"$log" 2>&1 || status=$?  # not the table's stdin
   restore
   if grep -q "COMPILATION ERROR" "$log"; then
     echo "$name: did not compile (log $log)"
