@@ -3,6 +3,7 @@ package org.epollproxy.bench;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -52,7 +53,13 @@ class ForwardersSmokeTest {
                 }
             });
             ByteBuffer in = ByteBuffer.allocate(BULK);
-            Wire.readFully(ch, in);
+            try {
+                Wire.readFully(ch, in);
+            } catch (EOFException e) {
+                // Says which way to look: a writer that finished handed every byte and the FIN to the forwarder.
+                String client = !writer.isDone() ? "was still writing" : writer.isCompletedExceptionally() ? "failed writing" : "had sent all and its FIN";
+                throw new AssertionError(kind + ": " + e.getMessage() + " of " + BULK + "; the client " + client, e);
+            }
             writer.get(30, TimeUnit.SECONDS);
             assertArrayEquals(sent, in.array(), kind + ": echoed bytes differ");
             assertEquals(-1, ch.read(ByteBuffer.allocate(1)), kind + ": the backend's close must reach the client as EOF");
