@@ -98,6 +98,11 @@ public final class PipePool {
         return idleCount;
     }
 
+    /** The read end of idle pipe {@code i} ({@code 0 <= i < idle()}): for tests that check it came back empty. */
+    int idleReadEnd(int i) {
+        return readEnd(idle[i]);
+    }
+
     /** The loop stops: closes the idle pipes (the directions gave theirs back or discarded them first). */
     public void close(Kernel k) {
         while (idleCount > 0) closePipe(k, idle[--idleCount]);

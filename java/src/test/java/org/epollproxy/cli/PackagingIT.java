@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.epollproxy.Ports;
-import org.junit.jupiter.api.Assumptions;
+import org.epollproxy.forward.ThirdParty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -92,8 +92,7 @@ class PackagingIT {
 
     @Test
     void systemdAnalyzeVerifiesTheUnit() throws Exception {
-        Path analyze = Path.of("/usr/bin/systemd-analyze");
-        Assumptions.assumeTrue(Files.isExecutable(analyze), "systemd-analyze is not installed");
+        Path analyze = Path.of(ThirdParty.require("systemd-analyze", "systemd"));
         // verify checks that ExecStart exists: point it at this checkout's launcher instead of /opt.
         Path dir = Files.createTempDirectory("unit");
         Path unit = dir.resolve("epoll-proxy.service");
@@ -135,8 +134,7 @@ class PackagingIT {
         assertTrue(unit.lines().anyMatch("KillSignal=SIGTERM"::equals));
         String socket = read("packaging/epoll-proxy.socket");
         assertTrue(socket.contains("ListenStream=0.0.0.0:8080") && unit.contains("-L 0.0.0.0:8080:"), "the socket is the unit's forward");
-        Path analyze = Path.of("/usr/bin/systemd-analyze");
-        Assumptions.assumeTrue(Files.isExecutable(analyze), "systemd-analyze is not installed");
+        Path analyze = Path.of(ThirdParty.require("systemd-analyze", "systemd"));
         Path dir = Files.createTempDirectory("unit");
         Files.writeString(dir.resolve("epoll-proxy.service"), unit.replace(INSTALLED_LAUNCHER, root().resolve("bin/epoll-proxy").toString()));
         Files.writeString(dir.resolve("epoll-proxy.socket"), socket);
@@ -159,12 +157,14 @@ class PackagingIT {
         assertTrue(d.matches("(?s).*readinessProbe:\\s+httpGet:\\s+path: /healthz.*"), "readiness on /healthz");
         assertTrue(d.matches("(?s).*livenessProbe:\\s+httpGet:\\s+path: /livez.*"), "liveness on /livez, which a drain does not fail");
         assertTrue(read("packaging/kubernetes/service.yaml").contains("app: epoll-proxy"));
-        Process p = new ProcessBuilder("python3", "-c", "import sys, yaml\nfor f in sys.argv[1:]: list(yaml.safe_load_all(open(f)))\nprint('ok')",
+        // Debian's python3 when there, the one bin/setup gives PyYAML (python3-yaml); else the PATH's.
+        String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : ThirdParty.require("python3", "python3");
+        Process p = new ProcessBuilder(python, "-c", "import sys, yaml\nfor f in sys.argv[1:]: list(yaml.safe_load_all(open(f)))\nprint('ok')",
                 root().resolve("packaging/kubernetes/deployment.yaml").toString(), root().resolve("packaging/kubernetes/service.yaml").toString())
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-        Assumptions.assumeFalse(out.contains("No module named"), "PyYAML is not installed: " + out);
+        if (out.contains("No module named")) ThirdParty.missing("PyYAML (" + out.strip() + ")", "python3-yaml");
         assertEquals("ok", out.strip(), out);
     }
 

@@ -97,13 +97,16 @@ final class TestProxy implements AutoCloseable {
         }
     }
 
-    /** Waits up to 10 s for a log line containing {@code text}. */
+    /** Waits up to {@link #AWAIT_S} s for a log line containing {@code text}. */
     void awaitLog(String text) {
         await(() -> log().contains(text), "log line with '" + text + "', log so far:\n" + log());
     }
 
+    /** How long {@link #await} waits: a condition a loaded machine (load 25 on 2 cores) may take seconds to meet. */
+    static final int AWAIT_S = 30;
+
     static void await(BooleanSupplier cond, String what) {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(AWAIT_S);
         while (!cond.getAsBoolean()) {
             if (System.nanoTime() > end) throw new AssertionError("timed out waiting for " + what);
             try {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.epollproxy.shim.InterposedKernel;
 import org.epollproxy.shim.Kernel;
@@ -23,10 +24,9 @@ class WakeupRaceTest {
     void aWakeupDuringTheEventfdReadIsNotLost() throws Exception {
         Kernel real = Shim.load();
         AtomicReference<EventLoop> loopRef = new AtomicReference<>();
-        boolean[] raced = new boolean[1];
+        AtomicBoolean raced = new AtomicBoolean();
         Kernel racing = InterposedKernel.over(real, (name, args, call) -> {
-            if (name.equals("eventfd_read") && !raced[0]) {
-                raced[0] = true;
+            if (name.equals("eventfd_read") && raced.compareAndSet(false, true)) {
                 loopRef.get().wakeup(); // another thread's wakeup, at the worst moment
             }
             return call.invoke();
@@ -38,14 +38,16 @@ class WakeupRaceTest {
         try {
             CountDownLatch first = new CountDownLatch(1);
             loop.execute(first::countDown); // the wakeup whose eventfd read races
-            assertTrue(first.await(5, TimeUnit.SECONDS), "the first task ran");
+            assertTrue(first.await(30, TimeUnit.SECONDS), "the first task ran");
+            // Without this the test passes vacuously when the loop never reads its eventfd at all.
+            assertTrue(raced.get(), "the race was injected: a wakeup came during the loop's eventfd read");
             // The loop is (or soon is) back in epoll_wait with no timeout: only a wakeup gets it out.
             CountDownLatch second = new CountDownLatch(1);
             loop.execute(second::countDown);
-            assertTrue(second.await(5, TimeUnit.SECONDS), "a task posted after the race ran: its wakeup was not lost");
+            assertTrue(second.await(30, TimeUnit.SECONDS), "a task posted after the race ran: its wakeup was not lost");
         } finally {
             loop.stop();
-            t.join(5000);
+            t.join(30_000);
             loop.close();
         }
         assertTrue(!t.isAlive(), "stop reached the loop");

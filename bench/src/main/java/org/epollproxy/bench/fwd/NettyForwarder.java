@@ -17,8 +17,11 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.ResourceLeakDetector;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The reference Netty forwarder on Netty's native epoll transport, in the style of Netty's
@@ -73,8 +76,36 @@ final class NettyForwarder implements BenchForwarder {
         group.shutdownGracefully(0, 5, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    /** On a new client: connect the backend on the same event loop, then start relaying both ways. */
+    /**
+     * On a new client: connect the backend on the same event loop, then start relaying both ways.
+     *
+     * <p>Reads are off until then, but not entirely: when the client's FIN arrives, Netty's epoll transport
+     * reads the socket to its end whatever autoRead says (it must see the EOF). A client that sends a
+     * request and its FIN at once can so have all of it read before the backend is up; those bytes and
+     * the FIN are kept here and passed on once it is (dropping them, as an unhandled read is, loses the
+     * request and forwards an empty stream). Bounded by the socket's receive buffer.
+     */
     private final class Frontend extends ChannelInboundHandlerAdapter {
+        private final List<Object> early = new ArrayList<>();
+        private boolean earlyFin;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            early.add(msg);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent) earlyFin = true;
+            else ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            early.forEach(ReferenceCountUtil::release); // empty unless the client went away first
+            early.clear();
+        }
+
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             Channel client = ctx.channel();
@@ -90,9 +121,14 @@ final class NettyForwarder implements BenchForwarder {
                 if (f.isSuccess() && !client.isActive()) {
                     f.channel().close();
                 } else if (f.isSuccess()) {
-                    toBackend.peer = f.channel();
+                    Channel backend = f.channel();
+                    toBackend.peer = backend;
+                    for (Object msg : early) backend.write(msg, backend.voidPromise());
+                    early.clear();
+                    backend.flush();
                     ctx.pipeline().replace(this, "relay", toBackend);
-                    client.config().setAutoRead(true);
+                    if (earlyFin) toBackend.passFinOn(client);
+                    else client.config().setAutoRead(true);
                 } else {
                     client.close();
                 }
@@ -130,7 +166,11 @@ final class NettyForwarder implements BenchForwarder {
                 ctx.fireUserEventTriggered(evt);
                 return;
             }
-            Channel self = ctx.channel();
+            passFinOn(ctx.channel());
+        }
+
+        /** {@code self} read its peer's FIN: shut {@link #peer}'s output once what was queued before it went out. */
+        void passFinOn(Channel self) {
             // The empty write completes after everything queued before it: only then pass the FIN on.
             peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
                 if (!f.isSuccess()) {
