@@ -133,6 +133,9 @@ public final class Main implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     ClientArgs clientArgs = new ClientArgs();
 
+    @picocli.CommandLine.Mixin
+    RouteArgs routeArgs = new RouteArgs();
+
     @Option(names = "--stats", paramLabel = "[BIND:]PORT",
             description = "Serve /metrics (Prometheus), /connections (JSON: every open connection, its buffers "
                     + "and epoll interest) and /healthz over HTTP on PORT; BIND defaults to 127.0.0.1.")
@@ -207,7 +210,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (tcpSpecs.isEmpty() && udpSpecs.isEmpty() && configFile == null) {
+        if (tcpSpecs.isEmpty() && udpSpecs.isEmpty() && configFile == null && routeArgs.routes.isEmpty()) {
             return usage("nothing to forward: give -L [BIND:]PORT:HOST:HOSTPORT, -U ... or --config FILE");
         }
         if (connectTimeoutMs <= 0) return usage("--connect-timeout must be a positive number of milliseconds, not " + connectTimeoutMs);
@@ -264,6 +267,20 @@ public final class Main implements Callable<Integer> {
                 }
             }
         }
+        org.epollproxy.forward.PrereadLimits prereadLimits;
+        try {
+            prereadLimits = routeArgs.limits(bufferSize);
+        } catch (IllegalArgumentException e) {
+            return usage(e.getMessage());
+        }
+        for (String r : routeArgs.routes) {
+            try {
+                org.epollproxy.config.RouteSpec rs = org.epollproxy.config.RouteSpec.parse(r);
+                args.add(new Forwards.Arg(rs.spec(), r, proxyProtocol, balancing, clientArgs.acceptProxy, rs.match()));
+            } catch (SpecException e) {
+                return usage("--route " + r + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
+            }
+        }
         Config config = null;
         if (configFile != null) {
             try {
@@ -292,7 +309,7 @@ public final class Main implements Callable<Integer> {
 
         List<Forward> forwards;
         try {
-            forwards = Forwards.build(args, config);
+            forwards = Forwards.build(args, config, prereadLimits);
         } catch (Resolver.ResolveException e) {
             err.println("epoll-proxy: " + e.getMessage());
             return 1;
@@ -358,7 +375,7 @@ public final class Main implements Callable<Integer> {
             else shutdown.drain("SIGTERM");
         });
         Signals.on("INT", shutdown::stop);
-        Reloader reloader = new Reloader(proxy, args, configFile, logs, err);
+        Reloader reloader = new Reloader(proxy, args, configFile, logs, err, prereadLimits);
         Signals.onHangup(reloader::requestReload);
         for (Forward f : forwards) out.println("listening " + f.proto().lower() + " " + f);
         for (String note : Forwards.unixNotes(forwards, config)) err.println("epoll-proxy: " + note);

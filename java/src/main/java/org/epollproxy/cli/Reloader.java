@@ -27,13 +27,17 @@ final class Reloader {
     private final Path configFile;
     private final Logs logs;
     private final PrintStream err;
+    /** --preread-max, --preread-timeout, --route-ssh-wait: for the routes of the file read again. */
+    private final org.epollproxy.forward.PrereadLimits limits;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "epoll-proxy-reload");
         t.setDaemon(true);
         return t;
     });
 
-    Reloader(ProxyServer proxy, List<Forwards.Arg> cliArgs, Path configFile, Logs logs, PrintStream err) {
+    Reloader(ProxyServer proxy, List<Forwards.Arg> cliArgs, Path configFile, Logs logs, PrintStream err,
+            org.epollproxy.forward.PrereadLimits limits) {
+        this.limits = limits;
         this.proxy = proxy;
         this.cliArgs = cliArgs;
         this.configFile = configFile;
@@ -68,7 +72,7 @@ final class Reloader {
         }
         List<Forward> desired;
         try {
-            desired = Forwards.build(cliArgs, config);
+            desired = Forwards.build(cliArgs, config, limits);
         } catch (Resolver.ResolveException e) {
             say(e.getMessage() + keeping);
             return;

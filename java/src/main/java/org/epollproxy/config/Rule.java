@@ -17,10 +17,11 @@ import java.util.List;
  * @param weights each backend's weight, in the order of {@code backends} ({@code weight=}, {@code backend=H:P:W})
  * @param balance the line's balancing and health options ({@link BalanceOptions#NONE}: none given)
  * @param acceptProxy {@code [accept-proxy]} (our extension): clients start with a PROXY protocol header
+ * @param route for a {@code route} line (our extension): its match ({@code sni:a.example.com}); null for a forward
  */
 public record Rule(int line, String proto, String bindHost, int bindPort, List<ForwardSpec.HostPort> backends,
         int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy, List<Integer> weights,
-        BalanceOptions balance, boolean acceptProxy) {
+        BalanceOptions balance, boolean acceptProxy, String route) {
 
     public Rule {
         backends = List.copyOf(backends);
@@ -28,6 +29,13 @@ public record Rule(int line, String proto, String bindHost, int bindPort, List<F
         deny = List.copyOf(deny);
         weights = List.copyOf(weights);
         if (weights.size() != backends.size()) throw new IllegalArgumentException("one weight per backend");
+    }
+
+    /** A forwarding line (not a route). */
+    public Rule(int line, String proto, String bindHost, int bindPort, List<ForwardSpec.HostPort> backends,
+            int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy, List<Integer> weights,
+            BalanceOptions balance, boolean acceptProxy) {
+        this(line, proto, bindHost, bindPort, backends, timeoutSec, source, allow, deny, sendProxy, weights, balance, acceptProxy, null);
     }
 
     /** A line without balancing options: every backend weighs 1. */

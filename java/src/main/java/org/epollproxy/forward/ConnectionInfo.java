@@ -10,7 +10,16 @@ package org.epollproxy.forward;
  * @param bufferedUp bytes read from the client that the backend has not taken yet (buffer or pipe)
  * @param clientInterest the epoll mask registered for the client's socket (0: not in the epoll set)
  * @param path {@code splice}, {@code copy}, or {@code mixed} when one direction fell back to copying
+ * @param routed with routes: the route chosen and the client's SNI/ALPN; null without routes (or before the choice)
  */
 public record ConnectionInfo(int loop, String forward, String client, String backend, String state, long ageNanos,
         long bytesUp, long bytesDown, int bufferedUp, int bufferedDown, int clientInterest, int backendInterest,
-        String path) {}
+        String path, Routed routed) {
+
+    public ConnectionInfo(int loop, String forward, String client, String backend, String state, long ageNanos,
+            long bytesUp, long bytesDown, int bufferedUp, int bufferedDown, int clientInterest, int backendInterest,
+            String path) {
+        this(loop, forward, client, backend, state, ageNanos, bytesUp, bytesDown, bufferedUp, bufferedDown, clientInterest,
+                backendInterest, path, null);
+    }
+}
