@@ -177,6 +177,11 @@ public final class Forward {
                 acceptProxy, List.of(), PrereadLimits.DEFAULT, name);
     }
 
+    /** Tests: the same listener without backends of its own (routes only); it must have routes. */
+    public Forward withoutBackendsForTest() {
+        return new Forward(proto, bind, List.of(), access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, routes, preread, routeName);
+    }
+
     /** The listener's routes, in order (empty: the client goes straight to the backends). */
     public List<Route> routes() {
         return routes;

@@ -87,8 +87,10 @@ public final class Hellos {
 
     /** A browser-like hello: GREASE extension first, SNI, ALPN, a 1.2 KB post-quantum key share, padding. */
     public static byte[] browser(String name, String... alpn) {
-        return records(message(List.of(raw(GREASE_1, 0), sni(name), raw(10, 8), alpn(alpn), raw(51, 1250),
-                raw(GREASE_2, 1), raw(21, 200))), 1 << 14);
+        List<Ext> exts = new java.util.ArrayList<>(List.of(raw(GREASE_1, 0), sni(name), raw(10, 8)));
+        if (alpn.length > 0) exts.add(alpn(alpn));
+        exts.addAll(List.of(raw(51, 1250), raw(GREASE_2, 1), raw(21, 200)));
+        return records(message(exts), 1 << 14);
     }
 
     static void u16(ByteArrayOutputStream o, int v) {
