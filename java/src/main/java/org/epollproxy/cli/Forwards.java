@@ -95,9 +95,9 @@ final class Forwards {
         String key = target.key();
         Integer i = at.get(key);
         if (i == null) {
-            Forward listener = new Forward(Forward.Proto.TCP, target.bind(), List.of(), rules, -1, null, origin,
+            Forward listener = new Forward(Forward.Proto.TCP, target.bind(), target.backends(), rules, -1, null, origin,
                     send == null ? ProxyProtocol.OFF : send, Balancing.DEFAULT, acceptProxy)
-                    .withRoutes(List.of(new Route(match, target)), PrereadLimits.DEFAULT);
+                    .withRoutes(List.of(new Route(match, target)), PrereadLimits.DEFAULT).withoutBackends();
             out.add(listener);
             i = out.size() - 1;
             at.put(key, i);

@@ -177,8 +177,8 @@ public final class Forward {
                 acceptProxy, List.of(), PrereadLimits.DEFAULT, name);
     }
 
-    /** Tests: the same listener without backends of its own (routes only); it must have routes. */
-    public Forward withoutBackendsForTest() {
+    /** The same listener without backends of its own (routes only: unmatched clients are closed); it must have routes. */
+    public Forward withoutBackends() {
         return new Forward(proto, bind, List.of(), access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, routes, preread, routeName);
     }
 

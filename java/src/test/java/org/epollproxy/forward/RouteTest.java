@@ -40,7 +40,7 @@ class RouteTest {
         }
         if (own.isEmpty()) {
             return new Forward(Forward.Proto.TCP, SockAddr.parse("127.0.0.1", 0), List.of(TestProxy.backend(1)), AccessRules.ALLOW_ALL,
-                    -1, null, "test", send, Balancing.DEFAULT, acceptProxy).withRoutes(rs, limits).withoutBackendsForTest();
+                    -1, null, "test", send, Balancing.DEFAULT, acceptProxy).withRoutes(rs, limits).withoutBackends();
         }
         return new Forward(Forward.Proto.TCP, SockAddr.parse("127.0.0.1", 0), own, AccessRules.ALLOW_ALL, -1, null, "test", send,
                 Balancing.DEFAULT, acceptProxy).withRoutes(rs, limits);
