@@ -76,7 +76,7 @@ final class Forwards {
             Forward f = out.get(e.getKey());
             List<Route> rs = new ArrayList<>();
             for (Route r : e.getValue()) rs.add(new Route(r.name(), f.routeTarget(r.name(), r.target().backends(),
-                    r.target().balancing(), r.target().sendProxy(), r.target().origin())));
+                    r.target().balancing(), r.target().sendProxy(), r.target().origin(), r.target().source())));
             out.set(e.getKey(), f.withRoutes(rs, limits));
         }
         return out;

@@ -173,7 +173,12 @@ public final class Forward {
      * {@code balancing}, this listener's address, access rules and PROXY settings; {@code sendProxy} null keeps this one's.
      */
     public Forward routeTarget(String name, List<Backend> bs, Balancing b, ProxyProtocol send, String routeOrigin) {
-        return new Forward(proto, bind, bs, access, udpTimeoutSec, source, routeOrigin, send == null ? sendProxy : send, b,
+        return routeTarget(name, bs, b, send, routeOrigin, source);
+    }
+
+    /** As above, binding the backend sockets to {@code src} (a route line's {@code src=}; null: this forward's). */
+    public Forward routeTarget(String name, List<Backend> bs, Balancing b, ProxyProtocol send, String routeOrigin, SockAddr src) {
+        return new Forward(proto, bind, bs, access, udpTimeoutSec, src == null ? source : src, routeOrigin, send == null ? sendProxy : send, b,
                 acceptProxy, List.of(), PrereadLimits.DEFAULT, name);
     }
 

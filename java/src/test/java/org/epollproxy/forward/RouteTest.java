@@ -178,6 +178,16 @@ class RouteTest {
     }
 
     @Test
+    void traceShowsThePrereadAndWhatItWasTakenFor() throws Exception {
+        Settings st = Settings.builder().trace(true).build();
+        try (TestBackend def = TestBackend.echo(); TestBackend web = TestBackend.echo();
+                TestProxy proxy = new TestProxy(st, List.of(listener(def.port(), FAST, ProxyProtocol.OFF, false, "proto:http", web.port())))) {
+            assertArrayEquals(ascii("GET / HTTP/1.1\r\n\r\n"), exchange(proxy, ascii("GET / HTTP/1.1\r\n\r\n")));
+            proxy.awaitLog("18 bytes proto=http route=proto:http first bytes: 47 45 54 20 2f");
+        }
+    }
+
+    @Test
     void aSilentClientGoesToTheSshRouteAfterTheWait() throws Exception {
         try (TestBackend ssh = TestBackend.start(s -> {
                     s.getOutputStream().write(ascii("SSH-2.0-test\r\n")); // the server speaks first
