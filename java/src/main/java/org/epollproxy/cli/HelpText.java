@@ -43,6 +43,10 @@ final class HelpText {
             "  epoll-proxy -L 2375:/var/run/docker.sock     # TCP in front of a UNIX socket",
             "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:80 --accept-proxy \\",
             "      --max-connections-per-client 50          # behind a network load balancer",
+            "  epoll-proxy -L *:443:127.0.0.1:8443 \\",
+            "      --route *:443:proto:ssh=127.0.0.1:22     # SSH and HTTPS on one port",
+            "  epoll-proxy --route *:443:sni:a.example.com=10.0.0.5:443 \\",
+            "      --route *:443:sni:b.example.com=10.0.0.6:443   # two TLS sites, by name",
     };
 
     private HelpText() {}

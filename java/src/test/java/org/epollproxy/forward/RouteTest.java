@@ -173,6 +173,19 @@ class RouteTest {
         }
     }
 
+    @Test
+    void theRinetdLogNamesNoBackendForAClientNoRouteTook(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        Forward routesOnly = listener(-1, FAST, ProxyProtocol.OFF, false, "sni:a.example", 1);
+        RinetdLog log = new RinetdLog(dir.resolve("rinetd.log"), false);
+        try {
+            String line = log.format(new ConnectionRecord(routesOnly, SockAddr.parse("127.0.0.1", 5), null, 0, 0, 1, EndReason.NO_ROUTE, 0),
+                    java.time.ZonedDateTime.parse("2026-12-05T06:00:00Z"));
+            assertTrue(line.endsWith("\t-\t0\t0\t0\tno-route\n"), line);
+        } finally {
+            log.close();
+        }
+    }
+
     static int count(String s, String what) {
         return s.split(what, -1).length - 1;
     }
