@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * certificates of their own behind two SNI routes, reached by {@code openssl s_client -servername} and
  * {@code curl --resolve}, each client verifying its own backend's certificate (the proxy did not
  * terminate TLS); a real sshd and an HTTPS server on one proxy port, reached by {@code ssh} and curl;
- * HTTP/1.1 and TLS on one port; routes from a config file changed by SIGHUP without cutting a connection.
+ * HTTP/1.1 and TLS on one port; an mTLS backend verifying a client certificate through a route; routes from a
+ * config file changed by SIGHUP without cutting a connection.
  */
 class RouteIT {
 
@@ -127,6 +128,30 @@ class RouteIT {
         } finally {
             stop(a);
             stop(b);
+        }
+    }
+
+    @Test
+    void anMtlsBackendVerifiesTheClientCertificateThroughTheRoute(@TempDir Path dir) throws Exception {
+        certificate(dir, "m.example");
+        certificate(dir, "client.example"); // self-signed: it is its own CA for the backend
+        int backend = Ports.free();
+        int proxyPort = Ports.free();
+        Process m = new ProcessBuilder(program("openssl"), "s_server", "-accept", Integer.toString(backend), "-naccept", "100",
+                "-cert", "m.example.crt", "-key", "m.example.key", "-Verify", "1", "-CAfile", "client.example.crt", "-www", "-quiet")
+                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        awaitListening(backend, m);
+        try (JarProcess p = new JarProcess("--route", proxyPort + ":sni:m.example=127.0.0.1:" + backend)) {
+            p.nextLine();
+            Result withCert = run(dir, program("curl"), "-sS", "--max-time", "30", "--resolve", "m.example:" + proxyPort + ":127.0.0.1",
+                    "--cacert", "m.example.crt", "--cert", "client.example.crt", "--key", "client.example.key",
+                    "https://m.example:" + proxyPort + "/");
+            assertEquals(0, withCert.status(), "the backend verified the client's certificate through the proxy: " + withCert.output());
+            assertTrue(withCert.output().contains("s_server"), withCert.output());
+            Result without = curlHttps(dir, "m.example", proxyPort);
+            assertTrue(without.status() != 0, "no client certificate, no page: " + without.output());
+        } finally {
+            stop(m);
         }
     }
 
