@@ -191,6 +191,22 @@ class RouteTest {
     }
 
     @Test
+    void aClientBeingReadCountsTowardItsPerClientLimit() throws Exception {
+        Settings st = Settings.builder().maxPerClient(1).build();
+        try (TestBackend def = TestBackend.echo();
+                TestProxy proxy = new TestProxy(st, List.of(listener(def.port(), FAST, ProxyProtocol.OFF, false, "proto:http", def.port())));
+                Socket first = proxy.connect()) {
+            first.getOutputStream().write(ascii("GE")); // undecided: held in the pre-read
+            TestProxy.await(() -> prereadHeld(proxy) == 2, "the first client in the pre-read");
+            assertArrayEquals(new byte[0], exchange(proxy, ascii("GET / HTTP/1.1\r\n\r\n")), "the second is over the limit");
+            proxy.awaitLog("end=client-limit");
+            first.getOutputStream().write(ascii("T / HTTP/1.1\r\n\r\n"));
+            first.shutdownOutput();
+            assertArrayEquals(ascii("GET / HTTP/1.1\r\n\r\n"), first.getInputStream().readAllBytes(), "the first goes on, intact");
+        }
+    }
+
+    @Test
     void traceShowsThePrereadAndWhatItWasTakenFor() throws Exception {
         Settings st = Settings.builder().trace(true).build();
         try (TestBackend def = TestBackend.echo(); TestBackend web = TestBackend.echo();
@@ -211,6 +227,8 @@ class RouteTest {
                         "proto:ssh", ssh.port())));
                 Socket c = proxy.connect()) {
             assertArrayEquals(ascii("SSH-2.0-test\r\n"), c.getInputStream().readNBytes(14));
+            Routed seen = proxy.onLoop(0, fl -> fl.openConnections() == 1 ? fl.connectionAt(0).info(fl.loop()).routed() : null);
+            assertEquals(new Routed("proto:ssh", "silent", null, List.of()), seen, "/connections names the route");
             c.shutdownOutput();
             proxy.awaitLog("route=proto:ssh");
             assertEquals(0, def.accepted.get());
