@@ -2,7 +2,7 @@
 # Routing by TLS server name (SNI) side by side: epoll-proxy --route, nginx stream with ssl_preread, haproxy
 # with req.ssl_sni, each choosing between two backends by the name in a real ClientHello, never terminating
 # TLS. Measures, through the SNI route:
-#   connrate  connections per second: connect, send a 1.7 KB ClientHello (SNI bench.example, GREASE, ALPN, a
+#   connrate  connections per second: connect, send a 1.4 KB ClientHello (SNI bench.example, GREASE, ALPN, a
 #             post-quantum sized key share), get it echoed back, close; 4 client threads
 #   bulk      MB/s of one stream: the ClientHello, then 2 GiB, into a sink (socat), timed end to end
 # and, for epoll-proxy, the same bulk through a plain -L forward (no route): what routing costs a stream.
