@@ -10,6 +10,7 @@
 #   bench/route-compare.sh                         # one round, 5 s per connrate
 #   ROUNDS=3 SECONDS_PER_RUN=10 bench/route-compare.sh
 #   ONLY="epoll-proxy-route haproxy-sni" bench/route-compare.sh
+#   WARMUP_SECONDS=5 bench/route-compare.sh        # a longer warm-up before each connrate window (default 1)
 #
 # Needs: the built jars (mvn -B -q -DskipTests package), nginx with libnginx-mod-stream, haproxy, socat,
 # python3 (to write the ClientHello). Loopback only; stops exactly the processes it started, by PID.
@@ -177,7 +178,7 @@ for round in $(seq "$ROUNDS"); do
   for fwd in $ONLY; do
     start_forwarder "$fwd"
     export CPU_PIDS="${FWD_PIDS[*]}"
-    conn="$(timeout 120 "${load[@]}" connrate "$F_CONN" 4 "$RUN_SECONDS" 1 "$tmp/hello.bin" || echo failed)"
+    conn="$(timeout 120 "${load[@]}" connrate "$F_CONN" 4 "$RUN_SECONDS" "${WARMUP_SECONDS:-1}" "$tmp/hello.bin" || echo failed)"
     unset CPU_PIDS
     rate="$(echo "$conn" | sed -n 's/.*connections_per_s=\([0-9.]*\).*/\1/p')"
     failed="$(echo "$conn" | sed -n 's/.* failed=\([0-9]*\).*/\1/p')"
