@@ -44,7 +44,9 @@ public final class LoadClient {
                 pingPong(port(args[1]), Integer.parseInt(args[2]), seconds(args[3]), seconds(args[4]));
                 break;
             case "connrate":
-                connectionRate(port(args[1]), Integer.parseInt(args[2]), seconds(args[3]), seconds(args[4]));
+                // an optional 6th argument: a file whose bytes are the request (route-compare.sh: a TLS ClientHello)
+                connectionRate(port(args[1]), Integer.parseInt(args[2]), seconds(args[3]), seconds(args[4]),
+                        args.length > 5 ? java.nio.file.Files.readAllBytes(java.nio.file.Path.of(args[5])) : null);
                 break;
             case "hold":
                 hold(port(args[1]), Integer.parseInt(args[2]), seconds(args[3]), pids(args, 4));
@@ -62,7 +64,7 @@ public final class LoadClient {
     }
 
     private static void usage() {
-        System.err.println("usage: LoadClient pingpong PORT CONNS SECONDS WARMUP | connrate PORT THREADS SECONDS WARMUP"
+        System.err.println("usage: LoadClient pingpong PORT CONNS SECONDS WARMUP | connrate PORT THREADS SECONDS WARMUP [REQUEST_FILE]"
                 + " | hold PORT COUNT SECONDS PID... | memory PID... | curve WARM_PORT PORT THREADS SECONDS WARMUP");
         System.exit(2);
     }
@@ -165,7 +167,7 @@ public final class LoadClient {
 
     // ---- connection rate ----
 
-    private static void connectionRate(int port, int threads, long runNanos, long warmupNanos) throws InterruptedException {
+    private static void connectionRate(int port, int threads, long runNanos, long warmupNanos, byte[] request) throws InterruptedException {
         AtomicLong ok = new AtomicLong();
         AtomicLong failed = new AtomicLong();
         long start = System.nanoTime();
@@ -174,9 +176,9 @@ public final class LoadClient {
         Thread[] ts = new Thread[threads];
         for (int t = 0; t < threads; t++) {
             ts[t] = new Thread(() -> {
-                byte[] req = new byte[SIZE];
-                byte[] resp = new byte[SIZE];
-                Arrays.fill(req, (byte) 'x');
+                byte[] req = request != null ? request : new byte[SIZE];
+                byte[] resp = new byte[req.length];
+                if (request == null) Arrays.fill(req, (byte) 'x');
                 long now;
                 while ((now = System.nanoTime()) < end) {
                     boolean good = cycle(port, req, resp);

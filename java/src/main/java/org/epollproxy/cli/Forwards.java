@@ -11,7 +11,9 @@ import org.epollproxy.config.Rule;
 import org.epollproxy.forward.Backend;
 import org.epollproxy.forward.Balancing;
 import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.PrereadLimits;
 import org.epollproxy.forward.ProxyProtocol;
+import org.epollproxy.forward.Route;
 import org.epollproxy.shim.SockAddr;
 
 /**
@@ -22,20 +24,101 @@ final class Forwards {
 
     /**
      * A -L or -U argument with the text the user typed, for messages, --send-proxy and --accept-proxy (TCP
-     * only) with the peers trusted to send the header ({@code --accept-proxy-from} as CIDR blocks; empty: all).
+     * only) with the peers trusted to send the header ({@code --accept-proxy-from} as CIDR blocks; empty: all),
+     * and for a --route its match (null for a forward).
      */
     record Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy,
-            List<String> acceptProxyFrom) {
+            List<String> acceptProxyFrom, String route) {
+        Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy,
+                List<String> acceptProxyFrom) {
+            this(spec, text, sendProxy, balancing, acceptProxy, acceptProxyFrom, null);
+        }
+
         Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy) {
             this(spec, text, sendProxy, Balancing.DEFAULT, false);
         }
 
         Arg(ForwardSpec spec, String text, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy) {
-            this(spec, text, sendProxy, balancing, acceptProxy, List.of());
+            this(spec, text, sendProxy, balancing, acceptProxy, List.of(), null);
         }
     }
 
     static List<Forward> build(List<Arg> args, Config config) throws Resolver.ResolveException {
+        return build(args, config, PrereadLimits.DEFAULT);
+    }
+
+    /**
+     * The forwards of {@code args} and {@code config}, then their routes ({@code --route} arguments and
+     * {@code route} lines, in that order) attached to the TCP listener on the same address: the -L or
+     * forward line there is the default route; without one the listener has routes only.
+     */
+    static List<Forward> build(List<Arg> args, Config config, PrereadLimits limits) throws Resolver.ResolveException {
+        List<Arg> plain = new ArrayList<>();
+        List<Arg> routes = new ArrayList<>();
+        for (Arg a : args) (a.route() == null ? plain : routes).add(a);
+        List<Rule> ruleRoutes = new ArrayList<>();
+        Config forwardsOnly = config;
+        if (config != null) {
+            List<Rule> rs = new ArrayList<>();
+            for (Rule r : config.rules()) (r.route() == null ? rs : ruleRoutes).add(r);
+            forwardsOnly = new Config(config.file(), rs, config.allow(), config.deny(), config.logFile(), config.logCommon(), config.pidFile());
+        }
+        List<Forward> out = buildForwards(plain, forwardsOnly);
+        if (routes.isEmpty() && ruleRoutes.isEmpty()) return out;
+        Map<String, Integer> at = new HashMap<>();
+        for (int i = 0; i < out.size(); i++) at.putIfAbsent(out.get(i).key(), i);
+        Map<Integer, List<Route>> added = new java.util.LinkedHashMap<>();
+        List<String> gAllow = config == null ? List.of() : config.allow();
+        List<String> gDeny = config == null ? List.of() : config.deny();
+        for (Arg a : routes) {
+            String origin = "--route " + a.text();
+            Forward target = forward(a.spec(), null, AccessRules.ALLOW_ALL, -1, null, origin);
+            attach(out, at, added, target, a.route(), a.sendProxy(), a.balancing(), a.acceptProxy(), globalRules(gAllow, gDeny), origin);
+        }
+        for (Rule r : ruleRoutes) {
+            String origin = config.file() + ":" + r.line();
+            SockAddr src = r.source() == null ? null : Resolver.address(r.source(), 0, origin);
+            Forward target = forward(r.spec(), r.weights(), AccessRules.ALLOW_ALL, -1, src, origin);
+            attach(out, at, added, target, r.route(), r.sendProxy() == null ? null : ProxyProtocol.parse(r.sendProxy()),
+                    BalanceArgs.forRule(r.balance()), false, globalRules(gAllow, gDeny), origin);
+        }
+        for (Map.Entry<Integer, List<Route>> e : added.entrySet()) {
+            Forward f = out.get(e.getKey());
+            List<Route> rs = new ArrayList<>();
+            for (Route r : e.getValue()) rs.add(new Route(r.name(), f.routeTarget(r.name(), r.target().backends(),
+                    r.target().balancing(), r.target().sendProxy(), r.target().origin(), r.target().source())));
+            out.set(e.getKey(), f.withRoutes(rs, limits));
+        }
+        return out;
+    }
+
+    private static AccessRules globalRules(List<String> gAllow, List<String> gDeny) {
+        return gAllow.isEmpty() && gDeny.isEmpty() ? AccessRules.ALLOW_ALL : new AccessRules(gAllow, gDeny, List.of(), List.of());
+    }
+
+    /**
+     * Adds a route (for now holding its backends, balancing and PROXY version in {@code target}) to the
+     * listener on {@code target}'s address, making one without a default route when none listens there.
+     */
+    private static void attach(List<Forward> out, Map<String, Integer> at, Map<Integer, List<Route>> added, Forward target,
+            String match, ProxyProtocol send, Balancing balancing, boolean acceptProxy, AccessRules rules, String origin) {
+        String key = target.key();
+        Integer i = at.get(key);
+        if (i == null) {
+            Forward listener = new Forward(Forward.Proto.TCP, target.bind(), target.backends(), rules, -1, null, origin,
+                    send == null ? ProxyProtocol.OFF : send, Balancing.DEFAULT, acceptProxy)
+                    .withRoutes(List.of(new Route(match, target)), PrereadLimits.DEFAULT).withoutBackends();
+            out.add(listener);
+            i = out.size() - 1;
+            at.put(key, i);
+            added.put(i, new ArrayList<>());
+        }
+        Forward carrier = new Forward(Forward.Proto.TCP, target.bind(), target.backends(), AccessRules.ALLOW_ALL, -1, target.source(),
+                origin, send, balancing, false);
+        added.computeIfAbsent(i, k -> new ArrayList<>()).add(new Route(match, carrier));
+    }
+
+    private static List<Forward> buildForwards(List<Arg> args, Config config) throws Resolver.ResolveException {
         List<String> gAllow = config == null ? List.of() : config.allow();
         List<String> gDeny = config == null ? List.of() : config.deny();
         List<Forward> out = new ArrayList<>();
@@ -105,6 +188,14 @@ final class Forwards {
             String key = f.key();
             Forward first = seen.putIfAbsent(key, f);
             if (first != null) return f.origin() + ": " + key + " is already forwarded by " + first.origin();
+            Map<String, Route> names = new HashMap<>();
+            for (Route r : f.routes()) {
+                Route before = names.putIfAbsent(r.name(), r);
+                if (before != null) {
+                    return r.target().origin() + ": the route " + r.name() + " on " + f.bind() + " is already given by "
+                            + before.target().origin() + " (the first match wins: this one would never be used)";
+                }
+            }
         }
         return null;
     }

@@ -90,6 +90,10 @@ final class HelpText {
             "      --send-proxy v2 --stats 9100",
             "  epoll-proxy -L 0.0.0.0:80:10.0.0.5:80 --accept-proxy \\",
             "      --max-connections-per-client 50          # behind a network load balancer",
+            "  epoll-proxy -L *:443:127.0.0.1:8443 \\",
+            "      --route *:443:proto:ssh=127.0.0.1:22     # SSH and HTTPS on one port",
+            "  epoll-proxy --route *:443:sni:a.example.com=10.0.0.5:443 \\",
+            "      --route *:443:sni:b.example.com=10.0.0.6:443   # two TLS sites, by name",
             "  epoll-proxy ctl --control /run/ep.sock drain 10.0.0.3:80   # see ctl --help",
         },
     };

@@ -127,6 +127,9 @@ public final class Main implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     DynamicArgs dynamicArgs = new DynamicArgs();
 
+    @picocli.CommandLine.Mixin
+    RouteArgs routeArgs = new RouteArgs();
+
     @Option(names = "--stats", paramLabel = "[BIND:]PORT",
             description = "Serve /metrics, /connections, /backends, /healthz and /livez over HTTP (below); BIND "
                     + "defaults to 127.0.0.1.")
@@ -208,7 +211,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (tcpSpecs.isEmpty() && udpSpecs.isEmpty() && configFile == null) {
+        if (tcpSpecs.isEmpty() && udpSpecs.isEmpty() && configFile == null && routeArgs.routes.isEmpty()) {
             return usage("nothing to forward: give -L [BIND:]PORT:HOST:HOSTPORT, -U ... or --config FILE");
         }
         if (connectTimeoutMs <= 0 || connectTimeoutMs > Integer.MAX_VALUE) {
@@ -269,6 +272,20 @@ public final class Main implements Callable<Integer> {
                 }
             }
         }
+        org.epollproxy.forward.PrereadLimits prereadLimits;
+        try {
+            prereadLimits = routeArgs.limits(bufferSize);
+        } catch (IllegalArgumentException e) {
+            return usage(e.getMessage());
+        }
+        for (String r : routeArgs.routes) {
+            try {
+                org.epollproxy.config.RouteSpec rs = org.epollproxy.config.RouteSpec.parse(r);
+                args.add(new Forwards.Arg(rs.spec(), r, proxyProtocol, balancing, clientArgs.acceptProxy, acceptProxyFrom.cidrs(), rs.match()));
+            } catch (SpecException e) {
+                return usage("--route " + r + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
+            }
+        }
         Config config = null;
         if (configFile != null) {
             try {
@@ -300,7 +317,7 @@ public final class Main implements Callable<Integer> {
 
         List<Forward> forwards;
         try {
-            forwards = Forwards.build(args, config);
+            forwards = Forwards.build(args, config, prereadLimits);
         } catch (Resolver.ResolveException e) {
             err.println("epoll-proxy: " + e.getMessage());
             return 1;
@@ -382,7 +399,7 @@ public final class Main implements Callable<Integer> {
         });
         Signals.on("INT", shutdown::stop);
         names.start(proxy);
-        Reloader reloader = new Reloader(names, proxy, args, configFile, logs, err);
+        Reloader reloader = new Reloader(names, proxy, args, configFile, logs, err, prereadLimits);
         if (config != null) reloader.dynamicAtStart(config.dynamic());
         Signals.onHangup(reloader::requestReload);
         for (Forward f : forwards) out.println(Forwards.listeningLine(f));

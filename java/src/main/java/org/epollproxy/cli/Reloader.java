@@ -29,6 +29,8 @@ final class Reloader {
     private final Path configFile;
     private final Logs logs;
     private final PrintStream err;
+    /** --preread-max, --preread-timeout, --route-ssh-wait: for the routes of the file read again. */
+    private final org.epollproxy.forward.PrereadLimits limits;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "epoll-proxy-reload");
         t.setDaemon(true);
@@ -36,8 +38,9 @@ final class Reloader {
     });
 
     Reloader(org.epollproxy.runtime.Reresolver names, ProxyServer proxy, List<Forwards.Arg> cliArgs, Path configFile, Logs logs,
-            PrintStream err) {
+            PrintStream err, org.epollproxy.forward.PrereadLimits limits) {
         this.names = names;
+        this.limits = limits;
         this.proxy = proxy;
         this.cliArgs = cliArgs;
         this.configFile = configFile;
@@ -81,7 +84,7 @@ final class Reloader {
         }
         List<Forward> desired;
         try {
-            desired = Forwards.build(cliArgs, config);
+            desired = Forwards.build(cliArgs, config, limits);
         } catch (Resolver.ResolveException e) {
             say(e.getMessage() + keeping);
             return;

@@ -36,6 +36,13 @@ import java.util.List;
  * {@code /run/app.sock 10.0.0.5 8080}, {@code 0.0.0.0 2375 /var/run/docker.sock},
  * {@code /run/a.sock /run/b.sock}; allow/deny lines cannot follow a rule listening on a UNIX socket.
  *
+ * <p>Routes (our extension): {@code route bindaddress bindport MATCH connectaddress connectport [options]}
+ * adds a route to the TCP listener on that address (the forward line with the same address, if any, is its
+ * default route; without one, clients no route takes are closed). MATCH is as in {@code --route}
+ * ({@link RouteSpec#checkMatch}); the options are a forward line's ({@code backend=}, {@code balance=},
+ * checks, {@code proxy=}). Routes are tried in file order. allow/deny lines cannot follow a route line: they
+ * apply to the listener, so they follow its forward line (or come before the first rule).
+ *
  * <p>Every error is a {@link SpecException} carrying the line and the column.
  */
 public final class ConfigParser {
@@ -131,6 +138,10 @@ public final class ConfigParser {
             case "allow":
             case "deny":
                 expect(s, w, 2, first + " PATTERN");
+                if (open != null && open.route() != null) {
+                    throw error(first + " cannot follow the route of line " + open.line() + ": allow/deny apply to a whole "
+                            + "listener, so they go after its forward line or before the first rule", w.get(0)[0]);
+                }
                 if (open != null && ForwardSpec.isPath(open.bindHost())) {
                     throw error(first + " cannot apply to the rule of line " + open.line() + ": it listens on a UNIX socket, "
                             + "whose clients have no IP address (the socket file's mode, --unix-mode, says who may connect)", w.get(0)[0]);
@@ -146,6 +157,9 @@ public final class ConfigParser {
             case "pidlogfile":
                 expect(s, w, 2, "pidlogfile PATH");
                 pidFile = fileName(s, w.get(1));
+                return;
+            case "route":
+                route(s, w);
                 return;
             case "logcommon":
                 expect(s, w, 1, "logcommon");
@@ -205,7 +219,8 @@ public final class ConfigParser {
     private void closeRule() {
         if (open == null) return;
         rules.add(new Rule(open.line(), open.proto(), open.bindHost(), open.bindPort(), open.backends(),
-                open.timeoutSec(), open.source(), ruleAllow, ruleDeny, open.sendProxy(), open.weights(), open.balance(), open.acceptProxy(), open.acceptProxyFrom()));
+                open.timeoutSec(), open.source(), ruleAllow, ruleDeny, open.sendProxy(), open.weights(), open.balance(), open.acceptProxy(),
+                open.acceptProxyFrom(), open.route()));
         open = null;
     }
 
@@ -330,6 +345,25 @@ public final class ConfigParser {
         open = new Rule(lineNo, proto, bindHost, bp, backends, timeout, src, List.of(), List.of(), sendProxy, weights, bo, acceptProxy, acceptProxyFrom);
         ruleAllow = new ArrayList<>();
         ruleDeny = new ArrayList<>();
+    }
+
+    /** {@code route bindaddress bindport MATCH connectaddress connectport [options]}: a forward line with a match. */
+    private void route(String s, List<int[]> w) throws SpecException {
+        if (w.size() < 5) {
+            throw error("expected \"route bindaddress bindport MATCH connectaddress connectport [options]\"", w.get(0)[0]);
+        }
+        int[] m = w.get(3);
+        String match = RouteSpec.checkMatch(word(s, m), m[0], lineNo);
+        if (ForwardSpec.isPath(word(s, w.get(1)))) throw error("a route listens on a TCP port, not a UNIX socket path", w.get(1)[0]);
+        List<int[]> rest = new ArrayList<>(w.subList(1, w.size()));
+        rest.remove(2); // the match: what is left reads as a forward line
+        forward(s, rest);
+        Rule r = open;
+        if (r.proto().equals("udp")) throw error("routes are for TCP listeners only", w.get(2)[0]);
+        if (r.acceptProxy()) throw error("accept-proxy goes on the listener's forward line, not on a route", m[0]);
+        if (r.bindPort() == 0) throw error("a route needs a fixed port", w.get(2)[0]);
+        open = new Rule(r.line(), r.proto(), r.bindHost(), r.bindPort(), r.backends(), r.timeoutSec(), r.source(), r.allow(), r.deny(),
+                r.sendProxy(), r.weights(), r.balance(), false, List.of(), match);
     }
 
     /** The most backends a forward may have (as Forward.MAX_BACKENDS). */

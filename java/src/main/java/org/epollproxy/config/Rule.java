@@ -19,10 +19,11 @@ import java.util.List;
  * @param acceptProxy {@code [accept-proxy]} (our extension): clients start with a PROXY protocol header
  * @param acceptProxyFrom {@code [accept-proxy-from=CIDR]} (repeatable): the peers trusted to send it, as CIDR
  *     blocks; empty: every peer
+ * @param route for a {@code route} line (our extension): its match ({@code sni:a.example.com}); null for a forward
  */
 public record Rule(int line, String proto, String bindHost, int bindPort, List<ForwardSpec.HostPort> backends,
         int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy, List<Integer> weights,
-        BalanceOptions balance, boolean acceptProxy, List<String> acceptProxyFrom) {
+        BalanceOptions balance, boolean acceptProxy, List<String> acceptProxyFrom, String route) {
 
     public Rule {
         acceptProxyFrom = List.copyOf(acceptProxyFrom);
@@ -31,6 +32,14 @@ public record Rule(int line, String proto, String bindHost, int bindPort, List<F
         deny = List.copyOf(deny);
         weights = List.copyOf(weights);
         if (weights.size() != backends.size()) throw new IllegalArgumentException("one weight per backend");
+    }
+
+    /** A forwarding line (not a route) with the peers trusted to send the PROXY header. */
+    public Rule(int line, String proto, String bindHost, int bindPort, List<ForwardSpec.HostPort> backends,
+            int timeoutSec, String source, List<String> allow, List<String> deny, String sendProxy, List<Integer> weights,
+            BalanceOptions balance, boolean acceptProxy, List<String> acceptProxyFrom) {
+        this(line, proto, bindHost, bindPort, backends, timeoutSec, source, allow, deny, sendProxy, weights, balance, acceptProxy,
+                acceptProxyFrom, null);
     }
 
     /** A line without balancing options: every backend weighs 1. */

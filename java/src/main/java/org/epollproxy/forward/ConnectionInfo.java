@@ -13,7 +13,17 @@ package org.epollproxy.forward;
  * @param bufferedUp bytes read from the client that the backend has not taken yet (buffer or pipe)
  * @param clientInterest the epoll mask registered for the client's socket (0: not in the epoll set)
  * @param path {@code splice}, {@code copy}, or {@code mixed} when one direction fell back to copying
+ * @param routed with routes: the route chosen and the client's SNI/ALPN; null without routes (or before the choice)
  */
 public record ConnectionInfo(int loop, String forward, String client, String backend, String local, String state,
         long ageNanos, long idleNanos, long bytesUp, long bytesDown, int bufferedUp, int bufferedDown, int clientInterest, int backendInterest,
-        String path) {}
+        String path, Routed routed) {
+
+    /** A connection no route chose (a UDP session, a client still in its PROXY header). */
+    public ConnectionInfo(int loop, String forward, String client, String backend, String local, String state,
+            long ageNanos, long idleNanos, long bytesUp, long bytesDown, int bufferedUp, int bufferedDown, int clientInterest,
+            int backendInterest, String path) {
+        this(loop, forward, client, backend, local, state, ageNanos, idleNanos, bytesUp, bytesDown, bufferedUp, bufferedDown,
+                clientInterest, backendInterest, path, null);
+    }
+}

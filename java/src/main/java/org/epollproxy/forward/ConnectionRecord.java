@@ -12,9 +12,15 @@ import org.epollproxy.shim.SockAddr;
  * @param errno the failing syscall's errno (negative or positive), or 0
  * @param why what was wrong with the client's input, in words (end=bad-proxy-header: what the PROXY
  *     header lacked or held), or null
+ * @param routed with routes: the route chosen and what the client's first bytes named; null without routes
  */
 public record ConnectionRecord(Forward forward, SockAddr client, Backend backend, long up, long down, long millis,
-        EndReason reason, int errno, String why) {
+        EndReason reason, int errno, String why, Routed routed) {
+
+    public ConnectionRecord(Forward forward, SockAddr client, Backend backend, long up, long down, long millis,
+            EndReason reason, int errno, String why) {
+        this(forward, client, backend, up, down, millis, reason, errno, why, null);
+    }
 
     public ConnectionRecord(Forward forward, SockAddr client, Backend backend, long up, long down, long millis,
             EndReason reason, int errno) {
@@ -24,7 +30,9 @@ public record ConnectionRecord(Forward forward, SockAddr client, Backend backend
     /**
      * The stderr line's fields after the timestamp:
      * {@code tcp client=A listen=B backend=C up=N down=N ms=N end=REASON [errno=E] [why="TEXT"]}, TEXT with
-     * {@code "} and {@code \} escaped by a backslash, so the line stays one line of key=value fields.
+     * {@code "} and {@code \} escaped by a backslash, so the line stays one line of key=value fields. With
+     * routes: {@code route=NAME sni="NAME" alpn="P1,P2"} follow (sni and alpn come from the client: quoted and
+     * escaped the same way, every byte outside printable ASCII shown as '?'; "-" for none).
      */
     public StringBuilder appendTo(StringBuilder sb) {
         sb.append(forward.proto().lower())
@@ -36,15 +44,23 @@ public record ConnectionRecord(Forward forward, SockAddr client, Backend backend
                 .append(" ms=").append(millis)
                 .append(" end=").append(reason.text());
         if (errno != 0) sb.append(" errno=").append(Errno.name(errno));
-        if (why != null) {
-            sb.append(" why=\"");
-            for (int i = 0; i < why.length(); i++) {
-                char c = why.charAt(i);
-                if (c == '"' || c == '\\') sb.append('\\');
-                sb.append(c < 0x20 || c == 0x7f ? '?' : c);
-            }
-            sb.append('"');
+        if (why != null) quoted(sb.append(" why="), why);
+        if (routed != null) {
+            sb.append(" route=").append(routed.route());
+            quoted(sb.append(" sni="), routed.sni() == null ? "-" : routed.sni());
+            quoted(sb.append(" alpn="), routed.alpnText());
         }
         return sb;
+    }
+
+    /** {@code "TEXT"}: '"' and '\\' escaped by a backslash, control characters (and any non-ASCII) as '?'. */
+    static StringBuilder quoted(StringBuilder sb, String text) {
+        sb.append('"');
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '"' || c == '\\') sb.append('\\');
+            sb.append(c < 0x20 || c >= 0x7f ? '?' : c);
+        }
+        return sb.append('"');
     }
 }

@@ -34,6 +34,14 @@ public enum EndReason {
     UNTRUSTED_PROXY("untrusted-proxy"),
     /** The client's address was over --max-connections-per-client or --client-rate: accepted and closed. */
     CLIENT_LIMIT("client-limit"),
+    /** With routes: the client's first bytes matched no route and the listener has no default route. */
+    NO_ROUTE("no-route"),
+    /** With routes: no route could be chosen within --preread-timeout (a slow or silent client). */
+    PREREAD_TIMEOUT("preread-timeout"),
+    /** With routes: no route could be chosen within --preread-max bytes (a hello announcing more counts too). */
+    PREREAD_TOO_LONG("preread-too-long"),
+    /** With routes: the client started a TLS ClientHello that is malformed (a length that lies...) or cut short. */
+    BAD_CLIENT_HELLO("bad-client-hello"),
     /** UDP: the session was the oldest when the session cap was reached. */
     EVICTED("evicted"),
     /** The operator disabled the backend with {@code ctl disable --reset}: both sides reset. */

@@ -35,6 +35,12 @@ public final class Forward {
     private final boolean acceptProxy;
     /** With acceptProxy: the peers allowed to send the header (as allow patterns; empty: every peer). */
     private final AccessRules proxyFrom;
+    /** The listener's routes, tried in order before its own backends (the default route); empty: none. */
+    private final List<Route> routes;
+    /** With routes: how much and how long the client is read before a route is chosen. */
+    private final PrereadLimits preread;
+    /** Of a route's target: the route's name (its match); null for a listener's own forward. */
+    private final String routeName;
 
     private static final java.util.concurrent.atomic.AtomicInteger UNNAMED = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -71,13 +77,20 @@ public final class Forward {
      */
     public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
             SockAddr source, String origin, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy) {
-        this(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, AccessRules.ALLOW_ALL);
+        this(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, AccessRules.ALLOW_ALL,
+                List.of(), PrereadLimits.DEFAULT, null);
     }
 
-    /** @param proxyFrom with acceptProxy, the peers trusted to send the header ({@link AccessRules#ALLOW_ALL}: all) */
+    /**
+     * @param proxyFrom with acceptProxy, the peers trusted to send the header ({@link AccessRules#ALLOW_ALL}: all)
+     * @param routes the listener's routes, tried before its own backends
+     * @param routeName of a route's target: the route's name; null for a listener's own forward
+     */
     private Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
-            SockAddr source, String origin, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy, AccessRules proxyFrom) {
-        if (backends.isEmpty()) throw new IllegalArgumentException("a forward needs at least one backend");
+            SockAddr source, String origin, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy, AccessRules proxyFrom,
+            List<Route> routes, PrereadLimits preread, String routeName) {
+        // A listener with routes may have no backends of its own: a client no route takes is then closed (no-route).
+        if (backends.isEmpty() && routes.isEmpty()) throw new IllegalArgumentException("a forward needs at least one backend");
         if (backends.size() > MAX_BACKENDS) throw new IllegalArgumentException("a forward has at most " + MAX_BACKENDS + " backends");
         this.proto = proto;
         this.bind = bind;
@@ -90,6 +103,9 @@ public final class Forward {
         this.balancing = balancing;
         this.acceptProxy = acceptProxy;
         this.proxyFrom = proxyFrom;
+        this.routes = List.copyOf(routes);
+        this.preread = preread;
+        this.routeName = routeName;
     }
 
     public Proto proto() {
@@ -144,32 +160,77 @@ public final class Forward {
     /** The same forward trusting only {@code cidrs} (CIDR blocks or addresses) to send the PROXY header; empty: all. */
     public Forward withAcceptProxyFrom(List<String> cidrs) {
         AccessRules from = cidrs.isEmpty() ? AccessRules.ALLOW_ALL : new AccessRules(List.of(), List.of(), cidrs, List.of());
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, from);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, from, routes, preread, routeName);
     }
 
     /** The same forward sending the PROXY protocol header {@code p} to its backends. */
     public Forward withSendProxy(ProxyProtocol p) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p, balancing, acceptProxy, proxyFrom);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p, balancing, acceptProxy, proxyFrom, routes, preread, routeName);
     }
 
     /** The same forward balancing and checking its backends as {@code b} says. */
     public Forward withBalancing(Balancing b) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, b, acceptProxy, proxyFrom);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, b, acceptProxy, proxyFrom, routes, preread, routeName);
     }
 
     /** The same forward expecting (or not) a PROXY protocol header from each client. */
     public Forward withAcceptProxy(boolean on) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, on, proxyFrom);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, on, proxyFrom, routes, preread, routeName);
     }
 
     /** The same forward with {@code bs} as its backends (a name re-resolved to other addresses). */
     public Forward withBackends(List<Backend> bs) {
-        return new Forward(proto, bind, bs, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy);
+        return new Forward(proto, bind, bs, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom, routes, preread, routeName);
     }
 
-    /** The same forward listening on {@code actual} (the real port when 0 was asked for). */
+    /** The same forward listening on {@code actual} (the real port when 0 was asked for); its routes too. */
     public Forward boundTo(SockAddr actual) {
-        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom);
+        List<Route> rs = new java.util.ArrayList<>();
+        for (Route r : routes) rs.add(new Route(r.name(), r.target().boundTo(actual)));
+        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom, rs, preread, routeName);
+    }
+
+    /** The same forward with {@code routes} tried before its own backends, reading clients within {@code limits}. */
+    public Forward withRoutes(List<Route> rs, PrereadLimits limits) {
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom, rs, limits, routeName);
+    }
+
+    /**
+     * The target of the route {@code name} on this forward's listener: its own {@code backends} and
+     * {@code balancing}, this listener's address, access rules and PROXY settings; {@code sendProxy} null keeps this one's.
+     */
+    public Forward routeTarget(String name, List<Backend> bs, Balancing b, ProxyProtocol send, String routeOrigin) {
+        return routeTarget(name, bs, b, send, routeOrigin, source);
+    }
+
+    /** As above, binding the backend sockets to {@code src} (a route line's {@code src=}; null: this forward's). */
+    public Forward routeTarget(String name, List<Backend> bs, Balancing b, ProxyProtocol send, String routeOrigin, SockAddr src) {
+        return new Forward(proto, bind, bs, access, udpTimeoutSec, src == null ? source : src, routeOrigin, send == null ? sendProxy : send, b,
+                acceptProxy, proxyFrom, List.of(), PrereadLimits.DEFAULT, name);
+    }
+
+    /** The same listener without backends of its own (routes only: unmatched clients are closed); it must have routes. */
+    public Forward withoutBackends() {
+        return new Forward(proto, bind, List.of(), access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom, routes, preread, routeName);
+    }
+
+    /** The listener's routes, in order (empty: the client goes straight to the backends). */
+    public List<Route> routes() {
+        return routes;
+    }
+
+    public PrereadLimits preread() {
+        return preread;
+    }
+
+    /** A route target's route name; null for a listener's forward. */
+    public String routeName() {
+        return routeName;
+    }
+
+    /** The forward as /metrics and /backends name it: its listening address, and " route=NAME" for a route. */
+    public String label() {
+        return routeName == null ? bind.toString() : bind + " route=" + routeName;
     }
 
     /**
@@ -178,7 +239,10 @@ public final class Forward {
      */
     public String key() {
         String k = key;
-        if (k == null) key = k = proto.lower() + " " + bind + (bind.port() == 0 && !bind.isUnix() ? " (" + origin + ")" : "");
+        if (k == null) {
+            key = k = proto.lower() + " " + bind + (bind.port() == 0 && !bind.isUnix() ? " (" + origin + ")" : "")
+                    + (routeName == null ? "" : " route=" + routeName);
+        }
         return k;
     }
 
@@ -190,7 +254,13 @@ public final class Forward {
                 && access.toString().equals(o.access.toString()) && udpTimeoutSec == o.udpTimeoutSec
                 && Objects.equals(source, o.source) && sendProxy == o.sendProxy && balancing.equals(o.balancing)
                 && weights().equals(o.weights()) && acceptProxy == o.acceptProxy
-                && proxyFrom.toString().equals(o.proxyFrom.toString());
+                && proxyFrom.toString().equals(o.proxyFrom.toString()) && sameRoutes(o);
+    }
+
+    private boolean sameRoutes(Forward o) {
+        if (routes.size() != o.routes.size() || !preread.equals(o.preread) || !Objects.equals(routeName, o.routeName)) return false;
+        for (int i = 0; i < routes.size(); i++) if (!routes.get(i).sameAs(o.routes.get(i))) return false;
+        return true;
     }
 
     private List<Integer> weights() {
@@ -199,10 +269,17 @@ public final class Forward {
         return w;
     }
 
-    /** "127.0.0.1:9000 -> 127.0.0.1:8000" (backends joined by ","). */
+    /** "127.0.0.1:9000 -> 127.0.0.1:8000" (backends joined by ","), then each route: " sni:a.example=127.0.0.1:8443". */
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder(bind.toString()).append(" -> ");
+        StringBuilder sb = new StringBuilder(bind.toString()).append(" -> ").append(backends.isEmpty() ? "(no default route)" : backendList());
+        for (Route r : routes) sb.append(", ").append(r);
+        return sb.toString();
+    }
+
+    /** The backends joined by ",". */
+    String backendList() {
+        StringBuilder sb = new StringBuilder();
         for (int i = 0; i < backends.size(); i++) {
             if (i > 0) sb.append(',');
             sb.append(backends.get(i));

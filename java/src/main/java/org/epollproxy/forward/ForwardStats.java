@@ -46,7 +46,7 @@ public final class ForwardStats extends Counters<ForwardStats> {
     public void ended(EndReason reason) {
         ends[reason.ordinal()]++;
         switch (reason) {
-            case CONNECT_TIMEOUT, IDLE_TIMEOUT, FIN_TIMEOUT -> timeouts++;
+            case CONNECT_TIMEOUT, IDLE_TIMEOUT, FIN_TIMEOUT, PREREAD_TIMEOUT -> timeouts++;
             case CLIENT_RESET, BACKEND_RESET -> resets++;
             default -> { }
         }

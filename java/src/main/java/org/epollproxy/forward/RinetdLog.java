@@ -60,8 +60,10 @@ public final class RinetdLog implements AutoCloseable {
 
     String format(ConnectionRecord r, ZonedDateTime when) {
         Forward f = r.forward();
-        String target = r.backend() != null ? r.backend().host() : f.backends().get(0).host();
-        int targetPort = r.backend() != null ? r.backend().address().port() : f.backends().get(0).address().port();
+        // No backend tried and none of its own: a listener with routes only, whose client no route took.
+        Backend b = r.backend() != null ? r.backend() : f.backends().isEmpty() ? null : f.backends().get(0);
+        String target = b != null ? b.host() : "-";
+        int targetPort = b != null ? b.address().port() : 0;
         String client = r.client().hostText();
         String date = DATE.format(when);
         if (common) {

@@ -62,6 +62,19 @@ final class ConnectionsPage {
         Json.string(sb, mask(c.backendInterest()));
         sb.append(", \"path\": ");
         Json.string(sb, c.path());
+        if (c.routed() != null) { // a listener with routes: which one took it, and what the client's first bytes named
+            sb.append(", \"route\": ");
+            Json.string(sb, c.routed().route());
+            sb.append(", \"sni\": ");
+            if (c.routed().sni() == null) sb.append("null");
+            else Json.string(sb, c.routed().sni());
+            sb.append(", \"alpn\": [");
+            for (int i = 0; i < c.routed().alpn().size(); i++) {
+                if (i > 0) sb.append(", ");
+                Json.string(sb, c.routed().alpn().get(i));
+            }
+            sb.append(']');
+        }
         sb.append('}');
     }
 

@@ -268,7 +268,8 @@ public final class StatsServer implements AutoCloseable, Handler {
             case "/metrics":
                 take = fl -> LoopSnapshot.take(fl, false);
                 render = snaps -> MetricsPage.render(snaps) + BackendMetrics.render(p.backendPool().snapshot())
-                        + NameMetrics.render(p.backendPool().names()) + ClientTableMetrics.render(p) + ProcessMetrics.render();
+                        + NameMetrics.render(p.backendPool().names()) + RouteMetrics.render(p.backendPool().routedSnapshot())
+                        + ClientTableMetrics.render(p) + ProcessMetrics.render();
                 break;
             case "/backends": // the pool's own snapshot: no loop is asked
                 take = null;

@@ -3,6 +3,7 @@ package org.epollproxy.fuzz;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.epollproxy.config.ParserChecks;
+import org.epollproxy.forward.preread.PrereadChecks;
 import org.epollproxy.forward.proxyproto.HeaderChecks;
 
 /**
@@ -17,7 +18,7 @@ import org.epollproxy.forward.proxyproto.HeaderChecks;
  * target per JVM and takes about 5 s of two cores to start, so one target for 15 s tries as many inputs as
  * three of 5 s each did, at a third of the start-up cost. It first replays its inputs in
  * {@code src/test/resources/org/epollproxy/fuzz/ParserFuzzTestInputs/parsers/} (each seed is a parser's
- * input followed by that byte: 0 -L, 1 config file, 2 PROXY header; Jazzer also drops the input of any
+ * input followed by that byte: 0 -L, 1 config file, 2 PROXY header, 3 first bytes of a routed client; Jazzer also drops the input of any
  * failure it finds there, so it becomes a regression test). The *Long methods fuzz one parser each for
  * 10 minutes, on request only:
  *
@@ -31,10 +32,11 @@ class ParserFuzzTest {
 
     @FuzzTest(maxDuration = "15s")
     void parsers(FuzzedDataProvider data) {
-        switch (data.consumeInt(0, 2)) { // from the end of the input: the front stays the parser's text
+        switch (data.consumeInt(0, 3)) { // from the end of the input: the front stays the parser's text
             case 0 -> forwardSpec(data);
             case 1 -> configFile(data);
-            default -> proxyHeader(data);
+            case 2 -> proxyHeader(data);
+            default -> firstBytes(data);
         }
     }
 
@@ -49,6 +51,16 @@ class ParserFuzzTest {
     /** The PROXY protocol header parser (--accept-proxy): bytes straight from a client. */
     private static void proxyHeader(FuzzedDataProvider data) {
         HeaderChecks.check(data.consumeRemainingAsBytes());
+    }
+
+    /** The ClientHello parser and first-bytes classifier (--route): bytes straight from a client. */
+    private static void firstBytes(FuzzedDataProvider data) {
+        PrereadChecks.check(data.consumeRemainingAsBytes());
+    }
+
+    @FuzzTest(maxDuration = "10m")
+    void firstBytesLong(FuzzedDataProvider data) {
+        firstBytes(data);
     }
 
     @FuzzTest(maxDuration = "10m")

@@ -101,7 +101,7 @@ public final class BackendGroup {
         Balancing b = forward.balancing();
         for (int i = 0; i < states.length; i++) {
             Backend be = forward.backends().get(i);
-            out.add(states[i].info(forward.bind().toString(), forward.proto().lower(), b.policy().text(), be.weight(),
+            out.add(states[i].info(forward.label(), forward.proto().lower(), b.policy().text(), be.weight(),
                     b.checks(), now));
         }
     }

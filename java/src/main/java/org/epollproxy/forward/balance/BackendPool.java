@@ -41,6 +41,37 @@ public final class BackendPool {
         slowStartNanos = nanos;
     }
 
+    /** Clients each route took (key: the listener's key + " route=" + route name, or " route=default"), every loop. */
+    private final Map<String, java.util.concurrent.atomic.LongAdder> routed = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The counter of clients {@code route} (a name, or {@code default}) of {@code listener} took; kept across
+     * reloads while the listener and route stay. Any thread.
+     */
+    public java.util.concurrent.atomic.LongAdder routedCounter(Forward listener, String route) {
+        return routed.computeIfAbsent(listener.key() + " route=" + route, k -> new java.util.concurrent.atomic.LongAdder());
+    }
+
+    /** Every route's count as {listener label, route, count}, for /metrics; any thread. */
+    public List<String[]> routedSnapshot() {
+        List<String[]> out = new ArrayList<>();
+        for (Forward f : forwards()) {
+            if (f.routes().isEmpty()) continue;
+            for (org.epollproxy.forward.Route r : f.routes()) out.add(new String[] {f.bind().toString(), r.name(), count(f, r.name())});
+            if (!f.backends().isEmpty()) out.add(new String[] {f.bind().toString(), org.epollproxy.forward.Routed.DEFAULT, count(f, "default")});
+        }
+        return out;
+    }
+
+    private String count(Forward f, String route) {
+        java.util.concurrent.atomic.LongAdder a = routed.get(f.key() + " route=" + route);
+        return Long.toString(a == null ? 0 : a.sum());
+    }
+
+    private synchronized List<Forward> forwards() {
+        return new ArrayList<>(current);
+    }
+
     /** The group of {@code f}, made on first use from the states registered for its addresses. */
     public synchronized BackendGroup group(Forward f) {
         BackendGroup g = groups.get(f);
@@ -49,11 +80,11 @@ public final class BackendPool {
         BackendState[] s = new BackendState[bs.size()];
         for (int i = 0; i < s.length; i++) {
             SockAddr a = bs.get(i).address();
-            s[i] = states.computeIfAbsent(f.key() + " " + a, k -> new BackendState(a, f.bind().toString()));
+            s[i] = states.computeIfAbsent(f.key() + " " + a, k -> new BackendState(a, f.label()));
         }
         g = new BackendGroup(f, s, slowStartNanos);
         groups.put(f, g);
-        if (!current.contains(f) && !containsKey(f.key())) current.add(f); // used without update (tests, the simulation)
+        if (f.routeName() == null && !current.contains(f) && !containsKey(f.key())) current.add(f); // used without update (tests, the simulation)
         return g;
     }
 
@@ -69,12 +100,19 @@ public final class BackendPool {
      */
     public synchronized void update(List<Forward> running) {
         current = new ArrayList<>(running);
+        List<Forward> all = withRouteTargets(running);
         Map<Forward, BackendGroup> keep = new IdentityHashMap<>();
-        for (Forward f : running) keep.put(f, group(f));
+        for (Forward f : all) keep.put(f, group(f));
         groups.clear();
         groups.putAll(keep);
-        Map<String, BackendState> used = new HashMap<>();
+        java.util.Set<String> routeKeys = new java.util.HashSet<>();
         for (Forward f : running) {
+            for (org.epollproxy.forward.Route r : f.routes()) routeKeys.add(f.key() + " route=" + r.name());
+            routeKeys.add(f.key() + " route=" + org.epollproxy.forward.Routed.DEFAULT);
+        }
+        routed.keySet().retainAll(routeKeys);
+        Map<String, BackendState> used = new HashMap<>();
+        for (Forward f : all) {
             for (Backend b : f.backends()) {
                 String k = f.key() + " " + b.address();
                 used.put(k, states.get(k));
@@ -84,10 +122,20 @@ public final class BackendPool {
         states.putAll(used);
     }
 
-    /** The running forwards' groups, in order. */
+    /** The running forwards' groups, in order, each listener's routes' groups after its own. */
     public synchronized List<BackendGroup> groups() {
         List<BackendGroup> out = new ArrayList<>();
-        for (Forward f : current) out.add(group(f));
+        for (Forward f : withRouteTargets(current)) out.add(group(f));
+        return out;
+    }
+
+    /** {@code fs}, each followed by the targets of its routes (each has backends, balancing and health of its own). */
+    private static List<Forward> withRouteTargets(List<Forward> fs) {
+        List<Forward> out = new ArrayList<>();
+        for (Forward f : fs) {
+            out.add(f);
+            for (org.epollproxy.forward.Route r : f.routes()) out.add(r.target());
+        }
         return out;
     }
 

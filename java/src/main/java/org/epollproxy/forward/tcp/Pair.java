@@ -82,13 +82,22 @@ final class Pair extends Connection {
     /** The direction whose FIN came first, for the log's "client-closed" / "backend-closed". */
     private Direction firstFin;
 
-    /** {@code destination}/{@code early}: from the client's PROXY header (or null); {@code ticket}: its client-table entry. */
-    Pair(TcpListener listener, int clientFd, SockAddr clientAddr, SockAddr destination, byte[] early, ClientLimits.Entry ticket) {
+    /** With routes: the route that chose {@link #group} and what the client's first bytes said; else null. */
+    final org.epollproxy.forward.Routed routed;
+
+    /**
+     * {@code group}: the backends to connect to (the listener's, or its route's); {@code destination}/{@code early}:
+     * from the client's PROXY header (or null), {@code early} also the bytes read to choose the route;
+     * {@code ticket}: its client-table entry.
+     */
+    Pair(TcpListener listener, BackendGroup group, org.epollproxy.forward.Routed routed, int clientFd, SockAddr clientAddr,
+            SockAddr destination, byte[] early, ClientLimits.Entry ticket) {
         this.fl = listener.forwardingLoop();
         this.loop = fl.loop();
         this.k = loop.kernel();
         this.listener = listener;
-        this.group = listener.group();
+        this.group = group;
+        this.routed = routed;
         this.forward = group.forward();
         this.clientAddr = clientAddr;
         this.announcedDestination = destination;
@@ -374,7 +383,7 @@ final class Pair extends Connection {
         addOpenBytes(st);
         st.ended(reason);
         fl.closed(this, new ConnectionRecord(forward, clientAddr, currentBackend(), up.bytesOut, down.bytesOut,
-                (loop.now() - startNanos) / 1_000_000, reason, err));
+                (loop.now() - startNanos) / 1_000_000, reason, err, null, routed));
     }
 
     void closeSide(Side s) {

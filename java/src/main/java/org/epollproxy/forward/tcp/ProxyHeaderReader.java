@@ -18,7 +18,8 @@ import org.epollproxy.shim.NativeMemory;
 import org.epollproxy.shim.SockAddr;
 
 /**
- * With accept-proxy, the phase of a new client before its pair: read the PROXY protocol header the load
+ * With accept-proxy, the phase of a new client before its pair (and before its first bytes are read to
+ * choose a route, {@link PrereadReader}: the PROXY header always comes first): read the PROXY protocol header the load
  * balancer sends first, in as many pieces as it comes, within --accept-proxy-timeout and at most
  * {@link HeaderParser#MAX_HEADER} bytes. Then the client is the address the header announced (or the
  * connection's own for LOCAL / UNKNOWN) and {@link TcpListener#admit} goes on as for any client: access

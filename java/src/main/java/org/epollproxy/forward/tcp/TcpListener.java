@@ -78,6 +78,25 @@ public final class TcpListener extends ListenerBase {
         return group;
     }
 
+    /** The groups of the current forward's route targets, looked up once per forward (not per client). */
+    private final java.util.Map<Forward, BackendGroup> routeGroups = new java.util.IdentityHashMap<>();
+    private Forward routeGroupsOf;
+
+    /** The live state of route {@code target}'s backends. */
+    BackendGroup group(Forward target) {
+        if (target == forward()) return group();
+        if (routeGroupsOf != forward()) {
+            routeGroups.clear();
+            routeGroupsOf = forward();
+        }
+        return routeGroups.computeIfAbsent(target, backends::group);
+    }
+
+    /** The process-wide backend states, which also count the clients each route took. */
+    BackendPool backendPool() {
+        return backends;
+    }
+
     /** Pairs of this listener waiting for an fd for their backend socket (Pair.parkForFd). */
     private int parked;
 
@@ -139,7 +158,10 @@ public final class TcpListener extends ListenerBase {
         }
     }
 
-    /** A new client: with accept-proxy its PROXY header is read first; then {@link #admit}. */
+    /**
+     * A new client: with accept-proxy its PROXY header is read first; then {@link #admit}, which, for a
+     * listener with routes, reads the client's first bytes to choose the route ({@link PrereadReader}).
+     */
     private void accepted(int fd, SockAddr peer) {
         if (forward().acceptProxy()) {
             if (!forward().trustsProxy(peer)) {
@@ -160,7 +182,8 @@ public final class TcpListener extends ListenerBase {
     /**
      * A client whose address is known ({@code client}: the peer's, or the one its PROXY header announced,
      * then with the {@code destination} it announced and the client bytes read with the header, {@code early}):
-     * checked against the access rules and the per-client limits, then paired with a connect to its backend.
+     * checked against the access rules and the per-client limits, then paired with a connect to its backend
+     * (with routes: after its first bytes chose the route).
      */
     void admit(int fd, SockAddr client, SockAddr destination, byte[] early) {
         String verdict = forward().access().check(client);
@@ -179,10 +202,24 @@ public final class TcpListener extends ListenerBase {
             fl.connectionEnded(new ConnectionRecord(forward(), client, null, 0, 0, 0, refused, 0));
             return;
         }
+        if (!forward().routes().isEmpty()) {
+            PrereadReader.start(this, fd, client, destination, early, ticket);
+            return;
+        }
+        pair(fd, client, destination, early, ticket, group(), null);
+    }
+
+    /**
+     * An admitted client and its backend group ({@code group}: the listener's own, or its route's): paired
+     * with a connect to one of the group's backends. {@code early} (the bytes read with a PROXY header, or to
+     * choose the route) is sent to the backend first, after the PROXY header sent, if any.
+     */
+    void pair(int fd, SockAddr client, SockAddr destination, byte[] early, ClientLimits.Entry ticket, BackendGroup g,
+            org.epollproxy.forward.Routed routed) {
         Pair p;
         try {
             if (!client.isUnix() && !forward().bind().isUnix()) Sockets.tuneStream(k, fd, fl.settings());
-            p = new Pair(this, fd, client, destination, early, ticket);
+            p = new Pair(this, g, routed, fd, client, destination, early, ticket);
         } catch (BufferPool.OutOfBuffers e) { // no memory for the PROXY header: this client only is refused
             fl.clientLimits().release(ticket);
             k.set_linger(fd, 1, 0);
@@ -190,7 +227,7 @@ public final class TcpListener extends ListenerBase {
             fl.counters().bufferAllocFailures++;
             stats().ended(EndReason.ERROR);
             fl.log().error("tcp client=" + client + ": " + e.getMessage() + "; connection reset");
-            fl.connectionEnded(new ConnectionRecord(forward(), client, null, 0, 0, 0, EndReason.ERROR, -Errno.ENOMEM));
+            fl.connectionEnded(new ConnectionRecord(g.forward(), client, null, 0, 0, 0, EndReason.ERROR, -Errno.ENOMEM, null, routed));
             return;
         } catch (RuntimeException e) {
             fl.clientLimits().release(ticket);
