@@ -23,6 +23,12 @@ fd-limit-soft-column|java|FdBudgetTest|java/src/main/java/org/epollproxy/cli/FdB
 access-rule-deny|java|AccessAndLimitsTest|java/src/main/java/org/epollproxy/forward/AccessRules.java|        if (any(ruleDeny, client)) return "denied";|        if (false) return "denied";
 max-connections-cap|java|AccessAndLimitsTest,CapacityRaceTest|java/src/main/java/org/epollproxy/forward/ForwardingLoop.java|            if (max > 0 && n >= max) return false;|            if (false) return false;
 backpressure-stop-reading|java|BackpressureTest|java/src/main/java/org/epollproxy/forward/tcp/Direction.java|        return !eof && end == start;|        return !eof;
+control-peer-uid|java|ControlServerTest|java/src/main/java/org/epollproxy/runtime/ControlServer.java|            if (uid != k.getuid()) {|            if (false) {
+takeover-peer-uid|java|ControlServerTest|java/src/main/java/org/epollproxy/runtime/Takeover.java|            if (uid != k.getuid()) throw new TakeoverException(|            if (false) throw new TakeoverException(
+socket-file-still-ours|java|UnixSocketTest,ControlServerTest|java/src/main/java/org/epollproxy/forward/SocketFile.java|!now.sameFile(identity)) return false;|false) return false;
+untrusted-proxy|java|TrustedProxyTest|java/src/main/java/org/epollproxy/forward/tcp/TcpListener.java|            if (!forward().trustsProxy(peer)) {|            if (false) {
+drain-takes-in-queue|java|DrainAcceptQueueTest|java/src/main/java/org/epollproxy/forward/ForwardingLoop.java|            l.takeInQueued();|            // l.takeInQueued();
+admin-state-usable|java|AdminStateTest|java/src/main/java/org/epollproxy/forward/balance/BackendState.java|admin != AdminState.READY) return false;|false) return false;
 netty-early-bytes|bench|ForwardersSmokeTest|bench/src/main/java/org/epollproxy/bench/fwd/NettyForwarder.java|            early.add(msg);|            ReferenceCountUtil.release(msg);
 TABLE
 }
