@@ -21,7 +21,7 @@ class DynamicOptionsTest {
         assertEquals(2, e.line());
         assertEquals("resolve_interval 500ms: must be at least 1s", e.getMessage());
         e = assertThrows(SpecException.class, () -> ConfigParser.parse("slow_start soon\n", "f"));
-        assertEquals("slow_start soon: \"soon\" is not a duration (seconds, or 500ms)", e.getMessage());
+        assertEquals("slow_start soon: \"soon\" is not a duration: digits and a unit, ms, s, m or h (500ms, 5s, 2m)", e.getMessage());
         e = assertThrows(SpecException.class, () -> ConfigParser.parse("resolver 10.0.0.2\nresolver 10.0.0.3\n", "f"));
         assertEquals("resolver is given twice", e.getMessage());
         e = assertThrows(SpecException.class, () -> ConfigParser.parse("resolver\n", "f"));
