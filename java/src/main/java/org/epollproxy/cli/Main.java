@@ -136,6 +136,9 @@ public final class Main implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     RouteArgs routeArgs = new RouteArgs();
 
+    @picocli.CommandLine.Mixin
+    TlsArgs tlsArgs = new TlsArgs();
+
     @Option(names = "--stats", paramLabel = "[BIND:]PORT",
             description = "Serve /metrics (Prometheus), /connections (JSON: every open connection, its buffers "
                     + "and epoll interest) and /healthz over HTTP on PORT; BIND defaults to 127.0.0.1.")
@@ -316,6 +319,11 @@ public final class Main implements Callable<Integer> {
         }
         String dup = Forwards.duplicate(forwards);
         if (dup != null) return usage(dup);
+        try {
+            forwards = tlsArgs.apply(forwards, bufferSize);
+        } catch (IllegalArgumentException e) {
+            return usage(e.getMessage());
+        }
         String noRoom = FdBudget.check(forwards.size(), threads, FdBudget.limit());
         if (noRoom != null) {
             err.println("epoll-proxy: " + noRoom);
@@ -376,6 +384,7 @@ public final class Main implements Callable<Integer> {
         });
         Signals.on("INT", shutdown::stop);
         Reloader reloader = new Reloader(proxy, args, configFile, logs, err, prereadLimits);
+        reloader.withTls(tlsArgs, bufferSize);
         Signals.onHangup(reloader::requestReload);
         for (Forward f : forwards) out.println("listening " + f.proto().lower() + " " + f);
         for (String note : Forwards.unixNotes(forwards, config)) err.println("epoll-proxy: " + note);

@@ -45,6 +45,15 @@ final class Reloader {
         this.err = err;
     }
 
+    /** The TLS options: certificates read again on SIGHUP, and given to the forwards of the file read again. */
+    private TlsArgs tls;
+    private int bufferSize;
+
+    void withTls(TlsArgs t, int bufferSize) {
+        this.tls = t;
+        this.bufferSize = bufferSize;
+    }
+
     void requestReload() {
         worker.execute(this::reload);
     }
@@ -55,8 +64,9 @@ final class Reloader {
     }
 
     private void reload() {
+        if (tls != null && tls.any()) tls.reloadCertificates(err);
         if (configFile == null) {
-            say("SIGHUP ignored: no --config file to re-read");
+            if (tls == null || !tls.any()) say("SIGHUP ignored: no --config file to re-read");
             return;
         }
         String keeping = "; keeping the running configuration";
@@ -73,7 +83,11 @@ final class Reloader {
         List<Forward> desired;
         try {
             desired = Forwards.build(cliArgs, config, limits);
+            if (tls != null) desired = tls.apply(desired, bufferSize);
         } catch (Resolver.ResolveException e) {
+            say(e.getMessage() + keeping);
+            return;
+        } catch (IllegalArgumentException e) {
             say(e.getMessage() + keeping);
             return;
         }

@@ -39,6 +39,8 @@ public final class Forward {
     private final PrereadLimits preread;
     /** Of a route's target: the route's name (its match); null for a listener's own forward. */
     private final String routeName;
+    /** The listener terminates TLS with these certificates; null: it passes bytes through as they come. */
+    private final org.epollproxy.forward.tls.TlsServer tls;
 
     private static final java.util.concurrent.atomic.AtomicInteger UNNAMED = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -76,12 +78,12 @@ public final class Forward {
     public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
             SockAddr source, String origin, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy) {
         this(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, List.of(),
-                PrereadLimits.DEFAULT, null);
+                PrereadLimits.DEFAULT, null, null);
     }
 
     private Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
             SockAddr source, String origin, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy,
-            List<Route> routes, PrereadLimits preread, String routeName) {
+            List<Route> routes, PrereadLimits preread, String routeName, org.epollproxy.forward.tls.TlsServer tls) {
         // A listener with routes may have no backends of its own: a client no route takes is then closed (no-route).
         if (backends.isEmpty() && routes.isEmpty()) throw new IllegalArgumentException("a forward needs at least one backend");
         if (backends.size() > MAX_BACKENDS) throw new IllegalArgumentException("a forward has at most " + MAX_BACKENDS + " backends");
@@ -98,6 +100,7 @@ public final class Forward {
         this.routes = List.copyOf(routes);
         this.preread = preread;
         this.routeName = routeName;
+        this.tls = tls;
     }
 
     public Proto proto() {
@@ -143,29 +146,29 @@ public final class Forward {
 
     /** The same forward sending the PROXY protocol header {@code p} to its backends. */
     public Forward withSendProxy(ProxyProtocol p) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p, balancing, acceptProxy, routes, preread, routeName);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p, balancing, acceptProxy, routes, preread, routeName, tls);
     }
 
     /** The same forward balancing and checking its backends as {@code b} says. */
     public Forward withBalancing(Balancing b) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, b, acceptProxy, routes, preread, routeName);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, b, acceptProxy, routes, preread, routeName, tls);
     }
 
     /** The same forward expecting (or not) a PROXY protocol header from each client. */
     public Forward withAcceptProxy(boolean on) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, on, routes, preread, routeName);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, on, routes, preread, routeName, tls);
     }
 
     /** The same forward listening on {@code actual} (the real port when 0 was asked for); its routes too. */
     public Forward boundTo(SockAddr actual) {
         List<Route> rs = new java.util.ArrayList<>();
         for (Route r : routes) rs.add(new Route(r.name(), r.target().boundTo(actual)));
-        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, rs, preread, routeName);
+        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, rs, preread, routeName, tls);
     }
 
     /** The same forward with {@code routes} tried before its own backends, reading clients within {@code limits}. */
     public Forward withRoutes(List<Route> rs, PrereadLimits limits) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, rs, limits, routeName);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, rs, limits, routeName, tls);
     }
 
     /**
@@ -179,12 +182,22 @@ public final class Forward {
     /** As above, binding the backend sockets to {@code src} (a route line's {@code src=}; null: this forward's). */
     public Forward routeTarget(String name, List<Backend> bs, Balancing b, ProxyProtocol send, String routeOrigin, SockAddr src) {
         return new Forward(proto, bind, bs, access, udpTimeoutSec, src == null ? source : src, routeOrigin, send == null ? sendProxy : send, b,
-                acceptProxy, List.of(), PrereadLimits.DEFAULT, name);
+                acceptProxy, List.of(), PrereadLimits.DEFAULT, name, null);
     }
 
     /** The same listener without backends of its own (routes only: unmatched clients are closed); it must have routes. */
     public Forward withoutBackends() {
-        return new Forward(proto, bind, List.of(), access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, routes, preread, routeName);
+        return new Forward(proto, bind, List.of(), access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, routes, preread, routeName, tls);
+    }
+
+    /** The same listener terminating TLS as {@code t} says (null: no TLS). */
+    public Forward withTls(org.epollproxy.forward.tls.TlsServer t) {
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, routes, preread, routeName, t);
+    }
+
+    /** How the listener terminates TLS; null: it does not. */
+    public org.epollproxy.forward.tls.TlsServer tls() {
+        return tls;
     }
 
     /** The listener's routes, in order (empty: the client goes straight to the backends). */
@@ -226,7 +239,7 @@ public final class Forward {
         return proto == o.proto && backends.toString().equals(o.backends.toString())
                 && access.toString().equals(o.access.toString()) && udpTimeoutSec == o.udpTimeoutSec
                 && Objects.equals(source, o.source) && sendProxy == o.sendProxy && balancing.equals(o.balancing)
-                && weights().equals(o.weights()) && acceptProxy == o.acceptProxy && sameRoutes(o);
+                && weights().equals(o.weights()) && acceptProxy == o.acceptProxy && sameRoutes(o) && tls == o.tls;
     }
 
     private boolean sameRoutes(Forward o) {
@@ -244,7 +257,7 @@ public final class Forward {
     /** "127.0.0.1:9000 -> 127.0.0.1:8000" (backends joined by ","), then each route: " sni:a.example=127.0.0.1:8443". */
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder(bind.toString()).append(" -> ").append(backends.isEmpty() ? "(no default route)" : backendList());
+        StringBuilder sb = new StringBuilder(bind.toString()).append(tls == null ? "" : " " + tls).append(" -> ").append(backends.isEmpty() ? "(no default route)" : backendList());
         for (Route r : routes) sb.append(", ").append(r);
         return sb.toString();
     }

@@ -89,6 +89,12 @@ final class Pair extends Connection {
      */
     Pair(TcpListener listener, BackendGroup group, org.epollproxy.forward.Routed routed, int clientFd, SockAddr clientAddr,
             SockAddr destination, byte[] early, ClientLimits.Entry ticket) {
+        this(listener, group, routed, clientFd, clientAddr, destination, early, ticket, null);
+    }
+
+    /** {@code tls}: the client's finished TLS handshake (a terminating listener), or null. */
+    Pair(TcpListener listener, BackendGroup group, org.epollproxy.forward.Routed routed, int clientFd, SockAddr clientAddr,
+            SockAddr destination, byte[] early, ClientLimits.Entry ticket, org.epollproxy.forward.tls.TlsChannel tls) {
         this.fl = listener.forwardingLoop();
         this.loop = fl.loop();
         this.k = loop.kernel();
@@ -101,6 +107,7 @@ final class Pair extends Connection {
         this.clientTicket = ticket;
         this.startNanos = loop.now();
         this.lastActivity = startNanos;
+        client.tls = tls;
         PipePool pipes = fl.settings().splice() ? fl.pipes() : null;
         up = new Direction(this, client, backend, pipes);
         down = new Direction(this, backend, client, pipes);
@@ -165,6 +172,7 @@ final class Pair extends Connection {
         }
         // ERR/HUP count as both readable and writable: the next recv/send reports the cause.
         boolean failed = (events & (EPOLLERR | EPOLLHUP)) != 0;
+        if (((events & EPOLLOUT) != 0 || failed) && s.tls != null && s.tls.outputPending() && !flushTls(s)) return;
         if (((events & EPOLLOUT) != 0 || failed) && s.out.pending() && !flush(s.out)) return;
         if (((events & EPOLLIN) != 0 || failed) && s.in.wantsRead() && !read(s.in)) return;
         afterIo();
@@ -248,6 +256,39 @@ final class Pair extends Connection {
             return;
         }
         if (setInterest(client, maskFor(client))) setInterest(backend, maskFor(backend));
+        if (client.tls != null && !closed) tlsInputCheck();
+    }
+
+    /** A read of the TLS client is queued on the loop (records wait decrypted-to-be, the socket will not tell). */
+    private boolean tlsReadQueued;
+
+    /**
+     * Whole TLS records received but not yet decrypted (the buffer they were read for was full) wait in the
+     * channel, and epoll will not report them again: read them on the loop's next turn.
+     */
+    private void tlsInputCheck() {
+        if (tlsReadQueued || !up.wantsRead() || !client.tls.inputReady()) return;
+        tlsReadQueued = true;
+        loop.execute(() -> {
+            tlsReadQueued = false;
+            if (!closed) onEvent(client, EPOLLIN);
+        });
+    }
+
+    /** The client came from a TLS handshake: records it sent right after it may already wait in the channel. */
+    void afterTlsHandshake() {
+        if (!closed) tlsInputCheck();
+    }
+
+    /** Sends the TLS records waiting for the socket of {@code s}. False if the pair closed. */
+    private boolean flushTls(Side s) {
+        int rc = s.tls.flush();
+        if (rc == -Errno.EAGAIN) return true;
+        if (rc < 0) {
+            abort(s, rc);
+            return false;
+        }
+        return true;
     }
 
     /** The epoll interest a side needs in the current state. */
@@ -256,7 +297,7 @@ final class Pair extends Connection {
         if (s.fd < 0) return 0;
         int m = 0;
         if (s.in.wantsRead()) m |= EPOLLIN;
-        if (s.out.pending()) m |= EPOLLOUT;
+        if (s.out.pending() || (s.tls != null && s.tls.outputPending())) m |= EPOLLOUT;
         return m;
     }
 
@@ -323,6 +364,11 @@ final class Pair extends Connection {
     private void abort(Side failed, int err) {
         Side other = failed == client ? backend : client;
         if (other.fd >= 0) k.set_linger(other.fd, 1, 0);
+        if (failed.tls != null && failed.tls.failure() != null) {
+            failed.tls.sendAlert();
+            close(EndReason.TLS_ERROR, 0);
+            return;
+        }
         close(failed == client ? EndReason.CLIENT_RESET : EndReason.BACKEND_RESET, err);
     }
 
@@ -365,6 +411,14 @@ final class Pair extends Connection {
         if (down.pending() && client.fd >= 0) k.set_linger(client.fd, 1, 0);
         up.release();
         down.release();
+        String tlsText = null;
+        String why = null;
+        if (client.tls != null) {
+            tlsText = client.tls.summary();
+            why = client.tls.failure() != null ? client.tls.failure()
+                    : client.tls.truncated() ? "the client closed without close_notify (truncated TLS stream)" : null;
+            client.tls.release();
+        }
         closeSide(client);
         closeSide(backend);
         fl.clientLimits().release(clientTicket);
@@ -373,7 +427,7 @@ final class Pair extends Connection {
         addOpenBytes(st);
         st.ended(reason);
         fl.closed(this, new ConnectionRecord(forward, clientAddr, currentBackend(), up.bytesOut, down.bytesOut,
-                (loop.now() - startNanos) / 1_000_000, reason, err, null, routed));
+                (loop.now() - startNanos) / 1_000_000, reason, err, why, routed, tlsText));
     }
 
     void closeSide(Side s) {
