@@ -59,27 +59,42 @@ final class SniKeyManager extends X509ExtendedKeyManager {
     }
 
     /**
-     * The alias for {@code keyType} serving {@code sni} (null: none asked), or null if no fitting certificate has
-     * that key type. Certificates that cover the name come first; only if none does, any certificate (the first of
-     * that key type: the JDK asks once per key type the client accepts, in the client's order). A certificate
-     * for the name with another key type than asked wins over a default of this type: null here, so the JDK
-     * asks for the next type.
+     * The alias for {@code keyType} serving {@code sni} (null: none asked), or null if none fits. The JDK asks
+     * once per key type the client accepts, in the client's order, and takes the first alias it gets; so a
+     * certificate of another type that fits better makes this return null. Best: the first certificate whose
+     * names cover {@code sni}; without one, the first certificate (the default), unless the client cannot
+     * verify its key type ({@code clientCan}: false), then the first certificate of a type it can.
      */
-    String aliasFor(String keyType, String sni) {
-        boolean named = false;
+    String aliasFor(String keyType, String sni, java.util.function.Predicate<String> clientCan) {
         if (sni != null) {
             for (int i = 0; i < entries.size(); i++) {
                 Entry e = entries.get(i);
                 for (String n : e.names()) {
-                    if (!covers(n, sni)) continue;
-                    named = true;
-                    if (e.key().getAlgorithm().equals(keyType)) return Integer.toString(i);
+                    if (covers(n, sni) && clientCan.test(e.key().getAlgorithm())) return e.key().getAlgorithm().equals(keyType) ? Integer.toString(i) : null;
                 }
             }
         }
-        if (named) return null;
-        for (int i = 0; i < entries.size(); i++) if (entries.get(i).key().getAlgorithm().equals(keyType)) return Integer.toString(i);
+        for (int i = 0; i < entries.size(); i++) {
+            String alg = entries.get(i).key().getAlgorithm();
+            if (clientCan.test(alg)) return alg.equals(keyType) ? Integer.toString(i) : null;
+        }
         return null;
+    }
+
+    String aliasFor(String keyType, String sni) {
+        return aliasFor(keyType, sni, alg -> alg.equals(keyType));
+    }
+
+    /** Which key types the client can verify, from the signature algorithms it sent (all, if it sent none). */
+    static java.util.function.Predicate<String> clientCan(SSLEngine engine) {
+        SSLSession s = engine == null ? null : engine.getHandshakeSession();
+        String[] algs = s instanceof ExtendedSSLSession es ? es.getPeerSupportedSignatureAlgorithms() : new String[0];
+        if (algs.length == 0) return alg -> true;
+        return alg -> {
+            String want = alg.equals("EC") ? "ECDSA" : alg.equals("RSA") ? "RSA" : alg.toUpperCase(Locale.ROOT);
+            for (String a : algs) if (a.toUpperCase(Locale.ROOT).contains(want)) return true;
+            return false;
+        };
     }
 
     static String requestedName(SSLEngine engine) {
@@ -93,7 +108,7 @@ final class SniKeyManager extends X509ExtendedKeyManager {
 
     @Override
     public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-        return aliasFor(keyType, requestedName(engine));
+        return aliasFor(keyType, requestedName(engine), clientCan(engine));
     }
 
     @Override

@@ -1,0 +1,181 @@
+package org.epollproxy.cli;
+
+import static org.epollproxy.cli.RouteIT.program;
+import static org.epollproxy.cli.RouteIT.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.epollproxy.Ports;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * TLS termination through the real jar with real clients: curl and openssl s_client against two certificates
+ * chosen by SNI (RSA with a PKCS#1 key file, ECDSA with a SEC 1 key file) in front of a plain HTTP server,
+ * redis-cli --tls in front of a plain redis-server, client certificates required (curl with and without one),
+ * and the bad inputs a TLS port meets: a plaintext client, a handshake cut short, a client that stalls.
+ */
+class TlsIT {
+
+    /** A self-signed certificate for {@code name} (rsa or ec): NAME.crt and NAME.key (PKCS#8) in {@code dir}. */
+    static void certificate(Path dir, String name, boolean rsa) throws Exception {
+        RouteIT.Result r = rsa
+                ? run(dir, program("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".crt",
+                        "-days", "2", "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name)
+                : run(dir, program("openssl"), "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-keyout", name + ".key", "-out", name + ".crt", "-days", "2", "-subj", "/CN=" + name, "-addext", "subjectAltName=DNS:" + name);
+        assertEquals(0, r.status(), r.output());
+    }
+
+    static HttpServer httpBackend() throws Exception {
+        HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 50);
+        http.createContext("/", ex -> {
+            byte[] body = "plain backend\n".getBytes(StandardCharsets.US_ASCII);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        http.start();
+        return http;
+    }
+
+    static RouteIT.Result curl(Path dir, String name, int port, String... extra) throws Exception {
+        String[] base = {program("curl"), "-sS", "--max-time", "30", "--resolve", name + ":" + port + ":127.0.0.1", "--cacert", name + ".crt"};
+        String[] cmd = java.util.Arrays.copyOf(base, base.length + extra.length + 1);
+        System.arraycopy(extra, 0, cmd, base.length, extra.length);
+        cmd[cmd.length - 1] = "https://" + name + ":" + port + "/";
+        return run(dir, cmd);
+    }
+
+    @Test
+    void curlOpensslAndRedisCliTalkTlsToPlainServicesEachNameGetsItsCertificate(@TempDir Path dir) throws Exception {
+        certificate(dir, "rsa.example", true);
+        certificate(dir, "ec.example", false);
+        // the older key formats, as many existing files are: PKCS#1 RSA and SEC 1 EC
+        assertEquals(0, run(dir, program("openssl"), "rsa", "-in", "rsa.example.key", "-traditional", "-out", "rsa1.key").status());
+        assertEquals(0, run(dir, program("openssl"), "ec", "-in", "ec.example.key", "-out", "ec1.key").status());
+        int port = Ports.free();
+        int redisTls = Ports.free();
+        int redisPort = Ports.free();
+        HttpServer http = httpBackend();
+        Process redis = new ProcessBuilder(program("redis-server"), "--port", Integer.toString(redisPort), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
+                "-L", redisTls + ":127.0.0.1:" + redisPort,
+                "--tls-cert", port + ":" + dir.resolve("rsa.example.crt") + ":" + dir.resolve("rsa1.key"),
+                "--tls-cert", port + ":" + dir.resolve("ec.example.crt") + ":" + dir.resolve("ec1.key"),
+                "--tls-alpn", port + ":http/1.1",
+                "--tls-cert", redisTls + ":" + dir.resolve("ec.example.crt") + ":" + dir.resolve("ec.example.key"))) {
+            assertEquals("listening tcp 127.0.0.1:" + port + " tls(2 certs, alpn http/1.1) -> 127.0.0.1:" + http.getAddress().getPort(), p.nextLine());
+            p.nextLine();
+            RouteIT.awaitListening(redisPort, redis);
+            RouteIT.Result a = curl(dir, "rsa.example", port);
+            assertEquals(0, a.status(), a.output());
+            assertEquals("plain backend\n", a.output());
+            RouteIT.Result b = curl(dir, "ec.example", port, "--tls-max", "1.2");
+            assertEquals(0, b.status(), "TLS 1.2 with the ECDSA certificate: " + b.output());
+            assertEquals("subject=CN=rsa.example", RouteIT.subjectVia(dir, port, "rsa.example"));
+            assertEquals("subject=CN=ec.example", RouteIT.subjectVia(dir, port, "ec.example"));
+            assertEquals("subject=CN=rsa.example", RouteIT.subjectVia(dir, port, "unknown.example"), "no certificate for the name: the first");
+            ConfigReloadIT.awaitErr(p, "tls=\"TLSv1.3 TLS_AES_128_GCM_SHA256 alpn=http/1.1\"");
+            ConfigReloadIT.awaitErr(p, "tls=\"TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 alpn=http/1.1\"");
+
+            String cli = program("redis-cli");
+            RouteIT.Result set = run(dir, cli, "--tls", "--cacert", "ec.example.crt", "--sni", "ec.example", "-p", Integer.toString(redisTls),
+                    "SET", "k", "through tls");
+            assertEquals("OK", set.output().trim());
+            RouteIT.Result get = run(dir, cli, "--tls", "--cacert", "ec.example.crt", "--sni", "ec.example", "-p", Integer.toString(redisTls), "GET", "k");
+            assertEquals("through tls", get.output().trim());
+            ConfigReloadIT.awaitErr(p, "why=\"the client closed without close_notify (truncated TLS stream)\""); // redis-cli just closes
+        } finally {
+            http.stop(0);
+            RouteIT.stop(redis);
+        }
+    }
+
+    @Test
+    void aRequiredClientCertificateLetsItsHolderInAndRefusesOthersInTheHandshake(@TempDir Path dir) throws Exception {
+        certificate(dir, "srv.example", false);
+        RouteIT.Result r = run(dir, program("openssl"), "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=test client CA");
+        assertEquals(0, r.status(), r.output());
+        assertEquals(0, run(dir, program("openssl"), "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", "alice.key", "-out", "alice.csr", "-subj", "/CN=alice").status());
+        assertEquals(0, run(dir, program("openssl"), "x509", "-req", "-in", "alice.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "alice.crt", "-days", "2").status());
+        int port = Ports.free();
+        HttpServer http = httpBackend();
+        try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
+                "--tls-cert", port + ":" + dir.resolve("srv.example.crt") + ":" + dir.resolve("srv.example.key"),
+                "--tls-client-ca", port + ":" + dir.resolve("ca.crt"))) {
+            p.nextLine();
+            RouteIT.Result with = curl(dir, "srv.example", port, "--cert", "alice.crt", "--key", "alice.key");
+            assertEquals(0, with.status(), with.output());
+            assertEquals("plain backend\n", with.output());
+            ConfigReloadIT.awaitErr(p, "subject=CN=alice\"");
+            RouteIT.Result without = curl(dir, "srv.example", port);
+            assertTrue(without.status() != 0, "refused without a certificate: " + without.output());
+            ConfigReloadIT.awaitErr(p, "backend=- up=0 down=0");
+            ConfigReloadIT.awaitErr(p, "end=tls-handshake why=\"Empty client certificate chain\"");
+            // a certificate from another CA: refused as well
+            certificate(dir, "mallory", false);
+            RouteIT.Result other = curl(dir, "srv.example", port, "--cert", "mallory.crt", "--key", "mallory.key");
+            assertTrue(other.status() != 0, other.output());
+            ConfigReloadIT.awaitErr(p, "PKIX path");
+        } finally {
+            http.stop(0);
+        }
+    }
+
+    @Test
+    void plaintextClientsCutHandshakesAndStalledClientsEachEndWithTheirReason(@TempDir Path dir) throws Exception {
+        certificate(dir, "srv.example", false);
+        int port = Ports.free();
+        HttpServer http = httpBackend();
+        try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
+                "--tls-cert", port + ":" + dir.resolve("srv.example.crt") + ":" + dir.resolve("srv.example.key"),
+                "--tls-handshake-timeout", "1s")) {
+            p.nextLine();
+            try (Socket s = ConfigReloadIT.connect(port)) {
+                s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                drain(s.getInputStream()); // the proxy closes; it never answers in plain text
+            }
+            ConfigReloadIT.awaitErr(p, "end=tls-handshake why=\"not TLS (a plaintext client?)");
+            try (Socket s = ConfigReloadIT.connect(port)) {
+                s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00}); // a hello's first bytes, then FIN
+                s.shutdownOutput();
+                drain(s.getInputStream());
+            }
+            ConfigReloadIT.awaitErr(p, "end=tls-handshake why=\"the client closed during the handshake\"");
+            try (Socket s = ConfigReloadIT.connect(port)) {
+                OutputStream o = s.getOutputStream();
+                o.write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00}); // ... and nothing more: closed at the deadline
+                s.setSoTimeout(30_000);
+                drain(s.getInputStream());
+            }
+            ConfigReloadIT.awaitErr(p, "end=tls-handshake why=\"no complete handshake within 1000 ms\"");
+            RouteIT.Result ok = curl(dir, "srv.example", port);
+            assertEquals(0, ok.status(), "the port still serves: " + ok.output());
+        } finally {
+            http.stop(0);
+        }
+    }
+
+    static void drain(InputStream in) throws Exception {
+        byte[] b = new byte[4096];
+        try {
+            while (in.read(b) >= 0) {
+                // until the proxy closes
+            }
+        } catch (java.net.SocketException e) {
+            // a reset is a close too
+        }
+    }
+}
