@@ -11,10 +11,19 @@ package org.epollproxy.forward;
  * @param clientInterest the epoll mask registered for the client's socket (0: not in the epoll set)
  * @param path {@code splice}, {@code copy}, or {@code mixed} when one direction fell back to copying
  * @param routed with routes: the route chosen and the client's SNI/ALPN; null without routes (or before the choice)
+ * @param tls a TLS client's version, suite and ALPN; null without TLS
+ * @param tlsSubject the subject of the TLS client's certificate; null if it sent none
  */
 public record ConnectionInfo(int loop, String forward, String client, String backend, String state, long ageNanos,
         long bytesUp, long bytesDown, int bufferedUp, int bufferedDown, int clientInterest, int backendInterest,
-        String path, Routed routed) {
+        String path, Routed routed, String tls, String tlsSubject) {
+
+    public ConnectionInfo(int loop, String forward, String client, String backend, String state, long ageNanos,
+            long bytesUp, long bytesDown, int bufferedUp, int bufferedDown, int clientInterest, int backendInterest,
+            String path, Routed routed) {
+        this(loop, forward, client, backend, state, ageNanos, bytesUp, bytesDown, bufferedUp, bufferedDown, clientInterest,
+                backendInterest, path, routed, null, null);
+    }
 
     public ConnectionInfo(int loop, String forward, String client, String backend, String state, long ageNanos,
             long bytesUp, long bytesDown, int bufferedUp, int bufferedDown, int clientInterest, int backendInterest,

@@ -227,6 +227,7 @@ public final class StatsServer implements AutoCloseable, Handler {
                 take = fl -> LoopSnapshot.take(fl, false);
                 render = snaps -> MetricsPage.render(snaps) + BackendMetrics.render(p.backendPool().snapshot())
                         + RouteMetrics.render(p.backendPool().routedSnapshot())
+                        + TlsMetricsPage.render(p.forwards())
                         + ClientTableMetrics.render(p);
                 break;
             case "/backends": // the pool's own snapshot: no loop is asked

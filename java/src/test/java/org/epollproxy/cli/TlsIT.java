@@ -111,10 +111,12 @@ class TlsIT {
         assertEquals(0, run(dir, program("openssl"), "x509", "-req", "-in", "alice.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
                 "-CAcreateserial", "-out", "alice.crt", "-days", "2").status());
         int port = Ports.free();
+        int stats = Ports.free();
         HttpServer http = httpBackend();
+        Process open = null;
         try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
                 "--tls-cert", port + ":" + dir.resolve("srv.example.crt") + ":" + dir.resolve("srv.example.key"),
-                "--tls-client-ca", port + ":" + dir.resolve("ca.crt"))) {
+                "--tls-client-ca", port + ":" + dir.resolve("ca.crt"), "--stats", Integer.toString(stats))) {
             p.nextLine();
             RouteIT.Result with = curl(dir, "srv.example", port, "--cert", "alice.crt", "--key", "alice.key");
             assertEquals(0, with.status(), with.output());
@@ -129,7 +131,25 @@ class TlsIT {
             RouteIT.Result other = curl(dir, "srv.example", port, "--cert", "mallory.crt", "--key", "mallory.key");
             assertTrue(other.status() != 0, other.output());
             ConfigReloadIT.awaitErr(p, "PKIX path");
+            String metrics = run(dir, program("curl"), "-sS", "http://127.0.0.1:" + stats + "/metrics").output();
+            String fw = "forward=\"127.0.0.1:" + port + "\"";
+            assertTrue(metrics.contains("epollproxy_tls_handshakes_total{" + fw + "} 1"), metrics);
+            assertTrue(metrics.contains("epollproxy_tls_handshake_failures_total{" + fw + ",reason=\"client-cert\"} 2"), metrics);
+            assertTrue(metrics.contains("reason=\"tls-handshake\"} 2"), metrics);
+            assertTrue(metrics.contains("epollproxy_tls_handshake_seconds_count{" + fw + "} 1"), metrics);
+            // an open connection shows its client's certificate in /connections
+            open = new ProcessBuilder(program("openssl"), "s_client", "-connect", "127.0.0.1:" + port, "-servername", "srv.example",
+                    "-cert", "alice.crt", "-key", "alice.key", "-quiet").directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            long end = System.nanoTime() + 30_000_000_000L;
+            String conns;
+            do {
+                conns = run(dir, program("curl"), "-sS", "http://127.0.0.1:" + stats + "/connections").output();
+                if (System.nanoTime() > end) throw new AssertionError("no TLS connection in /connections: " + conns);
+            } while (!conns.contains("\"client_subject\": \"CN=alice\""));
+            assertTrue(conns.contains("\"tls\": \"TLSv1.3 TLS_AES_128_GCM_SHA256\""), conns);
         } finally {
+            RouteIT.stop(open);
             http.stop(0);
         }
     }

@@ -16,7 +16,8 @@ final class PairView {
         String path = up && down ? "splice" : !up && !down ? "copy" : "mixed";
         return new ConnectionInfo(l.id(), p.forward.bind().toString(), p.clientAddr.toString(),
                 b == null ? "-" : b.toString(), state, l.now() - p.startNanos, p.up.bytesOut, p.down.bytesOut,
-                p.up.pendingBytes(), p.down.pendingBytes(), interest(l, p.client), interest(l, p.backend), path, p.routed);
+                p.up.pendingBytes(), p.down.pendingBytes(), interest(l, p.client), interest(l, p.backend), path, p.routed,
+                p.client.tls == null ? null : p.client.tls.protocolText(), p.client.tls == null ? null : p.client.tls.peerSubject());
     }
 
     private static int interest(EventLoop l, Side s) {

@@ -441,12 +441,18 @@ public final class TlsChannel {
         }
     }
 
-    /** "TLSv1.3 TLS_AES_128_GCM_SHA256 alpn=h2 subject=CN=..." for the log line and /connections. */
-    public String summary() {
+    /** "TLSv1.3 TLS_AES_128_GCM_SHA256 alpn=h2" for /connections. */
+    public String protocolText() {
         SSLSession s = engine.getSession();
         StringBuilder sb = new StringBuilder(s.getProtocol()).append(' ').append(s.getCipherSuite());
         String alpn = engine.getApplicationProtocol();
         if (alpn != null && !alpn.isEmpty()) sb.append(" alpn=").append(alpn);
+        return sb.toString();
+    }
+
+    /** "TLSv1.3 TLS_AES_128_GCM_SHA256 alpn=h2 subject=CN=..." for the log line. */
+    public String summary() {
+        StringBuilder sb = new StringBuilder(protocolText());
         String sub = peerSubject();
         if (sub != null) sb.append(" subject=").append(sub);
         return sb.toString();
