@@ -54,6 +54,25 @@ final class TlsArgs {
                     + "end=tls-handshake; default: ${DEFAULT-VALUE}).")
     String handshakeTimeout;
 
+    @Option(names = "--backend-tls", paramLabel = "[BIND:]PORT[:NAME]",
+            description = "The forward on [BIND:]PORT reaches its backends over TLS (a plain client in, TLS out): the "
+                    + "backend's certificate must be valid for NAME (default: each backend's host as given in -L), which is "
+                    + "also sent as SNI; verified against the system trust store or --backend-ca. Failures end the "
+                    + "connection with end=backend-tls. E.g. --backend-tls 6379:redis.internal.")
+    List<String> backendTls = new ArrayList<>();
+
+    @Option(names = "--backend-ca", paramLabel = "[BIND:]PORT:CA.pem",
+            description = "With --backend-tls: trust only the CAs in CA.pem for that forward's backends (default: the "
+                    + "Java runtime's trust store).")
+    List<String> backendCa = new ArrayList<>();
+
+    @Option(names = "--backend-cert", paramLabel = "[BIND:]PORT:CERT.pem:KEY.pem",
+            description = "With --backend-tls: the client certificate to show backends that ask for one.")
+    List<String> backendCert = new ArrayList<>();
+
+    /** The forwards' backend TLS, by "[BIND:]PORT"; filled by {@link #apply}. */
+    private final Map<String, org.epollproxy.forward.tls.TlsClient> clients = new LinkedHashMap<>();
+
     /** The listeners' TLS, by "[BIND:]PORT" as given; filled by {@link #apply}. */
     private final Map<String, TlsServer> servers = new LinkedHashMap<>();
     /** The same keys, parsed. */
@@ -97,7 +116,7 @@ final class TlsArgs {
     }
 
     boolean any() {
-        return !certs.isEmpty();
+        return !certs.isEmpty() || !backendTls.isEmpty();
     }
 
     /**
@@ -106,6 +125,7 @@ final class TlsArgs {
      * file that cannot be used.
      */
     List<Forward> apply(List<Forward> forwards, int bufferSize) {
+        forwards = applyBackendTls(forwards, bufferSize);
         if (certs.isEmpty()) {
             for (List<String> l : List.of(alpn, clientCa, clientCaOptional)) {
                 if (!l.isEmpty()) throw new IllegalArgumentException("--tls-alpn and --tls-client-ca need a --tls-cert for the same port");
@@ -125,6 +145,54 @@ final class TlsArgs {
             boolean found = false;
             for (Forward f : forwards) found |= matches(where.get(k), f);
             if (!found) throw new IllegalArgumentException("--tls-cert " + k + ": no TCP listener (-L or config line) on " + k);
+        }
+        return out;
+    }
+
+    /** --backend-tls, --backend-ca, --backend-cert: the forwards that reach their backends over TLS. */
+    private List<Forward> applyBackendTls(List<Forward> forwards, int bufferSize) {
+        if (backendTls.isEmpty()) {
+            if (!backendCa.isEmpty() || !backendCert.isEmpty()) throw new IllegalArgumentException("--backend-ca and --backend-cert need a --backend-tls for the same port");
+            return forwards;
+        }
+        if (clients.isEmpty()) {
+            if (bufferSize < MIN_BUFFER) {
+                throw new IllegalArgumentException("--backend-tls needs --buffer-size 17k or more (a TLS record must fit one buffer), not " + bufferSize);
+            }
+            Map<String, String> names = new LinkedHashMap<>();
+            for (String v : backendTls) {
+                Keyed k = v.matches("(\\[[^]]*]:|[^:]*:)?\\d+") ? split("--backend-tls", v + ":-") : split("--backend-tls", v);
+                where.put(key(k), k);
+                names.put(key(k), k.rest().equals("-") ? null : k.rest());
+            }
+            Map<String, List<String>> cas = byPort("--backend-ca", backendCa, names);
+            Map<String, List<String>> certFiles = byPort("--backend-cert", backendCert, names);
+            for (Map.Entry<String, String> e : names.entrySet()) {
+                String ca = last(cas.get(e.getKey()));
+                String cert = last(certFiles.get(e.getKey()));
+                TlsServer.CertFiles cf = null;
+                if (cert != null) {
+                    int colon = cert.lastIndexOf(':');
+                    if (colon <= 0) throw new IllegalArgumentException("--backend-cert " + e.getKey() + ":" + cert + ": expected [BIND:]PORT:CERT.pem:KEY.pem");
+                    cf = new TlsServer.CertFiles(Path.of(cert.substring(0, colon)), Path.of(cert.substring(colon + 1)));
+                }
+                try {
+                    clients.put(e.getKey(), new org.epollproxy.forward.tls.TlsClient(e.getKey(), e.getValue(), ca == null ? null : Path.of(ca), cf));
+                } catch (PemFiles.BadPem b) {
+                    throw new IllegalArgumentException("--backend-tls " + e.getKey() + ": " + b.getMessage());
+                }
+            }
+        }
+        List<Forward> out = new ArrayList<>();
+        for (Forward f : forwards) {
+            org.epollproxy.forward.tls.TlsClient c = null;
+            for (Map.Entry<String, org.epollproxy.forward.tls.TlsClient> e : clients.entrySet()) if (matches(where.get(e.getKey()), f)) c = e.getValue();
+            out.add(c == null ? f : f.withBackendTls(c));
+        }
+        for (String k : clients.keySet()) {
+            boolean found = false;
+            for (Forward f : forwards) found |= matches(where.get(k), f);
+            if (!found) throw new IllegalArgumentException("--backend-tls " + k + ": no TCP forward (-L or config line) on " + k);
         }
         return out;
     }
@@ -190,6 +258,9 @@ final class TlsArgs {
     void reloadCertificates(PrintStream err) {
         for (TlsServer t : servers.values()) {
             err.println(Instant.now().truncatedTo(ChronoUnit.MILLIS) + " reload: " + t.reload());
+        }
+        for (org.epollproxy.forward.tls.TlsClient c : clients.values()) {
+            err.println(Instant.now().truncatedTo(ChronoUnit.MILLIS) + " reload: " + c.reload());
         }
         err.flush();
     }

@@ -45,6 +45,8 @@ public enum EndReason {
      * certificate, the client gave up or stalled past --tls-handshake-timeout); the why field says which.
      */
     TLS_HANDSHAKE("tls-handshake"),
+    /** With --backend-tls: the TLS handshake with the backend failed (its certificate, its name...); why says what. */
+    BACKEND_TLS("backend-tls"),
     /** On a TLS connection: the client sent a record the engine refused (bad MAC, an alert...); why says what. */
     TLS_ERROR("tls-error"),
     /** UDP: the session was the oldest when the session cap was reached. */

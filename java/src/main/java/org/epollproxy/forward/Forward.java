@@ -41,6 +41,8 @@ public final class Forward {
     private final String routeName;
     /** The listener terminates TLS with these certificates; null: it passes bytes through as they come. */
     private final org.epollproxy.forward.tls.TlsServer tls;
+    /** The forward reaches its backends over TLS this way; null: plain. */
+    private final org.epollproxy.forward.tls.TlsClient backendTls;
 
     private static final java.util.concurrent.atomic.AtomicInteger UNNAMED = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -78,12 +80,13 @@ public final class Forward {
     public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
             SockAddr source, String origin, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy) {
         this(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, List.of(),
-                PrereadLimits.DEFAULT, null, null);
+                PrereadLimits.DEFAULT, null, null, null);
     }
 
     private Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
             SockAddr source, String origin, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy,
-            List<Route> routes, PrereadLimits preread, String routeName, org.epollproxy.forward.tls.TlsServer tls) {
+            List<Route> routes, PrereadLimits preread, String routeName, org.epollproxy.forward.tls.TlsServer tls,
+            org.epollproxy.forward.tls.TlsClient backendTls) {
         // A listener with routes may have no backends of its own: a client no route takes is then closed (no-route).
         if (backends.isEmpty() && routes.isEmpty()) throw new IllegalArgumentException("a forward needs at least one backend");
         if (backends.size() > MAX_BACKENDS) throw new IllegalArgumentException("a forward has at most " + MAX_BACKENDS + " backends");
@@ -101,6 +104,7 @@ public final class Forward {
         this.preread = preread;
         this.routeName = routeName;
         this.tls = tls;
+        this.backendTls = backendTls;
     }
 
     public Proto proto() {
@@ -146,29 +150,29 @@ public final class Forward {
 
     /** The same forward sending the PROXY protocol header {@code p} to its backends. */
     public Forward withSendProxy(ProxyProtocol p) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p, balancing, acceptProxy, routes, preread, routeName, tls);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p, balancing, acceptProxy, routes, preread, routeName, tls, backendTls);
     }
 
     /** The same forward balancing and checking its backends as {@code b} says. */
     public Forward withBalancing(Balancing b) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, b, acceptProxy, routes, preread, routeName, tls);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, b, acceptProxy, routes, preread, routeName, tls, backendTls);
     }
 
     /** The same forward expecting (or not) a PROXY protocol header from each client. */
     public Forward withAcceptProxy(boolean on) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, on, routes, preread, routeName, tls);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, on, routes, preread, routeName, tls, backendTls);
     }
 
     /** The same forward listening on {@code actual} (the real port when 0 was asked for); its routes too. */
     public Forward boundTo(SockAddr actual) {
         List<Route> rs = new java.util.ArrayList<>();
         for (Route r : routes) rs.add(new Route(r.name(), r.target().boundTo(actual)));
-        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, rs, preread, routeName, tls);
+        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, rs, preread, routeName, tls, backendTls);
     }
 
     /** The same forward with {@code routes} tried before its own backends, reading clients within {@code limits}. */
     public Forward withRoutes(List<Route> rs, PrereadLimits limits) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, rs, limits, routeName, tls);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, rs, limits, routeName, tls, backendTls);
     }
 
     /**
@@ -182,17 +186,27 @@ public final class Forward {
     /** As above, binding the backend sockets to {@code src} (a route line's {@code src=}; null: this forward's). */
     public Forward routeTarget(String name, List<Backend> bs, Balancing b, ProxyProtocol send, String routeOrigin, SockAddr src) {
         return new Forward(proto, bind, bs, access, udpTimeoutSec, src == null ? source : src, routeOrigin, send == null ? sendProxy : send, b,
-                acceptProxy, List.of(), PrereadLimits.DEFAULT, name, null);
+                acceptProxy, List.of(), PrereadLimits.DEFAULT, name, null, null);
     }
 
     /** The same listener without backends of its own (routes only: unmatched clients are closed); it must have routes. */
     public Forward withoutBackends() {
-        return new Forward(proto, bind, List.of(), access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, routes, preread, routeName, tls);
+        return new Forward(proto, bind, List.of(), access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, routes, preread, routeName, tls, backendTls);
     }
 
     /** The same listener terminating TLS as {@code t} says (null: no TLS). */
     public Forward withTls(org.epollproxy.forward.tls.TlsServer t) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, routes, preread, routeName, t);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, routes, preread, routeName, t, backendTls);
+    }
+
+    /** The same forward reaching its backends over TLS as {@code c} says (null: plain). */
+    public Forward withBackendTls(org.epollproxy.forward.tls.TlsClient c) {
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, routes, preread, routeName, tls, c);
+    }
+
+    /** How the forward reaches its backends over TLS; null: it does not. */
+    public org.epollproxy.forward.tls.TlsClient backendTls() {
+        return backendTls;
     }
 
     /** How the listener terminates TLS; null: it does not. */
@@ -239,7 +253,7 @@ public final class Forward {
         return proto == o.proto && backends.toString().equals(o.backends.toString())
                 && access.toString().equals(o.access.toString()) && udpTimeoutSec == o.udpTimeoutSec
                 && Objects.equals(source, o.source) && sendProxy == o.sendProxy && balancing.equals(o.balancing)
-                && weights().equals(o.weights()) && acceptProxy == o.acceptProxy && sameRoutes(o) && tls == o.tls;
+                && weights().equals(o.weights()) && acceptProxy == o.acceptProxy && sameRoutes(o) && tls == o.tls && backendTls == o.backendTls;
     }
 
     private boolean sameRoutes(Forward o) {
@@ -257,7 +271,8 @@ public final class Forward {
     /** "127.0.0.1:9000 -> 127.0.0.1:8000" (backends joined by ","), then each route: " sni:a.example=127.0.0.1:8443". */
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder(bind.toString()).append(tls == null ? "" : " " + tls).append(" -> ").append(backends.isEmpty() ? "(no default route)" : backendList());
+        StringBuilder sb = new StringBuilder(bind.toString()).append(tls == null ? "" : " " + tls).append(" -> ").append(backends.isEmpty() ? "(no default route)" : backendList())
+                .append(backendTls == null ? "" : " " + backendTls);
         for (Route r : routes) sb.append(", ").append(r);
         return sb.toString();
     }

@@ -188,6 +188,35 @@ class TlsIT {
         }
     }
 
+    @Test
+    void aPlainClientReachesATlsOnlyServerAndAWrongNameOrUnknownCaIsRefused(@TempDir Path dir) throws Exception {
+        certificate(dir, "tls-only.example", false);
+        int server = Ports.free();
+        int good = Ports.free();
+        int wrongName = Ports.free();
+        int noCa = Ports.free();
+        Process s = new ProcessBuilder(program("openssl"), "s_server", "-accept", Integer.toString(server), "-naccept", "1000",
+                "-cert", "tls-only.example.crt", "-key", "tls-only.example.key", "-www", "-quiet")
+                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String ca = dir.resolve("tls-only.example.crt").toString();
+        try (JarProcess p = new JarProcess("-L", good + ":127.0.0.1:" + server, "--backend-tls", good + ":tls-only.example", "--backend-ca", good + ":" + ca,
+                "-L", wrongName + ":127.0.0.1:" + server, "--backend-tls", wrongName + ":other.example", "--backend-ca", wrongName + ":" + ca,
+                "-L", noCa + ":127.0.0.1:" + server, "--backend-tls", Integer.toString(noCa))) {
+            assertEquals("listening tcp 127.0.0.1:" + good + " -> 127.0.0.1:" + server + " backend-tls(tls-only.example)", p.nextLine());
+            RouteIT.awaitListening(server, s);
+            RouteIT.Result r = run(dir, program("curl"), "-sS", "--max-time", "30", "http://127.0.0.1:" + good + "/");
+            assertEquals(0, r.status(), r.output());
+            assertTrue(r.output().contains("s_server"), "plain HTTP in, the TLS server's page out: " + r.output());
+            ConfigReloadIT.awaitErr(p, "end=backend-closed tls=\"backend TLSv1.3");
+            assertTrue(run(dir, program("curl"), "-sS", "--max-time", "30", "http://127.0.0.1:" + wrongName + "/").status() != 0);
+            ConfigReloadIT.awaitErr(p, "end=backend-tls why=\"No subject alternative DNS name matching other.example");
+            assertTrue(run(dir, program("curl"), "-sS", "--max-time", "30", "http://127.0.0.1:" + noCa + "/").status() != 0);
+            ConfigReloadIT.awaitErr(p, "end=backend-tls why=\"PKIX path building failed");
+        } finally {
+            RouteIT.stop(s);
+        }
+    }
+
     static void drain(InputStream in) throws Exception {
         byte[] b = new byte[4096];
         try {

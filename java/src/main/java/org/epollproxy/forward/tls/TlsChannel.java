@@ -59,6 +59,8 @@ public final class TlsChannel {
     private int outEnd;
     /** The peer's close_notify came: its stream ended cleanly. */
     private boolean closeNotify;
+    /** {@link #read} returned 0 for it: nothing more to read. */
+    private boolean eofReported;
     /** The peer's FIN came without close_notify. */
     private boolean truncated;
     /** close_notify is queued: shutdown(SHUT_WR) follows once {@code out} is sent. */
@@ -179,7 +181,10 @@ public final class TlsChannel {
         int total = 0;
         try {
             while (total < len) {
-                if (closeNotify) return total;
+                if (closeNotify) {
+                    if (total == 0) eofReported = true;
+                    return total;
+                }
                 if (inLen == 0 || !wholeRecord()) {
                     if (total > 0) return total;
                     int n = recvMore();
@@ -319,7 +324,7 @@ public final class TlsChannel {
 
     /** A whole record waits in {@code in}: read it now, the socket will not say so (its bytes were already read). */
     public boolean inputReady() {
-        return !closeNotify && wholeRecord();
+        return closeNotify ? !eofReported : wholeRecord(); // a close_notify read with the last data is an end still to report
     }
 
     private boolean wholeRecord() {
