@@ -217,6 +217,41 @@ class TlsIT {
         }
     }
 
+    @Test
+    void sighupLoadsNewCertificatesForNewClientsAndKeepsTheOldOnesIfTheNewFilesAreBad(@TempDir Path dir) throws Exception {
+        String openssl = program("openssl");
+        assertEquals(0, run(dir, openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "srv.key",
+                "-out", "srv.crt", "-days", "2", "-subj", "/O=first/CN=srv.example", "-addext", "subjectAltName=DNS:srv.example").status());
+        int port = Ports.free();
+        HttpServer http = httpBackend();
+        Process open = null;
+        try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
+                "--tls-cert", port + ":" + dir.resolve("srv.crt") + ":" + dir.resolve("srv.key"))) {
+            p.nextLine();
+            assertEquals("subject=O=first,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
+            // a connection open across the reloads: it keeps working on the session it has
+            open = new ProcessBuilder(openssl, "s_client", "-connect", "127.0.0.1:" + port, "-servername", "srv.example", "-quiet")
+                    .directory(dir.toFile()).redirectErrorStream(true).start();
+            OutputStream toOpen = open.getOutputStream();
+            assertEquals(0, run(dir, openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "srv.key",
+                    "-out", "srv.crt", "-days", "2", "-subj", "/O=second/CN=srv.example", "-addext", "subjectAltName=DNS:srv.example").status());
+            p.signal("HUP");
+            ConfigReloadIT.awaitErr(p, "reload: TLS " + port + ": reloaded 1 certificate(s)");
+            assertEquals("subject=O=second,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
+            java.nio.file.Files.writeString(dir.resolve("srv.key"), "not a key\n");
+            p.signal("HUP");
+            ConfigReloadIT.awaitErr(p, "no '-----BEGIN PRIVATE KEY-----' block (nor RSA or EC PRIVATE KEY); keeping the certificates loaded before");
+            assertEquals("subject=O=second,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
+            toOpen.write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            toOpen.flush();
+            String answer = new String(open.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertTrue(answer.contains("plain backend"), "the connection opened before both reloads still works: " + answer);
+        } finally {
+            RouteIT.stop(open);
+            http.stop(0);
+        }
+    }
+
     static void drain(InputStream in) throws Exception {
         byte[] b = new byte[4096];
         try {
