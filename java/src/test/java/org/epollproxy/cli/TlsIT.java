@@ -252,6 +252,31 @@ class TlsIT {
         }
     }
 
+    @Test
+    void withRoutesTheRoutedNamesPassThroughAndTheDefaultRouteIsTerminated(@TempDir Path dir) throws Exception {
+        certificate(dir, "site.example", false);
+        certificate(dir, "pass.example", false);
+        int port = Ports.free();
+        int passServer = Ports.free();
+        HttpServer http = httpBackend();
+        Process pass = RouteIT.tlsServer(dir, "pass.example", passServer);
+        try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
+                "--tls-cert", port + ":" + dir.resolve("site.example.crt") + ":" + dir.resolve("site.example.key"),
+                "--route", port + ":sni:pass.example=127.0.0.1:" + passServer)) {
+            p.nextLine();
+            assertEquals("subject=CN=pass.example", RouteIT.subjectVia(dir, port, "pass.example"), "passed through to its own server");
+            assertEquals("subject=CN=site.example", RouteIT.subjectVia(dir, port, "site.example"), "terminated here");
+            RouteIT.Result r = curl(dir, "site.example", port);
+            assertEquals("plain backend\n", r.output());
+            RouteIT.Result through = curl(dir, "pass.example", port);
+            assertTrue(through.output().contains("s_server"), through.output());
+            ConfigReloadIT.awaitErr(p, "route=default sni=\"site.example\" alpn=\"h2,http/1.1\" tls=\"TLSv1.3");
+        } finally {
+            RouteIT.stop(pass);
+            http.stop(0);
+        }
+    }
+
     static void drain(InputStream in) throws Exception {
         byte[] b = new byte[4096];
         try {
