@@ -15,7 +15,12 @@ import org.epollproxy.loop.EventLoop;
 public final class TlsTasks {
     private static final boolean INLINE = Boolean.getBoolean("epollproxy.tls.inlineTasks");
     private static final AtomicInteger NAMES = new AtomicInteger();
-    private static final ExecutorService POOL = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()), r -> {
+    /**
+     * One thread fewer than the CPUs (at least one), so the loops keep a CPU while handshakes pour in;
+     * {@code -Depollproxy.tls.taskThreads=N} sets it.
+     */
+    static final int THREADS = Integer.getInteger("epollproxy.tls.taskThreads", Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
+    private static final ExecutorService POOL = Executors.newFixedThreadPool(THREADS, r -> {
         Thread t = new Thread(r, "epoll-proxy-tls-" + NAMES.incrementAndGet());
         t.setDaemon(true);
         return t;
