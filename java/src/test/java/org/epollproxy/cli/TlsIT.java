@@ -277,6 +277,47 @@ class TlsIT {
         }
     }
 
+    @Test
+    void aThousandHalfOpenHandshakesEachEndAndAreCountedWhileHealthzAnswers(@TempDir Path dir) throws Exception {
+        certificate(dir, "srv.example", false);
+        int port = Ports.free();
+        int stats = Ports.free();
+        HttpServer http = httpBackend();
+        java.util.List<Socket> held = new java.util.ArrayList<>();
+        try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + http.getAddress().getPort(), "--quiet",
+                "--tls-cert", port + ":" + dir.resolve("srv.example.crt") + ":" + dir.resolve("srv.example.key"),
+                "--tls-handshake-timeout", "3s", "--stats", Integer.toString(stats))) {
+            p.nextLine();
+            p.nextLine();
+            for (int i = 0; i < 1000; i++) {
+                Socket s = new Socket("127.0.0.1", port);
+                s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01}); // a hello's start, never finished
+                held.add(s);
+            }
+            // the loop still answers while they wait (no timing asserted: it answers at all, within curl's 30 s)
+            RouteIT.Result health = run(dir, program("curl"), "-sS", "--max-time", "30", "http://127.0.0.1:" + stats + "/healthz");
+            assertEquals(0, health.status(), health.output());
+            String fw = "forward=\"127.0.0.1:" + port + "\"";
+            String want = "epollproxy_tls_handshake_failures_total{" + fw + ",reason=\"timeout\"} 1000";
+            long end = System.nanoTime() + 120_000_000_000L;
+            String metrics;
+            do {
+                metrics = run(dir, program("curl"), "-sS", "http://127.0.0.1:" + stats + "/metrics").output();
+                if (System.nanoTime() > end) throw new AssertionError("not all 1000 ended in 120 s:\n" + metrics);
+            } while (!metrics.contains(want));
+            assertTrue(metrics.contains("reason=\"tls-handshake\"} 1000"), metrics);
+            for (Socket s : held) { // each was closed by the proxy
+                s.setSoTimeout(30_000);
+                drain(s.getInputStream());
+            }
+            RouteIT.Result ok = curl(dir, "srv.example", port);
+            assertEquals("plain backend\n", ok.output());
+        } finally {
+            for (Socket s : held) s.close();
+            http.stop(0);
+        }
+    }
+
     static void drain(InputStream in) throws Exception {
         byte[] b = new byte[4096];
         try {
