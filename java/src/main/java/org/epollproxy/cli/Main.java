@@ -319,8 +319,9 @@ public final class Main implements Callable<Integer> {
         }
         String dup = Forwards.duplicate(forwards);
         if (dup != null) return usage(dup);
+        TlsArgs tls = tlsArgs.withConfig(config); // the options and the config file's TLS lines
         try {
-            forwards = tlsArgs.apply(forwards, bufferSize);
+            forwards = tls.apply(forwards, bufferSize);
         } catch (IllegalArgumentException e) {
             return usage(e.getMessage());
         }
@@ -384,7 +385,7 @@ public final class Main implements Callable<Integer> {
         });
         Signals.on("INT", shutdown::stop);
         Reloader reloader = new Reloader(proxy, args, configFile, logs, err, prereadLimits);
-        reloader.withTls(tlsArgs, bufferSize);
+        reloader.withTls(tlsArgs, tls, bufferSize);
         Signals.onHangup(reloader::requestReload);
         for (Forward f : forwards) out.println("listening " + f.proto().lower() + " " + f);
         for (String note : Forwards.unixNotes(forwards, config)) err.println("epoll-proxy: " + note);

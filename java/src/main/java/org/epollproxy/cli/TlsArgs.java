@@ -115,6 +115,36 @@ final class TlsArgs {
         return k.bind() == null || k.bind().equalsIgnoreCase(f.bind().hostText()) || k.bind().equals("localhost") && f.bind().hostText().equals("127.0.0.1");
     }
 
+    /**
+     * These options plus the config file's TLS lines ({@code config} may be null: then this object). A new
+     * object: its certificates are read afresh by {@link #apply}, as the file's forwards are.
+     */
+    TlsArgs withConfig(org.epollproxy.config.Config config) {
+        if (config == null) return this;
+        TlsArgs t = new TlsArgs();
+        t.handshakeTimeout = handshakeTimeout;
+        t.certs.addAll(certs);
+        t.alpn.addAll(alpn);
+        t.clientCa.addAll(clientCa);
+        t.clientCaOptional.addAll(clientCaOptional);
+        t.backendTls.addAll(backendTls);
+        t.backendCa.addAll(backendCa);
+        t.backendCert.addAll(backendCert);
+        for (String[] o : config.tls()) {
+            switch (o[0]) {
+                case "--tls-cert" -> t.certs.add(o[1]);
+                case "--tls-alpn" -> t.alpn.add(o[1]);
+                case "--tls-client-ca" -> t.clientCa.add(o[1]);
+                case "--tls-client-ca-optional" -> t.clientCaOptional.add(o[1]);
+                case "--backend-tls" -> t.backendTls.add(o[1]);
+                case "--backend-ca" -> t.backendCa.add(o[1]);
+                case "--backend-cert" -> t.backendCert.add(o[1]);
+                default -> throw new IllegalArgumentException("unknown TLS line " + o[0]);
+            }
+        }
+        return t;
+    }
+
     boolean any() {
         return !certs.isEmpty() || !backendTls.isEmpty();
     }

@@ -9,13 +9,20 @@ import java.util.List;
  * @param logFile {@code logfile PATH}, or null
  * @param logCommon {@code logcommon}: Apache-style lines instead of tab-separated ones
  * @param pidFile {@code pidlogfile PATH}, or null
+ * @param tls the TLS lines ({@code tls-cert 0.0.0.0 443 CERT KEY}...) as the command-line options they stand for:
+ *     {option, value} pairs such as {"--tls-cert", "0.0.0.0:443:CERT:KEY"}
  */
 public record Config(String file, List<Rule> rules, List<String> allow, List<String> deny, String logFile,
-        boolean logCommon, String pidFile) {
+        boolean logCommon, String pidFile, List<String[]> tls) {
 
     public Config {
         rules = List.copyOf(rules);
         allow = List.copyOf(allow);
         deny = List.copyOf(deny);
+        tls = List.copyOf(tls);
+    }
+
+    public Config(String file, List<Rule> rules, List<String> allow, List<String> deny, String logFile, boolean logCommon, String pidFile) {
+        this(file, rules, allow, deny, logFile, logCommon, pidFile, List.of());
     }
 }

@@ -318,6 +318,38 @@ class TlsIT {
         }
     }
 
+    @Test
+    void configFileTlsLinesTerminateAndSighupReadsThemAgain(@TempDir Path dir) throws Exception {
+        certificate(dir, "one.example", false);
+        certificate(dir, "two.example", true);
+        int port = Ports.free();
+        HttpServer http = httpBackend();
+        Path conf = dir.resolve("proxy.conf");
+        java.nio.file.Files.writeString(conf, String.join("\n",
+                "127.0.0.1 " + port + " 127.0.0.1 " + http.getAddress().getPort(),
+                "tls-cert 127.0.0.1 " + port + " " + dir.resolve("one.example.crt") + " " + dir.resolve("one.example.key") + "  # the default",
+                "tls-alpn 127.0.0.1 " + port + " http/1.1", ""));
+        try (JarProcess p = new JarProcess("--config", conf.toString())) {
+            assertEquals("listening tcp 127.0.0.1:" + port + " tls(1 cert, alpn http/1.1) -> 127.0.0.1:" + http.getAddress().getPort(), p.nextLine());
+            assertEquals("plain backend\n", curl(dir, "one.example", port).output());
+            java.nio.file.Files.writeString(conf, String.join("\n",
+                    "127.0.0.1 " + port + " 127.0.0.1 " + http.getAddress().getPort(),
+                    "tls-cert 127.0.0.1 " + port + " " + dir.resolve("two.example.crt") + " " + dir.resolve("two.example.key"), ""));
+            p.signal("HUP");
+            ConfigReloadIT.awaitErr(p, "reload: listening tcp 127.0.0.1:" + port + " tls(1 cert) -> ");
+            assertEquals("subject=CN=two.example", RouteIT.subjectVia(dir, port, "two.example"));
+            java.nio.file.Files.writeString(conf, String.join("\n",
+                    "127.0.0.1 " + port + " 127.0.0.1 " + http.getAddress().getPort(),
+                    "tls-cert 127.0.0.1 " + port + " " + dir.resolve("missing.crt") + " " + dir.resolve("two.example.key"), ""));
+            p.signal("HUP");
+            ConfigReloadIT.awaitErr(p, "missing.crt: cannot read");
+            ConfigReloadIT.awaitErr(p, "keeping the running configuration");
+            assertEquals("subject=CN=two.example", RouteIT.subjectVia(dir, port, "two.example"));
+        } finally {
+            http.stop(0);
+        }
+    }
+
     static void drain(InputStream in) throws Exception {
         byte[] b = new byte[4096];
         try {
