@@ -350,6 +350,33 @@ class TlsIT {
         }
     }
 
+    @Test
+    void haproxyVerifyingTheCertificateIsAClientOfATerminatingListener(@TempDir Path dir) throws Exception {
+        String haproxy = program("haproxy");
+        certificate(dir, "srv.example", false);
+        int port = Ports.free();
+        int front = Ports.free();
+        HttpServer http = httpBackend();
+        java.nio.file.Files.writeString(dir.resolve("haproxy.cfg"), String.join("\n",
+                "global", "  maxconn 100", "defaults", "  mode http", "  timeout connect 10s", "  timeout client 30s", "  timeout server 30s",
+                "frontend plain", "  bind 127.0.0.1:" + front, "  default_backend viaproxy",
+                "backend viaproxy",
+                "  server p 127.0.0.1:" + port + " ssl verify required ca-file " + dir.resolve("srv.example.crt") + " sni str(srv.example)", ""));
+        Process h = null;
+        try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
+                "--tls-cert", port + ":" + dir.resolve("srv.example.crt") + ":" + dir.resolve("srv.example.key"))) {
+            p.nextLine();
+            h = new ProcessBuilder(haproxy, "-db", "-f", dir.resolve("haproxy.cfg").toString()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+            RouteIT.awaitListening(front, h);
+            RouteIT.Result r = run(dir, program("curl"), "-sS", "--max-time", "30", "http://127.0.0.1:" + front + "/");
+            assertEquals("plain backend\n", r.output(), "haproxy log:\n" + java.nio.file.Files.readString(dir.resolve("haproxy.log")));
+        } finally {
+            RouteIT.stop(h);
+            http.stop(0);
+        }
+    }
+
     static void drain(InputStream in) throws Exception {
         byte[] b = new byte[4096];
         try {
