@@ -377,6 +377,32 @@ class TlsIT {
         }
     }
 
+    @Test
+    void badTlsOptionsAreUsageErrorsOfOneLine(@TempDir Path dir) throws Exception {
+        certificate(dir, "srv.example", false);
+        String crt = dir.resolve("srv.example.crt").toString();
+        String key = dir.resolve("srv.example.key").toString();
+        String[][] cases = {
+            {"--tls-cert 9:" + crt, "--tls-cert 9:" + crt + ": expected [BIND:]PORT:CERT.pem:KEY.pem"},
+            {"--tls-cert 7:" + crt + ":" + key, "--tls-cert 7: no TCP listener (-L or config line) on 7"},
+            {"--tls-cert 9:" + key + ":" + key, "no '-----BEGIN CERTIFICATE-----' block"},
+            {"--tls-cert 9:" + crt + ":" + crt, "no '-----BEGIN PRIVATE KEY-----' block"},
+            {"--tls-alpn 9:h2", "--tls-alpn and --tls-client-ca need a --tls-cert for the same port"},
+            {"--tls-cert 9:" + crt + ":" + key + " --buffer-size 8k --preread-max 4k", "--tls-cert needs --buffer-size 17k or more"},
+            {"--tls-cert 9:" + crt + ":" + key + " --tls-handshake-timeout soon", "--tls-handshake-timeout: "},
+            {"--backend-ca 9:" + crt, "--backend-ca and --backend-cert need a --backend-tls for the same port"},
+        };
+        for (String[] c : cases) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("-L", "9:127.0.0.1:1"));
+            args.addAll(java.util.List.of(c[0].split(" ")));
+            try (JarProcess p = new JarProcess(args.toArray(new String[0]))) {
+                assertEquals(2, p.exitCode(30), c[0] + ": " + p.stderr());
+                assertTrue(p.stderr().contains(c[1]), c[0] + ": " + p.stderr());
+                assertTrue(!p.stderr().contains("\tat "), "no stack trace: " + p.stderr());
+            }
+        }
+    }
+
     static void drain(InputStream in) throws Exception {
         byte[] b = new byte[4096];
         try {
