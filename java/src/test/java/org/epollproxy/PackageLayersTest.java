@@ -25,7 +25,7 @@ class PackageLayersTest {
             List.of("loop"),
             List.of("config", "dns"),
             List.of("forward"),
-            List.of("forward.balance", "forward.proxyproto", "forward.preread"),
+            List.of("forward.balance", "forward.proxyproto", "forward.preread", "forward.tls"),
             List.of("forward.tcp", "forward.udp"),
             List.of("runtime"),
             List.of("stats"),

@@ -61,7 +61,7 @@ final class Forwards {
         if (config != null) {
             List<Rule> rs = new ArrayList<>();
             for (Rule r : config.rules()) (r.route() == null ? rs : ruleRoutes).add(r);
-            forwardsOnly = new Config(config.file(), rs, config.allow(), config.deny(), config.logFile(), config.logCommon(), config.pidFile());
+            forwardsOnly = new Config(config.file(), rs, config.allow(), config.deny(), config.logFile(), config.logCommon(), config.pidFile(), config.dynamic(), config.tls());
         }
         List<Forward> out = buildForwards(plain, forwardsOnly);
         if (routes.isEmpty() && ruleRoutes.isEmpty()) return out;

@@ -130,6 +130,9 @@ public final class Main implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     RouteArgs routeArgs = new RouteArgs();
 
+    @picocli.CommandLine.Mixin
+    TlsArgs tlsArgs = new TlsArgs();
+
     @Option(names = "--stats", paramLabel = "[BIND:]PORT",
             description = "Serve /metrics, /connections, /backends, /healthz and /livez over HTTP (below); BIND "
                     + "defaults to 127.0.0.1.")
@@ -324,6 +327,12 @@ public final class Main implements Callable<Integer> {
         }
         String dup = Forwards.duplicate(forwards);
         if (dup != null) return usage(dup);
+        TlsArgs tls = tlsArgs.withConfig(config); // the options and the config file's TLS lines
+        try {
+            forwards = tls.apply(forwards, bufferSize);
+        } catch (IllegalArgumentException e) {
+            return usage(e.getMessage());
+        }
         org.epollproxy.runtime.Reresolver names = dynamicArgs.reresolver(err);
         forwards = names.expandAtStart(forwards); // every address of each backend name
         String noRoom = FdBudget.check(forwards.size(), threads, FdBudget.limit());
@@ -401,6 +410,7 @@ public final class Main implements Callable<Integer> {
         names.start(proxy);
         Reloader reloader = new Reloader(names, proxy, args, configFile, logs, err, prereadLimits);
         if (config != null) reloader.dynamicAtStart(config.dynamic());
+        reloader.withTls(tlsArgs, tls, bufferSize);
         Signals.onHangup(reloader::requestReload);
         for (Forward f : forwards) out.println(Forwards.listeningLine(f));
         for (String note : Forwards.unixNotes(forwards, config)) err.println("epoll-proxy: " + note);

@@ -53,6 +53,19 @@ final class Reloader {
         dynamicAtStart = d;
     }
 
+    /** The TLS options: certificates read again on SIGHUP, and given to the forwards of the file read again. */
+    private TlsArgs tls;
+    /** Without a config file: the TLS in use, whose files SIGHUP re-reads in place. */
+    private TlsArgs running;
+    private int bufferSize;
+
+    /** {@code t}: the command line's TLS options; {@code running}: those in use since start. */
+    void withTls(TlsArgs t, TlsArgs running, int bufferSize) {
+        this.tls = t;
+        this.running = running;
+        this.bufferSize = bufferSize;
+    }
+
     void requestReload() {
         worker.execute(this::reload);
     }
@@ -64,7 +77,9 @@ final class Reloader {
 
     private void reload() {
         if (configFile == null) {
-            say("SIGHUP ignored: no --config file to re-read");
+            // Only the certificate files to read again; with a config file they are read with it, below.
+            if (running != null && running.any()) running.reloadCertificates(err);
+            else say("SIGHUP ignored: no --config file to re-read");
             return;
         }
         String keeping = "; keeping the running configuration";
@@ -85,7 +100,11 @@ final class Reloader {
         List<Forward> desired;
         try {
             desired = Forwards.build(cliArgs, config, limits);
+            if (tls != null) desired = tls.withConfig(config).apply(desired, bufferSize);
         } catch (Resolver.ResolveException e) {
+            say(e.getMessage() + keeping);
+            return;
+        } catch (IllegalArgumentException e) {
             say(e.getMessage() + keeping);
             return;
         }

@@ -60,6 +60,35 @@ public final class ConfigParser {
     private String resolver;
     private Integer resolveIntervalMs;
     private Integer slowStartMs;
+    /** TLS lines as {option, value}: see {@link #tlsLine}. */
+    private final List<String[]> tls = new ArrayList<>();
+
+    /** The TLS line keywords, each the command-line option of the same name, and how many words follow the port. */
+    private static final java.util.Map<String, int[]> TLS_LINES = java.util.Map.of(
+            "tls-cert", new int[] {2, 2}, "tls-alpn", new int[] {1, 1}, "tls-client-ca", new int[] {1, 1},
+            "tls-client-ca-optional", new int[] {1, 1}, "backend-tls", new int[] {0, 1}, "backend-ca", new int[] {1, 1},
+            "backend-cert", new int[] {2, 2});
+
+    /**
+     * {@code tls-cert bindaddress bindport CERT KEY}, {@code tls-alpn bindaddress bindport PROTO[,PROTO]},
+     * {@code tls-client-ca[-optional] bindaddress bindport CA}, {@code backend-tls bindaddress bindport [NAME]},
+     * {@code backend-ca bindaddress bindport CA}, {@code backend-cert bindaddress bindport CERT KEY}: the option
+     * {@code --KEYWORD bindaddress:bindport:WORD[:WORD]}, for the listener with that address.
+     */
+    private void tlsLine(String s, List<int[]> w, String keyword) throws SpecException {
+        int[] n = TLS_LINES.get(keyword);
+        if (w.size() < 3 + n[0] || w.size() > 3 + n[1]) {
+            String args = keyword.endsWith("cert") ? " CERT KEY" : keyword.equals("tls-alpn") ? " PROTO[,PROTO...]"
+                    : keyword.equals("backend-tls") ? " [NAME]" : " CA";
+            throw error("expected \"" + keyword + " bindaddress bindport" + args + "\"", w.size() > 3 + n[1] ? w.get(3 + n[1])[0] : s.length());
+        }
+        String port = word(s, w.get(2));
+        if (!port.matches("\\d{1,5}")) throw error("'" + port + "' is not a port number", w.get(2)[0]);
+        String host = word(s, w.get(1));
+        StringBuilder v = new StringBuilder(host.contains(":") ? "[" + host + "]" : host).append(':').append(port);
+        for (int i = 3; i < w.size(); i++) v.append(':').append(fileName(s, w.get(i)));
+        tls.add(new String[] {"--" + keyword, v.toString()});
+    }
     private int lineNo;
 
     private ConfigParser(String file) {
@@ -84,7 +113,7 @@ public final class ConfigParser {
         }
         p.closeRule();
         return new Config(file, p.rules, p.globalAllow, p.globalDeny, p.logFile, p.logCommon, p.pidFile,
-                new DynamicOptions(p.resolver, p.resolveIntervalMs, p.slowStartMs));
+                new DynamicOptions(p.resolver, p.resolveIntervalMs, p.slowStartMs), p.tls);
     }
 
     private SpecException error(String msg, int column) {
@@ -160,6 +189,15 @@ public final class ConfigParser {
                 return;
             case "route":
                 route(s, w);
+                return;
+            case "tls-cert":
+            case "tls-alpn":
+            case "tls-client-ca":
+            case "tls-client-ca-optional":
+            case "backend-tls":
+            case "backend-ca":
+            case "backend-cert":
+                tlsLine(s, w, first);
                 return;
             case "logcommon":
                 expect(s, w, 1, "logcommon");

@@ -14,10 +14,20 @@ package org.epollproxy.forward;
  * @param clientInterest the epoll mask registered for the client's socket (0: not in the epoll set)
  * @param path {@code splice}, {@code copy}, or {@code mixed} when one direction fell back to copying
  * @param routed with routes: the route chosen and the client's SNI/ALPN; null without routes (or before the choice)
+ * @param tls a TLS client's version, suite and ALPN; null without TLS
+ * @param tlsSubject the subject of the TLS client's certificate; null if it sent none
  */
 public record ConnectionInfo(int loop, String forward, String client, String backend, String local, String state,
         long ageNanos, long idleNanos, long bytesUp, long bytesDown, int bufferedUp, int bufferedDown, int clientInterest, int backendInterest,
-        String path, Routed routed) {
+        String path, Routed routed, String tls, String tlsSubject) {
+
+    /** A connection without TLS. */
+    public ConnectionInfo(int loop, String forward, String client, String backend, String local, String state,
+            long ageNanos, long idleNanos, long bytesUp, long bytesDown, int bufferedUp, int bufferedDown, int clientInterest,
+            int backendInterest, String path, Routed routed) {
+        this(loop, forward, client, backend, local, state, ageNanos, idleNanos, bytesUp, bytesDown, bufferedUp, bufferedDown,
+                clientInterest, backendInterest, path, routed, null, null);
+    }
 
     /** A connection no route chose (a UDP session, a client still in its PROXY header). */
     public ConnectionInfo(int loop, String forward, String client, String backend, String local, String state,

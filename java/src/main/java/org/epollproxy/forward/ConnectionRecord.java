@@ -13,9 +13,15 @@ import org.epollproxy.shim.SockAddr;
  * @param why what was wrong with the client's input, in words (end=bad-proxy-header: what the PROXY
  *     header lacked or held), or null
  * @param routed with routes: the route chosen and what the client's first bytes named; null without routes
+ * @param tls a TLS connection's version, cipher suite, ALPN and client certificate subject; null without TLS
  */
 public record ConnectionRecord(Forward forward, SockAddr client, Backend backend, long up, long down, long millis,
-        EndReason reason, int errno, String why, Routed routed) {
+        EndReason reason, int errno, String why, Routed routed, String tls) {
+
+    public ConnectionRecord(Forward forward, SockAddr client, Backend backend, long up, long down, long millis,
+            EndReason reason, int errno, String why, Routed routed) {
+        this(forward, client, backend, up, down, millis, reason, errno, why, routed, null);
+    }
 
     public ConnectionRecord(Forward forward, SockAddr client, Backend backend, long up, long down, long millis,
             EndReason reason, int errno, String why) {
@@ -32,7 +38,8 @@ public record ConnectionRecord(Forward forward, SockAddr client, Backend backend
      * {@code tcp client=A listen=B backend=C up=N down=N ms=N end=REASON [errno=E] [why="TEXT"]}, TEXT with
      * {@code "} and {@code \} escaped by a backslash, so the line stays one line of key=value fields. With
      * routes: {@code route=NAME sni="NAME" alpn="P1,P2"} follow (sni and alpn come from the client: quoted and
-     * escaped the same way, every byte outside printable ASCII shown as '?'; "-" for none).
+     * escaped the same way, every byte outside printable ASCII shown as '?'; "-" for none). With TLS:
+     * {@code tls="TLSv1.3 CIPHER [alpn=P] [subject=DN]"}.
      */
     public StringBuilder appendTo(StringBuilder sb) {
         sb.append(forward.proto().lower())
@@ -50,6 +57,7 @@ public record ConnectionRecord(Forward forward, SockAddr client, Backend backend
             quoted(sb.append(" sni="), routed.sni() == null ? "-" : routed.sni());
             quoted(sb.append(" alpn="), routed.alpnText());
         }
+        if (tls != null) quoted(sb.append(" tls="), tls);
         return sb;
     }
 

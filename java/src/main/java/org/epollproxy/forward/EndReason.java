@@ -42,6 +42,15 @@ public enum EndReason {
     PREREAD_TOO_LONG("preread-too-long"),
     /** With routes: the client started a TLS ClientHello that is malformed (a length that lies...) or cut short. */
     BAD_CLIENT_HELLO("bad-client-hello"),
+    /**
+     * On a TLS listener: the handshake failed (not TLS at all, no common version or suite, no valid client
+     * certificate, the client gave up or stalled past --tls-handshake-timeout); the why field says which.
+     */
+    TLS_HANDSHAKE("tls-handshake"),
+    /** With --backend-tls: the TLS handshake with the backend failed (its certificate, its name...); why says what. */
+    BACKEND_TLS("backend-tls"),
+    /** On a TLS connection: the client sent a record the engine refused (bad MAC, an alert...); why says what. */
+    TLS_ERROR("tls-error"),
     /** UDP: the session was the oldest when the session cap was reached. */
     EVICTED("evicted"),
     /** The operator disabled the backend with {@code ctl disable --reset}: both sides reset. */

@@ -41,6 +41,10 @@ public final class Forward {
     private final PrereadLimits preread;
     /** Of a route's target: the route's name (its match); null for a listener's own forward. */
     private final String routeName;
+    /** The listener terminates TLS with these certificates; null: it passes bytes through as they come. */
+    private final org.epollproxy.forward.tls.TlsServer tls;
+    /** The forward reaches its backends over TLS this way; null: plain. */
+    private final org.epollproxy.forward.tls.TlsClient backendTls;
 
     private static final java.util.concurrent.atomic.AtomicInteger UNNAMED = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -78,7 +82,7 @@ public final class Forward {
     public Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
             SockAddr source, String origin, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy) {
         this(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, AccessRules.ALLOW_ALL,
-                List.of(), PrereadLimits.DEFAULT, null);
+                List.of(), PrereadLimits.DEFAULT, null, null, null);
     }
 
     /**
@@ -88,7 +92,8 @@ public final class Forward {
      */
     private Forward(Proto proto, SockAddr bind, List<Backend> backends, AccessRules access, int udpTimeoutSec,
             SockAddr source, String origin, ProxyProtocol sendProxy, Balancing balancing, boolean acceptProxy, AccessRules proxyFrom,
-            List<Route> routes, PrereadLimits preread, String routeName) {
+            List<Route> routes, PrereadLimits preread, String routeName, org.epollproxy.forward.tls.TlsServer tls,
+            org.epollproxy.forward.tls.TlsClient backendTls) {
         // A listener with routes may have no backends of its own: a client no route takes is then closed (no-route).
         if (backends.isEmpty() && routes.isEmpty()) throw new IllegalArgumentException("a forward needs at least one backend");
         if (backends.size() > MAX_BACKENDS) throw new IllegalArgumentException("a forward has at most " + MAX_BACKENDS + " backends");
@@ -106,6 +111,8 @@ public final class Forward {
         this.routes = List.copyOf(routes);
         this.preread = preread;
         this.routeName = routeName;
+        this.tls = tls;
+        this.backendTls = backendTls;
     }
 
     public Proto proto() {
@@ -160,39 +167,39 @@ public final class Forward {
     /** The same forward trusting only {@code cidrs} (CIDR blocks or addresses) to send the PROXY header; empty: all. */
     public Forward withAcceptProxyFrom(List<String> cidrs) {
         AccessRules from = cidrs.isEmpty() ? AccessRules.ALLOW_ALL : new AccessRules(List.of(), List.of(), cidrs, List.of());
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, from, routes, preread, routeName);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, from, routes, preread, routeName, tls, backendTls);
     }
 
     /** The same forward sending the PROXY protocol header {@code p} to its backends. */
     public Forward withSendProxy(ProxyProtocol p) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p, balancing, acceptProxy, proxyFrom, routes, preread, routeName);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, p, balancing, acceptProxy, proxyFrom, routes, preread, routeName, tls, backendTls);
     }
 
     /** The same forward balancing and checking its backends as {@code b} says. */
     public Forward withBalancing(Balancing b) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, b, acceptProxy, proxyFrom, routes, preread, routeName);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, b, acceptProxy, proxyFrom, routes, preread, routeName, tls, backendTls);
     }
 
     /** The same forward expecting (or not) a PROXY protocol header from each client. */
     public Forward withAcceptProxy(boolean on) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, on, proxyFrom, routes, preread, routeName);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, on, proxyFrom, routes, preread, routeName, tls, backendTls);
     }
 
     /** The same forward with {@code bs} as its backends (a name re-resolved to other addresses). */
     public Forward withBackends(List<Backend> bs) {
-        return new Forward(proto, bind, bs, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom, routes, preread, routeName);
+        return new Forward(proto, bind, bs, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom, routes, preread, routeName, tls, backendTls);
     }
 
     /** The same forward listening on {@code actual} (the real port when 0 was asked for); its routes too. */
     public Forward boundTo(SockAddr actual) {
         List<Route> rs = new java.util.ArrayList<>();
         for (Route r : routes) rs.add(new Route(r.name(), r.target().boundTo(actual)));
-        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom, rs, preread, routeName);
+        return new Forward(proto, actual, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom, rs, preread, routeName, tls, backendTls);
     }
 
     /** The same forward with {@code routes} tried before its own backends, reading clients within {@code limits}. */
     public Forward withRoutes(List<Route> rs, PrereadLimits limits) {
-        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom, rs, limits, routeName);
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom, rs, limits, routeName, tls, backendTls);
     }
 
     /**
@@ -206,12 +213,32 @@ public final class Forward {
     /** As above, binding the backend sockets to {@code src} (a route line's {@code src=}; null: this forward's). */
     public Forward routeTarget(String name, List<Backend> bs, Balancing b, ProxyProtocol send, String routeOrigin, SockAddr src) {
         return new Forward(proto, bind, bs, access, udpTimeoutSec, src == null ? source : src, routeOrigin, send == null ? sendProxy : send, b,
-                acceptProxy, proxyFrom, List.of(), PrereadLimits.DEFAULT, name);
+                acceptProxy, proxyFrom, List.of(), PrereadLimits.DEFAULT, name, null, null);
     }
 
     /** The same listener without backends of its own (routes only: unmatched clients are closed); it must have routes. */
     public Forward withoutBackends() {
-        return new Forward(proto, bind, List.of(), access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom, routes, preread, routeName);
+        return new Forward(proto, bind, List.of(), access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom, routes, preread, routeName, tls, backendTls);
+    }
+
+    /** The same listener terminating TLS as {@code t} says (null: no TLS). */
+    public Forward withTls(org.epollproxy.forward.tls.TlsServer t) {
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom, routes, preread, routeName, t, backendTls);
+    }
+
+    /** The same forward reaching its backends over TLS as {@code c} says (null: plain). */
+    public Forward withBackendTls(org.epollproxy.forward.tls.TlsClient c) {
+        return new Forward(proto, bind, backends, access, udpTimeoutSec, source, origin, sendProxy, balancing, acceptProxy, proxyFrom, routes, preread, routeName, tls, c);
+    }
+
+    /** How the forward reaches its backends over TLS; null: it does not. */
+    public org.epollproxy.forward.tls.TlsClient backendTls() {
+        return backendTls;
+    }
+
+    /** How the listener terminates TLS; null: it does not. */
+    public org.epollproxy.forward.tls.TlsServer tls() {
+        return tls;
     }
 
     /** The listener's routes, in order (empty: the client goes straight to the backends). */
@@ -254,7 +281,7 @@ public final class Forward {
                 && access.toString().equals(o.access.toString()) && udpTimeoutSec == o.udpTimeoutSec
                 && Objects.equals(source, o.source) && sendProxy == o.sendProxy && balancing.equals(o.balancing)
                 && weights().equals(o.weights()) && acceptProxy == o.acceptProxy
-                && proxyFrom.toString().equals(o.proxyFrom.toString()) && sameRoutes(o);
+                && proxyFrom.toString().equals(o.proxyFrom.toString()) && sameRoutes(o) && tls == o.tls && backendTls == o.backendTls;
     }
 
     private boolean sameRoutes(Forward o) {
@@ -272,7 +299,8 @@ public final class Forward {
     /** "127.0.0.1:9000 -> 127.0.0.1:8000" (backends joined by ","), then each route: " sni:a.example=127.0.0.1:8443". */
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder(bind.toString()).append(" -> ").append(backends.isEmpty() ? "(no default route)" : backendList());
+        StringBuilder sb = new StringBuilder(bind.toString()).append(tls == null ? "" : " " + tls).append(" -> ").append(backends.isEmpty() ? "(no default route)" : backendList())
+                .append(backendTls == null ? "" : " " + backendTls);
         for (Route r : routes) sb.append(", ").append(r);
         return sb.toString();
     }

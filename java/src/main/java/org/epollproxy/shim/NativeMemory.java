@@ -31,5 +31,18 @@ public final class NativeMemory {
         MEM.getByteArray(address, dst, off, len);
     }
 
+    /**
+     * A direct ByteBuffer over {@code [address, address+len)}: no copy, no ownership (the memory stays the
+     * caller's, and the view must not outlive it). The JDK's SSLEngine reads and writes the loop's buffers through these.
+     */
+    public static java.nio.ByteBuffer view(long address, int len) {
+        return MEM.newDirectByteBuffer(address, len);
+    }
+
+    /** memmove of {@code len} bytes from {@code src} to {@code dst} (the ranges may overlap). */
+    public static void move(long src, long dst, int len) {
+        if (len > 0) MEM.memmove(dst, src, len);
+    }
+
     private NativeMemory() {}
 }

@@ -75,6 +75,13 @@ final class ConnectionsPage {
             }
             sb.append(']');
         }
+        if (c.tls() != null) { // a client of a TLS-terminating listener
+            sb.append(", \"tls\": ");
+            Json.string(sb, c.tls());
+            sb.append(", \"client_subject\": ");
+            if (c.tlsSubject() == null) sb.append("null");
+            else Json.string(sb, c.tlsSubject());
+        }
         sb.append('}');
     }
 

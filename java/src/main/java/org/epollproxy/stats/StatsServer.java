@@ -269,7 +269,7 @@ public final class StatsServer implements AutoCloseable, Handler {
                 take = fl -> LoopSnapshot.take(fl, false);
                 render = snaps -> MetricsPage.render(snaps) + BackendMetrics.render(p.backendPool().snapshot())
                         + NameMetrics.render(p.backendPool().names()) + RouteMetrics.render(p.backendPool().routedSnapshot())
-                        + ClientTableMetrics.render(p) + ProcessMetrics.render();
+                        + TlsMetricsPage.render(p.forwards()) + ClientTableMetrics.render(p) + ProcessMetrics.render();
                 break;
             case "/backends": // the pool's own snapshot: no loop is asked
                 take = null;

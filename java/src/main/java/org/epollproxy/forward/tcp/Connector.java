@@ -171,7 +171,20 @@ final class Connector {
         connect(i);
     }
 
+    /**
+     * The backend accepted. With backend TLS the connect phase goes on through the TLS handshake
+     * ({@link Pair#startBackendTls}): client bytes keep waiting and the connect timeout keeps counting.
+     */
     private void succeeded() {
+        if (p.forward.backendTls() != null && p.backend.tls == null) {
+            p.startBackendTls(p.forward.backends().get(backendIndex));
+            return;
+        }
+        established();
+    }
+
+    /** Connected (and, with backend TLS, the handshake done): forwarding starts. */
+    void established() {
         connecting = false;
         p.group.connected(backendIndex, p.listener.forwardingLoop().log());
         p.connected();
@@ -186,6 +199,9 @@ final class Connector {
 
     /** Closes the failed backend socket and tries the next pick, or ends the pair. */
     private void failed(int err, boolean timedOut) {
+        if (p.backend.tls != null && p.backendTlsWhy == null) {
+            p.backendTlsWhy = timedOut ? "no backend TLS handshake within --connect-timeout" : null;
+        }
         p.closeSide(p.backend);
         connecting = false;
         release();

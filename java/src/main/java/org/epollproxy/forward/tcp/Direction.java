@@ -56,7 +56,7 @@ final class Direction {
         this.pair = pair;
         this.from = from;
         this.to = to;
-        if (pipes != null) pipe = new SplicePipe(pipes);
+        if (pipes != null && from.tls == null && to.tls == null) pipe = new SplicePipe(pipes); // TLS bytes pass through the engine
     }
 
     boolean pending() {
@@ -74,7 +74,7 @@ final class Direction {
 
     /** Nothing more will ever cross this direction. */
     boolean done() {
-        return finSent;
+        return finSent && (to.tls == null || !to.tls.outputPending()); // a TLS close_notify must go out first
     }
 
     /** The splice pipe's write end, -1 when none is held (for tests). */
@@ -141,7 +141,7 @@ final class Direction {
         } else {
             long b = pool.take();
             buf = b; // owned by the direction at once, so release() returns it even if recv throws
-            n = k.recv(from.fd, b, size);
+            n = from.tls != null ? from.tls.read(b, size) : k.recv(from.fd, b, size);
             if (n <= 0) {
                 buf = 0;
                 pool.give(b);
@@ -163,7 +163,8 @@ final class Direction {
      */
     int drain() {
         int len = end - start;
-        int n = buf != 0 ? pair.kernel().send(to.fd, buf + start, len) : pipe.drain(pair.kernel(), to.fd, len);
+        int n = buf == 0 ? pipe.drain(pair.kernel(), to.fd, len)
+                : to.tls != null ? to.tls.write(buf + start, len) : pair.kernel().send(to.fd, buf + start, len);
         if (n == -Errno.EINVAL && buf == 0 && pipeToBuffer()) return drain();
         if (n < 0) return n;
         bytesOut += n - Math.max(0, Math.min(n, headerEnd - start)); // the header's bytes are not counted
@@ -175,6 +176,7 @@ final class Direction {
 
     /** shutdown(to, SHUT_WR): passes {@code from}'s FIN on. 0 or -errno. */
     int shut() {
+        if (to.tls != null) return to.tls.shutdownOutput(); // close_notify first, then the FIN
         return pair.kernel().shutdown(to.fd, Net.SHUT_WR);
     }
 

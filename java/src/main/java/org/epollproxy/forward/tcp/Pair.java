@@ -92,6 +92,12 @@ final class Pair extends Connection {
      */
     Pair(TcpListener listener, BackendGroup group, org.epollproxy.forward.Routed routed, int clientFd, SockAddr clientAddr,
             SockAddr destination, byte[] early, ClientLimits.Entry ticket) {
+        this(listener, group, routed, clientFd, clientAddr, destination, early, ticket, null);
+    }
+
+    /** {@code tls}: the client's finished TLS handshake (a terminating listener), or null. */
+    Pair(TcpListener listener, BackendGroup group, org.epollproxy.forward.Routed routed, int clientFd, SockAddr clientAddr,
+            SockAddr destination, byte[] early, ClientLimits.Entry ticket, org.epollproxy.forward.tls.TlsChannel tls) {
         this.fl = listener.forwardingLoop();
         this.loop = fl.loop();
         this.k = loop.kernel();
@@ -104,7 +110,8 @@ final class Pair extends Connection {
         this.clientTicket = ticket;
         this.startNanos = loop.now();
         this.lastActivity = startNanos;
-        PipePool pipes = fl.settings().splice() ? fl.pipes() : null;
+        client.tls = tls;
+        PipePool pipes = fl.settings().splice() && forward.backendTls() == null ? fl.pipes() : null; // TLS bytes pass through the engine
         up = new Direction(this, client, backend, pipes);
         down = new Direction(this, backend, client, pipes);
         client.in = up;
@@ -163,11 +170,13 @@ final class Pair extends Connection {
     void onEvent(Side s, int events) {
         if (closed) return;
         if (s == backend && connector.connecting) {
-            connector.onEvent(events);
+            if (backend.tls != null) stepBackendTls();
+            else connector.onEvent(events);
             return;
         }
         // ERR/HUP count as both readable and writable: the next recv/send reports the cause.
         boolean failed = (events & (EPOLLERR | EPOLLHUP)) != 0;
+        if (((events & EPOLLOUT) != 0 || failed) && s.tls != null && s.tls.outputPending() && !flushTls(s)) return;
         if (((events & EPOLLOUT) != 0 || failed) && s.out.pending() && !flush(s.out)) return;
         if (((events & EPOLLIN) != 0 || failed) && s.in.wantsRead() && !read(s.in)) return;
         afterIo();
@@ -251,15 +260,111 @@ final class Pair extends Connection {
             return;
         }
         if (setInterest(client, maskFor(client))) setInterest(backend, maskFor(backend));
+        if ((client.tls != null || backend.tls != null) && !closed) tlsInputCheck();
+    }
+
+    /** A read of the TLS client is queued on the loop (records wait decrypted-to-be, the socket will not tell). */
+    private boolean tlsReadQueued;
+
+    /**
+     * Whole TLS records received but not yet decrypted (the buffer they were read for was full) wait in the
+     * channel, and epoll will not report them again: read them on the loop's next turn.
+     */
+    private void tlsInputCheck() {
+        if (tlsReadQueued) return;
+        Side s = client.tls != null && up.wantsRead() && client.tls.inputReady() ? client
+                : backend.tls != null && !connector.connecting && down.wantsRead() && backend.tls.inputReady() ? backend : null;
+        if (s == null) return;
+        tlsReadQueued = true;
+        loop.execute(() -> {
+            tlsReadQueued = false;
+            if (!closed) onEvent(s, EPOLLIN);
+        });
+    }
+
+    // ---- TLS to the backend ----
+
+    /** What the backend's TLS handshake waits for (EPOLLIN, EPOLLOUT, or 0 while a task runs off the loop). */
+    private int backendTlsMask;
+    /** Why the backend's TLS failed, for the end line; null if it did not. */
+    String backendTlsWhy;
+
+    /** The backend accepted the connect: start TLS with it (still "connecting" for the rest of the pair). */
+    void startBackendTls(Backend b) {
+        try {
+            backend.tls = new org.epollproxy.forward.tls.TlsChannel(forward.backendTls().newEngine(b.host(), b.address().port()), k, pool(),
+                    backend.fd, forward.backendTls().metrics());
+        } catch (javax.net.ssl.SSLException e) {
+            backendTlsFailed(e.getMessage());
+            return;
+        }
+        stepBackendTls();
+    }
+
+    private void stepBackendTls() {
+        int rc;
+        try {
+            rc = backend.tls.handshake();
+        } catch (javax.net.ssl.SSLException e) {
+            backend.tls.sendAlert();
+            String why = String.valueOf(e.getMessage());
+            if (e.getCause() != null && e.getCause().getMessage() != null && !why.contains(e.getCause().getMessage())) why += ": " + e.getCause().getMessage();
+            backendTlsFailed(why);
+            return;
+        }
+        switch (rc) {
+            case org.epollproxy.forward.tls.TlsChannel.DONE -> {
+                if (fl.settings().trace()) fl.log().info("tls backend fd " + backend.fd + " handshake done: " + backend.tls.summary());
+                connector.established();
+            }
+            case org.epollproxy.forward.tls.TlsChannel.WANT_READ -> backendMask(EPOLLIN);
+            case org.epollproxy.forward.tls.TlsChannel.WANT_WRITE -> backendMask(EPOLLOUT);
+            case org.epollproxy.forward.tls.TlsChannel.WANT_TASK -> {
+                backendMask(0);
+                org.epollproxy.forward.tls.TlsTasks.run(backend.tls, loop, () -> {
+                    if (!closed && backend.tls != null) stepBackendTls();
+                });
+            }
+            case org.epollproxy.forward.tls.TlsChannel.PEER_CLOSED -> backendTlsFailed("the backend closed during the TLS handshake");
+            default -> backendTlsFailed("the backend's socket failed during the TLS handshake: " + Errno.describe(rc));
+        }
+    }
+
+    private void backendMask(int mask) {
+        backendTlsMask = mask;
+        setInterest(backend, mask);
+    }
+
+    /** The backend's TLS handshake failed (its certificate, its name, its protocol): the pair ends, said why. */
+    private void backendTlsFailed(String why) {
+        backendTlsWhy = why == null ? "backend TLS handshake failed" : why;
+        if (client.fd >= 0) k.set_linger(client.fd, 1, 0);
+        close(EndReason.BACKEND_TLS, 0);
+    }
+
+    /** The client came from a TLS handshake: records it sent right after it may already wait in the channel. */
+    void afterTlsHandshake() {
+        if (!closed) tlsInputCheck();
+    }
+
+    /** Sends the TLS records waiting for the socket of {@code s}. False if the pair closed. */
+    private boolean flushTls(Side s) {
+        int rc = s.tls.flush();
+        if (rc == -Errno.EAGAIN) return true;
+        if (rc < 0) {
+            abort(s, rc);
+            return false;
+        }
+        return true;
     }
 
     /** The epoll interest a side needs in the current state. */
     int maskFor(Side s) {
-        if (s == backend && connector.connecting) return EPOLLOUT;
+        if (s == backend && connector.connecting) return backend.tls != null ? backendTlsMask : EPOLLOUT;
         if (s.fd < 0) return 0;
         int m = 0;
         if (s.in.wantsRead()) m |= EPOLLIN;
-        if (s.out.pending()) m |= EPOLLOUT;
+        if (s.out.pending() || (s.tls != null && s.tls.outputPending())) m |= EPOLLOUT;
         return m;
     }
 
@@ -326,6 +431,11 @@ final class Pair extends Connection {
     private void abort(Side failed, int err) {
         Side other = failed == client ? backend : client;
         if (other.fd >= 0) k.set_linger(other.fd, 1, 0);
+        if (failed.tls != null && failed.tls.failure() != null) {
+            failed.tls.sendAlert();
+            close(EndReason.TLS_ERROR, 0);
+            return;
+        }
         close(failed == client ? EndReason.CLIENT_RESET : EndReason.BACKEND_RESET, err);
     }
 
@@ -375,6 +485,16 @@ final class Pair extends Connection {
         if (down.pending() && client.fd >= 0) k.set_linger(client.fd, 1, 0);
         up.release();
         down.release();
+        String tlsText = null;
+        String why = null;
+        if (client.tls != null) {
+            tlsText = client.tls.summary();
+            why = client.tls.failure() != null ? client.tls.failure()
+                    : client.tls.truncated() ? "the client closed without close_notify (truncated TLS stream)" : null;
+            client.tls.release();
+        }
+        if (backendTlsWhy != null && why == null) why = backendTlsWhy;
+        if (backend.tls != null && tlsText == null && backendTlsWhy == null) tlsText = "backend " + backend.tls.summary();
         closeSide(client);
         closeSide(backend);
         fl.clientLimits().release(clientTicket);
@@ -383,10 +503,14 @@ final class Pair extends Connection {
         addOpenBytes(st);
         st.ended(reason);
         fl.closed(this, new ConnectionRecord(forward, clientAddr, currentBackend(), up.bytesOut, down.bytesOut,
-                (loop.now() - startNanos) / 1_000_000, reason, err, null, routed));
+                (loop.now() - startNanos) / 1_000_000, reason, err, why, routed, tlsText));
     }
 
     void closeSide(Side s) {
+        if (s.tls != null && s == backend) {
+            s.tls.release();
+            s.tls = null; // a next backend (after a failed connect or handshake) gets a new engine
+        }
         if (s.fd < 0) return;
         loop.release(s.token, false);
         k.close(s.fd);

@@ -20,7 +20,8 @@ final class PairView {
         return new ConnectionInfo(l.id(), p.forward.bind().toString(), p.clientAddr.toString(),
                 b == null ? "-" : b.toString(), local(p), state, now - p.startNanos, now - p.lastActivity,
                 p.up.bytesOut, p.down.bytesOut, p.up.pendingBytes(), p.down.pendingBytes(),
-                interest(l, p.client), interest(l, p.backend), path, p.routed);
+                interest(l, p.client), interest(l, p.backend), path, p.routed,
+                p.client.tls == null ? null : p.client.tls.protocolText(), p.client.tls == null ? null : p.client.tls.peerSubject());
     }
 
     /**

@@ -194,6 +194,12 @@ final class PrereadReader extends Connection implements Handler {
         loop.release(token, true); // the fd stays open: out of the epoll set; the pair adds it with its own handler
         fl.unlist(this);
         listener.backendPool().routedCounter(forward, routed.route()).increment();
+        if (r == null && forward.tls() != null && routed.proto().equals("tls")) {
+            // A TLS listener with routes: the routes pass their clients' TLS through untouched; the default
+            // route terminates it with the listener's certificates, the hello read so far going to the engine.
+            TlsHandshake.start(listener, forward.tls(), fd, client, destination, Arrays.copyOf(got, have), ticket, listener.group(target), routed);
+            return;
+        }
         listener.pair(fd, client, destination, Arrays.copyOf(got, have), ticket, listener.group(target), routed);
     }
 

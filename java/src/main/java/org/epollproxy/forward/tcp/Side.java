@@ -12,6 +12,8 @@ final class Side implements Handler {
     Direction in;
     /** Bytes to write to this socket (from the other side). */
     Direction out;
+    /** TLS on this socket (a terminating listener's client); null: plain bytes. */
+    org.epollproxy.forward.tls.TlsChannel tls;
 
     Side(Pair pair, boolean isClient) {
         this.pair = pair;

@@ -206,6 +206,10 @@ public final class TcpListener extends ListenerBase {
             PrereadReader.start(this, fd, client, destination, early, ticket);
             return;
         }
+        if (forward().tls() != null) {
+            TlsHandshake.start(this, forward().tls(), fd, client, destination, early, ticket, group(), null);
+            return;
+        }
         pair(fd, client, destination, early, ticket, group(), null);
     }
 
@@ -216,12 +220,19 @@ public final class TcpListener extends ListenerBase {
      */
     void pair(int fd, SockAddr client, SockAddr destination, byte[] early, ClientLimits.Entry ticket, BackendGroup g,
             org.epollproxy.forward.Routed routed) {
+        pair(fd, client, destination, early, ticket, g, routed, null);
+    }
+
+    /** As above for a client whose TLS handshake is done ({@code tls}; null: a plain client). */
+    void pair(int fd, SockAddr client, SockAddr destination, byte[] early, ClientLimits.Entry ticket, BackendGroup g,
+            org.epollproxy.forward.Routed routed, org.epollproxy.forward.tls.TlsChannel tls) {
         Pair p;
         try {
             if (!client.isUnix() && !forward().bind().isUnix()) Sockets.tuneStream(k, fd, fl.settings());
-            p = new Pair(this, g, routed, fd, client, destination, early, ticket);
+            p = new Pair(this, g, routed, fd, client, destination, early, ticket, tls);
         } catch (BufferPool.OutOfBuffers e) { // no memory for the PROXY header: this client only is refused
             fl.clientLimits().release(ticket);
+            if (tls != null) tls.release();
             k.set_linger(fd, 1, 0);
             k.close(fd);
             fl.counters().bufferAllocFailures++;
@@ -231,6 +242,7 @@ public final class TcpListener extends ListenerBase {
             return;
         } catch (RuntimeException e) {
             fl.clientLimits().release(ticket);
+            if (tls != null) tls.release();
             k.close(fd); // nobody owns the new fd yet: close it here or it leaks
             throw e;
         }
@@ -238,6 +250,7 @@ public final class TcpListener extends ListenerBase {
         stats().active++;
         try {
             p.connector.start();
+            if (tls != null) p.afterTlsHandshake();
         } catch (RuntimeException e) {
             // The listener's handler gets the exception, not the pair's: end the half-made pair here,
             // or it stays open with no interest and no timer, forever.

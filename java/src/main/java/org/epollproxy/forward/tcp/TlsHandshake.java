@@ -1,0 +1,218 @@
+package org.epollproxy.forward.tcp;
+
+import static org.epollproxy.shim.Epoll.EPOLLIN;
+import static org.epollproxy.shim.Epoll.EPOLLOUT;
+
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import org.epollproxy.forward.ClientLimits;
+import org.epollproxy.forward.Connection;
+import org.epollproxy.forward.ConnectionInfo;
+import org.epollproxy.forward.ConnectionRecord;
+import org.epollproxy.forward.EndReason;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.ForwardStats;
+import org.epollproxy.forward.ForwardingLoop;
+import org.epollproxy.forward.Routed;
+import org.epollproxy.forward.balance.BackendGroup;
+import org.epollproxy.forward.tls.TlsChannel;
+import org.epollproxy.forward.tls.TlsMetrics;
+import org.epollproxy.forward.tls.TlsServer;
+import org.epollproxy.forward.tls.TlsTasks;
+import org.epollproxy.loop.EventLoop;
+import org.epollproxy.loop.Handler;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.SockAddr;
+
+/**
+ * On a TLS listener, the phase of an admitted client before its pair: the TLS handshake, driven by the
+ * client's socket events, its CPU-heavy steps (the engine's delegated tasks) run by {@link TlsTasks} off the
+ * loop, then the client goes to its pair with the finished {@link TlsChannel}. No backend is contacted before
+ * the handshake succeeds: a client without a valid certificate (mTLS), a plaintext client, one that stalls
+ * past the deadline or leaves mid-handshake never reaches a backend. Each such end is logged
+ * ({@code end=tls-handshake why="..."}) and counted, by reason, in the listener's {@link TlsMetrics}.
+ */
+final class TlsHandshake extends Connection implements Handler {
+    private final TcpListener listener;
+    private final Forward forward;
+    private final TlsServer tls;
+    private final ForwardingLoop fl;
+    private final EventLoop loop;
+    private final int fd;
+    private final long token;
+    private final SockAddr client;
+    private final SockAddr destination;
+    private final ClientLimits.Entry ticket;
+    private final BackendGroup group;
+    private final Routed routed;
+    private final TlsChannel channel;
+    private final long startNanos;
+    private boolean done;
+    /** A delegated task runs on TlsTasks' thread: the engine is not ours to touch until it hands back. */
+    private boolean inTask;
+
+    private TlsHandshake(TcpListener listener, TlsServer tls, int fd, SockAddr client, SockAddr destination, ClientLimits.Entry ticket,
+            BackendGroup group, Routed routed, byte[] early) throws SSLException {
+        this.listener = listener;
+        this.forward = listener.forward();
+        this.tls = tls;
+        this.fl = listener.forwardingLoop();
+        this.loop = fl.loop();
+        this.fd = fd;
+        this.client = client;
+        this.destination = destination;
+        this.ticket = ticket;
+        this.group = group;
+        this.routed = routed;
+        this.startNanos = loop.now();
+        SSLEngine engine = tls.newEngine();
+        this.channel = new TlsChannel(engine, loop.kernel(), fl.pool(), fd, tls.metrics());
+        channel.feed(early);
+        this.token = loop.register(fd, this);
+    }
+
+    /** Starts the handshake of an admitted client ({@code early}: the records already read to choose a route). */
+    static void start(TcpListener listener, TlsServer tls, int fd, SockAddr client, SockAddr destination, byte[] early,
+            ClientLimits.Entry ticket, BackendGroup group, Routed routed) {
+        TlsHandshake h;
+        try {
+            h = new TlsHandshake(listener, tls, fd, client, destination, ticket, group, routed, early);
+        } catch (SSLException | RuntimeException e) {
+            listener.forwardingLoop().clientLimits().release(ticket);
+            listener.forwardingLoop().loop().kernel().close(fd); // not registered: nobody else closes it
+            if (e instanceof RuntimeException re) throw re;
+            throw new IllegalStateException(e);
+        }
+        listener.forwardingLoop().opened(h);
+        h.loop.schedule(h, h.startNanos + tls.handshakeTimeoutMs() * 1_000_000L);
+        h.step();
+    }
+
+    @Override
+    public void onEvent(int events) {
+        if (!done && !inTask) step();
+    }
+
+    /** Runs the handshake as far as it goes now, then waits for the socket, a task, or hands over. */
+    private void step() {
+        int rc;
+        try {
+            rc = channel.handshake();
+        } catch (SSLException e) {
+            failed(reasonOf(e), describe(e));
+            return;
+        }
+        switch (rc) {
+            case TlsChannel.DONE -> handOver();
+            case TlsChannel.WANT_READ -> interest(EPOLLIN);
+            case TlsChannel.WANT_WRITE -> interest(EPOLLOUT);
+            case TlsChannel.WANT_TASK -> runTask();
+            case TlsChannel.PEER_CLOSED -> failed(TlsMetrics.CLIENT_CLOSED, "the client closed during the handshake");
+            default -> failed(TlsMetrics.CLIENT_CLOSED, "the client's socket failed during the handshake: " + Errno.describe(rc));
+        }
+    }
+
+    private void interest(int mask) {
+        int rc = loop.setInterest(token, mask);
+        if (rc < 0) end(EndReason.ERROR, rc, null);
+    }
+
+    /** The engine's task (signatures, certificate checks) off the loop; the loop goes on with other clients meanwhile. */
+    private void runTask() {
+        if (loop.setInterest(token, 0) < 0) {
+            end(EndReason.ERROR, 0, null);
+            return;
+        }
+        inTask = true;
+        TlsTasks.run(channel, loop, () -> {
+            inTask = false;
+            if (!done) step();
+        });
+    }
+
+    private void handOver() {
+        done = true;
+        loop.cancel(this);
+        loop.release(token, true); // the fd stays open: the pair registers it with its own handler
+        fl.unlist(this);
+        long took = loop.now() - startNanos;
+        tls.metrics().handshakeDone(took, resumed());
+        if (fl.settings().trace()) fl.log().info("tls fd " + fd + " handshake done in " + took / 1000 + " us: " + channel.summary());
+        listener.pair(fd, client, destination, null, ticket, group, routed, channel);
+    }
+
+    /** A session whose creation precedes this handshake was resumed (an abbreviated handshake). */
+    private boolean resumed() {
+        long startedMillis = System.currentTimeMillis() - (loop.now() - startNanos) / 1_000_000;
+        return channel.engine().getSession().getCreationTime() < startedMillis - 1;
+    }
+
+    private static String reasonOf(SSLException e) {
+        String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        if (m.contains("plaintext") || m.contains("unsupported or unrecognized ssl message") || m.contains("not a tls")) return TlsMetrics.NOT_TLS;
+        if (m.contains("certificate") || m.contains("certpath") || m.contains("pkix")) return TlsMetrics.CLIENT_CERT;
+        return TlsMetrics.PROTOCOL;
+    }
+
+    private static String describe(SSLException e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        if (e instanceof SSLHandshakeException && e.getCause() != null && e.getCause().getMessage() != null && !m.contains(e.getCause().getMessage())) {
+            m += ": " + e.getCause().getMessage();
+        }
+        if (reasonOf(e).equals(TlsMetrics.NOT_TLS)) m = "not TLS (a plaintext client?): " + m;
+        return m;
+    }
+
+    private void failed(String reason, String why) {
+        if (done) return;
+        tls.metrics().handshakeFailed(reason);
+        channel.sendAlert();
+        end(EndReason.TLS_HANDSHAKE, 0, why);
+    }
+
+    @Override
+    protected void onTimer(long now) {
+        if (done) return;
+        failed(TlsMetrics.TIMEOUT, "no complete handshake within " + tls.handshakeTimeoutMs() + " ms");
+    }
+
+    @Override
+    public void onFailure(RuntimeException e) {
+        end(EndReason.ERROR, 0, String.valueOf(e.getMessage()));
+    }
+
+    /** Closes the client: nothing of it reached a backend. */
+    private void end(EndReason reason, int err, String why) {
+        if (done) return;
+        done = true;
+        loop.cancel(this);
+        loop.release(token, false);
+        loop.kernel().close(fd);
+        channel.release(); // a task still running on TlsTasks touches the engine only, never these buffers
+        fl.clientLimits().release(ticket);
+        stats().ended(reason);
+        fl.closed(this, new ConnectionRecord(forward, client, null, 0, 0, (loop.now() - startNanos) / 1_000_000, reason, err, why,
+                routed, null));
+    }
+
+    @Override
+    public ForwardStats stats() {
+        return listener.stats();
+    }
+
+    @Override
+    public void addOpenBytes(ForwardStats into) {}
+
+    @Override
+    public ConnectionInfo info(EventLoop l) {
+        long age = l.now() - startNanos; // no application byte has moved yet
+        return new ConnectionInfo(l.id(), forward.bind().toString(), client.toString(), "-", "-", "tls-handshake",
+                age, age, 0, 0, 0, 0, l.interest(token), 0, "copy");
+    }
+
+    @Override
+    public void abortForShutdown() {
+        end(EndReason.SHUTDOWN, 0, null);
+    }
+}

@@ -1,0 +1,465 @@
+package org.epollproxy.forward.tls;
+
+import java.nio.ByteBuffer;
+import java.security.Principal;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import org.epollproxy.forward.BufferPool;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.NativeMemory;
+import org.epollproxy.shim.Net;
+
+/**
+ * One TLS connection on a non-blocking socket: a JDK {@link SSLEngine} and the two buffers of TLS records
+ * between it and the socket, records received and not yet decrypted ({@code in}) and records made and not yet
+ * sent ({@code out}). Both are the loop's pool buffers, seen by the engine through direct ByteBuffer views
+ * ({@link NativeMemory#view}): the socket reads into them and writes from them with recv/send, and the engine
+ * decrypts straight into the caller's buffer and encrypts straight from it. No byte goes through the Java heap.
+ * A buffer is held only while records wait in it, as a {@code Direction} holds its own.
+ *
+ * <p>The forwarding code sees three moves that look like recv/send/shutdown: {@link #read} (plaintext or 0 at
+ * the end of the client's stream or -errno), {@link #write} (plaintext taken, or -errno), {@link #shutdownOutput}
+ * (close_notify, then FIN). Records that could not be sent at once wait in {@code out}
+ * ({@link #outputPending}: the socket must be watched for EPOLLOUT and {@link #flush}ed); records received
+ * but not yet decrypted because the caller's buffer was full wait in {@code in} ({@link #inputReady}: read
+ * again without waiting for the socket). Loop thread only, except the engine's delegated tasks.
+ */
+public final class TlsChannel {
+    /** {@link #handshake} outcomes. */
+    public static final int DONE = 0;
+    public static final int WANT_READ = 1;
+    public static final int WANT_WRITE = 2;
+    public static final int WANT_TASK = 3;
+    /** The peer closed (FIN) before the handshake was over. */
+    public static final int PEER_CLOSED = 4;
+
+    /** A TLS record's header: type, version, length. */
+    private static final int RECORD_HEADER = 5;
+    private static final ByteBuffer EMPTY = ByteBuffer.allocateDirect(0);
+
+    private final SSLEngine engine;
+    /** The listener's counters: this connection's bytes are added once, at {@link #release}. */
+    private final TlsMetrics metrics;
+    private boolean released;
+    private final Kernel k;
+    private final BufferPool pool;
+    private final int fd;
+    private final int size;
+    private long in;
+    private int inLen;
+    private long out;
+    private int outStart;
+    private int outEnd;
+    /** The peer's close_notify came: its stream ended cleanly. */
+    private boolean closeNotify;
+    /** {@link #read} returned 0 for it: nothing more to read. */
+    private boolean eofReported;
+    /** The peer's FIN came without close_notify. */
+    private boolean truncated;
+    /** close_notify is queued: shutdown(SHUT_WR) follows once {@code out} is sent. */
+    private boolean shutPending;
+    private boolean shutDone;
+    /** What the engine refused (a bad record, an alert from the peer...), for the log; null if nothing. */
+    private String failure;
+    private long wireIn;
+    private long wireOut;
+    private long plainIn;
+    private long plainOut;
+
+    /** {@code pool}: its buffers must hold a TLS record (about 16.4 KiB; TlsArgs checks --buffer-size). */
+    public TlsChannel(SSLEngine engine, Kernel k, BufferPool pool, int fd, TlsMetrics metrics) throws SSLException {
+        this.metrics = metrics;
+        this.engine = engine;
+        this.k = k;
+        this.pool = pool;
+        this.fd = fd;
+        this.size = pool.bufferSize();
+        engine.beginHandshake();
+    }
+
+    public SSLEngine engine() {
+        return engine;
+    }
+
+    /** Records read from the socket before this channel existed (the bytes read to choose a route). */
+    public void feed(byte[] early) {
+        if (early == null || early.length == 0) return;
+        if (in == 0) in = pool.take();
+        int n = Math.min(early.length, size - inLen);
+        NativeMemory.put(in + inLen, early, 0, n);
+        inLen += n;
+        wireIn += n;
+    }
+
+    // ---- the handshake ----
+
+    /**
+     * Drives the handshake as far as it goes without waiting: {@link #DONE}, {@link #WANT_READ},
+     * {@link #WANT_WRITE}, {@link #WANT_TASK} (run {@link #runTasks}, then call again), {@link #PEER_CLOSED},
+     * or -errno from the socket. An SSLException is the handshake failing: {@link #sendAlert} then close.
+     */
+    public int handshake() throws SSLException {
+        while (true) {
+            switch (engine.getHandshakeStatus()) {
+                case NEED_TASK:
+                    return WANT_TASK;
+                case NEED_WRAP: {
+                    if (outputPending()) {
+                        int rc = flush();
+                        if (rc == -Errno.EAGAIN) return WANT_WRITE;
+                        if (rc < 0) return rc;
+                    }
+                    wrapControl();
+                    int rc = flush();
+                    if (rc == -Errno.EAGAIN) return WANT_WRITE;
+                    if (rc < 0) return rc;
+                    break;
+                }
+                case NEED_UNWRAP:
+                case NEED_UNWRAP_AGAIN: {
+                    if (inLen > 0 && unwrapHandshake()) break;
+                    int n = recvMore();
+                    if (n == -Errno.EAGAIN) return WANT_READ;
+                    if (n == 0) return PEER_CLOSED;
+                    if (n < 0) return n;
+                    break;
+                }
+                default: { // FINISHED, NOT_HANDSHAKING: done once our last flight is out
+                    int rc = flush();
+                    if (rc == -Errno.EAGAIN) return WANT_WRITE;
+                    return rc < 0 ? rc : DONE;
+                }
+            }
+        }
+    }
+
+    /** Unwraps one handshake record; false if a whole record has not come yet. */
+    private boolean unwrapHandshake() throws SSLException {
+        long scratch = pool.take(); // handshake records carry no application data, but the engine wants room
+        try {
+            SSLEngineResult r = unwrap(scratch, size);
+            if (r.getStatus() == SSLEngineResult.Status.CLOSED) throw new SSLException("the client closed the connection during the handshake");
+            if (r.bytesProduced() > 0) throw new SSLException("application data before the handshake finished");
+            return r.getStatus() != SSLEngineResult.Status.BUFFER_UNDERFLOW;
+        } finally {
+            pool.give(scratch);
+        }
+    }
+
+    /** The engine's delegated tasks (certificate checks, signatures): they may take milliseconds. Any thread. */
+    public void runTasks() {
+        Runnable t;
+        while ((t = engine.getDelegatedTask()) != null) t.run();
+    }
+
+    /** After a failed handshake: the alert the engine has for the peer, sent if the socket takes it now. */
+    public void sendAlert() {
+        try {
+            engine.closeOutbound();
+            if (!outputPending()) wrapControl();
+            flush();
+        } catch (SSLException | RuntimeException e) {
+            // the connection ends anyway; the alert is a courtesy
+        }
+    }
+
+    // ---- application data ----
+
+    /**
+     * Decrypts into {@code [dst, dst+len)}: the plaintext bytes (> 0), 0 at the end of the peer's stream
+     * (close_notify, or a FIN without it: {@link #truncated}), or -errno (-EAGAIN: nothing now; -EIO: the
+     * engine refused a record, see {@link #failure}).
+     */
+    public int read(long dst, int len) {
+        int total = 0;
+        try {
+            while (total < len) {
+                if (closeNotify) {
+                    if (total == 0) eofReported = true;
+                    return total;
+                }
+                if (inLen == 0 || !wholeRecord()) {
+                    if (total > 0) return total;
+                    int n = recvMore();
+                    if (n > 0) continue;
+                    if (n == 0) return endOfStream();
+                    return n;
+                }
+                SSLEngineResult r = unwrap(dst + total, len - total);
+                total += r.bytesProduced();
+                plainIn += r.bytesProduced();
+                switch (r.getStatus()) {
+                    case CLOSED:
+                        closeNotify = true;
+                        afterRecord(r);
+                        return total;
+                    case BUFFER_OVERFLOW:
+                        return total > 0 ? total : fail("a record larger than the buffer (--buffer-size)");
+                    case BUFFER_UNDERFLOW:
+                        continue; // not reached: wholeRecord() said a record was there
+                    default:
+                        afterRecord(r);
+                        if (r.bytesConsumed() == 0 && r.bytesProduced() == 0) return total > 0 ? total : -Errno.EAGAIN;
+                }
+            }
+            return total;
+        } catch (SSLException e) {
+            return fail(e.getMessage());
+        }
+    }
+
+    /** After a record: a key update, a TLS 1.2 close_notify reply or a session ticket may need an answer. */
+    private void afterRecord(SSLEngineResult r) throws SSLException {
+        SSLEngineResult.HandshakeStatus hs = r.getHandshakeStatus();
+        if (hs == SSLEngineResult.HandshakeStatus.NEED_TASK) {
+            runTasks();
+            hs = engine.getHandshakeStatus();
+        }
+        if (hs == SSLEngineResult.HandshakeStatus.NEED_WRAP && !outputPending()) {
+            wrapControl();
+            flush(); // what does not go now waits in out (outputPending: the caller watches for EPOLLOUT)
+        }
+    }
+
+    /** The peer's FIN: after close_notify, the clean end; without it, a truncation (logged as such). */
+    private int endOfStream() {
+        if (!closeNotify) {
+            truncated = true;
+            try {
+                engine.closeInbound();
+            } catch (SSLException e) {
+                // "closing inbound before receiving peer's close_notify": exactly what truncated records
+            }
+        }
+        return 0;
+    }
+
+    private int fail(String why) {
+        if (failure == null) failure = why == null ? "TLS error" : why;
+        return -Errno.EIO;
+    }
+
+    /**
+     * Encrypts from {@code [src, src+len)}: the plaintext bytes taken (> 0; their records are sent or wait in
+     * {@code out}), or -errno (-EAGAIN: earlier records still wait for the socket; -EPIPE: our side of TLS is
+     * closed).
+     */
+    public int write(long src, int len) {
+        if (outputPending()) {
+            int rc = flush();
+            if (rc < 0) return rc;
+        }
+        int taken = 0;
+        try {
+            while (taken < len) {
+                if (out == 0) {
+                    out = pool.take();
+                    outStart = outEnd = 0;
+                }
+                int room = size - outEnd;
+                if (room < engine.getSession().getPacketBufferSize() && outEnd > 0) break;
+                SSLEngineResult r = engine.wrap(NativeMemory.view(src + taken, len - taken), NativeMemory.view(out + outEnd, room));
+                if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+                    if (taken > 0) break;
+                    giveOutIfEmpty();
+                    return -Errno.EPIPE;
+                }
+                if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
+                    if (outEnd > 0) break;
+                    return fail("a record larger than the buffer (--buffer-size)");
+                }
+                taken += r.bytesConsumed();
+                outEnd += r.bytesProduced();
+                if (r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_TASK) runTasks();
+                if (r.bytesConsumed() == 0 && r.bytesProduced() == 0) break;
+            }
+        } catch (SSLException e) {
+            return fail(e.getMessage());
+        }
+        plainOut += taken;
+        int rc = flush();
+        if (rc < 0 && rc != -Errno.EAGAIN) return rc;
+        return taken > 0 ? taken : -Errno.EAGAIN;
+    }
+
+    /** Sends the records waiting in {@code out}: 0 when all went (then the FIN if close_notify was among them), or -errno. */
+    public int flush() {
+        while (outEnd > outStart) {
+            int n = k.send(fd, out + outStart, outEnd - outStart);
+            if (n < 0) return n;
+            outStart += n;
+            wireOut += n;
+        }
+        giveOutIfEmpty();
+        if (shutPending && !shutDone) {
+            shutDone = true;
+            return k.shutdown(fd, Net.SHUT_WR);
+        }
+        return 0;
+    }
+
+    /** Ends our stream: close_notify, then shutdown(SHUT_WR) once it is sent. 0, or -errno. */
+    public int shutdownOutput() {
+        engine.closeOutbound();
+        try {
+            if (!outputPending()) wrapControl();
+        } catch (SSLException e) {
+            // no close_notify then: the FIN alone
+        }
+        shutPending = true;
+        int rc = flush();
+        return rc == -Errno.EAGAIN ? 0 : rc;
+    }
+
+    public boolean outputPending() {
+        return outEnd > outStart || (shutPending && !shutDone);
+    }
+
+    /** A whole record waits in {@code in}: read it now, the socket will not say so (its bytes were already read). */
+    public boolean inputReady() {
+        return closeNotify ? !eofReported : wholeRecord(); // a close_notify read with the last data is an end still to report
+    }
+
+    private boolean wholeRecord() {
+        if (inLen < RECORD_HEADER) return false;
+        byte[] h = new byte[2];
+        NativeMemory.get(in + 3, h, 0, 2);
+        return inLen >= RECORD_HEADER + (((h[0] & 0xff) << 8) | (h[1] & 0xff));
+    }
+
+    // ---- plumbing ----
+
+    /** recv into the free end of {@code in}: bytes read, 0 at FIN, -errno. */
+    private int recvMore() {
+        if (in == 0) in = pool.take();
+        if (inLen == size) return fail("a TLS record larger than the buffer");
+        int n = k.recv(fd, in + inLen, size - inLen);
+        if (n > 0) {
+            inLen += n;
+            wireIn += n;
+        } else if (inLen == 0) {
+            pool.give(in);
+            in = 0;
+        }
+        return n;
+    }
+
+    /** One unwrap of {@code in} into {@code dst}; the bytes it consumed leave {@code in}. */
+    private SSLEngineResult unwrap(long dst, int len) throws SSLException {
+        SSLEngineResult r = engine.unwrap(NativeMemory.view(in, inLen), NativeMemory.view(dst, len));
+        int used = r.bytesConsumed();
+        if (used > 0) {
+            NativeMemory.move(in + used, in, inLen - used);
+            inLen -= used;
+            if (inLen == 0) {
+                pool.give(in);
+                in = 0;
+            }
+        }
+        return r;
+    }
+
+    /** Wraps what the engine has to say by itself (handshake messages, alerts, close_notify) into {@code out}. */
+    private void wrapControl() throws SSLException {
+        if (out == 0) {
+            out = pool.take();
+            outStart = outEnd = 0;
+        }
+        SSLEngineResult r = engine.wrap(EMPTY, NativeMemory.view(out + outEnd, size - outEnd));
+        outEnd += r.bytesProduced();
+        giveOutIfEmpty();
+    }
+
+    private void giveOutIfEmpty() {
+        if (out != 0 && outEnd == outStart) {
+            pool.give(out);
+            out = 0;
+            outStart = outEnd = 0;
+        }
+    }
+
+    /** The connection ends: the buffers go back to the pool, whatever waited in them. */
+    public void release() {
+        if (!released) {
+            released = true;
+            metrics.closed(this);
+        }
+        if (in != 0) pool.give(in);
+        if (out != 0) pool.give(out);
+        in = out = 0;
+        inLen = outStart = outEnd = 0;
+    }
+
+    // ---- what it was ----
+
+    public boolean truncated() {
+        return truncated;
+    }
+
+    public boolean closeNotifyReceived() {
+        return closeNotify;
+    }
+
+    public String failure() {
+        return failure;
+    }
+
+    public long wireIn() {
+        return wireIn;
+    }
+
+    public long wireOut() {
+        return wireOut;
+    }
+
+    public long plainIn() {
+        return plainIn;
+    }
+
+    public long plainOut() {
+        return plainOut;
+    }
+
+    /** The client's requested server name, or null. */
+    public String sni() {
+        SSLSession s = engine.getHandshakeSession() != null ? engine.getHandshakeSession() : engine.getSession();
+        if (s instanceof ExtendedSSLSession es) {
+            for (SNIServerName n : es.getRequestedServerNames()) if (n instanceof SNIHostName h) return h.getAsciiName();
+        }
+        return null;
+    }
+
+    /** The client certificate's subject, or null if it sent none. */
+    public String peerSubject() {
+        try {
+            Principal p = engine.getSession().getPeerPrincipal();
+            return p == null ? null : p.getName();
+        } catch (SSLPeerUnverifiedException e) {
+            return null;
+        }
+    }
+
+    /** "TLSv1.3 TLS_AES_128_GCM_SHA256 alpn=h2" for /connections. */
+    public String protocolText() {
+        SSLSession s = engine.getSession();
+        StringBuilder sb = new StringBuilder(s.getProtocol()).append(' ').append(s.getCipherSuite());
+        String alpn = engine.getApplicationProtocol();
+        if (alpn != null && !alpn.isEmpty()) sb.append(" alpn=").append(alpn);
+        return sb.toString();
+    }
+
+    /** "TLSv1.3 TLS_AES_128_GCM_SHA256 alpn=h2 subject=CN=..." for the log line. */
+    public String summary() {
+        StringBuilder sb = new StringBuilder(protocolText());
+        String sub = peerSubject();
+        if (sub != null) sb.append(" subject=").append(sub);
+        return sb.toString();
+    }
+}
