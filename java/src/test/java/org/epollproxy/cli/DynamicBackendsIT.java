@@ -358,8 +358,12 @@ class DynamicBackendsIT {
                     // A peer of another uid: the file mode would stop it first, so open the file up to meet the uid check.
                     java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
                     java.nio.file.Files.setPosixFilePermissions(control, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+                    // The checkout may sit where uid 65534 cannot read (a 0700 temp dir): it runs a copy of the jar.
+                    Path jarCopy = dir.resolve("epoll-proxy.jar");
+                    java.nio.file.Files.copy(JarProcess.jar(), jarCopy);
+                    java.nio.file.Files.setPosixFilePermissions(jarCopy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
                     Process other = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:off", "-jar", JarProcess.jar().toString(),
+                            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:off", "-jar", jarCopy.toString(),
                             "ctl", "--control", control.toString(), "drain", "127.0.0.1:" + a.port()).redirectErrorStream(true).start();
                     assertTrue(other.waitFor(30, TimeUnit.SECONDS));
                     String said = new String(other.getInputStream().readAllBytes());
