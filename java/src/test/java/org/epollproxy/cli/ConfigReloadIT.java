@@ -28,11 +28,7 @@ class ConfigReloadIT {
 
     /** Waits until stderr contains {@code text} (reloads run on their own thread). */
     static void awaitErr(JarProcess p, String text) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (!p.stderr().contains(text)) {
-            if (System.nanoTime() > end) throw new AssertionError("no '" + text + "' in stderr:\n" + p.stderr());
-            Thread.sleep(20);
-        }
+        p.awaitStderr(text);
     }
 
     @Test

@@ -106,6 +106,18 @@ final class JarProcess implements AutoCloseable {
         return stderr.toString();
     }
 
+    /**
+     * Waits (30 s at most) until stderr holds {@code text}. A line the process wrote before a stdout line may
+     * still be in the pump: stdout and stderr are read by two threads, so reading one says nothing of the other.
+     */
+    void awaitStderr(String text) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!stderr().contains(text)) {
+            if (System.nanoTime() > end) throw new AssertionError("no '" + text + "' on stderr within 30 s:\n" + stderr());
+            Thread.sleep(10);
+        }
+    }
+
     /** Waits for exit (at most {@code seconds}) and returns the status. */
     int exitCode(long seconds) throws InterruptedException {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {

@@ -51,7 +51,7 @@ class UnixSocketIT {
                     while (b.position() < 4 && c.read(b) > 0) { }
                     assertEquals("b:hi", new String(b.array(), 0, b.position()));
                 }
-                assertTrue(p.stderr().contains("do not apply to the UNIX socket listener " + sock), p.stderr());
+                p.awaitStderr("do not apply to the UNIX socket listener " + sock);
                 p.signal("TERM");
                 assertEquals(0, p.exitCode(10));
                 assertTrue(p.stderr().contains("tcp client=unix listen=" + sock), p.stderr());

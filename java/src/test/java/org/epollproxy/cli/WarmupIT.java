@@ -24,6 +24,7 @@ class WarmupIT {
                 JarProcess p = new JarProcess("--warmup", "300", "-L", "0:127.0.0.1:" + backend.getLocalPort())) {
             String listening = p.nextLine();
             assertTrue(listening.startsWith("listening tcp 127.0.0.1:"), listening);
+            p.awaitStderr(" before listening"); // written before the listening line, but read by another pump
             Matcher warm = Pattern.compile("warm-up: (\\d+) connection\\(s\\) through a private loopback forward in (\\d+) ms")
                     .matcher(p.stderr());
             assertTrue(warm.find(), "a line says what the warm-up did: " + p.stderr());
