@@ -271,6 +271,10 @@ class TlsIT {
             RouteIT.Result through = curl(dir, "pass.example", port);
             assertTrue(through.output().contains("s_server"), through.output());
             ConfigReloadIT.awaitErr(p, "route=default sni=\"site.example\" alpn=\"h2,http/1.1\" tls=\"TLSv1.3");
+            // plain HTTP on the TLS listener: its default route terminates TLS, so it never reaches the backend in the clear
+            RouteIT.Result plain = run(dir, program("curl"), "-sS", "--max-time", "30", "http://127.0.0.1:" + port + "/");
+            assertTrue(plain.status() != 0 && !plain.output().contains("plain backend"), plain.output());
+            ConfigReloadIT.awaitErr(p, "end=tls-handshake why=\"not TLS (a plaintext client?): its first bytes were http, and no route takes that\"");
         } finally {
             RouteIT.stop(pass);
             http.stop(0);
