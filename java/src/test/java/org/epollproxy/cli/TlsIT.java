@@ -407,6 +407,42 @@ class TlsIT {
         }
     }
 
+    @Test
+    void sendProxyV2CarriesTheTlsFactsToTheBackend(@TempDir Path dir) throws Exception {
+        certificate(dir, "srv.example", false);
+        int port = Ports.free();
+        java.util.concurrent.CompletableFuture<byte[]> header = new java.util.concurrent.CompletableFuture<>();
+        try (java.net.ServerSocket backend = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Thread t = new Thread(() -> {
+                try (Socket c = backend.accept()) {
+                    java.io.DataInputStream in = new java.io.DataInputStream(c.getInputStream());
+                    byte[] fixed = new byte[16];
+                    in.readFully(fixed);
+                    byte[] rest = new byte[((fixed[14] & 0xff) << 8) | (fixed[15] & 0xff)];
+                    in.readFully(rest);
+                    header.complete(rest);
+                    c.getOutputStream().write("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n".getBytes(StandardCharsets.US_ASCII));
+                } catch (Exception e) {
+                    header.completeExceptionally(e);
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + backend.getLocalPort(), "--send-proxy", "v2",
+                    "--tls-cert", port + ":" + dir.resolve("srv.example.crt") + ":" + dir.resolve("srv.example.key"), "--tls-alpn", port + ":http/1.1")) {
+                p.nextLine();
+                RouteIT.Result r = curl(dir, "srv.example", port);
+                assertEquals("ok\n", r.output());
+                String tlvs = new String(header.get(30, java.util.concurrent.TimeUnit.SECONDS), StandardCharsets.ISO_8859_1);
+                assertTrue(tlvs.contains("\u0001\u0000\u0008http/1.1"), "PP2_TYPE_ALPN: " + tlvs);
+                assertTrue(tlvs.contains("\u0002\u0000\u000bsrv.example"), "PP2_TYPE_AUTHORITY (the SNI): " + tlvs);
+                assertTrue(tlvs.contains("\u0021\u0000\u0007TLSv1.3"), "PP2_SUBTYPE_SSL_VERSION: " + tlvs);
+                assertTrue(tlvs.contains("\u0023\u0000\u0016TLS_AES_128_GCM_SHA256"), "PP2_SUBTYPE_SSL_CIPHER: " + tlvs);
+                assertTrue(tlvs.contains("\u0020\u0000"), "PP2_TYPE_SSL: " + tlvs);
+            }
+        }
+    }
+
     static void drain(InputStream in) throws Exception {
         byte[] b = new byte[4096];
         try {
