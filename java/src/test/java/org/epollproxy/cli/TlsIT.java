@@ -443,6 +443,41 @@ class TlsIT {
         }
     }
 
+    @Test
+    void aForgedRecordAfterTheHandshakeEndsTheConnectionAsTlsError(@TempDir Path dir) throws Exception {
+        certificate(dir, "srv.example", false);
+        int port = Ports.free();
+        HttpServer http = httpBackend();
+        try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
+                "--tls-cert", port + ":" + dir.resolve("srv.example.crt") + ":" + dir.resolve("srv.example.key"))) {
+            p.nextLine();
+            java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            try (InputStream in = java.nio.file.Files.newInputStream(dir.resolve("srv.example.crt"))) {
+                trust.setCertificateEntry("srv", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+            }
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+            tmf.init(trust);
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            try (Socket raw = ConfigReloadIT.connect(port)) {
+                javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket(raw, "srv.example", port, false);
+                tls.startHandshake();
+                // an application-data record the client's keys never made: the proxy's engine must refuse it
+                byte[] forged = new byte[5 + 40];
+                forged[0] = 0x17;
+                forged[1] = 0x03;
+                forged[2] = 0x03;
+                forged[4] = 40;
+                raw.getOutputStream().write(forged);
+                drain(raw.getInputStream());
+            }
+            ConfigReloadIT.awaitErr(p, "end=tls-error why=");
+        } finally {
+            http.stop(0);
+        }
+    }
+
     static void drain(InputStream in) throws Exception {
         byte[] b = new byte[4096];
         try {
