@@ -44,6 +44,14 @@ public enum ProxyProtocol {
      * it names them as IPv4, as the backend would see them without the proxy.
      */
     public byte[] header(SockAddr client, SockAddr proxy) {
+        return header(client, proxy, null);
+    }
+
+    /**
+     * As above; v2 with IP addresses also carries {@code tlvs} (type-length-value records, e.g. the TLS facts of a
+     * terminated connection) after the addresses. v1 has no room for them: they are left out.
+     */
+    public byte[] header(SockAddr client, SockAddr proxy, byte[] tlvs) {
         if (this == OFF) return new byte[0];
         if (client.isUnix() || proxy.isUnix()) return unspecified();
         byte[] src = client.inetAddress().getAddress();
@@ -56,7 +64,7 @@ public enum ProxyProtocol {
             src = toV6(src);
             dst = toV6(dst);
         }
-        return this == V1 ? v1(src, dst, client.port(), proxy.port()) : v2(src, dst, client.port(), proxy.port());
+        return this == V1 ? v1(src, dst, client.port(), proxy.port()) : v2(src, dst, client.port(), proxy.port(), tlvs == null ? new byte[0] : tlvs);
     }
 
     /**
@@ -76,11 +84,11 @@ public enum ProxyProtocol {
         return line.getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static byte[] v2(byte[] src, byte[] dst, int srcPort, int dstPort) {
+    private static byte[] v2(byte[] src, byte[] dst, int srcPort, int dstPort, byte[] tlvs) {
         int addrLen = 2 * src.length + 4;
-        ByteBuffer b = ByteBuffer.allocate(16 + addrLen); // big-endian, as the protocol wants
+        ByteBuffer b = ByteBuffer.allocate(16 + addrLen + tlvs.length); // big-endian, as the protocol wants
         b.put(V2_SIGNATURE).put((byte) V2_VERSION_PROXY).put((byte) (src.length == 4 ? V2_TCP_OVER_IPV4 : V2_TCP_OVER_IPV6));
-        b.putShort((short) addrLen).put(src).put(dst).putShort((short) srcPort).putShort((short) dstPort);
+        b.putShort((short) (addrLen + tlvs.length)).put(src).put(dst).putShort((short) srcPort).putShort((short) dstPort).put(tlvs);
         return b.array();
     }
 

@@ -271,6 +271,10 @@ class TlsIT {
             RouteIT.Result through = curl(dir, "pass.example", port);
             assertTrue(through.output().contains("s_server"), through.output());
             ConfigReloadIT.awaitErr(p, "route=default sni=\"site.example\" alpn=\"h2,http/1.1\" tls=\"TLSv1.3");
+            // plain HTTP on the TLS listener: its default route terminates TLS, so it never reaches the backend in the clear
+            RouteIT.Result plain = run(dir, program("curl"), "-sS", "--max-time", "30", "http://127.0.0.1:" + port + "/");
+            assertTrue(plain.status() != 0 && !plain.output().contains("plain backend"), plain.output());
+            ConfigReloadIT.awaitErr(p, "end=tls-handshake why=\"not TLS (a plaintext client?): its first bytes were http, and no route takes that\"");
         } finally {
             RouteIT.stop(pass);
             http.stop(0);
@@ -400,6 +404,77 @@ class TlsIT {
                 assertTrue(p.stderr().contains(c[1]), c[0] + ": " + p.stderr());
                 assertTrue(!p.stderr().contains("\tat "), "no stack trace: " + p.stderr());
             }
+        }
+    }
+
+    @Test
+    void sendProxyV2CarriesTheTlsFactsToTheBackend(@TempDir Path dir) throws Exception {
+        certificate(dir, "srv.example", false);
+        int port = Ports.free();
+        java.util.concurrent.CompletableFuture<byte[]> header = new java.util.concurrent.CompletableFuture<>();
+        try (java.net.ServerSocket backend = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            Thread t = new Thread(() -> {
+                try (Socket c = backend.accept()) {
+                    java.io.DataInputStream in = new java.io.DataInputStream(c.getInputStream());
+                    byte[] fixed = new byte[16];
+                    in.readFully(fixed);
+                    byte[] rest = new byte[((fixed[14] & 0xff) << 8) | (fixed[15] & 0xff)];
+                    in.readFully(rest);
+                    header.complete(rest);
+                    c.getOutputStream().write("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n".getBytes(StandardCharsets.US_ASCII));
+                } catch (Exception e) {
+                    header.completeExceptionally(e);
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + backend.getLocalPort(), "--send-proxy", "v2",
+                    "--tls-cert", port + ":" + dir.resolve("srv.example.crt") + ":" + dir.resolve("srv.example.key"), "--tls-alpn", port + ":http/1.1")) {
+                p.nextLine();
+                RouteIT.Result r = curl(dir, "srv.example", port);
+                assertEquals("ok\n", r.output());
+                String tlvs = new String(header.get(30, java.util.concurrent.TimeUnit.SECONDS), StandardCharsets.ISO_8859_1);
+                assertTrue(tlvs.contains("\u0001\u0000\u0008http/1.1"), "PP2_TYPE_ALPN: " + tlvs);
+                assertTrue(tlvs.contains("\u0002\u0000\u000bsrv.example"), "PP2_TYPE_AUTHORITY (the SNI): " + tlvs);
+                assertTrue(tlvs.contains("\u0021\u0000\u0007TLSv1.3"), "PP2_SUBTYPE_SSL_VERSION: " + tlvs);
+                assertTrue(tlvs.contains("\u0023\u0000\u0016TLS_AES_128_GCM_SHA256"), "PP2_SUBTYPE_SSL_CIPHER: " + tlvs);
+                assertTrue(tlvs.contains("\u0020\u0000"), "PP2_TYPE_SSL: " + tlvs);
+            }
+        }
+    }
+
+    @Test
+    void aForgedRecordAfterTheHandshakeEndsTheConnectionAsTlsError(@TempDir Path dir) throws Exception {
+        certificate(dir, "srv.example", false);
+        int port = Ports.free();
+        HttpServer http = httpBackend();
+        try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
+                "--tls-cert", port + ":" + dir.resolve("srv.example.crt") + ":" + dir.resolve("srv.example.key"))) {
+            p.nextLine();
+            java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            try (InputStream in = java.nio.file.Files.newInputStream(dir.resolve("srv.example.crt"))) {
+                trust.setCertificateEntry("srv", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
+            }
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+            tmf.init(trust);
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            try (Socket raw = ConfigReloadIT.connect(port)) {
+                javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket(raw, "srv.example", port, false);
+                tls.startHandshake();
+                // an application-data record the client's keys never made: the proxy's engine must refuse it
+                byte[] forged = new byte[5 + 40];
+                forged[0] = 0x17;
+                forged[1] = 0x03;
+                forged[2] = 0x03;
+                forged[4] = 40;
+                raw.getOutputStream().write(forged);
+                drain(raw.getInputStream());
+            }
+            ConfigReloadIT.awaitErr(p, "end=tls-error why=");
+        } finally {
+            http.stop(0);
         }
     }
 

@@ -149,7 +149,7 @@ final class Pair extends Connection {
         if (dst == null && pp != ProxyProtocol.OFF) {
             dst = k.getsockname(client.fd, fl.scratch().address()) == 0 ? SockAddr.read(fl.scratch().buffer(), 0) : forward.bind();
         }
-        up.queueFirst(pp == ProxyProtocol.OFF ? new byte[0] : pp.header(clientAddr, dst), early);
+        up.queueFirst(pp == ProxyProtocol.OFF ? new byte[0] : pp.header(clientAddr, dst, client.tls == null ? null : client.tls.proxyTlvs()), early);
     }
 
     // ---- connected ----

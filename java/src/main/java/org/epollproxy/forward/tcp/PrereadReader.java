@@ -189,6 +189,14 @@ final class PrereadReader extends Connection implements Handler {
             end(EndReason.NO_ROUTE, null, routed);
             return;
         }
+        if (r == null && forward.tls() != null && !routed.proto().equals("tls")) {
+            // The default route of a TLS listener terminates TLS: a client that speaks something else must not
+            // reach its backend in the clear (only a route that matches it explicitly may take it there).
+            forward.tls().metrics().handshakeFailed(org.epollproxy.forward.tls.TlsMetrics.NOT_TLS);
+            end(EndReason.TLS_HANDSHAKE, "not TLS (a plaintext client?): its first bytes were " + routed.proto()
+                    + ", and no route takes that", routed);
+            return;
+        }
         done = true;
         loop.cancel(this);
         loop.release(token, true); // the fd stays open: out of the epoll set; the pair adds it with its own handler
