@@ -33,7 +33,9 @@ for _ in $(seq 1 "$busy"); do
   pids+=("$!")
 done
 
-echo "loaded-ci: $n fresh-clone run(s) of .ci/run at $(git -C "$repo" rev-parse --short HEAD), $busy busy loop(s), logs in $out"
+# Every run tests the commit HEAD was at the start, even if HEAD moves meanwhile.
+head="$(git -C "$repo" rev-parse HEAD)"
+echo "loaded-ci: $n fresh-clone run(s) of .ci/run at ${head:0:7}, $busy busy loop(s), logs in $out"
 failed=0
 for i in $(seq 1 "$n"); do
   dir="$(mktemp -d "${TMPDIR:-/tmp}/loaded-ci-clone.XXXXXX")"
@@ -42,7 +44,7 @@ for i in $(seq 1 "$n"); do
   start="$(date +%s)"
   status=0
   {
-    git clone -q "$repo" "$dir/repo" &&
+    git clone -q "$repo" "$dir/repo" && git -C "$dir/repo" checkout -q "$head" &&
       (cd "$dir/repo" && CI=true timeout 5400 bash .ci/run </dev/null)
   } >"$log" 2>&1 || status=$?
   secs=$(( $(date +%s) - start ))
