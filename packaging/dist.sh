@@ -26,6 +26,9 @@ release_of() { sed -n "s/^$1=\"\\(.*\\)\"/\\1/p" "$2/release"; }
 feature="$(release_of JAVA_VERSION "$jdk")"
 feature="${feature%%.*}"
 modules="$("$jdk/bin/jdeps" --ignore-missing-deps --print-module-deps --multi-release "$feature" "$jar")"
+# TLS finds its elliptic curves (ECDSA keys, X25519 and P-256 key exchange) as a service provider, which jdeps
+# does not see: up to JDK 21 they are the module jdk.crypto.ec, later part of java.base.
+if "$jdk/bin/java" --list-modules | grep -q '^jdk\.crypto\.ec@'; then modules="$modules,jdk.crypto.ec"; fi
 # No compression: the runtime's `modules` file is mapped at start, and compressed it must be
 # inflated (slower start) for a few MB less on disk.
 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
