@@ -212,6 +212,9 @@ public final class Main implements Callable<Integer> {
         return CommandLine.ExitCode.USAGE;
     }
 
+    /** The listening sockets came from systemd (LISTEN_FDS). */
+    private boolean socketActivated;
+
     @Override
     public Integer call() {
         if (tcpSpecs.isEmpty() && udpSpecs.isEmpty() && configFile == null && routeArgs.routes.isEmpty()) {
@@ -360,8 +363,10 @@ public final class Main implements Callable<Integer> {
                 startLog.flush();
             }
             Map<String, int[]> inherited = Map.of();
+            socketActivated = false;
             try {
                 int activated = SocketActivation.count(System.getenv(), ProcessHandle.current().pid());
+                socketActivated = activated > 0;
                 if (activated > 0 && takeoverPath != null) return usage("--takeover and systemd socket activation (LISTEN_FDS) exclude each other");
                 if (activated > 0 && threads != 1) return usage("socket activation passes one socket per forward: use --threads 1");
                 if (activated > 0) inherited = SocketActivation.adopt(kernel, activated, System.getenv("LISTEN_FDNAMES"), forwards);
@@ -401,6 +406,7 @@ public final class Main implements Callable<Integer> {
         }
         StatsServer statsToStop = statsServer;
         Shutdown shutdown = new Shutdown(proxy, logs, statsToStop, drainTimeoutSec, err, control);
+        if (socketActivated) shutdown.listenersHeldElsewhere();
         if (control != null) control.start(proxy, shutdown::drain, proxy.forwardingLoops().get(0).log());
         Signals.on("TERM", () -> {
             if (drainTimeoutSec == 0 || proxy.draining()) shutdown.stop(); // a second SIGTERM: now

@@ -23,6 +23,8 @@ final class Shutdown {
     private final ControlServer control;
     /** Serialises drain() against a second signal: of two at once, the one that finds the drain begun stops. */
     private final Object lines = new Object();
+    /** systemd passed the listening sockets and keeps them (socket activation). */
+    private volatile boolean listenersHeldElsewhere;
 
     Shutdown(ProxyServer proxy, Logs logs, StatsServer stats, int drainTimeoutSec, PrintStream err, ControlServer control) {
         this.control = control;
@@ -31,6 +33,11 @@ final class Shutdown {
         this.stats = stats;
         this.drainTimeoutSec = drainTimeoutSec;
         this.err = err;
+    }
+
+    /** The listening sockets came from systemd (LISTEN_FDS), which keeps them open for the next start. */
+    void listenersHeldElsewhere() {
+        listenersHeldElsewhere = true;
     }
 
     private void say(String msg) {
@@ -47,7 +54,9 @@ final class Shutdown {
         long t0 = System.nanoTime();
         int open;
         synchronized (lines) { // a second signal that sees no drain yet is the second: it stops
-            open = proxy.drain(drainTimeoutSec * 1000L);
+            // After a takeover the successor accepts from the same sockets, and under socket activation systemd
+            // keeps them for the next start: their backlogs are not this process's to empty.
+            open = proxy.drain(drainTimeoutSec * 1000L, !why.equals("takeover") && !listenersHeldElsewhere);
             if (open < 0) { // two signals at once: the other one began the drain, this one is the second
                 stop();
                 return;

@@ -339,11 +339,20 @@ public final class ForwardingLoop {
      * show their forwards' open connections. Returns the connections open at the start.
      */
     public int beginDrain(long timeoutNanos) {
+        return beginDrain(timeoutNanos, true);
+    }
+
+    /**
+     * As {@link #beginDrain(long)}; {@code takeInQueued} false when another process holds the listening sockets
+     * too (a successor took them over, or systemd keeps them for the next start): what waits in their backlog is
+     * that process's to accept, and closing this process's copy resets nothing.
+     */
+    public int beginDrain(long timeoutNanos, boolean takeInQueued) {
         if (draining) return openCount;
         draining = true;
         udpSessionsEndedByDrain = openSessions();
         for (Listener l : listeners) {
-            l.takeInQueued(); // then close at once: the window for a connection to be queued and reset is a syscall wide
+            if (takeInQueued) l.takeInQueued(); // then close at once: the window for a connection to be queued and reset is a syscall wide
             l.closeAll();
         }
         if (openCount == 0) loop.stop();

@@ -279,6 +279,14 @@ public final class ProxyServer {
      * connections open when it began, or -1 if a drain had already begun.
      */
     public int drain(long timeoutMs) {
+        return drain(timeoutMs, true);
+    }
+
+    /**
+     * As {@link #drain(long)}; {@code takeInQueued} false when the listening sockets live on in another process
+     * (a takeover, systemd socket activation): the connections in their backlog are left to it.
+     */
+    public int drain(long timeoutMs, boolean takeInQueued) {
         synchronized (this) {
             if (draining) return -1;
             draining = true;
@@ -288,7 +296,7 @@ public final class ProxyServer {
         drainBegun = begun;
         for (Worker w : workers) {
             boolean posted = w.loop.execute(() -> {
-                w.forwarding.beginDrain(TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+                w.forwarding.beginDrain(TimeUnit.MILLISECONDS.toNanos(timeoutMs), takeInQueued);
                 begun.countDown();
             });
             if (!posted) begun.countDown(); // that loop has ended already

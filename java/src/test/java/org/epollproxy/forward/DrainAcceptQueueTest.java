@@ -69,4 +69,55 @@ class DrainAcceptQueueTest {
             }
         }
     }
+
+    /**
+     * After a takeover the successor accepts from the same listening sockets (and under socket activation
+     * systemd keeps them): a drain leaves their backlog to that holder instead of pulling the queued clients
+     * into a process that is exiting. Here a dup of each listening fd stands for the other process.
+     */
+    @Test
+    void withTheSocketsHeldElsewhereADrainLeavesTheBacklogToTheirOtherHolder() throws Exception {
+        org.epollproxy.shim.Kernel k = org.epollproxy.shim.Shim.load();
+        try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(Settings.builder().build(), backend.port())) {
+            CountDownLatch held = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            proxy.proxy.loops().get(0).execute(() -> {
+                held.countDown();
+                try {
+                    release.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(held.await(30, TimeUnit.SECONDS), "the loop held");
+            int listening = proxy.proxy.beginHandOver().values().iterator().next()[0];
+            proxy.proxy.handOverEnded();
+            int successor = k.dup(listening); // the other process's copy of the socket
+            assertTrue(successor >= 0, "dup: " + successor);
+            List<Socket> queued = new ArrayList<>();
+            try {
+                for (int i = 0; i < 20; i++) queued.add(ClientLimitsTest.from("127.0.0.1", proxy.port()));
+                proxy.proxy.drain(30_000, false);
+                release.countDown();
+                assertTrue(proxy.proxy.awaitStopped(30, TimeUnit.SECONDS), "nothing open: the drain ends at once");
+                int taken = 0;
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (taken < queued.size() && System.nanoTime() < end) {
+                    int fd = k.accept(successor, 0);
+                    if (fd >= 0) {
+                        taken++;
+                        k.close(fd);
+                    } else {
+                        Thread.sleep(5); // the dup shares the listener's O_NONBLOCK: EAGAIN until one is there
+                    }
+                }
+                assertEquals(queued.size(), taken, "every queued client waits for the socket's other holder");
+                assertEquals(0, backend.accepted.get(), "none was taken in by the draining process");
+            } finally {
+                release.countDown();
+                k.close(successor);
+                for (Socket s : queued) s.close();
+            }
+        }
+    }
 }
