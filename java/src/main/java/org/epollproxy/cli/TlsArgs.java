@@ -2,8 +2,6 @@ package org.epollproxy.cli;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -287,10 +285,10 @@ final class TlsArgs {
     /** SIGHUP: every TLS listener reads its files again; one line each on {@code err}. */
     void reloadCertificates(PrintStream err) {
         for (TlsServer t : servers.values()) {
-            err.println(Instant.now().truncatedTo(ChronoUnit.MILLIS) + " reload: " + t.reload());
+            err.println(org.epollproxy.forward.LogTime.now() + " reload: " + t.reload());
         }
         for (org.epollproxy.forward.tls.TlsClient c : clients.values()) {
-            err.println(Instant.now().truncatedTo(ChronoUnit.MILLIS) + " reload: " + c.reload());
+            err.println(org.epollproxy.forward.LogTime.now() + " reload: " + c.reload());
         }
         err.flush();
     }

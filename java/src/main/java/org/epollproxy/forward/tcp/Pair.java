@@ -321,8 +321,10 @@ final class Pair extends Connection {
             case org.epollproxy.forward.tls.TlsChannel.WANT_WRITE -> backendMask(EPOLLOUT);
             case org.epollproxy.forward.tls.TlsChannel.WANT_TASK -> {
                 backendMask(0);
-                org.epollproxy.forward.tls.TlsTasks.run(backend.tls, loop, () -> {
-                    if (!closed && backend.tls != null) stepBackendTls();
+                org.epollproxy.forward.tls.TlsChannel engine = backend.tls;
+                org.epollproxy.forward.tls.TlsTasks.run(engine, loop, () -> {
+                    // only for that engine: a connect timeout meanwhile moves on to the next backend and its own
+                    if (!closed && backend.tls == engine) stepBackendTls();
                 });
             }
             case org.epollproxy.forward.tls.TlsChannel.PEER_CLOSED -> backendTlsFailed("the backend closed during the TLS handshake");
