@@ -319,7 +319,7 @@ public final class StatsServer implements AutoCloseable, Handler {
             return;
         }
         String type = path.equals("/metrics") ? PROMETHEUS : path.equals("/connections") ? JSON : TEXT;
-        String page = probe ? "probe" : path; // /healthz and /livez share one round: it only asks "alive?"
+        String page = roundKey(path, query, probe);
         rounds.join(page, new SharedRounds.Waiter(c, head_, readiness), () -> SnapshotRound.start(loop, p, take, snaps -> {
             List<SharedRounds.Waiter> waiting = rounds.finish(page);
             if (probe) {
@@ -329,6 +329,15 @@ public final class StatsServer implements AutoCloseable, Handler {
             byte[] body = render.apply(snaps).getBytes(java.nio.charset.StandardCharsets.UTF_8); // rendered once for all
             for (SharedRounds.Waiter w : waiting) w.client().respond(200, type, body, w.head(), null);
         }));
+    }
+
+    /**
+     * Which requests share one snapshot round and one rendered answer: /healthz and /livez share one (it only
+     * asks "alive?"); /connections only with the same filters, since its answer depends on them.
+     */
+    static String roundKey(String path, String query, boolean probe) {
+        if (probe) return "probe";
+        return path.equals("/connections") && query != null ? path + "?" + query : path;
     }
 
     /** What a loop answers to /healthz: that it runs its tasks, nothing more. */
