@@ -57,8 +57,8 @@ final class Shutdown {
             // After a takeover the successor accepts from the same sockets, and under socket activation systemd
             // keeps them for the next start: their backlogs are not this process's to empty.
             open = proxy.drain(drainTimeoutSec * 1000L, !why.equals("takeover") && !listenersHeldElsewhere);
-            if (open < 0) { // two signals at once: the other one began the drain, this one is the second
-                stop();
+            if (open < 0) { // a drain had begun: a second signal stops now; a takeover meanwhile changes nothing
+                if (!why.equals("takeover")) stop();
                 return;
             }
             drainStart = t0;

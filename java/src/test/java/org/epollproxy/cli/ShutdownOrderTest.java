@@ -102,6 +102,30 @@ class ShutdownOrderTest {
         }
     }
 
+    @Test
+    void aTakeoverConfirmedDuringASigtermDrainDoesNotStopIt() throws Exception {
+        // A successor took the sockets over while a SIGTERM drain was under way: that is no second signal, so
+        // the open connection keeps its drain time instead of being reset.
+        SlowBegan err = new SlowBegan();
+        try (java.net.ServerSocket backend = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            ProxyServer proxy = new ProxyServer(Shim.load(), Settings.DEFAULTS, err);
+            SockAddr to = SockAddr.parse("127.0.0.1", backend.getLocalPort());
+            List<Forward> bound = proxy.start(List.of(new Forward(SockAddr.parse("127.0.0.1", 0), List.of(new Backend("127.0.0.1", to, 1)))));
+            try (java.net.Socket held = new java.net.Socket("127.0.0.1", bound.get(0).bind().port())) {
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (proxy.openConnections() == 0 && System.nanoTime() < end) Thread.sleep(5);
+                Shutdown shutdown = new Shutdown(proxy, new Logs(err), null, 3600, err, null);
+                shutdown.drain("SIGTERM");
+                shutdown.drain("takeover");
+                assertTrue(!proxy.awaitStopped(1, TimeUnit.SECONDS), "still draining, not stopped: " + err.lines());
+                assertEquals(1, proxy.openConnections(), "the open connection is not reset");
+                assertEquals(-1, indexOf(err.lines(), "drain: stopping now"), err.lines().toString());
+                shutdown.stop();
+                assertTrue(proxy.awaitStopped(10, TimeUnit.SECONDS));
+            }
+        }
+    }
+
     static int indexOf(List<String> lines, String text) {
         for (int i = 0; i < lines.size(); i++) if (lines.get(i).contains(text)) return i;
         return -1;
