@@ -148,7 +148,10 @@ class UdpIsolationTest {
                     }
                 }, "late replies counted (or misrouted)");
                 stats = proxy.stats(0);
-                assertTrue(stats.sessionsEvicted > 100, "the scenario evicts: " + stats.sessionsEvicted);
+                // Each datagram of a client without a session evicts the oldest of the 4: the first round alone evicts
+                // 36. How many more depends on how many datagrams the kernel kept at the listening socket, which a
+                // busy machine lowers (68 of 1,000 in one loaded run): at least one per client shows the scenario ran.
+                assertTrue(stats.sessionsEvicted >= clients, "the scenario evicts: " + stats.sessionsEvicted);
             }
             // Everything the proxy delivered is in the clients' buffers now: a marker behind it tells when it is read.
             for (DatagramSocket c : cs) {
