@@ -61,6 +61,7 @@ class StarvationTest extends EpollLesson {
         ArrayDeque<Integer> ready = new ArrayDeque<>();
         List<Integer> served = new ArrayList<>();
         int quietTurn = -1;
+        int lastBusyRead = 0;
         for (int turn = 0; turn < TURNS; turn++) {
             int n = ep.wait(ready.isEmpty() ? 1000 : 0); // block only when nothing is known to be ready
             for (int i = 0; i < n; i++) {
@@ -72,12 +73,17 @@ class StarvationTest extends EpollLesson {
             int r = net.recv(fd, READ); // one bounded read per turn
             served.add(fd);
             if (fd == quiet[1] && quietTurn < 0) quietTurn = turn;
-            if (r == READ) ready.add(fd); // maybe more: epoll will not say so again (no new edge), the list must
+            if (fd == busy[1]) lastBusyRead = r;
+            // Until it says EAGAIN there may be more, and epoll will not say so again (no new edge): the list must.
+            // (A short read is no proof on a stream whose peer is still sending: on a busy machine loopback
+            // delivers the refill a little later, and a fd dropped then would wait for the next edge.)
+            if (r > 0) ready.add(fd);
             peerKeepsSending(fd, r);
             if (turn == 0) assertEquals(0, ep.wait(0), "after one bounded read the busy fd is not reported again");
         }
         assertTrue(quietTurn >= 0 && quietTurn <= 1, "the quiet connection is served at its turn: " + quietTurn);
         assertEquals(TURNS, served.size(), "every turn served one read: the busy fd goes on being served after it");
-        assertTrue(ready.contains(busy[1]), "kept on the ready list, since it never said EAGAIN");
+        assertTrue(ready.contains(busy[1]) || lastBusyRead == -Errno.EAGAIN,
+                "kept on the ready list unless its last read said EAGAIN: " + lastBusyRead);
     }
 }
