@@ -15,24 +15,14 @@
 # time; stops exactly the processes it started, by PID. Needs python3 and the built jar.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SCRAPES="${HZ_SCRAPES:-1000}"
 HELD="${HZ_HELD:-400}"
 ROUNDS="${HZ_ROUNDS:-5}"
 PROBES="${HZ_PROBES:-20}"
 JAR="${HZ_JAR:-$root/java/target/epoll-proxy.jar}"
-[ -f "$JAR" ] || { echo "no $JAR: build it first (mvn -B -q package -DskipTests -Dfuzz.skip)" >&2; exit 2; }
+need_jar "$JAR" || exit 2
 ulimit -n 20000
-
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
 
 cat > "$work/backend.py" <<'PY'
 import socket, sys, time
@@ -53,16 +43,10 @@ while time.time() < end:
 PY
 python3 "$work/backend.py" > "$work/backend.out" &
 pids+=($!)
-for _ in $(seq 300); do grep -q '^backend' "$work/backend.out" 2>/dev/null && break; sleep 0.1; done
+wait_line "$work/backend.out" '^backend' || exit 1
 bport="$(cut -d' ' -f2 "$work/backend.out")"
 
-EPOLL_PROXY_JAR="$JAR" "$root/bin/epoll-proxy" -L 127.0.0.1:0:127.0.0.1:"$bport" --stats 0 --quiet \
-    > "$work/proxy.out" 2> "$work/proxy.err" &
-pids+=($!)
-for _ in $(seq 300); do grep -q '^listening http' "$work/proxy.out" 2>/dev/null && break; sleep 0.1; done
-sport="$(sed -n 's/^listening http 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/proxy.out")"
-pport="$(sed -n 's/^listening tcp 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/proxy.out" | head -1)"
-[ -n "$sport" ] && [ -n "$pport" ] || { echo "proxy did not start:"; cat "$work/proxy.out" "$work/proxy.err"; exit 1; }
+start_proxy "$JAR" -L 127.0.0.1:0:127.0.0.1:"$bport" --stats 0 || exit 1
 
 cat > "$work/load.py" <<'PY'
 import socket, sys, time
@@ -118,4 +102,4 @@ print("all %d probes under %d concurrent scrapes (%d connections open): p50 %.1f
     len(everything), scrapes, held, pct(everything, 0.5), pct(everything, 0.99), max(everything), bad))
 PY
 timeout 600 python3 "$work/load.py" "$sport" "$pport" "$SCRAPES" "$HELD" "$ROUNDS" "$PROBES" ${HZ_VERBOSE:+v}
-echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load $(load_average)"

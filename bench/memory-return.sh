@@ -25,24 +25,14 @@ fi
 ip link set lo up
 sysctl -q -w net.ipv4.tcp_wmem="4096 16384 65536"
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 N="${MEMRET_CLIENTS:-2000}"
 HOLD="${MEMRET_HOLD:-60}"
 AFTER="${MEMRET_AFTER:-30}"
 ROUNDS="${MEMRET_ROUNDS:-1}"
 JAR="${MEMRET_JAR:-$root/java/target/epoll-proxy.jar}"
-[ -f "$JAR" ] || { echo "no $JAR: build it first (mvn -B -q package -DskipTests -Dfuzz.skip)" >&2; exit 2; }
+need_jar "$JAR" || exit 2
 ulimit -n 20000
-
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
 
 # Backend: sends 256 KiB to each client, then holds the connection until the client closes.
 cat > "$work/backend.py" <<'PY'
@@ -90,18 +80,11 @@ pids+=($!)
 for _ in $(seq 100); do [ -s "$work/backend.out" ] && break; sleep 0.1; done
 bport="$(head -1 "$work/backend.out")"
 
-# bin/epoll-proxy: the JVM flags an operator gets (it ends in exec, so $! is the JVM).
-EPOLL_PROXY_JAR="$JAR" "$root/bin/epoll-proxy" -L "0:127.0.0.1:$bport" --stats 0 --quiet > "$work/proxy.out" 2> "$work/proxy.err" &
-proxy=$!
-pids+=($proxy)
-for _ in $(seq 300); do grep -q '^listening http' "$work/proxy.out" 2>/dev/null && break; sleep 0.1; done
-pport="$(sed -n 's/^listening tcp 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/proxy.out")"
-sport="$(sed -n 's/^listening http 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/proxy.out")"
-[ -n "$pport" ] && [ -n "$sport" ] || { echo "proxy did not start:"; cat "$work/proxy.err"; exit 1; }
+# bin/epoll-proxy: the JVM flags an operator gets (it ends in exec, so $proxy is the JVM).
+start_proxy "$JAR" -L "0:127.0.0.1:$bport" --stats 0 || exit 1
 
 rss_mb() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$proxy/status"; }
 metric() { curl -s -m 5 "http://127.0.0.1:$sport/metrics" | awk -v m="$1" '$1 ~ "^"m"[{ ]" || $1 == m {s += $2} END {printf "%.0f", s}'; }
-load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 sleep 3 # let the JVM settle before the first sample
 echo "memory-return: $N slow readers, held until each pair holds a buffer (at most ${HOLD} s), RSS ${AFTER} s after; epoll-proxy $(basename "$JAR"), $(nproc) cores"
@@ -124,5 +107,5 @@ for round in $(seq "$ROUNDS"); do
     sleep "$AFTER"
     after="$(rss_mb)"
     afterbuf="$(metric epollproxy_loop_buffer_memory_bytes)"
-    printf '%-6s %10s %10s %10s %12s %12.1f  %s\n' "$round" "$before" "$peak" "$after" "$bufs" "$(echo "$afterbuf / 1048576" | bc -l)" "$(load)"
+    printf '%-6s %10s %10s %10s %12s %12.1f  %s\n' "$round" "$before" "$peak" "$after" "$bufs" "$(echo "$afterbuf / 1048576" | bc -l)" "$(load_average)"
 done

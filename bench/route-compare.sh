@@ -17,8 +17,7 @@
 # Prints one line per forwarder and round, and the load average before and after.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$root"
 
 ROUNDS="${ROUNDS:-1}"
@@ -41,34 +40,10 @@ load=("$java_bin" -XX:+UseSerialGC -Xmx512m -cp "$bench_jar" org.epollproxy.benc
 # haproxy's maxconn 4000 needs about 8,000 fds.
 ulimit -n 20000
 
-tmp="$(mktemp -d)"
-started=()
-cleanup() {
-  for pid in "${started[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${started[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-stop() {
-  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "$@"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-}
-
-wait_listening() {
-  for port in "$@"; do
-    for _ in $(seq 200); do
-      [ -n "$(ss -Hltn "sport = :$port")" ] && continue 2
-      sleep 0.1
-    done
-    echo "nothing listens on 127.0.0.1:$port after 20 s" >&2
-    return 1
-  done
-}
+tmp="$work"
+FWD_PIDS=()
+# The forwarder under test too, if the script stops while one runs.
+trap 'stop_pids "${FWD_PIDS[@]}"; bench_cleanup' EXIT
 
 # A browser-like ClientHello for bench.example: GREASE, SNI, groups, ALPN h2+http/1.1, a 1,250-byte key share.
 python3 - "$tmp/hello.bin" <<'PY'
@@ -93,9 +68,9 @@ F_CONN=$((base + 3))
 F_BULK=$((base + 4))
 
 "$java_bin" -XX:+UseSerialGC -cp "$bench_jar" org.epollproxy.bench.EchoServer "$ECHO_PORT" >"$tmp/echo.log" 2>&1 &
-started+=($!)
+pids+=($!)
 socat -u "TCP-LISTEN:$SINK_PORT,bind=127.0.0.1,fork,reuseaddr,backlog=128" OPEN:/dev/null &
-started+=($!)
+pids+=($!)
 wait_listening "$ECHO_PORT" "$SINK_PORT"
 
 start_forwarder() {
@@ -186,7 +161,7 @@ for round in $(seq "$ROUNDS"); do
     [ -n "$rate" ] || rate="($conn)"
     mbs="$(bulk "$F_BULK")"
     printf '%-20s %5s %12s %8s %10s  %s\n' "$fwd" "$round" "$rate" "${failed:-?}" "$mbs" "$cpu"
-    stop "${FWD_PIDS[0]}"
+    stop_pids "${FWD_PIDS[0]}"
   done
 done
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"

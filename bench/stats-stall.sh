@@ -13,28 +13,14 @@
 # stops exactly the processes it started, by PID. Needs python3, curl and the built jar.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 IDLE="${STALL_IDLE:-100}"
 SCRAPES="${STALL_SCRAPES:-1000}"
 JAR="${STALL_JAR:-$root/java/target/epoll-proxy.jar}"
-[ -f "$JAR" ] || { echo "no $JAR: build it first (mvn -B -q package -DskipTests -Dfuzz.skip)" >&2; exit 2; }
+need_jar "$JAR" || exit 2
 ulimit -n 20000
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-EPOLL_PROXY_JAR="$JAR" "$root/bin/epoll-proxy" -L 0:127.0.0.1:9 --stats 0 --quiet > "$work/proxy.out" 2> "$work/proxy.err" &
-pids+=($!)
-for _ in $(seq 300); do grep -q '^listening http' "$work/proxy.out" 2>/dev/null && break; sleep 0.1; done
-sport="$(sed -n 's/^listening http 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/proxy.out")"
-[ -n "$sport" ] || { echo "proxy did not start:"; cat "$work/proxy.err"; exit 1; }
+start_proxy "$JAR" -L 0:127.0.0.1:9 --stats 0 || exit 1
 curl -s -m 10 "http://127.0.0.1:$sport/metrics" > /dev/null || true # warm up
 
 cat > "$work/idle.py" <<'PY'

@@ -1,0 +1,87 @@
+# Helpers the bench scripts share: a work directory cleaned up at exit, the processes a script started
+# (stopped at exit, by PID), waits for a line or a listening port with a deadline, and the ports the
+# proxy announces. Source it near the top of a script, after `set -euo pipefail`:
+#
+#   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#
+# Sets: root (the checkout), work (a new temp dir). Every function returns non-zero rather than exit, so
+# the caller decides what a failure means.
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+work="$(mktemp -d)"
+pids=()
+
+# Stops every PID in "$@": TERM, then up to 5 s for it to go, then KILL. Reaps each one.
+stop_pids() {
+    local pid
+    for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "$@"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+}
+
+bench_cleanup() {
+    stop_pids "${pids[@]}"
+    pids=()
+    rm -rf "$work"
+}
+trap bench_cleanup EXIT
+
+# need_jar PATH: the built jar must be there.
+need_jar() {
+    [ -f "$1" ] && return 0
+    echo "no $1: build it first (mvn -B -q package -DskipTests -Dfuzz.skip)" >&2
+    return 2
+}
+
+# wait_line FILE REGEX [SECONDS]: until a line of FILE matches REGEX (grep -E), 30 s at most.
+wait_line() {
+    local i
+    for i in $(seq $(( ${3:-30} * 10 ))); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "no line matching '$2' in $1 after ${3:-30} s" >&2
+    return 1
+}
+
+# wait_listening PORT...: until something listens on each TCP port, 20 s at most each.
+wait_listening() {
+    local port
+    for port in "$@"; do
+        for _ in $(seq 200); do
+            [ -n "$(ss -Hltn "sport = :$port")" ] && continue 2
+            sleep 0.1
+        done
+        echo "nothing listens on 127.0.0.1:$port after 20 s" >&2
+        return 1
+    done
+}
+
+# announced_port FILE PROTO: the port of the first `listening PROTO 127.0.0.1:PORT ...` line of the proxy.
+announced_port() {
+    sed -n "s/^listening $2 127\\.0\\.0\\.1:\\([0-9]*\\) .*/\\1/p" "$1" | head -1
+}
+
+# start_proxy JAR ARGS...: bin/epoll-proxy with --quiet, output in $work/proxy.out and proxy.err, waits
+# for its stats port (--stats must be among ARGS). Sets proxy (its PID: the launcher ends in exec, so it
+# is the JVM), sport (the stats port) and pport (the first TCP forward's port, if any).
+start_proxy() {
+    local jar="$1"
+    shift
+    EPOLL_PROXY_JAR="$jar" "$root/bin/epoll-proxy" "$@" --quiet > "$work/proxy.out" 2> "$work/proxy.err" &
+    proxy=$!
+    pids+=("$proxy")
+    wait_line "$work/proxy.out" '^listening http' || true
+    sport="$(announced_port "$work/proxy.out" http)"
+    pport="$(announced_port "$work/proxy.out" tcp)"
+    [ -n "$sport" ] && return 0
+    echo "the proxy did not start:" >&2
+    cat "$work/proxy.out" "$work/proxy.err" >&2
+    return 1
+}
+
+# load_average: the 1, 5 and 15 minute load averages, for the line next to a number.
+load_average() { cut -d' ' -f1-3 /proc/loadavg; }
