@@ -212,7 +212,7 @@ class ZeroDowntimeIT {
         }
 
         String next(String prefix) throws InterruptedException {
-            String l = events.poll(30, TimeUnit.SECONDS);
+            String l = events.poll(JarProcess.START_S, TimeUnit.SECONDS);
             if (l == null || !l.startsWith(prefix)) throw new AssertionError("expected '" + prefix + "...' from activate.py, got " + l);
             return l;
         }
@@ -228,7 +228,7 @@ class ZeroDowntimeIT {
         }
 
         void await(int gen, String ext, String text) throws Exception {
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(JarProcess.START_S);
             while (!file(gen, ext).contains(text)) {
                 if (System.nanoTime() > end) throw new AssertionError("no '" + text + "' in " + gen + "." + ext + ":\n" + file(gen, ext) + file(gen, "err"));
                 Thread.sleep(20);
@@ -237,7 +237,10 @@ class ZeroDowntimeIT {
 
         @Override
         public void close() {
-            process.destroy(); // stdin closes: activate.py kills its child and exits
+            // A failed test may leave activate.py in any state: stop its children (the proxies) first, by
+            // PID, so that none outlives the test when the script itself is killed before it can stop them.
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroy();
         }
     }
 
