@@ -69,8 +69,11 @@ final class PrereadReader extends Connection implements Handler {
         // The bytes read wait in one pool buffer behind the PROXY header the pair may send (Direction.queueFirst).
         this.cap = Math.max(1, Math.min(forward.preread().maxBytes(), fl.pool().bufferSize() - ProxyProtocol.MAX_HEADER));
         int initial = Math.min(cap, 2048); // a browser's hello, post-quantum key share included, in one piece
-        this.got = early == null ? new byte[initial] : Arrays.copyOf(early, Math.max(initial, Math.min(cap, early.length)));
-        this.have = early == null ? 0 : Math.min(early.length, got.length);
+        // The bytes that came with a v1 PROXY header (at most 107 minus the line) are the client's and all kept,
+        // even past the cap: the cap bounds what is read to decide, never what was read already. They still fit
+        // the pair's buffer behind its PROXY header: the pool's buffers hold at least twice MAX_HEADER.
+        this.got = early == null ? new byte[initial] : Arrays.copyOf(early, Math.max(initial, early.length));
+        this.have = early == null ? 0 : early.length;
         this.token = loop.register(fd, this);
     }
 
