@@ -52,6 +52,8 @@ final class PrereadReader extends Connection implements Handler {
     private final ClientLimits.Entry ticket;
     private final long startNanos;
     private final int cap;
+    /** Asked after every read; it keeps its parse of a TLS hello between reads (linear work, not quadratic). */
+    private final FirstBytes classifier;
     private byte[] got;
     private int have;
     private boolean done;
@@ -68,6 +70,7 @@ final class PrereadReader extends Connection implements Handler {
         this.startNanos = loop.now();
         // The bytes read wait in one pool buffer behind the PROXY header the pair may send (Direction.queueFirst).
         this.cap = Math.max(1, Math.min(forward.preread().maxBytes(), fl.pool().bufferSize() - ProxyProtocol.MAX_HEADER));
+        this.classifier = new FirstBytes(cap);
         int initial = Math.min(cap, 2048); // a browser's hello, post-quantum key share included, in one piece
         // The bytes that came with a v1 PROXY header (at most 107 minus the line) are the client's and all kept,
         // even past the cap: the cap bounds what is read to decide, never what was read already. They still fit
@@ -157,7 +160,7 @@ final class PrereadReader extends Connection implements Handler {
      * decides, ends the client or hands it over. True if it decided.
      */
     private boolean decide(boolean eof) {
-        FirstBytes.Verdict v = FirstBytes.classify(got, have, eof, cap);
+        FirstBytes.Verdict v = classifier.next(got, have, eof);
         if (!v.decided()) return false;
         if (v.end() != null) {
             trace(v, null);
