@@ -76,8 +76,16 @@ public final class Reresolver {
      * was resolved to already.
      */
     public synchronized List<Forward> expandAtStart(List<Forward> configured) {
+        return expandAtStart(configured, Map.of());
+    }
+
+    /**
+     * As above, with {@code known}: every address of the names the caller has just resolved (name to
+     * addresses), taken as their first answer instead of asking again: one query per name at start.
+     */
+    public synchronized List<Forward> expandAtStart(List<Forward> configured, Map<String, List<InetAddress>> known) {
         templates = List.copyOf(configured);
-        learn(configured);
+        learn(configured, known);
         return expand();
     }
 
@@ -104,10 +112,18 @@ public final class Reresolver {
     }
 
     /** SIGHUP: {@code desired} (as configured) becomes the running set, expanded; new names are resolved first. */
-    public synchronized String reconfigure(List<Forward> desired) throws InterruptedException {
+    public String reconfigure(List<Forward> desired) throws InterruptedException {
+        return reconfigure(desired, Map.of());
+    }
+
+    /**
+     * As above, {@code known}: the answers the reload has just got for its names (see {@link #expandAtStart}).
+     * It waits for no DNS round: a round looks names up without the lock, and takes it only to apply.
+     */
+    public synchronized String reconfigure(List<Forward> desired, Map<String, List<InetAddress>> known) throws InterruptedException {
         List<Forward> running = templates;
         templates = List.copyOf(desired);
-        learn(desired);
+        learn(desired, known);
         String summary;
         try {
             summary = proxy.reconfigure(expand());
@@ -121,10 +137,30 @@ public final class Reresolver {
         return summary;
     }
 
-    /** One round: every name looked up again; the forwards change if any set of addresses did. */
-    synchronized void round() {
+    /**
+     * One round: every name looked up again; the forwards change if any set of addresses did. The lookups
+     * (seconds each when the DNS server is silent) run without the lock, so a SIGHUP reload never waits
+     * behind them; the answers are applied under it, to the names still configured then.
+     */
+    void round() {
+        List<String> hosts;
+        synchronized (this) {
+            hosts = new ArrayList<>(names.keySet());
+        }
+        Map<String, Answer> answers = new LinkedHashMap<>();
+        for (String h : hosts) answers.put(h, ask(h));
+        synchronized (this) {
+            apply(answers);
+        }
+    }
+
+    /** The answers of one round, under the lock. */
+    private void apply(Map<String, Answer> answers) {
         boolean changed = pending;
-        for (Map.Entry<String, Name> e : names.entrySet()) changed |= refresh(e.getKey(), e.getValue());
+        for (Map.Entry<String, Answer> e : answers.entrySet()) {
+            Name n = names.get(e.getKey());
+            if (n != null) changed |= take(e.getKey(), n, e.getValue()); // null: a reload dropped the name meanwhile
+        }
         if (changed) {
             try {
                 String summary = proxy.reconfigure(expand());
@@ -141,17 +177,28 @@ public final class Reresolver {
         publish();
     }
 
+    /** One lookup's outcome: the addresses, or (problem not null) why there are none. */
+    private record Answer(List<InetAddress> got, String problem) {}
+
+    /** Looks {@code host} up (blocking; no lock needed). */
+    private Answer ask(String host) {
+        try {
+            List<InetAddress> got = lookup.lookup(host);
+            return new Answer(got, got.isEmpty() ? "the answer has no address" : null);
+        } catch (Exception e) {
+            return new Answer(List.of(), e.getMessage() == null ? e.toString() : e.getMessage());
+        }
+    }
+
     /** Looks {@code host} up; true if its set of addresses changed. */
     private boolean refresh(String host, Name n) {
-        List<InetAddress> got;
-        String problem;
-        try {
-            got = lookup.lookup(host);
-            problem = got.isEmpty() ? "the answer has no address" : null;
-        } catch (Exception e) {
-            got = List.of();
-            problem = e.getMessage() == null ? e.toString() : e.getMessage();
-        }
+        return take(host, n, ask(host));
+    }
+
+    /** {@code answer}, for {@code host}, becomes what is known of it; true if its set of addresses changed. */
+    private boolean take(String host, Name n, Answer answer) {
+        List<InetAddress> got = answer.got();
+        String problem = answer.problem();
         if (problem != null) {
             n.failures++;
             if (!problem.equals(n.problem)) say(host + ": " + problem + "; keeping its " + n.addresses.size() + " address(es) " + text(n.addresses));
@@ -173,15 +220,17 @@ public final class Reresolver {
         return true;
     }
 
-    /** Resolves the names of {@code forwards} not known yet. */
-    private void learn(List<Forward> forwards) {
+    /** Resolves the names of {@code forwards} not known yet ({@code known}: the answers the caller just got). */
+    private void learn(List<Forward> forwards, Map<String, List<InetAddress>> known) {
         for (Forward f : forwards) {
             for (Backend b : f.backends()) {
                 if (!isName(b.host()) || names.containsKey(b.host())) continue;
                 Name n = new Name();
                 n.addresses.add(addressOf(b.address()));
                 names.put(b.host(), n);
-                refresh(b.host(), n);
+                List<InetAddress> got = known.get(b.host());
+                if (got != null && !got.isEmpty()) take(b.host(), n, new Answer(got, null));
+                else refresh(b.host(), n);
             }
         }
     }
