@@ -44,4 +44,21 @@ class PrereadWorkTest {
         long work = trickle(hello);
         assertTrue(work <= 3L * hello.length, "work " + work + " for a hello of " + hello.length + " bytes");
     }
+
+    @Test
+    void theParseKeptBetweenReadsAnswersAsAFreshParseOfEachPrefix() {
+        java.util.Random rnd = new java.util.Random(26);
+        for (int round = 0; round < 300; round++) {
+            byte[] m = Hellos.message(List.of(Hellos.sni("n" + round + ".example"), Hellos.alpn("h2"), Hellos.raw(21, rnd.nextInt(3000))));
+            byte[] b = Hellos.records(m, 1 + rnd.nextInt(round % 3 == 0 ? 50 : 20_000));
+            if (round % 2 == 1) b[rnd.nextInt(b.length)] ^= (byte) (1 << rnd.nextInt(8)); // a flipped bit anywhere
+            int cap = round % 5 == 0 ? 1 + rnd.nextInt(b.length) : CAP;
+            ClientHello.Reader kept = new ClientHello.Reader(cap);
+            for (int n = 0; n <= b.length; n += 1 + rnd.nextInt(40)) {
+                ClientHello.Result fresh = ClientHello.parse(b, n, cap);
+                assertEquals(fresh, kept.next(b, n), "round " + round + ", prefix " + n + " of " + b.length);
+                if (fresh.kind() != ClientHello.Kind.MORE) break; // decided: later bytes only confirm it
+            }
+        }
+    }
 }
