@@ -21,7 +21,7 @@ final class DynamicArgs {
     static final String DEFAULT_INTERVAL = "30s";
 
     @Option(names = "--resolve-interval", paramLabel = "DURATION",
-            description = "Re-resolve every backend given by name each DURATION (at least 1s), off the event loops; every "
+            description = "Re-resolve every backend given by name (a route's too) each DURATION (at least 1s), off the event loops; every "
                     + "address (A and AAAA) becomes a backend with the name's weight, addresses that disappear take no new "
                     + "clients while their open connections finish; a failed or empty answer keeps the last good set "
                     + "(default: 30s; config file: resolve_interval).")
@@ -33,7 +33,8 @@ final class DynamicArgs {
     String resolver;
 
     @Option(names = "--slow-start", paramLabel = "DURATION",
-            description = "A backend coming back (enabled, or up again after failures or checks) takes a share of new clients "
+            description = "A backend coming back (enabled, up again after failures or checks, or a new address of a "
+                    + "re-resolved name) takes a share of new clients "
                     + "that grows from 1/16 to all of its weight's over DURATION, as haproxy's slowstart. Off by default "
                     + "(config file: slow_start).")
     String slowStart;

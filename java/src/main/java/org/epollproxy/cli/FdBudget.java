@@ -1,9 +1,6 @@
 package org.epollproxy.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * Refuses at start, before binding anything, a set of forwards whose listening sockets alone would not
@@ -22,25 +19,8 @@ final class FdBudget {
 
     /** The soft RLIMIT_NOFILE of this process (the JVM raises it to the hard limit at start), or -1 if unknown. */
     static long limit() {
-        try {
-            return limit(Files.readAllLines(Path.of("/proc/self/limits")));
-        } catch (IOException e) {
-            return -1; // not Linux's /proc: no early check, the binds will say EMFILE
-        }
-    }
-
-    /** The soft limit (the first of the two columns) of the "Max open files" line of a /proc/PID/limits text, or -1. */
-    static long limit(List<String> procLimits) {
-        try {
-            for (String line : procLimits) {
-                if (!line.startsWith("Max open files")) continue;
-                String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
-                return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
-            }
-        } catch (RuntimeException e) {
-            // an unexpected format: no early check, the binds will say EMFILE
-        }
-        return -1;
+        // -1 when /proc is not Linux's: no early check, the binds will say EMFILE
+        return org.epollproxy.stats.ProcessMetrics.maxFds(Path.of("/proc/self/limits"));
     }
 
     /** The fds {@code forwards} forwards on {@code threads} loops need before any connection. */

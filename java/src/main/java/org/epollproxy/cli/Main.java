@@ -337,7 +337,7 @@ public final class Main implements Callable<Integer> {
             return usage(e.getMessage());
         }
         org.epollproxy.runtime.Reresolver names = dynamicArgs.reresolver(err);
-        forwards = names.expandAtStart(forwards); // every address of each backend name
+        forwards = names.expandAtStart(forwards, Resolver.takeAnswers()); // every address of each backend name, not asked twice
         String noRoom = FdBudget.check(forwards.size(), threads, FdBudget.limit());
         if (noRoom != null) {
             err.println("epoll-proxy: " + noRoom);

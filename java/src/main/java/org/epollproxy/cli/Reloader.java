@@ -123,7 +123,7 @@ final class Reloader {
         try {
             java.util.Map<String, Forward> before = new java.util.HashMap<>();
             for (Forward f : proxy.forwards()) before.put(f.key(), f);
-            String summary = names.reconfigure(desired);
+            String summary = names.reconfigure(desired, Resolver.takeAnswers()); // the names' answers just got: not asked twice
             logs.install(proxy, files);
             say(configFile + ": " + summary);
             for (Forward f : proxy.forwards()) { // only what changed: an unchanged forward was already announced

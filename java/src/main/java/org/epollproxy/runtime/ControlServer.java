@@ -26,8 +26,9 @@ import org.epollproxy.shim.SyscallException;
  * {@code --control PATH}: a UNIX socket (mode 0600) served by loop 0, without blocking it, through which a
  * new process started with {@code --takeover PATH} receives the listening sockets; this process then
  * drains. It accepts peers with our uid only (SO_PEERCRED), at most {@link #MAX_PEERS} at once, each with
- * its own deadline ({@link #DEADLINE_MS}), so a silent peer cannot hold the door shut: when all places are
- * taken, the oldest peer that has not sent a line yet makes room. One takeover at a time, bounded lines
+ * its own deadline ({@link #DEADLINE_MS}), so stalled peers cannot hold the door shut: when all places are
+ * taken, the peer idle longest (silent, or stalled after a line or two) makes room for the new one; only
+ * the session the sockets are being offered to is never evicted. One takeover at a time, bounded lines
  * ({@link ControlChannel}); what a peer sent is logged escaped and truncated. The socket file is made and
  * removed by {@link SocketFile}, with the same checks as a {@code -L} UNIX listener's. The protocol is in
  * {@link Takeover}.
@@ -136,22 +137,26 @@ public final class ControlServer implements Handler {
                 busy.send("error " + MAX_PEERS + " control connections are open already", -1);
                 busy.flush();
                 busy.close();
-                log.error("control " + path + ": refused a connection: " + MAX_PEERS + " are open already, none of them silent");
+                log.error("control " + path + ": refused a connection: " + MAX_PEERS + " are open already, none of them evictable");
                 continue;
             }
             sessions.add(new Session(new ControlChannel(k, c)));
         }
     }
 
-    /** Ends the oldest session that has sent nothing yet; false if every one has spoken. */
+    /**
+     * Ends the session idle longest (the oldest first among equals), but never the one the sockets are
+     * offered to: peers that sent a line and stalled would otherwise keep a takeover out for their whole
+     * deadline. A peer doing its work is not idle long (a takeover or a ctl command takes milliseconds).
+     * False if none can go.
+     */
     private boolean makeRoom() {
-        for (Session s : sessions) {
-            if (!s.heard) {
-                s.end("ended: the peer had sent nothing, and another one needed its place");
-                return true;
-            }
-        }
-        return false;
+        Session idlest = null;
+        for (Session s : sessions) if (s != offering && (idlest == null || s.lastActive - idlest.lastActive < 0)) idlest = s;
+        if (idlest == null) return false;
+        idlest.end("ended: " + (idlest.heard ? "the peer stalled" : "the peer had sent nothing") + " for "
+                + (loop.now() - idlest.lastActive) / 1_000_000 + " ms, and another one needed its place");
+        return true;
     }
 
     @Override
@@ -168,6 +173,8 @@ public final class ControlServer implements Handler {
         boolean listed; // "end" of the list came
         boolean sent; // the sockets went
         boolean heard; // a whole line came: not a silent peer
+        /** When the peer last sent a line (or connected): the idle longest makes room when all places are taken. */
+        long lastActive = loop.now();
         boolean ended;
         Map<Forward, int[]> sockets;
 
@@ -193,6 +200,7 @@ public final class ControlServer implements Handler {
             }
             for (String line; !ended && (line = ch.nextLine()) != null; ) {
                 heard = true;
+                lastActive = loop.now();
                 handle(line);
             }
             if (!ended && ch.eof()) end(sent ? "the new process hung up before it confirmed" : "the new process hung up");

@@ -14,12 +14,14 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.epollproxy.forward.Backend;
 import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.Route;
 import org.epollproxy.forward.balance.ResolvedName;
 import org.epollproxy.shim.SockAddr;
 
 /**
- * Backends given by name, re-resolved while the proxy runs ({@code --resolve-interval}). Every address of
- * a name (A and AAAA) becomes a backend of the forward with the weight the name was given; the forwards
+ * Backends given by name, re-resolved while the proxy runs ({@code --resolve-interval}): a forward's, and
+ * those of its routes' targets. Every address of a name (A and AAAA) becomes a backend of the forward (or
+ * route) with the weight the name was given; an address a round adds slow-starts (--slow-start); the forwards
  * so expanded are handed to {@link ProxyServer#reconfigure}, the same all-or-nothing path a SIGHUP
  * takes, so an address that stays keeps its live state (open connections, health, what ctl set), a new
  * one starts fresh, and one that is gone takes no new client while its open connections finish.
@@ -46,6 +48,11 @@ public final class Reresolver {
     private List<Forward> templates = List.of();
     /** A changed set not applied yet (a reload or a takeover was in the way): the next round tries again. */
     private boolean pending;
+    /**
+     * The addresses rounds added ("name address") not applied yet: their backends slow-start when applied,
+     * as a backend coming up does (a name's first answer, at start or reload, does not: nothing was there).
+     */
+    private final Set<String> arrived = new LinkedHashSet<>();
     private ScheduledExecutorService thread;
 
     /** What is known of one name. */
@@ -76,8 +83,16 @@ public final class Reresolver {
      * was resolved to already.
      */
     public synchronized List<Forward> expandAtStart(List<Forward> configured) {
+        return expandAtStart(configured, Map.of());
+    }
+
+    /**
+     * As above, with {@code known}: every address of the names the caller has just resolved (name to
+     * addresses), taken as their first answer instead of asking again: one query per name at start.
+     */
+    public synchronized List<Forward> expandAtStart(List<Forward> configured, Map<String, List<InetAddress>> known) {
         templates = List.copyOf(configured);
-        learn(configured);
+        learn(configured, known);
         return expand();
     }
 
@@ -104,13 +119,21 @@ public final class Reresolver {
     }
 
     /** SIGHUP: {@code desired} (as configured) becomes the running set, expanded; new names are resolved first. */
-    public synchronized String reconfigure(List<Forward> desired) throws InterruptedException {
+    public String reconfigure(List<Forward> desired) throws InterruptedException {
+        return reconfigure(desired, Map.of());
+    }
+
+    /**
+     * As above, {@code known}: the answers the reload has just got for its names (see {@link #expandAtStart}).
+     * It waits for no DNS round: a round looks names up without the lock, and takes it only to apply.
+     */
+    public synchronized String reconfigure(List<Forward> desired, Map<String, List<InetAddress>> known) throws InterruptedException {
         List<Forward> running = templates;
         templates = List.copyOf(desired);
-        learn(desired);
+        learn(desired, known);
         String summary;
         try {
-            summary = proxy.reconfigure(expand());
+            summary = applyExpanded();
         } catch (RuntimeException | InterruptedException e) {
             templates = running; // the reload is refused: the next round must not apply it behind the operator's back
             throw e;
@@ -121,13 +144,33 @@ public final class Reresolver {
         return summary;
     }
 
-    /** One round: every name looked up again; the forwards change if any set of addresses did. */
-    synchronized void round() {
+    /**
+     * One round: every name looked up again; the forwards change if any set of addresses did. The lookups
+     * (seconds each when the DNS server is silent) run without the lock, so a SIGHUP reload never waits
+     * behind them; the answers are applied under it, to the names still configured then.
+     */
+    void round() {
+        List<String> hosts;
+        synchronized (this) {
+            hosts = new ArrayList<>(names.keySet());
+        }
+        Map<String, Answer> answers = new LinkedHashMap<>();
+        for (String h : hosts) answers.put(h, ask(h));
+        synchronized (this) {
+            apply(answers);
+        }
+    }
+
+    /** The answers of one round, under the lock. */
+    private void apply(Map<String, Answer> answers) {
         boolean changed = pending;
-        for (Map.Entry<String, Name> e : names.entrySet()) changed |= refresh(e.getKey(), e.getValue());
+        for (Map.Entry<String, Answer> e : answers.entrySet()) {
+            Name n = names.get(e.getKey());
+            if (n != null) changed |= take(e.getKey(), n, e.getValue(), true); // null: a reload dropped the name meanwhile
+        }
         if (changed) {
             try {
-                String summary = proxy.reconfigure(expand());
+                String summary = applyExpanded();
                 pending = false;
                 say("backends updated: " + summary);
             } catch (InterruptedException e) {
@@ -141,17 +184,36 @@ public final class Reresolver {
         publish();
     }
 
-    /** Looks {@code host} up; true if its set of addresses changed. */
-    private boolean refresh(String host, Name n) {
-        List<InetAddress> got;
-        String problem;
+    /** One lookup's outcome: the addresses, or (problem not null) why there are none. */
+    private record Answer(List<InetAddress> got, String problem) {}
+
+    /** Looks {@code host} up (blocking; no lock needed). */
+    private Answer ask(String host) {
         try {
-            got = lookup.lookup(host);
-            problem = got.isEmpty() ? "the answer has no address" : null;
+            List<InetAddress> got = lookup.lookup(host);
+            return new Answer(got, got.isEmpty() ? "the answer has no address" : null);
         } catch (Exception e) {
-            got = List.of();
-            problem = e.getMessage() == null ? e.toString() : e.getMessage();
+            return new Answer(List.of(), e.getMessage() == null ? e.toString() : e.getMessage());
         }
+    }
+
+    /** The expanded templates to the proxy; the backends of the addresses rounds added slow-start. */
+    private String applyExpanded() throws InterruptedException {
+        proxy.backendPool().arriving(arrived);
+        try {
+            String summary = proxy.reconfigure(expand());
+            arrived.clear();
+            return summary;
+        } finally {
+            proxy.backendPool().arriving(Set.of());
+        }
+    }
+
+    /** {@code answer}, for {@code host}, becomes what is known of it; true if its set of addresses changed.
+     *  {@code byRound}: a re-resolution, whose new addresses slow-start (not a name's first answer). */
+    private boolean take(String host, Name n, Answer answer, boolean byRound) {
+        List<InetAddress> got = answer.got();
+        String problem = answer.problem();
         if (problem != null) {
             n.failures++;
             if (!problem.equals(n.problem)) say(host + ": " + problem + "; keeping its " + n.addresses.size() + " address(es) " + text(n.addresses));
@@ -167,57 +229,80 @@ public final class Reresolver {
         for (InetAddress a : got) if (!merged.contains(a)) merged.add(a);
         if (merged.equals(n.addresses)) return false;
         say(host + ": " + text(merged) + " (was " + text(n.addresses) + ")");
+        if (byRound) for (InetAddress a : merged) if (!n.addresses.contains(a)) arrived.add(host + " " + key(a));
         n.addresses = merged;
         n.lastSeen.keySet().retainAll(textSet(merged));
         n.changes++;
         return true;
     }
 
-    /** Resolves the names of {@code forwards} not known yet. */
-    private void learn(List<Forward> forwards) {
-        for (Forward f : forwards) {
-            for (Backend b : f.backends()) {
-                if (!isName(b.host()) || names.containsKey(b.host())) continue;
-                Name n = new Name();
-                n.addresses.add(addressOf(b.address()));
-                names.put(b.host(), n);
-                refresh(b.host(), n);
-            }
+    /** Resolves the names of {@code forwards} not known yet ({@code known}: the answers the caller just got). */
+    private void learn(List<Forward> forwards, Map<String, List<InetAddress>> known) {
+        for (Backend b : backendsOf(forwards)) {
+            if (!isName(b.host()) || names.containsKey(b.host())) continue;
+            Name n = new Name();
+            n.addresses.add(addressOf(b.address()));
+            names.put(b.host(), n);
+            List<InetAddress> got = known.get(b.host());
+            take(b.host(), n, got != null && !got.isEmpty() ? new Answer(got, null) : ask(b.host()), false);
         }
+    }
+
+    /** The backends of {@code forwards} and of their routes' targets (a route's backends are re-resolved too). */
+    private static List<Backend> backendsOf(List<Forward> forwards) {
+        List<Backend> out = new ArrayList<>();
+        for (Forward f : forwards) {
+            out.addAll(f.backends());
+            for (Route r : f.routes()) out.addAll(r.target().backends());
+        }
+        return out;
     }
 
     private static Set<String> namesOf(List<Forward> forwards) {
         Set<String> out = new LinkedHashSet<>();
-        for (Forward f : forwards) for (Backend b : f.backends()) if (isName(b.host())) out.add(b.host());
+        for (Backend b : backendsOf(forwards)) if (isName(b.host())) out.add(b.host());
         return out;
     }
 
-    /** The templates with each name replaced by one backend per address (at most Forward.MAX_BACKENDS). */
+    /** The templates with each name replaced by one backend per address, in the forwards and their routes. */
     private List<Forward> expand() {
         List<Forward> out = new ArrayList<>();
         for (Forward f : templates) {
-            List<Backend> bs = new ArrayList<>();
-            boolean any = false;
-            for (Backend b : f.backends()) {
-                Name n = isName(b.host()) ? names.get(b.host()) : null;
-                if (n == null) {
-                    bs.add(b);
-                    continue;
+            Forward g = expand(f);
+            if (!f.routes().isEmpty()) {
+                List<Route> rs = new ArrayList<>();
+                boolean any = false;
+                for (Route r : f.routes()) {
+                    Forward t = expand(r.target());
+                    any |= t != r.target();
+                    rs.add(t == r.target() ? r : new Route(r.name(), t));
                 }
-                any = true;
-                for (InetAddress a : n.addresses) bs.add(new Backend(b.host(), SockAddr.of(a, b.address().port()), b.weight()));
+                if (any) g = g.withRoutes(rs, f.preread());
             }
-            if (!any) {
-                out.add(f);
-                continue;
-            }
-            if (bs.size() > Forward.MAX_BACKENDS) {
-                say(f.origin() + ": " + bs.size() + " addresses; the first " + Forward.MAX_BACKENDS + " are used");
-                bs = bs.subList(0, Forward.MAX_BACKENDS);
-            }
-            out.add(f.withBackends(bs));
+            out.add(g);
         }
         return out;
+    }
+
+    /** {@code f} with each name replaced by one backend per address (at most Forward.MAX_BACKENDS); f itself if it has no name. */
+    private Forward expand(Forward f) {
+        List<Backend> bs = new ArrayList<>();
+        boolean any = false;
+        for (Backend b : f.backends()) {
+            Name n = isName(b.host()) ? names.get(b.host()) : null;
+            if (n == null) {
+                bs.add(b);
+                continue;
+            }
+            any = true;
+            for (InetAddress a : n.addresses) bs.add(new Backend(b.host(), SockAddr.of(a, b.address().port()), b.weight()));
+        }
+        if (!any) return f;
+        if (bs.size() > Forward.MAX_BACKENDS) {
+            say(f.origin() + ": " + bs.size() + " addresses; the first " + Forward.MAX_BACKENDS + " are used");
+            bs = bs.subList(0, Forward.MAX_BACKENDS);
+        }
+        return f.withBackends(bs);
     }
 
     /** The names' state to /metrics, and each address's last sighting to /backends. */

@@ -13,7 +13,7 @@ import java.util.stream.Stream;
  * {@code process_start_time_seconds}. A file that cannot be read leaves its metric out rather than
  * failing the page.
  */
-final class ProcessMetrics {
+public final class ProcessMetrics {
     /**
      * The unit of the times in {@code /proc/PID/stat}: USER_HZ, 100 on every Linux architecture this
      * runs on (the kernel converts to it whatever its internal tick is).
@@ -114,17 +114,28 @@ final class ProcessMetrics {
         }
     }
 
-    /** The soft limit of "Max open files" in /proc/PID/limits; -1 if unknown, {@code Long.MAX_VALUE} if unlimited. */
-    private static long maxFds(Path limits) {
+    /**
+     * The soft limit of "Max open files" in /proc/PID/limits; -1 if unknown, {@code Long.MAX_VALUE} if
+     * unlimited. The one reading of RLIMIT_NOFILE: /metrics shows it, and the start checks its forwards against it.
+     */
+    public static long maxFds(Path limits) {
         try {
-            List<String> lines = Files.readAllLines(limits);
-            for (String line : lines) {
+            return maxFds(Files.readAllLines(limits));
+        } catch (IOException e) {
+            return -1; // not Linux's /proc
+        }
+    }
+
+    /** The soft limit (the first of the two columns) of the "Max open files" line of a /proc/PID/limits text, or -1. */
+    public static long maxFds(List<String> procLimits) {
+        try {
+            for (String line : procLimits) {
                 if (!line.startsWith("Max open files")) continue;
                 String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
                 return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
             }
-        } catch (IOException | RuntimeException e) {
-            // left out
+        } catch (RuntimeException e) {
+            // an unexpected format: unknown
         }
         return -1;
     }

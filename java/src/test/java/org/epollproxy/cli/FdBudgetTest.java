@@ -44,9 +44,9 @@ class FdBudgetTest {
                 "Max processes             63408                63408                processes ",
                 "Max open files            1024                 524288               files     ",
                 "Max locked memory         8388608              8388608              bytes     ");
-        assertEquals(1024, FdBudget.limit(procLimits), "the soft limit, not the hard one nor another line's");
-        assertEquals(Long.MAX_VALUE, FdBudget.limit(List.of("Max open files            unlimited            unlimited            files")));
-        assertEquals(-1, FdBudget.limit(List.of("Max processes             63408                63408                processes")));
+        assertEquals(1024, org.epollproxy.stats.ProcessMetrics.maxFds(procLimits), "the soft limit, not the hard one nor another line's");
+        assertEquals(Long.MAX_VALUE, org.epollproxy.stats.ProcessMetrics.maxFds(List.of("Max open files            unlimited            unlimited            files")));
+        assertEquals(-1, org.epollproxy.stats.ProcessMetrics.maxFds(List.of("Max processes             63408                63408                processes")));
     }
 
     @Test

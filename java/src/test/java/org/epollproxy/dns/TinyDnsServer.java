@@ -75,8 +75,8 @@ public final class TinyDnsServer implements AutoCloseable {
                 socket.receive(p);
                 byte[] reply = answer(buf, p.getLength());
                 if (reply == null) continue;
+                queries.incrementAndGet(); // before the reply: a client that has its answer sees it counted
                 socket.send(new DatagramPacket(reply, reply.length, p.getSocketAddress()));
-                queries.incrementAndGet();
             } catch (IOException | RuntimeException e) {
                 if (socket.isClosed()) return;
             }

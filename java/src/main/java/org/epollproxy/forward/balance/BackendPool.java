@@ -36,6 +36,16 @@ public final class BackendPool {
         return names;
     }
 
+    /**
+     * Addresses a re-resolution just added, as "name address": a state made for one of them slow-starts,
+     * as a backend coming up does. Set around the reconfiguration that adds them (the Reresolver's).
+     */
+    private java.util.Set<String> arriving = java.util.Set.of();
+
+    public synchronized void arriving(java.util.Collection<String> nameAndAddress) {
+        arriving = java.util.Set.copyOf(nameAndAddress);
+    }
+
     /** --slow-start: groups made from now on (so every group after the start) use it. */
     public void setSlowStart(long nanos) {
         slowStartNanos = nanos;
@@ -80,7 +90,12 @@ public final class BackendPool {
         BackendState[] s = new BackendState[bs.size()];
         for (int i = 0; i < s.length; i++) {
             SockAddr a = bs.get(i).address();
-            s[i] = states.computeIfAbsent(f.key() + " " + a, k -> new BackendState(a, f.label()));
+            String host = bs.get(i).host();
+            s[i] = states.computeIfAbsent(f.key() + " " + a, k -> {
+                BackendState made = new BackendState(a, f.label());
+                if (arriving.contains(host + " " + a.hostText())) made.arrived();
+                return made;
+            });
         }
         g = new BackendGroup(f, s, slowStartNanos);
         groups.put(f, g);
@@ -141,10 +156,10 @@ public final class BackendPool {
 
     /**
      * A resolution of {@code host} returned {@code addresses} at {@code millis}: the states of those
-     * backends of every running forward remember the name and the time (/backends shows them).
+     * backends of every running forward and route remember the name and the time (/backends shows them).
      */
     public synchronized void seen(String host, java.util.Collection<String> addresses, long millis) {
-        for (Forward f : current) {
+        for (Forward f : withRouteTargets(current)) {
             BackendGroup g = group(f);
             for (int i = 0; i < g.size(); i++) {
                 Backend b = f.backends().get(i);

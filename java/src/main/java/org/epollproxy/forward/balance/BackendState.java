@@ -143,6 +143,11 @@ public final class BackendState {
         return line("up", checkStreak + " consecutive checks passed" + (admin == AdminState.READY ? "" : "; still " + admin.text() + " by the operator"));
     }
 
+    /** A new address of a re-resolved name: it comes up now, and slow-starts as a backend coming back does. */
+    void arrived() {
+        cameBack();
+    }
+
     /** Slow start begins now (a no-op without --slow-start: {@link #share} is then always 1). */
     private void cameBack() {
         long t = System.nanoTime();

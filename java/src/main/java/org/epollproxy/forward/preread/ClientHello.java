@@ -6,9 +6,10 @@ import java.util.Locale;
 
 /**
  * Reads the server_name and ALPN offers out of the first bytes of a TLS connection (RFC 8446 §4.1.2,
- * RFC 6066 §3, RFC 7301), without terminating anything. A pure function of the bytes received so far:
- * {@link #parse} is called again with the longer prefix after every read, so a hello arriving one byte at
- * a time, or split over several TLS records and many segments, gives the same answer as one in a piece.
+ * RFC 6066 §3, RFC 7301), without terminating anything. A function of the bytes received so far: a
+ * {@link Reader} is given the longer prefix after every read and looks only at what is new, so a hello
+ * arriving one byte at a time, or split over several TLS records and many segments, gives the same answer
+ * as one in a piece, at linear cost ({@link #parse}: the same for a prefix seen once).
  *
  * <p>Every length is checked against the length that encloses it (record, handshake message, extension
  * block, extension, list); the first that does not fit ends the parse with {@link Kind#BAD} and a reason.
@@ -67,42 +68,90 @@ public final class ClientHello {
      * most bytes the caller will ever hold: a hello that needs more is {@link Kind#TOO_LONG} at once.
      */
     public static Result parse(byte[] b, int len, int cap) {
-        // Reassemble the handshake bytes from the records received so far.
-        byte[] hs = new byte[len];
-        int hsLen = 0;
-        int at = 0;
-        int needed = -1; // handshake bytes the ClientHello needs in all, once its header is known
-        while (at + 5 <= len) {
-            if ((b[at] & 0xff) != CONTENT_HANDSHAKE) {
+        return new Reader(cap).next(b, len);
+    }
+
+    /**
+     * The parse of one client's growing prefix, kept between reads: each call looks at the bytes that are new
+     * since the last (the handshake bytes reassembled so far, where the current record stands), so a hello
+     * trickled one byte at a time costs work linear in its length, not quadratic. The complete message is
+     * parsed once. Once the answer is not {@link Kind#MORE} it stays (more bytes only confirm it).
+     */
+    public static final class Reader {
+        private final int cap;
+        /** Handshake bytes reassembled from the records so far (grows by doubling, to at most what came). */
+        private byte[] hs = new byte[0];
+        private int hsLen;
+        /** Offset of the current record's header in the client's bytes, and its payload bytes taken so far. */
+        private int at;
+        private int taken;
+        /** Handshake bytes the ClientHello needs in all, once its header is known; -1 before. */
+        private int needed = -1;
+        private Result done;
+        /** Bytes looked at so far (reassembled, and parsed once complete): the measure of the work done. */
+        private long work;
+
+        public Reader(int cap) {
+            this.cap = cap;
+        }
+
+        public long work() {
+            return work;
+        }
+
+        /**
+         * The answer for {@code b[0, len)}: the same client's bytes as at the last call, and maybe more
+         * ({@code b} may be another array holding them, {@code len} is never smaller).
+         */
+        public Result next(byte[] b, int len) {
+            if (done != null) return done;
+            Result r = advance(b, len);
+            if (r.kind() != Kind.MORE) done = r;
+            return r;
+        }
+
+        private Result advance(byte[] b, int len) {
+            while (at + 5 <= len) {
+                if ((b[at] & 0xff) != CONTENT_HANDSHAKE) {
+                    return Result.bad("record of content type " + (b[at] & 0xff) + " before the ClientHello was complete");
+                }
+                if ((b[at + 1] & 0xff) != 3 || (b[at + 2] & 0xff) > 4) {
+                    return Result.bad(String.format(Locale.ROOT, "record version 0x%02x%02x is not TLS", b[at + 1] & 0xff, b[at + 2] & 0xff));
+                }
+                int rl = u16(b, at + 3);
+                if (rl == 0) return Result.bad("empty handshake record");
+                if (rl > MAX_RECORD) return Result.bad("record length " + rl + " over 2^14");
+                int have = Math.min(rl, len - at - 5);
+                if (have > taken) {
+                    if (hsLen + have - taken > hs.length) hs = java.util.Arrays.copyOf(hs, Math.min(len, Math.max(hsLen + have - taken, 2 * hs.length)));
+                    System.arraycopy(b, at + 5 + taken, hs, hsLen, have - taken);
+                    hsLen += have - taken;
+                    work += have - taken;
+                    taken = have;
+                }
+                if (needed < 0 && hsLen >= 4) {
+                    if ((hs[0] & 0xff) != CLIENT_HELLO) return Result.bad("handshake message type " + (hs[0] & 0xff) + ", not a ClientHello");
+                    int body = u24(hs, 1);
+                    // Record headers come on top of the message: one per 2^14 bytes at least.
+                    long total = 4L + body + 5L * ((4L + body + MAX_RECORD - 1) / MAX_RECORD);
+                    if (total > cap) {
+                        return new Result(Kind.TOO_LONG, null, List.of(), "ClientHello of " + body + " bytes over the pre-read cap of " + cap);
+                    }
+                    needed = 4 + body;
+                }
+                if (needed >= 0 && hsLen >= needed) {
+                    work += needed;
+                    return hello(hs, needed);
+                }
+                if (have < rl) return Result.MORE; // the rest of this record has not come yet
+                at += 5 + rl;
+                taken = 0;
+            }
+            if (at < len && (b[at] & 0xff) != CONTENT_HANDSHAKE) {
                 return Result.bad("record of content type " + (b[at] & 0xff) + " before the ClientHello was complete");
             }
-            if ((b[at + 1] & 0xff) != 3 || (b[at + 2] & 0xff) > 4) {
-                return Result.bad(String.format(Locale.ROOT, "record version 0x%02x%02x is not TLS", b[at + 1] & 0xff, b[at + 2] & 0xff));
-            }
-            int rl = u16(b, at + 3);
-            if (rl == 0) return Result.bad("empty handshake record");
-            if (rl > MAX_RECORD) return Result.bad("record length " + rl + " over 2^14");
-            int have = Math.min(rl, len - at - 5);
-            System.arraycopy(b, at + 5, hs, hsLen, have);
-            hsLen += have;
-            if (needed < 0 && hsLen >= 4) {
-                if ((hs[0] & 0xff) != CLIENT_HELLO) return Result.bad("handshake message type " + (hs[0] & 0xff) + ", not a ClientHello");
-                int body = u24(hs, 1);
-                // Record headers come on top of the message: one per 2^14 bytes at least.
-                long total = 4L + body + 5L * ((4L + body + MAX_RECORD - 1) / MAX_RECORD);
-                if (total > cap) {
-                    return new Result(Kind.TOO_LONG, null, List.of(), "ClientHello of " + body + " bytes over the pre-read cap of " + cap);
-                }
-                needed = 4 + body;
-            }
-            if (needed >= 0 && hsLen >= needed) return hello(hs, needed);
-            if (have < rl) return Result.MORE; // the rest of this record has not come yet
-            at += 5 + rl;
+            return Result.MORE;
         }
-        if (at < len && (b[at] & 0xff) != CONTENT_HANDSHAKE) {
-            return Result.bad("record of content type " + (b[at] & 0xff) + " before the ClientHello was complete");
-        }
-        return Result.MORE;
     }
 
     /** The complete ClientHello message {@code hs[0, end)}: header, then body. */

@@ -7,7 +7,7 @@ import java.util.List;
  * What a client's first bytes are, as the routes of a listener ask it: a TLS ClientHello (with its
  * server_name and ALPN offers), an SSLv2-compatible hello (TLS without SNI), an SSH banner
  * ({@code SSH-}), an HTTP/1.x request line (a method and a space), or something else. Like
- * {@link ClientHello}, a pure function of the bytes so far, answered again after every read: "more" until
+ * {@link ClientHello}, a function of the bytes so far, answered again after every read: "more" until
  * the prefix decides, and a decision never changes once made (more bytes only confirm it).
  */
 public final class FirstBytes {
@@ -50,9 +50,30 @@ public final class FirstBytes {
      * {@code cap}: the most bytes the caller holds; undecided at the cap is {@code preread-too-long}.
      */
     public static Verdict classify(byte[] b, int len, boolean eof, int cap) {
+        return new FirstBytes(cap).next(b, len, eof);
+    }
+
+    private final int cap;
+    /** The ClientHello parse of this client, kept between reads; made at its first TLS byte. */
+    private ClientHello.Reader hello;
+
+    /** The classifier of one client, asked again after every read ({@link #next}); {@code cap}: as in {@link #classify}. */
+    public FirstBytes(int cap) {
+        this.cap = cap;
+    }
+
+    /**
+     * As {@link #classify} for this client's bytes so far, {@code b[0, len)}: the bytes given at the last call
+     * and maybe more. A TLS hello is parsed on from where the last call stopped, so a client trickling a
+     * 16 KiB hello byte by byte costs linear work ({@link #work}).
+     */
+    public Verdict next(byte[] b, int len, boolean eof) {
         if (len == 0) return eof ? other() : Verdict.MORE;
         int first = b[0] & 0xff;
-        if (first == ClientHello.CONTENT_HANDSHAKE) return tls(b, len, eof, cap);
+        if (first == ClientHello.CONTENT_HANDSHAKE) {
+            if (hello == null) hello = new ClientHello.Reader(cap);
+            return tls(hello.next(b, len), len, eof, cap);
+        }
         if ((first & 0x80) != 0) {
             Verdict v2 = sslv2(b, len);
             if (v2 != null) return v2.decided() || !eof ? v2 : other();
@@ -66,8 +87,12 @@ public final class FirstBytes {
         return len >= cap ? tooLong(len) : Verdict.MORE;
     }
 
-    private static Verdict tls(byte[] b, int len, boolean eof, int cap) {
-        ClientHello.Result r = ClientHello.parse(b, len, cap);
+    /** Bytes of the hello looked at so far (0 for a client that is not TLS): the measure of the parse work. */
+    public long work() {
+        return hello == null ? 0 : hello.work();
+    }
+
+    private static Verdict tls(ClientHello.Result r, int len, boolean eof, int cap) {
         switch (r.kind()) {
             case HELLO:
                 return new Verdict(Proto.TLS, r.sni(), r.alpn(), null, null);
@@ -125,6 +150,4 @@ public final class FirstBytes {
         for (int i = 0; i < s.length; i++) out[i] = s[i].getBytes(StandardCharsets.US_ASCII);
         return out;
     }
-
-    private FirstBytes() {}
 }

@@ -7,20 +7,14 @@ import java.util.List;
 import java.util.Locale;
 import org.epollproxy.forward.BufferPool;
 import org.epollproxy.forward.ClientLimits;
-import org.epollproxy.forward.Connection;
-import org.epollproxy.forward.ConnectionInfo;
 import org.epollproxy.forward.ConnectionRecord;
 import org.epollproxy.forward.EndReason;
 import org.epollproxy.forward.Forward;
-import org.epollproxy.forward.ForwardStats;
 import org.epollproxy.forward.ForwardingLoop;
-import org.epollproxy.forward.PrereadLimits;
 import org.epollproxy.forward.ProxyProtocol;
 import org.epollproxy.forward.Route;
 import org.epollproxy.forward.Routed;
 import org.epollproxy.forward.preread.FirstBytes;
-import org.epollproxy.loop.EventLoop;
-import org.epollproxy.loop.Handler;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.NativeMemory;
 import org.epollproxy.shim.SockAddr;
@@ -39,39 +33,28 @@ import org.epollproxy.shim.SockAddr;
  * silent clients costs one fd and this object each until the deadline (and --max-connections-per-client
  * counts them: they were admitted).
  */
-final class PrereadReader extends Connection implements Handler {
-    private final TcpListener listener;
-    /** The listener's forward when the client arrived: its routes decide, even if a reload comes meanwhile. */
-    private final Forward forward;
-    private final ForwardingLoop fl;
-    private final EventLoop loop;
-    private final int fd;
-    private final long token;
-    private final SockAddr client;
+final class PrereadReader extends BeforePair {
     private final SockAddr destination;
     private final ClientLimits.Entry ticket;
-    private final long startNanos;
     private final int cap;
+    /** Asked after every read; it keeps its parse of a TLS hello between reads (linear work, not quadratic). */
+    private final FirstBytes classifier;
     private byte[] got;
     private int have;
-    private boolean done;
 
     private PrereadReader(TcpListener listener, int fd, SockAddr client, SockAddr destination, byte[] early, ClientLimits.Entry ticket) {
-        this.listener = listener;
-        this.forward = listener.forward();
-        this.fl = listener.forwardingLoop();
-        this.loop = fl.loop();
-        this.fd = fd;
-        this.client = client;
+        super(listener, fd, client); // the forward as the client arrived: its routes decide, even if a reload comes meanwhile
         this.destination = destination;
         this.ticket = ticket;
-        this.startNanos = loop.now();
         // The bytes read wait in one pool buffer behind the PROXY header the pair may send (Direction.queueFirst).
         this.cap = Math.max(1, Math.min(forward.preread().maxBytes(), fl.pool().bufferSize() - ProxyProtocol.MAX_HEADER));
+        this.classifier = new FirstBytes(cap);
         int initial = Math.min(cap, 2048); // a browser's hello, post-quantum key share included, in one piece
-        this.got = early == null ? new byte[initial] : Arrays.copyOf(early, Math.max(initial, Math.min(cap, early.length)));
-        this.have = early == null ? 0 : Math.min(early.length, got.length);
-        this.token = loop.register(fd, this);
+        // The bytes that came with a v1 PROXY header (at most 107 minus the line) are the client's and all kept,
+        // even past the cap: the cap bounds what is read to decide, never what was read already. They still fit
+        // the pair's buffer behind its PROXY header: the pool's buffers hold at least twice MAX_HEADER.
+        this.got = early == null ? new byte[initial] : Arrays.copyOf(early, Math.max(initial, early.length));
+        this.have = early == null ? 0 : early.length;
     }
 
     static void start(TcpListener listener, int fd, SockAddr client, SockAddr destination, byte[] early, ClientLimits.Entry ticket) {
@@ -154,7 +137,7 @@ final class PrereadReader extends Connection implements Handler {
      * decides, ends the client or hands it over. True if it decided.
      */
     private boolean decide(boolean eof) {
-        FirstBytes.Verdict v = FirstBytes.classify(got, have, eof, cap);
+        FirstBytes.Verdict v = classifier.next(got, have, eof);
         if (!v.decided()) return false;
         if (v.end() != null) {
             trace(v, null);
@@ -197,10 +180,7 @@ final class PrereadReader extends Connection implements Handler {
                     + ", and no route takes that", routed);
             return;
         }
-        done = true;
-        loop.cancel(this);
-        loop.release(token, true); // the fd stays open: out of the epoll set; the pair adds it with its own handler
-        fl.unlist(this);
+        leave();
         listener.backendPool().routedCounter(forward, routed.route()).increment();
         if (r == null && forward.tls() != null && routed.proto().equals("tls")) {
             // A TLS listener with routes: the routes pass their clients' TLS through untouched; the default
@@ -234,31 +214,19 @@ final class PrereadReader extends Connection implements Handler {
 
     /** Closes the client: nothing of it reached a backend. */
     private void end(EndReason reason, String why, Routed routed) {
-        if (done) return;
-        done = true;
-        loop.cancel(this);
-        loop.release(token, false);
-        // Bytes left unread would make close() send RST anyway; say so plainly for a client cut off mid-hello.
-        loop.kernel().close(fd);
+        if (!closeClient(reason)) return;
         fl.clientLimits().release(ticket);
-        stats().ended(reason);
-        fl.closed(this, new ConnectionRecord(forward, client, null, 0, 0, (loop.now() - startNanos) / 1_000_000, reason, 0, why,
-                routed));
+        fl.closed(this, new ConnectionRecord(forward, client, null, 0, 0, ageMs(), reason, 0, why, routed));
     }
 
     @Override
-    public ForwardStats stats() {
-        return listener.stats();
+    String phase() {
+        return "preread";
     }
 
     @Override
-    public void addOpenBytes(ForwardStats into) {}
-
-    @Override
-    public ConnectionInfo info(EventLoop l) {
-        long age = l.now() - startNanos; // nothing has moved yet: idle since it came
-        return new ConnectionInfo(l.id(), forward.bind().toString(), client.toString(), "-", "-", "preread",
-                age, age, 0, 0, have, 0, l.interest(token), 0, "copy");
+    int held() {
+        return have;
     }
 
     @Override

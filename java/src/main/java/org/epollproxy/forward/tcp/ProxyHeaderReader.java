@@ -4,15 +4,10 @@ import static org.epollproxy.shim.Epoll.EPOLLIN;
 
 import java.util.Arrays;
 import org.epollproxy.forward.BufferPool;
-import org.epollproxy.forward.Connection;
-import org.epollproxy.forward.ConnectionInfo;
 import org.epollproxy.forward.ConnectionRecord;
 import org.epollproxy.forward.EndReason;
-import org.epollproxy.forward.ForwardStats;
 import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.forward.proxyproto.HeaderParser;
-import org.epollproxy.loop.EventLoop;
-import org.epollproxy.loop.Handler;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.NativeMemory;
 import org.epollproxy.shim.SockAddr;
@@ -27,27 +22,13 @@ import org.epollproxy.shim.SockAddr;
  * connection (end=bad-proxy-header): nothing of it reaches a backend. No backend socket exists yet, so
  * a flood of silent clients costs one fd and this small object each, until the deadline.
  */
-final class ProxyHeaderReader extends Connection implements Handler {
-    private final TcpListener listener;
-    private final ForwardingLoop fl;
-    private final EventLoop loop;
-    private final int fd;
-    private final long token;
-    private final SockAddr peer;
-    private final long startNanos;
+final class ProxyHeaderReader extends BeforePair {
     /** The bytes received so far; grows to at most MAX_HEADER (v2) or the v1 line's bound. */
     private byte[] got = new byte[16];
     private int have;
-    private boolean done;
 
     private ProxyHeaderReader(TcpListener listener, int fd, SockAddr peer) {
-        this.listener = listener;
-        this.fl = listener.forwardingLoop();
-        this.loop = fl.loop();
-        this.fd = fd;
-        this.peer = peer;
-        this.startNanos = loop.now();
-        this.token = loop.register(fd, this);
+        super(listener, fd, peer);
     }
 
     static void start(TcpListener listener, int fd, SockAddr peer) {
@@ -111,13 +92,9 @@ final class ProxyHeaderReader extends Connection implements Handler {
 
     /** The header is complete: the client is who it says, and the normal path takes the fd over. */
     private void handOver(HeaderParser.Header h) {
-        done = true;
-        loop.cancel(this);
-        loop.release(token, true); // the fd stays open: out of the epoll set; the pair adds it with its own handler
-        fl.unlist(this);
-        SockAddr client = h.source() != null ? h.source() : peer;
+        leave();
         byte[] early = Arrays.copyOfRange(got, h.length(), have); // client bytes that came with a v1 line
-        listener.admit(fd, client, h.destination(), early);
+        listener.admit(fd, h.source() != null ? h.source() : client, h.destination(), early);
     }
 
     @Override
@@ -139,29 +116,17 @@ final class ProxyHeaderReader extends Connection implements Handler {
 
     /** @param why for end=bad-proxy-header: what was wrong with the header, for the log line */
     private void end(EndReason reason, String why) {
-        if (done) return;
-        done = true;
-        loop.cancel(this);
-        loop.release(token, false);
-        loop.kernel().close(fd);
-        stats().ended(reason);
-        fl.closed(this, new ConnectionRecord(listener.forward(), peer, null, 0, 0, (loop.now() - startNanos) / 1_000_000, reason, 0,
-                why));
+        if (closeClient(reason)) fl.closed(this, new ConnectionRecord(forward, client, null, 0, 0, ageMs(), reason, 0, why));
     }
 
     @Override
-    public ForwardStats stats() {
-        return listener.stats();
+    String phase() {
+        return "proxy-header"; // no byte moves on until the header is whole
     }
 
     @Override
-    public void addOpenBytes(ForwardStats into) {}
-
-    @Override
-    public ConnectionInfo info(EventLoop l) {
-        long age = l.now() - startNanos; // no byte moves on until the header is whole
-        return new ConnectionInfo(l.id(), listener.forward().bind().toString(), peer.toString(), "-", "-", "proxy-header",
-                age, age, 0, 0, have, 0, l.interest(token), 0, "copy");
+    int held() {
+        return have;
     }
 
     @Override
