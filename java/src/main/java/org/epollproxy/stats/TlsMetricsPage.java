@@ -11,7 +11,7 @@ import org.epollproxy.forward.tls.TlsMetrics;
 /**
  * {@code /metrics} for listeners that terminate TLS, labelled {@code forward} (the listening address):
  * handshakes done, resumed and failed (by {@code reason}: timeout, not-tls, client-closed, client-cert,
- * protocol), their latency as a histogram, the bytes on the wire (TLS records) against the application
+ * protocol, setup), their latency as a histogram, the bytes on the wire (TLS records) against the application
  * bytes inside them, and the clients that closed without close_notify. A failed handshake's connection is
  * also in {@code epollproxy_connections_closed_total{reason="tls-handshake"}}.
  */
@@ -29,7 +29,7 @@ final class TlsMetricsPage {
         p.family("epollproxy_tls_handshake_failures_total", "counter", "TLS handshakes that failed, by reason.");
         for (Forward f : tls) {
             Map<String, LongAdder> byReason = new TreeMap<>(f.tls().metrics().failed);
-            for (String r : new String[] {TlsMetrics.TIMEOUT, TlsMetrics.NOT_TLS, TlsMetrics.CLIENT_CLOSED, TlsMetrics.CLIENT_CERT, TlsMetrics.PROTOCOL}) {
+            for (String r : new String[] {TlsMetrics.TIMEOUT, TlsMetrics.NOT_TLS, TlsMetrics.CLIENT_CLOSED, TlsMetrics.CLIENT_CERT, TlsMetrics.PROTOCOL, TlsMetrics.SETUP}) {
                 byReason.putIfAbsent(r, new LongAdder());
             }
             for (Map.Entry<String, LongAdder> e : byReason.entrySet()) p.sample(e.getValue().sum(), "forward", f.bind().toString(), "reason", e.getKey());

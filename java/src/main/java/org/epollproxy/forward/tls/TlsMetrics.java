@@ -16,6 +16,8 @@ public final class TlsMetrics {
     public static final String CLIENT_CLOSED = "client-closed";
     public static final String CLIENT_CERT = "client-cert";
     public static final String PROTOCOL = "protocol";
+    /** No engine could be made for the client (a security policy that disables every protocol we offer...). */
+    public static final String SETUP = "setup";
 
     /** Upper bounds of the latency buckets, in milliseconds (Prometheus histogram, cumulative). */
     public static final long[] LATENCY_BUCKETS_MS = {1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000};
