@@ -37,21 +37,26 @@ final class SniKeyManager extends X509ExtendedKeyManager {
     /** Engines whose handshake chose a certificate and has not been counted yet (weak: a failed one is just forgotten). */
     private final java.util.Map<SSLEngine, Boolean> full = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
-    /** One list of certificates as a reload left it, numbered. */
-    private record Generation(int id, List<Entry> entries) {}
+    /** One list of certificates as a reload left it, numbered, with its aliases made once (not per handshake). */
+    private record Generation(int id, List<Entry> entries, String[] aliases) {
+        Generation(int id, List<Entry> entries) {
+            this(id, List.copyOf(entries), new String[entries.size()]);
+            for (int i = 0; i < aliases.length; i++) aliases[i] = id + "." + i;
+        }
+    }
 
     private volatile Generation current;
     private volatile Generation previous;
 
     SniKeyManager(List<Entry> entries) {
-        this.current = new Generation(0, List.copyOf(entries));
+        this.current = new Generation(0, entries);
         this.previous = current;
     }
 
     /** Reload: new handshakes choose from {@code entries}; those choosing right now still get what they chose. */
     synchronized void replace(List<Entry> entries) {
         previous = current;
-        current = new Generation(current.id() + 1, List.copyOf(entries));
+        current = new Generation(current.id() + 1, entries);
     }
 
     /** Whether {@code engine}'s handshake was a full one (it chose a certificate); forgets it. Once per handshake. */
@@ -103,13 +108,13 @@ final class SniKeyManager extends X509ExtendedKeyManager {
             for (int i = 0; i < entries.size(); i++) {
                 Entry e = entries.get(i);
                 for (String n : e.names()) {
-                    if (covers(n, sni) && clientCan.test(e.key().getAlgorithm())) return e.key().getAlgorithm().equals(keyType) ? g.id() + "." + i : null;
+                    if (covers(n, sni) && clientCan.test(e.key().getAlgorithm())) return e.key().getAlgorithm().equals(keyType) ? g.aliases()[i] : null;
                 }
             }
         }
         for (int i = 0; i < entries.size(); i++) {
             String alg = entries.get(i).key().getAlgorithm();
-            if (clientCan.test(alg)) return alg.equals(keyType) ? g.id() + "." + i : null;
+            if (clientCan.test(alg)) return alg.equals(keyType) ? g.aliases()[i] : null;
         }
         return null;
     }

@@ -113,14 +113,24 @@ public final class TlsClient {
         String name = serverName != null ? serverName : host;
         SSLEngine e = state.context().createSSLEngine(name, port);
         e.setUseClientMode(true);
-        SSLParameters p = e.getSSLParameters();
+        e.setSSLParameters(parametersFor(name == null ? "" : name));
+        return e;
+    }
+
+    /** The engine parameters for one backend name, worked out once per name (a forward has a few), not per connection. */
+    private final java.util.concurrent.ConcurrentHashMap<String, SSLParameters> parameters = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private SSLParameters parametersFor(String name) {
+        SSLParameters known = parameters.get(name);
+        if (known != null) return known;
+        SSLParameters p = state.context().createSSLEngine().getSSLParameters();
         p.setProtocols(TlsServer.PROTOCOLS);
         p.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the backend
-        if (name != null && !name.isEmpty() && !Character.isDigit(name.charAt(name.length() - 1)) && !name.contains(":")) {
+        if (!name.isEmpty() && !Character.isDigit(name.charAt(name.length() - 1)) && !name.contains(":")) {
             p.setServerNames(List.of(new SNIHostName(name))); // SNI is for names only, never an address
         }
-        e.setSSLParameters(p);
-        return e;
+        if (parameters.size() < 1024) parameters.put(name, p); // bounded: backend names come from the configuration
+        return p;
     }
 
     @Override
