@@ -50,15 +50,37 @@ class TlsReloadIT {
         }
     }
 
-    /** Waits (60 s at most) until /metrics has the sample {@code sample} (name and labels, then a blank, then the value). */
+    /** Waits (90 s at most) until /metrics has the sample {@code sample} (name and labels, then a blank, then the value). */
     static String awaitMetric(String statsLine, String sample) throws Exception {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (true) {
             String m = BalanceIT.get(statsLine, "/metrics");
             if (m.contains("\n" + sample + "\n")) return m;
-            if (System.nanoTime() > end) throw new AssertionError("no '" + sample + "' in /metrics within 60 s:\n" + m);
+            if (System.nanoTime() > end) throw new AssertionError("no '" + sample + "' in /metrics within 90 s:\n" + m);
             Thread.sleep(50);
         }
+    }
+
+    /** The next stdout line, waiting up to 90 s: a JVM start on a saturated machine can take longer than JarProcess's 15. */
+    static String line(JarProcess p) throws InterruptedException {
+        String l = p.stdout.poll(90, TimeUnit.SECONDS);
+        if (l == null) throw new AssertionError("no stdout line within 90 s; stderr:\n" + p.stderr());
+        return l;
+    }
+
+    /** Waits up to 90 s until stderr holds {@code text} (reloads run on their own thread; the machine may be busy). */
+    static void awaitErr(JarProcess p, String text) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!p.stderr().contains(text)) {
+            if (System.nanoTime() > end) throw new AssertionError("no '" + text + "' on stderr within 90 s:\n" + p.stderr());
+            Thread.sleep(20);
+        }
+    }
+
+    /** The value of the sample {@code name} (with its labels) in a /metrics page. */
+    static long sample(String metrics, String name) {
+        for (String line : metrics.split("\n")) if (line.startsWith(name + " ")) return Long.parseLong(line.substring(name.length() + 1).trim());
+        throw new AssertionError("no " + name + " in\n" + metrics);
     }
 
     private static int count(String text, String part) {
@@ -78,8 +100,8 @@ class TlsReloadIT {
         String fw = "forward=\"127.0.0.1:" + port + "\"";
         Process open = null;
         try (JarProcess p = new JarProcess("--config", conf.toString(), "--stats", "0")) {
-            assertTrue(p.nextLine().startsWith("listening tcp 127.0.0.1:" + port + " tls(1 cert)"));
-            String stats = p.nextLine();
+            assertTrue(line(p).startsWith("listening tcp 127.0.0.1:" + port + " tls(1 cert)"));
+            String stats = line(p);
             assertEquals("subject=O=first,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
             // a connection open across the reloads: it keeps its session and goes on
             open = new ProcessBuilder(program("openssl"), "s_client", "-connect", "127.0.0.1:" + port, "-servername", "srv.example", "-quiet")
@@ -88,14 +110,14 @@ class TlsReloadIT {
 
             certificate(dir, "second");
             p.signal("HUP");
-            p.awaitStderr("reload: tls: reloaded certificate for 127.0.0.1:" + port + ": CN=srv.example,O=second, not after 20");
-            p.awaitStderr(conf + ": 0 added, 0 removed, 0 changed, 1 unchanged");
+            awaitErr(p, "reload: tls: reloaded certificate for 127.0.0.1:" + port + ": CN=srv.example,O=second, not after 20");
+            awaitErr(p, conf + ": 0 added, 0 removed, 0 changed, 1 unchanged");
             assertEquals("subject=O=second,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
             awaitMetric(stats, "epollproxy_tls_handshakes_total{" + fw + "} 3"); // counted before the reload, and after
 
             Files.writeString(dir.resolve("srv.key"), "not a key\n");
             p.signal("HUP");
-            p.awaitStderr("keeping the running configuration");
+            awaitErr(p, "keeping the running configuration");
             String bad = dir.resolve("srv.key") + ": no '-----BEGIN PRIVATE KEY-----' block (nor RSA or EC PRIVATE KEY); keeping the running configuration";
             assertEquals(1, count(p.stderr(), bad), p.stderr());
             assertEquals("subject=O=second,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
@@ -122,8 +144,8 @@ class TlsReloadIT {
         String fw = "forward=\"127.0.0.1:" + port + "\"";
         try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
                 "--tls-cert", port + ":" + dir.resolve("srv.crt") + ":" + dir.resolve("srv.key"), "--stats", "0")) {
-            p.nextLine();
-            String stats = p.nextLine();
+            line(p);
+            String stats = line(p);
             for (String v : List.of("-tls1_2", "-tls1_3")) {
                 Path sess = dir.resolve("session" + v);
                 assertTrue(request(dir, port, v, "-sess_out", sess.toString()).contains("\nNew, "), v);
@@ -133,18 +155,20 @@ class TlsReloadIT {
             assertTrue(m.contains("\nepollproxy_tls_handshakes_resumed_total{" + fw + "} 2\n"), m);
             assertTrue(m.contains("\nepollproxy_tls_handshake_seconds_count{" + fw + "} 4\n"), m);
             // the bytes of the application (4 requests of 18 bytes in) and of the TLS records around them
-            awaitMetric(stats, "epollproxy_tls_bytes_total{" + fw + ",layer=\"plain\",direction=\"in\"} 72");
-            assertTrue(Long.parseLong(m.split("epollproxy_tls_bytes_total\\{" + fw.replace("\"", "\\\"") + ",layer=\"wire\",direction=\"in\"\\} ")[1]
-                    .split("\n")[0]) > 72, m);
+            m = awaitMetric(stats, "epollproxy_tls_bytes_total{" + fw + ",layer=\"plain\",direction=\"in\"} 72");
+            long wireIn = sample(m, "epollproxy_tls_bytes_total{" + fw + ",layer=\"wire\",direction=\"in\"}");
+            long wireOut = sample(m, "epollproxy_tls_bytes_total{" + fw + ",layer=\"wire\",direction=\"out\"}");
+            long plainOut = sample(m, "epollproxy_tls_bytes_total{" + fw + ",layer=\"plain\",direction=\"out\"}");
+            assertTrue(wireIn > 72 && plainOut >= 4 * "plain backend\n".length() && wireOut > plainOut, m);
 
             // a reload that changes nothing keeps the session cache: the TLS 1.3 session still resumes
             p.signal("HUP");
-            p.awaitStderr("reload: tls: " + port + ": certificates read again, unchanged");
+            awaitErr(p, "reload: tls: " + port + ": certificates read again, unchanged");
             assertTrue(request(dir, port, "-tls1_3", "-sess_in", dir.resolve("session-tls1_3").toString()).contains("\nReused, "));
             // a new certificate keeps it too (the session was made with the server's key, not the certificate's)
             certificate(dir, "second");
             p.signal("HUP");
-            p.awaitStderr("reload: tls: reloaded certificate for " + port + ": CN=srv.example,O=second");
+            awaitErr(p, "reload: tls: reloaded certificate for " + port + ": CN=srv.example,O=second");
             assertTrue(request(dir, port, "-tls1_2", "-sess_in", dir.resolve("session-tls1_2").toString()).contains("\nReused, "));
             assertTrue(request(dir, port, "-tls1_3").contains("subject=O = second"));
             m = awaitMetric(stats, "epollproxy_tls_handshakes_total{" + fw + "} 7");
@@ -174,15 +198,15 @@ class TlsReloadIT {
         String fw = "forward=\"127.0.0.1:" + port + "\"";
         try (JarProcess p = new JarProcess(List.of("-Djava.security.properties=" + policy), "-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
                 "--tls-cert", port + ":" + dir.resolve("srv.crt") + ":" + dir.resolve("srv.key"), "--stats", "0")) {
-            p.nextLine();
-            String stats = p.nextLine();
+            line(p);
+            String stats = line(p);
             for (int i = 0; i < 2; i++) { // the listener goes on after the first
                 try (Socket s = new Socket("127.0.0.1", port)) {
                     s.setSoTimeout(30_000);
                     TlsIT.drain(s.getInputStream());
                 }
             }
-            p.awaitStderr("end=tls-handshake why=\"TLS setup failed: ");
+            awaitErr(p, "end=tls-handshake why=\"TLS setup failed: ");
             String m = awaitMetric(stats, "epollproxy_tls_handshake_failures_total{" + fw + ",reason=\"setup\"} 2");
             assertTrue(m.contains("epollproxy_connections_closed_total{forward=\"127.0.0.1:" + port + "\",proto=\"tcp\",reason=\"tls-handshake\"} 2\n"), m);
             assertEquals(2, count(p.stderr(), "end=tls-handshake"), p.stderr());

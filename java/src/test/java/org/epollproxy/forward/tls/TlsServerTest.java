@@ -142,4 +142,21 @@ class TlsServerTest {
         assertThrows(PemFiles.BadPem.class, () -> server.stage(List.of(new TlsServer.CertFiles(dir.resolve("srv.example.crt"), dir.resolve("srv.example.key"))), null));
         assertNotSame(first, second);
     }
+
+    @Test
+    void aChangedClientCaStartsANewSessionCacheSoNoSessionResumesPastIt() throws Exception {
+        certificate("srv.example", "first");
+        certificate("ca.example", "one");
+        Path ca = dir.resolve("ca.example.crt");
+        TlsServer server = new TlsServer("443", List.of(new TlsServer.CertFiles(dir.resolve("srv.example.crt"), dir.resolve("srv.example.key"))),
+                List.of(), ca, TlsServer.ClientAuth.REQUEST, 10_000);
+        SSLContext client = client(PemFiles.certificates(dir.resolve("srv.example.crt")).get(0));
+        assertFalse(connect(client, server, "TLSv1.3").resumed());
+        assertTrue(connect(client, server, "TLSv1.3").resumed(), "same CA: the session resumes");
+        assertEquals(List.of("tls: 443: certificates read again, unchanged"), server.reload());
+        assertTrue(connect(client, server, "TLSv1.3").resumed(), "an unchanged CA keeps the sessions");
+        certificate("ca.example", "two");
+        assertEquals(List.of("tls: reloaded client CA for 443: 1 certificate(s) from " + ca + "; sessions made before cannot resume"), server.reload());
+        assertFalse(connect(client, server, "TLSv1.3").resumed(), "a new CA: a full handshake, checked against it");
+    }
 }
