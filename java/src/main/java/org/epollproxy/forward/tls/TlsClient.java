@@ -127,7 +127,11 @@ public final class TlsClient {
         p.setProtocols(TlsServer.PROTOCOLS);
         p.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the backend
         if (!name.isEmpty() && !Character.isDigit(name.charAt(name.length() - 1)) && !name.contains(":")) {
-            p.setServerNames(List.of(new SNIHostName(name))); // SNI is for names only, never an address
+            try {
+                p.setServerNames(List.of(new SNIHostName(name))); // SNI is for names only, never an address
+            } catch (IllegalArgumentException e) {
+                // Not a name SNI can carry (an underscore, as container names have): none sent; the certificate is still checked against it.
+            }
         }
         if (parameters.size() < 1024) parameters.put(name, p); // bounded: backend names come from the configuration
         return p;
