@@ -130,6 +130,16 @@ class TlsReloadIT {
             awaitMetric(stats, "epollproxy_tls_handshakes_total{" + fw + "} 4");
             assertEquals(0, count(p.stderr(), "listening tcp"), "one listening line, at start:\n" + p.stderr());
             assertEquals(1, count(p.stderr(), "reloaded certificate"), p.stderr());
+
+            // a changed setup (ALPN now): announced again with its new TLS, and the counters carry on
+            certificate(dir, "third");
+            Files.writeString(conf, String.join("\n", "127.0.0.1 " + port + " 127.0.0.1 " + http.getAddress().getPort(),
+                    "tls-cert 127.0.0.1 " + port + " " + dir.resolve("srv.crt") + " " + dir.resolve("srv.key"),
+                    "tls-alpn 127.0.0.1 " + port + " http/1.1", ""));
+            p.signal("HUP");
+            awaitErr(p, "reload: listening tcp 127.0.0.1:" + port + " tls(1 cert, alpn http/1.1) -> ");
+            assertEquals("subject=O=third,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
+            awaitMetric(stats, "epollproxy_tls_handshakes_total{" + fw + "} 5");
         } finally {
             RouteIT.stop(open);
             http.stop(0);
