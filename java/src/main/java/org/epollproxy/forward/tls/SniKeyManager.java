@@ -130,9 +130,15 @@ final class SniKeyManager extends X509ExtendedKeyManager {
         if (algs.length == 0) return alg -> true;
         return alg -> {
             String want = alg.equals("EC") ? "ECDSA" : alg.equals("RSA") ? "RSA" : alg.toUpperCase(Locale.ROOT);
-            for (String a : algs) if (a.toUpperCase(Locale.ROOT).contains(want)) return true;
+            for (String a : algs) if (containsIgnoringCase(a, want)) return true;
             return false;
         };
+    }
+
+    /** {@code s} contains {@code part} (ASCII, any case), without an upper-case copy of {@code s} per test. */
+    static boolean containsIgnoringCase(String s, String part) {
+        for (int i = 0; i + part.length() <= s.length(); i++) if (s.regionMatches(true, i, part, 0, part.length())) return true;
+        return false;
     }
 
     static String requestedName(SSLEngine engine) {

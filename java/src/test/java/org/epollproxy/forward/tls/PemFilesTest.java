@@ -96,5 +96,8 @@ class PemFilesTest {
         assertEquals(rsa, km.getCertificateChain("0.0")[0], "chosen before the reload: the certificate chosen, not the new list's first");
         assertEquals(ec, km.getCertificateChain("1.0")[0]);
         assertEquals(null, km.getPrivateKey("1.1"));
+        assertTrue(SniKeyManager.containsIgnoringCase("ecdsa_secp256r1_sha256", "ECDSA"));
+        assertTrue(SniKeyManager.containsIgnoringCase("rsa_pss_rsae_sha256", "RSA"));
+        assertTrue(!SniKeyManager.containsIgnoringCase("ed25519", "ECDSA") && !SniKeyManager.containsIgnoringCase("rs", "RSA"));
     }
 }
