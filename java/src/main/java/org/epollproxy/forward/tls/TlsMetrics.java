@@ -54,6 +54,14 @@ public final class TlsMetrics {
         }
     }
 
+    /** Why a handshake with a backend failed, for its reason label: certificate, closed or protocol. */
+    public static String backendReason(String why) {
+        String m = why.toLowerCase(java.util.Locale.ROOT);
+        if (m.contains("certificate") || m.contains("pkix") || m.contains("subject alternative") || m.contains("certpath")) return "certificate";
+        if (m.contains("closed")) return "closed";
+        return PROTOCOL;
+    }
+
     public void handshakeFailed(String reason) {
         failed.computeIfAbsent(reason, r -> new LongAdder()).increment();
     }
