@@ -58,7 +58,7 @@ public final class TlsMetrics {
     public static String backendReason(String why) {
         String m = why.toLowerCase(java.util.Locale.ROOT);
         if (m.contains("certificate") || m.contains("pkix") || m.contains("subject alternative") || m.contains("certpath")) return "certificate";
-        if (m.contains("closed")) return "closed";
+        if (m.contains("closed") || m.contains("socket failed")) return "closed";
         return PROTOCOL;
     }
 
