@@ -29,14 +29,14 @@ class BackendTlsMetricsIT {
         String ca = dir.resolve("tls-only.example.crt").toString();
         try (JarProcess p = new JarProcess("-L", good + ":127.0.0.1:" + server, "--backend-tls", good + ":tls-only.example", "--backend-ca", good + ":" + ca,
                 "-L", wrongName + ":127.0.0.1:" + server, "--backend-tls", wrongName + ":other.example", "--backend-ca", wrongName + ":" + ca,
-                "--stats", "0")) {
+                "--stats", "0", "--connect-timeout", "60s")) { // the backend handshake is in the connect: a cold JVM on a busy machine
             TlsReloadIT.line(p);
             TlsReloadIT.line(p);
             String stats = TlsReloadIT.line(p);
             RouteIT.awaitListening(server, s);
             for (int i = 0; i < 2; i++) {
                 RouteIT.Result r = run(dir, program("curl"), "-sS", "--max-time", "30", "http://127.0.0.1:" + good + "/");
-                assertTrue(r.output().contains("s_server"), r.output());
+                assertTrue(r.output().contains("s_server"), r.output() + "\n" + p.stderr());
             }
             assertTrue(run(dir, program("curl"), "-sS", "--max-time", "30", "http://127.0.0.1:" + wrongName + "/").status() != 0);
             String fw = "forward=\"127.0.0.1:" + good + "\"";
