@@ -55,7 +55,7 @@ final class Reloader {
 
     /** The TLS options: certificates read again on SIGHUP, and given to the forwards of the file read again. */
     private TlsArgs tls;
-    /** Without a config file: the TLS in use, whose files SIGHUP re-reads in place. */
+    /** The TLS in use: without a config file SIGHUP re-reads its files in place; a config reload keeps its objects where the setup is the same. */
     private TlsArgs running;
     private int bufferSize;
 
@@ -98,9 +98,14 @@ final class Reloader {
                     + "its values (restart, or --takeover, to change them)");
         }
         List<Forward> desired;
+        TlsArgs nextTls = null;
         try {
             desired = Forwards.build(cliArgs, config, limits);
-            if (tls != null) desired = tls.withConfig(config).apply(desired, bufferSize);
+            if (tls != null) {
+                // The listeners set up as before keep their TLS objects (counters, sessions); their files are staged.
+                nextTls = tls.withConfig(config).reusing(running);
+                desired = nextTls.apply(desired, bufferSize);
+            }
         } catch (Resolver.ResolveException e) {
             say(e.getMessage() + keeping);
             return;
@@ -126,6 +131,10 @@ final class Reloader {
             String summary = names.reconfigure(desired, Resolver.takeAnswers()); // the names' answers just got: not asked twice
             logs.install(proxy, files);
             say(configFile + ": " + summary);
+            if (nextTls != null) {
+                for (String line : nextTls.commit()) say(line);
+                running = nextTls;
+            }
             for (Forward f : proxy.forwards()) { // only what changed: an unchanged forward was already announced
                 Forward old = before.get(f.key());
                 if (old == null || !old.sameTargetAs(f)) say(Forwards.listeningLine(f));

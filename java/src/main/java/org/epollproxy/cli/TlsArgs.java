@@ -76,6 +76,33 @@ final class TlsArgs {
     /** The same keys, parsed. */
     private final Map<String, Keyed> where = new LinkedHashMap<>();
 
+    /**
+     * The TLS in use before this config reload, or null: a listener (or backend forward) set up as before keeps
+     * its object, counters and sessions, its files staged until {@link #commit}.
+     */
+    private TlsArgs previous;
+    /** The files read for the kept objects, put in use by {@link #commit} once the whole reload succeeded. */
+    private final List<Runnable> commits = new ArrayList<>();
+    private final List<String> commitLines = new ArrayList<>();
+
+    /** A config reload: keep what {@code running} has where the setup is the same. Returns this. */
+    TlsArgs reusing(TlsArgs running) {
+        this.previous = running;
+        return this;
+    }
+
+    /**
+     * The reload succeeded: the files staged for the kept objects go in use. Returns the lines to log, one per
+     * certificate or CA that changed.
+     */
+    List<String> commit() {
+        commitLines.clear();
+        for (Runnable r : commits) r.run();
+        commits.clear();
+        previous = null; // no chain of old configurations kept alive
+        return List.copyOf(commitLines);
+    }
+
     /** "[BIND:]PORT" and the rest of an option's value, split at the port. */
     record Keyed(String bind, int port, String rest) {}
 
@@ -205,7 +232,18 @@ final class TlsArgs {
                     cf = new TlsServer.CertFiles(Path.of(cert.substring(0, colon)), Path.of(cert.substring(colon + 1)));
                 }
                 try {
-                    clients.put(e.getKey(), new org.epollproxy.forward.tls.TlsClient(e.getKey(), e.getValue(), ca == null ? null : Path.of(ca), cf));
+                    Path caPath = ca == null ? null : Path.of(ca);
+                    org.epollproxy.forward.tls.TlsClient old = previous == null ? null : previous.clients.get(e.getKey());
+                    if (old != null && old.sameSetup(e.getValue())) {
+                        org.epollproxy.forward.tls.TlsClient.Staged staged = old.stage(caPath, cf);
+                        commits.add(() -> {
+                            String line = old.commit(staged);
+                            if (line != null) commitLines.add(line);
+                        });
+                        clients.put(e.getKey(), old);
+                    } else {
+                        clients.put(e.getKey(), new org.epollproxy.forward.tls.TlsClient(e.getKey(), e.getValue(), caPath, cf, old == null ? null : old.metrics()));
+                    }
                 } catch (PemFiles.BadPem b) {
                     throw new IllegalArgumentException("--backend-tls " + e.getKey() + ": " + b.getMessage());
                 }
@@ -258,9 +296,17 @@ final class TlsArgs {
             String ca = last(required.get(port));
             String caOpt = last(requested.get(port));
             if (ca != null && caOpt != null) throw new IllegalArgumentException("--tls-client-ca and --tls-client-ca-optional both name port " + port + ": choose one");
+            Path caPath = ca != null ? Path.of(ca) : caOpt != null ? Path.of(caOpt) : null;
+            TlsServer.ClientAuth auth = ca != null ? TlsServer.ClientAuth.REQUIRE : TlsServer.ClientAuth.REQUEST;
             try {
-                servers.put(port, new TlsServer(port, e.getValue(), ps, ca != null ? Path.of(ca) : caOpt != null ? Path.of(caOpt) : null,
-                        ca != null ? TlsServer.ClientAuth.REQUIRE : TlsServer.ClientAuth.REQUEST, timeout));
+                TlsServer old = previous == null ? null : previous.servers.get(port);
+                if (old != null && old.sameSetup(e.getValue().size(), ps, caPath, auth, timeout)) {
+                    TlsServer.Staged staged = old.stage(e.getValue(), caPath);
+                    commits.add(() -> commitLines.addAll(old.commit(staged)));
+                    servers.put(port, old); // the same object: the forward is unchanged, not announced again
+                } else {
+                    servers.put(port, new TlsServer(port, e.getValue(), ps, caPath, auth, timeout, old == null ? null : old.metrics()));
+                }
             } catch (PemFiles.BadPem b) {
                 throw new IllegalArgumentException("--tls-cert " + port + ": " + b.getMessage());
             }
@@ -282,10 +328,10 @@ final class TlsArgs {
         return out;
     }
 
-    /** SIGHUP: every TLS listener reads its files again; one line each on {@code err}. */
+    /** SIGHUP without a config file: every TLS listener reads its files again; what changed, or why not, on {@code err}. */
     void reloadCertificates(PrintStream err) {
         for (TlsServer t : servers.values()) {
-            err.println(org.epollproxy.forward.LogTime.now() + " reload: " + t.reload());
+            for (String line : t.reload()) err.println(org.epollproxy.forward.LogTime.now() + " reload: " + line);
         }
         for (org.epollproxy.forward.tls.TlsClient c : clients.values()) {
             err.println(org.epollproxy.forward.LogTime.now() + " reload: " + c.reload());

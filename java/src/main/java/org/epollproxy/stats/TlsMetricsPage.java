@@ -11,7 +11,7 @@ import org.epollproxy.forward.tls.TlsMetrics;
 /**
  * {@code /metrics} for listeners that terminate TLS, labelled {@code forward} (the listening address):
  * handshakes done, resumed and failed (by {@code reason}: timeout, not-tls, client-closed, client-cert,
- * protocol), their latency as a histogram, the bytes on the wire (TLS records) against the application
+ * protocol, setup), their latency as a histogram, the bytes on the wire (TLS records) against the application
  * bytes inside them, and the clients that closed without close_notify. A failed handshake's connection is
  * also in {@code epollproxy_connections_closed_total{reason="tls-handshake"}}.
  */
@@ -20,7 +20,7 @@ final class TlsMetricsPage {
     static String render(List<Forward> forwards) {
         List<Forward> tls = new ArrayList<>();
         for (Forward f : forwards) if (f.tls() != null) tls.add(f);
-        if (tls.isEmpty()) return "";
+        if (tls.isEmpty()) return backend(forwards);
         PrometheusText p = new PrometheusText();
         p.family("epollproxy_tls_handshakes_total", "counter", "TLS handshakes completed (resumed ones included).");
         for (Forward f : tls) p.sample(f.tls().metrics().done.sum(), "forward", f.bind().toString());
@@ -29,7 +29,7 @@ final class TlsMetricsPage {
         p.family("epollproxy_tls_handshake_failures_total", "counter", "TLS handshakes that failed, by reason.");
         for (Forward f : tls) {
             Map<String, LongAdder> byReason = new TreeMap<>(f.tls().metrics().failed);
-            for (String r : new String[] {TlsMetrics.TIMEOUT, TlsMetrics.NOT_TLS, TlsMetrics.CLIENT_CLOSED, TlsMetrics.CLIENT_CERT, TlsMetrics.PROTOCOL}) {
+            for (String r : new String[] {TlsMetrics.TIMEOUT, TlsMetrics.NOT_TLS, TlsMetrics.CLIENT_CLOSED, TlsMetrics.CLIENT_CERT, TlsMetrics.PROTOCOL, TlsMetrics.SETUP}) {
                 byReason.putIfAbsent(r, new LongAdder());
             }
             for (Map.Entry<String, LongAdder> e : byReason.entrySet()) p.sample(e.getValue().sum(), "forward", f.bind().toString(), "reason", e.getKey());
@@ -46,16 +46,46 @@ final class TlsMetricsPage {
         }
         p.family("epollproxy_tls_truncated_total", "counter", "TLS clients that closed without close_notify.");
         for (Forward f : tls) p.sample(f.tls().metrics().truncated.sum(), "forward", f.bind().toString());
-        return p.toString() + latency(tls);
+        return p.toString() + latency(tls, "epollproxy_tls_handshake_seconds", Forward::tls) + backend(forwards);
+    }
+
+    /**
+     * Forwards that reach their backends over TLS: handshakes done and failed (reason: certificate, closed,
+     * protocol), their latency from the backend's accept to a finished handshake, and the bytes.
+     */
+    private static String backend(List<Forward> forwards) {
+        List<Forward> tls = new ArrayList<>();
+        for (Forward f : forwards) if (f.backendTls() != null) tls.add(f);
+        if (tls.isEmpty()) return "";
+        PrometheusText p = new PrometheusText();
+        p.family("epollproxy_backend_tls_handshakes_total", "counter", "TLS handshakes with backends completed.");
+        for (Forward f : tls) p.sample(f.backendTls().metrics().done.sum(), "forward", f.bind().toString());
+        p.family("epollproxy_backend_tls_handshake_failures_total", "counter", "TLS handshakes with backends that failed, by reason.");
+        for (Forward f : tls) {
+            Map<String, LongAdder> byReason = new TreeMap<>(f.backendTls().metrics().failed);
+            for (String r : new String[] {"certificate", "closed", TlsMetrics.PROTOCOL}) byReason.putIfAbsent(r, new LongAdder());
+            for (Map.Entry<String, LongAdder> e : byReason.entrySet()) p.sample(e.getValue().sum(), "forward", f.bind().toString(), "reason", e.getKey());
+        }
+        p.family("epollproxy_backend_tls_bytes_total", "counter",
+                "Bytes of ended backend TLS connections: layer=wire (TLS records) or layer=plain, direction=in (from backends) or out.");
+        for (Forward f : tls) {
+            TlsMetrics m = f.backendTls().metrics();
+            String fw = f.bind().toString();
+            p.sample(m.wireIn.sum(), "forward", fw, "layer", "wire", "direction", "in");
+            p.sample(m.wireOut.sum(), "forward", fw, "layer", "wire", "direction", "out");
+            p.sample(m.plainIn.sum(), "forward", fw, "layer", "plain", "direction", "in");
+            p.sample(m.plainOut.sum(), "forward", fw, "layer", "plain", "direction", "out");
+        }
+        return p.toString() + latency(tls, "epollproxy_backend_tls_handshake_seconds", f -> f.backendTls());
     }
 
     /** The handshake latency histogram, written by hand: PrometheusText names every sample after its family. */
-    private static String latency(List<Forward> tls) {
-        String name = "epollproxy_tls_handshake_seconds";
-        StringBuilder sb = new StringBuilder("# HELP ").append(name).append(" Time from accept to a completed TLS handshake.\n")
+    private static String latency(List<Forward> tls, String name, java.util.function.Function<Forward, Object> side) {
+        StringBuilder sb = new StringBuilder("# HELP ").append(name).append(" Time from accept (of the client, or by the backend) to a completed TLS handshake.\n")
                 .append("# TYPE ").append(name).append(" histogram\n");
         for (Forward f : tls) {
-            TlsMetrics m = f.tls().metrics();
+            Object o = side.apply(f);
+            TlsMetrics m = o instanceof org.epollproxy.forward.tls.TlsServer t ? t.metrics() : ((org.epollproxy.forward.tls.TlsClient) o).metrics();
             String fw = "forward=\"" + f.bind().toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
             long cumulative = 0;
             for (int i = 0; i < TlsMetrics.LATENCY_BUCKETS_MS.length; i++) {

@@ -288,9 +288,12 @@ final class Pair extends Connection {
     private int backendTlsMask;
     /** Why the backend's TLS failed, for the end line; null if it did not. */
     String backendTlsWhy;
+    /** When the backend's TLS handshake began (loop clock), for its latency. */
+    private long backendTlsStart;
 
     /** The backend accepted the connect: start TLS with it (still "connecting" for the rest of the pair). */
     void startBackendTls(Backend b) {
+        backendTlsStart = loop.now();
         try {
             backend.tls = new org.epollproxy.forward.tls.TlsChannel(forward.backendTls().newEngine(b.host(), b.address().port()), k, pool(),
                     backend.fd, forward.backendTls().metrics());
@@ -314,6 +317,7 @@ final class Pair extends Connection {
         }
         switch (rc) {
             case org.epollproxy.forward.tls.TlsChannel.DONE -> {
+                forward.backendTls().metrics().handshakeDone(loop.now() - backendTlsStart, false);
                 if (fl.settings().trace()) fl.log().info("tls backend fd " + backend.fd + " handshake done: " + backend.tls.summary());
                 connector.established();
             }
@@ -340,6 +344,7 @@ final class Pair extends Connection {
     /** The backend's TLS handshake failed (its certificate, its name, its protocol): the pair ends, said why. */
     private void backendTlsFailed(String why) {
         backendTlsWhy = why == null ? "backend TLS handshake failed" : why;
+        forward.backendTls().metrics().handshakeFailed(org.epollproxy.forward.tls.TlsMetrics.backendReason(backendTlsWhy));
         if (client.fd >= 0) k.set_linger(client.fd, 1, 0);
         close(EndReason.BACKEND_TLS, 0);
     }

@@ -79,10 +79,16 @@ final class TlsHandshake extends Connection implements Handler {
         try {
             h = new TlsHandshake(listener, tls, fd, client, destination, ticket, group, routed, early);
         } catch (SSLException | RuntimeException e) {
-            listener.forwardingLoop().clientLimits().release(ticket);
-            listener.forwardingLoop().loop().kernel().close(fd); // not registered: nobody else closes it
-            if (e instanceof RuntimeException re) throw re;
-            throw new IllegalStateException(e);
+            // No engine for this client (a java.security policy that disables TLS 1.2 and 1.3, say): it ends
+            // here, logged and counted as every end is; the listener goes on.
+            ForwardingLoop fl = listener.forwardingLoop();
+            fl.clientLimits().release(ticket);
+            fl.loop().kernel().close(fd); // not registered: nobody else closes it
+            tls.metrics().handshakeFailed(TlsMetrics.SETUP);
+            listener.stats().ended(EndReason.TLS_HANDSHAKE);
+            fl.connectionEnded(new ConnectionRecord(listener.forward(), client, null, 0, 0, 0, EndReason.TLS_HANDSHAKE, 0,
+                    "TLS setup failed: " + e.getMessage(), routed));
+            return;
         }
         listener.forwardingLoop().opened(h);
         h.loop.schedule(h, h.startNanos + tls.handshakeTimeoutMs() * 1_000_000L);
@@ -137,15 +143,9 @@ final class TlsHandshake extends Connection implements Handler {
         loop.release(token, true); // the fd stays open: the pair registers it with its own handler
         fl.unlist(this);
         long took = loop.now() - startNanos;
-        tls.metrics().handshakeDone(took, resumed());
+        tls.metrics().handshakeDone(took, tls.resumed(channel.engine()));
         if (fl.settings().trace()) fl.log().info("tls fd " + fd + " handshake done in " + took / 1000 + " us: " + channel.summary());
         listener.pair(fd, client, destination, null, ticket, group, routed, channel);
-    }
-
-    /** A session whose creation precedes this handshake was resumed (an abbreviated handshake). */
-    private boolean resumed() {
-        long startedMillis = System.currentTimeMillis() - (loop.now() - startNanos) / 1_000_000;
-        return channel.engine().getSession().getCreationTime() < startedMillis - 1;
     }
 
     private static String reasonOf(SSLException e) {

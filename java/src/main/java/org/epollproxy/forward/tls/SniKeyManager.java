@@ -20,16 +20,52 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * the first certificate whose DNS names (subjectAltName, else the subject's CN) cover it, a wildcard
  * {@code *.example.com} covering one label; otherwise, or without SNI, the first certificate (the default).
  * Also used as the client's own certificate when originating TLS ({@link #chooseEngineClientAlias}).
- * The alias of certificate i is "i".
+ *
+ * <p>A reload {@link #replace}s the certificates in place, so the SSLContext (and with it the session cache
+ * and the TLS 1.3 ticket keys) lives on. The alias of certificate i is "G.i", G the generation of the list it
+ * came from: the JDK asks for the chain and key by alias just after choosing it, and a reload in between must
+ * not give it the key of another certificate. The list before the last reload is kept for that moment.
+ *
+ * <p>A full handshake is the only one that asks for the server's certificate, so the engines that asked are
+ * noted ({@link #tookFullHandshake}): a finished handshake whose engine never asked resumed a session. Not in
+ * a session value: a session with values bound cannot become a stateless ticket, and nothing could resume.
  */
 final class SniKeyManager extends X509ExtendedKeyManager {
     /** One certificate chain, its key, and the names it serves (lower case). */
     record Entry(X509Certificate[] chain, PrivateKey key, List<String> names) {}
 
-    private final List<Entry> entries;
+    /** Engines whose handshake chose a certificate and has not been counted yet (weak: a failed one is just forgotten). */
+    private final java.util.Map<SSLEngine, Boolean> full = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /** One list of certificates as a reload left it, numbered, with its aliases made once (not per handshake). */
+    private record Generation(int id, List<Entry> entries, String[] aliases) {
+        Generation(int id, List<Entry> entries) {
+            this(id, List.copyOf(entries), new String[entries.size()]);
+            for (int i = 0; i < aliases.length; i++) aliases[i] = id + "." + i;
+        }
+    }
+
+    private volatile Generation current;
+    private volatile Generation previous;
 
     SniKeyManager(List<Entry> entries) {
-        this.entries = List.copyOf(entries);
+        this.current = new Generation(0, entries);
+        this.previous = current;
+    }
+
+    /** Reload: new handshakes choose from {@code entries}; those choosing right now still get what they chose. */
+    synchronized void replace(List<Entry> entries) {
+        previous = current;
+        current = new Generation(current.id() + 1, entries);
+    }
+
+    /** Whether {@code engine}'s handshake was a full one (it chose a certificate); forgets it. Once per handshake. */
+    boolean tookFullHandshake(SSLEngine engine) {
+        return full.remove(engine) != null;
+    }
+
+    List<Entry> entries() {
+        return current.entries();
     }
 
     static List<String> dnsNames(X509Certificate c) {
@@ -66,17 +102,19 @@ final class SniKeyManager extends X509ExtendedKeyManager {
      * verify its key type ({@code clientCan}: false), then the first certificate of a type it can.
      */
     String aliasFor(String keyType, String sni, java.util.function.Predicate<String> clientCan) {
+        Generation g = current;
+        List<Entry> entries = g.entries();
         if (sni != null) {
             for (int i = 0; i < entries.size(); i++) {
                 Entry e = entries.get(i);
                 for (String n : e.names()) {
-                    if (covers(n, sni) && clientCan.test(e.key().getAlgorithm())) return e.key().getAlgorithm().equals(keyType) ? Integer.toString(i) : null;
+                    if (covers(n, sni) && clientCan.test(e.key().getAlgorithm())) return e.key().getAlgorithm().equals(keyType) ? g.aliases()[i] : null;
                 }
             }
         }
         for (int i = 0; i < entries.size(); i++) {
             String alg = entries.get(i).key().getAlgorithm();
-            if (clientCan.test(alg)) return alg.equals(keyType) ? Integer.toString(i) : null;
+            if (clientCan.test(alg)) return alg.equals(keyType) ? g.aliases()[i] : null;
         }
         return null;
     }
@@ -92,9 +130,15 @@ final class SniKeyManager extends X509ExtendedKeyManager {
         if (algs.length == 0) return alg -> true;
         return alg -> {
             String want = alg.equals("EC") ? "ECDSA" : alg.equals("RSA") ? "RSA" : alg.toUpperCase(Locale.ROOT);
-            for (String a : algs) if (a.toUpperCase(Locale.ROOT).contains(want)) return true;
+            for (String a : algs) if (containsIgnoringCase(a, want)) return true;
             return false;
         };
+    }
+
+    /** {@code s} contains {@code part} (ASCII, any case), without an upper-case copy of {@code s} per test. */
+    static boolean containsIgnoringCase(String s, String part) {
+        for (int i = 0; i + part.length() <= s.length(); i++) if (s.regionMatches(true, i, part, 0, part.length())) return true;
+        return false;
     }
 
     static String requestedName(SSLEngine engine) {
@@ -108,6 +152,7 @@ final class SniKeyManager extends X509ExtendedKeyManager {
 
     @Override
     public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+        if (engine != null) full.put(engine, Boolean.TRUE);
         return aliasFor(keyType, requestedName(engine), clientCan(engine));
     }
 
@@ -121,10 +166,15 @@ final class SniKeyManager extends X509ExtendedKeyManager {
     }
 
     private Entry entry(String alias) {
+        int dot = alias == null ? -1 : alias.indexOf('.');
+        if (dot <= 0) return null;
         try {
-            int i = Integer.parseInt(alias);
-            return i >= 0 && i < entries.size() ? entries.get(i) : null;
-        } catch (NumberFormatException | NullPointerException e) {
+            int id = Integer.parseInt(alias, 0, dot, 10);
+            int i = Integer.parseInt(alias, dot + 1, alias.length(), 10);
+            Generation g = current;
+            if (g.id() != id) g = previous;
+            return g.id() == id && i >= 0 && i < g.entries().size() ? g.entries().get(i) : null;
+        } catch (NumberFormatException e) {
             return null;
         }
     }

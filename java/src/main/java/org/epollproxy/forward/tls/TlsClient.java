@@ -20,10 +20,21 @@ import javax.net.ssl.SSLParameters;
 public final class TlsClient {
     private final String label;
     private final String serverName;
-    private final Path caFile;
-    private final TlsServer.CertFiles clientCert;
-    private volatile SSLContext context;
-    private final TlsMetrics metrics = new TlsMetrics();
+    private final TlsMetrics metrics;
+    private volatile State state;
+
+    /** The files in use, what was read from them, and the context new engines come from. */
+    private record State(Path caFile, TlsServer.CertFiles clientCert, List<X509Certificate> ca, List<X509Certificate> chain,
+            PrivateKey key, SSLContext context) {}
+
+    /** Files read and checked by {@link #stage}, not in use until {@link #commit}. */
+    public static final class Staged {
+        private final State state;
+
+        private Staged(State state) {
+            this.state = state;
+        }
+    }
 
     public TlsMetrics metrics() {
         return metrics;
@@ -31,52 +42,99 @@ public final class TlsClient {
 
     /** {@code serverName}: the name to send and check, null for each backend's own host name. */
     public TlsClient(String label, String serverName, Path caFile, TlsServer.CertFiles clientCert) throws PemFiles.BadPem {
-        this.label = label;
-        this.serverName = serverName;
-        this.caFile = caFile;
-        this.clientCert = clientCert;
-        this.context = load();
+        this(label, serverName, caFile, clientCert, null);
     }
 
-    private SSLContext load() throws PemFiles.BadPem {
+    /** As above; {@code carried}: the counters from before a reload that changed the name (null: new ones). */
+    public TlsClient(String label, String serverName, Path caFile, TlsServer.CertFiles clientCert, TlsMetrics carried) throws PemFiles.BadPem {
+        this.label = label;
+        this.serverName = serverName;
+        this.metrics = carried != null ? carried : new TlsMetrics();
+        this.state = stage(caFile, clientCert).state;
+    }
+
+    /** Reads and checks the files; nothing changes until {@link #commit}. */
+    public Staged stage(Path caFile, TlsServer.CertFiles clientCert) throws PemFiles.BadPem {
         try {
             KeyManager[] km = null;
+            List<X509Certificate> chain = null;
+            PrivateKey key = null;
             if (clientCert != null) {
-                List<X509Certificate> chain = PemFiles.certificates(clientCert.cert());
-                PrivateKey key = PemFiles.privateKey(clientCert.key());
+                chain = PemFiles.certificates(clientCert.cert());
+                key = PemFiles.privateKey(clientCert.key());
                 PemFiles.checkPair(chain.get(0), key, clientCert.key());
                 km = new KeyManager[] {new SniKeyManager(List.of(new SniKeyManager.Entry(chain.toArray(new X509Certificate[0]), key, List.of())))};
             }
+            List<X509Certificate> ca = caFile == null ? null : PemFiles.certificates(caFile);
             SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(km, caFile == null ? null : TlsServer.trustManagers(caFile), null); // null: the JDK's trust store
-            return ctx;
+            ctx.init(km, ca == null ? null : TlsServer.trustManagers(ca), null); // null: the JDK's trust store
+            return new Staged(new State(caFile, clientCert, ca, chain, key, ctx));
         } catch (GeneralSecurityException e) {
             throw new PemFiles.BadPem(label + ": TLS setup failed: " + e.getMessage());
         }
     }
 
-    public String reload() {
-        try {
-            context = load();
-            return "backend TLS " + label + ": reloaded" + (caFile != null ? " CA " + caFile : "") + (clientCert != null ? " and client certificate" : "");
-        } catch (PemFiles.BadPem e) {
-            return "backend TLS " + label + ": " + e.getMessage() + "; keeping the files loaded before";
+    /**
+     * Puts {@code staged} (from {@link #stage}) in use if its files hold anything new; the context (and its
+     * sessions with the backends) stays otherwise. Returns a log line if something changed, else null.
+     */
+    public synchronized String commit(Staged staged) {
+        State s = staged.state;
+        State old = state;
+        boolean same = java.util.Objects.equals(old.ca(), s.ca()) && java.util.Objects.equals(old.chain(), s.chain())
+                && java.util.Objects.equals(old.key(), s.key());
+        if (same) {
+            state = new State(s.caFile(), s.clientCert(), old.ca(), old.chain(), old.key(), old.context());
+            return null;
         }
+        state = s;
+        return "backend tls: reloaded " + (s.caFile() != null ? "CA " + s.caFile() : "trust") + (s.clientCert() != null ? " and client certificate" : "")
+                + " for " + label + "; new connections use them";
+    }
+
+    /** SIGHUP without a config file: the files in use read again; the line for the log. */
+    public String reload() {
+        State now = state;
+        try {
+            String line = commit(stage(now.caFile(), now.clientCert()));
+            return line != null ? line : "backend tls: " + label + ": files read again, unchanged";
+        } catch (PemFiles.BadPem e) {
+            return "backend tls: " + label + ": " + e.getMessage() + "; keeping the files loaded before";
+        }
+    }
+
+    /** True if a config reload can keep this object (and its counters) for a forward with this backend name. */
+    public boolean sameSetup(String serverName) {
+        return java.util.Objects.equals(this.serverName, serverName);
     }
 
     /** A client engine for a backend named {@code host} (a name or a numeric address) at {@code port}. */
     public SSLEngine newEngine(String host, int port) {
         String name = serverName != null ? serverName : host;
-        SSLEngine e = context.createSSLEngine(name, port);
+        SSLEngine e = state.context().createSSLEngine(name, port);
         e.setUseClientMode(true);
-        SSLParameters p = e.getSSLParameters();
+        e.setSSLParameters(parametersFor(name == null ? "" : name));
+        return e;
+    }
+
+    /** The engine parameters for one backend name, worked out once per name (a forward has a few), not per connection. */
+    private final java.util.concurrent.ConcurrentHashMap<String, SSLParameters> parameters = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private SSLParameters parametersFor(String name) {
+        SSLParameters known = parameters.get(name);
+        if (known != null) return known;
+        SSLParameters p = state.context().createSSLEngine().getSSLParameters();
         p.setProtocols(TlsServer.PROTOCOLS);
         p.setEndpointIdentificationAlgorithm("HTTPS"); // the certificate must name the backend
-        if (name != null && !name.isEmpty() && !Character.isDigit(name.charAt(name.length() - 1)) && !name.contains(":")) {
-            p.setServerNames(List.of(new SNIHostName(name))); // SNI is for names only, never an address
+        if (!name.isEmpty() && !Character.isDigit(name.charAt(name.length() - 1)) && !name.contains(":")) {
+            try {
+                p.setServerNames(List.of(new SNIHostName(name))); // SNI is for names only, never an address
+            } catch (IllegalArgumentException e) {
+                // Not a name SNI can carry (an underscore, as container names have): none sent; the certificate is still checked against it.
+            }
         }
-        e.setSSLParameters(p);
-        return e;
+        if (parameters.size() < 1024) parameters.put(name, p); // bounded: backend names come from the configuration
+        return p;
     }
 
     @Override

@@ -16,6 +16,8 @@ public final class TlsMetrics {
     public static final String CLIENT_CLOSED = "client-closed";
     public static final String CLIENT_CERT = "client-cert";
     public static final String PROTOCOL = "protocol";
+    /** No engine could be made for the client (a security policy that disables every protocol we offer...). */
+    public static final String SETUP = "setup";
 
     /** Upper bounds of the latency buckets, in milliseconds (Prometheus histogram, cumulative). */
     public static final long[] LATENCY_BUCKETS_MS = {1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000};
@@ -50,6 +52,14 @@ public final class TlsMetrics {
                 return;
             }
         }
+    }
+
+    /** Why a handshake with a backend failed, for its reason label: certificate, closed or protocol. */
+    public static String backendReason(String why) {
+        String m = why.toLowerCase(java.util.Locale.ROOT);
+        if (m.contains("certificate") || m.contains("pkix") || m.contains("subject alternative") || m.contains("certpath")) return "certificate";
+        if (m.contains("closed") || m.contains("socket failed")) return "closed";
+        return PROTOCOL;
     }
 
     public void handshakeFailed(String reason) {

@@ -83,12 +83,21 @@ class PemFilesTest {
         java.util.function.Predicate<String> both = a -> true;
         // the JDK asks per key type in the client's order (EC first here): the name decides, not the order
         assertEquals(null, km.aliasFor("EC", "rsa.example", both));
-        assertEquals("0", km.aliasFor("RSA", "rsa.example", both));
-        assertEquals("0", km.aliasFor("RSA", "a.wild.example", both), "the wildcard covers one label");
+        assertEquals("0.0", km.aliasFor("RSA", "rsa.example", both));
+        assertEquals("0.0", km.aliasFor("RSA", "a.wild.example", both), "the wildcard covers one label");
         assertEquals(null, km.aliasFor("EC", "a.b.wild.example", both), "not two: the default (RSA) then");
-        assertEquals("1", km.aliasFor("EC", "EC.EXAMPLE".toLowerCase(), both));
+        assertEquals("0.1", km.aliasFor("EC", "EC.EXAMPLE".toLowerCase(), both));
         assertEquals(null, km.aliasFor("EC", null, both), "no SNI: the first certificate is the default");
-        assertEquals("0", km.aliasFor("RSA", null, both));
-        assertEquals("1", km.aliasFor("EC", "rsa.example", "EC"::equals), "a client that cannot verify RSA gets the ECDSA one");
+        assertEquals("0.0", km.aliasFor("RSA", null, both));
+        assertEquals("0.1", km.aliasFor("EC", "rsa.example", "EC"::equals), "a client that cannot verify RSA gets the ECDSA one");
+        // a reload swaps the list: new aliases name the new generation; an alias chosen just before still finds its key
+        km.replace(List.of(new SniKeyManager.Entry(new X509Certificate[] {ec}, PemFiles.privateKey(dir.resolve("ec.key")), SniKeyManager.dnsNames(ec))));
+        assertEquals("1.0", km.aliasFor("EC", null, both));
+        assertEquals(rsa, km.getCertificateChain("0.0")[0], "chosen before the reload: the certificate chosen, not the new list's first");
+        assertEquals(ec, km.getCertificateChain("1.0")[0]);
+        assertEquals(null, km.getPrivateKey("1.1"));
+        assertTrue(SniKeyManager.containsIgnoringCase("ecdsa_secp256r1_sha256", "ECDSA"));
+        assertTrue(SniKeyManager.containsIgnoringCase("rsa_pss_rsae_sha256", "RSA"));
+        assertTrue(!SniKeyManager.containsIgnoringCase("ed25519", "ECDSA") && !SniKeyManager.containsIgnoringCase("rs", "RSA"));
     }
 }
