@@ -258,13 +258,20 @@ public final class TlsChannel {
         }
         int taken = 0;
         try {
+            int record = engine.getSession().getPacketBufferSize();
             while (taken < len) {
+                if (out != 0 && outEnd > 0 && size - outEnd < record) {
+                    // No room for another record: send these and go on if the socket took them all. Stopping
+                    // here instead would return a short take, which the caller reads as a full socket.
+                    int rc = flush();
+                    if (rc < 0 && rc != -Errno.EAGAIN) return rc;
+                    if (outputPending()) break;
+                }
                 if (out == 0) {
                     out = pool.take();
                     outStart = outEnd = 0;
                 }
                 int room = size - outEnd;
-                if (room < engine.getSession().getPacketBufferSize() && outEnd > 0) break;
                 SSLEngineResult r = engine.wrap(NativeMemory.view(src + taken, len - taken), NativeMemory.view(out + outEnd, room));
                 if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
                     if (taken > 0) break;
