@@ -10,6 +10,7 @@
 # epoll-proxy runs once per JDK in JDKS (default: the `java` on PATH, and JDK 25 if
 # /usr/lib/jvm/temurin-25-jdk-amd64 exists); bin/epoll-proxy picks it through JAVA_HOME.
 #
+# ONLY=epoll-proxy skips haproxy and stunnel4 (to compare two builds: EPOLL_PROXY_JAR=other.jar picks the jar).
 # Usage: bench/tls-compare.sh [SECS] [PAR] [MB]       (defaults: 10 4 200)
 # Takes about 2 x (2 x SECS + the bulk transfer) + 5 s per terminator: with the defaults, 4 terminators,
 # about 4 minutes on a quiet 2-core machine (more on a loaded one; each bulk transfer is capped at 120 s).
@@ -111,9 +112,10 @@ for jdk in $JDKS; do
   ( [ "$jdk" != default ] && export JAVA_HOME="$jdk"
     exec bin/epoll-proxy --threads 1 --quiet -L "$p:127.0.0.1:$backend" --tls-cert "$p:$dir/c.pem:$dir/k.pem" >/dev/null 2>"$dir/ep.err" ) & pe=$!
   pids+=($pe)
-  both_passes "epoll-proxy (JDK $jv)" "$p" "$pe" 1
+  both_passes "epoll-proxy (JDK $jv${EPOLL_PROXY_JAR:+, $(basename "$EPOLL_PROXY_JAR")})" "$p" "$pe" 1
   kill "$pe"
 done
+if [ "${ONLY:-}" != epoll-proxy ]; then
 p=$(free_port)
 printf 'global\n  maxconn 2000\n  nbthread 1\ndefaults\n  mode tcp\n  timeout connect 10s\n  timeout client 60s\n  timeout server 60s\nfrontend f\n  bind 127.0.0.1:%s ssl crt %s\n  default_backend b\nbackend b\n  server s 127.0.0.1:%s\n' \
     "$p" "$dir/both.pem" "$backend" > "$dir/haproxy.cfg"
@@ -123,5 +125,6 @@ p=$(free_port)
 printf 'foreground = yes\npid =\n[t]\naccept = 127.0.0.1:%s\nconnect = 127.0.0.1:%s\ncert = %s\nkey = %s\n' "$p" "$backend" "$dir/c.pem" "$dir/k.pem" > "$dir/stunnel.conf"
 stunnel4 "$dir/stunnel.conf" >/dev/null 2>&1 & ps_=$!; pids+=($ps_)
 both_passes "stunnel4 (OpenSSL)" "$p" "$ps_" ""; kill "$ps_"
+fi
 echo
 echo "CPU is the terminator's whole process per handshake or per MiB; JIT: the part spent by the JVM's compiler threads."
