@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.epollproxy.forward.BufferPool;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
@@ -34,9 +35,12 @@ class TlsChannelWriteTest {
 
     @BeforeAll
     static void files() throws Exception {
-        PemFilesTest.dir = dir;
-        PemFilesTest.openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ec.key",
-                "-out", "ec.crt", "-days", "2", "-subj", "/CN=ec.example", "-addext", "subjectAltName=DNS:ec.example");
+        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", "ec.key", "-out", "ec.crt", "-days", "2", "-subj", "/CN=ec.example", "-addext", "subjectAltName=DNS:ec.example")
+                .directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "openssl req");
+        assertEquals(0, p.exitValue(), out);
     }
 
     /** One direction of the wire: what send put and recv has not taken yet, at most {@code capacity} bytes. */
