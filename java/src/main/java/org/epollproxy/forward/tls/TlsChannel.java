@@ -257,6 +257,7 @@ public final class TlsChannel {
             if (rc < 0) return rc;
         }
         int taken = 0;
+        boolean full = false; // the socket took only part of the records: no second send to hear EAGAIN again
         try {
             int record = engine.getSession().getPacketBufferSize();
             while (taken < len) {
@@ -265,7 +266,10 @@ public final class TlsChannel {
                     // here instead would return a short take, which the caller reads as a full socket.
                     int rc = flush();
                     if (rc < 0 && rc != -Errno.EAGAIN) return rc;
-                    if (outputPending()) break;
+                    if (outputPending()) {
+                        full = true;
+                        break;
+                    }
                 }
                 if (out == 0) {
                     out = pool.take();
@@ -291,7 +295,7 @@ public final class TlsChannel {
             return fail(e.getMessage());
         }
         plainOut += taken;
-        int rc = flush();
+        int rc = full ? -Errno.EAGAIN : flush();
         if (rc < 0 && rc != -Errno.EAGAIN) return rc;
         return taken > 0 ? taken : -Errno.EAGAIN;
     }

@@ -48,6 +48,8 @@ class TlsChannelWriteTest {
         int capacity;
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         int sends;
+        /** Sends refused because the queue was full. */
+        int refused;
         boolean fin;
 
         Queue(int capacity) {
@@ -64,7 +66,10 @@ class TlsChannelWriteTest {
             switch (m.getName()) {
                 case "send": {
                     int n = Math.min((Integer) a[2], Math.max(0, out.capacity - out.bytes.size()));
-                    if (n == 0) return -Errno.EAGAIN;
+                    if (n == 0) {
+                        out.refused++;
+                        return -Errno.EAGAIN;
+                    }
                     byte[] b = new byte[n];
                     NativeMemory.get((Long) a[1], b, 0, n);
                     out.bytes.write(b, 0, n);
@@ -164,6 +169,20 @@ class TlsChannelWriteTest {
         }
         assertEquals(BUFFER, received);
         assertArrayEquals(data, got);
+    }
+
+    @Test
+    void aFullSocketIsAskedOnceNotTwice() throws Exception {
+        Queue toClient = new Queue(1 << 20), toServer = new Queue(1 << 20);
+        TlsChannel[] ends = connected(wire(toClient, toServer));
+        readAll(ends[1], BUFFER); // the session ticket, if the server sent one
+        toClient.capacity = 20_000; // the first record and a part of the second
+        byte[] data = new byte[BUFFER];
+        new Random(27).nextBytes(data);
+        int n = ends[0].write(plain(data), BUFFER);
+        assertTrue(n > 0 && n <= BUFFER, "taken: " + n);
+        assertTrue(ends[0].outputPending(), "the rest of the second record waits");
+        assertEquals(1, toClient.refused, "sends that heard EAGAIN");
     }
 
     /** What the client end can decrypt now, up to {@code max} bytes. */
