@@ -257,14 +257,25 @@ public final class TlsChannel {
             if (rc < 0) return rc;
         }
         int taken = 0;
+        boolean full = false; // the socket took only part of the records: no second send to hear EAGAIN again
         try {
+            int record = engine.getSession().getPacketBufferSize();
             while (taken < len) {
+                if (out != 0 && outEnd > 0 && size - outEnd < record) {
+                    // No room for another record: send these and go on if the socket took them all. Stopping
+                    // here instead would return a short take, which the caller reads as a full socket.
+                    int rc = flush();
+                    if (rc < 0 && rc != -Errno.EAGAIN) return rc;
+                    if (outputPending()) {
+                        full = true;
+                        break;
+                    }
+                }
                 if (out == 0) {
                     out = pool.take();
                     outStart = outEnd = 0;
                 }
                 int room = size - outEnd;
-                if (room < engine.getSession().getPacketBufferSize() && outEnd > 0) break;
                 SSLEngineResult r = engine.wrap(NativeMemory.view(src + taken, len - taken), NativeMemory.view(out + outEnd, room));
                 if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
                     if (taken > 0) break;
@@ -284,7 +295,7 @@ public final class TlsChannel {
             return fail(e.getMessage());
         }
         plainOut += taken;
-        int rc = flush();
+        int rc = full ? -Errno.EAGAIN : flush();
         if (rc < 0 && rc != -Errno.EAGAIN) return rc;
         return taken > 0 ? taken : -Errno.EAGAIN;
     }
