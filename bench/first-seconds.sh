@@ -28,7 +28,10 @@
 # that goes through. So the client is at full speed before the forwarder exists: the curve is the
 # forwarder's. "start to first, ms" is from the forwarder's launch to the first answered connection
 # (within about 50 ms: the script polls for the client's "warm"): what --warmup and a training run add
-# to a start. Rounds interleave the forwarders. Loopback only; every process is stopped by PID; bounded
+# to a start. Next to each window's rate, the forwarder's CPU (utime + stime of all its threads, the
+# JIT compiler's included) per connection in that window: a busy machine slows the rate, but changes the
+# CPU one connection costs much less. Rounds interleave the forwarders. Loopback only; every process is
+# stopped by PID; bounded
 # in time.
 set -euo pipefail
 
@@ -91,6 +94,7 @@ start_forwarder() {
   esac
   FWD_PID=$!
   started+=("$FWD_PID")
+  echo "$FWD_PID" >"$tmp/fwd.pid" # for the client's CPU readings (the launcher execs java: same PID)
 }
 
 # The JDK 25 rows' cache comes from a first, unmeasured start (as an operator's second start would):
@@ -105,12 +109,13 @@ fi
 
 mkdir -p "$OUT"
 results="$OUT/first-seconds.tsv"
-printf 'forwarder\tround\tper_second\tfailed\tfirst_ms\n' >"$results"
+printf 'forwarder\tround\tper_second\tfailed\tfirst_ms\tcpu_us_per_conn\n' >"$results"
 { echo "date: $(date -u +%FT%TZ)"; echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"; echo "rounds: $ROUNDS, windows: $WINDOWS, threads: $THREADS"; echo "java: $(java -version 2>&1 | head -1)"; } >"$OUT/first-seconds.meta"
 
 for round in $(seq "$ROUNDS"); do
   for fwd in $ONLY; do
-    "${load[@]}" curve "$ECHO_PORT" "$F_PORT" "$THREADS" "$WINDOWS" 3 >"$tmp/client.out" 2>"$tmp/client.err" &
+    rm -f "$tmp/fwd.pid"
+    CURVE_PID_FILE="$tmp/fwd.pid" "${load[@]}" curve "$ECHO_PORT" "$F_PORT" "$THREADS" "$WINDOWS" 3 >"$tmp/client.out" 2>"$tmp/client.err" &
     client=$!
     started+=("$client")
     for _ in $(seq 600); do grep -q '^warm' "$tmp/client.out" && break; kill -0 "$client" 2>/dev/null || break; sleep 0.05; done
@@ -121,8 +126,9 @@ for round in $(seq "$ROUNDS"); do
     rates="$(sed -n 's/.*per_second=\([^ ]*\).*/\1/p' <<<"$line")"
     failed="$(sed -n 's/.*failed=\([^ ]*\).*/\1/p' <<<"$line")"
     first="$(sed -n 's/.*first_ms=\([^ ]*\).*/\1/p' <<<"$line")"
-    printf '%s\t%s\t%s\t%s\t%s\n' "$fwd" "$round" "$rates" "$failed" "$first" >>"$results"
-    echo "round $round $fwd: per second: $rates (failed $failed, first after $first ms)" >&2
+    cpu="$(sed -n 's/.*cpu_us_per_conn=\([^ ]*\).*/\1/p' <<<"$line")"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$fwd" "$round" "$rates" "$failed" "$first" "${cpu:--}" >>"$results"
+    echo "round $round $fwd: per second: $rates (failed $failed, first after $first ms); CPU us per connection: $cpu" >&2
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/first-seconds.meta"
@@ -134,9 +140,9 @@ awk -F'\t' '
     for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
     return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
-  NR > 1 { if (!($1 in cnt)) name[++k] = $1; cnt[$1]++; runs[$1, cnt[$1]] = $3; firsts[$1, cnt[$1]] = $5 }
+  NR > 1 { if (!($1 in cnt)) name[++k] = $1; cnt[$1]++; runs[$1, cnt[$1]] = $3; firsts[$1, cnt[$1]] = $5; cpus[$1, cnt[$1]] = $6 }
   END {
-    printf "| forwarder | start to first, ms | connections in each second from the first, median of %d rounds | first second / warmed (median of the last 3) |\n|---|--:|---|--:|\n", cnt[name[1]]
+    printf "| forwarder | start to first, ms | connections in each second from the first, median of %d rounds | first second / warmed (median of the last 3) | CPU per connection in each second, µs (all threads) | first second / warmed, CPU per connection |\n|---|--:|---|--:|---|--:|\n", cnt[name[1]]
     for (i = 1; i <= k; i++) {
       f = name[i]; line = ""
       w = split(runs[f, 1], r, ",")
@@ -146,7 +152,14 @@ awk -F'\t' '
       }
       l3[1] = med[w - 2]; l3[2] = med[w - 1]; l3[3] = med[w]
       for (x = 1; x <= cnt[f]; x++) v[x] = firsts[f, x] + 0
-      printf "| %s | %d | %s | %.2f |\n", f, median(v, cnt[f]), line, med[1] / median(l3, 3)
+      fm = median(v, cnt[f]); ratio = med[1] / median(l3, 3)
+      cline = ""; cw = split(cpus[f, 1], r, ",")
+      for (j = 1; j <= cw; j++) {
+        for (x = 1; x <= cnt[f]; x++) { split(cpus[f, x], r, ","); v[x] = r[j] + 0 }
+        cm[j] = median(v, cnt[f]); cline = cline (j > 1 ? ", " : "") cm[j]
+      }
+      if (cw >= 3) { c3[1] = cm[cw - 2]; c3[2] = cm[cw - 1]; c3[3] = cm[cw]; cr = sprintf("%.2f", cm[1] / median(c3, 3)) } else cr = "-"
+      printf "| %s | %d | %s | %.2f | %s | %s |\n", f, fm, line, ratio, (cw >= 1 && cpus[f, 1] != "-") ? cline : "-", cr
     }
   }' "$results" | tee "$OUT/first-seconds.md"
 cat "$OUT/first-seconds.meta"

@@ -246,12 +246,44 @@ public final class LoadClient {
             });
             ts[t].start();
         }
+        // The forwarder's CPU (all its threads, the JIT's included) in each window: CPU per connection is
+        // what a busy machine changes least, so the first second's cost shows even when its rate cannot.
+        long pid = forwarderPid();
+        long[] ticks = new long[windows + 1];
+        ticks[0] = pid > 0 ? ProcessCpu.ticksOf(pid) : 0;
+        for (int w = 1; w <= windows && pid > 0; w++) {
+            long at = start + w * 1_000_000_000L;
+            for (long now; (now = System.nanoTime()) < at; ) Thread.sleep(Math.max(1, (at - now) / 1_000_000));
+            ticks[w] = ProcessCpu.ticksOf(pid);
+        }
         for (Thread t : ts) t.join();
         StringBuilder rates = new StringBuilder();
         for (int w = 0; w < windows; w++) rates.append(w == 0 ? "" : ",").append(done.get(w));
+        StringBuilder cpu = new StringBuilder();
+        for (int w = 0; w < windows && pid > 0; w++) {
+            long n = done.get(w);
+            cpu.append(w == 0 ? "" : ",").append(n == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f",
+                    (ticks[w + 1] - ticks[w]) * 1e6 / ProcessCpu.TICKS_PER_S / n));
+        }
         // first_ms: from "warm" (the caller starts the forwarder on it) to the first answered connection
         System.out.println("curve threads=" + threads + " per_second=" + rates + " failed=" + failed.get()
-                + " first_ms=" + (start - warmPrinted) / 1_000_000);
+                + " first_ms=" + (start - warmPrinted) / 1_000_000 + (pid > 0 ? " cpu_us_per_conn=" + cpu : ""));
+    }
+
+    /** The forwarder's PID from the file CURVE_PID_FILE names (written as it is started), or 0. */
+    private static long forwarderPid() throws InterruptedException {
+        String file = System.getenv("CURVE_PID_FILE");
+        if (file == null || file.isBlank()) return 0;
+        for (int i = 0; i < 100; i++) {
+            try {
+                String s = java.nio.file.Files.readString(java.nio.file.Path.of(file)).trim();
+                if (!s.isEmpty()) return Long.parseLong(s);
+            } catch (IOException | NumberFormatException e) {
+                // not written yet
+            }
+            Thread.sleep(10);
+        }
+        return 0;
     }
 
     /** connect, 64 bytes there, 64 back, close; false on any error or short reply. */
