@@ -31,8 +31,7 @@
 # to a start. Next to each window's rate, the forwarder's CPU (utime + stime of all its threads, the
 # JIT compiler's included) per connection in that window: a busy machine slows the rate, but changes the
 # CPU one connection costs much less. Rounds interleave the forwarders. Loopback only; every process is
-# stopped by PID; bounded
-# in time.
+# stopped by PID; bounded in time.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
