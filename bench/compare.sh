@@ -4,7 +4,11 @@
 # connection rate, 5,000 open connections and the forwarder's memory). Prints one table of
 # scenario x forwarder with the ratio to direct, and keeps the raw figures in $OUT.
 #
-#   bench/compare.sh                 # all forwarders, 5 s per measurement
+#   bench/compare.sh                 # all forwarders, 5 s per measurement (about 15 minutes)
+#   COMPARE_ONLY="direct epoll-proxy haproxy" bench/compare.sh
+#                                    # about 6 minutes: ends with the goals table, warmed up, epoll-proxy /
+#                                    # haproxy: CPU per connection and per round trip on 100 connections
+#                                    # (goal <= 0.85x), throughput with the forwarder near one core (>= 1.1x)
 #   COMPARE_SECONDS=10 bench/compare.sh
 #   COMPARE_ONLY="direct epoll-proxy haproxy" bench/compare.sh
 #   COMPARE_ONLY="direct epoll-proxy epoll-proxy-2t haproxy" bench/compare.sh   # also --threads 2

@@ -3,21 +3,35 @@
 # started forwarder answers, side by side with haproxy. A restarted or upgraded proxy takes traffic at
 # once, so its first second matters as much as its steady state.
 #
-#   bench/first-seconds.sh                      # 3 rounds, 8 one-second windows each
+#   bench/first-seconds.sh                      # 3 rounds x 6 forwarders x 8 one-second windows: about 5 minutes
 #   FIRST_ROUNDS=5 FIRST_WINDOWS=10 bench/first-seconds.sh
 #   FIRST_ONLY="epoll-proxy haproxy" bench/first-seconds.sh
+#   FIRST_ONLY="epoll-proxy epoll-proxy-cts epoll-proxy-c1 haproxy" bench/first-seconds.sh   # JIT settings
 #
-# Forwarders: epoll-proxy (the JDK that runs `java`, with the build's class archive), epoll-proxy-jdk25
-# (JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64, its archive made by the launcher at the first exit:
-# one unmeasured start first), epoll-proxy-warm (--warmup 1000: a second of connections through a private
-# forward before listening), haproxy.
+# Forwarders (the default set is the first six):
+#   epoll-proxy             the JDK that runs `java` (the build's), with the build's class archive
+#   epoll-proxy-warm        the same, --warmup 1s: a second of connections through a private forward
+#                           before listening
+#   epoll-proxy-jdk25       JAVA_HOME=$FIRST_JDK25 (Temurin 25): the launcher's ahead-of-time cache with
+#                           the hot path's profiles, made by its training run in one unmeasured start first
+#   epoll-proxy-jdk25-warm  the same, and --warmup 1s
+#   epoll-proxy-jdk25-none  JDK 25 with no archive or cache at all (EPOLL_PROXY_CDS_ARCHIVE=""): what the
+#                           cache is measured against
+#   haproxy                 nbthread 1
+#   epoll-proxy-cts         the build's JDK, -XX:CompileThresholdScaling=0.1 (compile after a tenth of
+#                           the usual calls)
+#   epoll-proxy-c1          the build's JDK, -XX:TieredStopAtLevel=1 (C1 only)
 #
 # For each round and forwarder: the load client (bench LoadClient, 4 threads of connect, 64 bytes
 # there and back, close) first warms its own JIT against the echo backend directly for 3 s, then the
 # forwarder is started and the client counts completed connections in each second from the first one
 # that goes through. So the client is at full speed before the forwarder exists: the curve is the
-# forwarder's (the time to its `listening` line is bench/jvm-floor.sh's). Rounds interleave the
-# forwarders. Loopback only; every process is stopped by PID; bounded in time.
+# forwarder's. "start to first, ms" is from the forwarder's launch to the first answered connection
+# (within about 50 ms: the script polls for the client's "warm"): what --warmup and a training run add
+# to a start. Next to each window's rate, the forwarder's CPU (utime + stime of all its threads, the
+# JIT compiler's included) per connection in that window: a busy machine slows the rate, but changes the
+# CPU one connection costs much less. Rounds interleave the forwarders. Loopback only; every process is
+# stopped by PID; bounded in time.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,7 +42,7 @@ ROUNDS="${FIRST_ROUNDS:-3}"
 WINDOWS="${FIRST_WINDOWS:-8}"
 THREADS="${FIRST_THREADS:-4}"
 JDK25="${FIRST_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-ONLY="${FIRST_ONLY:-epoll-proxy epoll-proxy-warm epoll-proxy-jdk25 haproxy}"
+ONLY="${FIRST_ONLY:-epoll-proxy epoll-proxy-warm epoll-proxy-jdk25 epoll-proxy-jdk25-warm epoll-proxy-jdk25-none haproxy}"
 OUT="${OUT:-$root/bench/results/first-seconds}"
 
 if [ ! -f java/target/epoll-proxy.jar ] || [ ! -f bench/target/benchmarks.jar ]; then
@@ -67,6 +81,10 @@ start_forwarder() {
     epoll-proxy) bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     epoll-proxy-warm) bin/epoll-proxy --quiet --warmup 1000 -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     epoll-proxy-jdk25) JAVA_HOME="$JDK25" bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
+    epoll-proxy-jdk25-warm) JAVA_HOME="$JDK25" bin/epoll-proxy --quiet --warmup 1000 -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
+    epoll-proxy-jdk25-none) JAVA_HOME="$JDK25" EPOLL_PROXY_CDS_ARCHIVE="" bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
+    epoll-proxy-cts) JAVA_EXTRA_OPTS="-XX:CompileThresholdScaling=0.1" bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
+    epoll-proxy-c1) JAVA_EXTRA_OPTS="-XX:TieredStopAtLevel=1" bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     haproxy)
       printf 'global\n    nbthread 1\n    maxconn 9000\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nlisten echo\n    bind 127.0.0.1:%s\n    server echo 127.0.0.1:%s\n' \
         "$F_PORT" "$ECHO_PORT" >"$tmp/haproxy.cfg"
@@ -75,24 +93,28 @@ start_forwarder() {
   esac
   FWD_PID=$!
   started+=("$FWD_PID")
+  echo "$FWD_PID" >"$tmp/fwd.pid" # for the client's CPU readings (the launcher execs java: same PID)
 }
 
-# The JDK 25 row's archive comes from a first, unmeasured start (as an operator's second start would).
-if [[ " $ONLY " == *" epoll-proxy-jdk25 "* ]]; then
+# The JDK 25 rows' cache comes from a first, unmeasured start (as an operator's second start would):
+# the launcher's training run, then the proxy.
+if [[ " $ONLY " == *" epoll-proxy-jdk25"* ]]; then
   [ -x "$JDK25/bin/java" ] || { echo "first-seconds: no JDK at $JDK25 (FIRST_JDK25)" >&2; exit 1; }
   start_forwarder epoll-proxy-jdk25
-  for _ in $(seq 300); do grep -q '^listening' "$tmp/fwd.log" && break; sleep 0.1; done
+  for _ in $(seq 1200); do grep -q '^listening' "$tmp/fwd.log" && break; sleep 0.1; done
   stop "$FWD_PID"
+  ls "$EPOLL_PROXY_CACHE_DIR"/*.aot >/dev/null 2>&1 || { echo "first-seconds: the launcher made no cache:" >&2; cat "$tmp/fwd.log" >&2; exit 1; }
 fi
 
 mkdir -p "$OUT"
 results="$OUT/first-seconds.tsv"
-printf 'forwarder\tround\tper_second\tfailed\n' >"$results"
+printf 'forwarder\tround\tper_second\tfailed\tfirst_ms\tcpu_us_per_conn\n' >"$results"
 { echo "date: $(date -u +%FT%TZ)"; echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"; echo "rounds: $ROUNDS, windows: $WINDOWS, threads: $THREADS"; echo "java: $(java -version 2>&1 | head -1)"; } >"$OUT/first-seconds.meta"
 
 for round in $(seq "$ROUNDS"); do
   for fwd in $ONLY; do
-    "${load[@]}" curve "$ECHO_PORT" "$F_PORT" "$THREADS" "$WINDOWS" 3 >"$tmp/client.out" 2>"$tmp/client.err" &
+    rm -f "$tmp/fwd.pid"
+    CURVE_PID_FILE="$tmp/fwd.pid" "${load[@]}" curve "$ECHO_PORT" "$F_PORT" "$THREADS" "$WINDOWS" 3 >"$tmp/client.out" 2>"$tmp/client.err" &
     client=$!
     started+=("$client")
     for _ in $(seq 600); do grep -q '^warm' "$tmp/client.out" && break; kill -0 "$client" 2>/dev/null || break; sleep 0.05; done
@@ -102,8 +124,10 @@ for round in $(seq "$ROUNDS"); do
     line="$(grep '^curve' "$tmp/client.out")"
     rates="$(sed -n 's/.*per_second=\([^ ]*\).*/\1/p' <<<"$line")"
     failed="$(sed -n 's/.*failed=\([^ ]*\).*/\1/p' <<<"$line")"
-    printf '%s\t%s\t%s\t%s\n' "$fwd" "$round" "$rates" "$failed" >>"$results"
-    echo "round $round $fwd: per second: $rates (failed $failed)" >&2
+    first="$(sed -n 's/.*first_ms=\([^ ]*\).*/\1/p' <<<"$line")"
+    cpu="$(sed -n 's/.*cpu_us_per_conn=\([^ ]*\).*/\1/p' <<<"$line")"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$fwd" "$round" "$rates" "$failed" "$first" "${cpu:--}" >>"$results"
+    echo "round $round $fwd: per second: $rates (failed $failed, first after $first ms); CPU us per connection: $cpu" >&2
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/first-seconds.meta"
@@ -115,9 +139,9 @@ awk -F'\t' '
     for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
     return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
-  NR > 1 { if (!($1 in cnt)) name[++k] = $1; cnt[$1]++; runs[$1, cnt[$1]] = $3 }
+  NR > 1 { if (!($1 in cnt)) name[++k] = $1; cnt[$1]++; runs[$1, cnt[$1]] = $3; firsts[$1, cnt[$1]] = $5; cpus[$1, cnt[$1]] = $6 }
   END {
-    printf "| forwarder | connections in each second from the first, median of %d rounds | first second / warmed |\n|---|---|---|\n", cnt[name[1]]
+    printf "| forwarder | start to first, ms | connections in each second from the first, median of %d rounds | first second / warmed (median of the last 3) | CPU per connection in each second, µs (all threads) | first second / warmed, CPU per connection |\n|---|--:|---|--:|---|--:|\n", cnt[name[1]]
     for (i = 1; i <= k; i++) {
       f = name[i]; line = ""
       w = split(runs[f, 1], r, ",")
@@ -126,7 +150,15 @@ awk -F'\t' '
         med[j] = median(v, cnt[f]); line = line (j > 1 ? ", " : "") med[j]
       }
       l3[1] = med[w - 2]; l3[2] = med[w - 1]; l3[3] = med[w]
-      printf "| %s | %s | %.2f |\n", f, line, med[1] / median(l3, 3)
+      for (x = 1; x <= cnt[f]; x++) v[x] = firsts[f, x] + 0
+      fm = median(v, cnt[f]); ratio = med[1] / median(l3, 3)
+      cline = ""; cw = split(cpus[f, 1], r, ",")
+      for (j = 1; j <= cw; j++) {
+        for (x = 1; x <= cnt[f]; x++) { split(cpus[f, x], r, ","); v[x] = r[j] + 0 }
+        cm[j] = median(v, cnt[f]); cline = cline (j > 1 ? ", " : "") cm[j]
+      }
+      if (cw >= 3) { c3[1] = cm[cw - 2]; c3[2] = cm[cw - 1]; c3[3] = cm[cw]; cr = sprintf("%.2f", cm[1] / median(c3, 3)) } else cr = "-"
+      printf "| %s | %d | %s | %.2f | %s | %s |\n", f, fm, line, ratio, (cw >= 1 && cpus[f, 1] != "-") ? cline : "-", cr
     }
   }' "$results" | tee "$OUT/first-seconds.md"
 cat "$OUT/first-seconds.meta"

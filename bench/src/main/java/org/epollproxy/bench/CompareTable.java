@@ -82,6 +82,7 @@ public final class CompareTable {
         dat.append('\n');
         for (Metric m : METRICS) {
             int col = header.indexOf(m.column);
+            if (col < 0) continue; // a TSV of an older compare.sh
             String[] cells = new String[rows.size() + 1];
             cells[0] = m.label;
             double base = direct < 0 ? Double.NaN : Table.parse(rows.get(direct)[col]);
@@ -106,6 +107,72 @@ public final class CompareTable {
         System.out.println("In parentheses: performance relative to direct (1 = direct; for latencies direct/value, higher is better).");
         if (args.length > 1) Files.writeString(Path.of(args[1]), dat.toString());
         pairRatios(lines.subList(1, lines.size()), header);
+        goals(lines.subList(1, lines.size()), header);
+    }
+
+    /**
+     * Issue 27's goals, epoll-proxy against haproxy (both at their defaults, one thread each), warmed up:
+     * at most 0.85x haproxy's CPU per connection and per round trip on 100 connections, and at least 1.1x
+     * its throughput where the forwarder is the bottleneck (its CPU, in cores, is printed beside: near 1
+     * core it is the bottleneck). Each ratio is epoll-proxy / haproxy within a round, median over rounds.
+     */
+    static void goals(List<String> lines, List<String> header) {
+        Map<String, Map<String, String[]>> byRound = byRound(lines, header);
+        String[][] goals = {
+            {"conn_cpu_us", "conn_cores", "<=", "0.85", "CPU per connection"},
+            {"pp100_cpu_us", "pp100_cores", "<=", "0.85", "ping-pong 100: CPU per round trip"},
+            {"bulk_MBps", "bulk_cores", ">=", "1.10", "bulk MB/s"},
+            {"pp100_rtps", "pp100_cores", ">=", "1.10", "ping-pong 100: round trips/s"},
+            {"conn_per_s", "conn_cores", ">=", "1.10", "connections/s"},
+        };
+        List<String[]> rows = new ArrayList<>();
+        for (String[] g : goals) {
+            List<Double> rs = ratios(byRound, "epoll-proxy", "haproxy", header.indexOf(g[0]));
+            if (rs.isEmpty()) continue;
+            double median = median(rs);
+            double limit = Double.parseDouble(g[3]);
+            boolean met = g[2].equals("<=") ? median <= limit : median >= limit;
+            List<Double> ours = ratios(byRound, "epoll-proxy", null, header.indexOf(g[1]));
+            List<Double> theirs = ratios(byRound, "haproxy", null, header.indexOf(g[1]));
+            rows.add(new String[] {g[4], String.format(Locale.ROOT, "%.2fx (%.2f-%.2f)", median, rs.get(0), rs.get(rs.size() - 1)),
+                g[2] + " " + g[3] + "x", met ? "met" : "not met",
+                String.format(Locale.ROOT, "%.2f / %.2f", ours.isEmpty() ? Double.NaN : median(ours), theirs.isEmpty() ? Double.NaN : median(theirs))});
+        }
+        if (rows.isEmpty()) return;
+        Table t = new Table(new String[] {"goal, warmed up (epoll-proxy / haproxy within each round, median over " + byRound.size()
+                + " rounds, range)", "ratio", "goal", "", "forwarder CPU, cores: epoll-proxy / haproxy"});
+        for (String[] r : rows) t.row(r);
+        System.out.println();
+        t.print(System.out);
+    }
+
+    private static Map<String, Map<String, String[]>> byRound(List<String> lines, List<String> header) {
+        int round = header.indexOf("round");
+        Map<String, Map<String, String[]>> byRound = new LinkedHashMap<>();
+        for (String l : lines) {
+            String[] f = l.split("\t", -1);
+            if (round >= 0 && f.length > round) byRound.computeIfAbsent(f[round], x -> new LinkedHashMap<>()).put(f[0], f);
+        }
+        return byRound;
+    }
+
+    /** a/b of column col in each round where both have it (b null: a's own figure), sorted. */
+    private static List<Double> ratios(Map<String, Map<String, String[]>> byRound, String a, String b, int col) {
+        List<Double> rs = new ArrayList<>();
+        for (Map<String, String[]> r : byRound.values()) {
+            String[] x = r.get(a);
+            String[] y = b == null ? null : r.get(b);
+            if (x == null || (b != null && y == null) || col < 0 || col >= x.length || (y != null && col >= y.length)) continue;
+            double v = y == null ? Table.parse(x[col]) : Table.parse(x[col]) / Table.parse(y[col]);
+            if (!Double.isNaN(v) && !Double.isInfinite(v)) rs.add(v);
+        }
+        Collections.sort(rs);
+        return rs;
+    }
+
+    private static double median(List<Double> sorted) {
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     /** Each forwarder of ours against its peer: the figure compared and whether higher is better (+1) or lower (-1). */

@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *                                        connection, second by second: this client warms its own JIT
  *                                        on WARM_PORT (the backend, direct) for WARMUP, prints "warm",
  *                                        then tries PORT until the forwarder answers and counts the
- *                                        connections completed in each one-second window for SECONDS
+ *                                        connections completed in each one-second window for SECONDS,
+ *                                        and the ms from "warm" to the first answered connection
  * </pre>
  */
 public final class LoadClient {
@@ -222,7 +223,8 @@ public final class LoadClient {
         for (Thread t : ts) t.join();
         System.out.println("warm");
         System.out.flush();
-        long waitUntil = System.nanoTime() + 60_000_000_000L;
+        long warmPrinted = System.nanoTime();
+        long waitUntil = warmPrinted + 60_000_000_000L;
         while (!cycle(port, req, resp)) { // the forwarder is not listening yet
             if (System.nanoTime() > waitUntil) throw new IllegalStateException("nothing answered on port " + port + " in 60 s");
             Thread.sleep(1);
@@ -244,10 +246,44 @@ public final class LoadClient {
             });
             ts[t].start();
         }
+        // The forwarder's CPU (all its threads, the JIT's included) in each window: CPU per connection is
+        // what a busy machine changes least, so the first second's cost shows even when its rate cannot.
+        long pid = forwarderPid();
+        long[] ticks = new long[windows + 1];
+        ticks[0] = pid > 0 ? ProcessCpu.ticksOf(pid) : 0;
+        for (int w = 1; w <= windows && pid > 0; w++) {
+            long at = start + w * 1_000_000_000L;
+            for (long now; (now = System.nanoTime()) < at; ) Thread.sleep(Math.max(1, (at - now) / 1_000_000));
+            ticks[w] = ProcessCpu.ticksOf(pid);
+        }
         for (Thread t : ts) t.join();
         StringBuilder rates = new StringBuilder();
         for (int w = 0; w < windows; w++) rates.append(w == 0 ? "" : ",").append(done.get(w));
-        System.out.println("curve threads=" + threads + " per_second=" + rates + " failed=" + failed.get());
+        StringBuilder cpu = new StringBuilder();
+        for (int w = 0; w < windows && pid > 0; w++) {
+            long n = done.get(w);
+            cpu.append(w == 0 ? "" : ",").append(n == 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f",
+                    (ticks[w + 1] - ticks[w]) * 1e6 / ProcessCpu.TICKS_PER_S / n));
+        }
+        // first_ms: from "warm" (the caller starts the forwarder on it) to the first answered connection
+        System.out.println("curve threads=" + threads + " per_second=" + rates + " failed=" + failed.get()
+                + " first_ms=" + (start - warmPrinted) / 1_000_000 + (pid > 0 ? " cpu_us_per_conn=" + cpu : ""));
+    }
+
+    /** The forwarder's PID from the file CURVE_PID_FILE names (written as it is started), or 0. */
+    private static long forwarderPid() throws InterruptedException {
+        String file = System.getenv("CURVE_PID_FILE");
+        if (file == null || file.isBlank()) return 0;
+        for (int i = 0; i < 100; i++) {
+            try {
+                String s = java.nio.file.Files.readString(java.nio.file.Path.of(file)).trim();
+                if (!s.isEmpty()) return Long.parseLong(s);
+            } catch (IOException | NumberFormatException e) {
+                // not written yet
+            }
+            Thread.sleep(10);
+        }
+        return 0;
     }
 
     /** connect, 64 bytes there, 64 back, close; false on any error or short reply. */

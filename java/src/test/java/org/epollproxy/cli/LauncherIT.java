@@ -80,6 +80,23 @@ class LauncherIT {
     }
 
     @Test
+    void trimsTheCHeapPeriodicallyWhereTheJdkKnowsTheFlag(@TempDir Path tmp) throws Exception {
+        // -XX:TrimNativeHeapInterval gives back what the JIT's arenas freed (5-6 MB of an idle proxy's RSS);
+        // a JDK that does not know the flag would refuse to start, so only where it is known.
+        Map<String, Boolean> expected = Map.of("25.0.1", true, "22", true, "17.0.15", true, "17.0.9", false, "21.0.4", false);
+        for (Map.Entry<String, Boolean> e : expected.entrySet()) {
+            Path jdk = fakeJdk(tmp.resolve("jdk-" + e.getKey()), e.getKey());
+            assertEquals(0, run(Map.of("JAVA_HOME", jdk.toString()), "--version").exit());
+            String call = Files.readAllLines(jdk.resolve("calls")).get(0);
+            assertEquals(e.getValue(), call.contains("-XX:TrimNativeHeapInterval=5000"), e.getKey() + ": " + call);
+        }
+        // JAVA_OPTS replaces the default flags, this one too.
+        Path jdk = fakeJdk(tmp.resolve("jdk-opts"), "25.0.1");
+        assertEquals(0, run(Map.of("JAVA_HOME", jdk.toString(), "JAVA_OPTS", "-Xmx1g"), "--version").exit());
+        assertFalse(Files.readAllLines(jdk.resolve("calls")).get(0).contains("TrimNativeHeapInterval"));
+    }
+
+    @Test
     void runsNoOtherProgramBeforeTheJvm(@TempDir Path tmp) throws Exception {
         // Each program the script runs before exec costs a fork and an exec (5-10 ms here, six of them
         // cost 0.03-0.05 s of every start). With JAVA_HOME set it needs none: on a PATH with no

@@ -1,0 +1,152 @@
+package org.epollproxy.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * bin/epoll-proxy on JDK 25 and later: the ahead-of-time cache is made once by a training run, used from
+ * then on, remade when the jar changed, and a cache that does not fit (or a cache directory nobody can
+ * write) never stops the proxy.
+ */
+class AotCacheIT {
+    private static final Path JDK25 = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64");
+
+    record Started(String firstLine, String err) {}
+
+    /**
+     * Starts the launcher with a forward to a port nothing listens on, waits (at most 3 minutes: a training
+     * run on a busy machine) for its listening line, stops it with SIGTERM; its stdout's first line and
+     * its stderr.
+     */
+    static Started startAndStop(Map<String, String> env) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("/bin/bash", LauncherIT.launcher().toString(), "-L", "127.0.0.1:0:127.0.0.1:9", "--quiet");
+        pb.environment().remove("JAVA_OPTS");
+        pb.environment().remove("EPOLL_PROXY_CDS_ARCHIVE");
+        pb.environment().putAll(env);
+        Path err = Files.createTempFile("aot", ".err");
+        pb.redirectError(err.toFile());
+        Process p = pb.start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String[] first = new String[1];
+            Thread reader = new Thread(() -> {
+                try {
+                    first[0] = out.readLine();
+                } catch (java.io.IOException e) {
+                    first[0] = null;
+                }
+            });
+            reader.start();
+            reader.join(TimeUnit.MINUTES.toMillis(3));
+            p.destroy(); // SIGTERM: the proxy drains nothing and exits 0
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the proxy did not stop in 60 s");
+            reader.join(10_000);
+            return new Started(first[0], Files.readString(err));
+        } finally {
+            p.destroyForcibly();
+            Files.delete(err);
+        }
+    }
+
+    @Test
+    void theCacheIsMadeOnceUsedThenRemadeForANewJarAndOneThatDoesNotFitIsIgnored(@TempDir Path tmp) throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(JDK25.resolve("bin/java")), JDK25 + " is not installed");
+        // A copy of the jar of its own, so this test can change it (its time stamp) without touching the build.
+        Path jar = Files.copy(JarProcess.jar(), tmp.resolve("epoll-proxy.jar"));
+        Path cache = tmp.resolve("cache");
+        Path aot = cache.resolve("epoll-proxy-jdk" + version(JDK25) + ".aot");
+        Path classes = tmp.resolve("classes.log");
+        Map<String, String> env = Map.of("JAVA_HOME", JDK25.toString(), "EPOLL_PROXY_JAR", jar.toString(),
+                "EPOLL_PROXY_CACHE_DIR", cache.toString(), "JAVA_EXTRA_OPTS", "-Xlog:class+load=info:file=" + classes);
+
+        // First start: a training run makes the cache, then the proxy starts with it.
+        Started first = startAndStop(env);
+        assertTrue(first.firstLine() != null && first.firstLine().startsWith("listening tcp 127.0.0.1:"), first.toString());
+        assertTrue(first.err().contains("making the ahead-of-time cache " + aot), first.err());
+        assertTrue(Files.size(aot) > 1_000_000, "a cache of some MB: " + Files.size(aot));
+        try (var files = Files.list(cache)) {
+            assertEquals(List.of(aot), files.filter(f -> f.toString().endsWith(".aot") || f.toString().endsWith(".tmp")).toList(),
+                    "the cache and no temporary file");
+        }
+
+        // Second start: no training, and the proxy's classes come from the cache.
+        Files.deleteIfExists(classes);
+        Started second = startAndStop(env);
+        assertTrue(second.firstLine().startsWith("listening tcp 127.0.0.1:"), second.toString());
+        assertEquals("", notTheProxys(second.err()), "the cache is used quietly");
+        assertTrue(Files.readString(classes).contains("org.epollproxy.cli.Main source: shared objects file"),
+                "the second start maps Main from the cache");
+
+        // A new jar (here: the same bytes written again, so a newer time stamp): the cache is made again.
+        FileTime made = Files.getLastModifiedTime(aot);
+        Files.copy(JarProcess.jar(), jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(made.toMillis() + 2_000));
+        Started remade = startAndStop(env);
+        assertTrue(remade.firstLine().startsWith("listening tcp 127.0.0.1:"), remade.toString());
+        assertTrue(remade.err().contains("making the ahead-of-time cache"), "a jar newer than the cache: " + remade.err());
+
+        // A cache the JVM cannot use though it looks fresh (made for another jar: the JVM checks the jar's
+        // size and time; here simply not a cache): the proxy starts without it, without a word.
+        Files.writeString(aot, "not a cache of this JDK");
+        Started misfit = startAndStop(env);
+        assertTrue(misfit.firstLine().startsWith("listening tcp 127.0.0.1:"), misfit.toString());
+        assertEquals("", notTheProxys(misfit.err()), "a cache that does not fit is ignored quietly");
+
+        // No cache directory can be made (its parent is a file): no cache, no training, the proxy starts.
+        Path file = Files.writeString(tmp.resolve("a-file"), "");
+        Started nowhere = startAndStop(Map.of("JAVA_HOME", JDK25.toString(), "EPOLL_PROXY_JAR", jar.toString(),
+                "EPOLL_PROXY_CACHE_DIR", file.resolve("cache").toString()));
+        assertTrue(nowhere.firstLine().startsWith("listening tcp 127.0.0.1:"), nowhere.toString());
+        assertEquals("", notTheProxys(nowhere.err()), "no writable cache directory is no error");
+    }
+
+    @Test
+    void aFailedTrainingRunIsNotRetriedForTheSameJarAndHelpNeverTrains(@TempDir Path tmp) throws Exception {
+        // A JDK 25 whose java records its arguments and prints nothing: every training run fails.
+        Path jdk = LauncherIT.fakeJdk(tmp.resolve("jdk25"), "25.0.1");
+        Path cache = tmp.resolve("cache");
+        Map<String, String> env = Map.of("JAVA_HOME", jdk.toString(), "EPOLL_PROXY_CACHE_DIR", cache.toString());
+        Path calls = jdk.resolve("calls");
+
+        assertEquals(0, LauncherIT.run(env, "--version").exit());
+        assertEquals(1, Files.readAllLines(calls).size(), "no training run for --version: " + Files.readAllLines(calls));
+
+        LauncherIT.Run failed = LauncherIT.run(env, "-L", "127.0.0.1:0:127.0.0.1:9");
+        assertEquals(0, failed.exit(), failed.err());
+        List<String> all = Files.readAllLines(calls);
+        assertEquals(3, all.size(), "a training run, then the proxy: " + all);
+        assertTrue(all.get(1).contains("-XX:AOTCacheOutput=") && all.get(1).contains("--warmup"), all.get(1));
+        assertFalse(all.get(2).contains("-XX:AOTCache="), "no cache after a failed training: " + all.get(2));
+        assertTrue(failed.err().contains("(the training run failed); starting without it"), failed.err());
+
+        LauncherIT.Run again = LauncherIT.run(env, "-L", "127.0.0.1:0:127.0.0.1:9");
+        assertEquals(0, again.exit(), again.err());
+        assertEquals(4, Files.readAllLines(calls).size(), "the failure is remembered for this jar: no second training run");
+        assertEquals("", again.err());
+    }
+
+    /** The lines of stderr that are not the proxy's own time-stamped log lines (the drain at SIGTERM). */
+    private static String notTheProxys(String err) {
+        return err.lines().filter(l -> !l.matches("\\d{4}-\\d\\d-\\d\\dT.*")).collect(java.util.stream.Collectors.joining("\n"));
+    }
+
+    private static String version(Path jdk) throws Exception {
+        for (String line : Files.readAllLines(jdk.resolve("release"))) {
+            if (line.startsWith("JAVA_VERSION=")) return line.substring("JAVA_VERSION=".length()).replace("\"", "");
+        }
+        throw new IllegalStateException("no JAVA_VERSION in " + jdk.resolve("release"));
+    }
+}
