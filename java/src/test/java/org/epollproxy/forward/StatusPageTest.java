@@ -82,7 +82,9 @@ class StatusPageTest {
                         "the JSON escapes < too");
 
                 String base = "http://" + stats.address();
-                String dom = chromium.dumpDom(base + "/");
+                Path png = Path.of("target", "status-page.png");
+                String dom = chromium.dumpDomAndScreenshot(base + "/", png);
+                assertTrue(Files.size(png) > 10_000, "a screenshot with something in it: " + png.toAbsolutePath());
                 List<String> rows = rows(dom, "connections");
                 assertEquals(4, rows.size(), "a row per live connection:\n" + rows);
                 for (Socket c : tcp) {
@@ -109,10 +111,6 @@ class StatusPageTest {
                 assertEquals(1, only.size(), only.toString());
                 assertTrue(only.get(0).contains(">" + one + "<"), only.get(0));
                 assertTrue(filtered.contains("id=\"connections-count\">1 of 4<"), "the count says how many match");
-
-                Path png = Path.of("target", "status-page.png");
-                chromium.screenshot(base + "/", png);
-                assertTrue(Files.size(png) > 10_000, "a screenshot with something in it: " + png.toAbsolutePath());
             } finally {
                 for (Socket c : tcp) c.close();
             }
