@@ -95,10 +95,13 @@ final class JarProcess implements AutoCloseable {
         pumps.add(t);
     }
 
-    /** The next stdout line within 15 s (the JVM may start slowly on a loaded 2-core machine). */
+    /**
+     * The next stdout line within 60 s: a deadline, not a wait (it returns with the line). A JVM start on a
+     * loaded 2-core machine, beside other tests starting theirs, took more than 15 s.
+     */
     String nextLine() throws InterruptedException {
-        String l = stdout.poll(15, TimeUnit.SECONDS);
-        if (l == null) throw new AssertionError("no stdout line within 15 s; stderr:\n" + stderr());
+        String l = stdout.poll(60, TimeUnit.SECONDS);
+        if (l == null) throw new AssertionError("no stdout line within 60 s; stderr:\n" + stderr());
         return l;
     }
 
