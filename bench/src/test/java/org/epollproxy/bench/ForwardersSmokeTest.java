@@ -20,6 +20,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.epollproxy.bench.fwd.BenchForwarder;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -78,6 +80,7 @@ class ForwardersSmokeTest {
      */
     @ParameterizedTest
     @ValueSource(strings = {"epoll-proxy", "nio", "netty"})
+    @Execution(ExecutionMode.CONCURRENT) // each waits out the SYN retry; each has its own sockets and forwarder
     void passesOnARequestAndFinThatArriveBeforeTheBackendConnects(String kind) throws Exception {
         try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Set<Integer> fillerPorts = new HashSet<>();

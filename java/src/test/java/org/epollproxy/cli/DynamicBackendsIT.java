@@ -144,6 +144,19 @@ class DynamicBackendsIT {
         return p;
     }
 
+    static String[] ctlArgs(Path control, String... words) {
+        List<String> args = new ArrayList<>(List.of("ctl", "--control", control.toString()));
+        args.addAll(List.of(words));
+        return args.toArray(new String[0]);
+    }
+
+    /** The jar started with {@code args}, not waited for; added to {@code started} to be ended by the caller. */
+    static JarProcess start(List<JarProcess> started, String... args) throws IOException {
+        JarProcess p = new JarProcess(args);
+        started.add(p);
+        return p;
+    }
+
     static String out(JarProcess p) {
         return String.join("\n", p.stdout);
     }
@@ -329,62 +342,79 @@ class DynamicBackendsIT {
                     "epoll-proxy ctl: no TCP forward listens on \"1\"",
                     "epoll-proxy ctl: usage: enable BACKEND",
                 };
-                for (int i = 0; i < bad.length; i++) {
-                    JarProcess c = ctl(control, bad[i]);
-                    assertEquals(1, c.exitCode(5), String.join(" ", bad[i]));
-                    assertEquals(says[i] + "\n", c.stderr());
-                }
-                JarProcess list = ctl(control, "backends");
-                assertTrue(!out(list).contains("drain") && out(list).contains("weight=1") && !out(list).contains("weight=999"), out(list));
-
-                // garbage on the socket itself: one error line, then the process goes on
-                try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
-                    ch.connect(java.net.UnixDomainSocketAddress.of(control));
-                    ch.write(java.nio.ByteBuffer.wrap("\u0001hello there\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)));
-                    java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(4096);
-                    while (ch.read(in) >= 0 && in.hasRemaining()) {
-                        // until it closes
-                    }
-                    String reply = new String(in.array(), 0, in.position(), java.nio.charset.StandardCharsets.US_ASCII);
-                    assertTrue(reply.startsWith("error ") && reply.indexOf('\n') == reply.length() - 1, reply);
-                }
-                // the ctl command with no process behind the path
-                JarProcess none = ctl(dir.resolve("nothing.sock"), "backends");
-                assertEquals(1, none.exitCode(5));
-                assertTrue(none.stderr().startsWith("epoll-proxy ctl: --control " + dir.resolve("nothing.sock")), none.stderr());
-                JarProcess usage = new JarProcess("ctl", "backends");
-                assertEquals(2, usage.exitCode(30));
-                if (new com.sun.security.auth.module.UnixSystem().getUid() == 0) {
+                String[][] badOptions = {{"--resolve-interval", "500ms"}, {"--resolver", "dns.example"}, {"--slow-start", "soon"}};
+                boolean root = new com.sun.security.auth.module.UnixSystem().getUid() == 0;
+                if (root) {
                     // A peer of another uid: the file mode would stop it first, so open the file up to meet the uid check.
                     java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
                     java.nio.file.Files.setPosixFilePermissions(control, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
                     // The checkout may sit where uid 65534 cannot read (a 0700 temp dir): it runs a copy of the jar.
-                    Path jarCopy = dir.resolve("epoll-proxy.jar");
-                    java.nio.file.Files.copy(JarProcess.jar(), jarCopy);
-                    java.nio.file.Files.setPosixFilePermissions(jarCopy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-                    Process other = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:off", "-jar", jarCopy.toString(),
-                            "ctl", "--control", control.toString(), "drain", "127.0.0.1:" + a.port()).redirectErrorStream(true).start();
-                    assertTrue(other.waitFor(30, TimeUnit.SECONDS));
-                    String said = new String(other.getInputStream().readAllBytes());
-                    assertEquals(1, other.exitValue(), said);
-                    assertTrue(said.startsWith("epoll-proxy ctl: --control " + control + ": the process closed the connection without an answer"), said);
-                    awaitErr(p, "refused a connection from uid 65534");
-                    assertTrue(!out(ctl(control, "backends")).contains("drain"), "nothing changed");
+                    java.nio.file.Files.copy(JarProcess.jar(), dir.resolve("epoll-proxy.jar"));
+                    java.nio.file.Files.setPosixFilePermissions(dir.resolve("epoll-proxy.jar"),
+                            java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
                 }
-                assertTrue(ask(port, "x").endsWith(":x"), "the proxy serves on");
-                try (TinyDnsServer dns = new TinyDnsServer();
-                        JarProcess u = new JarProcess("-L", "9:nowhere.test:10", "--resolver", dns.address())) {
-                    assertEquals(1, u.exitCode(30), "a name that does not resolve at start: as without --resolver");
-                    assertTrue(u.stderr().startsWith("epoll-proxy: cannot resolve host \"nowhere.test\" in -L 9:nowhere.test:10: no address from --resolver"),
-                            u.stderr());
-                }
-                for (String[] args : new String[][] {{"--resolve-interval", "500ms"}, {"--resolver", "dns.example"}, {"--slow-start", "soon"}}) {
-                    try (JarProcess u = new JarProcess("-L", "9:127.0.0.1:10", args[0], args[1])) {
-                        assertEquals(2, u.exitCode(30), args[0]);
-                        assertTrue(u.stderr().startsWith("epoll-proxy: " + args[0]), u.stderr());
+                // None of these processes changes the proxy (that is what they check), so they start together and
+                // the test waits for one JVM start instead of a dozen in a row; what the proxy holds afterwards is
+                // checked once they all ended.
+                List<JarProcess> started = new ArrayList<>();
+                Process other = null;
+                try (TinyDnsServer dns = new TinyDnsServer()) {
+                    List<JarProcess> badCtl = new ArrayList<>();
+                    for (String[] words : bad) badCtl.add(start(started, ctlArgs(control, words)));
+                    JarProcess none = start(started, ctlArgs(dir.resolve("nothing.sock"), "backends"));
+                    JarProcess usage = start(started, "ctl", "backends");
+                    JarProcess unresolved = start(started, "-L", "9:nowhere.test:10", "--resolver", dns.address());
+                    List<JarProcess> badOption = new ArrayList<>();
+                    for (String[] args : badOptions) badOption.add(start(started, "-L", "9:127.0.0.1:10", args[0], args[1]));
+                    if (root) {
+                        other = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:off", "-jar",
+                                dir.resolve("epoll-proxy.jar").toString(), "ctl", "--control", control.toString(), "drain", "127.0.0.1:" + a.port())
+                                .redirectErrorStream(true).start();
                     }
+
+                    // garbage on the socket itself: one error line, then the process goes on
+                    try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+                        ch.connect(java.net.UnixDomainSocketAddress.of(control));
+                        ch.write(java.nio.ByteBuffer.wrap("\u0001hello there\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)));
+                        java.nio.ByteBuffer in = java.nio.ByteBuffer.allocate(4096);
+                        while (ch.read(in) >= 0 && in.hasRemaining()) {
+                            // until it closes
+                        }
+                        String reply = new String(in.array(), 0, in.position(), java.nio.charset.StandardCharsets.US_ASCII);
+                        assertTrue(reply.startsWith("error ") && reply.indexOf('\n') == reply.length() - 1, reply);
+                    }
+
+                    for (int i = 0; i < bad.length; i++) {
+                        assertEquals(1, badCtl.get(i).exitCode(60), String.join(" ", bad[i]));
+                        assertEquals(says[i] + "\n", badCtl.get(i).stderr());
+                    }
+                    // the ctl command with no process behind the path
+                    assertEquals(1, none.exitCode(60));
+                    assertTrue(none.stderr().startsWith("epoll-proxy ctl: --control " + dir.resolve("nothing.sock")), none.stderr());
+                    assertEquals(2, usage.exitCode(60));
+                    assertEquals(1, unresolved.exitCode(60), "a name that does not resolve at start: as without --resolver");
+                    assertTrue(unresolved.stderr().startsWith(
+                            "epoll-proxy: cannot resolve host \"nowhere.test\" in -L 9:nowhere.test:10: no address from --resolver"),
+                            unresolved.stderr());
+                    for (int i = 0; i < badOptions.length; i++) {
+                        assertEquals(2, badOption.get(i).exitCode(60), badOptions[i][0]);
+                        assertTrue(badOption.get(i).stderr().startsWith("epoll-proxy: " + badOptions[i][0]), badOption.get(i).stderr());
+                    }
+                    if (other != null) {
+                        assertTrue(other.waitFor(60, TimeUnit.SECONDS));
+                        String said = new String(other.getInputStream().readAllBytes());
+                        assertEquals(1, other.exitValue(), said);
+                        assertTrue(said.startsWith("epoll-proxy ctl: --control " + control + ": the process closed the connection without an answer"), said);
+                        awaitErr(p, "refused a connection from uid 65534");
+                    }
+                } finally {
+                    for (JarProcess s : started) s.close();
+                    if (other != null) other.destroyForcibly();
                 }
+                JarProcess list = ctl(control, "backends");
+                assertTrue(!out(list).contains("drain") && out(list).contains("weight=1") && !out(list).contains("weight=999"), out(list));
+                assertTrue(ask(port, "x").endsWith(":x"), "the proxy serves on");
                 assertEquals(0, p.stderr().split("Exception", -1).length - 1, p.stderr());
             }
         }

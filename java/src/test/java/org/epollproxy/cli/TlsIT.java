@@ -305,10 +305,12 @@ class TlsIT {
             String want = "epollproxy_tls_handshake_failures_total{" + fw + ",reason=\"timeout\"} 1000";
             long end = System.nanoTime() + 120_000_000_000L;
             String metrics;
-            do {
+            while (true) {
                 metrics = run(dir, program("curl"), "-sS", "http://127.0.0.1:" + stats + "/metrics").output();
+                if (metrics.contains(want) && metrics.contains("reason=\"tls-handshake\"} 1000")) break;
                 if (System.nanoTime() > end) throw new AssertionError("not all 1000 ended in 120 s:\n" + metrics);
-            } while (!metrics.contains(want) || !metrics.contains("reason=\"tls-handshake\"} 1000"));
+                Thread.sleep(100); // each scrape is a curl process: not back to back for the 3 s the timeouts take
+            }
             // (both counters are waited for: the TLS failures and the loops' ended connections are counted apart,
             // and a scrape may come between the two)
             for (Socket s : held) { // each was closed by the proxy
@@ -397,14 +399,23 @@ class TlsIT {
             {"--tls-cert 9:" + crt + ":" + key + " --tls-handshake-timeout soon", "--tls-handshake-timeout: "},
             {"--backend-ca 9:" + crt, "--backend-ca and --backend-cert need a --backend-tls for the same port"},
         };
-        for (String[] c : cases) {
-            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("-L", "9:127.0.0.1:1"));
-            args.addAll(java.util.List.of(c[0].split(" ")));
-            try (JarProcess p = new JarProcess(args.toArray(new String[0]))) {
-                assertEquals(2, p.exitCode(30), c[0] + ": " + p.stderr());
+        // Independent processes: started together, the test waits for about one JVM start instead of one per case.
+        java.util.List<JarProcess> started = new java.util.ArrayList<>();
+        try {
+            for (String[] c : cases) {
+                java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("-L", "9:127.0.0.1:1"));
+                args.addAll(java.util.List.of(c[0].split(" ")));
+                started.add(new JarProcess(args.toArray(new String[0])));
+            }
+            for (int i = 0; i < cases.length; i++) {
+                JarProcess p = started.get(i);
+                String[] c = cases[i];
+                assertEquals(2, p.exitCode(60), c[0] + ": " + p.stderr());
                 assertTrue(p.stderr().contains(c[1]), c[0] + ": " + p.stderr());
                 assertTrue(!p.stderr().contains("\tat "), "no stack trace: " + p.stderr());
             }
+        } finally {
+            for (JarProcess p : started) p.close();
         }
     }
 

@@ -48,12 +48,16 @@ final class Chromium {
         return run(List.of("--dump-dom", url));
     }
 
-    /** A 1280x900 PNG of {@code url} after its scripts ran, written to {@code png}. */
-    void screenshot(String url, Path png) throws IOException, InterruptedException {
+    /**
+     * The DOM of {@code url} as {@link #dumpDom} returns it, and a 1280x900 PNG of the same page written to
+     * {@code png}: one browser start for both (a start is most of a run's time).
+     */
+    String dumpDomAndScreenshot(String url, Path png) throws IOException, InterruptedException {
         Files.createDirectories(png.toAbsolutePath().getParent());
         Files.deleteIfExists(png);
-        run(List.of("--window-size=1280,900", "--screenshot=" + png.toAbsolutePath(), url));
+        String dom = run(List.of("--window-size=1280,900", "--dump-dom", "--screenshot=" + png.toAbsolutePath(), url));
         if (!Files.isRegularFile(png)) throw new AssertionError("chromium wrote no screenshot to " + png);
+        return dom;
     }
 
     private String run(List<String> what) throws IOException, InterruptedException {

@@ -53,6 +53,8 @@ final class Peer {
     final World w;
     final End end;
     final String name;
+    /** The description of this peer's next step in the world's queue (one string, not one per step). */
+    private final String stepWhat;
     final int streamId;
     final long planned;
     final Finish finish;
@@ -82,6 +84,7 @@ final class Peer {
         this.w = w;
         this.end = end;
         this.name = name;
+        this.stepWhat = name + " step";
         this.streamId = streamId;
         this.acceptsSender = acceptsSender;
         planned = script.planned;
@@ -134,7 +137,7 @@ final class Peer {
         // A step that changed nothing backs off, so a peer waiting on a stalled proxy costs few steps.
         idleDelay = w.progress == before ? Math.min(idleDelay * 2, 5 * World.SEC) : World.MS;
         long delay = w.rnd.nextInt(100) == 0 ? w.between(50, 1500) * World.MS : w.rnd.nextLong(idleDelay + 1);
-        w.after(delay, name + " step", this::step);
+        w.after(delay, stepWhat, this::step);
     }
 
     private void read() {

@@ -51,6 +51,9 @@ final class SimKernel implements Kernel {
     /** The most UDP sessions the proxy may hold at once (Settings.udpMaxSessions). */
     int udpMaxSessions = Integer.MAX_VALUE;
     private Object[] files = new Object[64];
+    /** One past the highest fd ever allocated, and whether a UDP socket ever was: bounds for the per-iteration checks. */
+    private int fdEnd = FIRST_FD;
+    private boolean anyUdp;
     private int openFds;
     final List<SimPair> pairs = new ArrayList<>();
     final List<Listener> listeners = new ArrayList<>();
@@ -168,6 +171,8 @@ final class SimKernel implements Kernel {
         while (fd < files.length && files[fd] != null) fd++;
         if (fd == files.length) files = java.util.Arrays.copyOf(files, files.length * 2);
         files[fd] = file;
+        if (fd >= fdEnd) fdEnd = fd + 1;
+        if (file instanceof SimUdp.Sock) anyUdp = true;
         openFds++;
         return fd;
     }
@@ -248,7 +253,7 @@ final class SimKernel implements Kernel {
         syscalls++;
         Object ep = file(epfd, "epoll_ctl");
         if (!(ep instanceof EpollSet)) throw w.violation("epoll_ctl on fd " + epfd + ", which is not an epoll fd");
-        file(fd, "epoll_ctl " + op);
+        file(fd, op == Epoll.EPOLL_CTL_ADD ? "epoll_ctl ADD" : op == Epoll.EPOLL_CTL_DEL ? "epoll_ctl DEL" : "epoll_ctl MOD");
         Map<Integer, long[]> interest = ((EpollSet) ep).interest;
         if ((events & (EPOLLET | EPOLLONESHOT)) != 0) throw w.violation("the simulation models level-triggered epoll only");
         boolean present = interest.containsKey(fd);
@@ -262,7 +267,7 @@ final class SimKernel implements Kernel {
         w.progress++;
         if (op == Epoll.EPOLL_CTL_DEL) interest.remove(fd);
         else interest.put(fd, new long[] {events, token});
-        w.log("epoll_ctl " + (op == 1 ? "ADD" : op == 2 ? "DEL" : "MOD") + " fd " + fd + " " + Epoll.describe(events));
+        if (w.verbose()) w.log("epoll_ctl " + (op == 1 ? "ADD" : op == 2 ? "DEL" : "MOD") + " fd " + fd + " " + Epoll.describe(events));
         return 0;
     }
 
@@ -972,8 +977,9 @@ final class SimKernel implements Kernel {
 
     /** Every open UDP session socket is watched for IN: a session nobody reads is deaf. */
     void checkUdpSessionsWatched() {
+        if (!anyUdp) return;
         List<EpollSet> sets = null; // found once per check, not once per session (this runs every iteration)
-        for (int fd = 0; fd < files.length; fd++) {
+        for (int fd = 0; fd < fdEnd; fd++) {
             if (!(files[fd] instanceof SimUdp.Sock) || ((SimUdp.Sock) files[fd]).peer == null) continue;
             if (sets == null) {
                 sets = new ArrayList<>();

@@ -113,7 +113,7 @@ final class World {
         Action chosen = head.get(pick).early ? head.get(pick) : null;
         for (int i = 0; i < head.size(); i++) if (head.get(i) != chosen) actions.add(head.get(i));
         if (chosen != null) {
-            log("early: " + chosen.what);
+            if (verbose) log("early: " + chosen.what);
             run(chosen);
         }
     }
