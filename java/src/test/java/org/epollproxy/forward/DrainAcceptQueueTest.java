@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -57,6 +59,10 @@ class DrainAcceptQueueTest {
                     s.shutdownOutput();
                     queued.add(s);
                 }
+                // connect() may return before the kernel has queued the connection on the listener (the last
+                // ACK can still wait in a busy machine's softirq backlog); one not queued yet when the listener
+                // closes is reset, and no drain can take it in. Wait until the accept queues hold all of them.
+                awaitAcceptQueue(proxy.port(), QUEUED);
                 // Not a synchronisation: the condition under test, loops busy past --connect-timeout.
                 long holdUntil = heldSince + TimeUnit.MILLISECONDS.toNanos(CONNECT_TIMEOUT_MS + 500);
                 while (System.nanoTime() - holdUntil < 0) Thread.sleep(10);
@@ -80,6 +86,31 @@ class DrainAcceptQueueTest {
                 release.countDown();
                 for (Socket s : queued) s.close();
             }
+        }
+    }
+
+    /**
+     * Connections waiting in the accept queues of the listening sockets on 127.0.0.1:{@code port} (each loop's
+     * SO_REUSEPORT socket): for a socket in LISTEN, the rx_queue column of /proc/net/tcp is the length of its
+     * accept queue (what {@code ss -ltn} shows as Recv-Q).
+     */
+    static int acceptQueue(int port) throws IOException {
+        String local = String.format("0100007F:%04X", port); // 127.0.0.1 as the kernel prints it
+        int n = 0;
+        for (String line : Files.readAllLines(Path.of("/proc/net/tcp"))) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length < 5 || !f[3].equals("0A") || !f[1].equalsIgnoreCase(local)) continue; // 0A: TCP_LISTEN
+            n += Integer.parseInt(f[4].substring(f[4].indexOf(':') + 1), 16);
+        }
+        return n;
+    }
+
+    static void awaitAcceptQueue(int port, int want) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(TestProxy.AWAIT_S);
+        int n;
+        while ((n = acceptQueue(port)) != want) {
+            assertTrue(System.nanoTime() - end < 0, "the accept queues of port " + port + " hold " + n + " connections, not " + want);
+            Thread.sleep(10);
         }
     }
 
