@@ -27,7 +27,8 @@ control-peer-uid|java|ControlServerTest|java/src/main/java/org/epollproxy/runtim
 takeover-peer-uid|java|ControlServerTest|java/src/main/java/org/epollproxy/runtime/Takeover.java|            if (uid != k.getuid()) throw new TakeoverException(|            if (false) throw new TakeoverException(
 socket-file-still-ours|java|UnixSocketTest,ControlServerTest|java/src/main/java/org/epollproxy/forward/SocketFile.java|!now.sameFile(identity)) return false;|false) return false;
 untrusted-proxy|java|TrustedProxyTest|java/src/main/java/org/epollproxy/forward/tcp/TcpListener.java|            if (!forward().trustsProxy(peer)) {|            if (false) {
-drain-takes-in-queue|java|DrainAcceptQueueTest|java/src/main/java/org/epollproxy/forward/ForwardingLoop.java|            l.takeInQueued();|            // l.takeInQueued();
+drain-takes-in-queue|java|DrainAcceptQueueTest|java/src/main/java/org/epollproxy/forward/ForwardingLoop.java|            if (takeInQueued) l.takeInQueued();|            if (false) l.takeInQueued();
+task-fresh-clock|java|EventLoopTest,DrainAcceptQueueTest|java/src/main/java/org/epollproxy/loop/EventLoop.java|            now = clock.getAsLong();\n            try {|            try {
 admin-state-usable|java|AdminStateTest|java/src/main/java/org/epollproxy/forward/balance/BackendState.java|admin != AdminState.READY) return false;|false) return false;
 netty-early-bytes|bench|ForwardersSmokeTest|bench/src/main/java/org/epollproxy/bench/fwd/NettyForwarder.java|            early.add(msg);|            ReferenceCountUtil.release(msg);
 TABLE

@@ -108,10 +108,10 @@ public final class EventLoop implements AutoCloseable {
     }
 
     /**
-     * The clock as of the last wakeup: read once when epoll_wait returns and shared by every handler,
-     * timer and task of that iteration. (Before the next wait, {@code waitTimeout} reads the clock once
-     * more when a timer is pending: the iteration's work has taken time since, and a timeout measured
-     * from this value would sleep past the earliest deadline by that much.)
+     * The clock as of the last wakeup: read once when epoll_wait returns and shared by every handler and
+     * timer of that iteration; each posted task reads it again as it starts. (Before the next wait,
+     * {@code waitTimeout} reads the clock once more when a timer is pending: the iteration's work has taken
+     * time since, and a timeout measured from this value would sleep past the earliest deadline by that much.)
      */
     public long now() {
         return now;
@@ -352,6 +352,11 @@ public final class EventLoop implements AutoCloseable {
     private void runTasks() {
         Runnable r;
         while ((r = tasks.poll()) != null) {
+            // A task may start long after the wakeup (the tasks before it ran long, or held the loop): the
+            // deadlines it sets (a drain's, the connect timeouts of the clients it takes in) count from now,
+            // not from a wakeup already past them, or they fire on the next turn before epoll reports
+            // the connects that completed meanwhile.
+            now = clock.getAsLong();
             try {
                 r.run();
             } catch (RuntimeException e) {

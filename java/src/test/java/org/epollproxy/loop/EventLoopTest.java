@@ -113,6 +113,35 @@ class EventLoopTest {
         assertTrue(System.nanoTime() - now >= 30_000_000, "not before the last deadline");
     }
 
+    /**
+     * A task that starts after another one held the loop (here: moved the loop's clock 10 s on) sets its
+     * deadlines from the clock as it starts: a 5 s timer it schedules does not fire on the next turn, when no
+     * time has passed since. (With the clock of the wakeup, it was 5 s overdue before it was even set: a
+     * drain posted behind a busy loop timed out the connects of the clients it took in.)
+     */
+    @Test
+    void aTaskSetsItsDeadlinesFromTheClockAsItStartsNotFromTheWakeup() {
+        long[] clock = {1_000_000_000L};
+        List<String> fired = new ArrayList<>();
+        Timer fiveSeconds = timer("5s", fired);
+        long[] seen = new long[1];
+        try (EventLoop held = new EventLoop(k, 1, errors::add, () -> clock[0])) {
+            held.execute(() -> clock[0] += 10_000_000_000L); // a task that ran 10 s
+            held.execute(() -> {
+                seen[0] = held.now();
+                held.schedule(fiveSeconds, held.now() + 5_000_000_000L);
+            });
+            held.runOnce(0);
+            assertEquals(11_000_000_000L, seen[0], "the second task sees the clock as it starts");
+            held.runOnce(0);
+            assertEquals(List.of(), fired, "no time has passed since the timer was set");
+            clock[0] += 5_000_000_000L;
+            held.runOnce(0);
+            assertEquals(List.of("5s"), fired, "it fires 5 s after the task set it");
+        }
+        assertEquals(List.of(), errors);
+    }
+
     private static Timer timer(String name, List<String> fired) {
         return new Timer() {
             @Override
