@@ -18,8 +18,16 @@ final class Shutdown {
     private final int drainTimeoutSec;
     private final PrintStream err;
     private volatile long drainStart;
-    /** The "drain: began" line is out: the loops may end before the signal thread writes it. */
+    /** The "drain: began" line is out (and a "stopping now" held for it): the loops may end before the signal thread writes it. */
     private final CountDownLatch announced = new CountDownLatch(1);
+    /**
+     * Keeps "stopping now" after "began": a stop that comes before "began" is out leaves its line here for the
+     * drain thread to write right after. A timed wait for "began" was not enough on a loaded machine: the drain
+     * thread, starved past the wait, wrote "began" after "stopping now".
+     */
+    private final Object order = new Object();
+    private boolean beganSaid; // guarded by order
+    private String stopLineAfterBegan; // guarded by order
     private final ControlServer control;
     /** Serialises drain() against a second signal: of two at once, the one that finds the drain begun stops. */
     private final Object lines = new Object();
@@ -70,6 +78,12 @@ final class Shutdown {
                 proxy.awaitDrainBegun(2, TimeUnit.SECONDS);
                 say("drain: began (" + why + "); " + open + " connection(s) open, " + proxy.udpSessionsEndedByDrain()
                         + " UDP session(s) ended; those left in " + drainTimeoutSec + " s are reset; SIGINT or another SIGTERM stops now");
+                String held;
+                synchronized (order) {
+                    beganSaid = true;
+                    held = stopLineAfterBegan;
+                }
+                if (held != null) say(held);
                 announced.countDown();
                 if (!proxy.awaitStopped(drainTimeoutSec + 2L, TimeUnit.SECONDS)) stop();
             } catch (InterruptedException e) {
@@ -82,13 +96,22 @@ final class Shutdown {
 
     /** Stop accepting, reset every connection, exit 0 within 2 s even if a loop hangs. */
     void stop() {
-        if (proxy.draining()) {
-            try { // "began" first: the drain thread writes it once the loops began the drain (2 s at most)
-                announced.await(3, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        if (proxy.draining()) { // drain() started the thread that writes "began"
+            String line = "drain: stopping now; resetting the " + proxy.openConnections() + " connection(s) left";
+            boolean now;
+            synchronized (order) {
+                now = beganSaid;
+                if (!now) stopLineAfterBegan = line; // "began" is not out: the drain thread writes this after it
             }
-            say("drain: stopping now; resetting the " + proxy.openConnections() + " connection(s) left");
+            if (now) {
+                say(line);
+            } else {
+                try { // usually both lines are out within moments; the order does not depend on it
+                    announced.await(3, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
         }
         Thread t = new Thread(() -> {
             try {

@@ -1,5 +1,6 @@
 package org.epollproxy.forward;
 
+import java.lang.ref.Reference;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.NativeBuffer;
 import org.epollproxy.shim.Net;
@@ -32,7 +33,11 @@ public final class Sockets {
             if (reusePort) check(k.setsockopt_int(fd, Net.SOL_SOCKET, Net.SO_REUSEPORT, 1), "setsockopt SO_REUSEPORT", addr);
             NativeBuffer buf = NativeBuffer.allocate(SockAddr.SIZE);
             addr.write(buf.buffer(), 0);
-            check(k.bind(fd, buf.address()), "bind", addr);
+            int rc = k.bind(fd, buf.address());
+            // bind holds only the address: compiled code may drop buf once it is read, and a collection during
+            // the call then frees the memory bind reads (malloc's free-list pointer as the family: EAFNOSUPPORT).
+            Reference.reachabilityFence(buf);
+            check(rc, "bind", addr);
             if (backlog > 0) check(k.listen(fd, backlog), "listen", addr);
             return fd;
         } catch (SyscallException e) {

@@ -19,16 +19,20 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Two SIGTERMs at once: the first drains, the second stops now, and the log says so in that order. The
- * first signal's "began" line is held while it is being written (as a slow stderr would) and the second
- * signal comes in that moment: its "stopping now" must still come after.
+ * first signal's "began" line is held while it is being written (as a slow stderr, or a drain thread a
+ * loaded machine does not run for seconds, would) until the second signal's handler has returned: its
+ * "stopping now" must still come after. (Held for 2 s instead, it passed against a stop that waited 3 s for
+ * "began" and then wrote its line anyway, and failed under load.)
  */
 class ShutdownOrderTest {
 
-    /** stderr whose "drain: began" line waits (at most 2 s) for a "stopping now" line to be written first. */
+    /** stderr whose "drain: began" line waits until a "stopping now" line is written first, or {@link #letGo} (30 s at most). */
     static final class SlowBegan extends PrintStream {
         final List<String> lines = new ArrayList<>();
         final CountDownLatch writingBegan = new CountDownLatch(1);
         final CountDownLatch stoppingWritten = new CountDownLatch(1);
+        /** The test counts it down once the second signal's handler returned. */
+        final CountDownLatch letGo = new CountDownLatch(1);
 
         SlowBegan() {
             super(new ByteArrayOutputStream(), true);
@@ -38,8 +42,11 @@ class ShutdownOrderTest {
         public void println(String x) {
             if (x.contains("drain: began")) {
                 writingBegan.countDown();
-                try {
-                    stoppingWritten.await(2, TimeUnit.SECONDS); // with the fix it never comes first: 2 s, then on
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                try { // with the fix "stopping now" never comes first: held until the test lets go
+                    while (stoppingWritten.getCount() > 0 && !letGo.await(10, TimeUnit.MILLISECONDS) && System.nanoTime() < end) {
+                        // waiting for one of the two
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -73,8 +80,9 @@ class ShutdownOrderTest {
         second.start();
         first.join(30_000);
         second.join(30_000);
+        err.letGo.countDown();
         assertTrue(proxy.awaitStopped(30, TimeUnit.SECONDS), "the second SIGTERM stopped the proxy");
-        List<String> lines = err.lines();
+        List<String> lines = awaitLine(err, "drain: stopping now");
         int began = indexOf(lines, "drain: began");
         int stopping = indexOf(lines, "drain: stopping now");
         assertTrue(began >= 0 && stopping >= 0, lines.toString());
@@ -96,8 +104,11 @@ class ShutdownOrderTest {
                 Shutdown shutdown = new Shutdown(proxy, new Logs(err), null, 3600, err, null);
                 shutdown.drain("SIGTERM");
                 shutdown.drain("SIGTERM"); // the second handler also saw no drain when it looked
+                err.letGo.countDown();
                 assertTrue(proxy.awaitStopped(10, TimeUnit.SECONDS), "the second SIGTERM is not lost: " + err.lines());
-                assertTrue(indexOf(err.lines(), "drain: stopping now") > indexOf(err.lines(), "drain: began"), err.lines().toString());
+                List<String> lines = awaitLine(err, "drain: stopping now");
+                assertTrue(indexOf(lines, "drain: began") >= 0, lines.toString());
+                assertTrue(indexOf(lines, "drain: stopping now") > indexOf(lines, "drain: began"), lines.toString());
             }
         }
     }
@@ -107,6 +118,7 @@ class ShutdownOrderTest {
         // A successor took the sockets over while a SIGTERM drain was under way: that is no second signal, so
         // the open connection keeps its drain time instead of being reset.
         SlowBegan err = new SlowBegan();
+        err.letGo.countDown(); // no second signal here: "began" is not held
         try (java.net.ServerSocket backend = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
             ProxyServer proxy = new ProxyServer(Shim.load(), Settings.DEFAULTS, err);
             SockAddr to = SockAddr.parse("127.0.0.1", backend.getLocalPort());
@@ -124,6 +136,16 @@ class ShutdownOrderTest {
                 assertTrue(proxy.awaitStopped(10, TimeUnit.SECONDS));
             }
         }
+    }
+
+    /**
+     * The lines once one contains {@code text} (at most 30 s): a starved drain thread may write "began", and
+     * the "stopping now" held for it, after the proxy stopped; the order is what is checked, not the moment.
+     */
+    static List<String> awaitLine(SlowBegan err, String text) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (indexOf(err.lines(), text) < 0 && System.nanoTime() < end) Thread.sleep(10);
+        return err.lines();
     }
 
     static int indexOf(List<String> lines, String text) {
