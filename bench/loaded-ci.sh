@@ -6,7 +6,9 @@
 # Starts BUSY busy loops (sha256sum of /dev/zero) that keep every core busy for the whole time, then N
 # times: clones this repository's committed HEAD into a new temp dir and runs `bash .ci/run` there with
 # CI=true, as CI does (so a test whose third-party program is missing fails instead of skipping). Each
-# run is bounded by CI's 90 minutes. The busy loops are stopped by their PIDs at the end, also on ^C.
+# run is bounded by CI's 90 minutes, and starts with every signal at its default (env --default-signal):
+# under nohup, or as a background job of a script, SIGHUP and SIGINT arrive ignored, the JVMs the tests
+# start inherit that, and every test that sends them fails. The busy loops are stopped by their PIDs at the end, also on ^C.
 #
 # Writes one line per run to $OUT/runs.tsv (run, exit status, seconds, 1-minute load average at the
 # start, log file) and keeps every run's log in $OUT (default: a new temp dir); a failed run's clone is
@@ -45,7 +47,7 @@ for i in $(seq 1 "$n"); do
   status=0
   {
     git clone -q "$repo" "$dir/repo" && git -C "$dir/repo" checkout -q "$head" &&
-      (cd "$dir/repo" && CI=true timeout 5400 bash .ci/run </dev/null)
+      (cd "$dir/repo" && CI=true timeout 5400 env --default-signal bash .ci/run </dev/null)
   } >"$log" 2>&1 || status=$?
   secs=$(( $(date +%s) - start ))
   printf '%s\t%s\t%s\t%s\t%s\n' "$i" "$status" "$secs" "$load" "$log" >>"$tsv"
