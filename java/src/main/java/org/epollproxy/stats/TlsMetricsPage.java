@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.tls.TlsMetrics;
 
@@ -27,26 +28,14 @@ final class TlsMetricsPage {
         p.family("epollproxy_tls_handshakes_resumed_total", "counter", "TLS handshakes that resumed an earlier session.");
         for (Forward f : tls) p.sample(f.tls().metrics().resumed.sum(), "forward", f.bind().toString());
         p.family("epollproxy_tls_handshake_failures_total", "counter", "TLS handshakes that failed, by reason.");
-        for (Forward f : tls) {
-            Map<String, LongAdder> byReason = new TreeMap<>(f.tls().metrics().failed);
-            for (String r : new String[] {TlsMetrics.TIMEOUT, TlsMetrics.NOT_TLS, TlsMetrics.CLIENT_CLOSED, TlsMetrics.CLIENT_CERT, TlsMetrics.PROTOCOL, TlsMetrics.SETUP}) {
-                byReason.putIfAbsent(r, new LongAdder());
-            }
-            for (Map.Entry<String, LongAdder> e : byReason.entrySet()) p.sample(e.getValue().sum(), "forward", f.bind().toString(), "reason", e.getKey());
-        }
+        failures(p, tls, CLIENT_SIDE, TlsMetrics.TIMEOUT, TlsMetrics.NOT_TLS, TlsMetrics.CLIENT_CLOSED, TlsMetrics.CLIENT_CERT,
+                TlsMetrics.PROTOCOL, TlsMetrics.SETUP);
         p.family("epollproxy_tls_bytes_total", "counter",
                 "Bytes of ended TLS connections: layer=wire (TLS records) or layer=plain (the application's bytes), direction=in (from clients) or out.");
-        for (Forward f : tls) {
-            TlsMetrics m = f.tls().metrics();
-            String fw = f.bind().toString();
-            p.sample(m.wireIn.sum(), "forward", fw, "layer", "wire", "direction", "in");
-            p.sample(m.wireOut.sum(), "forward", fw, "layer", "wire", "direction", "out");
-            p.sample(m.plainIn.sum(), "forward", fw, "layer", "plain", "direction", "in");
-            p.sample(m.plainOut.sum(), "forward", fw, "layer", "plain", "direction", "out");
-        }
+        bytes(p, tls, CLIENT_SIDE);
         p.family("epollproxy_tls_truncated_total", "counter", "TLS clients that closed without close_notify.");
         for (Forward f : tls) p.sample(f.tls().metrics().truncated.sum(), "forward", f.bind().toString());
-        return p.toString() + latency(tls, "epollproxy_tls_handshake_seconds", Forward::tls) + backend(forwards);
+        return p.toString() + latency(tls, "epollproxy_tls_handshake_seconds", CLIENT_SIDE) + backend(forwards);
     }
 
     /**
@@ -61,31 +50,43 @@ final class TlsMetricsPage {
         p.family("epollproxy_backend_tls_handshakes_total", "counter", "TLS handshakes with backends completed.");
         for (Forward f : tls) p.sample(f.backendTls().metrics().done.sum(), "forward", f.bind().toString());
         p.family("epollproxy_backend_tls_handshake_failures_total", "counter", "TLS handshakes with backends that failed, by reason.");
-        for (Forward f : tls) {
-            Map<String, LongAdder> byReason = new TreeMap<>(f.backendTls().metrics().failed);
-            for (String r : new String[] {"certificate", "closed", TlsMetrics.PROTOCOL}) byReason.putIfAbsent(r, new LongAdder());
-            for (Map.Entry<String, LongAdder> e : byReason.entrySet()) p.sample(e.getValue().sum(), "forward", f.bind().toString(), "reason", e.getKey());
-        }
+        failures(p, tls, BACKEND_SIDE, "certificate", "closed", TlsMetrics.PROTOCOL);
         p.family("epollproxy_backend_tls_bytes_total", "counter",
                 "Bytes of ended backend TLS connections: layer=wire (TLS records) or layer=plain, direction=in (from backends) or out.");
+        bytes(p, tls, BACKEND_SIDE);
+        return p.toString() + latency(tls, "epollproxy_backend_tls_handshake_seconds", BACKEND_SIDE);
+    }
+
+    private static final Function<Forward, TlsMetrics> CLIENT_SIDE = f -> f.tls().metrics();
+    private static final Function<Forward, TlsMetrics> BACKEND_SIDE = f -> f.backendTls().metrics();
+
+    /** One sample per forward and reason; every reason named is there, at 0 until it happens. */
+    private static void failures(PrometheusText p, List<Forward> tls, Function<Forward, TlsMetrics> side, String... reasons) {
         for (Forward f : tls) {
-            TlsMetrics m = f.backendTls().metrics();
+            Map<String, LongAdder> byReason = new TreeMap<>(side.apply(f).failed);
+            for (String r : reasons) byReason.putIfAbsent(r, new LongAdder());
+            for (Map.Entry<String, LongAdder> e : byReason.entrySet()) p.sample(e.getValue().sum(), "forward", f.bind().toString(), "reason", e.getKey());
+        }
+    }
+
+    /** The bytes on the wire (TLS records) and inside them (plain), each way. */
+    private static void bytes(PrometheusText p, List<Forward> tls, Function<Forward, TlsMetrics> side) {
+        for (Forward f : tls) {
+            TlsMetrics m = side.apply(f);
             String fw = f.bind().toString();
             p.sample(m.wireIn.sum(), "forward", fw, "layer", "wire", "direction", "in");
             p.sample(m.wireOut.sum(), "forward", fw, "layer", "wire", "direction", "out");
             p.sample(m.plainIn.sum(), "forward", fw, "layer", "plain", "direction", "in");
             p.sample(m.plainOut.sum(), "forward", fw, "layer", "plain", "direction", "out");
         }
-        return p.toString() + latency(tls, "epollproxy_backend_tls_handshake_seconds", f -> f.backendTls());
     }
 
     /** The handshake latency histogram, written by hand: PrometheusText names every sample after its family. */
-    private static String latency(List<Forward> tls, String name, java.util.function.Function<Forward, Object> side) {
+    private static String latency(List<Forward> tls, String name, Function<Forward, TlsMetrics> side) {
         StringBuilder sb = new StringBuilder("# HELP ").append(name).append(" Time from accept (of the client, or by the backend) to a completed TLS handshake.\n")
                 .append("# TYPE ").append(name).append(" histogram\n");
         for (Forward f : tls) {
-            Object o = side.apply(f);
-            TlsMetrics m = o instanceof org.epollproxy.forward.tls.TlsServer t ? t.metrics() : ((org.epollproxy.forward.tls.TlsClient) o).metrics();
+            TlsMetrics m = side.apply(f);
             String fw = "forward=\"" + f.bind().toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
             long cumulative = 0;
             for (int i = 0; i < TlsMetrics.LATENCY_BUCKETS_MS.length; i++) {
