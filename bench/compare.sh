@@ -41,7 +41,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
+. "$here/lib.sh"
 cd "$root"
 
 RUN_SECONDS="${COMPARE_SECONDS:-5}"
@@ -78,36 +78,8 @@ java_bin="java"
 bench_jar="$root/bench/target/benchmarks.jar"
 load=("$java_bin" -XX:+UseSerialGC -Xmx512m -cp "$bench_jar" org.epollproxy.bench.LoadClient)
 
-# ---- processes we start, stopped by PID ----
-tmp="$(mktemp -d)"
-started=()
-cleanup() {
-  for pid in "${started[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${started[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-stop() {
-  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "$@"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-}
-
-# Waits (at most 20 s) until something listens on each port, without connecting to it.
-wait_listening() {
-  for port in "$@"; do
-    for _ in $(seq 200); do
-      [ -n "$(ss -Hltn "sport = :$port")" ] && continue 2
-      sleep 0.1
-    done
-    echo "nothing listens on 127.0.0.1:$port after 20 s" >&2
-    return 1
-  done
-}
+# ---- processes we start, stopped by PID (bench/lib.sh: pids, stop_pids, wait_listening) ----
+tmp="$work"
 
 # Ports below the ephemeral range (32768+), so client connections never collide with them.
 base=$((20000 + (RANDOM % 400) * 20))
@@ -117,9 +89,9 @@ F_BULK=$((base + 2))
 F_ECHO=$((base + 3))
 
 iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" >"$tmp/iperf-server.log" 2>&1 &
-started+=($!)
+pids+=($!)
 "$java_bin" -XX:+UseSerialGC -cp "$bench_jar" org.epollproxy.bench.EchoServer "$ECHO_PORT" >"$tmp/echo.log" 2>&1 &
-started+=($!)
+pids+=($!)
 wait_listening "$IPERF_PORT" "$ECHO_PORT"
 
 has_splice() { bin/epoll-proxy --help 2>&1 | grep -q -- '--splice'; }
@@ -291,7 +263,7 @@ for fwd in "${order[@]}"; do
     echo "   $hold" >&2
     held="$(field "$hold" served)" rss_pc="$(field "$hold" rss_per_conn_bytes)" pss_pc="$(field "$hold" pss_per_conn_bytes)"
   else
-    hold="$(timeout 180 "${load[@]}" hold "$echo_port" "$HOLD_COUNT" 90 "${started[1]}" || echo failed)"
+    hold="$(timeout 180 "${load[@]}" hold "$echo_port" "$HOLD_COUNT" 90 "${pids[1]}" || echo failed)"
     echo "   $hold" >&2
     held="$(field "$hold" served)"
   fi
@@ -309,7 +281,7 @@ for fwd in "${order[@]}"; do
     "$(field "$pp100" cpu_user_us_per_op)" "$(field "$pp100" cpu_sys_us_per_op)" \
     "$(field "$conn" cpu_user_us_per_op)" "$(field "$conn" cpu_sys_us_per_op)" "$round" >>"$results"
 
-  stop "${FWD_PIDS[@]+"${FWD_PIDS[@]}"}"
+  stop_pids "${FWD_PIDS[@]+"${FWD_PIDS[@]}"}"
   # TIME_WAIT from the connection-rate run must not spill into the next forwarder's run.
   sleep 2
 done
