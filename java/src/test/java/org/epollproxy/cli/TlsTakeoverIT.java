@@ -4,6 +4,7 @@ import static org.epollproxy.cli.RouteIT.program;
 import static org.epollproxy.cli.RouteIT.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
@@ -28,9 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 25: TLS termination works with the other features an upgrade touches. A terminating listener with
- * two backends balanced round robin is handed to a new process by {@code --takeover}: the TLS connection
- * open through the old process keeps its session and its bytes until it ends, the old process drains and
- * exits 0, and new clients complete their handshakes with the new process and reach both backends.
+ * two backends balanced round robin and a per-client limit is handed to a new process by {@code --takeover}:
+ * the TLS connection open through the old process keeps its session and its bytes until it ends, the old
+ * process drains and exits 0, new clients complete their handshakes with the new process and reach both
+ * backends, and a client over its limit is turned away ({@code end=client-limit}).
  */
 class TlsTakeoverIT {
 
@@ -45,7 +47,7 @@ class TlsTakeoverIT {
         try (Traffic.Echo a = new Traffic.Echo(); Traffic.Echo b = new Traffic.Echo()) {
             List<String> args = List.of("-L", port + ":127.0.0.1:" + a.port() + ",127.0.0.1:" + b.port(), "--balance", "roundrobin",
                     "--tls-cert", port + ":" + dir.resolve("srv.crt") + ":" + dir.resolve("srv.key"), "--control", ctl.toString(),
-                    "--drain-timeout", "60");
+                    "--drain-timeout", "60", "--max-connections-per-client", "3");
             try (JarProcess old = new JarProcess(args.toArray(String[]::new))) {
                 assertTrue(old.nextLine().startsWith("listening tcp 127.0.0.1:" + port), old.stderr());
                 try (SSLSocket held = connect(client, port)) {
@@ -61,13 +63,26 @@ class TlsTakeoverIT {
                                 echo(s, "through the new process " + i);
                             }
                         }
+                        // Ended, as the proxy sees it, before the next three: the limit counts open connections.
+                        Set<String> backends = backendsOfEndedConnections(neu, 4);
+                        assertEquals(Set.of("127.0.0.1:" + a.port(), "127.0.0.1:" + b.port()), backends, "round robin over both backends");
+                        // Per-client limits hold for TLS clients too: a fourth at once is turned away.
+                        List<SSLSocket> three = new ArrayList<>();
+                        try {
+                            for (int i = 0; i < 3; i++) {
+                                three.add(connect(client, port));
+                                echo(three.get(i), "held " + i);
+                            }
+                            assertThrows(java.io.IOException.class, () -> connect(client, port).close(), "a fourth connection at once");
+                            neu.awaitStderr("end=client-limit");
+                        } finally {
+                            for (SSLSocket s : three) s.close();
+                        }
                         // The held connection is still the old process's, with its session.
                         echo(held, "still through the old process");
                         held.close();
                         assertEquals(0, old.exitCode(60), old.stderr());
                         assertTrue(old.stderr().contains("; 0 connection(s) reset"), old.stderr());
-                        Set<String> backends = backendsOfEndedConnections(neu, 4);
-                        assertEquals(Set.of("127.0.0.1:" + a.port(), "127.0.0.1:" + b.port()), backends, "round robin over both backends");
                         neu.signal("TERM");
                         assertEquals(0, neu.exitCode(60), neu.stderr());
                     }
@@ -78,7 +93,7 @@ class TlsTakeoverIT {
 
     /** The backends named by the process's connection lines (on stderr), once there are {@code n} of them (60 s at most). */
     private static Set<String> backendsOfEndedConnections(JarProcess p, int n) throws InterruptedException {
-        Pattern backend = Pattern.compile(" backend=(\\S+) .* end=");
+        Pattern backend = Pattern.compile(" backend=(\\S+) .* end=client-closed");
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             List<String> found = new ArrayList<>();
