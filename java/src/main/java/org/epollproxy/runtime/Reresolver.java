@@ -80,15 +80,8 @@ public final class Reresolver {
     /**
      * Before the start: resolves every name of {@code configured} (blocking) and returns the forwards with
      * every address of each name as a backend. A name whose full lookup fails keeps the one address it
-     * was resolved to already.
-     */
-    public synchronized List<Forward> expandAtStart(List<Forward> configured) {
-        return expandAtStart(configured, Map.of());
-    }
-
-    /**
-     * As above, with {@code known}: every address of the names the caller has just resolved (name to
-     * addresses), taken as their first answer instead of asking again: one query per name at start.
+     * was resolved to already. {@code known}: every address of the names the caller has just resolved (name
+     * to addresses), taken as their first answer instead of asking again: one query per name at start.
      */
     public synchronized List<Forward> expandAtStart(List<Forward> configured, Map<String, List<InetAddress>> known) {
         templates = List.copyOf(configured);
@@ -118,13 +111,9 @@ public final class Reresolver {
         if (thread != null) thread.shutdownNow();
     }
 
-    /** SIGHUP: {@code desired} (as configured) becomes the running set, expanded; new names are resolved first. */
-    public String reconfigure(List<Forward> desired) throws InterruptedException {
-        return reconfigure(desired, Map.of());
-    }
-
     /**
-     * As above, {@code known}: the answers the reload has just got for its names (see {@link #expandAtStart}).
+     * SIGHUP: {@code desired} (as configured) becomes the running set, expanded; new names are resolved first.
+     * {@code known}: the answers the reload has just got for its names (see {@link #expandAtStart}).
      * It waits for no DNS round: a round looks names up without the lock, and takes it only to apply.
      */
     public synchronized String reconfigure(List<Forward> desired, Map<String, List<InetAddress>> known) throws InterruptedException {

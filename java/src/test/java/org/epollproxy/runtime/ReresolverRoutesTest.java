@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.epollproxy.Ports;
@@ -69,7 +70,7 @@ class ReresolverRoutesTest {
         Forward listener = tcp(Ports.free(), Balancing.DEFAULT, new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", 9), 1));
         Forward target = listener.routeTarget("sni:a.example", List.of(app()), Balancing.DEFAULT, null, "route sni:a.example");
         answer.set(ips("127.0.0.2"));
-        proxy.start(names.expandAtStart(List.of(listener.withRoutes(List.of(new Route("sni:a.example", target)), PrereadLimits.DEFAULT))));
+        proxy.start(names.expandAtStart(List.of(listener.withRoutes(List.of(new Route("sni:a.example", target)), PrereadLimits.DEFAULT)), Map.of()));
         names.start(proxy);
         assertEquals(list("127.0.0.2:8080"), proxy.forwards().get(0).routes().get(0).target().backends().toString());
 
@@ -94,7 +95,7 @@ class ReresolverRoutesTest {
         proxy.backendPool().setSlowStart(TimeUnit.HOURS.toNanos(1)); // long: the share stays near 1/16 on a busy machine
         Balancing rr = Balancing.DEFAULT.withPolicy(Balancing.Policy.ROUNDROBIN);
         answer.set(ips("127.0.0.2", "127.0.0.3"));
-        proxy.start(names.expandAtStart(List.of(tcp(Ports.free(), rr, app()))));
+        proxy.start(names.expandAtStart(List.of(tcp(Ports.free(), rr, app())), Map.of()));
         names.start(proxy);
         int[] atStart = picks(proxy.backendPool().group(proxy.forwards().get(0)));
         assertEquals(1000, atStart[0], "the first answer's addresses take their whole share");

@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.epollproxy.forward.Backend;
@@ -57,7 +58,7 @@ class ReresolverTest {
     @Test
     void aChangedAnswerChangesTheBackendsAndAFailedOneKeepsThemSayingItOnce() throws Exception {
         answer.set(ips("127.0.0.2", "127.0.0.3"));
-        proxy.start(names.expandAtStart(List.of(named(0))));
+        proxy.start(names.expandAtStart(List.of(named(0)), Map.of()));
         names.start(proxy);
         assertEquals("127.0.0.2:8080,127.0.0.3:8080", backends());
         assertEquals(List.of(3, 3), proxy.forwards().get(0).backends().stream().map(Backend::weight).toList(), "each address: the name's weight");
@@ -81,10 +82,10 @@ class ReresolverTest {
     @Test
     void aRefusedReloadIsNotAppliedByALaterRound() throws Exception {
         answer.set(ips("127.0.0.2"));
-        proxy.start(names.expandAtStart(List.of(named(0))));
+        proxy.start(names.expandAtStart(List.of(named(0)), Map.of()));
         names.start(proxy);
         assertTrue(proxy.beginHandOver() != null); // a takeover in progress refuses reloads
-        assertThrows(IllegalStateException.class, () -> names.reconfigure(List.of(named(0), named(0).boundTo(SockAddr.of(InetAddress.getByName("127.0.0.1"), 1)))));
+        assertThrows(IllegalStateException.class, () -> names.reconfigure(List.of(named(0), named(0).boundTo(SockAddr.of(InetAddress.getByName("127.0.0.1"), 1))), Map.of()));
         proxy.handOverEnded();
         answer.set(ips("127.0.0.5"));
         names.round();
