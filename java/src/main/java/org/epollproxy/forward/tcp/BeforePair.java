@@ -11,7 +11,7 @@ import org.epollproxy.loop.Handler;
 import org.epollproxy.shim.SockAddr;
 
 /**
- * A client in a phase before its pair ({@link ProxyHeaderReader}, {@link PrereadReader}): its fd alone in
+ * A client in a phase before its pair ({@link ProxyHeaderReader}, {@link PrereadReader}, {@link TlsHandshake}): its fd alone in
  * the loop, a deadline, bytes read and held, no backend socket yet. What such a phase shares: how it shows
  * in /connections, and its two ways out: {@link #leave} (the next phase takes the fd) or
  * {@link #closeClient} (closed; nothing of it reached a backend).

@@ -7,12 +7,8 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
 import org.epollproxy.forward.ClientLimits;
-import org.epollproxy.forward.Connection;
-import org.epollproxy.forward.ConnectionInfo;
 import org.epollproxy.forward.ConnectionRecord;
 import org.epollproxy.forward.EndReason;
-import org.epollproxy.forward.Forward;
-import org.epollproxy.forward.ForwardStats;
 import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.forward.Routed;
 import org.epollproxy.forward.balance.BackendGroup;
@@ -20,8 +16,6 @@ import org.epollproxy.forward.tls.TlsChannel;
 import org.epollproxy.forward.tls.TlsMetrics;
 import org.epollproxy.forward.tls.TlsServer;
 import org.epollproxy.forward.tls.TlsTasks;
-import org.epollproxy.loop.EventLoop;
-import org.epollproxy.loop.Handler;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.SockAddr;
 
@@ -33,55 +27,44 @@ import org.epollproxy.shim.SockAddr;
  * past the deadline or leaves mid-handshake never reaches a backend. Each such end is logged
  * ({@code end=tls-handshake why="..."}) and counted, by reason, in the listener's {@link TlsMetrics}.
  */
-final class TlsHandshake extends Connection implements Handler {
-    private final TcpListener listener;
-    private final Forward forward;
+final class TlsHandshake extends BeforePair {
     private final TlsServer tls;
-    private final ForwardingLoop fl;
-    private final EventLoop loop;
-    private final int fd;
-    private final long token;
-    private final SockAddr client;
     private final SockAddr destination;
     private final ClientLimits.Entry ticket;
     private final BackendGroup group;
     private final Routed routed;
     private final TlsChannel channel;
-    private final long startNanos;
-    private boolean done;
     /** A delegated task runs on TlsTasks' thread: the engine is not ours to touch until it hands back. */
     private boolean inTask;
 
+    /** Registers {@code fd} with its handshake under way in {@code channel} (see {@link BeforePair}). */
     private TlsHandshake(TcpListener listener, TlsServer tls, int fd, SockAddr client, SockAddr destination, ClientLimits.Entry ticket,
-            BackendGroup group, Routed routed, byte[] early) throws SSLException {
-        this.listener = listener;
-        this.forward = listener.forward();
+            BackendGroup group, Routed routed, TlsChannel channel) {
+        super(listener, fd, client);
         this.tls = tls;
-        this.fl = listener.forwardingLoop();
-        this.loop = fl.loop();
-        this.fd = fd;
-        this.client = client;
         this.destination = destination;
         this.ticket = ticket;
         this.group = group;
         this.routed = routed;
-        this.startNanos = loop.now();
-        SSLEngine engine = tls.newEngine();
-        this.channel = new TlsChannel(engine, loop.kernel(), fl.pool(), fd, tls.metrics());
-        channel.feed(early);
-        this.token = loop.register(fd, this);
+        this.channel = channel;
     }
 
     /** Starts the handshake of an admitted client ({@code early}: the records already read to choose a route). */
     static void start(TcpListener listener, TlsServer tls, int fd, SockAddr client, SockAddr destination, byte[] early,
             ClientLimits.Entry ticket, BackendGroup group, Routed routed) {
+        ForwardingLoop fl = listener.forwardingLoop();
         TlsHandshake h;
+        TlsChannel channel = null;
         try {
-            h = new TlsHandshake(listener, tls, fd, client, destination, ticket, group, routed, early);
+            // The engine before the fd joins the loop: a client without one is closed here, never registered.
+            SSLEngine engine = tls.newEngine();
+            channel = new TlsChannel(engine, fl.loop().kernel(), fl.pool(), fd, tls.metrics());
+            channel.feed(early);
+            h = new TlsHandshake(listener, tls, fd, client, destination, ticket, group, routed, channel);
         } catch (SSLException | RuntimeException e) {
             // No engine for this client (a java.security policy that disables TLS 1.2 and 1.3, say): it ends
             // here, logged and counted as every end is; the listener goes on.
-            ForwardingLoop fl = listener.forwardingLoop();
+            if (channel != null) channel.release(); // the early bytes' pool buffer
             fl.clientLimits().release(ticket);
             fl.loop().kernel().close(fd); // not registered: nobody else closes it
             tls.metrics().handshakeFailed(TlsMetrics.SETUP);
@@ -90,7 +73,7 @@ final class TlsHandshake extends Connection implements Handler {
                     "TLS setup failed: " + e.getMessage(), routed));
             return;
         }
-        listener.forwardingLoop().opened(h);
+        fl.opened(h);
         h.loop.schedule(h, h.startNanos + tls.handshakeTimeoutMs() * 1_000_000L);
         h.step();
     }
@@ -138,10 +121,7 @@ final class TlsHandshake extends Connection implements Handler {
     }
 
     private void handOver() {
-        done = true;
-        loop.cancel(this);
-        loop.release(token, true); // the fd stays open: the pair registers it with its own handler
-        fl.unlist(this);
+        leave(); // the pair registers the fd with its own handler
         long took = loop.now() - startNanos;
         tls.metrics().handshakeDone(took, tls.resumed(channel.engine()));
         if (fl.settings().trace()) fl.log().info("tls fd " + fd + " handshake done in " + took / 1000 + " us: " + channel.summary());
@@ -184,31 +164,21 @@ final class TlsHandshake extends Connection implements Handler {
 
     /** Closes the client: nothing of it reached a backend. */
     private void end(EndReason reason, int err, String why) {
-        if (done) return;
-        done = true;
-        loop.cancel(this);
-        loop.release(token, false);
-        loop.kernel().close(fd);
+        if (!closeClient(reason)) return;
         channel.release(); // a task still running on TlsTasks touches the engine only, never these buffers
         fl.clientLimits().release(ticket);
-        stats().ended(reason);
-        fl.closed(this, new ConnectionRecord(forward, client, null, 0, 0, (loop.now() - startNanos) / 1_000_000, reason, err, why,
-                routed, null));
+        fl.closed(this, new ConnectionRecord(forward, client, null, 0, 0, ageMs(), reason, err, why, routed, null));
     }
 
     @Override
-    public ForwardStats stats() {
-        return listener.stats();
+    String phase() {
+        return "tls-handshake";
     }
 
+    /** No application byte has moved yet; the records read are the engine's. */
     @Override
-    public void addOpenBytes(ForwardStats into) {}
-
-    @Override
-    public ConnectionInfo info(EventLoop l) {
-        long age = l.now() - startNanos; // no application byte has moved yet
-        return new ConnectionInfo(l.id(), forward.bind().toString(), client.toString(), "-", "-", "tls-handshake",
-                age, age, 0, 0, 0, 0, l.interest(token), 0, "copy");
+    int held() {
+        return 0;
     }
 
     @Override
