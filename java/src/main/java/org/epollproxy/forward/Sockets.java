@@ -59,6 +59,15 @@ public final class Sockets {
         if (settings.keepalive()) k.setsockopt_int(fd, Net.SOL_SOCKET, Net.SO_KEEPALIVE, 1);
     }
 
+    /**
+     * {@link #tuneStream} for a socket a listener accepted: TCP_NODELAY only if it did not come with it
+     * ({@code nodelayInherited}: set on the listener, which accepted sockets copy).
+     */
+    public static void tuneAccepted(Kernel k, int fd, Settings settings, boolean nodelayInherited) {
+        if (!nodelayInherited) k.setsockopt_int(fd, Net.IPPROTO_TCP, Net.TCP_NODELAY, 1);
+        if (settings.keepalive()) k.setsockopt_int(fd, Net.SOL_SOCKET, Net.SO_KEEPALIVE, 1);
+    }
+
     /** The address a socket is bound to (the real port after binding port 0). */
     public static SockAddr localAddress(Kernel k, int fd) {
         NativeBuffer buf = NativeBuffer.allocate(SockAddr.SIZE);

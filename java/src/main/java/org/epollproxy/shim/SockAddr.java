@@ -121,6 +121,19 @@ public final class SockAddr {
         return new String(addr, java.nio.charset.StandardCharsets.UTF_8);
     }
 
+    /**
+     * 127.0.0.0/8, ::1 or ::ffff:127.x.y.z: an address of this host's loopback, where a TCP connect is
+     * answered before connect() returns. Reads the bytes; no InetAddress is made.
+     */
+    public boolean isLoopback() {
+        if (family == Net.AF_INET) return addr[0] == 127;
+        if (family != Net.AF_INET6) return false;
+        for (int i = 0; i < 10; i++) if (addr[i] != 0) return false;
+        if (addr[10] == (byte) 0xff && addr[11] == (byte) 0xff) return addr[12] == 127; // IPv4-mapped
+        for (int i = 10; i < 15; i++) if (addr[i] != 0) return false;
+        return addr[15] == 1;
+    }
+
     /** The address family to create a socket for this address with. */
     public int socketFamily() {
         return family;

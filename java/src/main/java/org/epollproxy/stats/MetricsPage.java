@@ -127,6 +127,17 @@ final class MetricsPage {
             p.sample(s.counters().eagainRecv, "loop", loop, "op", "recv");
             p.sample(s.counters().eagainSend, "loop", loop, "op", "send");
         }
+        p.family("epollproxy_loop_speculative_io_total", "counter",
+                "Speculative I/O: op recv is a client read right after accept, send a backend send right after a loopback connect; "
+                        + "result hit found bytes / settled the connect, miss found EAGAIN (one syscall spent for nothing).");
+        for (LoopSnapshot s : snapshots) {
+            if (s == null) continue;
+            String loop = Integer.toString(s.loop());
+            p.sample(s.counters().speculativeRecvHits, "loop", loop, "op", "recv", "result", "hit");
+            p.sample(s.counters().speculativeRecvMisses, "loop", loop, "op", "recv", "result", "miss");
+            p.sample(s.counters().speculativeSendHits, "loop", loop, "op", "send", "result", "hit");
+            p.sample(s.counters().speculativeSendMisses, "loop", loop, "op", "send", "result", "miss");
+        }
         p.family("epollproxy_loop_partial_sends_total", "counter", "Sends that took only part of the bytes: backpressure began.");
         each(p, snapshots, s -> s.counters().partialSends);
         p.family("epollproxy_loop_stale_events_total", "counter", "Events for an fd closed earlier in the same batch, dropped by their token's generation.");

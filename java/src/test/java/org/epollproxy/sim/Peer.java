@@ -100,6 +100,19 @@ final class Peer {
         w.after(delay, name + " step", this::step);
     }
 
+    /** Set while {@link #actNow} runs a step out of turn: that step schedules no next one (the peer's own chain goes on). */
+    private boolean outOfTurn;
+
+    /** One step now, outside the peer's own schedule: a scenario makes a client's first move happen before the proxy accepts it. */
+    void actNow() {
+        outOfTurn = true;
+        try {
+            step();
+        } finally {
+            outOfTurn = false;
+        }
+    }
+
     void step() {
         if (done) return;
         long before = w.progress;
@@ -136,6 +149,7 @@ final class Peer {
         }
         // A step that changed nothing backs off, so a peer waiting on a stalled proxy costs few steps.
         idleDelay = w.progress == before ? Math.min(idleDelay * 2, 5 * World.SEC) : World.MS;
+        if (outOfTurn) return;
         long delay = w.rnd.nextInt(100) == 0 ? w.between(50, 1500) * World.MS : w.rnd.nextLong(idleDelay + 1);
         w.after(delay, stepWhat, this::step);
     }

@@ -94,6 +94,8 @@ final class Scenarios {
     static final Named SETUP_THROWS_ON_ACCEPTED_FD = new Named("setting up an accepted socket throws",
             "TcpListener.accepted closes the accepted fd when the set-up throws", 1, () -> {
                 Simulation.Scenario s = base(1);
+                // An accepted socket inherits TCP_NODELAY from its listener: SO_KEEPALIVE is its one setsockopt left.
+                s.settings = s.settings.andThen(st -> st.keepalive(true));
                 s.kernel = s.kernel.andThen(k -> k.forceThrow = once((call, f) -> call.equals("setsockopt") && isClient(f)));
                 return s;
             }, r -> {
@@ -206,7 +208,96 @@ final class Scenarios {
                 check(r.pipesDiscarded == 1, "A's pipe was closed with bytes in it: " + r.pipesDiscarded + " discarded");
             });
 
-    static final List<Named> ALL = List.of(STALE_EVENT, RECV_THROWS_AFTER_POOL_TAKE, SETUP_THROWS_ON_ACCEPTED_FD, FIRST_CONNECT_THROWS,
+    // ---- speculative I/O (docs/internals.md): the client read at accept, the send right after a loopback connect ----
+
+    /**
+     * A base scenario in which every client's first move (bytes, FIN or RST) is made before accept returns,
+     * and every connect is answered inside the call, as on loopback.
+     */
+    private static Simulation.Scenario speculative(int clients) {
+        Simulation.Scenario s = base(clients);
+        s.kernel = s.kernel.andThen(k -> {
+            k.answeredInConnect = true;
+            k.onAccept = e -> e.pair.clientPeer.actNow();
+        });
+        return s;
+    }
+
+    static final Named SPECULATIVE_SEND_REFUSED = new Named("the send right after a loopback connect finds it refused",
+            "Connector.sendWhileConnecting takes a refusal down the failover path, the unsent bytes kept for the next backend", 1, () -> {
+                Simulation.Scenario s = speculative(1);
+                s.backends = 2;
+                s.backendModes = new int[] {SimKernel.Target.DOWN, SimKernel.Target.UP};
+                return s;
+            }, r -> {
+                check(r.speculativeRecvHits == 1, "the client's bytes were read at accept: " + r.speculativeRecvHits);
+                check(r.sendsWhileConnecting == 1 && r.speculativeSendHits == 2, "the refusal and the connect were both seen by the send: "
+                        + r.sendsWhileConnecting + " sends on a connecting socket, " + r.speculativeSendHits + " hits");
+                check(r.ends.getOrDefault("client-closed", 0) + r.ends.getOrDefault("backend-closed", 0) == 1, "the pair ended cleanly: " + r.ends);
+            });
+
+    static final Named SPECULATIVE_SEND_PARTIAL = new Named("the send right after a loopback connect takes part of the bytes",
+            "Connector.sendWhileConnecting counts a partial send as connected and leaves the rest to the usual flush", 1, () -> {
+                Simulation.Scenario s = speculative(1);
+                s.clientScriptOf = c -> {
+                    Peer.Script big = Peer.Script.polite(20_000);
+                    big.chunk = 3000;
+                    return big;
+                };
+                s.kernel = s.kernel.andThen(k -> {
+                    k.forcedQueue = 4096;
+                    k.backendQueue = 100; // the first send takes 100 of the 3000 bytes read at accept
+                });
+                return s;
+            }, r -> {
+                check(r.speculativeRecvHits == 1 && r.speculativeSendHits == 1, "read at accept, sent at connect: "
+                        + r.speculativeRecvHits + ", " + r.speculativeSendHits);
+                check(r.ends.getOrDefault("client-closed", 0) + r.ends.getOrDefault("backend-closed", 0) == 1, "the pair ended cleanly: " + r.ends);
+            });
+
+    static final Named CLIENT_FIN_BEFORE_FIRST_READ = new Named("the client sends its FIN and nothing else before it is accepted",
+            "Pair.readAtAccept keeps the FIN for the backend, sent once connected", 1, () -> {
+                Simulation.Scenario s = speculative(1);
+                s.clientScriptOf = c -> Peer.Script.polite(0);
+                return s;
+            }, r -> {
+                check(r.speculativeRecvHits == 1 && r.speculativeSendHits == 0, "the read at accept found the FIN, nothing was sent early: "
+                        + r.speculativeRecvHits + ", " + r.speculativeSendHits);
+                check(r.ends.getOrDefault("client-closed", 0) == 1, "the pair ended by the client's FIN: " + r.ends);
+            });
+
+    static final Named CLIENT_RESET_BEFORE_FIRST_READ = new Named("the client resets before it is accepted",
+            "Pair.readAtAccept ends the pair as client-reset before any backend is tried", 1, () -> {
+                Simulation.Scenario s = speculative(1);
+                s.clientScriptOf = c -> {
+                    Peer.Script rst = Peer.Script.polite(0);
+                    rst.finish = Peer.Finish.RESET;
+                    return rst;
+                };
+                return s;
+            }, r -> {
+                check(r.ends.getOrDefault("client-reset", 0) == 1, "the pair ended as client-reset: " + r.ends);
+                check(r.backends.isEmpty(), "no backend was connected: " + r.backends);
+            });
+
+    static final Named SERVER_SPEAKS_FIRST = new Named("the backend speaks first (SSH, SMTP): nothing to read at accept",
+            "Pair.readAtAccept takes EAGAIN for \"nothing yet\" and the client is watched as usual", 1, () -> {
+                Simulation.Scenario s = base(1);
+                s.clientScriptOf = c -> {
+                    Peer.Script quiet = Peer.Script.polite(3000);
+                    quiet.sendAfterEof = true; // says nothing before the backend's whole reply
+                    return quiet;
+                };
+                s.kernel = s.kernel.andThen(k -> k.answeredInConnect = true);
+                return s;
+            }, r -> {
+                check(r.speculativeRecvHits == 0 && r.speculativeSendHits == 0, "nothing read at accept, nothing sent early: "
+                        + r.speculativeRecvHits + ", " + r.speculativeSendHits);
+                check(r.ends.getOrDefault("client-closed", 0) + r.ends.getOrDefault("backend-closed", 0) == 1, "the pair ended cleanly: " + r.ends);
+            });
+
+    static final List<Named> ALL = List.of(SPECULATIVE_SEND_REFUSED, SPECULATIVE_SEND_PARTIAL, CLIENT_FIN_BEFORE_FIRST_READ,
+            CLIENT_RESET_BEFORE_FIRST_READ, SERVER_SPEAKS_FIRST, STALE_EVENT, RECV_THROWS_AFTER_POOL_TAKE, SETUP_THROWS_ON_ACCEPTED_FD, FIRST_CONNECT_THROWS,
             FAILOVER_FROM_TIMER_THROWS, CONNECT_AT_ONCE, TIMEOUT_WITH_BYTES_PENDING, LISTENER_RE_ADD_FAILS, UDP_SESSION_WATCH_FAILS,
             PAIR_ENDS_WITH_BYTES_IN_PIPE);
 

@@ -112,6 +112,17 @@ final class SimKernel implements Kernel {
     }
     /** Whether a connect to an accepting backend answers at once (0) or later (-EINPROGRESS); null = drawn. */
     Boolean connectAtOnce;
+    /**
+     * Whether a connect that answers -EINPROGRESS has in fact been answered inside the call (accepted or
+     * refused), as on loopback, so that a send right after it succeeds or reports the refusal; null = drawn.
+     */
+    Boolean answeredInConnect;
+    /** Forcing knob: the backend side of each connection gets a receive queue of this many bytes (0: {@link #queueSize}). */
+    int backendQueue;
+    /** Called with the proxy's end of each connection as accept hands it out (a scenario makes its client act first). */
+    java.util.function.Consumer<End> onAccept = e -> {};
+    /** Sends on a backend socket whose connect was not known to be done: answered EAGAIN, or the connect's error. */
+    long sendsWhileConnecting;
 
     SimKernel(World w) {
         this.w = w;
@@ -748,6 +759,7 @@ final class SimKernel implements Kernel {
         if (outAddr != 0) writeAddr(outAddr, e.peer.address);
         context = e.pair;
         w.log("accept fd " + c + " " + e.name);
+        onAccept.accept(e);
         return c;
     }
 
@@ -773,8 +785,10 @@ final class SimKernel implements Kernel {
         int mode = t.mode == Target.FLAKY ? w.rnd.nextInt(3) : t.mode;
         e.outcome = mode;
         e.connectCalledAt = w.now;
-        boolean now = w.rnd.nextInt(8) == 0;
+        int answer = w.rnd.nextInt(8); // 0: at once (connect returns 0), 1: inside the call (loopback), else later
+        boolean now = answer == 0;
         if (connectAtOnce != null) now = connectAtOnce;
+        boolean inCall = answeredInConnect != null ? answeredInConnect : answer == 1;
         boolean eintr = w.chance(w.faults.eintrConnect);
         if (mode == Target.UP) {
             if (now && !eintr) {
@@ -783,6 +797,10 @@ final class SimKernel implements Kernel {
                 return 0;
             }
             e.state = End.CONNECTING;
+            if (inCall) { // loopback: the handshake is over before connect() returns, which still says EINPROGRESS
+                completeConnect(e, p);
+                return -Errno.EINPROGRESS;
+            }
             long delay = w.rnd.nextInt(10) == 0 ? w.between(5, 6000) * World.MS : w.rnd.nextLong(3 * World.MS);
             w.after(now ? 0 : delay, "connect " + e.name + " completes", () -> completeConnect(e, p));
             return -Errno.EINPROGRESS;
@@ -790,6 +808,10 @@ final class SimKernel implements Kernel {
         if (mode == Target.DOWN) {
             if (now && !eintr) return -Errno.ECONNREFUSED;
             e.state = End.CONNECTING;
+            if (inCall) { // loopback: the RST came back before connect() returned EINPROGRESS
+                e.refuse();
+                return -Errno.EINPROGRESS;
+            }
             w.after(w.rnd.nextLong(3 * World.MS), "connect " + e.name + " refused", () -> {
                 if (!e.closed) e.refuse();
             });
@@ -838,7 +860,7 @@ final class SimKernel implements Kernel {
     private void completeConnect(End e, SimPair p) {
         if (e.closed) return; // the proxy gave up first; the backend saw a SYN and an RST at most
         int id = nextBackendId++;
-        End backendSide = new End(w, "backend-" + id, queueSize());
+        End backendSide = new End(w, "backend-" + id, backendQueue > 0 ? backendQueue : queueSize());
         End.link(e, backendSide);
         e.name = "proxy-b" + p.id + "/" + id;
         Peer b = new Peer(w, backendSide, "backend-" + id + "(pair " + p.id + ")", id, s -> s == p.clientPeer.streamId,
@@ -909,7 +931,13 @@ final class SimKernel implements Kernel {
             return sendDatagram(u, u.peer, buf, len);
         }
         End e = end(fd, "send");
-        if (e.state == End.CONNECTING || e.state == End.NEW) throw w.violation("send on a socket that is not connected: " + e);
+        if (e.state == End.NEW) throw w.violation("send on a socket that is not connected: " + e);
+        if (e.state == End.CONNECTING || e.state == End.FAILED) {
+            // tcp_sendmsg waits for the connect (sk_stream_wait_connect): -EAGAIN in SYN-SENT on a non-blocking
+            // socket, the connect's error once refused (then -EPIPE). No byte goes anywhere.
+            sendsWhileConnecting++;
+            return e.soError != 0 ? e.takeError() : e.state == End.FAILED ? -Errno.EPIPE : -Errno.EAGAIN;
+        }
         e.connectConfirmed = true; // sending is the proxy saying it is connected
         maybeInterleave();
         maybeThrow("send", e);

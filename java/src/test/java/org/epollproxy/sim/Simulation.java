@@ -102,6 +102,10 @@ final class Simulation {
         long handlerFailures;
         /** Events the loop dropped because their token's slot had been released (EventLoop's token guard). */
         long staleEvents;
+        /** Sends on a backend socket before its connect was known to be done, and what the proxy's speculation found. */
+        long sendsWhileConnecting;
+        long speculativeRecvHits;
+        long speculativeSendHits;
         /** Pipes closed with bytes still in them (a pair that ended mid-transfer, --splice). */
         int pipesDiscarded;
         /** UDP datagrams the backend got intact, and replies the clients got intact. */
@@ -267,6 +271,9 @@ final class Simulation {
         r.clients.addAll(clients);
         for (SimPair p : k.pairs) r.backends.addAll(p.backendPeers);
         r.injected = k.injected;
+        r.sendsWhileConnecting = k.sendsWhileConnecting;
+        r.speculativeRecvHits = fw.counters().speculativeRecvHits;
+        r.speculativeSendHits = fw.counters().speculativeSendHits;
         r.thrown = k.thrown;
         Matcher m = END.matcher(logBytes.toString(StandardCharsets.UTF_8));
         while (m.find()) r.ends.merge(m.group(1), 1, Integer::sum);

@@ -152,6 +152,31 @@ final class Pair extends Connection {
         up.queueFirst(pp == ProxyProtocol.OFF ? new byte[0] : pp.header(clientAddr, dst, client.tls == null ? null : client.tls.proxyTlvs()), early);
     }
 
+    /**
+     * Speculative first read, before the backend connect starts and before any epoll_wait for this client:
+     * most clients' first bytes (a request) arrived with or right after the handshake, so they are read
+     * now and the connect can carry them (see {@link Connector}); this saves the round in which epoll would
+     * report them. A client that says nothing first (SSH, SMTP: the server speaks first) costs one recv
+     * answered EAGAIN, and is then watched for EPOLLIN as usual. Skipped when a phase before the pair read
+     * the client already (PROXY header, pre-read for routes, TLS): its bytes wait in {@code up} first.
+     */
+    void readAtAccept() {
+        if (client.tls != null || !up.wantsRead()) return;
+        int n = up.fill();
+        if (n >= 0) fl.counters().speculativeRecvHits++;
+        if (n > 0) {
+            lastActivity = loop.now();
+        } else if (n == 0) { // connected and closed at once: its FIN goes to the backend once connected
+            up.eof = true;
+            finSince = loop.now();
+            firstFin = up;
+        } else if (n == -Errno.EAGAIN) {
+            fl.counters().speculativeRecvMisses++;
+        } else {
+            abort(client, n); // reset before its first byte: nothing to connect for
+        }
+    }
+
     // ---- connected ----
 
     /** The backend accepted: forward what the client sent meanwhile, then both ways. */

@@ -15,6 +15,7 @@ import org.epollproxy.forward.balance.BackendPool;
 import org.epollproxy.forward.UnixSockets;
 import org.epollproxy.loop.Timer;
 import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.Net;
 import org.epollproxy.shim.SockAddr;
 
 /**
@@ -104,8 +105,18 @@ public final class TcpListener extends ListenerBase {
         parked += delta;
     }
 
+    /**
+     * TCP_NODELAY is set on the listening socket, so every socket it accepts has it already: Linux makes
+     * an accepted socket as a copy of its listener, Nagle's setting included (NodelayInheritanceTest).
+     * One setsockopt per listener instead of one per client. Done here, not where the socket is made, so
+     * that listeners systemd passed or a takeover handed over get it too. False (a UNIX listener, or the
+     * call failed): each accepted TCP socket gets the option itself, as before.
+     */
+    private boolean nodelayInherited;
+
     @Override
     public void start() {
+        nodelayInherited = !forward().bind().isUnix() && k.setsockopt_int(fd, Net.IPPROTO_TCP, Net.TCP_NODELAY, 1) == 0;
         updateInterest();
     }
 
@@ -228,7 +239,7 @@ public final class TcpListener extends ListenerBase {
             org.epollproxy.forward.Routed routed, org.epollproxy.forward.tls.TlsChannel tls) {
         Pair p;
         try {
-            if (!client.isUnix() && !forward().bind().isUnix()) Sockets.tuneStream(k, fd, fl.settings());
+            if (!client.isUnix() && !forward().bind().isUnix()) Sockets.tuneAccepted(k, fd, fl.settings(), nodelayInherited);
             p = new Pair(this, g, routed, fd, client, destination, early, ticket, tls);
         } catch (BufferPool.OutOfBuffers e) { // no memory for the PROXY header: this client only is refused
             fl.clientLimits().release(ticket);
@@ -249,7 +260,8 @@ public final class TcpListener extends ListenerBase {
         fl.opened(p);
         stats().active++;
         try {
-            p.connector.start();
+            p.readAtAccept();
+            if (!p.closed) p.connector.start();
             if (tls != null) p.afterTlsHandshake();
         } catch (RuntimeException e) {
             // The listener's handler gets the exception, not the pair's: end the half-made pair here,
