@@ -13,6 +13,9 @@
 #   COMPARE_ONLY="direct epoll-proxy haproxy" bench/compare.sh
 #   COMPARE_ONLY="direct epoll-proxy epoll-proxy-2t haproxy" bench/compare.sh   # also --threads 2
 #   COMPARE_ROUNDS=1 bench/compare.sh  # one round instead of three (the table shows the median)
+#   COMPARE_SCENARIOS="pp100 conn" COMPARE_ONLY="epoll-proxy haproxy" bench/compare.sh
+#                                    # only the scenarios named (of bulk pp1 pp100 conn hold; all by default):
+#                                    # the two figures of the CPU-per-operation goal, about 1 minute per round
 #   COMPARE_ONLY="direct epoll-proxy epoll-proxy-16k epoll-proxy-32k haproxy" bench/compare.sh   # buffer size
 #   COMPARE_ONLY="direct epoll-proxy-splice epoll-proxy-splice-256k haproxy-splice" bench/compare.sh  # pipes
 #   COMPARE_BASELINE_JAR=/path/old/epoll-proxy.jar COMPARE_ONLY="direct epoll-proxy epoll-proxy-baseline" bench/compare.sh
@@ -52,6 +55,8 @@ CONNRATE_THREADS="${COMPARE_CONNRATE_THREADS:-4}"
 OUT="${OUT:-$root/bench/results/compare}"
 ALL="direct epoll-proxy epoll-proxy-32k epoll-proxy-2t epoll-proxy-splice socat rinetd haproxy haproxy-2t haproxy-splice"
 ONLY="${COMPARE_ONLY:-$ALL}"
+SCENARIOS=" ${COMPARE_SCENARIOS:-bulk pp1 pp100 conn hold} "
+runs() { [[ "$SCENARIOS" == *" $1 "* ]]; }
 
 # 5,000 connections through a proxy: 5,000 fds in the client, 10,000 in the forwarder.
 ulimit -n 20000
@@ -219,7 +224,7 @@ for fwd in "${order[@]}"; do
   if [ "$fwd" = direct ]; then bulk_port=$IPERF_PORT echo_port=$ECHO_PORT; fi
 
   idle_kb="-"
-  if [ ${#FWD_PIDS[@]} -gt 0 ]; then
+  if [ ${#FWD_PIDS[@]} -gt 0 ] && runs hold; then
     sleep 1
     m="$("${load[@]}" memory "${FWD_PIDS[@]}")"
     idle_kb="$(field "$m" rss_kb)"
@@ -227,8 +232,9 @@ for fwd in "${order[@]}"; do
 
   # Bulk: iperf3, both directions at once; the sum of what both receivers got.
   # The iperf3 server serves one test at a time and sometimes still winds the last one down: one retry.
-  bulk_cores="-" bulk_cpu="-" bulk_user="-" bulk_sys="-"
+  bulk=0 bulk_cores="-" bulk_cpu="-" bulk_user="-" bulk_sys="-"
   for attempt in 1 2; do
+    runs bulk || break
     u0="$(user_ticks "${FWD_PIDS[@]+"${FWD_PIDS[@]}"}")"
     t0="$(cpu_ticks "${FWD_PIDS[@]+"${FWD_PIDS[@]}"}")" w0="$(date +%s%N)"
     timeout $((RUN_SECONDS + 30)) iperf3 -c 127.0.0.1 -p "$bulk_port" -t "$RUN_SECONDS" --bidir -f m >"$tmp/iperf-$fwd.txt" 2>&1 || true
@@ -246,17 +252,24 @@ for fwd in "${order[@]}"; do
     sleep 2
   done
   [ "${bulk:-0}" -gt 0 ] || bulk="-"
-  echo "   bulk ${bulk} MB/s, forwarder ${bulk_cores} cores, ${bulk_cpu} CPU s/GB" >&2
+  runs bulk && echo "   bulk ${bulk} MB/s, forwarder ${bulk_cores} cores, ${bulk_cpu} CPU s/GB" >&2
 
   export CPU_PIDS="${FWD_PIDS[*]+"${FWD_PIDS[*]}"}"
-  pp1="$(timeout 120 "${load[@]}" pingpong "$echo_port" 1 "$RUN_SECONDS" "$WARMUP_SECONDS" || echo failed)"
-  echo "   $pp1" >&2
-  pp100="$(timeout 120 "${load[@]}" pingpong "$echo_port" 100 "$RUN_SECONDS" "$WARMUP_SECONDS" || echo failed)"
-  echo "   $pp100" >&2
-  conn="$(timeout 120 "${load[@]}" connrate "$echo_port" "$CONNRATE_THREADS" "$RUN_SECONDS" "$WARMUP_SECONDS" || echo failed)"
-  echo "   $conn" >&2
+  pp1="-" pp100="-" conn="-"
+  if runs pp1; then
+    pp1="$(timeout 120 "${load[@]}" pingpong "$echo_port" 1 "$RUN_SECONDS" "$WARMUP_SECONDS" || echo failed)"
+    echo "   $pp1" >&2
+  fi
+  if runs pp100; then
+    pp100="$(timeout 120 "${load[@]}" pingpong "$echo_port" 100 "$RUN_SECONDS" "$WARMUP_SECONDS" || echo failed)"
+    echo "   $pp100" >&2
+  fi
+  if runs conn; then
+    conn="$(timeout 120 "${load[@]}" connrate "$echo_port" "$CONNRATE_THREADS" "$RUN_SECONDS" "$WARMUP_SECONDS" || echo failed)"
+    echo "   $conn" >&2
+  fi
   held="-" rss_pc="-" pss_pc="-"
-  if [ "$round" -lt "$ROUNDS" ]; then
+  if [ "$round" -lt "$ROUNDS" ] || ! runs hold; then
     : # the hold runs in the last round only
   elif [ ${#FWD_PIDS[@]} -gt 0 ]; then
     hold="$(timeout 180 "${load[@]}" hold "$echo_port" "$HOLD_COUNT" 90 "${FWD_PIDS[@]}" || echo failed)"

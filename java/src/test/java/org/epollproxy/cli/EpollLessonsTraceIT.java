@@ -83,6 +83,7 @@ class EpollLessonsTraceIT {
                 p.nextLine();
                 p.nextLine(); // both listening
                 echoThrough(pa, 5);
+                serverFirst(pa, p);
                 echoThrough(pa, 300_000);
                 Files.writeString(conf, "127.0.0.1 " + pa + " 127.0.0.1 " + echo.getLocalPort() + "\n");
                 p.signal("HUP");
@@ -119,6 +120,32 @@ class EpollLessonsTraceIT {
             writer.join(30_000);
             assertEquals(n, got, "echoed through the proxy");
         }
+    }
+
+    /**
+     * A client that says nothing until the proxy's read at accept found nothing (as with a protocol whose
+     * server speaks first): the backend connect then has no bytes to prove it and waits for EPOLLOUT.
+     */
+    private static void serverFirst(int port, JarProcess p) throws Exception {
+        int before = eagainReads(p.stderr());
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(30_000);
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (eagainReads(p.stderr()) == before) {
+                assertTrue(System.nanoTime() < deadline, "no empty read at accept; stderr:\n" + p.stderr());
+                Thread.sleep(10);
+            }
+            s.getOutputStream().write(new byte[5]);
+            s.shutdownOutput();
+            assertEquals(5, s.getInputStream().readAllBytes().length, "echoed through the proxy");
+        }
+    }
+
+    private static int eagainReads(String trace) {
+        Matcher m = Pattern.compile("(?m)^recv fd \\d+ -> EAGAIN$").matcher(trace);
+        int n = 0;
+        while (m.find()) n++;
+        return n;
     }
 
     /** An echo server on 127.0.0.1: a thread per connection, each byte sent back, EOF answered with EOF. */

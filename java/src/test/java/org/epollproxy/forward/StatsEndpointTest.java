@@ -97,7 +97,12 @@ class StatsEndpointTest {
                 assertTrue(m.get("epollproxy_loop_events_total").value("loop", loop) > 0);
                 assertTrue(m.get("epollproxy_loop_epoll_ctl_calls_total").value("loop", loop, "op", "add") > 0);
                 m.get("epollproxy_loop_eagain_total").value("loop", loop, "op", "recv"); // present
+                m.get("epollproxy_loop_speculative_io_total").value("loop", loop, "op", "send", "result", "miss"); // present
             }
+            // The clients' requests were read at accept (each client writes right after connecting, so most are there)
+            // or not; either way every client's read at accept was counted once.
+            PrometheusParser.Family spec = m.get("epollproxy_loop_speculative_io_total");
+            assertTrue(spec.sum("op", "recv") > 0, "the reads at accept are counted");
             assertEquals(2, m.get("epollproxy_loop_events_total").samples.size(), "one series per loop");
         }
     }

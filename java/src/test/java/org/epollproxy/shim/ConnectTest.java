@@ -46,4 +46,35 @@ class ConnectTest extends EpollLesson {
         assertEquals(-Errno.ECONNREFUSED, net.k.sock_error(c));
         assertEquals(0, net.k.sock_error(c), "reading SO_ERROR cleared it");
     }
+
+    /**
+     * A send while the connect is under way waits for it (tcp_sendmsg): -EAGAIN on a non-blocking socket,
+     * the connect's error once it failed. On loopback the handshake (or the refusal) is over by the time
+     * connect() returns -EINPROGRESS, so a send right after it already goes through (or fails); a machine
+     * so loaded that the loopback softirq runs later gives -EAGAIN first, and the same answer after OUT.
+     */
+    @Test
+    void onLoopbackASendRightAfterConnectGoesThroughAndARefusalAnswersTheSend() {
+        NativeBuffer buf = NativeBuffer.allocate(16);
+        int l = net.listener();
+        int c = net.tcpSocket();
+        assertEquals(-Errno.EINPROGRESS, net.k.connect(c, net.addr.address()));
+        assertEquals(3, sendOnceConnected(c, buf, 1), "connected: the bytes went");
+        net.closeNow(l); // nothing listens on that port any more
+        int r = net.tcpSocket();
+        int rc = net.k.connect(r, net.addr.address());
+        if (rc == -Errno.ECONNREFUSED) return; // refused within the call itself: the same lesson, told by connect
+        assertEquals(-Errno.EINPROGRESS, rc);
+        assertEquals(-Errno.ECONNREFUSED, sendOnceConnected(r, buf, 2), "the refusal, told by the send");
+    }
+
+    /** send(3 bytes) right away; if the connect is still under way (-EAGAIN), again once epoll reports its end. */
+    private int sendOnceConnected(int fd, NativeBuffer buf, long token) {
+        int n = net.k.send(fd, buf.address(), 3);
+        if (n != -Errno.EAGAIN) return n;
+        assertEquals(0, ep.add(fd, EPOLLOUT, token));
+        assertEquals(1, ep.wait(5000), "the connect ended");
+        assertEquals(0, ep.delete(fd)); // the next call's wait is for its own socket only
+        return net.k.send(fd, buf.address(), 3);
+    }
 }

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Syscalls per connection, epoll-proxy against haproxy (nbthread 1): each forwarder in front of the
+# project's echo server, warmed up with the load client's connection-rate run (connect, 64 bytes there
+# and back, close; 4 threads), then counted with `perf stat -e 'syscalls:sys_enter_*' -p PID` over one
+# more run, and divided by the connections that run made. Prints one table: syscall x forwarder.
+#
+#   bench/syscalls.sh                                  # epoll-proxy and haproxy, 5 s counted after 5 s warm-up
+#   SYSCALLS_BASELINE_JAR=/path/old/epoll-proxy.jar bench/syscalls.sh   # and another build, as epoll-proxy-baseline
+#   SYSCALLS_SECONDS=10 bench/syscalls.sh
+#
+# Counts do not depend on the machine's load the way times do (a busy machine batches more events per
+# epoll_wait, so epoll_wait and accept4's EAGAIN per connection drop a little under load). Needs perf
+# and the syscalls tracepoints (root, or perf_event_paranoid <= -1). Loopback only; stops exactly the
+# processes it started, by PID.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$here/lib.sh"
+cd "$root"
+
+SECONDS_COUNTED="${SYSCALLS_SECONDS:-5}"
+WARMUP="${SYSCALLS_WARMUP:-5}"
+THREADS="${SYSCALLS_THREADS:-4}"
+need_jar java/target/epoll-proxy.jar
+need_jar bench/target/benchmarks.jar
+command -v perf >/dev/null || { echo "syscalls.sh: needs perf (apt-get install linux-perf)" >&2; exit 2; }
+command -v haproxy >/dev/null || { echo "syscalls.sh: needs haproxy" >&2; exit 2; }
+
+java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+load=("$java_bin" -XX:+UseSerialGC -Xmx512m -cp bench/target/benchmarks.jar org.epollproxy.bench.LoadClient)
+base=$((24000 + (RANDOM % 300) * 10))
+ECHO_PORT=$base F_ECHO=$((base + 1))
+"$java_bin" -XX:+UseSerialGC -cp bench/target/benchmarks.jar org.epollproxy.bench.EchoServer "$ECHO_PORT" >"$work/echo.log" 2>&1 &
+pids+=($!)
+wait_listening "$ECHO_PORT"
+
+forwarders=(epoll-proxy haproxy)
+[ -n "${SYSCALLS_BASELINE_JAR:-}" ] && forwarders=(epoll-proxy epoll-proxy-baseline haproxy)
+
+start() {
+  case "$1" in
+    epoll-proxy) bin/epoll-proxy --quiet -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$work/$1.log" 2>&1 & ;;
+    epoll-proxy-baseline)
+      EPOLL_PROXY_JAR="$(readlink -f "$SYSCALLS_BASELINE_JAR")" bin/epoll-proxy --quiet -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$work/$1.log" 2>&1 & ;;
+    haproxy)
+      printf 'global\n    nbthread 1\n    maxconn 9000\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nlisten echo\n    bind 127.0.0.1:%s\n    server echo 127.0.0.1:%s\n' \
+        "$F_ECHO" "$ECHO_PORT" >"$work/haproxy.cfg"
+      haproxy -db -f "$work/haproxy.cfg" >"$work/$1.log" 2>&1 & ;;
+  esac
+  fwd=$!
+  pids+=("$fwd")
+  wait_listening "$F_ECHO"
+}
+
+for f in "${forwarders[@]}"; do
+  start "$f"
+  "${load[@]}" connrate "$F_ECHO" "$THREADS" "$WARMUP" 0 >/dev/null
+  perf stat -x, -e 'syscalls:sys_enter_*' -p "$fwd" -o "$work/$f.perf" -- \
+    "${load[@]}" connrate "$F_ECHO" "$THREADS" "$SECONDS_COUNTED" 0 >"$work/$f.conn"
+  ok="$(sed -n 's/.*\bok=\([0-9]*\).*/\1/p' "$work/$f.conn")"
+  echo "== $f: $(cat "$work/$f.conn")" >&2
+  # "count,,syscalls:sys_enter_NAME,..." -> "NAME per-connection"
+  awk -F, -v ok="$ok" '$3 ~ /^syscalls:sys_enter_/ && $1 + 0 > 0 { sub("syscalls:sys_enter_", "", $3); printf "%s %.2f\n", $3, $1 / ok }' \
+    "$work/$f.perf" >"$work/$f.per"
+  stop_pids "$fwd"
+  sleep 2 # the TIME_WAIT of this run must not weigh on the next
+done
+
+echo "# syscalls.sh $(date -u +%Y-%m-%dT%H:%MZ): per connection (connect, 64 B echo, close), $THREADS client threads, ${SECONDS_COUNTED} s counted after ${WARMUP} s warm-up; load $(cut -d' ' -f1-3 /proc/loadavg)"
+{
+  printf 'syscall'
+  for f in "${forwarders[@]}"; do printf '\t%s' "$f"; done
+  printf '\n'
+  cat "$work"/*.per | awk '{ print $1 }' | sort -u | while read -r s; do
+    printf '%s' "$s"
+    for f in "${forwarders[@]}"; do printf '\t%s' "$(awk -v s="$s" '$1 == s { print $2 }' "$work/$f.per")"; done
+    printf '\n'
+  done
+  printf 'total'
+  for f in "${forwarders[@]}"; do printf '\t%s' "$(awk '{ t += $2 } END { printf "%.2f", t }' "$work/$f.per")"; done
+  printf '\n'
+} | column -t
