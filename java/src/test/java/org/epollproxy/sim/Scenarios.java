@@ -256,7 +256,7 @@ final class Scenarios {
             });
 
     static final Named CLIENT_FIN_BEFORE_FIRST_READ = new Named("the client sends its FIN and nothing else before it is accepted",
-            "Pair.readAtAccept keeps the FIN for the backend, sent once connected", 1, () -> {
+            "Pair.readAtAccept takes recv's 0 for the client's FIN (passed on once connected), not for a failure", 1, () -> {
                 Simulation.Scenario s = speculative(1);
                 s.clientScriptOf = c -> Peer.Script.polite(0);
                 return s;
