@@ -138,6 +138,37 @@ class SpeculativeIoTest {
         }
     }
 
+    /** A listening socket the proxy did not make (socket activation, a takeover) gets TCP_NODELAY from it too. */
+    @Test
+    void anInheritedListenerIsGivenTcpNodelayForTheSocketsItAccepts() throws Exception {
+        Kernel k = recording(Shim.load());
+        try (TestBackend backend = TestBackend.echo()) {
+            int port = org.epollproxy.Ports.free();
+            int fd = Sockets.listenTcp(Shim.load(), SockAddr.parse("127.0.0.1", port), false, 128); // no TCP_NODELAY on it
+            Forward f = new Forward(SockAddr.parse("127.0.0.1", port), List.of(TestProxy.backend(backend.port())));
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            org.epollproxy.runtime.ProxyServer proxy = new org.epollproxy.runtime.ProxyServer(k, Settings.DEFAULTS,
+                    new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            try {
+                proxy.start(List.of(f), java.util.Map.of(f.key(), new int[] {fd}));
+                try (Socket c = new Socket()) {
+                    c.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+                    c.setSoTimeout(20_000);
+                    c.getOutputStream().write("hello".getBytes());
+                    assertArrayEquals("hello".getBytes(), c.getInputStream().readNBytes(5));
+                }
+                List<Call> all = snapshot();
+                int at = acceptIndex(all, 0);
+                assertEquals(1, all.get(at).arg(), "the accepted socket has TCP_NODELAY at accept: " + all);
+                for (Call c : life(all, at)) {
+                    assertTrue(!(c.name().equals("setsockopt_int") && c.arg() == Net.TCP_NODELAY), "no TCP_NODELAY of its own: " + all);
+                }
+            } finally {
+                assertTrue(proxy.stop(5, TimeUnit.SECONDS), "the proxy stopped");
+            }
+        }
+    }
+
     @Test
     void theClientsFirstBytesAreReadBeforeTheFirstEpollWait() throws Exception {
         written = new Semaphore(0);
