@@ -138,6 +138,16 @@ class SpeculativeIoTest {
         }
     }
 
+    /** Which backends get the send right after connect: those where the handshake ends inside connect(). */
+    @Test
+    void loopbackAddressesAreTheOnesWhoseConnectEndsInsideTheCall() {
+        for (String a : List.of("127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1")) assertTrue(SockAddr.parse(a, 80).isLoopback(), a);
+        for (String a : List.of("10.0.0.1", "128.0.0.1", "::2", "::ffff:10.0.0.1", "fe80::1", "0.0.0.0", "::")) {
+            assertTrue(!SockAddr.parse(a, 80).isLoopback(), a);
+        }
+        assertTrue(!SockAddr.unix("/run/app.sock").isLoopback());
+    }
+
     /** A listening socket the proxy did not make (socket activation, a takeover) gets TCP_NODELAY from it too. */
     @Test
     void anInheritedListenerIsGivenTcpNodelayForTheSocketsItAccepts() throws Exception {
