@@ -54,29 +54,4 @@ class SimRegressionTest {
     void aPipeThatMayHoldBytesIsClosedNotReused() {
         Scenarios.PAIR_ENDS_WITH_BYTES_IN_PIPE.run();
     }
-
-    @Test
-    void aRefusalSeenByTheSendAfterAConnectFailsOverWithTheBytes() {
-        Scenarios.SPECULATIVE_SEND_REFUSED.run();
-    }
-
-    @Test
-    void aPartialSendAfterAConnectLeavesTheRestToTheUsualFlush() {
-        Scenarios.SPECULATIVE_SEND_PARTIAL.run();
-    }
-
-    @Test
-    void aFinReadAtAcceptReachesTheBackendOnceConnected() {
-        Scenarios.CLIENT_FIN_BEFORE_FIRST_READ.run();
-    }
-
-    @Test
-    void aResetReadAtAcceptEndsThePairBeforeAnyConnect() {
-        Scenarios.CLIENT_RESET_BEFORE_FIRST_READ.run();
-    }
-
-    @Test
-    void aClientThatWaitsForTheServerIsWatchedAfterAnEmptyFirstRead() {
-        Scenarios.SERVER_SPEAKS_FIRST.run();
-    }
 }
