@@ -180,6 +180,7 @@ public final class Main implements Callable<Integer> {
 
     /** Parses and runs; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        skipUnusedConverters();
         CommandLine cl = new CommandLine(new Main(out, err));
         cl.addSubcommand("ctl", new Ctl(out, err));
         HelpLayout.install(cl);
@@ -195,6 +196,19 @@ public final class Main implements Callable<Integer> {
         });
         return cl.execute(args);
     }
+
+    /**
+     * picocli registers a converter for every java.time and java.sql type by reflection, loading about
+     * 100 JDK classes that no option here takes; they stay in the class archive and the metaspace of
+     * every start (bench/jvm-floor.sh). Only where the caller did not choose otherwise.
+     */
+    static void skipUnusedConverters() {
+        if (System.getProperty(CONVERTERS_EXCLUDES) == null) {
+            System.setProperty(CONVERTERS_EXCLUDES, "java\\.time\\..*,java\\.sql\\..*");
+        }
+    }
+
+    private static final String CONVERTERS_EXCLUDES = "picocli.converters.excludes";
 
     /** An option's number: ASCII digits only (Integer.parseInt also takes Arabic-Indic and other digits). */
     static Integer asciiInt(String value) {
