@@ -175,7 +175,22 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        usFormatsForPlainEnglish();
         System.exit(run(args, System.out, System.err));
+    }
+
+    /**
+     * The C and C.UTF-8 locales (systemd services, containers) make the JVM's format locale plain "en". A
+     * String.format of a number (jffi's loader does one at every start) then looks up that locale's
+     * digits through the CLDR locale data: about 80 JDK classes, kept in the class archive too, each
+     * costing idle RSS (docs/tuning.md). en_US formats exactly as en does, and String.format takes
+     * its digits without a lookup.
+     */
+    static void usFormatsForPlainEnglish() {
+        java.util.Locale format = java.util.Locale.getDefault(java.util.Locale.Category.FORMAT);
+        if (format.equals(java.util.Locale.ENGLISH)) {
+            java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.US);
+        }
     }
 
     /** Parses and runs; returns the exit status. */
