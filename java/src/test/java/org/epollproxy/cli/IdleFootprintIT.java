@@ -28,7 +28,8 @@ class IdleFootprintIT {
     private static final List<String> UNWANTED = List.of(
             "java.time.format.", // LogTime's DateTimeFormatter, at the first log line
             "sun.util.locale.provider.", "java.text.DecimalFormatSymbols", // jffi's String.format in the C locale
-            "java.sql."); // picocli's converters for types no option takes
+            "java.sql.", // picocli's converters for types no option takes
+            "java.util.stream.IntPipeline"); // chars().allMatch(...) for the digits of a port or a size
 
     @Test
     void aPlainForwardLoadsNoDateFormatterNoLocaleDataNoSqlTypes(@TempDir Path dir) throws Exception {
