@@ -175,27 +175,13 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        usFormatsForPlainEnglish();
+        LeanStart.usFormatsForPlainEnglish();
         System.exit(run(args, System.out, System.err));
-    }
-
-    /**
-     * The C and C.UTF-8 locales (systemd services, containers) make the JVM's format locale plain "en". A
-     * String.format of a number (jffi's loader does one at every start) then looks up that locale's
-     * digits through the CLDR locale data: about 80 JDK classes, kept in the class archive too, each
-     * costing idle RSS (docs/tuning.md). en_US formats exactly as en does, and String.format takes
-     * its digits without a lookup.
-     */
-    static void usFormatsForPlainEnglish() {
-        java.util.Locale format = java.util.Locale.getDefault(java.util.Locale.Category.FORMAT);
-        if (format.equals(java.util.Locale.ENGLISH)) {
-            java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.US);
-        }
     }
 
     /** Parses and runs; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        skipUnusedConverters();
+        LeanStart.skipUnusedConverters();
         CommandLine cl = new CommandLine(new Main(out, err));
         cl.addSubcommand("ctl", new Ctl(out, err));
         HelpLayout.install(cl);
@@ -211,19 +197,6 @@ public final class Main implements Callable<Integer> {
         });
         return cl.execute(args);
     }
-
-    /**
-     * picocli registers a converter for every java.time and java.sql type by reflection, loading about
-     * 100 JDK classes that no option here takes; they stay in the class archive and the metaspace of
-     * every start (bench/jvm-floor.sh). Only where the caller did not choose otherwise.
-     */
-    static void skipUnusedConverters() {
-        if (System.getProperty(CONVERTERS_EXCLUDES) == null) {
-            System.setProperty(CONVERTERS_EXCLUDES, "java\\.time\\..*,java\\.sql\\..*");
-        }
-    }
-
-    private static final String CONVERTERS_EXCLUDES = "picocli.converters.excludes";
 
     /** An option's number: ASCII digits only (Integer.parseInt also takes Arabic-Indic and other digits). */
     static Integer asciiInt(String value) {
