@@ -25,6 +25,14 @@ trap cleanup EXIT
 # The JVM flags of bin/epoll-proxy that the archive must agree with (heap size decides the
 # compressed-pointer mode recorded in the archive).
 flags=(-XX:+UseSerialGC -Xmx256m --enable-native-access=ALL-UNNAMED)
+# The native libraries next to the jar, as bin/epoll-proxy passes them: without them the proxy extracts
+# its copies into a temporary directory, and that path (temp files, SecureRandom, MessageDigest: about
+# 80 JDK classes) would go into the archive, whose every class costs idle RSS (it is relocated, so
+# all of it is touched at start) although a start by the launcher never loads them.
+native_dir="${jar%.jar}-native"
+if [ -d "$native_dir" ]; then
+  flags+=("-Depollproxy.native=$native_dir")
+fi
 
 # Training: one forward to a port nothing listens on (port 1 of 127.0.0.1: refused on a build
 # machine), so one connection goes through accept, connect, a refused connect, the log line and the

@@ -175,11 +175,13 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        LeanStart.usFormatsForPlainEnglish();
         System.exit(run(args, System.out, System.err));
     }
 
     /** Parses and runs; returns the exit status. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        LeanStart.skipUnusedConverters();
         CommandLine cl = new CommandLine(new Main(out, err));
         cl.addSubcommand("ctl", new Ctl(out, err));
         HelpLayout.install(cl);
@@ -199,7 +201,7 @@ public final class Main implements Callable<Integer> {
     /** An option's number: ASCII digits only (Integer.parseInt also takes Arabic-Indic and other digits). */
     static Integer asciiInt(String value) {
         String v = value.startsWith("-") ? value.substring(1) : value;
-        if (v.isEmpty() || v.length() > 9 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (v.isEmpty() || v.length() > 9 || !org.epollproxy.config.Digits.ascii(v)) {
             throw new CommandLine.TypeConversionException("'" + value + "' is not a number (digits 0-9 only)");
         }
         return Integer.parseInt(value);

@@ -16,7 +16,7 @@ public final class SizeConverter implements ITypeConverter<Integer> {
             mult = v.endsWith("k") ? 1024 : 1024 * 1024;
             v = v.substring(0, v.length() - 1);
         }
-        if (v.isEmpty() || v.length() > 9 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (v.isEmpty() || v.length() > 9 || !org.epollproxy.config.Digits.ascii(v)) {
             throw new TypeConversionException("'" + value + "' is not a size: digits 0-9 and an optional k or m (examples: 16384, 64k, 1m)");
         }
         long bytes = Long.parseLong(v) * mult;

@@ -150,7 +150,7 @@ public record ForwardSpec(String proto, String bindHost, int bindPort, List<Host
     private static int port(String s, int[] r, boolean allowZero) throws SpecException {
         String p = s.substring(r[0], r[1]);
         int min = allowZero ? 0 : 1;
-        if (p.isEmpty() || p.length() > 5 || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (p.isEmpty() || p.length() > 5 || !Digits.ascii(p)) {
             throw new SpecException("port \"" + p + "\" is not a number " + min + "-65535", r[0]);
         }
         int v = Integer.parseInt(p);

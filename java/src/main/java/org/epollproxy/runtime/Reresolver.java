@@ -53,7 +53,8 @@ public final class Reresolver {
      * as a backend coming up does (a name's first answer, at start or reload, does not: nothing was there).
      */
     private final Set<String> arrived = new LinkedHashSet<>();
-    private ScheduledExecutorService thread;
+    private volatile ScheduledExecutorService thread;
+    private volatile boolean stopped;
 
     /** What is known of one name. */
     private static final class Name {
@@ -93,6 +94,16 @@ public final class Reresolver {
     public synchronized void start(ProxyServer p) {
         proxy = p;
         publish();
+        scheduleWhenNamed();
+    }
+
+    /**
+     * The thread, from the first name on: a proxy whose backends are all addresses (the common plain
+     * forward) starts none, which saves its stack and the executor's classes in idle RSS; a reload that
+     * brings a name starts it then.
+     */
+    private void scheduleWhenNamed() {
+        if (thread != null || stopped || proxy == null || names.isEmpty()) return;
         thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "epoll-proxy-resolve");
             t.setDaemon(true);
@@ -105,10 +116,19 @@ public final class Reresolver {
                 say("a round failed: " + e);
             }
         }, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
+        if (stopped) thread.shutdownNow(); // stop() came between the check above and the thread
     }
 
+    /** Whether the re-resolving thread runs (for tests). */
+    boolean scheduling() {
+        return thread != null;
+    }
+
+    /** Not under the lock: a round may hold it while the proxy it applies to is stopping. */
     public void stop() {
-        if (thread != null) thread.shutdownNow();
+        stopped = true;
+        ScheduledExecutorService t = thread;
+        if (t != null) t.shutdownNow();
     }
 
     /**
@@ -130,6 +150,7 @@ public final class Reresolver {
         names.keySet().retainAll(namesOf(desired));
         pending = false;
         publish();
+        scheduleWhenNamed();
         return summary;
     }
 

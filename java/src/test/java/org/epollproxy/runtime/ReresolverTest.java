@@ -55,6 +55,19 @@ class ReresolverTest {
         proxy.stop(10, TimeUnit.SECONDS);
     }
 
+    /** Issue 27: a thread costs idle RSS; forwards to addresses only have nothing to re-resolve. */
+    @Test
+    void noThreadUntilABackendIsGivenByName() throws Exception {
+        Forward byAddress = new Forward(SockAddr.of(InetAddress.getByName("127.0.0.1"), 0),
+                List.of(new Backend("127.0.0.2", SockAddr.of(InetAddress.getByName("127.0.0.2"), 8080), 1)));
+        answer.set(ips("127.0.0.2"));
+        proxy.start(names.expandAtStart(List.of(byAddress), Map.of()));
+        names.start(proxy);
+        assertTrue(!names.scheduling(), "no name, no re-resolving thread");
+        names.reconfigure(List.of(named(0)), Map.of()); // a reload brings a name
+        assertTrue(names.scheduling(), "a name from a reload starts the thread");
+    }
+
     @Test
     void aChangedAnswerChangesTheBackendsAndAFailedOneKeepsThemSayingItOnce() throws Exception {
         answer.set(ips("127.0.0.2", "127.0.0.3"));
