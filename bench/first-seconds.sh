@@ -22,11 +22,13 @@
 #                           the usual calls)
 #   epoll-proxy-c1          the build's JDK, -XX:TieredStopAtLevel=1 (C1 only)
 #
-# For each round and forwarder: the load client (bench LoadClient, 4 threads of connect, 64 bytes
-# there and back, close) first warms its own JIT against the echo backend directly for 3 s, then the
-# forwarder is started and the client counts completed connections in each second from the first one
-# that goes through. So the client is at full speed before the forwarder exists: the curve is the
-# forwarder's. "start to first, ms" is from the forwarder's launch to the first answered connection
+# For each round and forwarder: the load client (bench/native/loadclient.c, 4 threads of connect, 64
+# bytes there and back, close) first runs against the echo backend directly for 3 s (the backend is a
+# JVM: this warms its JIT), then the forwarder is started and the client counts completed connections in
+# each second from the first one that goes through. The client is C, so it has no JIT of its own to
+# warm: the curve, and the first second's rate against the warmed one, are the forwarder's (haproxy's
+# first second is at its warmed rate). FIRST_CLIENT=java runs the Java LoadClient instead (whose own
+# warm-up shaped every curve before: it warms on the backend too, but then meets new code paths). "start to first, ms" is from the forwarder's launch to the first answered connection
 # (within about 50 ms: the script polls for the client's "warm"): what --warmup and a training run add
 # to a start. Next to each window's rate, the forwarder's CPU (utime + stime of all its threads, the
 # JIT compiler's included) per connection in that window: a busy machine slows the rate, but changes the
@@ -42,6 +44,7 @@ ROUNDS="${FIRST_ROUNDS:-3}"
 WINDOWS="${FIRST_WINDOWS:-8}"
 THREADS="${FIRST_THREADS:-4}"
 JDK25="${FIRST_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+CLIENT="${FIRST_CLIENT:-c}"
 ONLY="${FIRST_ONLY:-epoll-proxy epoll-proxy-warm epoll-proxy-jdk25 epoll-proxy-jdk25-warm epoll-proxy-jdk25-none haproxy}"
 OUT="${OUT:-$root/bench/results/first-seconds}"
 
@@ -52,7 +55,20 @@ fi
 command -v haproxy >/dev/null || { echo "first-seconds: haproxy is not installed (apt-get install haproxy)" >&2; exit 1; }
 
 bench_jar="$root/bench/target/benchmarks.jar"
-load=(java -XX:+UseSerialGC -Xmx256m -cp "$bench_jar" org.epollproxy.bench.LoadClient)
+case "$CLIENT" in
+  c)
+    # built by the bench module's build (bench/native/CMakeLists.txt); a jar from before it: build it here
+    loadclient="$root/bench/target/jni-build/loadclient"
+    if [ ! -x "$loadclient" ]; then
+      echo "building the C load client (cmake, bench/native)" >&2
+      cmake -S bench/native -B bench/target/jni-build -DCMAKE_BUILD_TYPE=Release \
+        -DJDK_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")" >/dev/null
+      cmake --build bench/target/jni-build --target loadclient >/dev/null
+    fi
+    load=("$loadclient") ;;
+  java) load=(java -XX:+UseSerialGC -Xmx256m -cp "$bench_jar" org.epollproxy.bench.LoadClient) ;;
+  *) echo "first-seconds: FIRST_CLIENT is c or java, not $CLIENT" >&2; exit 2 ;;
+esac
 tmp="$(mktemp -d)"
 started=()
 cleanup() {
@@ -109,7 +125,7 @@ fi
 mkdir -p "$OUT"
 results="$OUT/first-seconds.tsv"
 printf 'forwarder\tround\tper_second\tfailed\tfirst_ms\tcpu_us_per_conn\n' >"$results"
-{ echo "date: $(date -u +%FT%TZ)"; echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"; echo "rounds: $ROUNDS, windows: $WINDOWS, threads: $THREADS"; echo "java: $(java -version 2>&1 | head -1)"; } >"$OUT/first-seconds.meta"
+{ echo "date: $(date -u +%FT%TZ)"; echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"; echo "rounds: $ROUNDS, windows: $WINDOWS, threads: $THREADS, client: $CLIENT"; echo "java: $(java -version 2>&1 | head -1)"; } >"$OUT/first-seconds.meta"
 
 for round in $(seq "$ROUNDS"); do
   for fwd in $ONLY; do
