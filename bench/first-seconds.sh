@@ -96,6 +96,8 @@ start_forwarder() {
   case "$1" in
     epoll-proxy) bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     epoll-proxy-warm) bin/epoll-proxy --quiet --warmup 1000 -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
+    epoll-proxy-auto) bin/epoll-proxy --quiet --warmup auto -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
+    epoll-proxy-jdk25-auto) JAVA_HOME="$JDK25" bin/epoll-proxy --quiet --warmup auto -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     epoll-proxy-jdk25) JAVA_HOME="$JDK25" bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     epoll-proxy-jdk25-warm) JAVA_HOME="$JDK25" bin/epoll-proxy --quiet --warmup 1000 -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     epoll-proxy-jdk25-none) JAVA_HOME="$JDK25" EPOLL_PROXY_CDS_ARCHIVE="" bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
