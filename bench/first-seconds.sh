@@ -12,12 +12,15 @@
 #   epoll-proxy             the JDK that runs `java` (the build's), with the build's class archive
 #   epoll-proxy-warm        the same, --warmup 1s: a second of connections through a private forward
 #                           before listening
-#   epoll-proxy-jdk25       JAVA_HOME=$FIRST_JDK25 (Temurin 25): the launcher's ahead-of-time cache with
-#                           the hot path's profiles, made by its training run in one unmeasured start first
-#   epoll-proxy-jdk25-warm  the same, and --warmup 1s
+#   epoll-proxy-auto        the same, --warmup auto: until the JIT is quiet, in two rounds
+#   epoll-proxy-jdk25-warm  JAVA_HOME=$FIRST_JDK25 (Temurin 25): the launcher's ahead-of-time cache with
+#                           the hot path's profiles, made by its training run in one unmeasured start
+#                           first, and --warmup 1s
+#   epoll-proxy-jdk25-auto  the same, and --warmup auto
+#   haproxy                 nbthread 1
+#   epoll-proxy-jdk25       JDK 25 with the cache, no warm-up
 #   epoll-proxy-jdk25-none  JDK 25 with no archive or cache at all (EPOLL_PROXY_CDS_ARCHIVE=""): what the
 #                           cache is measured against
-#   haproxy                 nbthread 1
 #   epoll-proxy-cts         the build's JDK, -XX:CompileThresholdScaling=0.1 (compile after a tenth of
 #                           the usual calls)
 #   epoll-proxy-c1          the build's JDK, -XX:TieredStopAtLevel=1 (C1 only)
@@ -45,7 +48,7 @@ WINDOWS="${FIRST_WINDOWS:-8}"
 THREADS="${FIRST_THREADS:-4}"
 JDK25="${FIRST_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 CLIENT="${FIRST_CLIENT:-c}"
-ONLY="${FIRST_ONLY:-epoll-proxy epoll-proxy-warm epoll-proxy-jdk25 epoll-proxy-jdk25-warm epoll-proxy-jdk25-none haproxy}"
+ONLY="${FIRST_ONLY:-epoll-proxy epoll-proxy-warm epoll-proxy-auto epoll-proxy-jdk25-warm epoll-proxy-jdk25-auto haproxy}"
 OUT="${OUT:-$root/bench/results/first-seconds}"
 
 if [ ! -f java/target/epoll-proxy.jar ] || [ ! -f bench/target/benchmarks.jar ]; then

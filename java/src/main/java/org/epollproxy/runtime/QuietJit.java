@@ -4,7 +4,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * When a {@code --warmup auto} is over: once the JIT's compiler threads have used no CPU for
- * {@link #QUIET_MILLIS} while warm-up connections kept completing, the code those connections run is
+ * {@link #QUIET_MILLIS} while warm-up connections kept completing (at least {@link #MIN_CONNECTIONS} of
+ * them), the code those connections run is
  * compiled as far as their traffic makes the JIT compile it. The warm-up asks {@link #over} every few
  * tens of milliseconds with the time, the compiler threads' CPU ({@link CompilerCpu}) and the connections
  * done. Bounded: never longer than {@link #CAP_MILLIS}; when the compiler's CPU cannot be read, a fixed
@@ -13,6 +14,12 @@ import java.util.concurrent.TimeUnit;
 final class QuietJit {
     /** A quiet spell this long ends it: longer than a compile of one method, shorter than a start is worth. */
     static final long QUIET_MILLIS = 200;
+    /**
+     * A quiet spell counts only once a round has made this many connections: a method run once per
+     * connection goes from the profiling tier to C2 after HotSpot's Tier4InvocationThreshold (5000) calls,
+     * and waits silently in between, so a quiet JIT before them is only a pause.
+     */
+    static final int MIN_CONNECTIONS = 6000;
     /** Never longer than this, however busy the JIT or the machine. */
     static final long CAP_MILLIS = 10_000;
     /** Without a reading of the compiler's CPU: as long as the fixed warm-up a JIT mostly needs. */
@@ -55,8 +62,8 @@ final class QuietJit {
             why = "the JIT's threads not readable: a fixed time";
             return elapsed >= BLIND_MILLIS && connections > 0;
         }
-        // Quiet counts from the first completed connection: before it, nothing of the forwarding path ran.
-        if (compilerTicks != lastTicks || connections == 0) busyAt = nowNanos;
+        // Quiet counts from the round's MIN_CONNECTIONS-th connection on: before, it is a pause between tiers.
+        if (compilerTicks != lastTicks || connections < MIN_CONNECTIONS) busyAt = nowNanos;
         lastTicks = compilerTicks;
         why = "until the JIT was quiet for " + QUIET_MILLIS + " ms";
         return TimeUnit.NANOSECONDS.toMillis(nowNanos - busyAt) >= QUIET_MILLIS;

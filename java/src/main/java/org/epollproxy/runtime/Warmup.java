@@ -79,15 +79,17 @@ public final class Warmup {
             // compiled out; the real forward would otherwise meet them and send those methods back to the
             // interpreter in its first second. Four clients, as many pairs at once as a busy start.
             QuietJit quiet = new QuietJit(started);
-            for (int r = 0; r < AUTO_ROUNDS && !quiet.capped(); r++) {
+            int rounds = 0;
+            while (rounds < AUTO_ROUNDS && !quiet.capped()) {
                 quiet.newRound(System.nanoTime());
                 AtomicInteger thisRound = new AtomicInteger();
                 boolean ok = round(kernel, real, AUTO_CLIENTS, cap, thisRound,
                         now -> quiet.over(now, compiler.ticks(), thisRound.get()));
                 done.addAndGet(thisRound.get());
+                rounds++;
                 if (!ok) break;
             }
-            how = AUTO_ROUNDS + " rounds, " + quiet.why();
+            how = rounds + (rounds == 1 ? " round, " : " rounds, ") + quiet.why();
         }
         return new Result(done.get(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), how);
     }

@@ -18,19 +18,21 @@ class QuietJitTest {
     void endsOnceTheCompilerHasUsedNoCpuForTheQuietSpell() {
         QuietJit q = new QuietJit(T0);
         long ticks = 0;
-        for (long ms = 0; ms <= 1500; ms += 20) assertFalse(q.over(at(ms), ticks += 3, 100), "busy at " + ms);
+        int enough = QuietJit.MIN_CONNECTIONS;
+        for (long ms = 0; ms <= 1500; ms += 20) assertFalse(q.over(at(ms), ticks += 3, enough), "busy at " + ms);
         // from 1500 on the compiler's CPU stays put
-        for (long ms = 1520; ms < 1500 + QuietJit.QUIET_MILLIS; ms += 20) assertFalse(q.over(at(ms), ticks, 200), "quiet only since 1500, at " + ms);
-        assertTrue(q.over(at(1500 + QuietJit.QUIET_MILLIS), ticks, 200));
+        for (long ms = 1520; ms < 1500 + QuietJit.QUIET_MILLIS; ms += 20) assertFalse(q.over(at(ms), ticks, enough), "quiet only since 1500, at " + ms);
+        assertTrue(q.over(at(1500 + QuietJit.QUIET_MILLIS), ticks, enough));
         assertTrue(q.why().contains("quiet"), q.why());
     }
 
     @Test
-    void aQuietSpellCountsOnlyOnceConnectionsComplete() {
+    void aQuietSpellCountsOnlyOnceTheRoundHasMadeEnoughConnections() {
         QuietJit q = new QuietJit(T0);
-        for (long ms = 0; ms < 3000; ms += 20) assertFalse(q.over(at(ms), 7, 0), "no connection yet at " + ms);
-        assertFalse(q.over(at(3000), 7, 1));
-        assertTrue(q.over(at(3000 + QuietJit.QUIET_MILLIS), 7, 50));
+        for (long ms = 0; ms < 3000; ms += 20) assertFalse(q.over(at(ms), 7, (int) ms), "a pause between tiers at " + ms);
+        assertFalse(q.over(at(3000), 7, QuietJit.MIN_CONNECTIONS - 1), "one connection short");
+        assertFalse(q.over(at(3000 + QuietJit.QUIET_MILLIS - 20), 7, QuietJit.MIN_CONNECTIONS + 900));
+        assertTrue(q.over(at(3000 + QuietJit.QUIET_MILLIS), 7, QuietJit.MIN_CONNECTIONS + 1000));
     }
 
     @Test
@@ -62,13 +64,13 @@ class QuietJitTest {
     @Test
     void aNewRoundWaitsForAQuietSpellOfItsOwn() {
         QuietJit q = new QuietJit(T0);
-        assertFalse(q.over(at(0), 5, 10));
-        assertTrue(q.over(at(QuietJit.QUIET_MILLIS), 5, 10));
+        int enough = QuietJit.MIN_CONNECTIONS;
+        assertFalse(q.over(at(0), 5, enough));
+        assertTrue(q.over(at(QuietJit.QUIET_MILLIS), 5, enough));
         q.newRound(at(300));
         assertFalse(q.over(at(300), 5, 0), "the new round's forward has done nothing yet");
-        assertFalse(q.over(at(320), 5, 3));
-        // quiet from the last look that saw no connection of this round
-        assertFalse(q.over(at(300 + QuietJit.QUIET_MILLIS - 20), 5, 9));
-        assertTrue(q.over(at(300 + QuietJit.QUIET_MILLIS), 5, 9));
+        assertFalse(q.over(at(320), 5, enough - 1), "one connection short");
+        assertFalse(q.over(at(320 + QuietJit.QUIET_MILLIS - 20), 5, enough + 10));
+        assertTrue(q.over(at(320 + QuietJit.QUIET_MILLIS), 5, enough + 20));
     }
 }

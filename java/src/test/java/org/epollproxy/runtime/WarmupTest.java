@@ -19,6 +19,10 @@ class WarmupTest {
         }
     }
 
+    /**
+     * Two rounds, each on a new private forward: a new forward's first moments (an empty buffer pool, a new
+     * loop's first registrations, the wake-up at stop) are then compiled in before the real forward's.
+     */
     @Test
     void withoutTheCompilersCpuAutoRunsAFixedTimePerRoundAndLeavesNoFd() throws Exception {
         long fdsBefore = openFds();
@@ -35,6 +39,6 @@ class WarmupTest {
     void autoEndsOnItsOwnWithThisJvmsCompiler() {
         Warmup.Result r = Warmup.run(Shim.load(), Settings.DEFAULTS, Warmup.AUTO);
         assertTrue(r.connections() > 0, "connections went through: " + r);
-        assertTrue(r.how().contains("quiet") || r.how().contains("cap"), r.how());
+        assertTrue(r.how().startsWith("2 rounds, until the JIT was quiet") || r.how().contains("cap"), r.how());
     }
 }
