@@ -10,8 +10,10 @@ import java.util.stream.Stream;
 import org.epollproxy.forward.Settings;
 import org.epollproxy.shim.Shim;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /** --warmup auto in this JVM: rounds of private forwards, and no reading of the JIT only makes it a fixed time. */
+@Isolated("counts the JVM's open fds, and reads how busy its JIT is")
 class WarmupTest {
     private static long openFds() throws IOException {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
