@@ -12,21 +12,26 @@
 #   epoll-proxy             the JDK that runs `java` (the build's), with the build's class archive
 #   epoll-proxy-warm        the same, --warmup 1s: a second of connections through a private forward
 #                           before listening
-#   epoll-proxy-jdk25       JAVA_HOME=$FIRST_JDK25 (Temurin 25): the launcher's ahead-of-time cache with
-#                           the hot path's profiles, made by its training run in one unmeasured start first
-#   epoll-proxy-jdk25-warm  the same, and --warmup 1s
+#   epoll-proxy-auto        the same, --warmup auto: until the JIT is quiet, in two rounds
+#   epoll-proxy-jdk25-warm  JAVA_HOME=$FIRST_JDK25 (Temurin 25): the launcher's ahead-of-time cache with
+#                           the hot path's profiles, made by its training run in one unmeasured start
+#                           first, and --warmup 1s
+#   epoll-proxy-jdk25-auto  the same, and --warmup auto
+#   haproxy                 nbthread 1
+#   epoll-proxy-jdk25       JDK 25 with the cache, no warm-up
 #   epoll-proxy-jdk25-none  JDK 25 with no archive or cache at all (EPOLL_PROXY_CDS_ARCHIVE=""): what the
 #                           cache is measured against
-#   haproxy                 nbthread 1
 #   epoll-proxy-cts         the build's JDK, -XX:CompileThresholdScaling=0.1 (compile after a tenth of
 #                           the usual calls)
 #   epoll-proxy-c1          the build's JDK, -XX:TieredStopAtLevel=1 (C1 only)
 #
-# For each round and forwarder: the load client (bench LoadClient, 4 threads of connect, 64 bytes
-# there and back, close) first warms its own JIT against the echo backend directly for 3 s, then the
-# forwarder is started and the client counts completed connections in each second from the first one
-# that goes through. So the client is at full speed before the forwarder exists: the curve is the
-# forwarder's. "start to first, ms" is from the forwarder's launch to the first answered connection
+# For each round and forwarder: the load client (bench/native/loadclient.c, 4 threads of connect, 64
+# bytes there and back, close) first runs against the echo backend directly for 3 s (the backend is a
+# JVM: this warms its JIT), then the forwarder is started and the client counts completed connections in
+# each second from the first one that goes through. The client is C, so it has no JIT of its own to
+# warm: the curve, and the first second's rate against the warmed one, are the forwarder's (haproxy's
+# first second is at its warmed rate). FIRST_CLIENT=java runs the Java LoadClient instead (whose own
+# warm-up shaped every curve before: it warms on the backend too, but then meets new code paths). "start to first, ms" is from the forwarder's launch to the first answered connection
 # (within about 50 ms: the script polls for the client's "warm"): what --warmup and a training run add
 # to a start. Next to each window's rate, the forwarder's CPU (utime + stime of all its threads, the
 # JIT compiler's included) per connection in that window: a busy machine slows the rate, but changes the
@@ -42,7 +47,8 @@ ROUNDS="${FIRST_ROUNDS:-3}"
 WINDOWS="${FIRST_WINDOWS:-8}"
 THREADS="${FIRST_THREADS:-4}"
 JDK25="${FIRST_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-ONLY="${FIRST_ONLY:-epoll-proxy epoll-proxy-warm epoll-proxy-jdk25 epoll-proxy-jdk25-warm epoll-proxy-jdk25-none haproxy}"
+CLIENT="${FIRST_CLIENT:-c}"
+ONLY="${FIRST_ONLY:-epoll-proxy epoll-proxy-warm epoll-proxy-auto epoll-proxy-jdk25-warm epoll-proxy-jdk25-auto haproxy}"
 OUT="${OUT:-$root/bench/results/first-seconds}"
 
 if [ ! -f java/target/epoll-proxy.jar ] || [ ! -f bench/target/benchmarks.jar ]; then
@@ -52,7 +58,20 @@ fi
 command -v haproxy >/dev/null || { echo "first-seconds: haproxy is not installed (apt-get install haproxy)" >&2; exit 1; }
 
 bench_jar="$root/bench/target/benchmarks.jar"
-load=(java -XX:+UseSerialGC -Xmx256m -cp "$bench_jar" org.epollproxy.bench.LoadClient)
+case "$CLIENT" in
+  c)
+    # built by the bench module's build (bench/native/CMakeLists.txt); a jar from before it: build it here
+    loadclient="$root/bench/target/jni-build/loadclient"
+    if [ ! -x "$loadclient" ]; then
+      echo "building the C load client (cmake, bench/native)" >&2
+      cmake -S bench/native -B bench/target/jni-build -DCMAKE_BUILD_TYPE=Release \
+        -DJDK_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")" >/dev/null
+      cmake --build bench/target/jni-build --target loadclient >/dev/null
+    fi
+    load=("$loadclient") ;;
+  java) load=(java -XX:+UseSerialGC -Xmx256m -cp "$bench_jar" org.epollproxy.bench.LoadClient) ;;
+  *) echo "first-seconds: FIRST_CLIENT is c or java, not $CLIENT" >&2; exit 2 ;;
+esac
 tmp="$(mktemp -d)"
 started=()
 cleanup() {
@@ -80,6 +99,8 @@ start_forwarder() {
   case "$1" in
     epoll-proxy) bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     epoll-proxy-warm) bin/epoll-proxy --quiet --warmup 1000 -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
+    epoll-proxy-auto) bin/epoll-proxy --quiet --warmup auto -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
+    epoll-proxy-jdk25-auto) JAVA_HOME="$JDK25" bin/epoll-proxy --quiet --warmup auto -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     epoll-proxy-jdk25) JAVA_HOME="$JDK25" bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     epoll-proxy-jdk25-warm) JAVA_HOME="$JDK25" bin/epoll-proxy --quiet --warmup 1000 -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     epoll-proxy-jdk25-none) JAVA_HOME="$JDK25" EPOLL_PROXY_CDS_ARCHIVE="" bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
@@ -109,7 +130,7 @@ fi
 mkdir -p "$OUT"
 results="$OUT/first-seconds.tsv"
 printf 'forwarder\tround\tper_second\tfailed\tfirst_ms\tcpu_us_per_conn\n' >"$results"
-{ echo "date: $(date -u +%FT%TZ)"; echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"; echo "rounds: $ROUNDS, windows: $WINDOWS, threads: $THREADS"; echo "java: $(java -version 2>&1 | head -1)"; } >"$OUT/first-seconds.meta"
+{ echo "date: $(date -u +%FT%TZ)"; echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"; echo "rounds: $ROUNDS, windows: $WINDOWS, threads: $THREADS, client: $CLIENT"; echo "java: $(java -version 2>&1 | head -1)"; } >"$OUT/first-seconds.meta"
 
 for round in $(seq "$ROUNDS"); do
   for fwd in $ONLY; do

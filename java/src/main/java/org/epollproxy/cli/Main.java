@@ -154,10 +154,11 @@ public final class Main implements Callable<Integer> {
                     + "(same forwards and --threads); it drains.")
     Path takeoverPath;
 
-    @Option(names = "--warmup", paramLabel = "DURATION", defaultValue = "0", converter = DurationConverter.Millis.class,
-            description = "Before listening, run connections through a private loopback forward for DURATION (at "
-                    + "least one, at most 10 s), so the JIT has compiled the forwarding path when clients come: "
-                    + "for takeovers and rolling restarts; a bare number is milliseconds (default: ${DEFAULT-VALUE}, none).")
+    @Option(names = "--warmup", paramLabel = "auto|DURATION", defaultValue = "0", converter = WarmupDuration.class,
+            description = "Before listening, run connections through a private loopback forward, so the JIT has "
+                    + "compiled the forwarding path when clients come: for takeovers and rolling restarts. auto: until "
+                    + "the JIT has been idle for 200 ms (at most 10 s); DURATION: that long (at least one connection, "
+                    + "at most 10 s), a bare number is milliseconds (default: ${DEFAULT-VALUE}, none).")
     long warmupMs;
 
     @Option(names = "--trace", description = "Print every epoll event and syscall on stderr.")
@@ -357,11 +358,11 @@ public final class Main implements Callable<Integer> {
             String badPipeSize = pipeSize == null ? null : PipeSizeCheck.problem(kernel, pipeSize);
             if (badPipeSize != null) return usage(badPipeSize);
             // Before a takeover asks for the sockets: the old process serves meanwhile.
-            if (!trace && warmupMs > 0) {
+            if (!trace && warmupMs != 0) {
                 org.epollproxy.runtime.Warmup.Result warm = org.epollproxy.runtime.Warmup.run(kernel, settings, warmupMs);
                 org.epollproxy.forward.Log startLog = new org.epollproxy.forward.Log(err);
                 startLog.info("warm-up: " + warm.connections() + " connection(s) through a private loopback forward in "
-                        + warm.millis() + " ms, before listening");
+                        + warm.millis() + " ms" + (warm.how().isEmpty() ? "" : ", " + warm.how()) + ", before listening");
                 startLog.flush();
             }
             Map<String, int[]> inherited = Map.of();

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.epollproxy.forward.Backend;
 import org.epollproxy.forward.Forward;
@@ -33,32 +34,81 @@ import org.epollproxy.shim.SockAddr;
  */
 public final class Warmup {
     private static final int CLIENTS = 2;
+    /** --warmup auto: more pairs open at once, as under real load (deeper timer heaps, fuller event batches). */
+    private static final int AUTO_CLIENTS = 4;
+    /** --warmup auto: private forwards, one after the other (see {@link #run}). */
+    private static final int AUTO_ROUNDS = 2;
     private static final int MESSAGE = 64;
     private static final int IO_TIMEOUT_MS = 2000;
 
-    /** What a warm-up did: the connections it completed. */
-    public record Result(int connections, long millis) {}
+    /** What a warm-up did: the connections it completed, and for {@code auto} how it ended (else ""). */
+    public record Result(int connections, long millis, String how) {}
+
+    /** {@code --warmup auto}: until the JIT has gone quiet ({@link QuietJit}), instead of a fixed time. */
+    public static final long AUTO = -1;
 
     private Warmup() {}
 
     /** However busy the machine, the warm-up gives up after this long. */
     private static final long MAX_MILLIS = 10_000;
+    /** How often the warm-up looks whether it is over. */
+    private static final long POLL_MILLIS = 20;
 
     /**
      * Runs connections through a private forward for about {@code millis} ms, and at least one (a machine
      * so busy that none completes in time would otherwise gain nothing), for at most 10 s; 0 does nothing.
+     * {@link #AUTO}: until the JIT's compiler threads have been idle for a while ({@link QuietJit}).
      */
     public static Result run(Kernel kernel, Settings real, long millis) {
-        if (millis <= 0) return new Result(0, 0);
+        return run(kernel, real, millis, new CompilerCpu());
+    }
+
+    static Result run(Kernel kernel, Settings real, long millis, CompilerCpu compiler) {
+        if (millis == 0 || millis < AUTO) return new Result(0, 0, "");
         long started = System.nanoTime();
-        long deadline = started + TimeUnit.MILLISECONDS.toNanos(millis);
         long cap = started + TimeUnit.MILLISECONDS.toNanos(Math.max(millis, MAX_MILLIS));
         AtomicInteger done = new AtomicInteger();
+        String how = "";
+        if (millis != AUTO) {
+            long deadline = started + TimeUnit.MILLISECONDS.toNanos(millis);
+            round(kernel, real, CLIENTS, cap, done, now -> (now >= deadline && done.get() > 0) || now >= cap);
+        } else {
+            // Rounds, each on a new private forward: the first compiles the forwarding path; stopping its
+            // forward and starting the next takes the branches a new forward's first moments take (an
+            // empty buffer pool, a new loop's first registrations, the wake-up at stop), which the JIT had
+            // compiled out; the real forward would otherwise meet them and send those methods back to the
+            // interpreter in its first second. Four clients, as many pairs at once as a busy start.
+            QuietJit quiet = new QuietJit(started);
+            int rounds = 0;
+            while (rounds < AUTO_ROUNDS && !quiet.capped()) {
+                quiet.newRound(System.nanoTime());
+                AtomicInteger thisRound = new AtomicInteger();
+                boolean ok = round(kernel, real, AUTO_CLIENTS, cap, thisRound,
+                        now -> quiet.over(now, compiler.ticks(), thisRound.get()));
+                done.addAndGet(thisRound.get());
+                rounds++;
+                if (!ok) break;
+            }
+            how = rounds + (rounds == 1 ? " round, " : " rounds, ") + quiet.why();
+        }
+        return new Result(done.get(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), how);
+    }
+
+    /**
+     * One private forward, {@code clients} threads of connections through it until {@code over} says so
+     * (asked every {@link #POLL_MILLIS}) or {@code cap}; then all of it is closed. False when it could not
+     * run or every client failed: the warm-up then ends.
+     */
+    private static boolean round(Kernel kernel, Settings real, int clientCount, long cap, AtomicInteger done,
+            java.util.function.LongPredicate over) {
+        AtomicBoolean stop = new AtomicBoolean();
+        boolean ok = false;
         // One loop suffices for the JIT; the real buffer size, splice and timeouts, so the same code runs;
         // no trace, and no per-client limits, which would refuse a client that connects this often.
         Settings settings = real.toBuilder().threads(1).trace(false).maxConnections(0).maxPerClient(0).clientRate(0, 1).build();
         ProxyServer proxy = new ProxyServer(kernel, settings, new PrintStream(OutputStream.nullOutputStream()));
-        ExecutorService echoes = Executors.newFixedThreadPool(CLIENTS, Warmup::daemon);
+        ExecutorService echoes = Executors.newFixedThreadPool(clientCount, Warmup::daemon);
+        List<Thread> clients = new ArrayList<>();
         try (ServerSocket backend = new ServerSocket(0, 64, InetAddress.getLoopbackAddress())) {
             Thread acceptor = daemon(() -> echo(backend, echoes));
             acceptor.start();
@@ -66,11 +116,10 @@ public final class Warmup {
             List<Forward> bound = proxy.start(List.of(new Forward(SockAddr.parse("127.0.0.1", 0),
                     List.of(new Backend("warm-up", backendAddr, 1)))));
             int port = bound.get(0).bind().port();
-            List<Thread> clients = new ArrayList<>();
-            for (int i = 0; i < CLIENTS; i++) {
+            for (int i = 0; i < clientCount; i++) {
                 Thread t = daemon(() -> {
                     byte[] out = new byte[MESSAGE], in = new byte[MESSAGE];
-                    for (long now; (now = System.nanoTime()) < deadline || (done.get() == 0 && now < cap); ) {
+                    while (!stop.get() && System.nanoTime() < cap) {
                         if (!cycle(port, out, in)) break;
                         done.incrementAndGet();
                     }
@@ -78,20 +127,30 @@ public final class Warmup {
                 clients.add(t);
                 t.start();
             }
-            for (Thread t : clients) t.join(Math.max(millis, MAX_MILLIS) + 5 * IO_TIMEOUT_MS);
+            // This thread decides when it is over; the clients stop at their next connection.
+            while (clients.stream().anyMatch(Thread::isAlive)) { // none alive: every client failed, give up
+                if (over.test(System.nanoTime())) {
+                    ok = true;
+                    break;
+                }
+                Thread.sleep(POLL_MILLIS);
+            }
         } catch (IOException | RuntimeException e) {
-            // a machine without loopback, or no port to bind: start as before, only slower at first
+            ok = false; // a machine without loopback, or no port to bind: start as before, only slower at first
         } catch (InterruptedException e) {
+            ok = false;
             Thread.currentThread().interrupt();
         } finally {
+            stop.set(true);
             try {
+                for (Thread t : clients) t.join(5L * IO_TIMEOUT_MS);
                 proxy.stop(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             echoes.shutdownNow();
         }
-        return new Result(done.get(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        return ok;
     }
 
     /** connect, 64 bytes there, 64 back, close; false on any error or a wrong reply. */

@@ -47,4 +47,52 @@ class WarmupIT {
             assertEquals(1, p.stderr().split(" end=", -1).length - 1, "only the real connection is logged: " + p.stderr());
         }
     }
+
+    /**
+     * --warmup auto: rounds of private forwards until the JIT is quiet, a line that says how it ended, none
+     * of its connections logged, and then the real forward serves as ever (four clients at once).
+     */
+    @Test
+    void autoWarmsUpUntilTheJitIsQuietThenServes() throws Exception {
+        try (TaggedEcho backend = new TaggedEcho("b");
+                JarProcess p = new JarProcess("--warmup", "auto", "-L", "0:127.0.0.1:" + backend.port())) {
+            String listening = p.nextLine();
+            assertTrue(listening.startsWith("listening tcp 127.0.0.1:"), listening);
+            p.awaitStderr(" before listening");
+            Matcher warm = Pattern.compile("warm-up: (\\d+) connection\\(s\\) through a private loopback forward in \\d+ ms, "
+                    + "(2 rounds, until the JIT was quiet for 200 ms|\\d rounds?, at its cap, the JIT still compiling), before listening")
+                    .matcher(p.stderr());
+            assertTrue(warm.find(), "a line says how the automatic warm-up ended: " + p.stderr());
+            assertTrue(Integer.parseInt(warm.group(1)) > 0, warm.group());
+            int port = Integer.parseInt(listening.replaceAll("listening tcp 127\\.0\\.0\\.1:(\\d+) .*", "$1"));
+            Thread[] clients = new Thread[4];
+            java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+            for (int t = 0; t < clients.length; t++) {
+                clients[t] = new Thread(() -> {
+                    for (int i = 0; i < 25; i++) {
+                        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                            s.setSoTimeout(30_000);
+                            if (TaggedEcho.ask(s, "ping").equals("b:ping")) answered.incrementAndGet();
+                        } catch (java.io.IOException e) {
+                            return;
+                        }
+                    }
+                });
+                clients[t].start();
+            }
+            for (Thread t : clients) t.join(120_000);
+            assertEquals(100, answered.get(), "every real connection answered");
+            p.signal("TERM");
+            assertEquals(0, p.exitCode(60));
+            assertEquals(100, p.stderr().split(" end=", -1).length - 1, "only the real connections are logged");
+        }
+    }
+
+    @Test
+    void aWarmupThatIsNeitherAutoNorADurationIsAUsageError() throws Exception {
+        try (JarProcess p = new JarProcess("--warmup", "soon", "-L", "0:127.0.0.1:9")) {
+            assertEquals(2, p.exitCode(60));
+            assertTrue(p.stderr().contains("'soon' is neither auto nor a duration"), p.stderr());
+        }
+    }
 }
