@@ -51,6 +51,7 @@ final class JarProcess implements AutoCloseable {
         if (Files.isRegularFile(archive)) {
             cmd.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
         }
+        if (c1Only(args)) cmd.add("-XX:TieredStopAtLevel=1");
         cmd.addAll(jvmFlags);
         cmd.add("-jar");
         cmd.add(jar().toString());
@@ -67,6 +68,29 @@ final class JarProcess implements AutoCloseable {
         process = pb.start();
         pump(new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)), true);
         pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), false);
+    }
+
+    /**
+     * Whether the process runs with the C1 compiler only, as the test JVMs do: a start then costs about a fifth
+     * less CPU (0.45 instead of 0.55 CPU-seconds to the listening line here), and the process tests start
+     * about a hundred and fifty of them. Not where the JIT is what the test is about: a proxy that terminates
+     * or originates TLS ({@code --tls-*}, {@code --backend-tls*}, or a {@code --config} file with a TLS line:
+     * the AES-GCM intrinsics that production's TLS runs on come with C2 only) or that warms its JIT up
+     * ({@code --warmup}).
+     */
+    static boolean c1Only(String... args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.startsWith("--tls-") || a.startsWith("--backend-tls") || a.startsWith("--warmup")) return false;
+            if (a.equals("--config") && i + 1 < args.length) {
+                try {
+                    if (Files.readString(Path.of(args[i + 1])).contains("tls")) return false;
+                } catch (IOException unreadable) {
+                    // the proxy says so itself; no TLS to keep C2 for
+                }
+            }
+        }
+        return true;
     }
 
     JarProcess(String... args) throws IOException {
