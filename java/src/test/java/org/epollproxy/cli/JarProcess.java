@@ -112,7 +112,12 @@ final class JarProcess implements AutoCloseable {
                 String line;
                 while ((line = r.readLine()) != null) {
                     if (out) stdout.add(line);
-                    else stderr.append(line).append('\n');
+                    else {
+                        synchronized (stderr) { // awaitStderr sleeps on it until a line comes
+                            stderr.append(line).append('\n');
+                            stderr.notifyAll();
+                        }
+                    }
                 }
             } catch (IOException ignored) {
                 // process ended
@@ -146,9 +151,14 @@ final class JarProcess implements AutoCloseable {
      */
     void awaitStderr(String text) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!stderr().contains(text)) {
-            if (System.nanoTime() > end) throw new AssertionError("no '" + text + "' on stderr within 30 s:\n" + stderr());
-            Thread.sleep(10);
+        synchronized (stderr) { // woken by each new line instead of copying stderr 100 times a second
+            int from = 0;
+            while (stderr.indexOf(text, from) < 0) {
+                long left = end - System.nanoTime();
+                if (left <= 0) throw new AssertionError("no '" + text + "' on stderr within 30 s:\n" + stderr());
+                from = Math.max(0, stderr.length() - text.length()); // what was searched holds no match
+                TimeUnit.NANOSECONDS.timedWait(stderr, left);
+            }
         }
     }
 
