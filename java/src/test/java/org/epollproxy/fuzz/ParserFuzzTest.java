@@ -16,7 +16,7 @@ import org.epollproxy.forward.proxyproto.HeaderChecks;
  * own; the default execution leaves this class out, so Jazzer's agent stays out of its JVM). It fuzzes the
  * four parsers in one run: the input's last byte picks the parser, the rest is its input. Jazzer fuzzes one
  * target per JVM and takes about 5 s of two cores to start, so one target over all of them pays that once.
- * 5 s is a smoke run that keeps the harness, the checks and the saved inputs tested (it was 15 s: 10 more
+ * 5 s is a smoke run that keeps the harness, the checks and the saved inputs tested (it was 15 s: about 7 more
  * CPU-seconds of every test command); the campaigns are {@link #parsersLong} and the *Long methods. It first replays its inputs in
  * {@code src/test/resources/org/epollproxy/fuzz/ParserFuzzTestInputs/parsers/} (each seed is a parser's
  * input followed by that byte: 0 -L, 1 config file, 2 PROXY header, 3 first bytes of a routed client; Jazzer also drops the input of any
