@@ -73,7 +73,7 @@ final class JarProcess implements AutoCloseable {
     /**
      * Whether the process runs with the C1 compiler only, as the test JVMs do: a start then costs about a fifth
      * less CPU (0.45 instead of 0.55 CPU-seconds to the listening line here), and the process tests start
-     * about a hundred and fifty of them. Not where the JIT is what the test is about: a proxy that terminates
+     * well over a hundred of them. Not where the JIT is what the test is about: a proxy that terminates
      * or originates TLS ({@code --tls-*}, {@code --backend-tls*}, or a {@code --config} file with a TLS line:
      * the AES-GCM intrinsics that production's TLS runs on come with C2 only) or that warms its JIT up
      * ({@code --warmup}).
