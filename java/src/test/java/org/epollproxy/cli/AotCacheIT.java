@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * bin/epoll-proxy on JDK 25 and later: the ahead-of-time cache is made once by a training run, used from
  * then on, remade when the jar changed, and a cache that does not fit (or a cache directory nobody can
- * write) never stops the proxy.
+ * write) never stops the proxy. One real training run by default; the launcher's other decisions are
+ * checked with a fake JDK, and a second real training run (a new jar) only with {@code -Dslow.tests}.
  */
 class AotCacheIT {
     private static final Path JDK25 = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64");
@@ -62,7 +63,7 @@ class AotCacheIT {
     }
 
     @Test
-    void theCacheIsMadeOnceUsedThenRemadeForANewJarAndOneThatDoesNotFitIsIgnored(@TempDir Path tmp) throws Exception {
+    void theCacheIsMadeOnceAndUsedAndOneThatDoesNotFitIsIgnored(@TempDir Path tmp) throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(JDK25.resolve("bin/java")), JDK25 + " is not installed");
         // A copy of the jar of its own, so this test can change it (its time stamp) without touching the build.
         Path jar = Files.copy(JarProcess.jar(), tmp.resolve("epoll-proxy.jar"));
@@ -90,14 +91,6 @@ class AotCacheIT {
         assertTrue(Files.readString(classes).contains("org.epollproxy.cli.Main source: shared objects file"),
                 "the second start maps Main from the cache");
 
-        // A new jar (here: the same bytes written again, so a newer time stamp): the cache is made again.
-        FileTime made = Files.getLastModifiedTime(aot);
-        Files.copy(JarProcess.jar(), jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        Files.setLastModifiedTime(jar, FileTime.fromMillis(made.toMillis() + 2_000));
-        Started remade = startAndStop(env);
-        assertTrue(remade.firstLine().startsWith("listening tcp 127.0.0.1:"), remade.toString());
-        assertTrue(remade.err().contains("making the ahead-of-time cache"), "a jar newer than the cache: " + remade.err());
-
         // A cache the JVM cannot use though it looks fresh (made for another jar: the JVM checks the jar's
         // size and time; here simply not a cache): the proxy starts without it, without a word.
         Files.writeString(aot, "not a cache of this JDK");
@@ -113,12 +106,39 @@ class AotCacheIT {
         assertEquals("", notTheProxys(nowhere.err()), "no writable cache directory is no error");
     }
 
+    /**
+     * The launcher's decision to train again for a newer jar is checked with a fake JDK below; this runs it
+     * with the real JDK 25, two training runs in a row (about 15 s of CPU): only with {@code -Dslow.tests}.
+     */
     @Test
-    void aFailedTrainingRunIsNotRetriedForTheSameJarAndHelpNeverTrains(@TempDir Path tmp) throws Exception {
+    void aNewJarRemakesTheCacheWithTheRealJdk(@TempDir Path tmp) throws Exception {
+        Assumptions.assumeTrue(System.getProperty("slow.tests") != null, "-Dslow.tests runs the second real training run");
+        Assumptions.assumeTrue(Files.isExecutable(JDK25.resolve("bin/java")), JDK25 + " is not installed");
+        Path jar = Files.copy(JarProcess.jar(), tmp.resolve("epoll-proxy.jar"));
+        Path cache = tmp.resolve("cache");
+        Path aot = cache.resolve("epoll-proxy-jdk" + version(JDK25) + ".aot");
+        Map<String, String> env = Map.of("JAVA_HOME", JDK25.toString(), "EPOLL_PROXY_JAR", jar.toString(),
+                "EPOLL_PROXY_CACHE_DIR", cache.toString());
+        Started first = startAndStop(env);
+        assertTrue(first.err().contains("making the ahead-of-time cache " + aot), first.err());
+
+        // A new jar (here: the same bytes written again, so a newer time stamp): the cache is made again.
+        FileTime made = Files.getLastModifiedTime(aot);
+        Files.copy(JarProcess.jar(), jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(made.toMillis() + 2_000));
+        Started remade = startAndStop(env);
+        assertTrue(remade.firstLine().startsWith("listening tcp 127.0.0.1:"), remade.toString());
+        assertTrue(remade.err().contains("making the ahead-of-time cache"), "a jar newer than the cache: " + remade.err());
+        assertTrue(Files.size(aot) > 1_000_000, "a cache of some MB again: " + Files.size(aot));
+    }
+
+    @Test
+    void aFailedTrainingRunIsNotRetriedForTheSameJarButIsForANewOneAndHelpNeverTrains(@TempDir Path tmp) throws Exception {
         // A JDK 25 whose java records its arguments and prints nothing: every training run fails.
         Path jdk = LauncherIT.fakeJdk(tmp.resolve("jdk25"), "25.0.1");
         Path cache = tmp.resolve("cache");
-        Map<String, String> env = Map.of("JAVA_HOME", jdk.toString(), "EPOLL_PROXY_CACHE_DIR", cache.toString());
+        Path jar = Files.copy(JarProcess.jar(), tmp.resolve("epoll-proxy.jar")); // its own copy: its time stamp changes below
+        Map<String, String> env = Map.of("JAVA_HOME", jdk.toString(), "EPOLL_PROXY_CACHE_DIR", cache.toString(), "EPOLL_PROXY_JAR", jar.toString());
         Path calls = jdk.resolve("calls");
 
         assertEquals(0, LauncherIT.run(env, "--version").exit());
@@ -136,6 +156,15 @@ class AotCacheIT {
         assertEquals(0, again.exit(), again.err());
         assertEquals(4, Files.readAllLines(calls).size(), "the failure is remembered for this jar: no second training run");
         assertEquals("", again.err());
+
+        // A new jar (here: a newer time stamp than the cache file): trained for again, once.
+        Path aot = cache.resolve("epoll-proxy-jdk25.0.1.aot");
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(aot).toMillis() + 2_000));
+        LauncherIT.Run newJar = LauncherIT.run(env, "-L", "127.0.0.1:0:127.0.0.1:9");
+        all = Files.readAllLines(calls);
+        assertEquals(6, all.size(), "a training run for the new jar, then the proxy: " + all);
+        assertTrue(all.get(4).contains("-XX:AOTCacheOutput=") && all.get(4).contains("--warmup"), all.get(4));
+        assertTrue(newJar.err().contains("making the ahead-of-time cache " + aot), newJar.err());
     }
 
     /** The lines of stderr that are not the proxy's own time-stamped log lines (the drain at SIGTERM). */

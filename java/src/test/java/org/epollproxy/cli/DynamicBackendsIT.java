@@ -77,6 +77,9 @@ class DynamicBackendsIT {
     /**
      * Steady load: one client at a time, each a new connection that asks once; it records when each
      * connection began and which backend answered, and counts failures. Bounded in count and time.
+     * A millisecond between connections: still hundreds a second around each change (which the proxy
+     * applies on a scale of seconds), where back to back they were thousands and made this class one of the
+     * process tests' largest users of CPU (the client, a backend thread per connection, the proxy).
      */
     static final class Load implements AutoCloseable {
         final List<long[]> starts = new ArrayList<>();
@@ -102,6 +105,7 @@ class DynamicBackendsIT {
                         tags.add(tag);
                         if (tag.startsWith("failed") || tag.startsWith("bad")) failures.add(tag);
                     }
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // a pace, not a wait for anything
                 }
             }, "load");
             thread.setDaemon(true);

@@ -86,8 +86,8 @@ class UdpForwardTest {
         try (TestProxy proxy = proxy(Settings.DEFAULTS, -1, AccessRules.ALLOW_ALL);
                 DatagramSocket a = new DatagramSocket(0, InetAddress.getLoopbackAddress());
                 DatagramSocket b = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            a.setSoTimeout(5000);
-            b.setSoTimeout(5000);
+            a.setSoTimeout(30_000);
+            b.setSoTimeout(30_000);
             for (int round = 0; round < 20; round++) {
                 byte[] pa = ("A" + round + " from client a").getBytes();
                 byte[] pb = ("B" + round + " from client b, longer").getBytes();
@@ -116,7 +116,7 @@ class UdpForwardTest {
     void theLargestDatagramsCrossIntact() throws Exception {
         try (TestProxy proxy = proxy(Settings.DEFAULTS, -1, AccessRules.ALLOW_ALL);
                 DatagramSocket c = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            c.setSoTimeout(5000);
+            c.setSoTimeout(30_000);
             c.setReceiveBufferSize(1 << 20);
             for (int size : new int[] {0, 1, 1472, 9000, 65507}) {
                 byte[] p = new byte[size];
@@ -131,7 +131,7 @@ class UdpForwardTest {
     void anIdleSessionEndsAfterItsTimeoutAndANewOneStartsAfter() throws Exception {
         try (TestProxy proxy = proxy(Settings.DEFAULTS, 1, AccessRules.ALLOW_ALL);
                 DatagramSocket c = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            c.setSoTimeout(5000);
+            c.setSoTimeout(30_000);
             assertArrayEquals("olleh".getBytes(), roundTrip(c, proxy.port(), "hello".getBytes()));
             proxy.awaitLog("udp client=127.0.0.1:" + c.getLocalPort());
             assertTrue(proxy.log().contains("end=idle-timeout"), proxy.log());
@@ -147,7 +147,7 @@ class UdpForwardTest {
                 DatagramSocket a = new DatagramSocket(0, InetAddress.getLoopbackAddress());
                 DatagramSocket b = new DatagramSocket(0, InetAddress.getLoopbackAddress());
                 DatagramSocket c = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            for (DatagramSocket s : List.of(a, b, c)) s.setSoTimeout(5000);
+            for (DatagramSocket s : List.of(a, b, c)) s.setSoTimeout(30_000);
             roundTrip(a, proxy.port(), "a1".getBytes());
             roundTrip(b, proxy.port(), "b1".getBytes());
             roundTrip(a, proxy.port(), "a2".getBytes()); // a is now more recent than b
@@ -167,7 +167,7 @@ class UdpForwardTest {
                 DatagramSocket denied = new DatagramSocket(0, InetAddress.getByName("127.0.0.2"));
                 DatagramSocket ok = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
             denied.setSoTimeout(300);
-            ok.setSoTimeout(5000);
+            ok.setSoTimeout(30_000);
             byte[] p = "Xdenied".getBytes();
             denied.send(new DatagramPacket(p, p.length, InetAddress.getLoopbackAddress(), proxy.port()));
             assertThrows(SocketTimeoutException.class, () -> denied.receive(new DatagramPacket(new byte[100], 100)));

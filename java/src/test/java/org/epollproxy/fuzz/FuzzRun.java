@@ -7,7 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The bounded fuzz run of {@code mvn verify}, {@link ParserFuzzTest#parsers} for 15 s, as a process:
+ * The bounded fuzz run of {@code mvn verify}, {@link ParserFuzzTest#parsers} for 5 s, as a process:
  * a JVM of its own, because Jazzer installs its agent in the JVM it fuzzes in and instruments what that
  * JVM loads. Started once per test JVM, by whichever of {@link FuzzRunStartTest} and
  * {@link FuzzRunResultTest} runs first.

@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 /**
- * Starts the 15 s fuzz run ({@link FuzzRun}) before any other test class, so that it fuzzes beside them:
+ * Starts the 5 s fuzz run ({@link FuzzRun}) before any other test class, so that it fuzzes beside them:
  * it keeps about one core busy, and alone, after the unit tests, it left the other core idle for 20 s of
  * every {@code mvn verify}. {@link FuzzRunResultTest}, the last class, waits for its verdict.
  * {@code -Dfuzz.skip} skips both.
