@@ -8,11 +8,8 @@
 #   SYSCALLS_BASELINE_JAR=/path/old/epoll-proxy.jar bench/syscalls.sh   # and another build, as epoll-proxy-baseline
 #   SYSCALLS_SECONDS=10 bench/syscalls.sh
 #
-# Caveat (seen on the 2-core VM of 2026-12-05): fcntl and clock_gettime are not counted reliably. For
-# whichever forwarder came first, perf reported about 1 fcntl and 3 clock_gettime per connection even for
-# epoll-proxy, which makes neither (strace and perf record saw none); for the others it reported none,
-# though haproxy makes 1 fcntl (O_NONBLOCK on its server socket) and 1-3 clock_gettime per connection
-# (`strace -c -f -p PID` shows them). Check those two with strace; the rest agree with strace.
+# A syscall a forwarder never makes shows as "-" (haproxy's fcntl and clock_gettime, for instance: on
+# this VM's kvm-clock its clock_gettime is a real syscall, the JVM's are not).
 #
 # Counts do not depend on the machine's load the way times do (a busy machine batches more events per
 # epoll_wait, so epoll_wait and accept4's EAGAIN per connection drop a little under load). Needs perf
@@ -93,7 +90,9 @@ echo "# syscalls.sh $(date -u +%Y-%m-%dT%H:%MZ): per connection (connect, 64 B e
   printf '\n'
   cat "$work"/*.per | awk '{ print $1 }' | sort -u | while read -r s; do
     printf '%s' "$s"
-    for f in "${forwarders[@]}"; do printf '\t%s' "$(awk -v s="$s" '$1 == s { print $2 }' "$work/$f.per")"; done
+    # "-" for a syscall a forwarder did not make: column -t merges empty cells, which moved the next
+    # forwarder's figure into this one's column.
+    for f in "${forwarders[@]}"; do v="$(awk -v s="$s" '$1 == s { print $2 }' "$work/$f.per")"; printf '\t%s' "${v:--}"; done
     printf '\n'
   done
   printf 'total'
