@@ -107,8 +107,7 @@ start_forwarder() {
     epoll-proxy-cts) JAVA_EXTRA_OPTS="-XX:CompileThresholdScaling=0.1" bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     epoll-proxy-c1) JAVA_EXTRA_OPTS="-XX:TieredStopAtLevel=1" bin/epoll-proxy --quiet -L "$F_PORT:127.0.0.1:$ECHO_PORT" >"$tmp/fwd.log" 2>&1 & ;;
     haproxy)
-      printf 'global\n    nbthread 1\n    maxconn 9000\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nlisten echo\n    bind 127.0.0.1:%s\n    server echo 127.0.0.1:%s\n' \
-        "$F_PORT" "$ECHO_PORT" >"$tmp/haproxy.cfg"
+      haproxy_echo_cfg "$F_PORT" "$ECHO_PORT" "$tmp/haproxy.cfg"
       haproxy -db -f "$tmp/haproxy.cfg" >"$tmp/fwd.log" 2>&1 & ;;
     *) echo "unknown forwarder $1" >&2; return 1 ;;
   esac

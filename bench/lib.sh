@@ -85,3 +85,10 @@ start_proxy() {
 
 # load_average: the 1, 5 and 15 minute load averages, for the line next to a number.
 load_average() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# haproxy's config for one TCP forward to an echo backend, as the scripts compare it: one thread (as
+# the proxy's one loop), haproxy's defaults otherwise. $1: its port, $2: the echo backend's, $3: the file.
+haproxy_echo_cfg() {
+  printf 'global\n    nbthread 1\n    maxconn 9000\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nlisten echo\n    bind 127.0.0.1:%s\n    server echo 127.0.0.1:%s\n' \
+    "$1" "$2" >"$3"
+}

@@ -46,8 +46,7 @@ start() {
     epoll-proxy-baseline)
       EPOLL_PROXY_JAR="$(readlink -f "$SYSCALLS_BASELINE_JAR")" bin/epoll-proxy --quiet -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$work/$1.log" 2>&1 & ;;
     haproxy)
-      printf 'global\n    nbthread 1\n    maxconn 9000\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nlisten echo\n    bind 127.0.0.1:%s\n    server echo 127.0.0.1:%s\n' \
-        "$F_ECHO" "$ECHO_PORT" >"$work/haproxy.cfg"
+      haproxy_echo_cfg "$F_ECHO" "$ECHO_PORT" "$work/haproxy.cfg"
       haproxy -db -f "$work/haproxy.cfg" >"$work/$1.log" 2>&1 & ;;
   esac
   fwd=$!
