@@ -278,9 +278,10 @@ class SpliceTest {
             assertTrue(last < 64L << 20, "the client could write " + last + " bytes");
             // The stalled direction holds what the backend did not take in a pipe (it was splicing) or in one
             // buffer (a short splice had sent it back to copying): one or the other, never more.
+            long held = BackpressureTest.awaitOneHeld(() -> proxy.onLoop(0, fw -> (long) fw.pool().inUse() + fw.pipes().inUse()));
             long buffers = proxy.onLoop(0, fw -> fw.pool().inUse());
             int pipes = proxy.onLoop(0, fw -> fw.pipes().inUse());
-            assertEquals(1, buffers + pipes, buffers + " buffers and " + pipes + " pipes held");
+            assertEquals(1, held, buffers + " buffers and " + pipes + " pipes held");
             release.countDown();
         }
     }
