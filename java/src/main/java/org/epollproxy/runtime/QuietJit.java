@@ -22,6 +22,8 @@ final class QuietJit {
     static final int MIN_CONNECTIONS = 6000;
     /** Never longer than this, however busy the JIT or the machine. */
     static final long CAP_MILLIS = 10_000;
+    /** How a warm-up that reached its cap ended, for the log line. */
+    static final String AT_CAP = "at its cap, the JIT still compiling";
     /** Without a reading of the compiler's CPU: as long as the fixed warm-up a JIT mostly needs. */
     static final long BLIND_MILLIS = 1_000;
 
@@ -54,7 +56,7 @@ final class QuietJit {
     boolean over(long nowNanos, long compilerTicks, int connections) {
         long elapsed = TimeUnit.NANOSECONDS.toMillis(nowNanos - started);
         if (elapsed >= CAP_MILLIS) {
-            why = "at its cap, the JIT still compiling";
+            why = AT_CAP;
             capped = true;
             return true;
         }

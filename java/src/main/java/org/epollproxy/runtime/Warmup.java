@@ -64,9 +64,14 @@ public final class Warmup {
     }
 
     static Result run(Kernel kernel, Settings real, long millis, CompilerCpu compiler) {
+        return run(kernel, real, millis, compiler::ticks, MAX_MILLIS);
+    }
+
+    /** {@link #run}, with the compiler's CPU read from {@code compilerTicks} and a cap of {@code maxMillis}. */
+    static Result run(Kernel kernel, Settings real, long millis, java.util.function.LongSupplier compilerTicks, long maxMillis) {
         if (millis == 0 || millis < AUTO) return new Result(0, 0, "");
         long started = System.nanoTime();
-        long cap = started + TimeUnit.MILLISECONDS.toNanos(Math.max(millis, MAX_MILLIS));
+        long cap = started + TimeUnit.MILLISECONDS.toNanos(Math.max(millis, maxMillis));
         AtomicInteger done = new AtomicInteger();
         String how = "";
         if (millis != AUTO) {
@@ -80,16 +85,20 @@ public final class Warmup {
             // interpreter in its first second. Four clients, as many pairs at once as a busy start.
             QuietJit quiet = new QuietJit(started);
             int rounds = 0;
-            while (rounds < AUTO_ROUNDS && !quiet.capped()) {
+            boolean ok = true;
+            while (ok && rounds < AUTO_ROUNDS && !quiet.capped()) {
                 quiet.newRound(System.nanoTime());
                 AtomicInteger thisRound = new AtomicInteger();
-                boolean ok = round(kernel, real, AUTO_CLIENTS, cap, thisRound,
-                        now -> quiet.over(now, compiler.ticks(), thisRound.get()));
+                ok = round(kernel, real, AUTO_CLIENTS, cap, thisRound,
+                        now -> quiet.over(now, compilerTicks.getAsLong(), thisRound.get()));
                 done.addAndGet(thisRound.get());
                 rounds++;
-                if (!ok) break;
             }
-            how = rounds + (rounds == 1 ? " round, " : " rounds, ") + quiet.why();
+            // A round that QuietJit did not end stopped because its clients did: at the cap (they stop there,
+            // often before QuietJit is next asked), or failing. QuietJit's last word was then about a quiet
+            // spell that never came.
+            String why = ok ? quiet.why() : System.nanoTime() >= cap ? QuietJit.AT_CAP : "its connections failing";
+            how = rounds + (rounds == 1 ? " round, " : " rounds, ") + why;
         }
         return new Result(done.get(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), how);
     }

@@ -60,7 +60,7 @@ class WarmupIT {
             assertTrue(listening.startsWith("listening tcp 127.0.0.1:"), listening);
             p.awaitStderr(" before listening");
             Matcher warm = Pattern.compile("warm-up: (\\d+) connection\\(s\\) through a private loopback forward in \\d+ ms, "
-                    + "(2 rounds, until the JIT was quiet for 200 ms|\\d rounds?, at its cap, the JIT still compiling), before listening")
+                    + "(2 rounds, until the JIT was quiet for 200 ms|\\d rounds?, (at its cap, the JIT still compiling|its connections failing)), before listening")
                     .matcher(p.stderr());
             assertTrue(warm.find(), "a line says how the automatic warm-up ended: " + p.stderr());
             assertTrue(Integer.parseInt(warm.group(1)) > 0, warm.group());

@@ -37,6 +37,18 @@ class WarmupTest {
         assertTrue(openFds() <= fdsBefore, "fds before " + fdsBefore + ", after " + openFds());
     }
 
+    /**
+     * A JIT that never goes quiet: the clients stop at the cap, usually before the warm-up asks QuietJit
+     * again, and the line must say it ended at the cap, not "until the JIT was quiet" (which a loaded
+     * machine printed after 10 s and one round).
+     */
+    @Test
+    void aWarmupThatReachesItsCapSaysSo() {
+        java.util.concurrent.atomic.AtomicLong busy = new java.util.concurrent.atomic.AtomicLong();
+        Warmup.Result r = Warmup.run(Shim.load(), Settings.DEFAULTS, Warmup.AUTO, busy::incrementAndGet, 300);
+        assertTrue(r.how().equals("1 round, " + QuietJit.AT_CAP), r.how());
+    }
+
     @Test
     void autoEndsOnItsOwnWithThisJvmsCompiler() {
         Warmup.Result r = Warmup.run(Shim.load(), Settings.DEFAULTS, Warmup.AUTO);
