@@ -42,6 +42,9 @@ class ReresolverRoundLockTest {
             if (!answer.await(60, TimeUnit.SECONDS)) throw new Exception("the test never answered");
             return List.of(InetAddress.getByName("127.0.0.2"));
         }, 3_600_000, new PrintStream(new ByteArrayOutputStream(), true));
+        // Threads of the test's own: on two cores JDK 25's common pool has one worker, which the round's
+        // lookup holds, so the reload queued behind it and the test timed out.
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newCachedThreadPool();
         try {
             List<InetAddress> known = List.of(InetAddress.getByName("127.0.0.2"));
             Forward first = named(org.epollproxy.Ports.free(), "app.test");
@@ -50,7 +53,7 @@ class ReresolverRoundLockTest {
             names.start(proxy);
             assertEquals(0, lookups.get(), "the name resolved by the caller is not asked again at start");
 
-            CompletableFuture<Void> round = CompletableFuture.runAsync(names::round);
+            CompletableFuture<Void> round = CompletableFuture.runAsync(names::round, threads);
             assertTrue(inLookup.await(30, TimeUnit.SECONDS), "the round is asking the DNS server");
             String summary = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -58,7 +61,7 @@ class ReresolverRoundLockTest {
                 } catch (InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
-            }).get(30, TimeUnit.SECONDS); // without the fix: blocked until the round's lookup ends (never, here)
+            }, threads).get(30, TimeUnit.SECONDS); // without the fix: blocked until the round's lookup ends (never, here)
             assertEquals("1 added, 0 removed, 0 changed, 1 unchanged", summary);
             assertEquals(1, round.isDone() ? -1 : lookups.get(), "the round still waits for its answer; no other lookup was made");
             answer.countDown();
@@ -68,6 +71,7 @@ class ReresolverRoundLockTest {
             answer.countDown();
             names.stop();
             proxy.stop(10, TimeUnit.SECONDS);
+            threads.shutdownNow();
         }
     }
 }
