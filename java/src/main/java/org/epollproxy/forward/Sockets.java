@@ -55,8 +55,7 @@ public final class Sockets {
      * and SO_KEEPALIVE with {@code --keepalive}, so dead peers are noticed.
      */
     public static void tuneStream(Kernel k, int fd, Settings settings) {
-        k.setsockopt_int(fd, Net.IPPROTO_TCP, Net.TCP_NODELAY, 1);
-        if (settings.keepalive()) k.setsockopt_int(fd, Net.SOL_SOCKET, Net.SO_KEEPALIVE, 1);
+        tuneAccepted(k, fd, settings, false);
     }
 
     /**
