@@ -45,7 +45,7 @@ static int port_of(const unsigned char *addr) {
 /* Waits up to 2 s for one event; returns its events mask and stores its token. */
 static int wait_one(int ep, long long *token) {
     unsigned char out[SHIM_EVENT_SIZE * 4];
-    int n = shim_epoll_wait(ep, P(out), 4, 2000);
+    int n = shim_epoll_wait(ep, P(out), 4, 20000); /* generous: only a failing check waits it out */
     if (n <= 0) return n;
     int32_t events;
     memcpy(token, out, 8);
@@ -208,17 +208,26 @@ static void test_fork_shares_the_instance(void) {
     CHECK(fds >= 0);
     int r = (int)(fds >> 32), w = (int)(fds & 0xffffffff);
     CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, r, EPOLLIN, 5) == 0);
+    /* The child must outlive the parent's own wait: its exit closes the last copy of the read end and so
+     * removes the registration. It waits for a byte on this (blocking) pipe before it exits. */
+    int go[2];
+    CHECK(pipe(go) == 0);
     pid_t child = fork();
     CHECK(child >= 0);
     if (child == 0) { /* the child waits on its copy of the instance: the parent's event, the parent's token */
         long long token = 0;
         int ev = wait_one(ep, &token);
-        _exit((ev & EPOLLIN) && token == 5 ? 0 : 1);
+        char b;
+        int released = read(go[0], &b, 1) == 1;
+        _exit((ev & EPOLLIN) && token == 5 && released ? 0 : 1);
     }
+    close(go[0]);
     CHECK(shim_close(r) == 0); /* the child still holds a copy of the read end */
     CHECK(shim_write(w, P("x"), 1) == 1);
     long long token = 0;
     CHECK((wait_one(ep, &token) & EPOLLIN) && token == 5); /* reported for a closed fd */
+    CHECK(write(go[1], "g", 1) == 1);
+    close(go[1]);
     int status = 0;
     CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
     unsigned char out[SHIM_EVENT_SIZE];
