@@ -33,9 +33,9 @@
 # takes a JIT's CPU from the forwarder in its first seconds: the curve, and the first second's rate
 # against the warmed one, are the forwarder's (haproxy's first second should be at its warmed rate).
 # FIRST_TOOLS=java runs the Java EchoServer and LoadClient instead, FIRST_CLIENT (c or java, FIRST_TOOLS
-# by default) the client alone: the Java client's own warm-up shaped every curve before 2026-12-04, the
-# Java backend's JIT took CPU from haproxy's first second too before 2026-12-05 (0.89 of its warmed rate
-# on a quiet run). "start to first, ms" is from the forwarder's launch to the first answered connection
+# by default) the client alone: the Java client's own warm-up shaped the curves of the first runs, and
+# the Java backend's JIT still took CPU from the forwarders' first seconds with the C client (haproxy's
+# first second at 0.89 of its warmed rate on a quiet run). "start to first, ms" is from the forwarder's launch to the first answered connection
 # (within about 50 ms: the script polls for the client's "warm"): what --warmup and a training run add
 # to a start. Next to each window's rate, the forwarder's CPU (utime + stime of all its threads, the
 # JIT compiler's included) per connection in that window: a busy machine slows the rate, but changes the
