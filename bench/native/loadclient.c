@@ -11,8 +11,8 @@
  *   loadclient curve WARM_PORT PORT THREADS WINDOWS WARMUP
  *       WARMUP seconds of cycles against WARM_PORT (the echo backend, direct: it warms the backend, a
  *       Java one's JIT, not this client), then "warm"; then tries PORT every millisecond until a cycle
- *       succeeds (at most 60 s) and counts the cycles completed in each one-second window from that first one, WINDOWS of
- *       them. With CURVE_PID_FILE naming a file that holds the forwarder's PID: its CPU (utime + stime,
+ *       succeeds (at most 60 s) and counts the cycles completed in each one-second window from that
+ *       first one, WINDOWS of them. With CURVE_PID_FILE naming a file that holds the forwarder's PID: its CPU (utime + stime,
  *       all threads) per completed cycle in each window.
  *       -> curve threads=T per_second=N,N,... failed=F first_ms=M [cpu_us_per_conn=C,C,...]
  *   loadclient connrate PORT THREADS SECONDS WARMUP
