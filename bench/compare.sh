@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side by side with the tools an operator would otherwise run: the same backends on loopback, each
-# forwarder started in turn, driven by iperf3 (bulk) and by the project's load client (ping-pong,
+# forwarder started in turn, driven by iperf3 (bulk) and by the project's load clients (ping-pong,
 # connection rate, 5,000 open connections and the forwarder's memory). Prints one table of
 # scenario x forwarder with the ratio to direct, and keeps the raw figures in $OUT.
 #
@@ -20,6 +20,13 @@
 #   COMPARE_ONLY="direct epoll-proxy-splice epoll-proxy-splice-256k haproxy-splice" bench/compare.sh  # pipes
 #   COMPARE_BASELINE_JAR=/path/old/epoll-proxy.jar COMPARE_ONLY="direct epoll-proxy epoll-proxy-baseline" bench/compare.sh
 #                                    # this build against another build's jar (its CDS archive is made first)
+#   COMPARE_TOOLS=java bench/compare.sh   # the Java echo backend and load client, as results before 2026-12-05
+#
+# Tools: the echo backend is bench/native/echoserver.c and ping-pong and the connection rate are driven by
+# bench/native/loadclient.c (built with cmake when missing): C, one epoll thread each for the backend and
+# the ping-pong client, so on two shared cores the JIT, GC and threads of a Java client and backend do not
+# take CPU from the forwarder that is measured. The 5,000-connection hold and the memory readings use the
+# Java LoadClient (no C equivalent; they measure memory, not speed).
 #
 # Forwarders: direct, epoll-proxy (defaults), epoll-proxy-16k / -32k / -64k / -128k (--buffer-size),
 # epoll-proxy-c1 (JAVA_EXTRA_OPTS=-XX:TieredStopAtLevel=1: the smaller JVM floor, at what CPU cost),
@@ -81,7 +88,9 @@ fi
 java_bin="java"
 [ -n "${JAVA_HOME:-}" ] && java_bin="$JAVA_HOME/bin/java"
 bench_jar="$root/bench/target/benchmarks.jar"
-load=("$java_bin" -XX:+UseSerialGC -Xmx512m -cp "$bench_jar" org.epollproxy.bench.LoadClient)
+TOOLS="${COMPARE_TOOLS:-c}"
+bench_tools "$TOOLS" || exit 2 # sets echo_server and load (ping-pong, connection rate)
+java_load=("$java_bin" -XX:+UseSerialGC -Xmx512m -cp "$bench_jar" org.epollproxy.bench.LoadClient) # hold, memory
 
 # ---- processes we start, stopped by PID (bench/lib.sh: pids, stop_pids, wait_listening) ----
 tmp="$work"
@@ -95,7 +104,7 @@ F_ECHO=$((base + 3))
 
 iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" >"$tmp/iperf-server.log" 2>&1 &
 pids+=($!)
-"$java_bin" -XX:+UseSerialGC -cp "$bench_jar" org.epollproxy.bench.EchoServer "$ECHO_PORT" >"$tmp/echo.log" 2>&1 &
+"${echo_server[@]}" "$ECHO_PORT" >"$tmp/echo.log" 2>&1 &
 pids+=($!)
 wait_listening "$IPERF_PORT" "$ECHO_PORT"
 
@@ -226,7 +235,7 @@ for fwd in "${order[@]}"; do
   idle_kb="-"
   if [ ${#FWD_PIDS[@]} -gt 0 ] && runs hold; then
     sleep 1
-    m="$("${load[@]}" memory "${FWD_PIDS[@]}")"
+    m="$("${java_load[@]}" memory "${FWD_PIDS[@]}")"
     idle_kb="$(field "$m" rss_kb)"
   fi
 
@@ -272,11 +281,11 @@ for fwd in "${order[@]}"; do
   if [ "$round" -lt "$ROUNDS" ] || ! runs hold; then
     : # the hold runs in the last round only
   elif [ ${#FWD_PIDS[@]} -gt 0 ]; then
-    hold="$(timeout 180 "${load[@]}" hold "$echo_port" "$HOLD_COUNT" 90 "${FWD_PIDS[@]}" || echo failed)"
+    hold="$(timeout 180 "${java_load[@]}" hold "$echo_port" "$HOLD_COUNT" 90 "${FWD_PIDS[@]}" || echo failed)"
     echo "   $hold" >&2
     held="$(field "$hold" served)" rss_pc="$(field "$hold" rss_per_conn_bytes)" pss_pc="$(field "$hold" pss_per_conn_bytes)"
   else
-    hold="$(timeout 180 "${load[@]}" hold "$echo_port" "$HOLD_COUNT" 90 "${pids[1]}" || echo failed)"
+    hold="$(timeout 180 "${java_load[@]}" hold "$echo_port" "$HOLD_COUNT" 90 "${pids[1]}" || echo failed)"
     echo "   $hold" >&2
     held="$(field "$hold" served)"
   fi
@@ -304,6 +313,7 @@ load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 {
   echo "# compare.sh $(date -u +%Y-%m-%dT%H:%MZ), $ROUNDS rounds (medians), ${RUN_SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, $HOLD_COUNT held connections"
   echo "# $(nproc) cores, $(uname -r), $("$java_bin" -version 2>&1 | head -1); load average (1, 5, 15 min) $load_before before, $load_after after"
+  echo "# echo backend and ping-pong/connection-rate client: $TOOLS (COMPARE_TOOLS)"
 } >"$OUT/compare.meta"
 {
   cat "$OUT/compare.meta"

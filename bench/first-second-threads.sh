@@ -6,9 +6,11 @@
 #   bench/first-second-threads.sh                         # the proxy without a warm-up, 3 starts
 #   bench/first-second-threads.sh --warmup auto           # any proxy options (the forward is added)
 #   THREADS_SECONDS=4 THREADS_STARTS=5 bench/first-second-threads.sh --warmup 1s
+#   THREADS_TOOLS=java bench/first-second-threads.sh      # the Java echo backend, as results before 2026-12-05
 #
-# The echo backend (a JVM) is warmed first; then per start: the proxy is started, and from its
-# listening line the C load client (bench/native/loadclient.c, 4 threads of connect, 64 bytes there
+# The echo backend (bench/native/echoserver.c: C, so no JIT of its own takes CPU from the proxy's first
+# seconds; THREADS_TOOLS=java for the Java EchoServer) is warmed first; then per start: the proxy is
+# started, and from its listening line the C load client (bench/native/loadclient.c, 4 threads of connect, 64 bytes there
 # and back, close) runs one-second spells, with /proc/PID/task/*/stat read between them. Prints, per start
 # and second: the connections, and each thread's µs of CPU per connection (threads of one name summed).
 # Loopback only; every process stopped by PID.
@@ -18,10 +20,9 @@ cd "$root"
 
 SECONDS_N="${THREADS_SECONDS:-3}"
 STARTS="${THREADS_STARTS:-3}"
-loadclient="$root/bench/target/jni-build/loadclient"
 need_jar java/target/epoll-proxy.jar
-need_jar bench/target/benchmarks.jar
-[ -x "$loadclient" ] || { echo "no $loadclient: build the bench module (mvn -B -q -pl bench package -DskipTests)" >&2; exit 2; }
+native_tools || exit 2 # the client is C whatever the backend: a JVM started per one-second spell would count its start
+bench_tools "${THREADS_TOOLS:-c}" || exit 2 # echo_server
 
 # name|ticks per thread name of process $1 (utime + stime, fields 14 and 15 after the name)
 threads_cpu() {
@@ -38,10 +39,10 @@ threads_cpu() {
 base=$((10000 + (RANDOM % 400) * 20)) # below the ephemeral ports (32768-), which the clients fill
 echo_port=$base
 fwd_port=$((base + 1))
-java -XX:+UseSerialGC -cp bench/target/benchmarks.jar org.epollproxy.bench.EchoServer "$echo_port" >"$work/echo.log" 2>&1 &
+"${echo_server[@]}" "$echo_port" >"$work/echo.log" 2>&1 &
 pids+=($!)
 wait_line "$work/echo.log" "^echo" 60 || { cat "$work/echo.log" >&2; exit 1; }
-"$loadclient" connrate "$echo_port" 4 3 0 >/dev/null # the backend's JIT, before any proxy
+"$loadclient" connrate "$echo_port" 4 3 0 >/dev/null # the backend warm (a Java one's JIT), before any proxy
 
 for start in $(seq "$STARTS"); do
   bin/epoll-proxy --quiet "$@" -L "$fwd_port:127.0.0.1:$echo_port" >"$work/proxy.log" 2>&1 &

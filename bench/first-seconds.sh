@@ -7,6 +7,7 @@
 #   FIRST_ROUNDS=5 FIRST_WINDOWS=10 bench/first-seconds.sh
 #   FIRST_ONLY="epoll-proxy haproxy" bench/first-seconds.sh
 #   FIRST_ONLY="epoll-proxy epoll-proxy-cts epoll-proxy-c1 haproxy" bench/first-seconds.sh   # JIT settings
+#   FIRST_TOOLS=java FIRST_CLIENT=c bench/first-seconds.sh   # the Java echo backend, as results before 2026-12-05
 #
 # Forwarders (the default set is the first six):
 #   epoll-proxy             the JDK that runs `java` (the build's), with the build's class archive
@@ -26,12 +27,15 @@
 #   epoll-proxy-c1          the build's JDK, -XX:TieredStopAtLevel=1 (C1 only)
 #
 # For each round and forwarder: the load client (bench/native/loadclient.c, 4 threads of connect, 64
-# bytes there and back, close) first runs against the echo backend directly for 3 s (the backend is a
-# JVM: this warms its JIT), then the forwarder is started and the client counts completed connections in
-# each second from the first one that goes through. The client is C, so it has no JIT of its own to
-# warm: the curve, and the first second's rate against the warmed one, are the forwarder's (haproxy's
-# first second is at its warmed rate). FIRST_CLIENT=java runs the Java LoadClient instead (whose own
-# warm-up shaped every curve before: it warms on the backend too, but then meets new code paths). "start to first, ms" is from the forwarder's launch to the first answered connection
+# bytes there and back, close) first runs against the echo backend directly for 3 s, then the forwarder
+# is started and the client counts completed connections in each second from the first one that goes
+# through. Client and echo backend (bench/native/echoserver.c) are C, so neither has a JIT to warm nor
+# takes a JIT's CPU from the forwarder in its first seconds: the curve, and the first second's rate
+# against the warmed one, are the forwarder's (haproxy's first second should be at its warmed rate).
+# FIRST_TOOLS=java runs the Java EchoServer and LoadClient instead, FIRST_CLIENT (c or java, FIRST_TOOLS
+# by default) the client alone: the Java client's own warm-up shaped the curves of the first runs, and
+# the Java backend's JIT still took CPU from the forwarders' first seconds with the C client (haproxy's
+# first second at 0.89 of its warmed rate on a quiet run). "start to first, ms" is from the forwarder's launch to the first answered connection
 # (within about 50 ms: the script polls for the client's "warm"): what --warmup and a training run add
 # to a start. Next to each window's rate, the forwarder's CPU (utime + stime of all its threads, the
 # JIT compiler's included) per connection in that window: a busy machine slows the rate, but changes the
@@ -40,14 +44,15 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
+. "$here/lib.sh" # root, work, pids (stopped at exit), haproxy_echo_cfg, bench_tools
 cd "$root"
 
 ROUNDS="${FIRST_ROUNDS:-3}"
 WINDOWS="${FIRST_WINDOWS:-8}"
 THREADS="${FIRST_THREADS:-4}"
 JDK25="${FIRST_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-CLIENT="${FIRST_CLIENT:-c}"
+TOOLS="${FIRST_TOOLS:-c}"
+CLIENT="${FIRST_CLIENT:-$TOOLS}"
 ONLY="${FIRST_ONLY:-epoll-proxy epoll-proxy-warm epoll-proxy-auto epoll-proxy-jdk25-warm epoll-proxy-jdk25-auto haproxy}"
 OUT="${OUT:-$root/bench/results/first-seconds}"
 
@@ -57,29 +62,12 @@ if [ ! -f java/target/epoll-proxy.jar ] || [ ! -f bench/target/benchmarks.jar ];
 fi
 command -v haproxy >/dev/null || { echo "first-seconds: haproxy is not installed (apt-get install haproxy)" >&2; exit 1; }
 
-bench_jar="$root/bench/target/benchmarks.jar"
-case "$CLIENT" in
-  c)
-    # built by the bench module's build (bench/native/CMakeLists.txt); a jar from before it: build it here
-    loadclient="$root/bench/target/jni-build/loadclient"
-    if [ ! -x "$loadclient" ]; then
-      echo "building the C load client (cmake, bench/native)" >&2
-      cmake -S bench/native -B bench/target/jni-build -DCMAKE_BUILD_TYPE=Release \
-        -DJDK_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")" >/dev/null
-      cmake --build bench/target/jni-build --target loadclient >/dev/null
-    fi
-    load=("$loadclient") ;;
-  java) load=(java -XX:+UseSerialGC -Xmx256m -cp "$bench_jar" org.epollproxy.bench.LoadClient) ;;
-  *) echo "first-seconds: FIRST_CLIENT is c or java, not $CLIENT" >&2; exit 2 ;;
-esac
-tmp="$(mktemp -d)"
-started=()
-cleanup() {
-  for pid in "${started[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${started[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+# the echo backend from FIRST_TOOLS, the client from FIRST_CLIENT (bench_tools sets echo_server and load)
+bench_tools "$CLIENT" || exit 2
+client_load=("${load[@]}")
+bench_tools "$TOOLS" || exit 2
+load=("${client_load[@]}")
+tmp="$work"
 stop() {
   kill "$1" 2>/dev/null || true
   for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
@@ -90,8 +78,8 @@ stop() {
 base=$((20000 + (RANDOM % 400) * 20))
 ECHO_PORT=$base
 F_PORT=$((base + 1))
-java -XX:+UseSerialGC -cp "$bench_jar" org.epollproxy.bench.EchoServer "$ECHO_PORT" >"$tmp/echo.log" 2>&1 &
-started+=($!)
+"${echo_server[@]}" "$ECHO_PORT" >"$tmp/echo.log" 2>&1 &
+pids+=($!)
 for _ in $(seq 200); do [ -n "$(ss -Hltn "sport = :$ECHO_PORT")" ] && break; sleep 0.1; done
 
 export EPOLL_PROXY_CACHE_DIR="$tmp/cache"
@@ -112,7 +100,7 @@ start_forwarder() {
     *) echo "unknown forwarder $1" >&2; return 1 ;;
   esac
   FWD_PID=$!
-  started+=("$FWD_PID")
+  pids+=("$FWD_PID")
   echo "$FWD_PID" >"$tmp/fwd.pid" # for the client's CPU readings (the launcher execs java: same PID)
 }
 
@@ -129,14 +117,14 @@ fi
 mkdir -p "$OUT"
 results="$OUT/first-seconds.tsv"
 printf 'forwarder\tround\tper_second\tfailed\tfirst_ms\tcpu_us_per_conn\n' >"$results"
-{ echo "date: $(date -u +%FT%TZ)"; echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"; echo "rounds: $ROUNDS, windows: $WINDOWS, threads: $THREADS, client: $CLIENT"; echo "java: $(java -version 2>&1 | head -1)"; } >"$OUT/first-seconds.meta"
+{ echo "date: $(date -u +%FT%TZ)"; echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"; echo "rounds: $ROUNDS, windows: $WINDOWS, threads: $THREADS, echo backend: $TOOLS, client: $CLIENT"; echo "java: $(java -version 2>&1 | head -1)"; } >"$OUT/first-seconds.meta"
 
 for round in $(seq "$ROUNDS"); do
   for fwd in $ONLY; do
     rm -f "$tmp/fwd.pid"
     CURVE_PID_FILE="$tmp/fwd.pid" "${load[@]}" curve "$ECHO_PORT" "$F_PORT" "$THREADS" "$WINDOWS" 3 >"$tmp/client.out" 2>"$tmp/client.err" &
     client=$!
-    started+=("$client")
+    pids+=("$client")
     for _ in $(seq 600); do grep -q '^warm' "$tmp/client.out" && break; kill -0 "$client" 2>/dev/null || break; sleep 0.05; done
     start_forwarder "$fwd"
     wait "$client" || { cat "$tmp/client.err" >&2; exit 1; }

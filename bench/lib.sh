@@ -92,3 +92,32 @@ haproxy_echo_cfg() {
   printf 'global\n    nbthread 1\n    maxconn 9000\ndefaults\n    mode tcp\n    timeout connect 5s\n    timeout client 60s\n    timeout server 60s\nlisten echo\n    bind 127.0.0.1:%s\n    server echo 127.0.0.1:%s\n' \
     "$1" "$2" >"$3"
 }
+
+# native_tools: bench/native's C load client and echo backend, built or brought up to date (cmake, in
+# bench/target/jni-build, where the bench module's Maven build puts them). Sets loadclient and echoserver.
+native_tools() {
+  local dir="$root/bench/target/jni-build" javac_bin
+  if [ ! -f "$dir/CMakeCache.txt" ]; then
+    # CMakeLists.txt also builds the benchmarks' JNI library, which needs a JDK's include directory
+    javac_bin="$(readlink -f "$(command -v javac)")" || { echo "native_tools: no javac (a JDK) on the PATH" >&2; return 2; }
+    cmake -S "$root/bench/native" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DJDK_HOME="$(dirname "$(dirname "$javac_bin")")" >/dev/null || return 1
+  fi
+  cmake --build "$dir" --target loadclient echoserver >/dev/null || return 1
+  loadclient="$dir/loadclient" echoserver="$dir/echoserver"
+}
+
+# bench_tools c|java: what drives the forwarders. c: the C echo backend and load client (no JIT, no GC,
+# little CPU taken from the forwarder on two shared cores); java: the bench jar's EchoServer and
+# LoadClient, as every script used before 2026-12-05 (to compare with older results). Sets the arrays
+# echo_server (add the port) and load (add the mode and its arguments); both print the same lines.
+bench_tools() {
+  local java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+  case "$1" in
+    c) native_tools || return
+       echo_server=("$echoserver") load=("$loadclient") ;;
+    java) need_jar "$root/bench/target/benchmarks.jar" || return
+       echo_server=("$java_bin" -XX:+UseSerialGC -cp "$root/bench/target/benchmarks.jar" org.epollproxy.bench.EchoServer)
+       load=("$java_bin" -XX:+UseSerialGC -Xmx512m -cp "$root/bench/target/benchmarks.jar" org.epollproxy.bench.LoadClient) ;;
+    *) echo "the tools are c or java, not '$1'" >&2; return 2 ;;
+  esac
+}

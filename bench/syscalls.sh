@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Syscalls per connection, epoll-proxy against haproxy (nbthread 1): each forwarder in front of the
-# project's echo server, warmed up with the load client's connection-rate run (connect, 64 bytes there
-# and back, close; 4 threads), then counted with `perf stat -e syscalls:sys_enter_NAME,... -p PID` over one
+# project's echo server (bench/native/echoserver.c), warmed up with the C load client's connection-rate
+# run (bench/native/loadclient.c: connect, 64 bytes there and back, close; 4 threads), then counted with `perf stat -e syscalls:sys_enter_NAME,... -p PID` over one
 # more run, and divided by the connections that run made. Prints one table: syscall x forwarder.
 #
 #   bench/syscalls.sh                                  # epoll-proxy and haproxy, 5 s counted after 5 s warm-up
 #   SYSCALLS_BASELINE_JAR=/path/old/epoll-proxy.jar bench/syscalls.sh   # and another build, as epoll-proxy-baseline
 #   SYSCALLS_SECONDS=10 bench/syscalls.sh
+#   SYSCALLS_TOOLS=java bench/syscalls.sh              # the Java echo backend and client, as results before 2026-12-05
 #
 # A syscall a forwarder never makes shows as "-" (haproxy's fcntl and clock_gettime, for instance: on
 # this VM's kvm-clock its clock_gettime is a real syscall, the JVM's are not).
@@ -25,15 +26,14 @@ SECONDS_COUNTED="${SYSCALLS_SECONDS:-5}"
 WARMUP="${SYSCALLS_WARMUP:-5}"
 THREADS="${SYSCALLS_THREADS:-4}"
 need_jar java/target/epoll-proxy.jar
-need_jar bench/target/benchmarks.jar
 command -v perf >/dev/null || { echo "syscalls.sh: needs perf (apt-get install linux-perf)" >&2; exit 2; }
 command -v haproxy >/dev/null || { echo "syscalls.sh: needs haproxy" >&2; exit 2; }
 
-java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-load=("$java_bin" -XX:+UseSerialGC -Xmx512m -cp bench/target/benchmarks.jar org.epollproxy.bench.LoadClient)
+TOOLS="${SYSCALLS_TOOLS:-c}"
+bench_tools "$TOOLS" || exit 2 # sets echo_server and load
 base=$((24000 + (RANDOM % 300) * 10))
 ECHO_PORT=$base F_ECHO=$((base + 1))
-"$java_bin" -XX:+UseSerialGC -cp bench/target/benchmarks.jar org.epollproxy.bench.EchoServer "$ECHO_PORT" >"$work/echo.log" 2>&1 &
+"${echo_server[@]}" "$ECHO_PORT" >"$work/echo.log" 2>&1 &
 pids+=($!)
 wait_listening "$ECHO_PORT"
 
@@ -82,7 +82,7 @@ for f in "${forwarders[@]}"; do
   sleep 2 # the TIME_WAIT of this run must not weigh on the next
 done
 
-echo "# syscalls.sh $(date -u +%Y-%m-%dT%H:%MZ): per connection (connect, 64 B echo, close), $THREADS client threads, ${SECONDS_COUNTED} s counted after ${WARMUP} s warm-up; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# syscalls.sh $(date -u +%Y-%m-%dT%H:%MZ): per connection (connect, 64 B echo, close), $THREADS client threads, ${SECONDS_COUNTED} s counted after ${WARMUP} s warm-up, tools $TOOLS; load $(cut -d' ' -f1-3 /proc/loadavg)"
 {
   printf 'syscall'
   for f in "${forwarders[@]}"; do printf '\t%s' "$f"; done
