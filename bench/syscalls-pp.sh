@@ -94,9 +94,10 @@ for f in "${forwarders[@]}"; do
     NF > 3 { tid = $1; sub(/.*-/, "", tid); c = $2 + 0; if (tid in client) cl[$4] += c; else fw[$4] += c }
     END {
       rt = cl["syscalls:sys_enter_write"]
+      if (rt == 0) { print "syscalls-pp.sh: no round trips counted (did perf attach to the client?)" > "/dev/stderr"; exit 1 }
       print "round_trips " rt > "/dev/stderr"
       for (e in fw) if (fw[e] > 0) { name = e; sub("syscalls:sys_enter_", "", name); sub(/^(net|sched):/, "~", name); printf "%s %.3f\n", name, fw[e] / rt }
-    }' "$work/$f.perf" >"$work/$f.per" 2>"$work/$f.rt"
+    }' "$work/$f.perf" >"$work/$f.per" 2>"$work/$f.rt" || { cat "$work/$f.rt" >&2; exit 1; }
   echo "== $f: $(cat "$work/$f.pp") counted_$(cat "$work/$f.rt")" >&2
   stop_pids "$fwd"
   sleep 1
