@@ -3,8 +3,9 @@
 # Prints one markdown table (median of N runs per cell), the load average before and after, and
 # keeps the raw runs in $OUT.
 #
-#   bench/jvm-floor.sh                    # 5 runs per cell, both JDKs, then the goal's two rows 3 times
-#                                         # idle for 10 s (about 8 minutes on a quiet machine)
+#   bench/jvm-floor.sh                    # 5 runs per cell, both JDKs, then the goal's two rows (and the
+#                                         # empty program with a cache of its own) 3 times idle for 10 s
+#                                         # (about 9 minutes on a quiet machine)
 #   FLOOR_RUNS=11 FLOOR_IDLE_RUNS=5 bench/jvm-floor.sh
 #   FLOOR_JDKS="/usr/lib/jvm/java-17-openjdk-amd64" bench/jvm-floor.sh
 #   FLOOR_BASELINE_JAR=/path/old/epoll-proxy.jar FLOOR_BASELINE_LABEL="jnr-ffi" bench/jvm-floor.sh
@@ -17,6 +18,12 @@
 # row's difference to the one above is that measure's effect; runs interleave the rows, so a burst of
 # other load hits one run of every row instead of all runs of one. RSS hardly depends on load; the
 # start time does (compare the load averages printed with the table).
+#
+# The goal's floor is the empty program with the launcher's flags: its JVM flags, the flags it adds for
+# the JDK (native access, -XX:TrimNativeHeapInterval) and MALLOC_ARENA_MAX=2, and the JDK's own class
+# archive, as any program started with those flags maps it. The proxy's class cache (AppCDS archive, or
+# on JDK 25 the ahead-of-time cache) is the proxy's cost; the row after it shows an empty program with a
+# cache of its own, the like-for-like floor if one counts the cache as the JVM's.
 #
 # Builds what it needs in a temp dir: a class data sharing archive per JDK (packaging/cds-archive.sh)
 # and a jlink'ed runtime per JDK (as `mvn -Pdist package` makes it). Loopback only; every process it
@@ -65,16 +72,28 @@ rows=(
   "(for reference) the same empty program, with an AppCDS archive of only the classes it loads"
   "bin/epoll-proxy as shipped (JDK 25: the ahead-of-time cache its first start made)"
   "(for reference) an empty Java program with the shipped launcher's flags and the JDK's CDS archive"
+  "(for reference) the same empty program with a class cache of its own (JDK 25: an ahead-of-time cache; before: AppCDS)"
 )
 # The two rows the goal compares: idle RSS of the proxy as shipped within 10 MiB of the empty program
 # with the same flags.
-SHIPPED_ROW=12 EMPTY_SAME_ROW=13
+SHIPPED_ROW=12 EMPTY_SAME_ROW=13 EMPTY_OWN_CACHE_ROW=14
 shipped_flags="$old_flags" # bin/epoll-proxy's default_opts
 baseline_jar="${FLOOR_BASELINE_JAR:-}"
 if [ -n "$baseline_jar" ]; then
   baseline_jar="$(readlink -f "$baseline_jar")"
   rows+=("bin/epoll-proxy as shipped, with the jar of ${FLOOR_BASELINE_LABEL:-$baseline_jar}")
 fi
+
+# The flag bin/epoll-proxy adds by JDK beside its default_opts and the native-access ones (keep in step
+# with it): -XX:TrimNativeHeapInterval where the JDK has it (22+, 17.0.15+).
+launcher_adds() {
+  local v feature update
+  v="$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$1/release")"
+  feature="${v%%[.+-]*}" update="${v#17.0.}"; update="${update%%[.+-]*}"
+  if [ "$feature" -ge 22 ] 2>/dev/null || { [ "$feature" = 17 ] && [ "$update" -ge 15 ] 2>/dev/null; }; then
+    echo "-XX:TrimNativeHeapInterval=5000"
+  fi
+}
 
 # Sets CMD (array) for row $1 of JDK home $2 (with archive $3, jlink runtime $4).
 command_for() {
@@ -99,8 +118,17 @@ command_for() {
     10) CMD=("$java" $old_flags $c1 $small -Xshare:off -cp "$tmp/empty-${feature}" Empty) ;;
     11) CMD=("$java" $old_flags $c1 $small -XX:SharedArchiveFile="$tmp/empty-${feature}.jsa" -Xshare:auto -cp "$tmp/empty-${feature}.jar" Empty) ;;
     12) CMD=(env -u EPOLL_PROXY_CDS_ARCHIVE JAVA_HOME="$jdk" EPOLL_PROXY_JAR="$jar" EPOLL_PROXY_CACHE_DIR="$tmp/cache" bash "$root/bin/epoll-proxy") ;;
-    13) CMD=("$java" $shipped_flags -cp "$tmp/empty-${feature}" Empty) ;;
-    14) CMD=(env JAVA_HOME="$jdk" EPOLL_PROXY_JAR="$baseline_jar" EPOLL_PROXY_CDS_ARCHIVE="$tmp/baseline-$(basename "$archive")" bash "$root/bin/epoll-proxy") ;;
+    # "The same flags" as the launcher's: its JVM flags, the ones it adds for this JDK and its malloc
+    # arenas. Not its class cache: the proxy's own file, whose cost is the proxy's; the empty program maps
+    # the JDK's archive, as any program started with these flags does. Row 14 shows an empty program with
+    # a cache of its own, for reference.
+    13) CMD=(env MALLOC_ARENA_MAX=2 "$java" $shipped_flags $extra $(launcher_adds "$jdk") -cp "$tmp/empty-${feature}" Empty) ;;
+    14) if [ "$feature" -ge 25 ]; then
+          CMD=(env MALLOC_ARENA_MAX=2 "$java" $shipped_flags $extra $(launcher_adds "$jdk") -XX:AOTCache="$tmp/empty-${feature}.aot" -Xlog:aot=off -Xlog:cds=off -cp "$tmp/empty-${feature}.jar" Empty)
+        else
+          CMD=(env MALLOC_ARENA_MAX=2 "$java" $shipped_flags $extra $(launcher_adds "$jdk") -XX:SharedArchiveFile="$tmp/empty-${feature}.jsa" -Xshare:auto -cp "$tmp/empty-${feature}.jar" Empty)
+        fi ;;
+    15) CMD=(env JAVA_HOME="$jdk" EPOLL_PROXY_JAR="$baseline_jar" EPOLL_PROXY_CDS_ARCHIVE="$tmp/baseline-$(basename "$archive")" bash "$root/bin/epoll-proxy") ;;
   esac
 }
 
@@ -165,6 +193,13 @@ for jdk in $JDKS; do
   "$jdk/bin/java" $old_flags -Xshare:dump -XX:SharedClassListFile="$tmp/empty-${v%%.*}.lst" \
     -XX:SharedArchiveFile="$tmp/empty-${v%%.*}.jsa" -cp "$tmp/empty-${v%%.*}.jar" >/dev/null 2>&1 ||
     echo "jvm-floor: JDK $v could not dump the empty program's archive: its row runs without one" >&2
+  if [ "${v%%.*}" -ge 25 ]; then
+    # And its ahead-of-time cache, made as the launcher makes the proxy's: one training run.
+    env MALLOC_ARENA_MAX=2 "$jdk/bin/java" $old_flags --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+      $(launcher_adds "$jdk") -XX:AOTCacheOutput="$tmp/empty-${v%%.*}.aot" -Xlog:aot=off -Xlog:cds=off \
+      -cp "$tmp/empty-${v%%.*}.jar" Empty train >/dev/null 2>&1 ||
+      echo "jvm-floor: JDK $v could not make the empty program's ahead-of-time cache" >&2
+  fi
 done
 
 for run in $(seq "$RUNS"); do
@@ -189,7 +224,7 @@ for run in $(seq "$IDLE_RUNS"); do
   i=0
   for jdk in $JDKS; do
     v="${versions[$i]}"; i=$((i + 1))
-    for row in "$SHIPPED_ROW" "$EMPTY_SAME_ROW"; do
+    for row in "$SHIPPED_ROW" "$EMPTY_SAME_ROW" "$EMPTY_OWN_CACHE_ROW"; do
       command_for "$row" "$jdk" "$tmp/app-$v.jsa" "$tmp/rt-$v"
       read -r ms kb < <(SETTLE=10 measure)
       printf '%s\t%s\t%s\t%s\t%s\n' "$v" "$row" "$run" "$ms" "$kb" >>"$idle_raw"
@@ -226,5 +261,8 @@ median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else if (
     empty="$(awk -F'\t' -v v="$v" -v r="$EMPTY_SAME_ROW" '$1 == v && $2 == r && $5 != "-" { print $5 }' "$idle_raw" | median)"
     awk -v v="$v" -v p="$proxy" -v e="$empty" -v n="$IDLE_RUNS" 'BEGIN { if (p == "-" || e == "-") exit
       printf "JDK %s, idle (10 s after listening, median of %d): the proxy %.1f MiB, the empty program %.1f MiB: %.1f MiB more (goal: at most 10)\n", v, n, p / 1024, e / 1024, (p - e) / 1024 }'
+    own="$(awk -F'\t' -v v="$v" -v r="$EMPTY_OWN_CACHE_ROW" '$1 == v && $2 == r && $5 != "-" { print $5 }' "$idle_raw" | median)"
+    awk -v v="$v" -v p="$proxy" -v e="$own" 'BEGIN { if (p == "-" || e == "-") exit
+      printf "JDK %s, idle, for reference: the empty program with a class cache of its own %.1f MiB (the proxy %.1f MiB more)\n", v, e / 1024, (p - e) / 1024 }'
   done
 } | tee "$OUT/jvm-floor.md"
