@@ -26,9 +26,10 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * came from: the JDK asks for the chain and key by alias just after choosing it, and a reload in between must
  * not give it the key of another certificate. The list before the last reload is kept for that moment.
  *
- * <p>A full handshake is the only one that asks for the server's certificate, so the engines that asked are
- * noted ({@link #tookFullHandshake}): a finished handshake whose engine never asked resumed a session. Not in
- * a session value: a session with values bound cannot become a stateless ticket, and nothing could resume.
+ * <p>A full handshake is the only one that asks for the server's certificate with a handshake session under
+ * way, so the engines that asked so are noted ({@link #tookFullHandshake}): a finished handshake whose engine
+ * never did resumed a session. Not in a session value: a session with values bound cannot become a stateless
+ * ticket, and nothing could resume.
  */
 final class SniKeyManager extends X509ExtendedKeyManager {
     /** One certificate chain, its key, and the names it serves (lower case). */
@@ -152,7 +153,10 @@ final class SniKeyManager extends X509ExtendedKeyManager {
 
     @Override
     public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-        if (engine != null) full.put(engine, Boolean.TRUE);
+        // JDK 25 asks here too when it resumes a session from a ticket (JDK-8357033: a ticket names the server's
+        // certificate by checksum only, and the JDK checks it is still the one chosen). That is before the
+        // handshake has a session, which a full handshake always has by the time it picks its certificate.
+        if (engine != null && engine.getHandshakeSession() != null) full.put(engine, Boolean.TRUE);
         return aliasFor(keyType, requestedName(engine), clientCan(engine));
     }
 
