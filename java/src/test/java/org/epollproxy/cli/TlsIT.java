@@ -84,6 +84,15 @@ class TlsIT {
             assertEquals("subject=CN=rsa.example", RouteIT.subjectVia(dir, port, "rsa.example"));
             assertEquals("subject=CN=ec.example", RouteIT.subjectVia(dir, port, "ec.example"));
             assertEquals("subject=CN=rsa.example", RouteIT.subjectVia(dir, port, "unknown.example"), "no certificate for the name: the first");
+            // a session made with the certificate of its name resumes, not only one made with the default (on
+            // JDK 25 the ticket's certificate is checked against the one the name chooses: TlsServer.watch)
+            for (String v : java.util.List.of("-tls1_2", "-tls1_3")) {
+                Path sess = dir.resolve("ec-session" + v);
+                String made = TlsReloadIT.requestAs(dir, port, "ec.example", v, "-sess_out", sess.toString());
+                assertTrue(made.contains("\nNew, ") && made.contains("subject=CN = ec.example"), made);
+                String again = TlsReloadIT.requestAs(dir, port, "ec.example", v, "-sess_in", sess.toString());
+                assertTrue(again.contains("\nReused, "), v + ": " + again);
+            }
             ConfigReloadIT.awaitErr(p, "tls=\"TLSv1.3 TLS_AES_128_GCM_SHA256 alpn=http/1.1\"");
             ConfigReloadIT.awaitErr(p, "tls=\"TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 alpn=http/1.1\"");
 

@@ -34,8 +34,13 @@ class TlsReloadIT {
 
     /** openssl s_client sending one HTTP request; returns all it printed (its "New"/"Reused" line among it). */
     static String request(Path dir, int port, String... extra) throws Exception {
+        return requestAs(dir, port, "srv.example", extra);
+    }
+
+    /** {@link #request} asking for {@code serverName}. */
+    static String requestAs(Path dir, int port, String serverName, String... extra) throws Exception {
         List<String> cmd = new java.util.ArrayList<>(List.of(program("openssl"), "s_client", "-connect", "127.0.0.1:" + port,
-                "-servername", "srv.example", "-ign_eof"));
+                "-servername", serverName, "-ign_eof"));
         cmd.addAll(List.of(extra));
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
         try {

@@ -62,6 +62,7 @@ final class SniKeyManager extends X509ExtendedKeyManager {
 
     /** Whether {@code engine}'s handshake was a full one (it chose a certificate); forgets it. Once per handshake. */
     boolean tookFullHandshake(SSLEngine engine) {
+        asked.remove(engine);
         return full.remove(engine) != null;
     }
 
@@ -151,13 +152,26 @@ final class SniKeyManager extends X509ExtendedKeyManager {
         return null;
     }
 
+    /** Engines whose client asked for a name, as TlsChannel read it from the ClientHello (weak, as {@code full}). */
+    private final java.util.Map<SSLEngine, String> asked = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /** The name {@code engine}'s client asked for in its ClientHello, for a ticket's check before the engine has read it. */
+    void nameAsked(SSLEngine engine, String name) {
+        asked.put(engine, name);
+    }
+
     @Override
     public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
         // JDK 25 asks here too when it resumes a session from a ticket (JDK-8357033: a ticket names the server's
         // certificate by checksum only, and the JDK checks it is still the one chosen). That is before the
         // handshake has a session, which a full handshake always has by the time it picks its certificate.
-        if (engine != null && engine.getHandshakeSession() != null) full.put(engine, Boolean.TRUE);
-        return aliasFor(keyType, requestedName(engine), clientCan(engine));
+        // Without a session the engine cannot say which name the client asked for: the name TlsChannel read
+        // from the ClientHello chooses, else the ticket of a certificate other than the default never resumed.
+        if (engine != null && engine.getHandshakeSession() != null) {
+            full.put(engine, Boolean.TRUE);
+            return aliasFor(keyType, requestedName(engine), clientCan(engine));
+        }
+        return aliasFor(keyType, engine == null ? null : asked.get(engine), clientCan(engine));
     }
 
     @Override

@@ -72,6 +72,8 @@ public final class TlsChannel {
     private long wireOut;
     private long plainIn;
     private long plainOut;
+    /** Server side, until the ClientHello is read ({@link #watchHello}); null otherwise. */
+    private HelloName hello;
 
     /** {@code pool}: its buffers must hold a TLS record (about 16.4 KiB; TlsArgs checks --buffer-size). */
     public TlsChannel(SSLEngine engine, Kernel k, BufferPool pool, int fd, TlsMetrics metrics) throws SSLException {
@@ -96,6 +98,16 @@ public final class TlsChannel {
         NativeMemory.put(in + inLen, early, 0, n);
         inLen += n;
         wireIn += n;
+    }
+
+    /**
+     * Server side, before the first {@link #handshake}: the host name the client's ClientHello asks for
+     * (server_name) goes to {@code to} before the engine reads the hello; nothing if it asks for none or the
+     * hello is not one. For the key manager, which JDK 25 asks for the certificate of a session ticket
+     * before the engine has read the name itself (see SniKeyManager).
+     */
+    public void watchHello(java.util.function.Consumer<String> to) {
+        hello = new HelloName(size, to);
     }
 
     // ---- the handshake ----
@@ -142,6 +154,7 @@ public final class TlsChannel {
 
     /** Unwraps one handshake record; false if a whole record has not come yet. */
     private boolean unwrapHandshake() throws SSLException {
+        if (hello != null && hello.read(in, inLen)) hello = null;
         long scratch = pool.take(); // handshake records carry no application data, but the engine wants room
         try {
             SSLEngineResult r = unwrap(scratch, size);
@@ -369,6 +382,7 @@ public final class TlsChannel {
         if (used > 0) {
             NativeMemory.move(in + used, in, inLen - used);
             inLen -= used;
+            if (hello != null) hello.consumed(used);
             if (inLen == 0) {
                 pool.give(in);
                 in = 0;

@@ -230,6 +230,15 @@ public final class TlsServer {
     }
 
     /**
+     * Before the handshake on {@code c} (one of this server's engines): with more than one certificate, the
+     * name the ClientHello asks for reaches the key manager before the engine reads it, so that on JDK 25 a
+     * session ticket made with the certificate of that name is checked against it, not against the default.
+     */
+    public void watch(TlsChannel c) {
+        if (state.certs().size() > 1) c.watchHello(name -> keys.nameAsked(c.engine(), name));
+    }
+
+    /**
      * After a finished handshake on {@code e} (one of this server's engines): whether it resumed an earlier
      * session (TLS 1.2 session ID or ticket, TLS 1.3 PSK ticket) instead of a full handshake, which is the only
      * kind that asks for the server's certificate. Call once per handshake.
