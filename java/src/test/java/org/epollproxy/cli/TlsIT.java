@@ -85,7 +85,7 @@ class TlsIT {
             assertEquals("subject=CN=ec.example", RouteIT.subjectVia(dir, port, "ec.example"));
             assertEquals("subject=CN=rsa.example", RouteIT.subjectVia(dir, port, "unknown.example"), "no certificate for the name: the first");
             // a session made with the certificate of its name resumes, not only one made with the default (on
-            // JDK 25 the ticket's certificate is checked against the one the name chooses: TlsServer.watch)
+            // JDK 25 the ticket's certificate is checked against the one the name chooses: TlsServer.nameAsked)
             for (String v : java.util.List.of("-tls1_2", "-tls1_3")) {
                 Path sess = dir.resolve("ec-session" + v);
                 String made = TlsReloadIT.requestAs(dir, port, "ec.example", v, "-sess_out", sess.toString());

@@ -73,7 +73,16 @@ public final class TlsChannel {
     private long plainIn;
     private long plainOut;
     /** Server side, until the ClientHello is read ({@link #watchHello}); null otherwise. */
-    private HelloName hello;
+    private HelloWatch hello;
+
+    /** Sees the client's bytes before the engine reads them, until it has read the ClientHello ({@link #watchHello}). */
+    public interface HelloWatch {
+        /** {@code [in, in+inLen)}: the bytes received and not yet read by the engine. True once done: no more calls. */
+        boolean read(long in, int inLen);
+
+        /** The engine read {@code used} bytes from the start of them. */
+        void consumed(int used);
+    }
 
     /** {@code pool}: its buffers must hold a TLS record (about 16.4 KiB; TlsArgs checks --buffer-size). */
     public TlsChannel(SSLEngine engine, Kernel k, BufferPool pool, int fd, TlsMetrics metrics) throws SSLException {
@@ -101,13 +110,12 @@ public final class TlsChannel {
     }
 
     /**
-     * Server side, before the first {@link #handshake}: the host name the client's ClientHello asks for
-     * (server_name) goes to {@code to} before the engine reads the hello; nothing if it asks for none or the
-     * hello is not one. For the key manager, which JDK 25 asks for the certificate of a session ticket
-     * before the engine has read the name itself (see SniKeyManager).
+     * Server side, before the first {@link #handshake}: {@code w} sees the client's bytes before the engine
+     * reads them, until it has read the ClientHello. For the name it asks for, which the key manager needs
+     * before the engine has read it (JDK 25's check of a session ticket; see TlsServer#nameAsked).
      */
-    public void watchHello(java.util.function.Consumer<String> to) {
-        hello = new HelloName(size, to);
+    public void watchHello(HelloWatch w) {
+        hello = w;
     }
 
     // ---- the handshake ----

@@ -229,13 +229,18 @@ public final class TlsServer {
         return e;
     }
 
+    /** More than one certificate: which one a handshake gets depends on the name the client asks for. */
+    public boolean choosesByName() {
+        return state.certs().size() > 1;
+    }
+
     /**
-     * Before the handshake on {@code c} (one of this server's engines): with more than one certificate, the
-     * name the ClientHello asks for reaches the key manager before the engine reads it, so that on JDK 25 a
-     * session ticket made with the certificate of that name is checked against it, not against the default.
+     * The name the ClientHello on {@code e} (one of this server's engines) asks for, read before the engine
+     * reads it: on JDK 25 a session ticket's certificate is checked before the engine knows the name, and
+     * without it a ticket made with the certificate of that name would be checked against the default.
      */
-    public void watch(TlsChannel c) {
-        if (state.certs().size() > 1) c.watchHello(name -> keys.nameAsked(c.engine(), name));
+    public void nameAsked(SSLEngine e, String name) {
+        keys.nameAsked(e, name);
     }
 
     /**

@@ -1,4 +1,4 @@
-package org.epollproxy.forward.tls;
+package org.epollproxy.forward.tcp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
