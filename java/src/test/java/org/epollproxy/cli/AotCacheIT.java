@@ -77,7 +77,7 @@ class AotCacheIT {
         Started first = startAndStop(env);
         assertTrue(first.firstLine() != null && first.firstLine().startsWith("listening tcp 127.0.0.1:"), first.toString());
         assertTrue(first.err().contains("making the ahead-of-time cache " + aot), first.err());
-        assertTrue(Files.size(aot) > 1_000_000, "a cache of some MB: " + Files.size(aot));
+        assertTrue(Files.size(aot) > 1_000_000, "a cache of some MB: " + Files.size(aot) + "\n" + first.err());
         try (var files = Files.list(cache)) {
             assertEquals(List.of(aot), files.filter(f -> f.toString().endsWith(".aot") || f.toString().endsWith(".tmp")).toList(),
                     "the cache and no temporary file");

@@ -59,6 +59,7 @@ final class TlsHandshake extends BeforePair {
             // The engine before the fd joins the loop: a client without one is closed here, never registered.
             SSLEngine engine = tls.newEngine();
             channel = new TlsChannel(engine, fl.loop().kernel(), fl.pool(), fd, tls.metrics());
+            if (tls.choosesByName()) channel.watchHello(new HelloName(fl.pool().bufferSize(), name -> tls.nameAsked(engine, name)));
             channel.feed(early);
             h = new TlsHandshake(listener, tls, fd, client, destination, ticket, group, routed, channel);
         } catch (SSLException | RuntimeException e) {

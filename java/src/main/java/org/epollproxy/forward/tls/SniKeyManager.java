@@ -26,9 +26,10 @@ import javax.net.ssl.X509ExtendedKeyManager;
  * came from: the JDK asks for the chain and key by alias just after choosing it, and a reload in between must
  * not give it the key of another certificate. The list before the last reload is kept for that moment.
  *
- * <p>A full handshake is the only one that asks for the server's certificate, so the engines that asked are
- * noted ({@link #tookFullHandshake}): a finished handshake whose engine never asked resumed a session. Not in
- * a session value: a session with values bound cannot become a stateless ticket, and nothing could resume.
+ * <p>A full handshake is the only one that asks for the server's certificate with a handshake session under
+ * way, so the engines that asked so are noted ({@link #tookFullHandshake}): a finished handshake whose engine
+ * never did resumed a session. Not in a session value: a session with values bound cannot become a stateless
+ * ticket, and nothing could resume.
  */
 final class SniKeyManager extends X509ExtendedKeyManager {
     /** One certificate chain, its key, and the names it serves (lower case). */
@@ -61,6 +62,7 @@ final class SniKeyManager extends X509ExtendedKeyManager {
 
     /** Whether {@code engine}'s handshake was a full one (it chose a certificate); forgets it. Once per handshake. */
     boolean tookFullHandshake(SSLEngine engine) {
+        asked.remove(engine);
         return full.remove(engine) != null;
     }
 
@@ -150,10 +152,26 @@ final class SniKeyManager extends X509ExtendedKeyManager {
         return null;
     }
 
+    /** Engines whose client asked for a name, as TlsChannel read it from the ClientHello (weak, as {@code full}). */
+    private final java.util.Map<SSLEngine, String> asked = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /** The name {@code engine}'s client asked for in its ClientHello, for a ticket's check before the engine has read it. */
+    void nameAsked(SSLEngine engine, String name) {
+        asked.put(engine, name);
+    }
+
     @Override
     public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-        if (engine != null) full.put(engine, Boolean.TRUE);
-        return aliasFor(keyType, requestedName(engine), clientCan(engine));
+        // JDK 25 asks here too when it resumes a session from a ticket (JDK-8357033: a ticket names the server's
+        // certificate by checksum only, and the JDK checks it is still the one chosen). That is before the
+        // handshake has a session, which a full handshake always has by the time it picks its certificate.
+        // Without a session the engine cannot say which name the client asked for: the name TlsChannel read
+        // from the ClientHello chooses, else the ticket of a certificate other than the default never resumed.
+        if (engine != null && engine.getHandshakeSession() != null) {
+            full.put(engine, Boolean.TRUE);
+            return aliasFor(keyType, requestedName(engine), clientCan(engine));
+        }
+        return aliasFor(keyType, engine == null ? null : asked.get(engine), clientCan(engine));
     }
 
     @Override

@@ -72,6 +72,17 @@ public final class TlsChannel {
     private long wireOut;
     private long plainIn;
     private long plainOut;
+    /** Server side, until the ClientHello is read ({@link #watchHello}); null otherwise. */
+    private HelloWatch hello;
+
+    /** Sees the client's bytes before the engine reads them, until it has read the ClientHello ({@link #watchHello}). */
+    public interface HelloWatch {
+        /** {@code [in, in+inLen)}: the bytes received and not yet read by the engine. True once done: no more calls. */
+        boolean read(long in, int inLen);
+
+        /** The engine read {@code used} bytes from the start of them. */
+        void consumed(int used);
+    }
 
     /** {@code pool}: its buffers must hold a TLS record (about 16.4 KiB; TlsArgs checks --buffer-size). */
     public TlsChannel(SSLEngine engine, Kernel k, BufferPool pool, int fd, TlsMetrics metrics) throws SSLException {
@@ -96,6 +107,15 @@ public final class TlsChannel {
         NativeMemory.put(in + inLen, early, 0, n);
         inLen += n;
         wireIn += n;
+    }
+
+    /**
+     * Server side, before the first {@link #handshake}: {@code w} sees the client's bytes before the engine
+     * reads them, until it has read the ClientHello. For the name it asks for, which the key manager needs
+     * before the engine has read it (JDK 25's check of a session ticket; see TlsServer#nameAsked).
+     */
+    public void watchHello(HelloWatch w) {
+        hello = w;
     }
 
     // ---- the handshake ----
@@ -142,6 +162,7 @@ public final class TlsChannel {
 
     /** Unwraps one handshake record; false if a whole record has not come yet. */
     private boolean unwrapHandshake() throws SSLException {
+        if (hello != null && hello.read(in, inLen)) hello = null;
         long scratch = pool.take(); // handshake records carry no application data, but the engine wants room
         try {
             SSLEngineResult r = unwrap(scratch, size);
@@ -369,6 +390,7 @@ public final class TlsChannel {
         if (used > 0) {
             NativeMemory.move(in + used, in, inLen - used);
             inLen -= used;
+            if (hello != null) hello.consumed(used);
             if (inLen == 0) {
                 pool.give(in);
                 in = 0;

@@ -229,6 +229,20 @@ public final class TlsServer {
         return e;
     }
 
+    /** More than one certificate: which one a handshake gets depends on the name the client asks for. */
+    public boolean choosesByName() {
+        return state.certs().size() > 1;
+    }
+
+    /**
+     * The name the ClientHello on {@code e} (one of this server's engines) asks for, read before the engine
+     * reads it: on JDK 25 a session ticket's certificate is checked before the engine knows the name, and
+     * without it a ticket made with the certificate of that name would be checked against the default.
+     */
+    public void nameAsked(SSLEngine e, String name) {
+        keys.nameAsked(e, name);
+    }
+
     /**
      * After a finished handshake on {@code e} (one of this server's engines): whether it resumed an earlier
      * session (TLS 1.2 session ID or ticket, TLS 1.3 PSK ticket) instead of a full handshake, which is the only
