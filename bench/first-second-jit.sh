@@ -9,6 +9,7 @@
 #   JIT_STARTS=5 JIT_SECONDS=4 bench/first-second-jit.sh --warmup auto
 #   JAVA_EXTRA_OPTS=-XX:PerMethodTrapLimit=0 bench/first-second-jit.sh --warmup auto
 #   JIT_KEEP=/tmp/jit bench/first-second-jit.sh --warmup auto # keep each start's logs there
+#   JIT_LOG=1 bench/first-second-jit.sh --warmup auto         # without --quiet: a log line per connection
 #
 # The echo backend (a JVM, warmed first) and the C load client (bench/native/loadclient.c connrate, 4 threads
 # of connect, 64 bytes there and back, close; CPU_PIDS gives the proxy's CPU per connection) as in
@@ -20,6 +21,8 @@ cd "$root"
 STARTS="${JIT_STARTS:-3}"
 SECONDS_N="${JIT_SECONDS:-3}"
 KEEP="${JIT_KEEP:-}"
+quiet=(--quiet)
+[ "${JIT_LOG:-0}" = 1 ] && quiet=()
 loadclient="$root/bench/target/jni-build/loadclient"
 need_jar java/target/epoll-proxy.jar
 need_jar bench/target/benchmarks.jar
@@ -67,12 +70,12 @@ pids+=($!)
 wait_line "$work/echo.log" "^echo" 60 || { cat "$work/echo.log" >&2; exit 1; }
 "$loadclient" connrate "$echo_port" 4 3 0 >/dev/null # the backend's JIT, before any proxy
 
-echo "date: $(date -u +%FT%TZ); load: $(cut -d' ' -f1-3 /proc/loadavg); proxy options: $*; JAVA_EXTRA_OPTS: ${JAVA_EXTRA_OPTS:-}"
+echo "date: $(date -u +%FT%TZ); load: $(cut -d' ' -f1-3 /proc/loadavg); proxy options: ${quiet[*]} $*; JAVA_EXTRA_OPTS: ${JAVA_EXTRA_OPTS:-}"
 for start in $(seq "$STARTS"); do
   d="$work/start$start"
   mkdir -p "$d"
   JAVA_EXTRA_OPTS="${JAVA_EXTRA_OPTS:-} -XX:+UnlockDiagnosticVMOptions -XX:+LogCompilation -XX:LogFile=$d/comp.log -XX:+PrintCompilation" \
-    bin/epoll-proxy --quiet "$@" -L "$fwd_port:127.0.0.1:$echo_port" >"$d/proxy.log" 2>&1 &
+    bin/epoll-proxy "${quiet[@]}" "$@" -L "$fwd_port:127.0.0.1:$echo_port" >"$d/proxy.log" 2>&1 &
   proxy=$!
   pids+=("$proxy")
   wait_line "$d/proxy.log" '^listening' 120

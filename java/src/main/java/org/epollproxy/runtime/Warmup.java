@@ -125,7 +125,8 @@ public final class Warmup {
         // One loop suffices for the JIT; the real buffer size, splice and timeouts, so the same code runs;
         // no trace, and no per-client limits, which would refuse a client that connects this often.
         Settings settings = real.toBuilder().threads(1).trace(false).maxConnections(0).maxPerClient(0).clientRate(0, 1).build();
-        ProxyServer proxy = new ProxyServer(kernel, settings, new PrintStream(OutputStream.nullOutputStream()));
+        PrintStream log = discardLikeStderr();
+        ProxyServer proxy = new ProxyServer(kernel, settings, log);
         ExecutorService echoes = Executors.newFixedThreadPool(clientCount, Warmup::daemon);
         List<Thread> clients = new ArrayList<>();
         ServerSocket backend = null;
@@ -150,7 +151,6 @@ public final class Warmup {
                 t.start();
             }
             // This thread decides when it is over; the clients stop at their next connection.
-            int polls = 0;
             while (clients.stream().anyMatch(Thread::isAlive)) { // none alive: every client failed, give up
                 if (over.test(System.nanoTime())) {
                     ok = true;
@@ -161,10 +161,13 @@ public final class Warmup {
                 // JIT compiles in. Without them it compiled the wake-up out, and the wake-up of the stop below
                 // threw away the loop's compiled code (an uncommon trap in EventLoop.dispatch) just before the
                 // real forward started, which then ran it in the interpreter and recompiled in its first second.
-                // Tasks of three classes: a real loop runs many (a scrape's, a drain's, a reload's), and a call
-                // the JIT saw reach only one class it compiles for that class alone.
-                for (EventLoop loop : proxy.loops()) loop.execute(NOTHING[polls % NOTHING.length]);
-                polls++;
+                // Three tasks at once, of three classes: a real loop runs tasks of many (a scrape's, a drain's, a
+                // reload's), and a call the JIT saw reach one class it compiles for that class alone; and it finds
+                // several queued at once, a branch of the queue's poll that one task at a time never takes (it
+                // was compiled out, and met late in a round threw EventLoop.runOnce away before listening).
+                for (EventLoop loop : proxy.loops()) {
+                    for (Runnable nothing : NOTHING) loop.execute(nothing);
+                }
                 Thread.sleep(POLL_MILLIS);
             }
         } catch (IOException | RuntimeException e) {
@@ -205,9 +208,28 @@ public final class Warmup {
                 }
             }
             echoes.shutdownNow();
+            log.close();
             if (interrupted) Thread.currentThread().interrupt();
         }
         return ok;
+    }
+
+    /**
+     * Where the private forward's log lines go: nowhere, through the classes of {@code System.err}, where the
+     * real forward's go (a PrintStream flushing at each line over a BufferedOutputStream of 128 bytes over a
+     * FileOutputStream, in stderr's charset), so that the JIT profiles the log path with the real one's types.
+     * Over the null stream, the real forward's first log flush met a FileOutputStream where the compiled
+     * code expected the null stream's class: a class_check trap in Log.flush, inlined into
+     * EventLoop.runOnce, which was compiled again in the first second. Without /dev/null: the null stream.
+     */
+    static PrintStream discardLikeStderr() {
+        try {
+            String enc = System.getProperty("stderr.encoding", System.getProperty("sun.stderr.encoding"));
+            java.nio.charset.Charset cs = enc == null ? java.nio.charset.Charset.defaultCharset() : java.nio.charset.Charset.forName(enc);
+            return new PrintStream(new java.io.BufferedOutputStream(new java.io.FileOutputStream("/dev/null"), 128), true, cs);
+        } catch (IOException | IllegalArgumentException e) {
+            return new PrintStream(OutputStream.nullOutputStream());
+        }
     }
 
     /** The connections of {@code proxy}'s loops that ended otherwise than closed by one side; read on each loop. */
