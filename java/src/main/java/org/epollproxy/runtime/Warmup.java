@@ -156,15 +156,14 @@ public final class Warmup {
                     ok = true;
                     break;
                 }
-                // A task for the loop now and then, as a real forward gets them (each /metrics scrape, control
+                // Tasks for the loop now and then, as a real forward gets them (each /metrics scrape, control
                 // command and reload posts one): its wake-up and the task queue are then among the branches the
                 // JIT compiles in. Without them it compiled the wake-up out, and the wake-up of the stop below
                 // threw away the loop's compiled code (an uncommon trap in EventLoop.dispatch) just before the
                 // real forward started, which then ran it in the interpreter and recompiled in its first second.
-                // Three tasks at once, of three classes: a real loop runs tasks of many (a scrape's, a drain's, a
-                // reload's), and a call the JIT saw reach one class it compiles for that class alone; and it finds
-                // several queued at once, a branch of the queue's poll that one task at a time never takes (it
-                // was compiled out, and met late in a round threw EventLoop.runOnce away before listening).
+                // Three at once, of three classes: a real loop runs tasks of many classes, and a call the JIT saw
+                // reach one class it compiles for that class alone; and several queued at once take a branch of
+                // the queue's poll that one at a time never takes (met late in a round, it threw runOnce away).
                 for (EventLoop loop : proxy.loops()) {
                     for (Runnable nothing : NOTHING) loop.execute(nothing);
                 }
