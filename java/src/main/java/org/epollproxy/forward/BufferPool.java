@@ -113,7 +113,10 @@ public final class BufferPool implements AutoCloseable {
     /** A buffer of {@link #bufferSize()} bytes (contents undefined); {@link OutOfBuffers} if malloc fails. */
     public long take() {
         inUse++;
-        if (inUse > peakInUse) peakInUse = inUse;
+        // No branch: a new peak comes with a new pool's first connections and with bursts, which the JIT's
+        // steady-state profile lacks; a branch here was compiled out, and the real forward's first connection
+        // after a --warmup threw the compiled accept path away (an uncommon trap) and recompiled it.
+        peakInUse = Math.max(peakInUse, inUse);
         if (idleCount > 0) {
             long addr = idle[--idleCount];
             if (idleCount < lowIdle) lowIdle = idleCount;

@@ -16,8 +16,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.epollproxy.forward.Backend;
+import org.epollproxy.forward.EndReason;
 import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.Settings;
+import org.epollproxy.loop.EventLoop;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.SockAddr;
 
@@ -40,9 +42,16 @@ public final class Warmup {
     private static final int AUTO_ROUNDS = 2;
     private static final int MESSAGE = 64;
     private static final int IO_TIMEOUT_MS = 2000;
+    /** Tasks that do nothing, of three classes (see {@link #round}). */
+    private static final Runnable[] NOTHING = {() -> {}, () -> {}, () -> {}};
 
-    /** What a warm-up did: the connections it completed, and for {@code auto} how it ended (else ""). */
-    public record Result(int connections, long millis, String how) {}
+    /**
+     * What a warm-up did: the connections it completed, for {@code auto} how it ended (else ""), and how many
+     * of its private forwards' connections ended otherwise than closed by the client or the backend (reset,
+     * refused, or open at the stop): 0 unless something failed, since each of those ends runs code the real
+     * forward's traffic does not and throws compiled code away (see {@link #round}).
+     */
+    public record Result(int connections, long millis, String how, int endedOtherwise) {}
 
     /** {@code --warmup auto}: until the JIT has gone quiet ({@link QuietJit}), instead of a fixed time. */
     public static final long AUTO = -1;
@@ -69,14 +78,15 @@ public final class Warmup {
 
     /** {@link #run}, with the compiler's CPU read from {@code compilerTicks} and a cap of {@code maxMillis}. */
     static Result run(Kernel kernel, Settings real, long millis, java.util.function.LongSupplier compilerTicks, long maxMillis) {
-        if (millis == 0 || millis < AUTO) return new Result(0, 0, "");
+        if (millis == 0 || millis < AUTO) return new Result(0, 0, "", 0);
         long started = System.nanoTime();
         long cap = started + TimeUnit.MILLISECONDS.toNanos(Math.max(millis, maxMillis));
         AtomicInteger done = new AtomicInteger();
+        AtomicInteger otherwise = new AtomicInteger();
         String how = "";
         if (millis != AUTO) {
             long deadline = started + TimeUnit.MILLISECONDS.toNanos(millis);
-            round(kernel, real, CLIENTS, cap, done, now -> (now >= deadline && done.get() > 0) || now >= cap);
+            round(kernel, real, CLIENTS, cap, done, otherwise, now -> (now >= deadline && done.get() > 0) || now >= cap);
         } else {
             // Rounds, each on a new private forward: the first compiles the forwarding path; stopping its
             // forward and starting the next takes the branches a new forward's first moments take (an
@@ -89,7 +99,7 @@ public final class Warmup {
             while (ok && rounds < AUTO_ROUNDS && !quiet.capped()) {
                 quiet.newRound(System.nanoTime());
                 AtomicInteger thisRound = new AtomicInteger();
-                ok = round(kernel, real, AUTO_CLIENTS, cap, thisRound,
+                ok = round(kernel, real, AUTO_CLIENTS, cap, thisRound, otherwise,
                         now -> quiet.over(now, compilerTicks.getAsLong(), thisRound.get()));
                 done.addAndGet(thisRound.get());
                 rounds++;
@@ -100,7 +110,7 @@ public final class Warmup {
             String why = ok ? quiet.why() : System.nanoTime() >= cap ? QuietJit.AT_CAP : "its connections failing";
             how = rounds + (rounds == 1 ? " round, " : " rounds, ") + why;
         }
-        return new Result(done.get(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), how);
+        return new Result(done.get(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), how, otherwise.get());
     }
 
     /**
@@ -109,17 +119,21 @@ public final class Warmup {
      * run or every client failed: the warm-up then ends.
      */
     private static boolean round(Kernel kernel, Settings real, int clientCount, long cap, AtomicInteger done,
-            java.util.function.LongPredicate over) {
+            AtomicInteger otherwise, java.util.function.LongPredicate over) {
         AtomicBoolean stop = new AtomicBoolean();
         boolean ok = false;
         // One loop suffices for the JIT; the real buffer size, splice and timeouts, so the same code runs;
         // no trace, and no per-client limits, which would refuse a client that connects this often.
         Settings settings = real.toBuilder().threads(1).trace(false).maxConnections(0).maxPerClient(0).clientRate(0, 1).build();
-        ProxyServer proxy = new ProxyServer(kernel, settings, new PrintStream(OutputStream.nullOutputStream()));
+        PrintStream log = discardLikeStderr();
+        ProxyServer proxy = new ProxyServer(kernel, settings, log);
         ExecutorService echoes = Executors.newFixedThreadPool(clientCount, Warmup::daemon);
         List<Thread> clients = new ArrayList<>();
-        try (ServerSocket backend = new ServerSocket(0, 64, InetAddress.getLoopbackAddress())) {
-            Thread acceptor = daemon(() -> echo(backend, echoes));
+        ServerSocket backend = null;
+        try {
+            backend = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
+            ServerSocket server = backend;
+            Thread acceptor = daemon(() -> echo(server, echoes));
             acceptor.start();
             SockAddr backendAddr = SockAddr.parse("127.0.0.1", backend.getLocalPort());
             List<Forward> bound = proxy.start(List.of(new Forward(SockAddr.parse("127.0.0.1", 0),
@@ -142,6 +156,17 @@ public final class Warmup {
                     ok = true;
                     break;
                 }
+                // Tasks for the loop now and then, as a real forward gets them (each /metrics scrape, control
+                // command and reload posts one): its wake-up and the task queue are then among the branches the
+                // JIT compiles in. Without them it compiled the wake-up out, and the wake-up of the stop below
+                // threw away the loop's compiled code (an uncommon trap in EventLoop.dispatch) just before the
+                // real forward started, which then ran it in the interpreter and recompiled in its first second.
+                // Three at once, of three classes: a real loop runs tasks of many classes, and a call the JIT saw
+                // reach one class it compiles for that class alone; and several queued at once take a branch of
+                // the queue's poll that one at a time never takes (met late in a round, it threw runOnce away).
+                for (EventLoop loop : proxy.loops()) {
+                    for (Runnable nothing : NOTHING) loop.execute(nothing);
+                }
                 Thread.sleep(POLL_MILLIS);
             }
         } catch (IOException | RuntimeException e) {
@@ -150,16 +175,77 @@ public final class Warmup {
             ok = false;
             Thread.currentThread().interrupt();
         } finally {
+            // In this order: the clients stop, the proxy's ends of their last connections close the ordinary way
+            // (a client is done once it read its echo, the proxy a moment later), the proxy stops, and only then
+            // the backend closes. A backend closed first refused the clients still running and reset the
+            // connections in its accept queue, and a stop resets what is still open: all of it took paths the
+            // warm-up's traffic never took (an error read, the end reasons "backend-refused", "backend-reset",
+            // "shutdown"), whose uncommon traps threw the compiled Pair and EventLoop code away just before the
+            // real forward started, which then ran it in the interpreter and recompiled it in its first second.
             stop.set(true);
+            boolean interrupted = false;
+            int otherEnds = 0;
             try {
                 for (Thread t : clients) t.join(5L * IO_TIMEOUT_MS);
+                long settled = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(IO_TIMEOUT_MS);
+                while (proxy.openConnections() > 0 && System.nanoTime() < settled) Thread.sleep(1);
+                otherEnds = endedOtherwise(proxy);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+            try {
                 proxy.stop(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                interrupted = true;
+            }
+            otherwise.addAndGet(proxy.resetAtShutdown() + otherEnds);
+            if (backend != null) {
+                try {
+                    backend.close();
+                } catch (IOException e) {
+                    // nothing to do: it was only ever ours
+                }
             }
             echoes.shutdownNow();
+            log.close();
+            if (interrupted) Thread.currentThread().interrupt();
         }
         return ok;
+    }
+
+    /**
+     * Where the private forward's log lines go: nowhere, through the classes of {@code System.err}, where the
+     * real forward's go (a PrintStream flushing at each line over a BufferedOutputStream of 128 bytes over a
+     * FileOutputStream, in stderr's charset), so that the JIT profiles the log path with the real one's types.
+     * Over the null stream, the real forward's first log flush met a FileOutputStream where the compiled
+     * code expected the null stream's class: a class_check trap in Log.flush, inlined into
+     * EventLoop.runOnce, which was compiled again in the first second. Without /dev/null: the null stream.
+     */
+    static PrintStream discardLikeStderr() {
+        try {
+            String enc = System.getProperty("stderr.encoding", System.getProperty("sun.stderr.encoding"));
+            java.nio.charset.Charset cs = enc == null ? java.nio.charset.Charset.defaultCharset() : java.nio.charset.Charset.forName(enc);
+            return new PrintStream(new java.io.BufferedOutputStream(new java.io.FileOutputStream("/dev/null"), 128), true, cs);
+        } catch (IOException | IllegalArgumentException e) {
+            return new PrintStream(OutputStream.nullOutputStream());
+        }
+    }
+
+    /** The connections of {@code proxy}'s loops that ended otherwise than closed by one side; read on each loop. */
+    private static int endedOtherwise(ProxyServer proxy) throws InterruptedException {
+        java.util.concurrent.atomic.AtomicLong n = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.CountDownLatch read = new java.util.concurrent.CountDownLatch(proxy.loops().size());
+        proxy.onEachLoop((i, fl) -> {
+            for (org.epollproxy.forward.ForwardStats st : fl.forwardStats()) {
+                long[] ends = st.ends;
+                for (int r = 0; r < ends.length; r++) {
+                    if (r != EndReason.CLIENT_CLOSED.ordinal() && r != EndReason.BACKEND_CLOSED.ordinal()) n.addAndGet(ends[r]);
+                }
+            }
+            read.countDown();
+        });
+        read.await(IO_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        return (int) n.get();
     }
 
     /** connect, 64 bytes there, 64 back, close; false on any error or a wrong reply. */

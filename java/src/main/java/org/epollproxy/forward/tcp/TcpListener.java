@@ -70,6 +70,9 @@ public final class TcpListener extends ListenerBase {
     public TcpListener(ForwardingLoop fl, Forward forward, int fd, BackendPool backends) {
         super(fl, forward, fd);
         this.backends = backends;
+        // Now, not at the first client: a branch only a listener's first client takes was compiled out of the
+        // accept path, and the real forward's first client after a --warmup threw that code away.
+        this.group = backends.group(forward);
     }
 
     /** The live state of the current forward's backends (a reload gives the listener a new forward). */
