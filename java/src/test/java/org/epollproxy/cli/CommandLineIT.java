@@ -82,8 +82,9 @@ class CommandLineIT {
 
     @Test
     void hostNamesResolveAndSeveralForwardsShareOneProcess() throws Exception {
+        // As bare `java -jar`, from /: the proxy extracts its native libraries from the jar and forwards.
         try (TaggedEcho one = new TaggedEcho("one"); TaggedEcho two = new TaggedEcho("two");
-                JarProcess p = new JarProcess("-L", "0:localhost:" + one.port(), "-L", "localhost:0:127.0.0.1:" + two.port())) {
+                JarProcess p = new JarProcess(JarProcess.EXTRACTING, "-L", "0:localhost:" + one.port(), "-L", "localhost:0:127.0.0.1:" + two.port())) {
             int[] ports = new int[2];
             for (int i = 0; i < 2; i++) {
                 Matcher m = Pattern.compile("listening tcp 127\\.0\\.0\\.1:(\\d+) -> 127\\.0\\.0\\.1:(\\d+)").matcher(p.nextLine());
