@@ -62,7 +62,14 @@ final class JarProcess implements AutoCloseable {
         // does not hold: about 0.03 of a start's 0.45 CPU-seconds). EXTRACTING starts without them.
         Path nativeDir = jar().resolveSibling("epoll-proxy-native");
         if (Files.isDirectory(nativeDir)) cmd.add("-D" + org.epollproxy.shim.Shim.NATIVE_DIR_PROPERTY + "=" + nativeDir);
-        if (c1Only(args)) cmd.add("-XX:TieredStopAtLevel=1");
+        if (c1Only(args)) {
+            cmd.add("-XX:TieredStopAtLevel=1");
+            // A method is compiled after 4 times the invocations and loops it would be otherwise: most of what a
+            // start runs (picocli's model, jnr-ffi's class generation) runs a few hundred times and is never
+            // run again, and compiling it was about a quarter of a start's CPU; a forwarding loop still
+            // reaches C1 within its first thousand events. About 0.05 of a start's 0.4 CPU-seconds.
+            cmd.add("-XX:CompileThresholdScaling=4");
+        }
         cmd.addAll(jvmFlags);
         cmd.add("-jar");
         cmd.add(jar().toString());
