@@ -100,11 +100,10 @@ class CommandLineIT {
 
     @Test
     void helpAndVersionExitZero() throws Exception {
-        try (JarProcess p = new JarProcess("--help")) {
-            assertEquals(0, p.exitCode(20));
-            String all = String.join("\n", p.stdout);
-            assertTrue(all.contains("[BIND:]PORT:HOST:HOSTPORT") && all.contains("Exit status"), all);
-        }
+        JarProcess.Help help = JarProcess.help();
+        assertEquals(0, help.exit());
+        String all = String.join("\n", help.stdout());
+        assertTrue(all.contains("[BIND:]PORT:HOST:HOSTPORT") && all.contains("Exit status"), all);
         try (JarProcess p = new JarProcess("--version")) {
             assertEquals(0, p.exitCode(20));
             assertTrue(p.nextLine().startsWith("epoll-proxy 0."));
@@ -113,14 +112,13 @@ class CommandLineIT {
 
     @Test
     void everyNewOptionIsInTheHelpWithALineThatTeaches() throws Exception {
-        try (JarProcess p = new JarProcess("--help")) {
-            assertEquals(0, p.exitCode(20));
-            String all = String.join(" ", p.stdout).replaceAll("\\s+", " ");
-            for (String opt : new String[] {"--threads", "--splice", "--stats", "--send-proxy"}) {
-                assertTrue(all.contains(opt), opt + " in --help:\n" + all);
-            }
-            assertTrue(all.contains("splice(2)") && all.contains("/metrics") && all.contains("PROXY protocol"), all);
+        JarProcess.Help help = JarProcess.help();
+        assertEquals(0, help.exit());
+        String all = String.join(" ", help.stdout()).replaceAll("\\s+", " ");
+        for (String opt : new String[] {"--threads", "--splice", "--stats", "--send-proxy"}) {
+            assertTrue(all.contains(opt), opt + " in --help:\n" + all);
         }
+        assertTrue(all.contains("splice(2)") && all.contains("/metrics") && all.contains("PROXY protocol"), all);
     }
 
     @Test

@@ -108,6 +108,25 @@ final class JarProcess implements AutoCloseable {
         this(List.of(), args);
     }
 
+    /** What {@code --help} did: its exit status and its stdout lines. */
+    record Help(int exit, List<String> stdout) {}
+
+    private static Help help;
+
+    /**
+     * The jar's {@code --help}, run once per test JVM and kept: four tests read it, and each start of the jar
+     * costs a third of a CPU-second.
+     */
+    static synchronized Help help() throws IOException, InterruptedException {
+        if (help == null) {
+            try (JarProcess p = new JarProcess("--help")) {
+                int exit = p.exitCode(START_S);
+                help = new Help(exit, List.copyOf(p.stdout));
+            }
+        }
+        return help;
+    }
+
     /** The jar under {@code ulimit -n fdLimit} (bash execs java, so the pid is the JVM's). */
     static JarProcess withFdLimit(int fdLimit, String... args) throws IOException {
         return new JarProcess(fdLimit, List.of(), args);
