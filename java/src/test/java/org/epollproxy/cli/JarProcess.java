@@ -45,7 +45,11 @@ final class JarProcess implements AutoCloseable {
         this(0, jvmFlags, args);
     }
 
-    private JarProcess(int fdLimit, List<String> jvmFlags, String... args) throws IOException {
+    /**
+     * The java command and JVM flags the process tests start the jar with, as bin/epoll-proxy starts it where
+     * that does not change what a test sees: {@code -jar}, the jar and its arguments go after them.
+     */
+    static List<String> javaCommand(String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-XX:+UseSerialGC");
@@ -70,6 +74,11 @@ final class JarProcess implements AutoCloseable {
             // reaches C1 within its first thousand events. About 0.05 of a start's 0.4 CPU-seconds.
             cmd.add("-XX:CompileThresholdScaling=4");
         }
+        return cmd;
+    }
+
+    private JarProcess(int fdLimit, List<String> jvmFlags, String... args) throws IOException {
+        List<String> cmd = javaCommand(args);
         cmd.addAll(jvmFlags);
         cmd.add("-jar");
         cmd.add(jar().toString());
