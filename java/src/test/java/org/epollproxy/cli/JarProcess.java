@@ -100,15 +100,26 @@ final class JarProcess implements AutoCloseable {
     /**
      * Whether the process runs with the C1 compiler only, as the test JVMs do: a start then costs about a fifth
      * less CPU (0.45 instead of 0.55 CPU-seconds to the listening line here), and the process tests start
-     * well over a hundred of them. TLS too: C2 would bring the AES-GCM and BigInteger intrinsics production
-     * runs on, which change how fast a handshake or a record is, not what it holds, and these processes
-     * see a few handshakes and kilobytes each, far from repaying C2's compiles (the TLS process tests took
-     * 41 CPU-seconds with C2 and 29 with C1). Not where the JIT is what the test is about: a proxy that
-     * warms its JIT up ({@code --warmup}).
+     * well over a hundred of them. Not where the JIT is what the test is about: a proxy that terminates
+     * or originates TLS ({@code --tls-*}, {@code --backend-tls*}, or a {@code --config} file with a TLS line:
+     * the AES-GCM intrinsics that production's TLS runs on come with C2 only) or that warms its JIT up
+     * ({@code --warmup}).
      */
     static boolean c1Only(String... args) {
-        for (String a : args) {
-            if (a.startsWith("--warmup")) return false;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.startsWith("--tls-") || a.startsWith("--backend-tls") || a.startsWith("--warmup")) return false;
+            if (a.equals("--config") && i + 1 < args.length) {
+                Path config = Path.of(args[i + 1]);
+                try { // a small regular file only: tests hand the proxy /dev/zero and files it must refuse
+                    if (Files.isRegularFile(config) && Files.size(config) < 1 << 20
+                            && new String(Files.readAllBytes(config), java.nio.charset.StandardCharsets.ISO_8859_1).contains("tls")) {
+                        return false;
+                    }
+                } catch (IOException unreadable) {
+                    // the proxy says so itself; no TLS to keep C2 for
+                }
+            }
         }
         return true;
     }
