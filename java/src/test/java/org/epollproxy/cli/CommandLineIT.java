@@ -82,8 +82,9 @@ class CommandLineIT {
 
     @Test
     void hostNamesResolveAndSeveralForwardsShareOneProcess() throws Exception {
+        // As bare `java -jar`, from /: the proxy extracts its native libraries from the jar and forwards.
         try (TaggedEcho one = new TaggedEcho("one"); TaggedEcho two = new TaggedEcho("two");
-                JarProcess p = new JarProcess("-L", "0:localhost:" + one.port(), "-L", "localhost:0:127.0.0.1:" + two.port())) {
+                JarProcess p = new JarProcess(JarProcess.EXTRACTING, "-L", "0:localhost:" + one.port(), "-L", "localhost:0:127.0.0.1:" + two.port())) {
             int[] ports = new int[2];
             for (int i = 0; i < 2; i++) {
                 Matcher m = Pattern.compile("listening tcp 127\\.0\\.0\\.1:(\\d+) -> 127\\.0\\.0\\.1:(\\d+)").matcher(p.nextLine());
@@ -99,11 +100,10 @@ class CommandLineIT {
 
     @Test
     void helpAndVersionExitZero() throws Exception {
-        try (JarProcess p = new JarProcess("--help")) {
-            assertEquals(0, p.exitCode(20));
-            String all = String.join("\n", p.stdout);
-            assertTrue(all.contains("[BIND:]PORT:HOST:HOSTPORT") && all.contains("Exit status"), all);
-        }
+        JarProcess.Help help = JarProcess.help();
+        assertEquals(0, help.exit());
+        String all = String.join("\n", help.stdout());
+        assertTrue(all.contains("[BIND:]PORT:HOST:HOSTPORT") && all.contains("Exit status"), all);
         try (JarProcess p = new JarProcess("--version")) {
             assertEquals(0, p.exitCode(20));
             assertTrue(p.nextLine().startsWith("epoll-proxy 0."));
@@ -112,14 +112,13 @@ class CommandLineIT {
 
     @Test
     void everyNewOptionIsInTheHelpWithALineThatTeaches() throws Exception {
-        try (JarProcess p = new JarProcess("--help")) {
-            assertEquals(0, p.exitCode(20));
-            String all = String.join(" ", p.stdout).replaceAll("\\s+", " ");
-            for (String opt : new String[] {"--threads", "--splice", "--stats", "--send-proxy"}) {
-                assertTrue(all.contains(opt), opt + " in --help:\n" + all);
-            }
-            assertTrue(all.contains("splice(2)") && all.contains("/metrics") && all.contains("PROXY protocol"), all);
+        JarProcess.Help help = JarProcess.help();
+        assertEquals(0, help.exit());
+        String all = String.join(" ", help.stdout()).replaceAll("\\s+", " ");
+        for (String opt : new String[] {"--threads", "--splice", "--stats", "--send-proxy"}) {
+            assertTrue(all.contains(opt), opt + " in --help:\n" + all);
         }
+        assertTrue(all.contains("splice(2)") && all.contains("/metrics") && all.contains("PROXY protocol"), all);
     }
 
     @Test

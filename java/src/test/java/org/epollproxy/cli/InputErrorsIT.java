@@ -49,10 +49,9 @@ class InputErrorsIT {
 
     @Test
     void sendProxyHelpAndErrorAgree() throws Exception {
-        try (JarProcess p = new JarProcess("--help")) {
-            assertEquals(0, p.exitCode(30));
-            assertTrue(String.join("\n", p.stdout).contains("--send-proxy v1|v2"), String.join("\n", p.stdout));
-        }
+        JarProcess.Help help = JarProcess.help();
+        assertEquals(0, help.exit());
+        assertTrue(String.join("\n", help.stdout()).contains("--send-proxy v1|v2"), String.join("\n", help.stdout()));
         try (JarProcess p = new JarProcess("-L", "0:127.0.0.1:9", "--send-proxy", "off")) {
             assertUsageError(p, "--send-proxy: expected v1 or v2, not \"off\"");
         }
@@ -60,18 +59,17 @@ class InputErrorsIT {
 
     @Test
     void helpFitsIn80ColumnsSoEveryExampleCanBeCopiedWhole() throws Exception {
-        try (JarProcess p = new JarProcess("--help")) {
-            assertEquals(0, p.exitCode(30));
-            List<String> lines = new ArrayList<>(p.stdout);
-            for (String l : lines) assertTrue(l.length() <= 80, "longer than 80 columns: " + l);
-            int examples = lines.indexOf(lines.stream().filter(l -> l.startsWith("Examples")).findFirst().orElseThrow());
-            boolean continued = false;
-            for (String l : lines.subList(examples + 1, lines.size())) {
-                if (l.isBlank()) break;
-                // each line is a whole command, or the continuation of one that ended in a backslash
-                assertTrue(continued ? l.startsWith("      --") : l.startsWith("  epoll-proxy "), "a broken example line: " + l);
-                continued = l.endsWith("\\");
-            }
+        JarProcess.Help help = JarProcess.help();
+        assertEquals(0, help.exit());
+        List<String> lines = new ArrayList<>(help.stdout());
+        for (String l : lines) assertTrue(l.length() <= 80, "longer than 80 columns: " + l);
+        int examples = lines.indexOf(lines.stream().filter(l -> l.startsWith("Examples")).findFirst().orElseThrow());
+        boolean continued = false;
+        for (String l : lines.subList(examples + 1, lines.size())) {
+            if (l.isBlank()) break;
+            // each line is a whole command, or the continuation of one that ended in a backslash
+            assertTrue(continued ? l.startsWith("      --") : l.startsWith("  epoll-proxy "), "a broken example line: " + l);
+            continued = l.endsWith("\\");
         }
     }
 

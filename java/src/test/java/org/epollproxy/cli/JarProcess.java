@@ -27,6 +27,12 @@ final class JarProcess implements AutoCloseable {
         return jar().resolveSibling("epoll-proxy-jdk" + System.getProperty("java.version") + ".jsa");
     }
 
+    /**
+     * Flags for a start as bare {@code java -jar epoll-proxy.jar}: no native-library directory, so the proxy
+     * extracts its libraries from the jar into a temporary directory (the later {@code -D} wins).
+     */
+    static final List<String> EXTRACTING = List.of("-D" + org.epollproxy.shim.Shim.NATIVE_DIR_PROPERTY + "=");
+
     static Path jar() {
         String p = System.getProperty("epollproxy.jar");
         if (p == null) throw new IllegalStateException("run through failsafe: -Depollproxy.jar is not set");
@@ -39,7 +45,11 @@ final class JarProcess implements AutoCloseable {
         this(0, jvmFlags, args);
     }
 
-    private JarProcess(int fdLimit, List<String> jvmFlags, String... args) throws IOException {
+    /**
+     * The java command and JVM flags the process tests start the jar with, as bin/epoll-proxy starts it where
+     * that does not change what a test sees: {@code -jar}, the jar and its arguments go after them.
+     */
+    static List<String> javaCommand(String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-XX:+UseSerialGC");
@@ -51,7 +61,24 @@ final class JarProcess implements AutoCloseable {
         if (Files.isRegularFile(archive)) {
             cmd.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
         }
-        if (c1Only(args)) cmd.add("-XX:TieredStopAtLevel=1");
+        // The native libraries as files next to the jar, as bin/epoll-proxy passes them: nothing extracted
+        // into a temporary directory at each start (the copy, SecureRandom, about 80 JDK classes the archive
+        // does not hold: about 0.03 of a start's 0.45 CPU-seconds). EXTRACTING starts without them.
+        Path nativeDir = jar().resolveSibling("epoll-proxy-native");
+        if (Files.isDirectory(nativeDir)) cmd.add("-D" + org.epollproxy.shim.Shim.NATIVE_DIR_PROPERTY + "=" + nativeDir);
+        if (c1Only(args)) {
+            cmd.add("-XX:TieredStopAtLevel=1");
+            // A method is compiled after 4 times the invocations and loops it would be otherwise: most of what a
+            // start runs (picocli's model, jnr-ffi's class generation) runs a few hundred times and is never
+            // run again, and compiling it was about a quarter of a start's CPU; a forwarding loop still
+            // reaches C1 within its first thousand events. About 0.05 of a start's 0.4 CPU-seconds.
+            cmd.add("-XX:CompileThresholdScaling=4");
+        }
+        return cmd;
+    }
+
+    private JarProcess(int fdLimit, List<String> jvmFlags, String... args) throws IOException {
+        List<String> cmd = javaCommand(args);
         cmd.addAll(jvmFlags);
         cmd.add("-jar");
         cmd.add(jar().toString());
@@ -99,6 +126,25 @@ final class JarProcess implements AutoCloseable {
 
     JarProcess(String... args) throws IOException {
         this(List.of(), args);
+    }
+
+    /** What {@code --help} did: its exit status and its stdout lines. */
+    record Help(int exit, List<String> stdout) {}
+
+    private static Help help;
+
+    /**
+     * The jar's {@code --help}, run once per test JVM and kept: four tests read it, and each start of the jar
+     * costs a third of a CPU-second.
+     */
+    static synchronized Help help() throws IOException, InterruptedException {
+        if (help == null) {
+            try (JarProcess p = new JarProcess("--help")) {
+                int exit = p.exitCode(START_S);
+                help = new Help(exit, List.copyOf(p.stdout));
+            }
+        }
+        return help;
     }
 
     /** The jar under {@code ulimit -n fdLimit} (bash execs java, so the pid is the JVM's). */
