@@ -26,7 +26,7 @@ final class ClientArgs {
     int maxPerClient;
 
     @Option(names = "--client-rate", paramLabel = "N/SEC",
-            description = "New connections per client address: N per SEC seconds, bursts up to N; e.g. 20/1.")
+            description = "New connections per client address: N per SEC seconds, bursts up to N; e.g. 20/1 (default: no rate limit).")
     String clientRate;
 
     @Option(names = "--client-table-size", paramLabel = "N", defaultValue = "65536",

@@ -92,7 +92,7 @@ public final class Main implements Callable<Integer> {
     boolean keepalive;
 
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "0",
-            description = "Stop accepting while N TCP connections are open (the rest wait in the backlog); 0 = no cap.")
+            description = "Stop accepting while N TCP connections are open (the rest wait in the backlog); 0 = no cap (default).")
     int maxConnections;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
@@ -112,7 +112,7 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--send-proxy", paramLabel = "v1|v2",
             description = "Start every backend connection with a PROXY protocol header naming the real client "
-                    + "(v1 text, v2 binary); the backend must expect it.")
+                    + "(v1 text, v2 binary); the backend must expect it. Off by default; e.g. --send-proxy v2.")
     String sendProxy;
 
     @picocli.CommandLine.Mixin
