@@ -21,7 +21,7 @@ class PipeSizeCheckTest {
     }
 
     @Test
-    void aRefusedSizeIsAnErrorNamingTheLimitAndNoFdLeaks() {
+    void aRefusedSizeIsAnErrorNamingTheLimitAndNoFdLeaks() throws Exception {
         Kernel real = Shim.load();
         int[] open = {0};
         Kernel refusing = InterposedKernel.over(real, (name, args, call) -> {
@@ -34,7 +34,22 @@ class PipeSizeCheckTest {
         String msg = PipeSizeCheck.problem(refusing, 4 << 20);
         assertTrue(msg.startsWith("--pipe-size 4194304: the kernel refused it: EPERM"), msg);
         assertTrue(msg.contains("/proc/sys/fs/pipe-max-size"), msg);
+        assertTrue(msg.endsWith("(" + catPipeMaxSize() + " here)"), "the limit as cat reads it: " + msg);
         assertEquals(0, open[0], "both ends of the test pipe closed");
+    }
+
+    /** A sysctl file answers only a read from offset 0: read in one piece, not a byte and then the rest. */
+    @Test
+    void theLimitIsReadWhole() throws Exception {
+        assertEquals(catPipeMaxSize(), PipeSizeCheck.sysctl(PipeSizeCheck.PIPE_MAX_SIZE));
+    }
+
+    private static String catPipeMaxSize() throws java.io.IOException, InterruptedException {
+        Process cat = new ProcessBuilder("cat", "/proc/sys/fs/pipe-max-size").start();
+        String value = new String(cat.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+        assertEquals(0, cat.waitFor());
+        assertTrue(Long.parseLong(value) >= 4096, value); // the kernel's floor is a page
+        return value;
     }
 
     @Test
