@@ -265,8 +265,10 @@ public final class ControlServer implements Handler {
             Set<String> onlyOld = new LinkedHashSet<>(ours);
             onlyOld.removeAll(wanted);
             if (!onlyNew.isEmpty() || !onlyOld.isEmpty()) {
-                refuse("the forwards differ:" + (onlyNew.isEmpty() ? "" : " only in the new process: " + String.join(", ", onlyNew) + ";")
-                        + (onlyOld.isEmpty() ? "" : " only in the running one: " + String.join(", ", onlyOld) + ";"));
+                List<String> differences = new ArrayList<>(2);
+                if (!onlyNew.isEmpty()) differences.add("only in the new process: " + String.join(", ", onlyNew));
+                if (!onlyOld.isEmpty()) differences.add("only in the running one: " + String.join(", ", onlyOld));
+                refuse("the forwards differ: " + String.join("; ", differences));
                 return;
             }
             for (Map.Entry<Forward, int[]> e : sockets.entrySet()) {
