@@ -40,11 +40,13 @@ final class BalanceArgs {
     int fall;
 
     @Option(names = "--check-send", paramLabel = "TEXT",
-            description = "A check sends TEXT once connected (escapes \\r \\n \\t \\\\ \\xHH), e.g. 'PING\\r\\n'.")
+            description = "A check sends TEXT once connected (escapes \\r \\n \\t \\\\ \\xHH), e.g. 'PING\\r\\n' "
+                    + "(default: nothing; the connect alone is the check).")
     String checkSend;
 
     @Option(names = "--check-expect", paramLabel = "TEXT",
-            description = "A check passes only if the reply starts with TEXT, e.g. '+PONG'.")
+            description = "A check passes only if the reply starts with TEXT, e.g. '+PONG' (default: no reply is "
+                    + "read; the check passes once connected and TEXT sent).")
     String checkExpect;
 
     /** The -L forwards' balancing; IllegalArgumentException with a message naming the option otherwise. */

@@ -88,7 +88,8 @@ public final class Main implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     int udpMaxSessions;
 
-    @Option(names = "--keepalive", description = "TCP keepalive on both sockets, so dead peers are noticed.")
+    @Option(names = "--keepalive", description = "SO_KEEPALIVE on both sockets, so dead peers are noticed (off by default). The kernel's "
+                    + "timers apply: the first probe after net.ipv4.tcp_keepalive_time idle (7200 s by default).")
     boolean keepalive;
 
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "0",
@@ -107,7 +108,7 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--pipe-size", paramLabel = "SIZE", converter = SizeConverter.class,
             description = "With --splice: each pipe's capacity (default: the kernel's, 64k; above "
-                    + "/proc/sys/fs/pipe-max-size needs CAP_SYS_RESOURCE).")
+                    + "/proc/sys/fs/pipe-max-size needs CAP_SYS_RESOURCE), e.g. --splice --pipe-size 256k.")
     Integer pipeSize;
 
     @Option(names = "--send-proxy", paramLabel = "v1|v2",

@@ -39,12 +39,12 @@ final class TlsArgs {
 
     @Option(names = "--tls-client-ca", paramLabel = "[BIND:]PORT:CA.pem",
             description = "Require a client certificate issued by a CA in CA.pem (mutual TLS); a client without a valid "
-                    + "one is refused during the handshake (end=tls-handshake).")
+                    + "one is refused during the handshake (end=tls-handshake), e.g. 443:/etc/epoll-proxy/clients-ca.pem.")
     List<String> clientCa = new ArrayList<>();
 
     @Option(names = "--tls-client-ca-optional", paramLabel = "[BIND:]PORT:CA.pem",
             description = "Ask for a client certificate issued by a CA in CA.pem, but let clients without one in "
-                    + "(an invalid one is still refused). The subject is logged either way.")
+                    + "(an invalid one is still refused). The subject is logged either way. E.g. 443:clients-ca.pem.")
     List<String> clientCaOptional = new ArrayList<>();
 
     @Option(names = "--tls-handshake-timeout", paramLabel = "DURATION", defaultValue = "10s",
@@ -61,11 +61,12 @@ final class TlsArgs {
 
     @Option(names = "--backend-ca", paramLabel = "[BIND:]PORT:CA.pem",
             description = "With --backend-tls: trust only the CAs in CA.pem for that forward's backends (default: the "
-                    + "Java runtime's trust store).")
+                    + "Java runtime's trust store), e.g. 5432:/etc/epoll-proxy/backends-ca.pem.")
     List<String> backendCa = new ArrayList<>();
 
     @Option(names = "--backend-cert", paramLabel = "[BIND:]PORT:CERT.pem:KEY.pem",
-            description = "With --backend-tls: the client certificate to show backends that ask for one.")
+            description = "With --backend-tls: the client certificate to show backends that ask for one (default: none), "
+                    + "e.g. 5432:proxy.pem:proxy.key.")
     List<String> backendCert = new ArrayList<>();
 
     /** The forwards' backend TLS, by "[BIND:]PORT"; filled by {@link #apply}. */
