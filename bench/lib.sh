@@ -121,3 +121,32 @@ bench_tools() {
     *) echo "the tools are c or java, not '$1'" >&2; return 2 ;;
   esac
 }
+
+# The perf events of every syscall a forwarder may make on a connection or a round trip, comma-separated
+# (bench/syscalls.sh, bench/syscalls-pp.sh).
+syscall_events() {
+  local s events=""
+  for s in accept accept4 socket connect bind setsockopt getsockopt getsockname getpeername recvfrom sendto recvmsg sendmsg \
+    read write readv writev splice pipe2 epoll_wait epoll_pwait epoll_ctl poll select shutdown close fcntl ioctl \
+    clock_gettime gettimeofday futex sched_yield brk mmap munmap madvise; do
+    events="$events${events:+,}syscalls:sys_enter_$s"
+  done
+  printf '%s' "$events"
+}
+
+# start_echo_forwarder NAME PORT ECHO_PORT LOG [BASELINE_JAR]: forwarder NAME (epoll-proxy, epoll-proxy-baseline
+# running BASELINE_JAR, or haproxy with nbthread 1) on 127.0.0.1:PORT in front of the echo backend on
+# ECHO_PORT, its output in LOG; waits until it listens. Sets fwd to its PID and adds it to pids.
+start_echo_forwarder() {
+  case "$1" in
+    epoll-proxy) bin/epoll-proxy --quiet -L "$2:127.0.0.1:$3" >"$4" 2>&1 & ;;
+    epoll-proxy-baseline) EPOLL_PROXY_JAR="$(readlink -f "$5")" bin/epoll-proxy --quiet -L "$2:127.0.0.1:$3" >"$4" 2>&1 & ;;
+    haproxy)
+      haproxy_echo_cfg "$2" "$3" "$4.cfg"
+      haproxy -db -f "$4.cfg" >"$4" 2>&1 & ;;
+    *) echo "unknown forwarder $1 (epoll-proxy, epoll-proxy-baseline, haproxy)" >&2; return 2 ;;
+  esac
+  fwd=$!
+  pids+=("$fwd")
+  wait_listening "$2"
+}

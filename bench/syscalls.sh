@@ -40,30 +40,12 @@ wait_listening "$ECHO_PORT"
 forwarders=(epoll-proxy haproxy)
 [ -n "${SYSCALLS_BASELINE_JAR:-}" ] && forwarders=(epoll-proxy epoll-proxy-baseline haproxy)
 
-start() {
-  case "$1" in
-    epoll-proxy) bin/epoll-proxy --quiet -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$work/$1.log" 2>&1 & ;;
-    epoll-proxy-baseline)
-      EPOLL_PROXY_JAR="$(readlink -f "$SYSCALLS_BASELINE_JAR")" bin/epoll-proxy --quiet -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$work/$1.log" 2>&1 & ;;
-    haproxy)
-      haproxy_echo_cfg "$F_ECHO" "$ECHO_PORT" "$work/haproxy.cfg"
-      haproxy -db -f "$work/haproxy.cfg" >"$work/$1.log" 2>&1 & ;;
-  esac
-  fwd=$!
-  pids+=("$fwd")
-  wait_listening "$F_ECHO"
-}
 
 # The syscalls a forwarder may make per connection, named one by one.
-events=""
-for s in accept accept4 socket connect bind setsockopt getsockopt getsockname getpeername recvfrom sendto recvmsg sendmsg \
-  read write readv writev splice pipe2 epoll_wait epoll_pwait epoll_ctl poll select shutdown close fcntl ioctl \
-  clock_gettime gettimeofday futex sched_yield brk mmap munmap madvise; do
-  events="$events${events:+,}syscalls:sys_enter_$s"
-done
+events="$(syscall_events)"
 
 for f in "${forwarders[@]}"; do
-  start "$f"
+  start_echo_forwarder "$f" "$F_ECHO" "$ECHO_PORT" "$work/$f.log" "${SYSCALLS_BASELINE_JAR:-}"
   "${load[@]}" connrate "$F_ECHO" "$THREADS" "$WARMUP" 0 >/dev/null
   # perf counts from before the load client's first connection to after its last; the client runs outside
   # perf (with the client as perf's own command, perf stat counted the client's syscalls too in some runs).
