@@ -40,7 +40,7 @@ final class Connector {
     void start() {
         int i = p.group.pick(p.clientAddr, tried, p.listener.forwardingLoop().loop().now());
         if (i < 0) {
-            p.close(EndReason.NO_BACKEND, 0);
+            PairEnd.close(p, EndReason.NO_BACKEND, 0);
             return;
         }
         connect(i);
@@ -61,7 +61,7 @@ final class Connector {
                 Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0);
         if (fd < 0) {
             if ((fd == -Errno.EMFILE || fd == -Errno.ENFILE) && parkForFd(fd)) return;
-            p.close(EndReason.ERROR, fd);
+            PairEnd.close(p, EndReason.ERROR, fd);
             return;
         }
         unpark();
@@ -194,7 +194,7 @@ final class Connector {
         tried &= ~(1L << backendIndex);
         int i = p.group.pick(p.clientAddr, tried, now);
         if (i < 0) {
-            p.close(EndReason.NO_BACKEND, 0);
+            PairEnd.close(p, EndReason.NO_BACKEND, 0);
             return;
         }
         connect(i);
@@ -202,11 +202,11 @@ final class Connector {
 
     /**
      * The backend accepted. With backend TLS the connect phase goes on through the TLS handshake
-     * ({@link Pair#startBackendTls}): client bytes keep waiting and the connect timeout keeps counting.
+     * ({@link PairTls#startBackendTls}): client bytes keep waiting and the connect timeout keeps counting.
      */
     private void succeeded() {
         if (p.forward.backendTls() != null && p.backend.tls == null) {
-            p.startBackendTls(p.forward.backends().get(backendIndex));
+            p.pairTls.startBackendTls(p.forward.backends().get(backendIndex));
             return;
         }
         established();
@@ -228,10 +228,10 @@ final class Connector {
 
     /** Closes the failed backend socket and tries the next pick, or ends the pair. */
     private void failed(int err, boolean timedOut) {
-        if (p.backend.tls != null && p.backendTlsWhy == null) {
-            p.backendTlsWhy = timedOut ? "no backend TLS handshake within --connect-timeout" : null;
+        if (p.backend.tls != null && p.pairTls.backendTlsWhy == null) {
+            p.pairTls.backendTlsWhy = timedOut ? "no backend TLS handshake within --connect-timeout" : null;
         }
-        p.closeSide(p.backend);
+        PairEnd.closeSide(p, p.backend);
         connecting = false;
         release();
         p.stats().connectFailures++;
@@ -245,7 +245,7 @@ final class Connector {
         }
         EndReason r = timedOut ? EndReason.CONNECT_TIMEOUT
                 : err == -Errno.ECONNREFUSED ? EndReason.BACKEND_REFUSED : EndReason.BACKEND_UNREACHABLE;
-        p.close(r, err);
+        PairEnd.close(p, r, err);
     }
 
     /** A failed connect with another backend to try ({@code next} >= 0); the end line says it all otherwise. */

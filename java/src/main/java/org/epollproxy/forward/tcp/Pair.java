@@ -10,7 +10,6 @@ import org.epollproxy.forward.BufferPool;
 import org.epollproxy.forward.ClientLimits;
 import org.epollproxy.forward.Connection;
 import org.epollproxy.forward.ConnectionInfo;
-import org.epollproxy.forward.ConnectionRecord;
 import org.epollproxy.forward.EndReason;
 import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.ForwardStats;
@@ -46,14 +45,16 @@ import org.epollproxy.shim.SockAddr;
  * same for both paths. The interest mask of each socket is derived from this state after every event
  * ({@link #maskFor}), and the loop calls epoll_ctl only when it changes. The pair is also its own timer
  * (connect, idle and FIN timeouts), re-armed lazily so activity costs a field write, not a heap update.
+ * The connect phase is {@link Connector}'s, what TLS adds {@link PairTls}'s, and how the pair ends (resets,
+ * the close, its reason and counts) {@link PairEnd}'s.
  */
 final class Pair extends Connection {
     /** At most this many full-buffer reads per readiness event, so one busy pair cannot starve the loop. */
     static final int READS_PER_EVENT = 4;
 
-    private final ForwardingLoop fl;
-    private final EventLoop loop;
-    private final Kernel k;
+    final ForwardingLoop fl;
+    final EventLoop loop;
+    final Kernel k;
     final TcpListener listener;
     /** The forward as it was when the client arrived: a reload does not change an open connection. */
     final Forward forward;
@@ -64,7 +65,7 @@ final class Pair extends Connection {
     /** The address the client connected to as its PROXY header announced it; null: this socket's own. */
     private final SockAddr announcedDestination;
     /** The client's entry in the per-client table, given back at close. */
-    private final ClientLimits.Entry clientTicket;
+    final ClientLimits.Entry clientTicket;
     final Side client = new Side(this, true);
     final Side backend = new Side(this, false);
     final Direction up;
@@ -72,6 +73,8 @@ final class Pair extends Connection {
     final long startNanos;
     /** The connect phase: which backend, since when, waiting for an fd or for the connect. */
     final Connector connector = new Connector(this);
+    /** The backend's TLS handshake and the records TLS holds back; null for a pair without TLS (most). */
+    final PairTls pairTls;
     boolean closed;
     /** The last byte moved either way, or the backend's accept: the idle timeout's clock. */
     long lastActivity;
@@ -111,6 +114,7 @@ final class Pair extends Connection {
         this.startNanos = loop.now();
         this.lastActivity = startNanos;
         client.tls = tls;
+        pairTls = tls != null || forward.backendTls() != null ? new PairTls(this) : null;
         PipePool pipes = fl.settings().splice() && forward.backendTls() == null ? fl.pipes() : null; // TLS bytes pass through the engine
         up = new Direction(this, client, backend, pipes);
         down = new Direction(this, backend, client, pipes);
@@ -173,7 +177,7 @@ final class Pair extends Connection {
         } else if (n == -Errno.EAGAIN) {
             fl.counters().speculativeRecvMisses++;
         } else {
-            abort(client, n); // reset before its first byte: nothing to connect for
+            PairEnd.abort(this, client, n); // reset before its first byte: nothing to connect for
         }
     }
 
@@ -195,13 +199,13 @@ final class Pair extends Connection {
     void onEvent(Side s, int events) {
         if (closed) return;
         if (s == backend && connector.connecting) {
-            if (backend.tls != null) stepBackendTls();
+            if (backend.tls != null) pairTls.stepBackendTls();
             else connector.onEvent(events);
             return;
         }
         // ERR/HUP count as both readable and writable: the next recv/send reports the cause.
         boolean failed = (events & (EPOLLERR | EPOLLHUP)) != 0;
-        if (((events & EPOLLOUT) != 0 || failed) && s.tls != null && s.tls.outputPending() && !flushTls(s)) return;
+        if (((events & EPOLLOUT) != 0 || failed) && s.tls != null && s.tls.outputPending() && !pairTls.flushTls(s)) return;
         if (((events & EPOLLOUT) != 0 || failed) && s.out.pending() && !flush(s.out)) return;
         if (((events & EPOLLIN) != 0 || failed) && s.in.wantsRead() && !read(s.in)) return;
         afterIo();
@@ -239,7 +243,7 @@ final class Pair extends Connection {
             fl.counters().eagainRecv++;
             return true;
         }
-        abort(d.from, n);
+        PairEnd.abort(this, d.from, n);
         return false;
     }
 
@@ -252,7 +256,7 @@ final class Pair extends Connection {
                     fl.counters().eagainSend++;
                     return true;
                 }
-                abort(d.to, n);
+                PairEnd.abort(this, d.to, n);
                 return false;
             }
             lastActivity = loop.now();
@@ -272,7 +276,7 @@ final class Pair extends Connection {
         if ((d == up ? down : up).finSent) return true;
         int rc = d.shut();
         if (rc < 0) {
-            abort(d.to, rc);
+            PairEnd.abort(this, d.to, rc);
             return false;
         }
         return true;
@@ -281,118 +285,16 @@ final class Pair extends Connection {
     /** After each event: close if both directions finished, else bring both interest masks up to date. */
     void afterIo() {
         if (up.done() && down.done()) {
-            close(firstFin == up ? EndReason.CLIENT_CLOSED : EndReason.BACKEND_CLOSED, 0);
+            PairEnd.close(this, firstFin == up ? EndReason.CLIENT_CLOSED : EndReason.BACKEND_CLOSED, 0);
             return;
         }
         if (setInterest(client, maskFor(client))) setInterest(backend, maskFor(backend));
-        if ((client.tls != null || backend.tls != null) && !closed) tlsInputCheck();
-    }
-
-    /** A read of the TLS client is queued on the loop (records wait decrypted-to-be, the socket will not tell). */
-    private boolean tlsReadQueued;
-
-    /**
-     * Whole TLS records received but not yet decrypted (the buffer they were read for was full) wait in the
-     * channel, and epoll will not report them again: read them on the loop's next turn.
-     */
-    private void tlsInputCheck() {
-        if (tlsReadQueued) return;
-        Side s = client.tls != null && up.wantsRead() && client.tls.inputReady() ? client
-                : backend.tls != null && !connector.connecting && down.wantsRead() && backend.tls.inputReady() ? backend : null;
-        if (s == null) return;
-        tlsReadQueued = true;
-        loop.execute(() -> {
-            tlsReadQueued = false;
-            if (!closed) onEvent(s, EPOLLIN);
-        });
-    }
-
-    // ---- TLS to the backend ----
-
-    /** What the backend's TLS handshake waits for (EPOLLIN, EPOLLOUT, or 0 while a task runs off the loop). */
-    private int backendTlsMask;
-    /** Why the backend's TLS failed, for the end line; null if it did not. */
-    String backendTlsWhy;
-    /** When the backend's TLS handshake began (loop clock), for its latency. */
-    private long backendTlsStart;
-
-    /** The backend accepted the connect: start TLS with it (still "connecting" for the rest of the pair). */
-    void startBackendTls(Backend b) {
-        backendTlsStart = loop.now();
-        try {
-            backend.tls = new org.epollproxy.forward.tls.TlsChannel(forward.backendTls().newEngine(b.host(), b.address().port()), k, pool(),
-                    backend.fd, forward.backendTls().metrics());
-        } catch (javax.net.ssl.SSLException e) {
-            backendTlsFailed(e.getMessage());
-            return;
-        }
-        stepBackendTls();
-    }
-
-    private void stepBackendTls() {
-        int rc;
-        try {
-            rc = backend.tls.handshake();
-        } catch (javax.net.ssl.SSLException e) {
-            backend.tls.sendAlert();
-            String why = String.valueOf(e.getMessage());
-            if (e.getCause() != null && e.getCause().getMessage() != null && !why.contains(e.getCause().getMessage())) why += ": " + e.getCause().getMessage();
-            backendTlsFailed(why);
-            return;
-        }
-        switch (rc) {
-            case org.epollproxy.forward.tls.TlsChannel.DONE -> {
-                forward.backendTls().metrics().handshakeDone(loop.now() - backendTlsStart, false);
-                if (fl.settings().trace()) fl.log().info("tls backend fd " + backend.fd + " handshake done: " + backend.tls.summary());
-                connector.established();
-            }
-            case org.epollproxy.forward.tls.TlsChannel.WANT_READ -> backendMask(EPOLLIN);
-            case org.epollproxy.forward.tls.TlsChannel.WANT_WRITE -> backendMask(EPOLLOUT);
-            case org.epollproxy.forward.tls.TlsChannel.WANT_TASK -> {
-                backendMask(0);
-                org.epollproxy.forward.tls.TlsChannel engine = backend.tls;
-                org.epollproxy.forward.tls.TlsTasks.run(engine, loop, () -> {
-                    // only for that engine: a connect timeout meanwhile moves on to the next backend and its own
-                    if (!closed && backend.tls == engine) stepBackendTls();
-                });
-            }
-            case org.epollproxy.forward.tls.TlsChannel.PEER_CLOSED -> backendTlsFailed("the backend closed during the TLS handshake");
-            default -> backendTlsFailed("the backend's socket failed during the TLS handshake: " + Errno.describe(rc));
-        }
-    }
-
-    private void backendMask(int mask) {
-        backendTlsMask = mask;
-        setInterest(backend, mask);
-    }
-
-    /** The backend's TLS handshake failed (its certificate, its name, its protocol): the pair ends, said why. */
-    private void backendTlsFailed(String why) {
-        backendTlsWhy = why == null ? "backend TLS handshake failed" : why;
-        forward.backendTls().metrics().handshakeFailed(org.epollproxy.forward.tls.TlsMetrics.backendReason(backendTlsWhy));
-        if (client.fd >= 0) k.set_linger(client.fd, 1, 0);
-        close(EndReason.BACKEND_TLS, 0);
-    }
-
-    /** The client came from a TLS handshake: records it sent right after it may already wait in the channel. */
-    void afterTlsHandshake() {
-        if (!closed) tlsInputCheck();
-    }
-
-    /** Sends the TLS records waiting for the socket of {@code s}. False if the pair closed. */
-    private boolean flushTls(Side s) {
-        int rc = s.tls.flush();
-        if (rc == -Errno.EAGAIN) return true;
-        if (rc < 0) {
-            abort(s, rc);
-            return false;
-        }
-        return true;
+        if ((client.tls != null || backend.tls != null) && !closed) pairTls.tlsInputCheck();
     }
 
     /** The epoll interest a side needs in the current state. */
     int maskFor(Side s) {
-        if (s == backend && connector.connecting) return backend.tls != null ? backendTlsMask : EPOLLOUT;
+        if (s == backend && connector.connecting) return backend.tls != null ? pairTls.backendTlsMask : EPOLLOUT;
         if (s.fd < 0) return 0;
         int m = 0;
         if (s.in.wantsRead()) m |= EPOLLIN;
@@ -404,7 +306,7 @@ final class Pair extends Connection {
         if (s.fd < 0) return true;
         int rc = loop.setInterest(s.token, mask);
         if (rc < 0) {
-            close(EndReason.ERROR, rc);
+            PairEnd.close(this, EndReason.ERROR, rc);
             return false;
         }
         return true;
@@ -438,7 +340,7 @@ final class Pair extends Connection {
         try {
             timeout(now);
         } catch (RuntimeException e) {
-            fail(e); // the loop only logs a failed timer: end the pair, or it is left half-made
+            PairEnd.fail(this, e); // the loop only logs a failed timer: end the pair, or it is left half-made
             throw e;
         }
     }
@@ -448,105 +350,28 @@ final class Pair extends Connection {
         if (connector.connecting) {
             if (connector.onTimer(now)) return;
         } else if (st.idleTimeoutSec() > 0 && now - lastActivity >= st.idleTimeoutSec() * 1_000_000_000L) {
-            close(EndReason.IDLE_TIMEOUT, 0);
+            PairEnd.close(this, EndReason.IDLE_TIMEOUT, 0);
             return;
         } else if (finSince != 0 && st.finTimeoutSec() > 0 && now - finSince >= st.finTimeoutSec() * 1_000_000_000L) {
-            close(EndReason.FIN_TIMEOUT, 0);
+            PairEnd.close(this, EndReason.FIN_TIMEOUT, 0);
             return;
         }
         armTimer();
     }
 
-    // ---- ending ----
-
-    /** A recv/send/shutdown on {@code failed} returned an error: RST the other side and close both. */
-    private void abort(Side failed, int err) {
-        Side other = failed == client ? backend : client;
-        if (other.fd >= 0) k.set_linger(other.fd, 1, 0);
-        if (failed.tls != null && failed.tls.failure() != null) {
-            failed.tls.sendAlert();
-            close(EndReason.TLS_ERROR, 0);
-            return;
-        }
-        close(failed == client ? EndReason.CLIENT_RESET : EndReason.BACKEND_RESET, err);
-    }
-
-    /**
-     * A handler threw: the loop logged it; drop this pair with RSTs, the loop serves on. No memory for a
-     * buffer ({@link BufferPool.OutOfBuffers}) ends the pair the same way, counted, with errno=ENOMEM.
-     */
-    void fail(RuntimeException e) {
-        if (e instanceof BufferPool.OutOfBuffers) {
-            fl.counters().bufferAllocFailures++;
-            resetBoth(EndReason.ERROR, -Errno.ENOMEM);
-            return;
-        }
-        resetBoth(EndReason.ERROR, 0);
-    }
+    // ---- ending (how: PairEnd) ----
 
     /** Shutdown of the proxy: close with RST so clients learn at once; nothing is half-done quietly. */
     @Override
     public void abortForShutdown() {
-        resetBoth(EndReason.SHUTDOWN, 0);
+        PairEnd.resetBoth(this, EndReason.SHUTDOWN, 0);
     }
 
     @Override
     public boolean resetIfUsing(Object state) {
         if (closed || connector.backendIndex < 0 || group.state(connector.backendIndex) != state) return false;
-        resetBoth(EndReason.BACKEND_DISABLED, 0);
+        PairEnd.resetBoth(this, EndReason.BACKEND_DISABLED, 0);
         return true;
-    }
-
-    private void resetBoth(EndReason reason, int err) {
-        if (closed) return;
-        if (client.fd >= 0) k.set_linger(client.fd, 1, 0);
-        if (backend.fd >= 0) k.set_linger(backend.fd, 1, 0);
-        close(reason, err);
-    }
-
-    /** Closes both sockets exactly once, returns buffers to the pool and reports the end. */
-    void close(EndReason reason, int err) {
-        if (closed) return;
-        closed = true;
-        loop.cancel(this);
-        connector.unpark();
-        connector.release();
-        // Bytes read but not delivered (a timeout or shutdown while a peer was slow): a FIN would tell the
-        // receiver its stream ended complete. An RST tells it the truth.
-        if (up.pending() && backend.fd >= 0) k.set_linger(backend.fd, 1, 0);
-        if (down.pending() && client.fd >= 0) k.set_linger(client.fd, 1, 0);
-        up.release();
-        down.release();
-        String tlsText = null;
-        String why = null;
-        if (client.tls != null) {
-            tlsText = client.tls.summary();
-            why = client.tls.failure() != null ? client.tls.failure()
-                    : client.tls.truncated() ? "the client closed without close_notify (truncated TLS stream)" : null;
-            client.tls.release();
-        }
-        if (backendTlsWhy != null && why == null) why = backendTlsWhy;
-        if (backend.tls != null && tlsText == null && backendTlsWhy == null) tlsText = "backend " + backend.tls.summary();
-        closeSide(client);
-        closeSide(backend);
-        fl.clientLimits().release(clientTicket);
-        ForwardStats st = stats();
-        st.active--;
-        addOpenBytes(st);
-        st.ended(reason);
-        fl.closed(this, new ConnectionRecord(forward, clientAddr, currentBackend(), up.bytesOut, down.bytesOut,
-                (loop.now() - startNanos) / 1_000_000, reason, err, why, routed, tlsText));
-    }
-
-    void closeSide(Side s) {
-        if (s.tls != null && s == backend) {
-            s.tls.release();
-            s.tls = null; // a next backend (after a failed connect or handshake) gets a new engine
-        }
-        if (s.fd < 0) return;
-        loop.release(s.token, false);
-        k.close(s.fd);
-        s.fd = -1;
     }
 
     /** The backend in use or being tried; null before the first connect. */

@@ -27,7 +27,7 @@ final class Side implements Handler {
 
     @Override
     public void onFailure(RuntimeException e) {
-        pair.fail(e);
+        PairEnd.fail(pair, e);
     }
 
     String name() {

@@ -265,11 +265,11 @@ public final class TcpListener extends ListenerBase {
         try {
             p.readAtAccept();
             if (!p.closed) p.connector.start();
-            if (tls != null) p.afterTlsHandshake();
+            if (tls != null) p.pairTls.afterTlsHandshake();
         } catch (RuntimeException e) {
             // The listener's handler gets the exception, not the pair's: end the half-made pair here,
             // or it stays open with no interest and no timer, forever.
-            p.fail(e);
+            PairEnd.fail(p, e);
             throw e;
         }
     }
