@@ -1,22 +1,16 @@
 package org.epollproxy.forward.tls;
 
-import java.nio.ByteBuffer;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
 import org.epollproxy.forward.BufferPool;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
-import org.epollproxy.shim.NativeMemory;
-import org.epollproxy.shim.Net;
 
 /**
  * One TLS connection on a non-blocking socket: a JDK {@link SSLEngine} and the two buffers of TLS records
- * between it and the socket, records received and not yet decrypted ({@code in}) and records made and not yet
- * sent ({@code out}). Both are the loop's pool buffers, seen by the engine through direct ByteBuffer views
- * ({@link NativeMemory#view}): the socket reads into them and writes from them with recv/send, and the engine
- * decrypts straight into the caller's buffer and encrypts straight from it. No byte goes through the Java heap.
- * A buffer is held only while records wait in it, as a {@code Direction} holds its own.
+ * between it and the socket ({@link TlsRecordBuffers}), records received and not yet decrypted ({@code in}) and
+ * records made and not yet sent ({@code out}), held in the loop's pool buffers. No byte goes through the Java heap.
  *
  * <p>The forwarding code sees three moves that look like recv/send/shutdown: {@link #read} (plaintext or 0 at
  * the end of the client's stream or -errno), {@link #write} (plaintext taken, or -errno), {@link #shutdownOutput}
@@ -34,25 +28,14 @@ public final class TlsChannel {
     /** The peer closed (FIN) before the handshake was over. */
     public static final int PEER_CLOSED = 4;
 
-    /** A TLS record's header: type, version, length. */
-    private static final int RECORD_HEADER = 5;
-    private static final ByteBuffer EMPTY = ByteBuffer.allocateDirect(0);
-
     private final SSLEngine engine;
     /** The session told to others (log line, /connections, PROXY protocol TLVs). */
     private final TlsSessionFacts facts;
     /** The listener's counters: this connection's bytes are added once, at {@link #release}. */
     private final TlsMetrics metrics;
     private boolean released;
-    private final Kernel k;
-    private final BufferPool pool;
-    private final int fd;
-    private final int size;
-    private long in;
-    private int inLen;
-    private long out;
-    private int outStart;
-    private int outEnd;
+    /** {@code in} and {@code out}, the records between the engine and the socket. */
+    private final TlsRecordBuffers records;
     /** The peer's close_notify came: its stream ended cleanly. */
     private boolean closeNotify;
     /** {@link #read} returned 0 for it: nothing more to read. */
@@ -64,12 +47,8 @@ public final class TlsChannel {
     private boolean shutDone;
     /** What the engine refused (a bad record, an alert from the peer...), for the log; null if nothing. */
     private String failure;
-    private long wireIn;
-    private long wireOut;
     private long plainIn;
     private long plainOut;
-    /** Server side, until the ClientHello is read ({@link #watchHello}); null otherwise. */
-    private HelloWatch hello;
 
     /** Sees the client's bytes before the engine reads them, until it has read the ClientHello ({@link #watchHello}). */
     public interface HelloWatch {
@@ -85,10 +64,7 @@ public final class TlsChannel {
         this.metrics = metrics;
         this.engine = engine;
         this.facts = new TlsSessionFacts(engine);
-        this.k = k;
-        this.pool = pool;
-        this.fd = fd;
-        this.size = pool.bufferSize();
+        this.records = new TlsRecordBuffers(engine, k, pool, fd);
         engine.beginHandshake();
     }
 
@@ -98,12 +74,7 @@ public final class TlsChannel {
 
     /** Records read from the socket before this channel existed (the bytes read to choose a route). */
     public void feed(byte[] early) {
-        if (early == null || early.length == 0) return;
-        if (in == 0) in = pool.take();
-        int n = Math.min(early.length, size - inLen);
-        NativeMemory.put(in + inLen, early, 0, n);
-        inLen += n;
-        wireIn += n;
+        records.feed(early);
     }
 
     /**
@@ -112,7 +83,7 @@ public final class TlsChannel {
      * before the engine has read it (JDK 25's check of a session ticket; see TlsServer#nameAsked).
      */
     public void watchHello(HelloWatch w) {
-        hello = w;
+        records.hello = w;
     }
 
     // ---- the handshake ----
@@ -133,7 +104,7 @@ public final class TlsChannel {
                         if (rc == -Errno.EAGAIN) return WANT_WRITE;
                         if (rc < 0) return rc;
                     }
-                    wrapControl();
+                    records.wrapControl();
                     int rc = flush();
                     if (rc == -Errno.EAGAIN) return WANT_WRITE;
                     if (rc < 0) return rc;
@@ -141,7 +112,7 @@ public final class TlsChannel {
                 }
                 case NEED_UNWRAP:
                 case NEED_UNWRAP_AGAIN: {
-                    if (inLen > 0 && unwrapHandshake()) break;
+                    if (records.inLen > 0 && records.unwrapHandshake()) break;
                     int n = recvMore();
                     if (n == -Errno.EAGAIN) return WANT_READ;
                     if (n == 0) return PEER_CLOSED;
@@ -157,20 +128,6 @@ public final class TlsChannel {
         }
     }
 
-    /** Unwraps one handshake record; false if a whole record has not come yet. */
-    private boolean unwrapHandshake() throws SSLException {
-        if (hello != null && hello.read(in, inLen)) hello = null;
-        long scratch = pool.take(); // handshake records carry no application data, but the engine wants room
-        try {
-            SSLEngineResult r = unwrap(scratch, size);
-            if (r.getStatus() == SSLEngineResult.Status.CLOSED) throw new SSLException("the client closed the connection during the handshake");
-            if (r.bytesProduced() > 0) throw new SSLException("application data before the handshake finished");
-            return r.getStatus() != SSLEngineResult.Status.BUFFER_UNDERFLOW;
-        } finally {
-            pool.give(scratch);
-        }
-    }
-
     /** The engine's delegated tasks (certificate checks, signatures): they may take milliseconds. Any thread. */
     public void runTasks() {
         Runnable t;
@@ -181,7 +138,7 @@ public final class TlsChannel {
     public void sendAlert() {
         try {
             engine.closeOutbound();
-            if (!outputPending()) wrapControl();
+            if (!outputPending()) records.wrapControl();
             flush();
         } catch (SSLException | RuntimeException e) {
             // the connection ends anyway; the alert is a courtesy
@@ -203,14 +160,14 @@ public final class TlsChannel {
                     if (total == 0) eofReported = true;
                     return total;
                 }
-                if (inLen == 0 || !wholeRecord()) {
+                if (records.inLen == 0 || !records.wholeRecord()) {
                     if (total > 0) return total;
                     int n = recvMore();
                     if (n > 0) continue;
                     if (n == 0) return endOfStream();
                     return n;
                 }
-                SSLEngineResult r = unwrap(dst + total, len - total);
+                SSLEngineResult r = records.unwrap(dst + total, len - total);
                 total += r.bytesProduced();
                 plainIn += r.bytesProduced();
                 switch (r.getStatus()) {
@@ -241,7 +198,7 @@ public final class TlsChannel {
             hs = engine.getHandshakeStatus();
         }
         if (hs == SSLEngineResult.HandshakeStatus.NEED_WRAP && !outputPending()) {
-            wrapControl();
+            records.wrapControl();
             flush(); // what does not go now waits in out (outputPending: the caller watches for EPOLLOUT)
         }
     }
@@ -279,7 +236,7 @@ public final class TlsChannel {
         try {
             int record = engine.getSession().getPacketBufferSize();
             while (taken < len) {
-                if (out != 0 && outEnd > 0 && size - outEnd < record) {
+                if (records.out != 0 && records.outEnd > 0 && records.size - records.outEnd < record) {
                     // No room for another record: send these and go on if the socket took them all. Stopping
                     // here instead would return a short take, which the caller reads as a full socket.
                     int rc = flush();
@@ -289,23 +246,18 @@ public final class TlsChannel {
                         break;
                     }
                 }
-                if (out == 0) {
-                    out = pool.take();
-                    outStart = outEnd = 0;
-                }
-                int room = size - outEnd;
-                SSLEngineResult r = engine.wrap(NativeMemory.view(src + taken, len - taken), NativeMemory.view(out + outEnd, room));
+                SSLEngineResult r = records.wrap(src + taken, len - taken);
                 if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
                     if (taken > 0) break;
-                    giveOutIfEmpty();
+                    records.giveOutIfEmpty();
                     return -Errno.EPIPE;
                 }
                 if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                    if (outEnd > 0) break;
+                    if (records.outEnd > 0) break;
                     return fail("a record larger than the buffer (--buffer-size)");
                 }
                 taken += r.bytesConsumed();
-                outEnd += r.bytesProduced();
+                records.outEnd += r.bytesProduced();
                 if (r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_TASK) runTasks();
                 if (r.bytesConsumed() == 0 && r.bytesProduced() == 0) break;
             }
@@ -320,16 +272,11 @@ public final class TlsChannel {
 
     /** Sends the records waiting in {@code out}: 0 when all went (then the FIN if close_notify was among them), or -errno. */
     public int flush() {
-        while (outEnd > outStart) {
-            int n = k.send(fd, out + outStart, outEnd - outStart);
-            if (n < 0) return n;
-            outStart += n;
-            wireOut += n;
-        }
-        giveOutIfEmpty();
+        int sent = records.send();
+        if (sent < 0) return sent;
         if (shutPending && !shutDone) {
             shutDone = true;
-            return k.shutdown(fd, Net.SHUT_WR);
+            return records.shutdownWrite();
         }
         return 0;
     }
@@ -338,7 +285,7 @@ public final class TlsChannel {
     public int shutdownOutput() {
         engine.closeOutbound();
         try {
-            if (!outputPending()) wrapControl();
+            if (!outputPending()) records.wrapControl();
         } catch (SSLException e) {
             // no close_notify then: the FIN alone
         }
@@ -348,71 +295,18 @@ public final class TlsChannel {
     }
 
     public boolean outputPending() {
-        return outEnd > outStart || (shutPending && !shutDone);
+        return records.outEnd > records.outStart || (shutPending && !shutDone);
     }
 
     /** A whole record waits in {@code in}: read it now, the socket will not say so (its bytes were already read). */
     public boolean inputReady() {
-        return closeNotify ? !eofReported : wholeRecord(); // a close_notify read with the last data is an end still to report
+        return closeNotify ? !eofReported : records.wholeRecord(); // a close_notify read with the last data is an end still to report
     }
-
-    private boolean wholeRecord() {
-        if (inLen < RECORD_HEADER) return false;
-        byte[] h = new byte[2];
-        NativeMemory.get(in + 3, h, 0, 2);
-        return inLen >= RECORD_HEADER + (((h[0] & 0xff) << 8) | (h[1] & 0xff));
-    }
-
-    // ---- plumbing ----
 
     /** recv into the free end of {@code in}: bytes read, 0 at FIN, -errno. */
     private int recvMore() {
-        if (in == 0) in = pool.take();
-        if (inLen == size) return fail("a TLS record larger than the buffer");
-        int n = k.recv(fd, in + inLen, size - inLen);
-        if (n > 0) {
-            inLen += n;
-            wireIn += n;
-        } else if (inLen == 0) {
-            pool.give(in);
-            in = 0;
-        }
-        return n;
-    }
-
-    /** One unwrap of {@code in} into {@code dst}; the bytes it consumed leave {@code in}. */
-    private SSLEngineResult unwrap(long dst, int len) throws SSLException {
-        SSLEngineResult r = engine.unwrap(NativeMemory.view(in, inLen), NativeMemory.view(dst, len));
-        int used = r.bytesConsumed();
-        if (used > 0) {
-            NativeMemory.move(in + used, in, inLen - used);
-            inLen -= used;
-            if (hello != null) hello.consumed(used);
-            if (inLen == 0) {
-                pool.give(in);
-                in = 0;
-            }
-        }
-        return r;
-    }
-
-    /** Wraps what the engine has to say by itself (handshake messages, alerts, close_notify) into {@code out}. */
-    private void wrapControl() throws SSLException {
-        if (out == 0) {
-            out = pool.take();
-            outStart = outEnd = 0;
-        }
-        SSLEngineResult r = engine.wrap(EMPTY, NativeMemory.view(out + outEnd, size - outEnd));
-        outEnd += r.bytesProduced();
-        giveOutIfEmpty();
-    }
-
-    private void giveOutIfEmpty() {
-        if (out != 0 && outEnd == outStart) {
-            pool.give(out);
-            out = 0;
-            outStart = outEnd = 0;
-        }
+        if (records.inLen == records.size) return fail("a TLS record larger than the buffer");
+        return records.recvMore();
     }
 
     /** The connection ends: the buffers go back to the pool, whatever waited in them. */
@@ -421,10 +315,7 @@ public final class TlsChannel {
             released = true;
             metrics.closed(this);
         }
-        if (in != 0) pool.give(in);
-        if (out != 0) pool.give(out);
-        in = out = 0;
-        inLen = outStart = outEnd = 0;
+        records.release();
     }
 
     // ---- what it was ----
@@ -442,11 +333,11 @@ public final class TlsChannel {
     }
 
     public long wireIn() {
-        return wireIn;
+        return records.wireIn;
     }
 
     public long wireOut() {
-        return wireOut;
+        return records.wireOut;
     }
 
     public long plainIn() {
