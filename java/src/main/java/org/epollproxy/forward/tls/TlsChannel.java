@@ -1,28 +1,16 @@
 package org.epollproxy.forward.tls;
 
-import java.nio.ByteBuffer;
-import java.security.Principal;
-import javax.net.ssl.ExtendedSSLSession;
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.SSLSession;
 import org.epollproxy.forward.BufferPool;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
-import org.epollproxy.shim.NativeMemory;
-import org.epollproxy.shim.Net;
 
 /**
  * One TLS connection on a non-blocking socket: a JDK {@link SSLEngine} and the two buffers of TLS records
- * between it and the socket, records received and not yet decrypted ({@code in}) and records made and not yet
- * sent ({@code out}). Both are the loop's pool buffers, seen by the engine through direct ByteBuffer views
- * ({@link NativeMemory#view}): the socket reads into them and writes from them with recv/send, and the engine
- * decrypts straight into the caller's buffer and encrypts straight from it. No byte goes through the Java heap.
- * A buffer is held only while records wait in it, as a {@code Direction} holds its own.
+ * between it and the socket ({@link TlsRecordBuffers}), records received and not yet decrypted ({@code in}) and
+ * records made and not yet sent ({@code out}), held in the loop's pool buffers. No byte goes through the Java heap.
  *
  * <p>The forwarding code sees three moves that look like recv/send/shutdown: {@link #read} (plaintext or 0 at
  * the end of the client's stream or -errno), {@link #write} (plaintext taken, or -errno), {@link #shutdownOutput}
@@ -40,23 +28,14 @@ public final class TlsChannel {
     /** The peer closed (FIN) before the handshake was over. */
     public static final int PEER_CLOSED = 4;
 
-    /** A TLS record's header: type, version, length. */
-    private static final int RECORD_HEADER = 5;
-    private static final ByteBuffer EMPTY = ByteBuffer.allocateDirect(0);
-
     private final SSLEngine engine;
+    /** The session told to others (log line, /connections, PROXY protocol TLVs). */
+    private final TlsSessionFacts facts;
     /** The listener's counters: this connection's bytes are added once, at {@link #release}. */
     private final TlsMetrics metrics;
     private boolean released;
-    private final Kernel k;
-    private final BufferPool pool;
-    private final int fd;
-    private final int size;
-    private long in;
-    private int inLen;
-    private long out;
-    private int outStart;
-    private int outEnd;
+    /** {@code in} and {@code out}, the records between the engine and the socket. */
+    private final TlsRecordBuffers records;
     /** The peer's close_notify came: its stream ended cleanly. */
     private boolean closeNotify;
     /** {@link #read} returned 0 for it: nothing more to read. */
@@ -68,12 +47,8 @@ public final class TlsChannel {
     private boolean shutDone;
     /** What the engine refused (a bad record, an alert from the peer...), for the log; null if nothing. */
     private String failure;
-    private long wireIn;
-    private long wireOut;
     private long plainIn;
     private long plainOut;
-    /** Server side, until the ClientHello is read ({@link #watchHello}); null otherwise. */
-    private HelloWatch hello;
 
     /** Sees the client's bytes before the engine reads them, until it has read the ClientHello ({@link #watchHello}). */
     public interface HelloWatch {
@@ -88,10 +63,8 @@ public final class TlsChannel {
     public TlsChannel(SSLEngine engine, Kernel k, BufferPool pool, int fd, TlsMetrics metrics) throws SSLException {
         this.metrics = metrics;
         this.engine = engine;
-        this.k = k;
-        this.pool = pool;
-        this.fd = fd;
-        this.size = pool.bufferSize();
+        this.facts = new TlsSessionFacts(engine);
+        this.records = new TlsRecordBuffers(engine, k, pool, fd);
         engine.beginHandshake();
     }
 
@@ -101,12 +74,7 @@ public final class TlsChannel {
 
     /** Records read from the socket before this channel existed (the bytes read to choose a route). */
     public void feed(byte[] early) {
-        if (early == null || early.length == 0) return;
-        if (in == 0) in = pool.take();
-        int n = Math.min(early.length, size - inLen);
-        NativeMemory.put(in + inLen, early, 0, n);
-        inLen += n;
-        wireIn += n;
+        records.feed(early);
     }
 
     /**
@@ -115,7 +83,7 @@ public final class TlsChannel {
      * before the engine has read it (JDK 25's check of a session ticket; see TlsServer#nameAsked).
      */
     public void watchHello(HelloWatch w) {
-        hello = w;
+        records.hello = w;
     }
 
     // ---- the handshake ----
@@ -136,7 +104,7 @@ public final class TlsChannel {
                         if (rc == -Errno.EAGAIN) return WANT_WRITE;
                         if (rc < 0) return rc;
                     }
-                    wrapControl();
+                    records.wrapControl();
                     int rc = flush();
                     if (rc == -Errno.EAGAIN) return WANT_WRITE;
                     if (rc < 0) return rc;
@@ -144,7 +112,7 @@ public final class TlsChannel {
                 }
                 case NEED_UNWRAP:
                 case NEED_UNWRAP_AGAIN: {
-                    if (inLen > 0 && unwrapHandshake()) break;
+                    if (records.inLen > 0 && records.unwrapHandshake()) break;
                     int n = recvMore();
                     if (n == -Errno.EAGAIN) return WANT_READ;
                     if (n == 0) return PEER_CLOSED;
@@ -160,20 +128,6 @@ public final class TlsChannel {
         }
     }
 
-    /** Unwraps one handshake record; false if a whole record has not come yet. */
-    private boolean unwrapHandshake() throws SSLException {
-        if (hello != null && hello.read(in, inLen)) hello = null;
-        long scratch = pool.take(); // handshake records carry no application data, but the engine wants room
-        try {
-            SSLEngineResult r = unwrap(scratch, size);
-            if (r.getStatus() == SSLEngineResult.Status.CLOSED) throw new SSLException("the client closed the connection during the handshake");
-            if (r.bytesProduced() > 0) throw new SSLException("application data before the handshake finished");
-            return r.getStatus() != SSLEngineResult.Status.BUFFER_UNDERFLOW;
-        } finally {
-            pool.give(scratch);
-        }
-    }
-
     /** The engine's delegated tasks (certificate checks, signatures): they may take milliseconds. Any thread. */
     public void runTasks() {
         Runnable t;
@@ -184,7 +138,7 @@ public final class TlsChannel {
     public void sendAlert() {
         try {
             engine.closeOutbound();
-            if (!outputPending()) wrapControl();
+            if (!outputPending()) records.wrapControl();
             flush();
         } catch (SSLException | RuntimeException e) {
             // the connection ends anyway; the alert is a courtesy
@@ -206,14 +160,14 @@ public final class TlsChannel {
                     if (total == 0) eofReported = true;
                     return total;
                 }
-                if (inLen == 0 || !wholeRecord()) {
+                if (records.inLen == 0 || !records.wholeRecord()) {
                     if (total > 0) return total;
                     int n = recvMore();
                     if (n > 0) continue;
                     if (n == 0) return endOfStream();
                     return n;
                 }
-                SSLEngineResult r = unwrap(dst + total, len - total);
+                SSLEngineResult r = records.unwrap(dst + total, len - total);
                 total += r.bytesProduced();
                 plainIn += r.bytesProduced();
                 switch (r.getStatus()) {
@@ -244,7 +198,7 @@ public final class TlsChannel {
             hs = engine.getHandshakeStatus();
         }
         if (hs == SSLEngineResult.HandshakeStatus.NEED_WRAP && !outputPending()) {
-            wrapControl();
+            records.wrapControl();
             flush(); // what does not go now waits in out (outputPending: the caller watches for EPOLLOUT)
         }
     }
@@ -282,7 +236,7 @@ public final class TlsChannel {
         try {
             int record = engine.getSession().getPacketBufferSize();
             while (taken < len) {
-                if (out != 0 && outEnd > 0 && size - outEnd < record) {
+                if (records.out != 0 && records.outEnd > 0 && records.size - records.outEnd < record) {
                     // No room for another record: send these and go on if the socket took them all. Stopping
                     // here instead would return a short take, which the caller reads as a full socket.
                     int rc = flush();
@@ -292,23 +246,18 @@ public final class TlsChannel {
                         break;
                     }
                 }
-                if (out == 0) {
-                    out = pool.take();
-                    outStart = outEnd = 0;
-                }
-                int room = size - outEnd;
-                SSLEngineResult r = engine.wrap(NativeMemory.view(src + taken, len - taken), NativeMemory.view(out + outEnd, room));
+                SSLEngineResult r = records.wrap(src + taken, len - taken);
                 if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
                     if (taken > 0) break;
-                    giveOutIfEmpty();
+                    records.giveOutIfEmpty();
                     return -Errno.EPIPE;
                 }
                 if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
-                    if (outEnd > 0) break;
+                    if (records.outEnd > 0) break;
                     return fail("a record larger than the buffer (--buffer-size)");
                 }
                 taken += r.bytesConsumed();
-                outEnd += r.bytesProduced();
+                records.outEnd += r.bytesProduced();
                 if (r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_TASK) runTasks();
                 if (r.bytesConsumed() == 0 && r.bytesProduced() == 0) break;
             }
@@ -323,16 +272,11 @@ public final class TlsChannel {
 
     /** Sends the records waiting in {@code out}: 0 when all went (then the FIN if close_notify was among them), or -errno. */
     public int flush() {
-        while (outEnd > outStart) {
-            int n = k.send(fd, out + outStart, outEnd - outStart);
-            if (n < 0) return n;
-            outStart += n;
-            wireOut += n;
-        }
-        giveOutIfEmpty();
+        int sent = records.send();
+        if (sent < 0) return sent;
         if (shutPending && !shutDone) {
             shutDone = true;
-            return k.shutdown(fd, Net.SHUT_WR);
+            return records.shutdownWrite();
         }
         return 0;
     }
@@ -341,7 +285,7 @@ public final class TlsChannel {
     public int shutdownOutput() {
         engine.closeOutbound();
         try {
-            if (!outputPending()) wrapControl();
+            if (!outputPending()) records.wrapControl();
         } catch (SSLException e) {
             // no close_notify then: the FIN alone
         }
@@ -351,71 +295,18 @@ public final class TlsChannel {
     }
 
     public boolean outputPending() {
-        return outEnd > outStart || (shutPending && !shutDone);
+        return records.outEnd > records.outStart || (shutPending && !shutDone);
     }
 
     /** A whole record waits in {@code in}: read it now, the socket will not say so (its bytes were already read). */
     public boolean inputReady() {
-        return closeNotify ? !eofReported : wholeRecord(); // a close_notify read with the last data is an end still to report
+        return closeNotify ? !eofReported : records.wholeRecord(); // a close_notify read with the last data is an end still to report
     }
-
-    private boolean wholeRecord() {
-        if (inLen < RECORD_HEADER) return false;
-        byte[] h = new byte[2];
-        NativeMemory.get(in + 3, h, 0, 2);
-        return inLen >= RECORD_HEADER + (((h[0] & 0xff) << 8) | (h[1] & 0xff));
-    }
-
-    // ---- plumbing ----
 
     /** recv into the free end of {@code in}: bytes read, 0 at FIN, -errno. */
     private int recvMore() {
-        if (in == 0) in = pool.take();
-        if (inLen == size) return fail("a TLS record larger than the buffer");
-        int n = k.recv(fd, in + inLen, size - inLen);
-        if (n > 0) {
-            inLen += n;
-            wireIn += n;
-        } else if (inLen == 0) {
-            pool.give(in);
-            in = 0;
-        }
-        return n;
-    }
-
-    /** One unwrap of {@code in} into {@code dst}; the bytes it consumed leave {@code in}. */
-    private SSLEngineResult unwrap(long dst, int len) throws SSLException {
-        SSLEngineResult r = engine.unwrap(NativeMemory.view(in, inLen), NativeMemory.view(dst, len));
-        int used = r.bytesConsumed();
-        if (used > 0) {
-            NativeMemory.move(in + used, in, inLen - used);
-            inLen -= used;
-            if (hello != null) hello.consumed(used);
-            if (inLen == 0) {
-                pool.give(in);
-                in = 0;
-            }
-        }
-        return r;
-    }
-
-    /** Wraps what the engine has to say by itself (handshake messages, alerts, close_notify) into {@code out}. */
-    private void wrapControl() throws SSLException {
-        if (out == 0) {
-            out = pool.take();
-            outStart = outEnd = 0;
-        }
-        SSLEngineResult r = engine.wrap(EMPTY, NativeMemory.view(out + outEnd, size - outEnd));
-        outEnd += r.bytesProduced();
-        giveOutIfEmpty();
-    }
-
-    private void giveOutIfEmpty() {
-        if (out != 0 && outEnd == outStart) {
-            pool.give(out);
-            out = 0;
-            outStart = outEnd = 0;
-        }
+        if (records.inLen == records.size) return fail("a TLS record larger than the buffer");
+        return records.recvMore();
     }
 
     /** The connection ends: the buffers go back to the pool, whatever waited in them. */
@@ -424,10 +315,7 @@ public final class TlsChannel {
             released = true;
             metrics.closed(this);
         }
-        if (in != 0) pool.give(in);
-        if (out != 0) pool.give(out);
-        in = out = 0;
-        inLen = outStart = outEnd = 0;
+        records.release();
     }
 
     // ---- what it was ----
@@ -445,11 +333,11 @@ public final class TlsChannel {
     }
 
     public long wireIn() {
-        return wireIn;
+        return records.wireIn;
     }
 
     public long wireOut() {
-        return wireOut;
+        return records.wireOut;
     }
 
     public long plainIn() {
@@ -462,71 +350,26 @@ public final class TlsChannel {
 
     /** The client's requested server name, or null. */
     public String sni() {
-        SSLSession s = engine.getHandshakeSession() != null ? engine.getHandshakeSession() : engine.getSession();
-        if (s instanceof ExtendedSSLSession es) {
-            for (SNIServerName n : es.getRequestedServerNames()) if (n instanceof SNIHostName h) return h.getAsciiName();
-        }
-        return null;
+        return facts.sni();
     }
 
     /** The client certificate's subject, or null if it sent none. */
     public String peerSubject() {
-        try {
-            Principal p = engine.getSession().getPeerPrincipal();
-            return p == null ? null : p.getName();
-        } catch (SSLPeerUnverifiedException e) {
-            return null;
-        }
+        return facts.peerSubject();
     }
 
-    /**
-     * The PROXY protocol v2 records that tell the backend about this TLS connection: PP2_TYPE_ALPN (0x01),
-     * PP2_TYPE_AUTHORITY (0x02, the SNI) and PP2_TYPE_SSL (0x20: client flags, verify result 0, then
-     * PP2_SUBTYPE_SSL_VERSION 0x21, PP2_SUBTYPE_SSL_CN 0x22 when the client sent a certificate, and
-     * PP2_SUBTYPE_SSL_CIPHER 0x23), as haproxy sends them.
-     */
+    /** The PROXY protocol v2 records that tell the backend about this TLS connection ({@link TlsSessionFacts#proxyTlvs}). */
     public byte[] proxyTlvs() {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        String alpn = engine.getApplicationProtocol();
-        if (alpn != null && !alpn.isEmpty()) tlv(out, 0x01, alpn.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        String sni = sni();
-        if (sni != null) tlv(out, 0x02, sni.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        java.io.ByteArrayOutputStream ssl = new java.io.ByteArrayOutputStream();
-        String cn = null;
-        String subject = peerSubject();
-        if (subject != null) {
-            for (String part : subject.split(",")) if (part.trim().startsWith("CN=")) cn = part.trim().substring(3);
-        }
-        ssl.write(0x01 | (subject != null ? 0x02 | 0x04 : 0)); // PP2_CLIENT_SSL, _CERT_CONN, _CERT_SESS
-        ssl.writeBytes(new byte[] {0, 0, 0, 0}); // verify: 0, the certificate (if any) was verified
-        tlv(ssl, 0x21, engine.getSession().getProtocol().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        if (cn != null) tlv(ssl, 0x22, cn.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        tlv(ssl, 0x23, engine.getSession().getCipherSuite().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        tlv(out, 0x20, ssl.toByteArray());
-        return out.toByteArray();
-    }
-
-    private static void tlv(java.io.ByteArrayOutputStream out, int type, byte[] value) {
-        out.write(type);
-        out.write(value.length >> 8);
-        out.write(value.length);
-        out.writeBytes(value);
+        return facts.proxyTlvs();
     }
 
     /** "TLSv1.3 TLS_AES_128_GCM_SHA256 alpn=h2" for /connections. */
     public String protocolText() {
-        SSLSession s = engine.getSession();
-        StringBuilder sb = new StringBuilder(s.getProtocol()).append(' ').append(s.getCipherSuite());
-        String alpn = engine.getApplicationProtocol();
-        if (alpn != null && !alpn.isEmpty()) sb.append(" alpn=").append(alpn);
-        return sb.toString();
+        return facts.protocolText();
     }
 
     /** "TLSv1.3 TLS_AES_128_GCM_SHA256 alpn=h2 subject=CN=..." for the log line. */
     public String summary() {
-        StringBuilder sb = new StringBuilder(protocolText());
-        String sub = peerSubject();
-        if (sub != null) sb.append(" subject=").append(sub);
-        return sb.toString();
+        return facts.summary();
     }
 }
