@@ -134,6 +134,14 @@ syscall_events() {
   printf '%s' "$events"
 }
 
+# start_echo_backend PORT LOG: the echo backend bench_tools chose, on 127.0.0.1:PORT, its output in LOG;
+# waits until it listens.
+start_echo_backend() {
+  "${echo_server[@]}" "$1" >"$2" 2>&1 &
+  pids+=($!)
+  wait_listening "$1"
+}
+
 # start_echo_forwarder NAME PORT ECHO_PORT LOG [BASELINE_JAR]: forwarder NAME (epoll-proxy, epoll-proxy-baseline
 # running BASELINE_JAR, or haproxy with nbthread 1) on 127.0.0.1:PORT in front of the echo backend on
 # ECHO_PORT, its output in LOG; waits until it listens. Sets fwd to its PID and adds it to pids.

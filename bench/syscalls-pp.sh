@@ -38,9 +38,7 @@ TOOLS="${SYSCALLS_TOOLS:-c}"
 bench_tools "$TOOLS" || exit 2 # sets echo_server and load
 base=$((27000 + (RANDOM % 300) * 10))
 ECHO_PORT=$base F_ECHO=$((base + 1))
-"${echo_server[@]}" "$ECHO_PORT" >"$work/echo.log" 2>&1 &
-pids+=($!)
-wait_listening "$ECHO_PORT"
+start_echo_backend "$ECHO_PORT" "$work/echo.log"
 
 forwarders=(epoll-proxy haproxy)
 [ -n "${SYSCALLS_BASELINE_JAR:-}" ] && forwarders=(epoll-proxy epoll-proxy-baseline haproxy)
