@@ -53,19 +53,10 @@ final class CompilerCpu {
 
     /** utime + stime of a compiler thread's stat file; -1 for another thread or one gone meanwhile. */
     private static long compilerTicks(Path stat) {
-        String s;
+        ProcStat st = ProcStat.read(stat);
+        if (st == null || !st.comm().contains(NAME_PART) || !st.has(ProcStat.STIME)) return -1;
         try {
-            s = Files.readString(stat);
-        } catch (IOException e) {
-            return -1;
-        }
-        int open = s.indexOf('('), close = s.lastIndexOf(')');
-        if (open < 0 || close < open || !s.substring(open + 1, close).contains(NAME_PART)) return -1;
-        // after "pid (comm) ": state is field 3, utime 14, stime 15
-        String[] f = s.substring(close + 2).split(" ");
-        if (f.length < 13) return -1;
-        try {
-            return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            return st.cpuTicks();
         } catch (NumberFormatException e) {
             return -1;
         }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import org.epollproxy.runtime.ProcStat;
 
 /**
  * {@code /metrics}: the standard {@code process_*} metrics, read from {@code /proc} the way the Prometheus
@@ -37,14 +38,14 @@ public final class ProcessMetrics {
         p.family("epollproxy_build_info", "gauge", "Always 1; the labels say which build runs.");
         p.sample(1, "version", version());
 
-        String[] stat = statFields(proc.resolve("self/stat"));
-        if (stat != null) {
+        ProcStat stat = ProcStat.read(proc.resolve("self/stat"));
+        if (stat != null && stat.has(ProcStat.STARTTIME)) {
             p.family("process_cpu_seconds_total", "counter", "User and system CPU time spent, in seconds.");
-            p.sample((Long.parseLong(stat[11]) + Long.parseLong(stat[12])) / USER_HZ);
+            p.sample(stat.cpuTicks() / USER_HZ);
             long bootTime = bootTime(proc.resolve("stat"));
             if (bootTime > 0) {
                 p.family("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch, in seconds.");
-                p.sample(bootTime + Long.parseLong(stat[19]) / USER_HZ);
+                p.sample(bootTime + stat.field(ProcStat.STARTTIME) / USER_HZ);
             }
         }
         long rss = statusKb(proc.resolve("self/status"), "VmRSS:");
@@ -68,17 +69,6 @@ public final class ProcessMetrics {
             p.sample(max);
         }
         return p.toString();
-    }
-
-    /** The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses): [0] is field 3, state. */
-    private static String[] statFields(Path stat) {
-        try {
-            String s = Files.readString(stat);
-            String[] f = s.substring(s.lastIndexOf(')') + 2).trim().split(" ");
-            return f.length > 19 ? f : null;
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
     }
 
     /** "btime" of /proc/stat: when the system booted, seconds since the epoch; -1 if unknown. */
