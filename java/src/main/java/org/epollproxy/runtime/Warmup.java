@@ -1,5 +1,7 @@
 package org.epollproxy.runtime;
 
+import java.io.BufferedOutputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -8,16 +10,23 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.Charset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongPredicate;
+import java.util.function.LongSupplier;
 import org.epollproxy.forward.Backend;
 import org.epollproxy.forward.EndReason;
 import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.ForwardStats;
 import org.epollproxy.forward.Settings;
 import org.epollproxy.loop.EventLoop;
 import org.epollproxy.shim.Kernel;
@@ -58,8 +67,8 @@ public final class Warmup {
 
     private Warmup() {}
 
-    /** However busy the machine, the warm-up gives up after this long. */
-    private static final long MAX_MILLIS = 10_000;
+    /** However busy the machine, the warm-up gives up after this long: {@code auto}'s cap, for a fixed time too. */
+    private static final long MAX_MILLIS = QuietJit.CAP_MILLIS;
     /** How often the warm-up looks whether it is over. */
     private static final long POLL_MILLIS = 20;
 
@@ -77,7 +86,7 @@ public final class Warmup {
     }
 
     /** {@link #run}, with the compiler's CPU read from {@code compilerTicks} and a cap of {@code maxMillis}. */
-    static Result run(Kernel kernel, Settings real, long millis, java.util.function.LongSupplier compilerTicks, long maxMillis) {
+    static Result run(Kernel kernel, Settings real, long millis, LongSupplier compilerTicks, long maxMillis) {
         if (millis == 0 || millis < AUTO) return new Result(0, 0, "", 0);
         long started = System.nanoTime();
         long cap = started + TimeUnit.MILLISECONDS.toNanos(Math.max(millis, maxMillis));
@@ -119,7 +128,7 @@ public final class Warmup {
      * run or every client failed: the warm-up then ends.
      */
     private static boolean round(Kernel kernel, Settings real, int clientCount, long cap, AtomicInteger done,
-            AtomicInteger otherwise, java.util.function.LongPredicate over) {
+            AtomicInteger otherwise, LongPredicate over) {
         AtomicBoolean stop = new AtomicBoolean();
         boolean ok = false;
         // One loop suffices for the JIT; the real buffer size, splice and timeouts, so the same code runs;
@@ -224,8 +233,8 @@ public final class Warmup {
     static PrintStream discardLikeStderr() {
         try {
             String enc = System.getProperty("stderr.encoding", System.getProperty("sun.stderr.encoding"));
-            java.nio.charset.Charset cs = enc == null ? java.nio.charset.Charset.defaultCharset() : java.nio.charset.Charset.forName(enc);
-            return new PrintStream(new java.io.BufferedOutputStream(new java.io.FileOutputStream("/dev/null"), 128), true, cs);
+            Charset cs = enc == null ? Charset.defaultCharset() : Charset.forName(enc);
+            return new PrintStream(new BufferedOutputStream(new FileOutputStream("/dev/null"), 128), true, cs);
         } catch (IOException | IllegalArgumentException e) {
             return new PrintStream(OutputStream.nullOutputStream());
         }
@@ -233,10 +242,10 @@ public final class Warmup {
 
     /** The connections of {@code proxy}'s loops that ended otherwise than closed by one side; read on each loop. */
     private static int endedOtherwise(ProxyServer proxy) throws InterruptedException {
-        java.util.concurrent.atomic.AtomicLong n = new java.util.concurrent.atomic.AtomicLong();
-        java.util.concurrent.CountDownLatch read = new java.util.concurrent.CountDownLatch(proxy.loops().size());
+        AtomicLong n = new AtomicLong();
+        CountDownLatch read = new CountDownLatch(proxy.loops().size());
         proxy.onEachLoop((i, fl) -> {
-            for (org.epollproxy.forward.ForwardStats st : fl.forwardStats()) {
+            for (ForwardStats st : fl.forwardStats()) {
                 long[] ends = st.ends;
                 for (int r = 0; r < ends.length; r++) {
                     if (r != EndReason.CLIENT_CLOSED.ordinal() && r != EndReason.BACKEND_CLOSED.ordinal()) n.addAndGet(ends[r]);
@@ -274,7 +283,7 @@ public final class Warmup {
                         // the client went away: its cycle fails and the warm-up ends
                     }
                 });
-            } catch (IOException | java.util.concurrent.RejectedExecutionException e) {
+            } catch (IOException | RejectedExecutionException e) {
                 return; // closed at the end of the warm-up
             }
         }

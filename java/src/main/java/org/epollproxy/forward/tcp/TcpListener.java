@@ -78,7 +78,7 @@ public final class TcpListener extends ListenerBase {
     /** The live state of the current forward's backends (a reload gives the listener a new forward). */
     BackendGroup group() {
         Forward f = forward();
-        if (group == null || group.forward() != f) group = backends.group(f);
+        if (group.forward() != f) group = backends.group(f); // set in the constructor, never null
         return group;
     }
 
