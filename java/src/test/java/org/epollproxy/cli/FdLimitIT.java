@@ -63,7 +63,7 @@ class FdLimitIT {
             assertTrue(loopCpu < 0.25, "the loop thread used " + Math.round(loopCpu * 100) + "% of a core while out of fds");
             assertEquals(1, count(p.stderr(), "pausing this listener"), "EMFILE logged once per episode:\n" + p.stderr());
             assertEquals(served, backendAccepted.get(), "nothing more was served while out of fds");
-            // With one fd free the proxy can accept but not open the backend socket: that client waits (Pair.parkForFd)
+            // With one fd free the proxy can accept but not open the backend socket: that client waits (Connector.parkForFd)
             // and the listener pauses; only a client still waiting at --connect-timeout is refused. At most one per
             // back-off, never the backlog at once.
             long saturatedMs = (System.nanoTime() - saturatedSince) / 1_000_000;

@@ -140,7 +140,7 @@ final class Scenarios {
             }, r -> check(r.ends.getOrDefault("idle-timeout", 0) == 1, "the pair ended by its idle timeout: " + r.ends));
 
     static final Named TIMEOUT_WITH_BYTES_PENDING = new Named("the idle timeout closes a pair whose backend stopped reading",
-            "Pair.close resets (SO_LINGER 0) a side that still had bytes to get", 1, () -> {
+            "PairEnd.close resets (SO_LINGER 0) a side that still had bytes to get", 1, () -> {
                 Simulation.Scenario s = base(1);
                 s.clientScriptOf = c -> Peer.Script.polite(200_000);
                 s.kernel = s.kernel.andThen(k -> {

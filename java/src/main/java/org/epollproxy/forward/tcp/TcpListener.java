@@ -101,7 +101,7 @@ public final class TcpListener extends ListenerBase {
         return backends;
     }
 
-    /** Pairs of this listener waiting for an fd for their backend socket (Pair.parkForFd). */
+    /** Pairs of this listener waiting for an fd for their backend socket (Connector.parkForFd). */
     private int parked;
 
     void parked(int delta) {
