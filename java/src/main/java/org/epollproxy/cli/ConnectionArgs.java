@@ -6,7 +6,8 @@ import picocli.CommandLine.Option;
 /**
  * The command line's options about each connection (a picocli mixin of {@link Main}): its buffers, its
  * timeouts, keepalive, the cap on open TCP connections, and how long and how many UDP sessions live.
- * Main checks their ranges, in the order its usage errors have always come.
+ * Main checks their ranges together with other groups' values, in one order, so that of two bad values
+ * the same one is named.
  */
 final class ConnectionArgs {
 
