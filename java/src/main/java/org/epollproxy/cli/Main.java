@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.epollproxy.config.Config;
 import org.epollproxy.config.ConfigParser;
 import org.epollproxy.forward.Forward;
@@ -25,6 +24,7 @@ import org.epollproxy.shim.SyscallException;
 import org.epollproxy.stats.StatsServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -54,119 +54,18 @@ public final class Main implements Callable<Integer> {
                     + "cutting connections. Combines with -L/-U.")
     Path configFile;
 
-    @Option(names = "--buffer-size", paramLabel = "SIZE", converter = SizeConverter.class,
-            description = "Buffer per direction, held only while bytes wait for a slow peer (1k-64m; "
-                    + "default: ${DEFAULT-VALUE}).", defaultValue = "32k")
-    int bufferSize;
-
-    @Option(names = "--connect-timeout", paramLabel = "DURATION", defaultValue = "5s",
-            converter = DurationConverter.Millis.class,
-            description = "Give up a backend connect after DURATION; a bare number is milliseconds "
-                    + "(default: ${DEFAULT-VALUE}).")
-    long connectTimeoutMs;
-
-    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "0",
-            converter = DurationConverter.Seconds.class,
-            description = "Close a connection after DURATION without traffic; a bare number is seconds; "
-                    + "0 = never (default).")
-    long idleTimeoutMs;
-
-    @Option(names = "--fin-timeout", paramLabel = "DURATION", defaultValue = "60s",
-            converter = DurationConverter.Seconds.class,
-            description = "Close a half-closed connection (one side sent FIN) after DURATION; a bare number is "
-                    + "seconds; 0 = never (default: ${DEFAULT-VALUE}).")
-    long finTimeoutMs;
-
-    @Option(names = "--udp-timeout", paramLabel = "DURATION", defaultValue = "72s",
-            converter = DurationConverter.Seconds.class,
-            description = "End a UDP session after DURATION without a datagram either way; a bare number is "
-                    + "seconds (default: ${DEFAULT-VALUE}, as rinetd; a config line's [timeout=] wins).")
-    long udpTimeoutMs;
-
-    @Option(names = "--udp-max-sessions", paramLabel = "N", defaultValue = "4096",
-            description = "UDP sessions per forward; beyond N a new client evicts the least recently active "
-                    + "(default: ${DEFAULT-VALUE}).")
-    int udpMaxSessions;
-
-    @Option(names = "--keepalive", description = "SO_KEEPALIVE on both sockets, so dead peers are noticed (off by default). The kernel's "
-                    + "timers apply: the first probe after net.ipv4.tcp_keepalive_time idle (7200 s by default).")
-    boolean keepalive;
-
-    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "0",
-            description = "Stop accepting while N TCP connections are open (the rest wait in the backlog); 0 = no cap (default).")
-    int maxConnections;
-
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "1",
-            description = "Event loops (threads), each with its own SO_REUSEPORT listener; one per core at most "
-                    + "(default: 1).")
-    int threads;
-
-    @Option(names = "--splice",
-            description = "Zero-copy for bulk transfers: move bytes socket -> pipe -> socket with splice(2); small "
-                    + "messages are still copied.")
-    boolean splice;
-
-    @Option(names = "--pipe-size", paramLabel = "SIZE", converter = SizeConverter.class,
-            description = "With --splice: each pipe's capacity (default: the kernel's, 64k; above "
-                    + "/proc/sys/fs/pipe-max-size needs CAP_SYS_RESOURCE), e.g. --splice --pipe-size 256k.")
-    Integer pipeSize;
-
-    @Option(names = "--send-proxy", paramLabel = "v1|v2",
-            description = "Start every backend connection with a PROXY protocol header naming the real client "
-                    + "(v1 text, v2 binary); the backend must expect it. Off by default; e.g. --send-proxy v2.")
-    String sendProxy;
-
-    @picocli.CommandLine.Mixin
-    BalanceArgs balanceArgs = new BalanceArgs();
-
-    @picocli.CommandLine.Mixin
-    ClientArgs clientArgs = new ClientArgs();
-
-    @picocli.CommandLine.Mixin
-    AcceptProxyFromArgs acceptProxyFrom = new AcceptProxyFromArgs();
-
-    @picocli.CommandLine.Mixin
-    DynamicArgs dynamicArgs = new DynamicArgs();
-
-    @picocli.CommandLine.Mixin
-    RouteArgs routeArgs = new RouteArgs();
-
-    @picocli.CommandLine.Mixin
-    TlsArgs tlsArgs = new TlsArgs();
-
-    @Option(names = "--stats", paramLabel = "[BIND:]PORT",
-            description = "Serve /metrics, /connections, /backends, /healthz and /livez over HTTP (below); BIND "
-                    + "defaults to 127.0.0.1.")
-    String stats;
-
-    @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "10s",
-            converter = DurationConverter.Seconds.class,
-            description = "On SIGTERM, let open connections finish for up to DURATION, then reset the rest; a "
-                    + "bare number is seconds; 0 = stop at once (default: ${DEFAULT-VALUE}).")
-    long drainTimeoutMs;
-
-    @Option(names = "--control", paramLabel = "PATH",
-            description = "Hand the listening sockets to a new process started with --takeover PATH (a UNIX "
-                    + "socket, mode 0600), then drain. A stale socket at PATH is replaced; anything else is refused.")
-    Path controlPath;
-
-    @Option(names = "--takeover", paramLabel = "PATH",
-            description = "Take the listening sockets over from the process running with --control PATH "
-                    + "(same forwards and --threads); it drains.")
-    Path takeoverPath;
-
-    @Option(names = "--warmup", paramLabel = "auto|DURATION", defaultValue = "0", converter = WarmupDuration.class,
-            description = "Before listening, run connections through a private loopback forward, so the JIT has "
-                    + "compiled the forwarding path when clients come: for takeovers and rolling restarts. auto: until "
-                    + "the JIT has been idle for 200 ms (at most 10 s); DURATION: that long (at least one connection, "
-                    + "at most 10 s), a bare number is milliseconds (default: ${DEFAULT-VALUE}, none).")
-    long warmupMs;
-
-    @Option(names = "--trace", description = "Print every epoll event and syscall on stderr.")
-    boolean trace;
-
-    @Option(names = "--quiet", description = "No per-connection log lines.")
-    boolean quiet;
+    // The other options, a group per file. picocli keeps this order (the completion scripts list the options
+    // in it); --help and the man page order them by HelpText.GROUPS instead.
+    @Mixin ConnectionArgs connection = new ConnectionArgs();
+    @Mixin PerformanceArgs performance = new PerformanceArgs();
+    @Mixin SendProxyArgs sendProxy = new SendProxyArgs();
+    @Mixin BalanceArgs balanceArgs = new BalanceArgs();
+    @Mixin ClientArgs clientArgs = new ClientArgs();
+    @Mixin AcceptProxyFromArgs acceptProxyFrom = new AcceptProxyFromArgs();
+    @Mixin DynamicArgs dynamicArgs = new DynamicArgs();
+    @Mixin RouteArgs routeArgs = new RouteArgs();
+    @Mixin TlsArgs tlsArgs = new TlsArgs();
+    @Mixin OperationArgs operation = new OperationArgs();
 
     private final PrintStream out;
     private final PrintStream err;
@@ -224,30 +123,28 @@ public final class Main implements Callable<Integer> {
         if (tcpSpecs.isEmpty() && udpSpecs.isEmpty() && configFile == null && routeArgs.routes.isEmpty()) {
             return usage("nothing to forward: give -L [BIND:]PORT:HOST:HOSTPORT, -U ... or --config FILE");
         }
-        if (connectTimeoutMs <= 0 || connectTimeoutMs > Integer.MAX_VALUE) {
-            return usage("--connect-timeout must be 1ms to 596h, not " + DurationConverter.format(connectTimeoutMs));
+        if (connection.connectTimeoutMs <= 0 || connection.connectTimeoutMs > Integer.MAX_VALUE) {
+            return usage("--connect-timeout must be 1ms to 596h, not " + DurationConverter.format(connection.connectTimeoutMs));
         }
-        if (maxConnections < 0) return usage("--max-connections must be 0 or more, not " + maxConnections);
-        if (threads < 1 || threads > 256) return usage("--threads must be 1-256, not " + threads);
-        if (udpTimeoutMs < 1000) return usage("--udp-timeout must be 1s or more, not " + DurationConverter.format(udpTimeoutMs));
-        if (drainTimeoutMs > 86_400_000L) return usage("--drain-timeout must be 0 to 24h, not " + DurationConverter.format(drainTimeoutMs));
-        if (warmupMs > 60_000) return usage("--warmup must be 0 to 1m, not " + DurationConverter.format(warmupMs));
-        int drainTimeoutSec = DurationConverter.toSeconds(drainTimeoutMs);
-        if (udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + udpMaxSessions);
+        if (connection.maxConnections < 0) return usage("--max-connections must be 0 or more, not " + connection.maxConnections);
+        if (performance.threads < 1 || performance.threads > 256) return usage("--threads must be 1-256, not " + performance.threads);
+        if (connection.udpTimeoutMs < 1000) return usage("--udp-timeout must be 1s or more, not " + DurationConverter.format(connection.udpTimeoutMs));
+        if (operation.drainTimeoutMs > 86_400_000L) return usage("--drain-timeout must be 0 to 24h, not " + DurationConverter.format(operation.drainTimeoutMs));
+        if (operation.warmupMs > 60_000) return usage("--warmup must be 0 to 1m, not " + DurationConverter.format(operation.warmupMs));
+        int drainTimeoutSec = DurationConverter.toSeconds(operation.drainTimeoutMs);
+        if (connection.udpMaxSessions < 1) return usage("--udp-max-sessions must be 1 or more, not " + connection.udpMaxSessions);
         String clientProblem = clientArgs.problem();
         if (clientProblem != null) return usage(clientProblem);
         String proxyFromProblem = acceptProxyFrom.problem(clientArgs.acceptProxy);
         if (proxyFromProblem != null) return usage(proxyFromProblem);
 
-        if (pipeSize != null && !splice) return usage("--pipe-size applies to --splice only");
+        if (performance.pipeSize != null && !performance.splice) return usage("--pipe-size applies to --splice only");
 
-        ProxyProtocol proxyProtocol = ProxyProtocol.OFF;
-        if (sendProxy != null) {
-            try {
-                proxyProtocol = ProxyProtocol.parse(sendProxy);
-            } catch (IllegalArgumentException e) {
-                return usage("--send-proxy: " + e.getMessage());
-            }
+        ProxyProtocol proxyProtocol;
+        try {
+            proxyProtocol = sendProxy.protocol();
+        } catch (IllegalArgumentException e) {
+            return usage("--send-proxy: " + e.getMessage());
         }
 
         org.epollproxy.forward.Balancing balancing;
@@ -258,11 +155,11 @@ public final class Main implements Callable<Integer> {
         }
 
         SockAddr statsAddr = null;
-        if (stats != null) {
+        if (operation.stats != null) {
             try {
-                statsAddr = StatsOption.parse(stats);
+                statsAddr = StatsOption.parse(operation.stats);
             } catch (SpecException e) {
-                return usage("--stats " + stats + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
+                return usage("--stats " + operation.stats + ": " + e.getMessage() + " (at character " + (e.position() + 1) + ")");
             } catch (Resolver.ResolveException e) {
                 err.println("epoll-proxy: " + e.getMessage());
                 return 1;
@@ -284,7 +181,7 @@ public final class Main implements Callable<Integer> {
         }
         org.epollproxy.forward.PrereadLimits prereadLimits;
         try {
-            prereadLimits = routeArgs.limits(bufferSize);
+            prereadLimits = routeArgs.limits(connection.bufferSize);
         } catch (IllegalArgumentException e) {
             return usage(e.getMessage());
         }
@@ -309,20 +206,9 @@ public final class Main implements Callable<Integer> {
         String dynamicProblem = dynamicArgs.problem(config == null ? null : config.dynamic(), String.valueOf(configFile));
         if (dynamicProblem != null) return usage(dynamicProblem);
         Resolver.useNameServer(dynamicArgs.client()); // --resolver: names at start (and reload) are asked there too
-        Settings.Builder builder = Settings.builder()
-                .bufferSize(bufferSize)
-                .connectTimeoutMs((int) connectTimeoutMs)
-                .idleTimeoutSec(DurationConverter.toSeconds(idleTimeoutMs))
-                .finTimeoutSec(DurationConverter.toSeconds(finTimeoutMs))
-                .keepalive(keepalive)
-                .maxConnections(maxConnections)
-                .threads(threads)
-                .splice(splice)
-                .pipeSize(pipeSize == null ? 0 : pipeSize)
-                .trace(trace)
-                .logConnections(!quiet)
-                .udpTimeoutSec(DurationConverter.toSeconds(udpTimeoutMs))
-                .udpMaxSessions(udpMaxSessions);
+        Settings.Builder builder = performance.applyTo(connection.applyTo(Settings.builder()))
+                .trace(operation.trace)
+                .logConnections(!operation.quiet);
         Settings settings = clientArgs.applyTo(builder).build();
 
         List<Forward> forwards;
@@ -336,13 +222,13 @@ public final class Main implements Callable<Integer> {
         if (dup != null) return usage(dup);
         TlsArgs tls = tlsArgs.withConfig(config); // the options and the config file's TLS lines
         try {
-            forwards = tls.apply(forwards, bufferSize);
+            forwards = tls.apply(forwards, connection.bufferSize);
         } catch (IllegalArgumentException e) {
             return usage(e.getMessage());
         }
         org.epollproxy.runtime.Reresolver names = dynamicArgs.reresolver(err);
         forwards = names.expandAtStart(forwards, Resolver.takeAnswers()); // every address of each backend name, not asked twice
-        String noRoom = FdBudget.check(forwards.size(), threads, FdBudget.limit());
+        String noRoom = FdBudget.check(forwards.size(), performance.threads, FdBudget.limit());
         if (noRoom != null) {
             err.println("epoll-proxy: " + noRoom);
             return 1; // as for any start the system refuses (address in use, ...): nothing is bound
@@ -353,14 +239,14 @@ public final class Main implements Callable<Integer> {
         Logs logs = new Logs(err);
         Takeover takeover = null;
         ControlServer control = null;
-        boolean replaceControl = takeoverPath != null && takeoverPath.equals(controlPath);
+        boolean replaceControl = operation.takeoverPath != null && operation.takeoverPath.equals(operation.controlPath);
         try {
             Kernel kernel = Shim.load();
-            String badPipeSize = pipeSize == null ? null : PipeSizeCheck.problem(kernel, pipeSize);
+            String badPipeSize = performance.pipeSize == null ? null : PipeSizeCheck.problem(kernel, performance.pipeSize);
             if (badPipeSize != null) return usage(badPipeSize);
             // Before a takeover asks for the sockets: the old process serves meanwhile.
-            if (!trace && warmupMs != 0) {
-                org.epollproxy.runtime.Warmup.Result warm = org.epollproxy.runtime.Warmup.run(kernel, settings, warmupMs);
+            if (!operation.trace && operation.warmupMs != 0) {
+                org.epollproxy.runtime.Warmup.Result warm = org.epollproxy.runtime.Warmup.run(kernel, settings, operation.warmupMs);
                 org.epollproxy.forward.Log startLog = new org.epollproxy.forward.Log(err);
                 startLog.info("warm-up: " + warm.connections() + " connection(s) through a private loopback forward in "
                         + warm.millis() + " ms" + (warm.how().isEmpty() ? "" : ", " + warm.how()) + ", before listening");
@@ -371,15 +257,15 @@ public final class Main implements Callable<Integer> {
             try {
                 int activated = SocketActivation.count(System.getenv(), ProcessHandle.current().pid());
                 socketActivated = activated > 0;
-                if (activated > 0 && takeoverPath != null) return usage("--takeover and systemd socket activation (LISTEN_FDS) exclude each other");
-                if (activated > 0 && threads != 1) return usage("socket activation passes one socket per forward: use --threads 1");
+                if (activated > 0 && operation.takeoverPath != null) return usage("--takeover and systemd socket activation (LISTEN_FDS) exclude each other");
+                if (activated > 0 && performance.threads != 1) return usage("socket activation passes one socket per forward: use --threads 1");
                 if (activated > 0) inherited = SocketActivation.adopt(kernel, activated, System.getenv("LISTEN_FDNAMES"), forwards);
             } catch (SocketActivation.Mismatch e) {
                 return usage(e.getMessage());
             }
-            if (controlPath != null && !replaceControl) control = ControlServer.bind(kernel, controlPath, false);
-            if (takeoverPath != null) {
-                takeover = Takeover.request(kernel, takeoverPath.toString(), threads, forwards, 10_000);
+            if (operation.controlPath != null && !replaceControl) control = ControlServer.bind(kernel, operation.controlPath, false);
+            if (operation.takeoverPath != null) {
+                takeover = Takeover.request(kernel, operation.takeoverPath.toString(), performance.threads, forwards, 10_000);
                 inherited = takeover.sockets();
             }
             if (statsAddr != null) statsServer = StatsServer.bind(statsAddr); // before the forwards: all or nothing
@@ -393,7 +279,7 @@ public final class Main implements Callable<Integer> {
                     err.println(org.epollproxy.forward.LogTime.now() + " takeover: "
                             + takeover.describe() + "; that process drains now");
                 }
-                if (replaceControl) control = ControlServer.bind(kernel, controlPath, true);
+                if (replaceControl) control = ControlServer.bind(kernel, operation.controlPath, true);
             } catch (RuntimeException e) {
                 if (takeover != null) takeover.close();
                 files.discard();
@@ -420,7 +306,7 @@ public final class Main implements Callable<Integer> {
         names.start(proxy);
         Reloader reloader = new Reloader(names, proxy, args, configFile, logs, err, prereadLimits);
         if (config != null) reloader.dynamicAtStart(config.dynamic());
-        reloader.withTls(tlsArgs, tls, bufferSize);
+        reloader.withTls(tlsArgs, tls, connection.bufferSize);
         Signals.onHangup(reloader::requestReload);
         for (Forward f : forwards) out.println(Forwards.listeningLine(f));
         for (String note : Forwards.unixNotes(forwards, config)) err.println("epoll-proxy: " + note);

@@ -54,21 +54,21 @@ class DurationTest {
     void everyTimeOptionTakesUnitsAndABareNumberKeepsItsDocumentedUnit() {
         Main m = parse("--connect-timeout", "5s", "--idle-timeout", "2m", "--fin-timeout", "1h", "--udp-timeout", "90s",
                 "--drain-timeout", "30", "--accept-proxy-timeout", "500ms");
-        assertEquals(5000, m.connectTimeoutMs);
-        assertEquals(120_000, m.idleTimeoutMs);
-        assertEquals(3_600_000, m.finTimeoutMs);
-        assertEquals(90_000, m.udpTimeoutMs);
-        assertEquals(30_000, m.drainTimeoutMs, "a bare --drain-timeout is seconds");
+        assertEquals(5000, m.connection.connectTimeoutMs);
+        assertEquals(120_000, m.connection.idleTimeoutMs);
+        assertEquals(3_600_000, m.connection.finTimeoutMs);
+        assertEquals(90_000, m.connection.udpTimeoutMs);
+        assertEquals(30_000, m.operation.drainTimeoutMs, "a bare --drain-timeout is seconds");
         assertEquals(500, m.clientArgs.acceptProxyTimeoutMs);
         Main bare = parse("--connect-timeout", "500", "--accept-proxy-timeout", "250", "--idle-timeout", "300");
-        assertEquals(500, bare.connectTimeoutMs, "a bare --connect-timeout is milliseconds");
+        assertEquals(500, bare.connection.connectTimeoutMs, "a bare --connect-timeout is milliseconds");
         assertEquals(250, bare.clientArgs.acceptProxyTimeoutMs, "a bare --accept-proxy-timeout is milliseconds");
-        assertEquals(300_000, bare.idleTimeoutMs, "a bare --idle-timeout is seconds");
+        assertEquals(300_000, bare.connection.idleTimeoutMs, "a bare --idle-timeout is seconds");
         Main defaults = parse();
-        assertEquals(5000, defaults.connectTimeoutMs);
-        assertEquals(60_000, defaults.finTimeoutMs);
-        assertEquals(72_000, defaults.udpTimeoutMs);
-        assertEquals(10_000, defaults.drainTimeoutMs);
+        assertEquals(5000, defaults.connection.connectTimeoutMs);
+        assertEquals(60_000, defaults.connection.finTimeoutMs);
+        assertEquals(72_000, defaults.connection.udpTimeoutMs);
+        assertEquals(10_000, defaults.operation.drainTimeoutMs);
         assertEquals(3000, defaults.clientArgs.acceptProxyTimeoutMs);
         assertEquals(120_000, parse("--fail-timeout", "2m", "-L", "9:a:1").balanceArgs.toBalancing().failTimeoutMs());
         assertEquals(500_000, parse("--fail-timeout", "500").balanceArgs.toBalancing().failTimeoutMs(),
