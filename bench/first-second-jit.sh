@@ -23,7 +23,8 @@
 # launcher's ahead-of-time cache is made first, in an unmeasured start without the JIT log (its training
 # run as an operator's first start runs it), in a cache directory of this run's own (EPOLL_PROXY_CACHE_DIR
 # to use another, e.g. to keep one between runs); every start then maps it, and its AOT log (-Xlog:aot,
-# in the kept logs as aot.log) says so. EPOLL_PROXY_CDS_ARCHIVE="" runs without it, as the launcher does.
+# in the kept logs as aot.log) says so. How many of the proxy's methods the cache's training run compiled
+# with C2 is printed first (HotSpot's -XX:+AOTPrintTrainingInfo; training.txt in the kept logs). EPOLL_PROXY_CDS_ARCHIVE="" runs without it, as the launcher does.
 # A proxy that exits before `listening` (a port taken, a bad option) fails the script at once with its output.
 #
 # The echo backend (a JVM on `java`, warmed first) and the C load client (bench/native/loadclient.c connrate,
@@ -136,6 +137,12 @@ if [ "${feature:-0}" -ge 25 ] 2>/dev/null && [ -z "${EPOLL_PROXY_CDS_ARCHIVE+set
   aot="$(ls -t "$EPOLL_PROXY_CACHE_DIR"/*.aot 2>/dev/null | head -1)"
   [ -s "$aot" ] || { echo "first-second-jit: the launcher made no ahead-of-time cache:" >&2; cat "$work/first.log" >&2; exit 1; }
   echo "ahead-of-time cache: $aot ($(du -m "$aot" | cut -f1) MB)$(grep -q 'making the ahead-of-time cache' "$work/first.log" && echo ', made by this run')"
+  # Its training data (HotSpot's AOTPrintTrainingInfo at a --version start): the proxy's methods its training
+  # run compiled with C2 (tier 4). A start trusts it: the others wait in C1 for many more calls.
+  JAVA_EXTRA_OPTS="${JAVA_EXTRA_OPTS:-} -XX:+UnlockDiagnosticVMOptions -XX:+AOTPrintTrainingInfo" bin/epoll-proxy --version >"$work/training.txt" 2>&1 || true
+  c2="$(sed -n 's/^ *C \(org\/epollproxy\/[^#]*\)#[0-9]*L4\b.*/\1/p' "$work/training.txt" | sort -u)"
+  echo "  its training run compiled $(grep -c . <<<"$c2") of the proxy's methods with C2, among them: $(grep -oE 'EventLoop\[L\]\.(runOnce|dispatch)|TcpListener\[L\]\.(pair|acceptSome)|Pair\[L\]\.read\(' <<<"$c2" | sed 's/\[L\]//; s/($//' | sort -u | tr '\n' ' ')"
+  [ -n "$KEEP" ] && { mkdir -p "$KEEP"; cp "$work/training.txt" "$KEEP/"; }
   aot_log=(-Xlog:aot=info)
 fi
 
