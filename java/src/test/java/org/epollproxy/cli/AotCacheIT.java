@@ -83,6 +83,17 @@ class AotCacheIT {
                     "the cache and no temporary file");
         }
 
+        // The training run compiled the forwarding path with C2, and the cache says so: HotSpot keeps, per
+        // method, the highest tier its training run reached and trusts it at every later start. A method the
+        // training run left in C1 (one second of --warmup was too short for C2) waits in C1's counting tier
+        // for 250 times the usual calls (Tier2ProfileDelayFactor) at every start: the forwarding path was
+        // compiled by C2 only in the real traffic's first seconds, even after a --warmup auto.
+        // The event loop's two methods, and at least 20 of the proxy's methods in all (a one-second training run
+        // gave 5, a --warmup auto one 52): the loop's run many times per connection and reach C2 early however
+        // busy the machine; a method run once per connection (TcpListener.pair) reaches it too unless the
+        // training's warm-up meets its 10-s cap first.
+        assertTrainedWithC2(jar, cache, 20, "org/epollproxy/loop/EventLoop[L].runOnce(I)I", "org/epollproxy/loop/EventLoop[L].dispatch(JI)V");
+
         // Second start: no training, and the proxy's classes come from the cache.
         Files.deleteIfExists(classes);
         Started second = startAndStop(env);
@@ -165,6 +176,30 @@ class AotCacheIT {
         assertEquals(6, all.size(), "a training run for the new jar, then the proxy: " + all);
         assertTrue(all.get(4).contains("-XX:AOTCacheOutput=") && all.get(4).contains("--warmup"), all.get(4));
         assertTrue(newJar.err().contains("making the ahead-of-time cache " + aot), newJar.err());
+    }
+
+    /**
+     * The cache's training data (printed at start by HotSpot's diagnostic AOTPrintTrainingInfo, under
+     * {@code --version}: no forward, no training) holds a C2 compile (tier 4) of each of {@code methods}
+     * (as it prints them: class[L].name(descriptor), or a prefix of that), and of at least {@code atLeast}
+     * of the proxy's methods in all.
+     */
+    private static void assertTrainedWithC2(Path jar, Path cache, int atLeast, String... methods) throws Exception {
+        LauncherIT.Run printed = LauncherIT.run(Map.of("JAVA_HOME", JDK25.toString(), "EPOLL_PROXY_JAR", jar.toString(),
+                "EPOLL_PROXY_CACHE_DIR", cache.toString(), "JAVA_EXTRA_OPTS", "-XX:+UnlockDiagnosticVMOptions -XX:+AOTPrintTrainingInfo"),
+                "--version");
+        assertEquals(0, printed.exit(), printed.err());
+        String training = printed.out() + printed.err();
+        for (String m : methods) {
+            java.util.regex.Pattern c2 = java.util.regex.Pattern.compile("(?m)^\\s*C " + java.util.regex.Pattern.quote(m) + "\\S*#\\d+L4\\b");
+            assertTrue(c2.matcher(training).find(), "the training run compiled " + m + " with C2: "
+                    + training.lines().filter(l -> l.trim().startsWith("C " + m)).map(l -> l.replaceAll(" udeps=.*", "")).distinct()
+                    .collect(java.util.stream.Collectors.joining("\n")));
+        }
+        java.util.regex.Matcher any = java.util.regex.Pattern.compile("(?m)^\\s*C (org/epollproxy/\\S*)#\\d+L4\\b").matcher(training);
+        java.util.Set<String> c2 = new java.util.TreeSet<>();
+        while (any.find()) c2.add(any.group(1));
+        assertTrue(c2.size() >= atLeast, "at least " + atLeast + " of the proxy's methods compiled with C2 by the training run: " + c2);
     }
 
     /** The lines of stderr that are not the proxy's own time-stamped log lines (the drain at SIGTERM). */
