@@ -16,11 +16,12 @@ import org.junit.jupiter.api.Order;
  * (The {@code @Isolated} classes run one by one after all the others whatever their place here.)
  */
 public final class LongestFirst implements ClassOrderer {
-    static final List<String> LONGEST = List.of("StatusPageTest", "SpliceTest", "ShutdownOrderTest", "IntegrityTest",
-            "MainInputTest", "BindAddressLifetimeTest", "SocketFileRaceTest", "HealthCheckTest", "ConfigParserPropertyTest",
-            "DrainAcceptQueueTest", "TrustedProxyTest", "BalanceTest", "StatsEndpointTest", "AccessAndLimitsTest",
-            "ClientLimitsTest", "UnixSocketTest", "ControlServerStallTest", "UdpIsolationTest", "ReresolverRoundLockTest",
-            "Ipv6Test", "WarmupFixedTimeTest");
+    static final List<String> LONGEST = List.of("StatusPageTest", "SpliceTest", "ShutdownOrderTest", "MainInputTest",
+            "HealthCheckTest", "IntegrityTest", "DrainAcceptQueueTest", "WarmupFixedTimeTest", "StatsEndpointTest",
+            "AccessAndLimitsTest", "SocketFileRaceTest", "BindAddressLifetimeTest", "ConfigParserPropertyTest",
+            "SharedInstanceTest", "ClientLimitsTest", "TrustedProxyTest", "BalanceTest", "ConnectionsViewTest", "UdpForwardTest",
+            "RouteTest", "CapacityRaceTest", "UnixSocketTest", "ControlServerStallTest", "UdpIsolationTest",
+            "ReresolverRoundLockTest", "Ipv6Test");
 
     @Override
     public void orderClasses(ClassOrdererContext context) {
