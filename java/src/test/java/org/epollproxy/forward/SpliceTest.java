@@ -32,36 +32,35 @@ class SpliceTest {
         return st;
     }
 
-    /** Sends {@code size} random bytes each way at once through {@code proxy}; asserts both SHA-256s. */
-    static void bothWaysIntact(TestProxy proxy, CompletableFuture<byte[]> backendGot, CompletableFuture<byte[]> backendSent,
-            int size) throws Exception {
+    /** Sends {@code size} seeded bytes each way at once through {@code proxy}; asserts every byte of both. */
+    static void bothWaysIntact(TestProxy proxy, CompletableFuture<String> backendGot, int size) throws Exception {
         try (Socket c = proxy.connect()) {
-            CompletableFuture<byte[]> clientGot = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<String> clientGot = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return IntegrityTest.readAll(c.getInputStream(), size);
+                    return SeededStream.read(c.getInputStream(), 12);
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
             });
-            byte[] clientSent = IntegrityTest.writeRandom(c.getOutputStream(), 11, size);
+            SeededStream.write(c.getOutputStream(), 11, size);
             c.shutdownOutput();
-            assertArrayEquals(clientSent, backendGot.get(60, TimeUnit.SECONDS), "client -> backend");
-            assertArrayEquals(backendSent.get(60, TimeUnit.SECONDS), clientGot.get(60, TimeUnit.SECONDS), "backend -> client");
+            assertEquals(SeededStream.intact(size), backendGot.get(60, TimeUnit.SECONDS), "client -> backend");
+            assertEquals(SeededStream.intact(size), clientGot.get(60, TimeUnit.SECONDS), "backend -> client");
         }
         proxy.awaitLog("up=" + size + " down=" + size);
     }
 
-    /** A backend that sends {@code size} random bytes while it reads the client's to EOF. */
-    static TestBackend exchanging(int size, CompletableFuture<byte[]> got, CompletableFuture<byte[]> sent) throws IOException {
+    /** A backend that sends {@code size} seeded bytes while it reads the client's to EOF; {@code got}: what it read. */
+    static TestBackend exchanging(int size, CompletableFuture<String> got) throws IOException {
         return TestBackend.start(s -> {
-            CompletableFuture<byte[]> reader = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<String> reader = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return IntegrityTest.readAll(s.getInputStream(), size);
+                    return SeededStream.read(s.getInputStream(), 11);
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
             });
-            sent.complete(IntegrityTest.writeRandom(s.getOutputStream(), 12, size));
+            SeededStream.write(s.getOutputStream(), 12, size);
             s.shutdownOutput();
             got.complete(reader.get());
         });
@@ -70,10 +69,9 @@ class SpliceTest {
     @Test
     void thirtyTwoMebibytesEachWayAreSplicedIntact() throws Exception {
         int size = 32 * MIB;
-        CompletableFuture<byte[]> got = new CompletableFuture<>();
-        CompletableFuture<byte[]> sent = new CompletableFuture<>();
-        try (TestBackend backend = exchanging(size, got, sent); TestProxy proxy = new TestProxy(splicing(), backend.port())) {
-            bothWaysIntact(proxy, got, sent, size);
+        CompletableFuture<String> got = new CompletableFuture<>();
+        try (TestBackend backend = exchanging(size, got); TestProxy proxy = new TestProxy(splicing(), backend.port())) {
+            bothWaysIntact(proxy, got, size);
             ForwardStats st = proxy.stats(0);
             // A direction copies until a recv fills its buffer, and copies again after a short splice: of a
             // bulk stream, most bytes cross the pipe.
@@ -87,11 +85,10 @@ class SpliceTest {
     @Test
     void aPipeMuchSmallerThanTheBufferStillSplicesBulk() throws Exception {
         int size = 8 * MIB;
-        CompletableFuture<byte[]> got = new CompletableFuture<>();
-        CompletableFuture<byte[]> sent = new CompletableFuture<>();
+        CompletableFuture<String> got = new CompletableFuture<>();
         Settings st = Settings.builder().splice(true).pipeSize(16 * 1024).bufferSize(256 * 1024).build();
-        try (TestBackend backend = exchanging(size, got, sent); TestProxy proxy = new TestProxy(st, backend.port())) {
-            bothWaysIntact(proxy, got, sent, size);
+        try (TestBackend backend = exchanging(size, got); TestProxy proxy = new TestProxy(st, backend.port())) {
+            bothWaysIntact(proxy, got, size);
             ForwardStats fs = proxy.stats(0);
             assertTrue(fs.bytesSplicedUp > size / 2, "client -> backend through the pipe: " + fs.bytesSplicedUp);
             assertTrue(fs.bytesSplicedDown > size / 2, "backend -> client through the pipe: " + fs.bytesSplicedDown);
@@ -101,10 +98,9 @@ class SpliceTest {
     @Test
     void withoutSpliceNothingIsCountedAsSpliced() throws Exception {
         int size = 2 * MIB;
-        CompletableFuture<byte[]> got = new CompletableFuture<>();
-        CompletableFuture<byte[]> sent = new CompletableFuture<>();
-        try (TestBackend backend = exchanging(size, got, sent); TestProxy proxy = new TestProxy(Settings.DEFAULTS, backend.port())) {
-            bothWaysIntact(proxy, got, sent, size);
+        CompletableFuture<String> got = new CompletableFuture<>();
+        try (TestBackend backend = exchanging(size, got); TestProxy proxy = new TestProxy(Settings.DEFAULTS, backend.port())) {
+            bothWaysIntact(proxy, got, size);
             ForwardStats st = proxy.stats(0);
             assertEquals(0, st.bytesSplicedUp + st.bytesSplicedDown);
             assertEquals(size, st.bytesUp);
@@ -115,11 +111,10 @@ class SpliceTest {
     @EnumSource(SpliceRefusingKernel.Refuse.class)
     void aRefusedSpliceFallsBackToCopyingPerDirectionAndIsCounted(SpliceRefusingKernel.Refuse refuse) throws Exception {
         int size = 4 * MIB;
-        CompletableFuture<byte[]> got = new CompletableFuture<>();
-        CompletableFuture<byte[]> sent = new CompletableFuture<>();
-        try (TestBackend backend = exchanging(size, got, sent);
+        CompletableFuture<String> got = new CompletableFuture<>();
+        try (TestBackend backend = exchanging(size, got);
                 TestProxy proxy = new TestProxy(SpliceRefusingKernel.over(Shim.load(), refuse), splicing(), backend.port())) {
-            bothWaysIntact(proxy, got, sent, size);
+            bothWaysIntact(proxy, got, size);
             ForwardStats st = proxy.stats(0);
             assertEquals(2, st.spliceFallbacks, "one fall back per direction");
             assertEquals(0, st.bytesSplicedUp + st.bytesSplicedDown, "nothing left a pipe through splice");
