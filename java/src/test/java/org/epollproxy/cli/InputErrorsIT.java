@@ -61,7 +61,7 @@ class InputErrorsIT {
         for (int i = 0; i < 600; i++) conf.append("127.1.").append(i / 250).append('.').append(i % 250 + 1).append(" 0 127.0.0.1 9\n");
         Path many = dir.resolve("many.conf");
         Files.writeString(many, conf);
-        runs.add("fd limit", JarProcess.withFdLimit(512, "--config", many.toString()));
+        runs.add("fd limit", () -> JarProcess.withFdLimit(512, "--config", many.toString()));
         JarProcess.help(); // the one --help of this JVM, meanwhile
         runs.awaitAll();
     }

@@ -3,32 +3,44 @@ package org.epollproxy.cli;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs of the jar that end by themselves (a usage error, a refusal, {@code --version}), started together and
  * waited for together, each kept under a name for the test that checks it. A class whose tests each wait
  * for such a run in turn waited for a dozen JVM starts in a row; started at once from {@code @BeforeAll},
- * the class waits about as long as for the slowest of them, and each test still checks its own process
- * (its exit status, stderr, stdout) as before. Processes that must not run beside others (a test that
+ * the class waits a fraction of that, and each test still checks its own process (its exit status,
+ * stderr, stdout) as before. At most {@link #AT_ONCE} run at a time: a JVM start is CPU-bound, so on the
+ * 2-core machine more at once gain nothing, and a dozen at once starved the classes running beside this one
+ * (a JDK 25 training run there missed its bound). Processes that must not run beside others (a test that
  * times a signal) or that the test talks to are not for this.
  */
 final class OneShots implements AutoCloseable {
     /** How long each run may take in all: a dozen JVMs starting at once on 2 busy cores take a while. */
     static final int EXIT_S = JarProcess.START_S;
+    /** How many run at a time: one more than the 2 cores, so a start's waits on its pipes and files are covered. */
+    static final int AT_ONCE = 3;
+
+    /** Starts a run: a JarProcess with flags or an fd limit of its own. */
+    interface Start {
+        JarProcess start() throws IOException;
+    }
 
     private final Map<String, JarProcess> runs = new LinkedHashMap<>();
 
-    /** Starts the jar with {@code args} under {@code name}; not waited for yet. */
-    OneShots start(String name, String... args) throws IOException {
-        return add(name, new JarProcess(args));
+    /** Starts the jar with {@code args} under {@code name} once fewer than {@link #AT_ONCE} runs are running. */
+    OneShots start(String name, String... args) throws IOException, InterruptedException {
+        return add(name, () -> new JarProcess(args));
     }
 
-    /** Adds a process started elsewhere (with JVM flags or an fd limit of its own). */
-    OneShots add(String name, JarProcess p) {
-        if (runs.putIfAbsent(name, p) != null) {
-            p.close();
-            throw new IllegalArgumentException("two runs named " + name);
+    /** Starts a run of {@code start}'s own under {@code name} once fewer than {@link #AT_ONCE} runs are running. */
+    OneShots add(String name, Start start) throws IOException, InterruptedException {
+        if (runs.containsKey(name)) throw new IllegalArgumentException("two runs named " + name);
+        for (JarProcess p : runs.values()) { // oldest first: the likeliest to end first
+            if (runs.values().stream().filter(r -> r.process.isAlive()).count() < AT_ONCE) break;
+            p.process.waitFor(EXIT_S, TimeUnit.SECONDS); // awaitAll says so if it never ends
         }
+        runs.put(name, start.start());
         return this;
     }
 
