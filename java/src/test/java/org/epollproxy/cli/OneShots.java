@@ -2,8 +2,12 @@ package org.epollproxy.cli;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Runs of the jar that end by themselves (a usage error, a refusal, {@code --version}), started together and
@@ -36,9 +40,14 @@ final class OneShots implements AutoCloseable {
     /** Starts a run of {@code start}'s own under {@code name} once fewer than {@link #AT_ONCE} runs are running. */
     OneShots add(String name, Start start) throws IOException, InterruptedException {
         if (runs.containsKey(name)) throw new IllegalArgumentException("two runs named " + name);
-        for (JarProcess p : runs.values()) { // oldest first: the likeliest to end first
-            if (runs.values().stream().filter(r -> r.process.isAlive()).count() < AT_ONCE) break;
-            p.process.waitFor(EXIT_S, TimeUnit.SECONDS); // awaitAll says so if it never ends
+        List<CompletableFuture<Process>> running = runs.values().stream().map(r -> r.process).filter(Process::isAlive)
+                .map(Process::onExit).toList();
+        if (running.size() >= AT_ONCE) { // until any of them ends: one slow run (a DNS lookup) holds up no other
+            try {
+                CompletableFuture.anyOf(running.toArray(new CompletableFuture<?>[0])).get(EXIT_S, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                // awaitAll says which run never ended
+            }
         }
         runs.put(name, start.start());
         return this;
