@@ -12,6 +12,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -94,27 +97,41 @@ class AotCacheIT {
         // training's warm-up meets its 10-s cap first.
         assertTrainedWithC2(jar, cache, 20, "org/epollproxy/loop/EventLoop[L].runOnce(I)I", "org/epollproxy/loop/EventLoop[L].dispatch(JI)V");
 
-        // Second start: no training, and the proxy's classes come from the cache.
-        Files.deleteIfExists(classes);
-        Started second = startAndStop(env);
-        assertTrue(second.firstLine().startsWith("listening tcp 127.0.0.1:"), second.toString());
-        assertEquals("", notTheProxys(second.err()), "the cache is used quietly");
-        assertTrue(Files.readString(classes).contains("org.epollproxy.cli.Main source: shared objects file"),
-                "the second start maps Main from the cache");
-
         // A cache the JVM cannot use though it looks fresh (made for another jar: the JVM checks the jar's
-        // size and time; here simply not a cache): the proxy starts without it, without a word.
-        Files.writeString(aot, "not a cache of this JDK");
-        Started misfit = startAndStop(env);
-        assertTrue(misfit.firstLine().startsWith("listening tcp 127.0.0.1:"), misfit.toString());
-        assertEquals("", notTheProxys(misfit.err()), "a cache that does not fit is ignored quietly");
-
-        // No cache directory can be made (its parent is a file): no cache, no training, the proxy starts.
+        // size and time; here simply not a cache), in a cache directory of its own: the proxy starts without
+        // it, without a word. And no cache directory can be made (its parent is a file): no cache, no
+        // training, the proxy starts. Neither needs the cache above, so both start beside the second start
+        // (three JVM starts waited for as one); the training run above runs alone.
+        Path misfitCache = Files.createDirectories(tmp.resolve("misfit-cache"));
+        Files.writeString(misfitCache.resolve(aot.getFileName()), "not a cache of this JDK");
+        Map<String, String> misfitEnv = Map.of("JAVA_HOME", JDK25.toString(), "EPOLL_PROXY_JAR", jar.toString(),
+                "EPOLL_PROXY_CACHE_DIR", misfitCache.toString());
         Path file = Files.writeString(tmp.resolve("a-file"), "");
-        Started nowhere = startAndStop(Map.of("JAVA_HOME", JDK25.toString(), "EPOLL_PROXY_JAR", jar.toString(),
-                "EPOLL_PROXY_CACHE_DIR", file.resolve("cache").toString()));
-        assertTrue(nowhere.firstLine().startsWith("listening tcp 127.0.0.1:"), nowhere.toString());
-        assertEquals("", notTheProxys(nowhere.err()), "no writable cache directory is no error");
+        Map<String, String> nowhereEnv = Map.of("JAVA_HOME", JDK25.toString(), "EPOLL_PROXY_JAR", jar.toString(),
+                "EPOLL_PROXY_CACHE_DIR", file.resolve("cache").toString());
+        ExecutorService beside = Executors.newFixedThreadPool(2);
+        try {
+            Future<Started> misfitRun = beside.submit(() -> startAndStop(misfitEnv));
+            Future<Started> nowhereRun = beside.submit(() -> startAndStop(nowhereEnv));
+
+            // Second start: no training, and the proxy's classes come from the cache.
+            Files.deleteIfExists(classes);
+            Started second = startAndStop(env);
+            assertTrue(second.firstLine().startsWith("listening tcp 127.0.0.1:"), second.toString());
+            assertEquals("", notTheProxys(second.err()), "the cache is used quietly");
+            assertTrue(Files.readString(classes).contains("org.epollproxy.cli.Main source: shared objects file"),
+                    "the second start maps Main from the cache");
+
+            Started misfit = misfitRun.get(5, TimeUnit.MINUTES);
+            assertTrue(misfit.firstLine().startsWith("listening tcp 127.0.0.1:"), misfit.toString());
+            assertEquals("", notTheProxys(misfit.err()), "a cache that does not fit is ignored quietly");
+
+            Started nowhere = nowhereRun.get(5, TimeUnit.MINUTES);
+            assertTrue(nowhere.firstLine().startsWith("listening tcp 127.0.0.1:"), nowhere.toString());
+            assertEquals("", notTheProxys(nowhere.err()), "no writable cache directory is no error");
+        } finally {
+            beside.shutdownNow();
+        }
     }
 
     /**

@@ -97,14 +97,16 @@ class BalanceIT {
     void aBadBalanceOptionIsAUsageErrorNamingFileAndLine(@TempDir Path dir) throws Exception {
         Path conf = dir.resolve("bad.conf");
         Files.writeString(conf, "# fine\n127.0.0.1 9 127.0.0.1 10 [weight=3]\n");
-        try (JarProcess p = new JarProcess("--config", conf.toString())) {
+        // Both end by themselves: started together, one JVM start waited for instead of two.
+        try (OneShots runs = new OneShots()) {
+            runs.start("config", "--config", conf.toString()).start("-L", "-L", "9:127.0.0.1:10", "--balance", "random").awaitAll();
+            JarProcess p = runs.get("config");
             assertEquals(2, p.exitCode(20));
             assertTrue(p.stderr().contains(conf + ":2: a weight needs balance=roundrobin, leastconn or source"), p.stderr());
             assertTrue(!p.stderr().contains("Exception"), p.stderr());
-        }
-        try (JarProcess p = new JarProcess("-L", "9:127.0.0.1:10", "--balance", "random")) {
-            assertEquals(2, p.exitCode(20));
-            assertTrue(p.stderr().contains("--balance: unknown balance policy \"random\""), p.stderr());
+            JarProcess l = runs.get("-L");
+            assertEquals(2, l.exitCode(20));
+            assertTrue(l.stderr().contains("--balance: unknown balance policy \"random\""), l.stderr());
         }
     }
 }

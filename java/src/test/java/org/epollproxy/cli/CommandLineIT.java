@@ -10,12 +10,20 @@ import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.epollproxy.Ports;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The real jar as users run it: exit codes, messages, the listening line, signals. */
 class CommandLineIT {
@@ -25,59 +33,99 @@ class CommandLineIT {
                 "something listens on " + port);
     }
 
-    @ParameterizedTest(name = "-L {0}")
-    @CsvSource(delimiter = '|', value = {
-        "PORT:127.0.0.1                | expected [BIND:]PORT:HOST:HOSTPORT",
-        "PORT:127.0.0.1:99999          | port 99999 is out of range 1-65535",
-        "PORT:127.0.0.1:http           | port \"http\" is not a number",
-        "PORT:[::1:8000                | '[' without ']'",
-        "PORT:bad host!:8000           | bad host name \"bad host!\"",
-        "127.0.0.1:PORT:127.0.0.1:0    | port 0 is out of range 1-65535",
-    })
-    void aBadSpecExitsTwoNamingItAndListensNowhere(String spec, String message) throws Exception {
-        int port = Ports.free();
-        String arg = spec.replace("PORT", Integer.toString(port));
-        // A good forward first: it must not be left listening when a later one is bad.
-        try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:9", "-L", arg)) {
-            assertEquals(2, p.exitCode(20));
-            String err = p.stderr();
-            assertTrue(err.contains("-L " + arg), "names the argument: " + err);
-            assertTrue(err.contains(message), "says what is wrong: " + err);
-            assertEquals(0, p.stdout.size(), "nothing was announced as listening");
+    /** Each bad -L (PORT: a free port) and what the error says of it. */
+    static final String[][] BAD_SPECS = {
+        {"PORT:127.0.0.1", "expected [BIND:]PORT:HOST:HOSTPORT"},
+        {"PORT:127.0.0.1:99999", "port 99999 is out of range 1-65535"},
+        {"PORT:127.0.0.1:http", "port \"http\" is not a number"},
+        {"PORT:[::1:8000", "'[' without ']'"},
+        {"PORT:bad host!:8000", "bad host name \"bad host!\""},
+        {"127.0.0.1:PORT:127.0.0.1:0", "port 0 is out of range 1-65535"},
+    };
+
+    static Stream<Arguments> badSpecs() {
+        return Arrays.stream(BAD_SPECS).map(c -> Arguments.of(c[0], c[1]));
+    }
+
+    /** The port each bad spec's good forward asks for. */
+    private static final Map<String, Integer> SPEC_PORTS = new HashMap<>();
+    /** The port aTakenStatsPortExitsOneAndNothingListens's forward asks for. */
+    private static int statsTestPort;
+    /** The ports that were taken while the runs that meet them ran: a forward's, a --stats one's. */
+    private static int inUsePort;
+    private static int takenStatsPort;
+    /** The runs of this class that end by themselves: started together, each checked by its test below. */
+    private static OneShots runs;
+
+    @BeforeAll
+    static void runTheOneShotsTogether() throws Exception {
+        runs = new OneShots();
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                ServerSocket takenStats = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            for (String[] c : BAD_SPECS) {
+                int port = Ports.free();
+                SPEC_PORTS.put(c[0], port);
+                // A good forward first: it must not be left listening when a later one is bad.
+                runs.start("spec " + c[0], "-L", port + ":127.0.0.1:9", "-L", c[0].replace("PORT", Integer.toString(port)));
+            }
+            runs.start("12q", "-L", "9:127.0.0.1:9", "--buffer-size", "12q");
+            runs.start("nothing");
+            runs.start("in use", "-L", taken.getLocalPort() + ":127.0.0.1:9");
+            runs.start("unknown host", "-L", "0:no-such-host.invalid:80");
+            runs.start("version", "--version");
+            runs.start("send-proxy v3", "-L", "0:127.0.0.1:9", "--send-proxy", "v3");
+            runs.start("stats ::1", "-L", "0:127.0.0.1:9", "--stats", "::1:9100");
+            statsTestPort = Ports.free();
+            runs.start("stats taken", "-L", statsTestPort + ":127.0.0.1:9", "--stats", Integer.toString(takenStats.getLocalPort()));
+            JarProcess.help(); // the one --help of this JVM, meanwhile
+            runs.awaitAll(); // the ports stay taken until every run has ended
+            inUsePort = taken.getLocalPort();
+            takenStatsPort = takenStats.getLocalPort();
         }
+    }
+
+    @AfterAll
+    static void endTheRuns() {
+        if (runs != null) runs.close();
+    }
+
+    @ParameterizedTest(name = "-L {0}")
+    @MethodSource("badSpecs")
+    void aBadSpecExitsTwoNamingItAndListensNowhere(String spec, String message) throws Exception {
+        int port = SPEC_PORTS.get(spec);
+        String arg = spec.replace("PORT", Integer.toString(port));
+        JarProcess p = runs.get("spec " + spec);
+        assertEquals(2, p.exitCode(20));
+        String err = p.stderr();
+        assertTrue(err.contains("-L " + arg), "names the argument: " + err);
+        assertTrue(err.contains(message), "says what is wrong: " + err);
+        assertEquals(0, p.stdout.size(), "nothing was announced as listening");
         assertNothingListens(port);
     }
 
     @Test
     void anUnknownOptionOrBadValueIsAUsageError() throws Exception {
-        try (JarProcess p = new JarProcess("-L", "9:127.0.0.1:9", "--buffer-size", "12q")) {
-            assertEquals(2, p.exitCode(20));
-            assertTrue(p.stderr().contains("'12q' is not a size"), p.stderr());
-        }
-        try (JarProcess p = new JarProcess()) {
-            assertEquals(2, p.exitCode(20));
-            assertTrue(p.stderr().contains("nothing to forward"), p.stderr());
-        }
+        JarProcess p = runs.get("12q");
+        assertEquals(2, p.exitCode(20));
+        assertTrue(p.stderr().contains("'12q' is not a size"), p.stderr());
+        JarProcess nothing = runs.get("nothing");
+        assertEquals(2, nothing.exitCode(20));
+        assertTrue(nothing.stderr().contains("nothing to forward"), nothing.stderr());
     }
 
     @Test
     void anAddressInUseExitsOneNamingTheAddressAndTheError() throws Exception {
-        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            int port = taken.getLocalPort();
-            try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:9")) {
-                assertEquals(1, p.exitCode(20));
-                assertTrue(p.stderr().contains("127.0.0.1:" + port) && p.stderr().contains("Address already in use"),
-                        p.stderr());
-            }
-        }
+        JarProcess p = runs.get("in use"); // its port was taken by a ServerSocket until it ended
+        assertEquals(1, p.exitCode(20));
+        assertTrue(p.stderr().contains("127.0.0.1:" + inUsePort) && p.stderr().contains("Address already in use"),
+                p.stderr());
     }
 
     @Test
     void anUnknownHostExitsOne() throws Exception {
-        try (JarProcess p = new JarProcess("-L", "0:no-such-host.invalid:80")) {
-            assertEquals(1, p.exitCode(30));
-            assertTrue(p.stderr().contains("cannot resolve host \"no-such-host.invalid\""), p.stderr());
-        }
+        JarProcess p = runs.get("unknown host");
+        assertEquals(1, p.exitCode(30));
+        assertTrue(p.stderr().contains("cannot resolve host \"no-such-host.invalid\""), p.stderr());
     }
 
     @Test
@@ -104,10 +152,9 @@ class CommandLineIT {
         assertEquals(0, help.exit());
         String all = String.join("\n", help.stdout());
         assertTrue(all.contains("[BIND:]PORT:HOST:HOSTPORT") && all.contains("Exit status"), all);
-        try (JarProcess p = new JarProcess("--version")) {
-            assertEquals(0, p.exitCode(20));
-            assertTrue(p.nextLine().startsWith("epoll-proxy 0."));
-        }
+        JarProcess p = runs.get("version");
+        assertEquals(0, p.exitCode(20));
+        assertTrue(p.nextLine().startsWith("epoll-proxy 0."));
     }
 
     @Test
@@ -123,25 +170,20 @@ class CommandLineIT {
 
     @Test
     void badValuesOfTheNewOptionsAreUsageErrors() throws Exception {
-        try (JarProcess p = new JarProcess("-L", "0:127.0.0.1:9", "--send-proxy", "v3")) {
-            assertEquals(2, p.exitCode(20));
-            assertTrue(p.stderr().contains("--send-proxy: expected v1 or v2, not \"v3\""), p.stderr());
-        }
-        try (JarProcess p = new JarProcess("-L", "0:127.0.0.1:9", "--stats", "::1:9100")) {
-            assertEquals(2, p.exitCode(20));
-            assertTrue(p.stderr().contains("IPv6 goes in brackets"), p.stderr());
-        }
+        JarProcess p = runs.get("send-proxy v3");
+        assertEquals(2, p.exitCode(20));
+        assertTrue(p.stderr().contains("--send-proxy: expected v1 or v2, not \"v3\""), p.stderr());
+        JarProcess stats = runs.get("stats ::1");
+        assertEquals(2, stats.exitCode(20));
+        assertTrue(stats.stderr().contains("IPv6 goes in brackets"), stats.stderr());
     }
 
     @Test
     void aTakenStatsPortExitsOneAndNothingListens() throws Exception {
-        int port = Ports.free();
-        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                JarProcess p = new JarProcess("-L", port + ":127.0.0.1:9", "--stats", Integer.toString(taken.getLocalPort()))) {
-            assertEquals(1, p.exitCode(20));
-            assertTrue(p.stderr().contains("--stats 127.0.0.1:" + taken.getLocalPort()), p.stderr());
-        }
-        assertNothingListens(port);
+        JarProcess p = runs.get("stats taken"); // its stats port was taken by a ServerSocket until it ended
+        assertEquals(1, p.exitCode(20));
+        assertTrue(p.stderr().contains("--stats 127.0.0.1:" + takenStatsPort), p.stderr());
+        assertNothingListens(statsTestPort);
     }
 
     @ParameterizedTest

@@ -11,13 +11,16 @@ import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.epollproxy.Ports;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the packaged jar tells an operator: the start-up line names every page of --stats, /metrics
  * carries the build and the process as /proc shows it from outside, and the process that took the
- * sockets over says what it took and from which process.
+ * sockets over says what it took and from which process. The first two tests read one process (a
+ * TCP and a UNIX listener and --stats) started once for both: neither needs a fresh one.
  */
 class OperatorLinesIT {
 
@@ -27,46 +30,62 @@ class OperatorLinesIT {
         return m.group(1);
     }
 
-    @Test
-    void theStartUpLineNamesEveryStatsPageAndMetricsShowTheBuildAndTheProcess() throws Exception {
-        try (TaggedEcho echo = new TaggedEcho("b");
-                JarProcess p = new JarProcess("-L", "0:127.0.0.1:" + echo.port(), "--stats", "127.0.0.1:0")) {
-            p.nextLine(); // listening tcp ...
-            Matcher m = Pattern.compile("listening http 127\\.0\\.0\\.1:(\\d+) (.*)").matcher(p.nextLine());
-            assertTrue(m.matches());
-            assertEquals("/ /metrics /connections /backends /healthz /livez", m.group(2));
-            int stats = Integer.parseInt(m.group(1));
-            for (String page : m.group(2).split(" ")) assertEquals("200", DrainIT.get(stats, page)[0], page + " answers");
+    @TempDir
+    static Path sockDir;
+    /** One process for the first two tests, which only read it: a TCP and a UNIX listener and --stats. */
+    private static TaggedEcho echo;
+    private static JarProcess p;
+    /** Its three start-up lines, in order: the TCP forward, the UNIX forward, the stats listener. */
+    private static final java.util.List<String> lines = new java.util.ArrayList<>();
 
-            String metrics = DrainIT.get(stats, "/metrics")[1];
-            String version;
-            try (JarFile jar = new JarFile(JarProcess.jar().toFile())) {
-                version = jar.getManifest().getMainAttributes().getValue("Implementation-Version");
-            }
-            assertEquals("1", metric(metrics, "epollproxy_build_info{version=\"" + version + "\"}"));
-            long pid = p.process.pid();
-            String limits = Files.readString(Path.of("/proc", Long.toString(pid), "limits"));
-            Matcher nofile = Pattern.compile("(?m)^Max open files\\s+(\\d+)").matcher(limits);
-            assertTrue(nofile.find());
-            assertEquals(nofile.group(1), metric(metrics, "process_max_fds"));
-            double start = Double.parseDouble(metric(metrics, "process_start_time_seconds"));
-            double jvmStart = p.process.info().startInstant().orElseThrow().toEpochMilli() / 1000.0;
-            assertTrue(Math.abs(start - jvmStart) < 2, "start " + start + ", /proc says " + jvmStart);
-            long rss = Long.parseLong(metric(metrics, "process_resident_memory_bytes"));
-            long rssNow = ProcStat.rssKiB(pid) * 1024;
-            assertTrue(rss > rssNow / 2 && rss < rssNow * 2, rss + " bytes resident, /proc says " + rssNow + " now");
-            long fds = Long.parseLong(metric(metrics, "process_open_fds"));
-            assertTrue(Math.abs(fds - ProcStat.openFds(pid)) <= 3, fds + " open fds, /proc lists " + ProcStat.openFds(pid));
-            assertTrue(Double.parseDouble(metric(metrics, "process_cpu_seconds_total")) > 0);
-        }
+    @BeforeAll
+    static void start() throws Exception {
+        echo = new TaggedEcho("b");
+        p = new JarProcess("-L", "0:127.0.0.1:" + echo.port(), "-L", sockDir.resolve("in.sock") + ":127.0.0.1:" + echo.port(),
+                "--stats", "127.0.0.1:0");
+        for (int i = 0; i < 3; i++) lines.add(p.nextLine());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (p != null) p.close();
+        if (echo != null) echo.close();
     }
 
     @Test
-    void aUnixSocketListenerIsListedAsUnix(@TempDir Path dir) throws Exception {
-        Path sock = dir.resolve("in.sock");
-        try (TaggedEcho echo = new TaggedEcho("b"); JarProcess p = new JarProcess("-L", sock + ":127.0.0.1:" + echo.port())) {
-            assertEquals("listening unix " + sock + " -> 127.0.0.1:" + echo.port(), p.nextLine());
+    void theStartUpLineNamesEveryStatsPageAndMetricsShowTheBuildAndTheProcess() throws Exception {
+        assertTrue(lines.get(0).startsWith("listening tcp "), lines.get(0));
+        Matcher m = Pattern.compile("listening http 127\\.0\\.0\\.1:(\\d+) (.*)").matcher(lines.get(2));
+        assertTrue(m.matches(), lines.get(2));
+        assertEquals("/ /metrics /connections /backends /healthz /livez", m.group(2));
+        int stats = Integer.parseInt(m.group(1));
+        for (String page : m.group(2).split(" ")) assertEquals("200", DrainIT.get(stats, page)[0], page + " answers");
+
+        String metrics = DrainIT.get(stats, "/metrics")[1];
+        String version;
+        try (JarFile jar = new JarFile(JarProcess.jar().toFile())) {
+            version = jar.getManifest().getMainAttributes().getValue("Implementation-Version");
         }
+        assertEquals("1", metric(metrics, "epollproxy_build_info{version=\"" + version + "\"}"));
+        long pid = p.process.pid();
+        String limits = Files.readString(Path.of("/proc", Long.toString(pid), "limits"));
+        Matcher nofile = Pattern.compile("(?m)^Max open files\\s+(\\d+)").matcher(limits);
+        assertTrue(nofile.find());
+        assertEquals(nofile.group(1), metric(metrics, "process_max_fds"));
+        double start = Double.parseDouble(metric(metrics, "process_start_time_seconds"));
+        double jvmStart = p.process.info().startInstant().orElseThrow().toEpochMilli() / 1000.0;
+        assertTrue(Math.abs(start - jvmStart) < 2, "start " + start + ", /proc says " + jvmStart);
+        long rss = Long.parseLong(metric(metrics, "process_resident_memory_bytes"));
+        long rssNow = ProcStat.rssKiB(pid) * 1024;
+        assertTrue(rss > rssNow / 2 && rss < rssNow * 2, rss + " bytes resident, /proc says " + rssNow + " now");
+        long fds = Long.parseLong(metric(metrics, "process_open_fds"));
+        assertTrue(Math.abs(fds - ProcStat.openFds(pid)) <= 3, fds + " open fds, /proc lists " + ProcStat.openFds(pid));
+        assertTrue(Double.parseDouble(metric(metrics, "process_cpu_seconds_total")) > 0);
+    }
+
+    @Test
+    void aUnixSocketListenerIsListedAsUnix() throws Exception {
+        assertEquals("listening unix " + sockDir.resolve("in.sock") + " -> 127.0.0.1:" + echo.port(), lines.get(1));
     }
 
     @Test
