@@ -298,16 +298,18 @@ public final class Main implements Callable<Integer> {
         Shutdown shutdown = new Shutdown(proxy, logs, statsToStop, drainTimeoutSec, err, control);
         if (socketActivated) shutdown.listenersHeldElsewhere();
         if (control != null) control.start(proxy, shutdown::drain, proxy.forwardingLoops().get(0).log());
-        Signals.on("TERM", () -> {
+        boolean onTerm = Signals.on("TERM", () -> {
             if (drainTimeoutSec == 0 || proxy.draining()) shutdown.stop(); // a second SIGTERM: now
             else shutdown.drain("SIGTERM");
         });
-        Signals.on("INT", shutdown::stop);
+        Signals.on("INT", shutdown::stop); // ignored in a shell's background job: the shell's choice, no word
         names.start(proxy);
         Reloader reloader = new Reloader(names, proxy, args, configFile, logs, err, prereadLimits);
         if (config != null) reloader.dynamicAtStart(config.dynamic());
         reloader.withTls(tlsArgs, tls, connection.bufferSize);
-        Signals.onHangup(reloader::requestReload);
+        boolean onHup = Signals.onHangup(reloader::requestReload);
+        if (!onTerm) err.println("epoll-proxy: SIGTERM is ignored (this process was started with it ignored): it does not drain or stop on SIGTERM");
+        if (!onHup) err.println("epoll-proxy: SIGHUP is ignored (this process was started with it ignored, as nohup does): no reload on SIGHUP");
         for (Forward f : forwards) out.println(Forwards.listeningLine(f));
         for (String note : Forwards.unixNotes(forwards, config)) err.println("epoll-proxy: " + note);
         if (statsServer != null) {

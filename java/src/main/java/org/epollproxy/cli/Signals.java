@@ -1,6 +1,7 @@
 package org.epollproxy.cli;
 
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * POSIX signals through {@code sun.misc.Signal} (jdk.unsupported, present on every JDK we run on).
@@ -13,20 +14,27 @@ final class Signals {
         handle("INT", action);
     }
 
-    /** SIGTERM (drain, see Main) and SIGINT (stop now) apart. */
-    static void on(String name, Runnable action) {
-        handle(name, action);
+    /**
+     * SIGTERM (drain, see Main) and SIGINT (stop now) apart. False when the handler is not installed: the
+     * process was started with the signal ignored (`nohup` does that to SIGHUP, a shell to a background
+     * job's SIGINT, a supervisor may to any), and the JVM keeps an inherited SIG_IGN of SIGTERM, SIGINT and
+     * SIGHUP as it is, so the signal does nothing here.
+     */
+    static boolean on(String name, Runnable action) {
+        return handle(name, action);
     }
 
-    static void onHangup(Runnable action) {
-        handle("HUP", action);
+    static boolean onHangup(Runnable action) {
+        return handle("HUP", action);
     }
 
-    private static void handle(String name, Runnable action) {
+    private static boolean handle(String name, Runnable action) {
         try {
-            Signal.handle(new Signal(name), s -> action.run());
+            // The JVM answers a signal ignored at its start with SIG_IGN as the "previous" handler and
+            // installs nothing.
+            return Signal.handle(new Signal(name), s -> action.run()) != SignalHandler.SIG_IGN;
         } catch (IllegalArgumentException e) {
-            // The signal is reserved or ignored by the JVM (e.g. INT under `nohup`): nothing to install.
+            return false; // reserved by the JVM (-Xrs): nothing installed
         }
     }
 

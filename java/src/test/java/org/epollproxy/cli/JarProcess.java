@@ -42,7 +42,7 @@ final class JarProcess implements AutoCloseable {
     }
 
     JarProcess(List<String> jvmFlags, String... args) throws IOException {
-        this(0, jvmFlags, args);
+        this(null, jvmFlags, args);
     }
 
     /**
@@ -77,17 +77,19 @@ final class JarProcess implements AutoCloseable {
         return cmd;
     }
 
-    private JarProcess(int fdLimit, List<String> jvmFlags, String... args) throws IOException {
+    /** {@code shell}: a bash command run before bash execs the JVM (a limit, a signal disposition), or null. */
+    private JarProcess(String shell, List<String> jvmFlags, String... args) throws IOException {
         List<String> cmd = javaCommand(args);
         cmd.addAll(jvmFlags);
         cmd.add("-jar");
         cmd.add(jar().toString());
         cmd.addAll(List.of(args));
-        if (fdLimit > 0) {
-            // ulimit applies to the shell and what it execs: the JVM gets the limit, the test JVM does not.
-            List<String> shell = new ArrayList<>(List.of("bash", "-c", "ulimit -n " + fdLimit + " && exec \"$@\"", "bash"));
-            shell.addAll(cmd);
-            cmd = shell;
+        if (shell != null) {
+            // A limit or a signal disposition applies to the shell and what it execs: the JVM gets it, the
+            // test JVM does not.
+            List<String> inShell = new ArrayList<>(List.of("bash", "-c", shell + " && exec \"$@\"", "bash"));
+            inShell.addAll(cmd);
+            cmd = inShell;
         }
         // Run from / to show the jar finds its native library wherever it is started.
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(Path.of("/").toFile());
@@ -149,7 +151,15 @@ final class JarProcess implements AutoCloseable {
 
     /** The jar under {@code ulimit -n fdLimit} (bash execs java, so the pid is the JVM's). */
     static JarProcess withFdLimit(int fdLimit, String... args) throws IOException {
-        return new JarProcess(fdLimit, List.of(), args);
+        return new JarProcess("ulimit -n " + fdLimit, List.of(), args);
+    }
+
+    /**
+     * The jar started with {@code signals} (e.g. "TERM HUP") ignored, as {@code nohup} or a supervisor may
+     * start it: bash's {@code trap ''} sets SIG_IGN, which the JVM it execs inherits.
+     */
+    static JarProcess withSignalsIgnored(String signals, String... args) throws IOException {
+        return new JarProcess("trap '' " + signals, List.of(), args);
     }
 
     private void pump(BufferedReader r, boolean out) {
