@@ -106,6 +106,17 @@ native_tools() {
   loadclient="$dir/loadclient" echoserver="$dir/echoserver"
 }
 
+# native_forwarder: bench/native's cforward (a minimal C forwarder over epoll or io_uring, compare.sh's
+# c-* rows), built or brought up to date with the other tools. Sets cforward.
+native_forwarder() {
+  native_tools || return
+  cmake --build "$root/bench/target/jni-build" --target cforward >/dev/null || {
+    echo "native_forwarder: cforward did not build (it needs Linux 6.1+ kernel headers for io_uring)" >&2
+    return 1
+  }
+  cforward="$root/bench/target/jni-build/cforward"
+}
+
 # bench_tools c|java: what drives the forwarders. c: the C echo backend and load client (no JIT, no GC,
 # little CPU taken from the forwarder on two shared cores); java: the bench jar's EchoServer and
 # LoadClient, as every script used before 2026-12-05 (to compare with older results). Sets the arrays

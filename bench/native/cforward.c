@@ -51,6 +51,18 @@ int cf_backend_socket(int nonblocking) {
     return fd;
 }
 
+static struct cf_forward forwards[CF_MAX_FORWARDS];
+static int nforwards;
+
+/* SIGTERM, SIGINT: the listening sockets stop listening before the process goes. With io_uring an accept
+ * outstanding holds its listener open until the ring is torn down, after the exit, and meanwhile the
+ * port would still accept connections nobody serves and refuse the next forwarder's bind. */
+static void on_stop(int sig) {
+    (void)sig;
+    for (int i = 0; i < nforwards; i++) shutdown(forwards[i].listen_fd, SHUT_RDWR);
+    _exit(0);
+}
+
 static int port_of(const char *s) {
     char *end;
     long p = strtol(s, &end, 10);
@@ -68,7 +80,7 @@ int main(int argc, char **argv) {
     int uring = strcmp(mode, "uring") == 0, unlinked = strcmp(mode, "uring-unlinked") == 0;
     if (!uring && !unlinked && strcmp(mode, "epoll") != 0) return usage();
     signal(SIGPIPE, SIG_IGN);
-    struct cf_forward fw[CF_MAX_FORWARDS];
+    struct cf_forward *fw = forwards;
     int n = argc - 2;
     for (int i = 0; i < n; i++) {
         const char *colon = strchr(argv[i + 2], ':');
@@ -82,6 +94,9 @@ int main(int argc, char **argv) {
         fw[i].backend.sin_family = AF_INET;
         fw[i].backend.sin_port = htons((uint16_t)bp);
         fw[i].backend.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        nforwards = i + 1;
     }
+    signal(SIGTERM, on_stop);
+    signal(SIGINT, on_stop);
     return (uring || unlinked) ? cf_run_uring(fw, n, uring) : cf_run_epoll(fw, n);
 }

@@ -42,15 +42,16 @@ enum { T_ACCEPT, T_CONNECT, T_RECV0, T_RECV1, T_SEND0, T_SEND1 };
 struct side {
     int fd;
     int len; /* bytes read from fd, being sent to the other side */
-    /* Linked, a failed send's completion and its cancelled recv's come in either order: whichever comes
-     * second frees the pair, so the first records that the other is still owed. */
-    int send_failed, send_owed;
+    /* Linked, a chain whose send fails ends with the send's completion; the recv it cancels posts none
+     * (Linux 6.18: a link whose head has IOSQE_CQE_SKIP_SUCCESS skips the cancelled ones' too). Should
+     * it post one, it is the same end: the first of the two counts, the other is ignored. */
+    int chain_ended;
     char buf[CF_BUFFER_SIZE];
 };
 
 struct pair {
     struct side s[2]; /* 0 the client, 1 the backend */
-    int outstanding; /* submitted requests whose completion has not come (a skipped send counts as none) */
+    int outstanding; /* submitted requests not yet completed; a linked chain counts once, as its recv */
     int closing;
     struct sockaddr_in backend;
 };
@@ -159,6 +160,7 @@ static void submit_send(struct pair *p, int i) {
     e->len = (unsigned)p->s[i].len;
     e->msg_flags = MSG_NOSIGNAL | MSG_WAITALL;
     e->user_data = tag(p, T_SEND0 + i);
+    p->s[i].chain_ended = 0;
     if (linked) {
         e->flags = IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS; /* a failed send still completes, and cancels the recv */
         submit_recv(p, i);
@@ -194,7 +196,7 @@ static void on_accept(struct cf_forward *f, int res) {
         return;
     }
     p->s[0].fd = res, p->s[1].fd = b;
-    for (int i = 0; i < 2; i++) p->s[i].len = p->s[i].send_failed = p->s[i].send_owed = 0; /* not the buffers */
+    for (int i = 0; i < 2; i++) p->s[i].len = p->s[i].chain_ended = 0; /* not the buffers */
     p->outstanding = 1, p->closing = 0;
     p->backend = f->backend;
     struct io_uring_sqe *e = next_sqe();
@@ -211,20 +213,19 @@ static void on_completion(uint64_t data, int res) {
     if (t == T_ACCEPT) return on_accept(ptr, res);
     struct pair *p = ptr;
     if (t == T_SEND0 || t == T_SEND1) {
-        /* Linked, only a failed send completes (an error, or less than all sent); it is not counted: its
-         * recv's completion, cancelled, is. */
+        /* Linked, only a failed send completes (an error, or less than all sent), and ends its chain. */
         int i = t - T_SEND0;
-        if (!linked) p->outstanding--;
-        else if (p->s[i].send_owed) p->s[i].send_owed = 0, p->outstanding--;
-        else p->s[i].send_failed = 1;
+        if (!linked || !p->s[i].chain_ended) p->outstanding--;
+        p->s[i].chain_ended = 1;
         if (linked || res != p->s[i].len || p->closing) return end_pair(p);
         return submit_recv(p, i);
     }
-    p->outstanding--;
     if (linked && res == -ECANCELED && t != T_CONNECT) { /* its send failed */
         struct side *s = &p->s[t - T_RECV0];
-        if (s->send_failed) s->send_failed = 0;
-        else s->send_owed = 1, p->outstanding++;
+        if (!s->chain_ended) p->outstanding--;
+        s->chain_ended = 1;
+    } else {
+        p->outstanding--;
     }
     if (p->closing || res < 0 || (res == 0 && t != T_CONNECT)) return end_pair(p); /* a recv's 0 is EOF */
     if (t == T_CONNECT) {
