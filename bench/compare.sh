@@ -24,6 +24,7 @@
 #   COMPARE_SCENARIOS=pp100 COMPARE_ONLY="haproxy epoll-proxy c-epoll c-uring" COMPARE_ROUNDS=3 bench/compare.sh
 #                                    # CPU per round trip with the I/O interface alone changed: a minimal C
 #                                    # forwarder over epoll and over io_uring next to haproxy and the proxy
+#                                    # (COMPARE_CPU_WITH_BACKEND=1: the echo backend's CPU added to each figure)
 #
 # Tools: the echo backend is bench/native/echoserver.c and ping-pong and the connection rate are driven by
 # bench/native/loadclient.c (built with cmake when missing): C, one epoll thread each for the backend and
@@ -273,6 +274,9 @@ for fwd in "${order[@]}"; do
   runs bulk && echo "   bulk ${bulk} MB/s, forwarder ${bulk_cores} cores, ${bulk_cpu} CPU s/GB" >&2
 
   export CPU_PIDS="${FWD_PIDS[*]+"${FWD_PIDS[*]}"}"
+  # COMPARE_CPU_WITH_BACKEND=1: the ping-pong and connection-rate CPU figures add the echo backend's, to see
+  # whether a forwarder saves CPU or only moves the kernel's work to the process at the other end.
+  [ "${COMPARE_CPU_WITH_BACKEND:-0}" = 1 ] && CPU_PIDS="${CPU_PIDS:+$CPU_PIDS }${pids[1]}"
   pp1="-" pp100="-" conn="-"
   if runs pp1; then
     pp1="$(timeout 120 "${load[@]}" pingpong "$echo_port" 1 "$RUN_SECONDS" "$WARMUP_SECONDS" || echo failed)"

@@ -139,7 +139,7 @@ syscall_events() {
   local s events=""
   for s in accept accept4 socket connect bind setsockopt getsockopt getsockname getpeername recvfrom sendto recvmsg sendmsg \
     read write readv writev splice pipe2 epoll_wait epoll_pwait epoll_ctl poll select shutdown close fcntl ioctl \
-    clock_gettime gettimeofday futex sched_yield brk mmap munmap madvise; do
+    clock_gettime gettimeofday futex sched_yield brk mmap munmap madvise io_uring_enter; do
     events="$events${events:+,}syscalls:sys_enter_$s"
   done
   printf '%s' "$events"
@@ -154,7 +154,7 @@ start_echo_backend() {
 }
 
 # start_echo_forwarder NAME PORT ECHO_PORT LOG [BASELINE_JAR]: forwarder NAME (epoll-proxy, epoll-proxy-baseline
-# running BASELINE_JAR, or haproxy with nbthread 1) on 127.0.0.1:PORT in front of the echo backend on
+# running BASELINE_JAR, haproxy with nbthread 1, or bench/native's cforward as c-epoll, c-uring, c-uring-unlinked) on 127.0.0.1:PORT in front of the echo backend on
 # ECHO_PORT, its output in LOG; waits until it listens. Sets fwd to its PID and adds it to pids.
 start_echo_forwarder() {
   case "$1" in
@@ -163,7 +163,10 @@ start_echo_forwarder() {
     haproxy)
       haproxy_echo_cfg "$2" "$3" "$4.cfg"
       haproxy -db -f "$4.cfg" >"$4" 2>&1 & ;;
-    *) echo "unknown forwarder $1 (epoll-proxy, epoll-proxy-baseline, haproxy)" >&2; return 2 ;;
+    c-epoll|c-uring|c-uring-unlinked)
+      [ -n "${cforward:-}" ] || native_forwarder || return
+      "$cforward" "${1#c-}" "$2:$3" >"$4" 2>&1 & ;;
+    *) echo "unknown forwarder $1 (epoll-proxy, epoll-proxy-baseline, haproxy, c-epoll, c-uring, c-uring-unlinked)" >&2; return 2 ;;
   esac
   fwd=$!
   pids+=("$fwd")
