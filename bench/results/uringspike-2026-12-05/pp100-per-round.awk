@@ -1,9 +1,9 @@
-# compare.tsv -> per round: each forwarder's pp100 CPU per round trip (user+sys, user, sys), and ratios.
-BEGIN { FS = "\t" }
+# compare.tsv -> per round: each forwarder's CPU per round trip in scenario s (-v s=pp100 by default; or pp1), user+sys, user, sys, and ratios.
+BEGIN { FS = "\t"; if (s == "") s = "pp100" }
 NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 {
   r = $col["round"]; f = $1
-  cpu[r, f] = $col["pp100_cpu_us"]; usr[r, f] = $col["pp100_user_us"]; sys[r, f] = $col["pp100_sys_us"]; rt[r, f] = $col["pp100_rtps"]
+  cpu[r, f] = $col[s "_cpu_us"]; usr[r, f] = $col[s "_user_us"]; sys[r, f] = $col[s "_sys_us"]; rt[r, f] = $col[s "_rtps"]
   if (!(f in seenf)) { seenf[f] = 1; fs[++nf] = f }
   if (!(r in seenr)) { seenr[r] = 1; rs[++nr] = r }
 }
