@@ -6,7 +6,9 @@
  *        completions submits everything and waits for the next ones.
  *   MODE uring-unlinked: as uring, but the send and the next recv are submitted one after the other,
  *        each with its own completion.
- * Listens on 127.0.0.1 and connects every client to 127.0.0.1:BACKEND_PORT. Runs until killed.
+ * Listens on 127.0.0.1 (LISTEN_PORT 0: a port the kernel picks) and connects every client to
+ * 127.0.0.1:BACKEND_PORT; prints "forward 127.0.0.1:PORT -> 127.0.0.1:BACKEND_PORT" per forward once it
+ * listens. Runs until killed (SIGTERM, SIGINT); exit status 2 on a usage error.
  * See cforward.h for why it exists.
  */
 #define _GNU_SOURCE
@@ -63,10 +65,24 @@ static void on_stop(int sig) {
     _exit(0);
 }
 
-static int port_of(const char *s) {
+/* A port number that ends at the end of s or at a ':', at least min; else -1. */
+static int port_of(const char *s, int min) {
     char *end;
     long p = strtol(s, &end, 10);
-    return (end != s && (*end == '\0' || *end == ':') && p > 0 && p < 65536) ? (int)p : -1;
+    return (end != s && (*end == '\0' || *end == ':') && p >= min && p < 65536) ? (int)p : -1;
+}
+
+static int bound_port(int fd) {
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    if (getsockname(fd, (struct sockaddr *)&a, &len) != 0) cf_die("getsockname");
+    return ntohs(a.sin_port);
+}
+
+void cf_announce(const struct cf_forward *fw, int n) {
+    for (int i = 0; i < n; i++)
+        printf("forward 127.0.0.1:%d -> 127.0.0.1:%d\n", bound_port(fw[i].listen_fd), ntohs(fw[i].backend.sin_port));
+    fflush(stdout);
 }
 
 static int usage(void) {
@@ -84,7 +100,7 @@ int main(int argc, char **argv) {
     int n = argc - 2;
     for (int i = 0; i < n; i++) {
         const char *colon = strchr(argv[i + 2], ':');
-        int lp = port_of(argv[i + 2]), bp = colon ? port_of(colon + 1) : -1;
+        int lp = port_of(argv[i + 2], 0), bp = colon ? port_of(colon + 1, 1) : -1;
         if (lp < 0 || bp < 0) {
             fprintf(stderr, "cforward: '%s' is not LISTEN_PORT:BACKEND_PORT\n", argv[i + 2]);
             return 2;

@@ -25,6 +25,8 @@ int cf_listen(int port, int nonblocking);
 int cf_backend_socket(int nonblocking);
 /* Never returns. */
 void cf_die(const char *what);
+/* "forward 127.0.0.1:PORT -> 127.0.0.1:BACKEND_PORT" per forward, once its I/O is set up to serve it. */
+void cf_announce(const struct cf_forward *fw, int n);
 
 int cf_run_epoll(struct cf_forward *fw, int n);
 /* linked: the send and the next recv of a direction go in as one linked chain whose send posts no

@@ -125,6 +125,7 @@ int cf_run_epoll(struct cf_forward *fw, int n) {
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)(uintptr_t)&fw[i] | TAG_LISTENER};
         if (epoll_ctl(ep, EPOLL_CTL_ADD, fw[i].listen_fd, &ev) != 0) cf_die("epoll_ctl");
     }
+    cf_announce(fw, n);
     struct epoll_event evs[MAX_EVENTS];
     for (;;) {
         int k = epoll_wait(ep, evs, MAX_EVENTS, -1);

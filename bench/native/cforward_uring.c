@@ -242,6 +242,7 @@ int cf_run_uring(struct cf_forward *fw, int n, int link) {
     linked = link;
     setup();
     for (int i = 0; i < n; i++) submit_accept(&fw[i]);
+    cf_announce(fw, n);
     for (;;) {
         publish();
         if (sys_enter(pending(), 1, IORING_ENTER_GETEVENTS) < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY)
