@@ -21,6 +21,10 @@
 #   COMPARE_BASELINE_JAR=/path/old/epoll-proxy.jar COMPARE_ONLY="direct epoll-proxy epoll-proxy-baseline" bench/compare.sh
 #                                    # this build against another build's jar (its CDS archive is made first)
 #   COMPARE_TOOLS=java bench/compare.sh   # the Java echo backend and load client, as results before 2026-12-05
+#   COMPARE_SCENARIOS=pp100 COMPARE_ONLY="haproxy epoll-proxy c-epoll c-uring" COMPARE_ROUNDS=3 bench/compare.sh
+#                                    # CPU per round trip with the I/O interface alone changed: a minimal C
+#                                    # forwarder over epoll and over io_uring next to haproxy and the proxy
+#                                    # (COMPARE_CPU_WITH_BACKEND=1: the echo backend's CPU added to each figure)
 #
 # Tools: the echo backend is bench/native/echoserver.c and ping-pong and the connection rate are driven by
 # bench/native/loadclient.c (built with cmake when missing): C, one epoll thread each for the backend and
@@ -33,7 +37,9 @@
 # epoll-proxy-baseline (defaults, the jar COMPARE_BASELINE_JAR names: did a change slow forwarding?),
 # epoll-proxy-2t (--threads 2), epoll-proxy-splice (--splice), epoll-proxy-splice-256k (--splice
 # --pipe-size 256k --buffer-size 256k), socat, rinetd, haproxy (nbthread 1), haproxy-2t (nbthread 2),
-# haproxy-splice (nbthread 1, option splice-auto).
+# haproxy-splice (nbthread 1, option splice-auto), c-epoll, c-uring and c-uring-unlinked (bench/native/cforward.c:
+# a minimal single-threaded C forwarder, the proxy's shape of I/O over epoll, or over io_uring with the send
+# and the next recv linked or not; not in the default list, they answer a question about the interface).
 #
 # Next to every throughput figure: the forwarder's CPU (utime + stime from /proc/PID/stat over the
 # measured window, as cores and per operation), since on two shared cores throughput says as much
@@ -141,6 +147,10 @@ start_forwarder() {
       socat "TCP-LISTEN:$F_BULK,bind=127.0.0.1,fork,reuseaddr,backlog=1024" "TCP:127.0.0.1:$IPERF_PORT" >"$tmp/$1-bulk.log" 2>&1 &
       FWD_PIDS+=($!)
       socat "TCP-LISTEN:$F_ECHO,bind=127.0.0.1,fork,reuseaddr,backlog=1024" "TCP:127.0.0.1:$ECHO_PORT" >"$tmp/$1-echo.log" 2>&1 &
+      FWD_PIDS+=($!) ;;
+    c-epoll|c-uring|c-uring-unlinked)
+      [ -n "${cforward:-}" ] || native_forwarder || return 1
+      "$cforward" "${1#c-}" "$F_BULK:$IPERF_PORT" "$F_ECHO:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
       FWD_PIDS+=($!) ;;
     rinetd)
       printf '127.0.0.1 %s 127.0.0.1 %s\n127.0.0.1 %s 127.0.0.1 %s\n' \
@@ -264,6 +274,9 @@ for fwd in "${order[@]}"; do
   runs bulk && echo "   bulk ${bulk} MB/s, forwarder ${bulk_cores} cores, ${bulk_cpu} CPU s/GB" >&2
 
   export CPU_PIDS="${FWD_PIDS[*]+"${FWD_PIDS[*]}"}"
+  # COMPARE_CPU_WITH_BACKEND=1: the ping-pong and connection-rate CPU figures add the echo backend's, to see
+  # whether a forwarder saves CPU or only moves the kernel's work to the process at the other end.
+  [ "${COMPARE_CPU_WITH_BACKEND:-0}" = 1 ] && CPU_PIDS="${CPU_PIDS:+$CPU_PIDS }${pids[1]}"
   pp1="-" pp100="-" conn="-"
   if runs pp1; then
     pp1="$(timeout 120 "${load[@]}" pingpong "$echo_port" 1 "$RUN_SECONDS" "$WARMUP_SECONDS" || echo failed)"

@@ -106,6 +106,17 @@ native_tools() {
   loadclient="$dir/loadclient" echoserver="$dir/echoserver"
 }
 
+# native_forwarder: bench/native's cforward (a minimal C forwarder over epoll or io_uring, compare.sh's
+# c-* rows), built or brought up to date with the other tools. Sets cforward.
+native_forwarder() {
+  native_tools || return
+  cmake --build "$root/bench/target/jni-build" --target cforward >/dev/null || {
+    echo "native_forwarder: cforward did not build (it needs Linux 6.1+ kernel headers for io_uring)" >&2
+    return 1
+  }
+  cforward="$root/bench/target/jni-build/cforward"
+}
+
 # bench_tools c|java: what drives the forwarders. c: the C echo backend and load client (no JIT, no GC,
 # little CPU taken from the forwarder on two shared cores); java: the bench jar's EchoServer and
 # LoadClient, as every script used before 2026-12-05 (to compare with older results). Sets the arrays
@@ -128,7 +139,7 @@ syscall_events() {
   local s events=""
   for s in accept accept4 socket connect bind setsockopt getsockopt getsockname getpeername recvfrom sendto recvmsg sendmsg \
     read write readv writev splice pipe2 epoll_wait epoll_pwait epoll_ctl poll select shutdown close fcntl ioctl \
-    clock_gettime gettimeofday futex sched_yield brk mmap munmap madvise; do
+    clock_gettime gettimeofday futex sched_yield brk mmap munmap madvise io_uring_enter; do
     events="$events${events:+,}syscalls:sys_enter_$s"
   done
   printf '%s' "$events"
@@ -143,7 +154,7 @@ start_echo_backend() {
 }
 
 # start_echo_forwarder NAME PORT ECHO_PORT LOG [BASELINE_JAR]: forwarder NAME (epoll-proxy, epoll-proxy-baseline
-# running BASELINE_JAR, or haproxy with nbthread 1) on 127.0.0.1:PORT in front of the echo backend on
+# running BASELINE_JAR, haproxy with nbthread 1, or bench/native's cforward as c-epoll, c-uring, c-uring-unlinked) on 127.0.0.1:PORT in front of the echo backend on
 # ECHO_PORT, its output in LOG; waits until it listens. Sets fwd to its PID and adds it to pids.
 start_echo_forwarder() {
   case "$1" in
@@ -152,7 +163,10 @@ start_echo_forwarder() {
     haproxy)
       haproxy_echo_cfg "$2" "$3" "$4.cfg"
       haproxy -db -f "$4.cfg" >"$4" 2>&1 & ;;
-    *) echo "unknown forwarder $1 (epoll-proxy, epoll-proxy-baseline, haproxy)" >&2; return 2 ;;
+    c-epoll|c-uring|c-uring-unlinked)
+      [ -n "${cforward:-}" ] || native_forwarder || return
+      "$cforward" "${1#c-}" "$2:$3" >"$4" 2>&1 & ;;
+    *) echo "unknown forwarder $1 (epoll-proxy, epoll-proxy-baseline, haproxy, c-epoll, c-uring, c-uring-unlinked)" >&2; return 2 ;;
   esac
   fwd=$!
   pids+=("$fwd")
