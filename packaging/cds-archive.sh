@@ -10,14 +10,15 @@
 # the others. The archive only works with the JVM build that made it and the jar it was made from
 # (path, size and time stamp): bin/epoll-proxy names it after the JDK's version and, when it does
 # not match anyway, the JVM quietly starts without it. Bounded: the training run is stopped after 30 s
-# at most. Needs nothing but the JDK and bash; loopback only.
+# at most, and killed 30 s (CDS_TRAINING_STOP_S) after a SIGTERM it does not end on. Needs nothing but the JDK and bash; loopback only.
 set -euo pipefail
 
 java="$1" jar="$(readlink -f "$2")" out="$3"
 tmp="$(mktemp -d)"
 pid=""
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  # SIGKILL: a wait must not outlast the script (a JVM started with SIGTERM ignored never ends on it).
+  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -61,7 +62,14 @@ for _ in $(seq 300); do
 done
 exec 3>&-
 kill -TERM "$pid"
-for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+# Bounded: a JVM started with SIGTERM ignored (inherited: the JVM installs no handler then) does not stop on
+# it, and an unbounded wait held `mvn package` forever. What it loaded is in the class list already.
+stop_s="${CDS_TRAINING_STOP_S:-30}"
+for _ in $(seq $((stop_s * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then
+  echo "cds-archive: the training run did not stop within ${stop_s} s of SIGTERM; killed" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+fi
 wait "$pid" 2>/dev/null || true
 pid=""
 

@@ -189,4 +189,47 @@ class PackagingIT {
         assertTrue(p.waitFor(20, TimeUnit.SECONDS));
         return p.exitValue();
     }
+
+    /**
+     * packaging/cds-archive.sh ends even when its training run does not stop on SIGTERM (a JVM started with
+     * SIGTERM ignored installs no handler for it): `mvn package` waited on it forever. A stand-in for java
+     * (python3) plays the training run that ignores SIGTERM, and the dump; the script must kill it and go on.
+     */
+    @Test
+    void theArchiveScriptEndsWhenTheTrainingRunIgnoresSigterm(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path fakeJava = tmp.resolve("java");
+        Files.writeString(fakeJava, String.join("\n",
+                "#!/usr/bin/env python3",
+                "import signal, socket, sys, time",
+                "args = sys.argv[1:]",
+                "for a in args:",
+                "    if a.startswith('-XX:SharedArchiveFile='):  # the dump",
+                "        open(a.split('=', 1)[1], 'w').write('archive'); sys.exit(0)",
+                "for a in args:",
+                "    if a.startswith('-XX:DumpLoadedClassList='): open(a.split('=', 1)[1], 'w').write('java/lang/Object\\n')",
+                "signal.signal(signal.SIGTERM, signal.SIG_IGN)",
+                "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)",
+                "print('listening tcp 127.0.0.1:%d -> 127.0.0.1:1' % s.getsockname()[1], flush=True)",
+                "c, _ = s.accept(); c.recv(100)",
+                "print('end=refused', flush=True)",
+                "time.sleep(120)", "")); // bounded, and killed with the script's children below
+        assertTrue(fakeJava.toFile().setExecutable(true));
+        Path archive = tmp.resolve("out.jsa");
+        ProcessBuilder pb = new ProcessBuilder("bash", root().resolve("packaging/cds-archive.sh").toString(),
+                fakeJava.toString(), JarProcess.jar().toString(), archive.toString())
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("out.txt").toFile()); // a file: no pipe to block on
+        pb.environment().put("CDS_TRAINING_STOP_S", "1");
+        Process script = pb.start();
+        try {
+            boolean ended = script.waitFor(60, TimeUnit.SECONDS);
+            String out = Files.readString(tmp.resolve("out.txt"));
+            assertTrue(ended, "still running after 60 s: " + out);
+            assertEquals(0, script.exitValue(), out);
+            assertTrue(out.contains("cds-archive: the training run did not stop within 1 s of SIGTERM; killed"), out);
+            assertTrue(Files.isRegularFile(archive), out);
+        } finally {
+            script.descendants().forEach(ProcessHandle::destroyForcibly);
+            script.destroyForcibly();
+        }
+    }
 }
