@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.net.httpserver.HttpServer;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,14 +23,15 @@ import org.junit.jupiter.api.io.TempDir;
  * TLS through the real jar with real clients and servers: curl and openssl s_client against two certificates
  * chosen by SNI (RSA with a PKCS#1 key file, ECDSA with a SEC 1 key file) in front of a plain HTTP server,
  * redis-cli --tls in front of a plain redis-server, haproxy as a verifying client, routes that pass some names
- * through, a plain client in front of a TLS-only server, and PROXY v2's TLS facts. What a TLS port refuses
- * (bad clients, client certificates, bad options) is {@link TlsRefusalsIT}; new certificates on SIGHUP are
- * {@link TlsReloadIT}'s: the three run side by side.
+ * through, a plain client in front of a TLS-only server (openssl s_server), and /metrics of such forwards
+ * (handshakes done, failed by reason: a wrong name is a certificate failure, their latency, the bytes on both
+ * layers). What a TLS port refuses (bad clients, client certificates, bad options) is {@link TlsRefusalsIT};
+ * new certificates on SIGHUP are {@link TlsReloadIT}'s; PROXY v2's TLS facts {@link TlsProxyHeaderIT}'s.
  *
- * <p>The tests that need only listeners of their own share one proxy (one start of a C2 JVM instead of
- * four) and the certificates made once for the class; the test that needs a process-wide option
- * (--send-proxy) starts its own. On the shared proxy a test waits for log lines of its own listener
- * ({@link #awaitLine}), never a line another test's listener may have written.
+ * <p>The tests share one proxy (one start of a C2 JVM instead of five), a listener or two of its own for
+ * each, and the certificates made once for the class. A test waits for log lines of its own listener
+ * ({@link #awaitLine}) and reads metrics labelled with its own forward, never what another test's listener
+ * may have written.
  */
 class TlsIT {
 
@@ -47,6 +47,9 @@ class TlsIT {
     /** The shared proxy's stdout: one listening line per forward. */
     static final List<String> listening = new ArrayList<>();
     static int sniPort, redisTls, redisPort, haproxyPort, routedPort, passServer, tlsOnlyServer, good, wrongName, noCa;
+    static int metricsServer, metricsGood, metricsWrongName;
+    /** The shared proxy's stats listening line (--stats 0: the port it got). */
+    static String stats;
 
     @BeforeAll
     static void sharedProxy() throws Exception {
@@ -69,6 +72,9 @@ class TlsIT {
         good = Ports.free();
         wrongName = Ports.free();
         noCa = Ports.free();
+        metricsServer = Ports.free();
+        metricsGood = Ports.free();
+        metricsWrongName = Ports.free();
         String ca = dir.resolve("tls-only.example.crt").toString();
         String[] args = {
             "-L", sniPort + ":" + backend,
@@ -85,9 +91,15 @@ class TlsIT {
             "-L", good + ":127.0.0.1:" + tlsOnlyServer, "--backend-tls", good + ":tls-only.example", "--backend-ca", good + ":" + ca,
             "-L", wrongName + ":127.0.0.1:" + tlsOnlyServer, "--backend-tls", wrongName + ":other.example", "--backend-ca", wrongName + ":" + ca,
             "-L", noCa + ":127.0.0.1:" + tlsOnlyServer, "--backend-tls", Integer.toString(noCa),
+            "-L", metricsGood + ":127.0.0.1:" + metricsServer, "--backend-tls", metricsGood + ":tls-only.example",
+            "--backend-ca", metricsGood + ":" + ca,
+            "-L", metricsWrongName + ":127.0.0.1:" + metricsServer, "--backend-tls", metricsWrongName + ":other.example",
+            "--backend-ca", metricsWrongName + ":" + ca,
+            "--stats", "0", "--connect-timeout", "60s", // the backend handshake is in the connect: a cold JVM on a busy machine
         };
         shared = new JarProcess(args);
-        for (String a : args) if (a.equals("-L")) listening.add(shared.nextLine());
+        for (String a : args) if (a.equals("-L")) listening.add(TlsReloadIT.line(shared));
+        stats = TlsReloadIT.line(shared);
     }
 
     @AfterAll
@@ -97,16 +109,16 @@ class TlsIT {
     }
 
     /**
-     * Waits (30 s at most) for a connection's log line from the listener on {@code port} that holds {@code text}:
+     * Waits (60 s at most) for a connection's log line from the listener on {@code port} that holds {@code text}:
      * on a proxy the tests share, a line another test's listener wrote must not do.
      */
     static void awaitLine(JarProcess p, int port, String text) throws InterruptedException {
         String listen = " listen=127.0.0.1:" + port + " ";
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (true) {
             for (String line : p.stderr().split("\n")) if (line.contains(listen) && line.contains(text)) return;
             if (System.nanoTime() > end) {
-                throw new AssertionError("no line of" + listen + "with '" + text + "' on stderr within 30 s:\n" + p.stderr());
+                throw new AssertionError("no line of" + listen + "with '" + text + "' on stderr within 60 s:\n" + p.stderr());
             }
             Thread.sleep(20); // a condition polled, with a generous deadline: the pumps append lines as they come
         }
@@ -254,38 +266,41 @@ class TlsIT {
     }
 
     @Test
-    void sendProxyV2CarriesTheTlsFactsToTheBackend() throws Exception {
-        Path dir = certs; // --send-proxy is for every forward of a process: this test has one of its own
-        int port = Ports.free();
-        java.util.concurrent.CompletableFuture<byte[]> header = new java.util.concurrent.CompletableFuture<>();
-        try (java.net.ServerSocket backend = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
-            Thread t = new Thread(() -> {
-                try (Socket c = backend.accept()) {
-                    java.io.DataInputStream in = new java.io.DataInputStream(c.getInputStream());
-                    byte[] fixed = new byte[16];
-                    in.readFully(fixed);
-                    byte[] rest = new byte[((fixed[14] & 0xff) << 8) | (fixed[15] & 0xff)];
-                    in.readFully(rest);
-                    header.complete(rest);
-                    c.getOutputStream().write("HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n".getBytes(StandardCharsets.US_ASCII));
-                } catch (Exception e) {
-                    header.completeExceptionally(e);
-                }
-            });
-            t.setDaemon(true);
-            t.start();
-            try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + backend.getLocalPort(), "--send-proxy", "v2",
-                    "--tls-cert", port + ":" + dir.resolve("srv.example.crt") + ":" + dir.resolve("srv.example.key"), "--tls-alpn", port + ":http/1.1")) {
-                p.nextLine();
-                RouteIT.Result r = curl(dir, "srv.example", port);
-                assertEquals("ok\n", r.output());
-                String tlvs = new String(header.get(30, java.util.concurrent.TimeUnit.SECONDS), StandardCharsets.ISO_8859_1);
-                assertTrue(tlvs.contains("\u0001\u0000\u0008http/1.1"), "PP2_TYPE_ALPN: " + tlvs);
-                assertTrue(tlvs.contains("\u0002\u0000\u000bsrv.example"), "PP2_TYPE_AUTHORITY (the SNI): " + tlvs);
-                assertTrue(tlvs.contains("\u0021\u0000\u0007TLSv1.3"), "PP2_SUBTYPE_SSL_VERSION: " + tlvs);
-                assertTrue(tlvs.contains("\u0023\u0000\u0016TLS_AES_128_GCM_SHA256"), "PP2_SUBTYPE_SSL_CIPHER: " + tlvs);
-                assertTrue(tlvs.contains("\u0020\u0000"), "PP2_TYPE_SSL: " + tlvs);
+    void backendHandshakesTheirFailuresLatencyAndBytesAreCounted() throws Exception {
+        Path dir = certs;
+        int server = metricsServer;
+        int good = metricsGood;
+        int wrongName = metricsWrongName;
+        JarProcess p = shared;
+        Process s = new ProcessBuilder(program("openssl"), "s_server", "-accept", Integer.toString(server), "-naccept", "100",
+                "-cert", "tls-only.example.crt", "-key", "tls-only.example.key", "-www", "-quiet")
+                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            RouteIT.awaitListening(server, s);
+            for (int i = 0; i < 2; i++) {
+                RouteIT.Result r = run(dir, program("curl"), "-sS", "--max-time", "30", "http://127.0.0.1:" + good + "/");
+                assertTrue(r.output().contains("s_server"), r.output() + "\n" + p.stderr());
             }
+            assertTrue(run(dir, program("curl"), "-sS", "--max-time", "30", "http://127.0.0.1:" + wrongName + "/").status() != 0);
+            String fw = "forward=\"127.0.0.1:" + good + "\"";
+            String m = TlsReloadIT.awaitMetric(stats, "epollproxy_backend_tls_handshakes_total{" + fw + "} 2");
+            assertTrue(m.contains("\nepollproxy_backend_tls_handshake_seconds_count{" + fw + "} 2\n"), m);
+            TlsReloadIT.awaitMetric(stats, "epollproxy_backend_tls_handshake_failures_total{forward=\"127.0.0.1:" + wrongName + "\",reason=\"certificate\"} 1");
+            // the bytes are counted when a connection ends: both have once their end lines are out
+            long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(90);
+            while (p.stderr().split("listen=127.0.0.1:" + good + " ", -1).length < 3) {
+                if (System.nanoTime() > end) throw new AssertionError("two end lines expected:\n" + p.stderr());
+                Thread.sleep(20);
+            }
+            m = BalanceIT.get(stats, "/metrics");
+            long plainIn = TlsReloadIT.sample(m, "epollproxy_backend_tls_bytes_total{" + fw + ",layer=\"plain\",direction=\"in\"}");
+            long wireIn = TlsReloadIT.sample(m, "epollproxy_backend_tls_bytes_total{" + fw + ",layer=\"wire\",direction=\"in\"}");
+            long plainOut = TlsReloadIT.sample(m, "epollproxy_backend_tls_bytes_total{" + fw + ",layer=\"plain\",direction=\"out\"}");
+            long wireOut = TlsReloadIT.sample(m, "epollproxy_backend_tls_bytes_total{" + fw + ",layer=\"wire\",direction=\"out\"}");
+            assertTrue(plainOut > 0 && wireOut > plainOut && plainIn > 0 && wireIn > plainIn, m);
+            assertEquals(0, TlsReloadIT.sample(m, "epollproxy_backend_tls_handshake_failures_total{" + fw + ",reason=\"certificate\"}"), m);
+        } finally {
+            RouteIT.stop(s);
         }
     }
 
