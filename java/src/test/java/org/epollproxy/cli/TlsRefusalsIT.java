@@ -241,13 +241,14 @@ class TlsRefusalsIT {
             {"--backend-ca 9:" + crt, "--backend-ca and --backend-cert need a --backend-tls for the same port"},
         };
         // Independent processes: started together, the test waits for about one JVM start instead of one per case.
-        // C1 only, as JarProcess runs the jar when it does no TLS: these stop before any handshake.
+        // C1 only, with the later compile thresholds, as JarProcess runs the jar when it does no TLS: these stop
+        // before any handshake.
         java.util.List<JarProcess> started = new java.util.ArrayList<>();
         try {
             for (String[] c : cases) {
                 java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("-L", "9:127.0.0.1:1"));
                 args.addAll(java.util.List.of(c[0].split(" ")));
-                started.add(new JarProcess(java.util.List.of("-XX:TieredStopAtLevel=1"), args.toArray(new String[0])));
+                started.add(new JarProcess(java.util.List.of("-XX:TieredStopAtLevel=1", "-XX:CompileThresholdScaling=4"), args.toArray(new String[0])));
             }
             for (int i = 0; i < cases.length; i++) {
                 JarProcess p = started.get(i);
