@@ -59,7 +59,7 @@ class TlsProxyHeaderIT {
         alpnPort = Ports.free();
         clientCaPort = Ports.free();
         String cert = ":" + dir.resolve("srv.example.crt") + ":" + dir.resolve("srv.example.key");
-        shared = new JarProcess("--send-proxy", "v2",
+        shared = new JarProcess(java.util.List.of(TlsIT.LATE_JIT), "--send-proxy", "v2",
                 "-L", alpnPort + ":127.0.0.1:" + alpnBackend.getLocalPort(), "--tls-cert", alpnPort + cert, "--tls-alpn", alpnPort + ":http/1.1",
                 "-L", clientCaPort + ":127.0.0.1:" + clientCaBackend.getLocalPort(), "--tls-cert", clientCaPort + cert,
                 "--tls-client-ca-optional", clientCaPort + ":" + dir.resolve("ca.crt"));

@@ -64,7 +64,7 @@ class TlsRefusalsIT {
         stats = Ports.free();
         String backend = "127.0.0.1:" + http.getAddress().getPort();
         String cert = ":" + dir.resolve("srv.example.crt") + ":" + dir.resolve("srv.example.key");
-        shared = new JarProcess("-L", clientCaPort + ":" + backend, "--tls-cert", clientCaPort + cert,
+        shared = new JarProcess(java.util.List.of(TlsIT.LATE_JIT), "-L", clientCaPort + ":" + backend, "--tls-cert", clientCaPort + cert,
                 "--tls-client-ca", clientCaPort + ":" + dir.resolve("ca.crt"),
                 "-L", forgedPort + ":" + backend, "--tls-cert", forgedPort + cert,
                 "-L", plaintextPort + ":" + backend, "--tls-cert", plaintextPort + cert,

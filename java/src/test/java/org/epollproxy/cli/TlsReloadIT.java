@@ -105,7 +105,7 @@ class TlsReloadIT {
                 "tls-cert 127.0.0.1 " + port + " " + dir.resolve("srv.crt") + " " + dir.resolve("srv.key"), ""));
         String fw = "forward=\"127.0.0.1:" + port + "\"";
         Process open = null;
-        try (JarProcess p = new JarProcess("--config", conf.toString(), "--stats", "0")) {
+        try (JarProcess p = new JarProcess(List.of(TlsIT.LATE_JIT), "--config", conf.toString(), "--stats", "0")) {
             assertTrue(line(p).startsWith("listening tcp 127.0.0.1:" + port + " tls(1 cert)"));
             String stats = line(p);
             assertEquals("subject=O=first,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
@@ -158,7 +158,7 @@ class TlsReloadIT {
         int port = Ports.free();
         HttpServer http = TlsIT.httpBackend();
         String fw = "forward=\"127.0.0.1:" + port + "\"";
-        try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
+        try (JarProcess p = new JarProcess(List.of(TlsIT.LATE_JIT), "-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
                 "--tls-cert", port + ":" + dir.resolve("srv.crt") + ":" + dir.resolve("srv.key"), "--stats", "0")) {
             line(p);
             String stats = line(p);
@@ -217,7 +217,7 @@ class TlsReloadIT {
         int port = Ports.free();
         HttpServer http = TlsIT.httpBackend();
         String fw = "forward=\"127.0.0.1:" + port + "\"";
-        try (JarProcess p = new JarProcess(List.of("-Djava.security.properties=" + policy), "-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
+        try (JarProcess p = new JarProcess(List.of("-Djava.security.properties=" + policy, TlsIT.LATE_JIT), "-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
                 "--tls-cert", port + ":" + dir.resolve("srv.crt") + ":" + dir.resolve("srv.key"), "--stats", "0")) {
             line(p);
             String stats = line(p);
@@ -244,7 +244,7 @@ class TlsReloadIT {
         int port = Ports.free();
         HttpServer http = TlsIT.httpBackend();
         Process open = null;
-        try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
+        try (JarProcess p = new JarProcess(List.of(TlsIT.LATE_JIT), "-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
                 "--tls-cert", port + ":" + dir.resolve("srv.crt") + ":" + dir.resolve("srv.key"))) {
             p.nextLine();
             assertEquals("subject=O=first,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
@@ -282,7 +282,7 @@ class TlsReloadIT {
                 "127.0.0.1 " + port + " 127.0.0.1 " + http.getAddress().getPort(),
                 "tls-cert 127.0.0.1 " + port + " " + dir.resolve("one.example.crt") + " " + dir.resolve("one.example.key") + "  # the default",
                 "tls-alpn 127.0.0.1 " + port + " http/1.1", ""));
-        try (JarProcess p = new JarProcess("--config", conf.toString())) {
+        try (JarProcess p = new JarProcess(List.of(TlsIT.LATE_JIT), "--config", conf.toString())) {
             assertEquals("listening tcp 127.0.0.1:" + port + " tls(1 cert, alpn http/1.1) -> 127.0.0.1:" + http.getAddress().getPort(), p.nextLine());
             assertEquals("plain backend\n", TlsIT.curl(dir, "one.example", port).output());
             java.nio.file.Files.writeString(conf, String.join("\n",
