@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -136,22 +135,22 @@ class TlsRefusalsIT {
         Path dir = certs;
         int port = plaintextPort;
         JarProcess p = shared;
-        try (Socket s = ConfigReloadIT.connect(port)) {
-            s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            drain(s.getInputStream()); // the proxy closes; it never answers in plain text
-        }
-        awaitLine(p, port, "end=tls-handshake why=\"not TLS (a plaintext client?)");
-        try (Socket s = ConfigReloadIT.connect(port)) {
-            s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00}); // a hello's first bytes, then FIN
-            s.shutdownOutput();
-            drain(s.getInputStream());
-        }
-        awaitLine(p, port, "end=tls-handshake why=\"the client closed during the handshake\"");
-        try (Socket s = ConfigReloadIT.connect(port)) {
-            OutputStream o = s.getOutputStream();
-            o.write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00}); // ... and nothing more: closed at the deadline
-            s.setSoTimeout(30_000);
-            drain(s.getInputStream());
+        // The client that stalls first: its 3 s run while the other two are refused.
+        try (Socket stalled = ConfigReloadIT.connect(port)) {
+            stalled.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00}); // a hello's first bytes and nothing more
+            try (Socket s = ConfigReloadIT.connect(port)) {
+                s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                drain(s.getInputStream()); // the proxy closes; it never answers in plain text
+            }
+            awaitLine(p, port, "end=tls-handshake why=\"not TLS (a plaintext client?)");
+            try (Socket s = ConfigReloadIT.connect(port)) {
+                s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00}); // a hello's first bytes, then FIN
+                s.shutdownOutput();
+                drain(s.getInputStream());
+            }
+            awaitLine(p, port, "end=tls-handshake why=\"the client closed during the handshake\"");
+            stalled.setSoTimeout(30_000);
+            drain(stalled.getInputStream()); // closed at the deadline
         }
         awaitLine(p, port, "end=tls-handshake why=\"no complete handshake within 3000 ms\"");
         RouteIT.Result ok = curl(dir, "srv.example", port);
