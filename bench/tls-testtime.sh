@@ -40,18 +40,18 @@ for d in "${dirs[@]}"; do
   (cd "$d" && mvn -B -o -q -pl java -DskipTests package >"$out/build-$(basename "$d").log" 2>&1)
 done
 
-# One failsafe run: "CPU-seconds elapsed-seconds" on stdout, the class times appended to $out/classes.txt.
+# One failsafe run: "CPU-seconds elapsed-seconds ok|failed" on stdout, the class times appended to $out/classes.txt.
 run() {
   local dir="$1" classes="$2" label="$3"
   rm -rf "$dir/java/target/failsafe-reports"
-  local props=(-Dfuzz.skip -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false "-Dit.test=$classes")
+  local status=ok props=(-Dfuzz.skip -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false "-Dit.test=$classes")
   [ "$classes" = none ] && props+=(-Dfailsafe.failIfNoSpecifiedTests=false)
   (cd "$dir" && /usr/bin/time -f '%U %S %e' -o "$out/time" env --default-signal mvn -B -o -q -pl java verify "${props[@]}" >"$out/run.log" 2>&1) \
-    || { echo "failed: $label $classes (log: $out/run.log)" >&2; cp "$out/run.log" "$out/failed-$label.log"; }
+    || { status=failed; echo "failed: $label $classes (log: $out/failed-$label.log)" >&2; cp "$out/run.log" "$out/failed-$label.log"; }
   if [ "$classes" != none ]; then
     grep -h 'Time elapsed' "$dir"/java/target/failsafe-reports/*.txt 2>/dev/null | sed "s/^/$label: /" >>"$out/classes.txt" || true
   fi
-  awk '{ printf "%.2f %.2f\n", $1 + $2, $3 }' "$out/time"
+  tail -1 "$out/time" | awk -v s="$status" '{ printf "%.2f %.2f %s\n", $1 + $2, $3, s }' # time says "exited with status" first
 }
 
 echo "# $(date -u +%FT%TZ) $rounds rounds, load at start: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/runs.txt"
@@ -59,8 +59,9 @@ for r in $(seq "$rounds"); do
   for i in "${!dirs[@]}"; do
     d="${dirs[$i]}"
     classes="$(cd "$d/java/src/test/java/org/epollproxy/cli" && ls ./*Tls*IT.java | sed 's|^\./||; s|\.java$||' | paste -sd, -)"
-    read -r base _ < <(run "$d" none "${names[$i]}")
-    read -r cpu wall < <(run "$d" "$classes" "${names[$i]}")
+    read -r base _ _ < <(run "$d" none "${names[$i]}")
+    read -r cpu wall status < <(run "$d" "$classes" "${names[$i]}")
+    [ "$status" = ok ] || { echo "${names[$i]} failed in round $r: not counted" | tee -a "$out/runs.txt"; continue; }
     line="${names[$i]} round $r: $(awk -v c="$cpu" -v b="$base" 'BEGIN { printf "%.1f", c - b }') CPU-s (Maven's $base subtracted), $wall s elapsed, load $(cut -d' ' -f1 /proc/loadavg); $classes"
     echo "$line" | tee -a "$out/runs.txt"
   done
