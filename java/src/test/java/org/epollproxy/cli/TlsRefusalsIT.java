@@ -99,6 +99,31 @@ class TlsRefusalsIT {
         }
     }
 
+    /**
+     * curl through a listener of the proxy whose handshake timeout is 3 s. On a machine as busy as load 29 on 2
+     * cores a handshake can take longer, and the proxy ends it as it is told to; such an attempt alone is tried
+     * again (4 times at most): one whose end the log does not name as that timeout is the answer.
+     */
+    static RouteIT.Result curlUnderTheShortTimeout(Path dir, int port) throws Exception {
+        String timedOut = "end=tls-handshake why=\"no complete handshake within 3000 ms\"";
+        for (int attempt = 1; ; attempt++) {
+            long before = lines(shortTimeout, port, timedOut);
+            RouteIT.Result r = curl(dir, "srv.example", port);
+            if (r.status() == 0 || attempt == 5) return r;
+            long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (lines(shortTimeout, port, timedOut) == before) {
+                if (System.nanoTime() > end) return r; // not the timeout: the failure as it is
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    /** The log lines of the listener on {@code port} that hold {@code text}. */
+    private static long lines(JarProcess p, int port, String text) {
+        String listen = " listen=127.0.0.1:" + port + " ";
+        return java.util.Arrays.stream(p.stderr().split("\n")).filter(l -> l.contains(listen) && l.contains(text)).count();
+    }
+
     @Test
     void aRequiredClientCertificateLetsItsHolderInAndRefusesOthersInTheHandshake() throws Exception {
         Path dir = certs;
@@ -162,7 +187,7 @@ class TlsRefusalsIT {
             drain(stalled.getInputStream()); // closed at the deadline
         }
         awaitLine(p, port, "end=tls-handshake why=\"no complete handshake within 3000 ms\"");
-        RouteIT.Result ok = curl(dir, "srv.example", port);
+        RouteIT.Result ok = curlUnderTheShortTimeout(dir, port);
         assertEquals(0, ok.status(), "the port still serves: " + ok.output());
     }
 
@@ -198,7 +223,7 @@ class TlsRefusalsIT {
                 s.setSoTimeout(30_000);
                 drain(s.getInputStream());
             }
-            RouteIT.Result ok = curl(dir, "srv.example", port);
+            RouteIT.Result ok = curlUnderTheShortTimeout(dir, port);
             assertEquals("plain backend\n", ok.output());
         } finally {
             for (Socket s : held) s.close();
