@@ -14,7 +14,7 @@ import org.junit.jupiter.api.ClassOrdererContext;
  */
 public final class SlowestFirst implements ClassOrderer {
     static final List<String> SLOWEST = List.of("AotCacheIT", "DynamicBackendsIT", "CommandLineIT", "TlsRefusalsIT", "ZeroDowntimeIT",
-            "TlsReloadIT", "InputErrorsIT", "LauncherIT", "TlsIT", "BalanceIT", "RouteIT", "OperatorLinesIT", "UnixSocketIT");
+            "TlsIT", "InputErrorsIT", "LauncherIT", "BalanceIT", "RouteIT", "OperatorLinesIT", "UnixSocketIT");
 
     @Override
     public void orderClasses(ClassOrdererContext context) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -25,13 +26,14 @@ import org.junit.jupiter.api.io.TempDir;
  * redis-cli --tls in front of a plain redis-server, haproxy as a verifying client, routes that pass some names
  * through, a plain client in front of a TLS-only server (openssl s_server), and /metrics of such forwards
  * (handshakes done, failed by reason: a wrong name is a certificate failure, their latency, the bytes on both
- * layers). What a TLS port refuses (bad clients, client certificates, bad options) is {@link TlsRefusalsIT};
- * new certificates on SIGHUP are {@link TlsReloadIT}'s; PROXY v2's TLS facts {@link TlsProxyHeaderIT}'s.
+ * layers), and new certificates on SIGHUP, from options and from a config file's TLS lines. What a TLS port
+ * refuses (bad clients, client certificates, bad options) is {@link TlsRefusalsIT}, so that the two run side
+ * by side; PROXY v2's TLS facts are {@link TlsProxyHeaderIT}'s.
  *
- * <p>The tests share one proxy (one start of a C2 JVM instead of five), a listener or two of its own for
- * each, and the certificates made once for the class. A test waits for log lines of its own listener
- * ({@link #awaitLine}) and reads metrics labelled with its own forward, never what another test's listener
- * may have written.
+ * <p>The tests that need only listeners share one proxy (one start of a C2 JVM instead of five), a listener
+ * or two of its own for each, and the certificates made once for the class; the two that send SIGHUP start
+ * their own. A test waits for log lines of its own listener ({@link #awaitLine}) and reads metrics labelled
+ * with its own forward, never what another test's listener may have written.
  */
 class TlsIT {
 
@@ -231,6 +233,39 @@ class TlsIT {
     }
 
     @Test
+    void sighupLoadsNewCertificatesForNewClientsAndKeepsTheOldOnesIfTheNewFilesAreBad(@TempDir Path dir) throws Exception {
+        String openssl = program("openssl"); // a certificate of its own: the test rewrites its files
+        assertEquals(0, run(dir, openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "srv.key",
+                "-out", "srv.crt", "-days", "2", "-subj", "/O=first/CN=srv.example", "-addext", "subjectAltName=DNS:srv.example").status());
+        int port = Ports.free();
+        Process open = null;
+        try (JarProcess p = new JarProcess(List.of(LATE_JIT), "-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
+                "--tls-cert", port + ":" + dir.resolve("srv.crt") + ":" + dir.resolve("srv.key"))) {
+            p.nextLine();
+            assertEquals("subject=O=first,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
+            // a connection open across the reloads: it keeps working on the session it has
+            open = new ProcessBuilder(openssl, "s_client", "-connect", "127.0.0.1:" + port, "-servername", "srv.example", "-quiet")
+                    .directory(dir.toFile()).redirectErrorStream(true).start();
+            OutputStream toOpen = open.getOutputStream();
+            assertEquals(0, run(dir, openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "srv.key",
+                    "-out", "srv.crt", "-days", "2", "-subj", "/O=second/CN=srv.example", "-addext", "subjectAltName=DNS:srv.example").status());
+            p.signal("HUP");
+            TlsReloadIT.awaitErr(p, "reload: tls: reloaded certificate for " + port + ": CN=srv.example,O=second, not after ");
+            assertEquals("subject=O=second,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
+            java.nio.file.Files.writeString(dir.resolve("srv.key"), "not a key\n");
+            p.signal("HUP");
+            TlsReloadIT.awaitErr(p, "no '-----BEGIN PRIVATE KEY-----' block (nor RSA or EC PRIVATE KEY); keeping the certificates loaded before");
+            assertEquals("subject=O=second,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
+            toOpen.write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            toOpen.flush();
+            String answer = new String(open.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            assertTrue(answer.contains("plain backend"), "the connection opened before both reloads still works: " + answer);
+        } finally {
+            RouteIT.stop(open);
+        }
+    }
+
+    @Test
     void withRoutesTheRoutedNamesPassThroughAndTheDefaultRouteIsTerminated() throws Exception {
         Path dir = certs;
         int port = routedPort;
@@ -249,6 +284,34 @@ class TlsIT {
             awaitLine(shared, port, "end=tls-handshake why=\"not TLS (a plaintext client?): its first bytes were http, and no route takes that\"");
         } finally {
             RouteIT.stop(pass);
+        }
+    }
+
+    @Test
+    void configFileTlsLinesTerminateAndSighupReadsThemAgain(@TempDir Path dir) throws Exception {
+        int port = Ports.free();
+        int backend = http.getAddress().getPort();
+        Path conf = dir.resolve("proxy.conf");
+        java.nio.file.Files.writeString(conf, String.join("\n",
+                "127.0.0.1 " + port + " 127.0.0.1 " + backend,
+                "tls-cert 127.0.0.1 " + port + " " + certs.resolve("ec.example.crt") + " " + certs.resolve("ec.example.key") + "  # the default",
+                "tls-alpn 127.0.0.1 " + port + " http/1.1", ""));
+        try (JarProcess p = new JarProcess(List.of(LATE_JIT), "--config", conf.toString())) {
+            assertEquals("listening tcp 127.0.0.1:" + port + " tls(1 cert, alpn http/1.1) -> 127.0.0.1:" + backend, p.nextLine());
+            assertEquals("plain backend\n", curl(certs, "ec.example", port).output());
+            java.nio.file.Files.writeString(conf, String.join("\n",
+                    "127.0.0.1 " + port + " 127.0.0.1 " + backend,
+                    "tls-cert 127.0.0.1 " + port + " " + certs.resolve("rsa.example.crt") + " " + certs.resolve("rsa.example.key"), ""));
+            p.signal("HUP");
+            ConfigReloadIT.awaitErr(p, "reload: listening tcp 127.0.0.1:" + port + " tls(1 cert) -> ");
+            assertEquals("subject=CN=rsa.example", RouteIT.subjectVia(certs, port, "rsa.example"));
+            java.nio.file.Files.writeString(conf, String.join("\n",
+                    "127.0.0.1 " + port + " 127.0.0.1 " + backend,
+                    "tls-cert 127.0.0.1 " + port + " " + dir.resolve("missing.crt") + " " + certs.resolve("rsa.example.key"), ""));
+            p.signal("HUP");
+            ConfigReloadIT.awaitErr(p, "missing.crt: cannot read");
+            ConfigReloadIT.awaitErr(p, "keeping the running configuration");
+            assertEquals("subject=CN=rsa.example", RouteIT.subjectVia(certs, port, "rsa.example"));
         }
     }
 

@@ -22,8 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * certificates keeps the listener's counters, sessions and listening line, serves a new certificate to new
  * clients while an open connection carries on, and keeps the old certificate, with a one-line reason, when the
  * new key is broken; resumed handshakes (TLS 1.2 and 1.3) are counted; a client whose engine cannot be made
- * still ends with a log line and a metric; the certificates of command-line options and of a config file's
- * TLS lines are read again on SIGHUP.
+ * still ends with a log line and a metric.
  */
 class TlsReloadIT {
 
@@ -231,73 +230,6 @@ class TlsReloadIT {
             String m = awaitMetric(stats, "epollproxy_tls_handshake_failures_total{" + fw + ",reason=\"setup\"} 2");
             assertTrue(m.contains("epollproxy_connections_closed_total{forward=\"127.0.0.1:" + port + "\",proto=\"tcp\",reason=\"tls-handshake\"} 2\n"), m);
             assertEquals(2, count(p.stderr(), "end=tls-handshake"), p.stderr());
-        } finally {
-            http.stop(0);
-        }
-    }
-
-    @Test
-    void sighupLoadsNewCertificatesForNewClientsAndKeepsTheOldOnesIfTheNewFilesAreBad(@TempDir Path dir) throws Exception {
-        String openssl = program("openssl");
-        assertEquals(0, run(dir, openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "srv.key",
-                "-out", "srv.crt", "-days", "2", "-subj", "/O=first/CN=srv.example", "-addext", "subjectAltName=DNS:srv.example").status());
-        int port = Ports.free();
-        HttpServer http = TlsIT.httpBackend();
-        Process open = null;
-        try (JarProcess p = new JarProcess(List.of(TlsIT.LATE_JIT), "-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
-                "--tls-cert", port + ":" + dir.resolve("srv.crt") + ":" + dir.resolve("srv.key"))) {
-            p.nextLine();
-            assertEquals("subject=O=first,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
-            // a connection open across the reloads: it keeps working on the session it has
-            open = new ProcessBuilder(openssl, "s_client", "-connect", "127.0.0.1:" + port, "-servername", "srv.example", "-quiet")
-                    .directory(dir.toFile()).redirectErrorStream(true).start();
-            OutputStream toOpen = open.getOutputStream();
-            assertEquals(0, run(dir, openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "srv.key",
-                    "-out", "srv.crt", "-days", "2", "-subj", "/O=second/CN=srv.example", "-addext", "subjectAltName=DNS:srv.example").status());
-            p.signal("HUP");
-            awaitErr(p, "reload: tls: reloaded certificate for " + port + ": CN=srv.example,O=second, not after ");
-            assertEquals("subject=O=second,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
-            java.nio.file.Files.writeString(dir.resolve("srv.key"), "not a key\n");
-            p.signal("HUP");
-            awaitErr(p, "no '-----BEGIN PRIVATE KEY-----' block (nor RSA or EC PRIVATE KEY); keeping the certificates loaded before");
-            assertEquals("subject=O=second,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
-            toOpen.write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            toOpen.flush();
-            String answer = new String(open.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-            assertTrue(answer.contains("plain backend"), "the connection opened before both reloads still works: " + answer);
-        } finally {
-            RouteIT.stop(open);
-            http.stop(0);
-        }
-    }
-
-    @Test
-    void configFileTlsLinesTerminateAndSighupReadsThemAgain(@TempDir Path dir) throws Exception {
-        TlsIT.certificate(dir, "one.example", false);
-        TlsIT.certificate(dir, "two.example", true);
-        int port = Ports.free();
-        HttpServer http = TlsIT.httpBackend();
-        Path conf = dir.resolve("proxy.conf");
-        java.nio.file.Files.writeString(conf, String.join("\n",
-                "127.0.0.1 " + port + " 127.0.0.1 " + http.getAddress().getPort(),
-                "tls-cert 127.0.0.1 " + port + " " + dir.resolve("one.example.crt") + " " + dir.resolve("one.example.key") + "  # the default",
-                "tls-alpn 127.0.0.1 " + port + " http/1.1", ""));
-        try (JarProcess p = new JarProcess(List.of(TlsIT.LATE_JIT), "--config", conf.toString())) {
-            assertEquals("listening tcp 127.0.0.1:" + port + " tls(1 cert, alpn http/1.1) -> 127.0.0.1:" + http.getAddress().getPort(), p.nextLine());
-            assertEquals("plain backend\n", TlsIT.curl(dir, "one.example", port).output());
-            java.nio.file.Files.writeString(conf, String.join("\n",
-                    "127.0.0.1 " + port + " 127.0.0.1 " + http.getAddress().getPort(),
-                    "tls-cert 127.0.0.1 " + port + " " + dir.resolve("two.example.crt") + " " + dir.resolve("two.example.key"), ""));
-            p.signal("HUP");
-            awaitErr(p, "reload: listening tcp 127.0.0.1:" + port + " tls(1 cert) -> ");
-            assertEquals("subject=CN=two.example", RouteIT.subjectVia(dir, port, "two.example"));
-            java.nio.file.Files.writeString(conf, String.join("\n",
-                    "127.0.0.1 " + port + " 127.0.0.1 " + http.getAddress().getPort(),
-                    "tls-cert 127.0.0.1 " + port + " " + dir.resolve("missing.crt") + " " + dir.resolve("two.example.key"), ""));
-            p.signal("HUP");
-            awaitErr(p, "missing.crt: cannot read");
-            awaitErr(p, "keeping the running configuration");
-            assertEquals("subject=CN=two.example", RouteIT.subjectVia(dir, port, "two.example"));
         } finally {
             http.stop(0);
         }
