@@ -115,7 +115,8 @@ class TlsIT {
      * AES-GCM intrinsics production runs on), but a method is compiled after 4 times the invocations and loops,
      * as in JarProcess's C1 starts: a test's few handshakes never make TLS code hot, and compiling the code that
      * runs at start and once per handshake was a quarter of such a process's CPU (here, a start and six
-     * handshakes: 1.3 CPU-seconds instead of 1.75).
+     * handshakes: 1.3 CPU-seconds instead of 1.75). Not for a proxy whose handshake timeout is short: its first
+     * handshake, interpreted for longer, may miss it on a loaded machine (docs/testing.md).
      */
     static final String LATE_JIT = "-XX:CompileThresholdScaling=4";
 
