@@ -104,7 +104,7 @@ class TlsReloadIT {
                 "tls-cert 127.0.0.1 " + port + " " + dir.resolve("srv.crt") + " " + dir.resolve("srv.key"), ""));
         String fw = "forward=\"127.0.0.1:" + port + "\"";
         Process open = null;
-        try (JarProcess p = new JarProcess("--config", conf.toString(), "--stats", "0")) {
+        try (JarProcess p = new JarProcess(List.of(TlsIT.LATE_JIT), "--config", conf.toString(), "--stats", "0")) {
             assertTrue(line(p).startsWith("listening tcp 127.0.0.1:" + port + " tls(1 cert)"));
             String stats = line(p);
             assertEquals("subject=O=first,CN=srv.example", RouteIT.subjectVia(dir, port, "srv.example"));
@@ -157,7 +157,7 @@ class TlsReloadIT {
         int port = Ports.free();
         HttpServer http = TlsIT.httpBackend();
         String fw = "forward=\"127.0.0.1:" + port + "\"";
-        try (JarProcess p = new JarProcess("-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
+        try (JarProcess p = new JarProcess(List.of(TlsIT.LATE_JIT), "-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
                 "--tls-cert", port + ":" + dir.resolve("srv.crt") + ":" + dir.resolve("srv.key"), "--stats", "0")) {
             line(p);
             String stats = line(p);
@@ -216,7 +216,7 @@ class TlsReloadIT {
         int port = Ports.free();
         HttpServer http = TlsIT.httpBackend();
         String fw = "forward=\"127.0.0.1:" + port + "\"";
-        try (JarProcess p = new JarProcess(List.of("-Djava.security.properties=" + policy), "-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
+        try (JarProcess p = new JarProcess(List.of("-Djava.security.properties=" + policy, TlsIT.LATE_JIT), "-L", port + ":127.0.0.1:" + http.getAddress().getPort(),
                 "--tls-cert", port + ":" + dir.resolve("srv.crt") + ":" + dir.resolve("srv.key"), "--stats", "0")) {
             line(p);
             String stats = line(p);

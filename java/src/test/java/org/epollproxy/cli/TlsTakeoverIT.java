@@ -48,13 +48,13 @@ class TlsTakeoverIT {
             List<String> args = List.of("-L", port + ":127.0.0.1:" + a.port() + ",127.0.0.1:" + b.port(), "--balance", "roundrobin",
                     "--tls-cert", port + ":" + dir.resolve("srv.crt") + ":" + dir.resolve("srv.key"), "--control", ctl.toString(),
                     "--drain-timeout", "60", "--max-connections-per-client", "3");
-            try (JarProcess old = new JarProcess(args.toArray(String[]::new))) {
+            try (JarProcess old = new JarProcess(List.of(TlsIT.LATE_JIT), args.toArray(String[]::new))) {
                 assertTrue(old.nextLine().startsWith("listening tcp 127.0.0.1:" + port), old.stderr());
                 try (SSLSocket held = connect(client, port)) {
                     echo(held, "through the old process");
                     List<String> takeover = new ArrayList<>(args);
                     takeover.addAll(List.of("--takeover", ctl.toString()));
-                    try (JarProcess neu = new JarProcess(takeover.toArray(String[]::new))) {
+                    try (JarProcess neu = new JarProcess(List.of(TlsIT.LATE_JIT), takeover.toArray(String[]::new))) {
                         assertTrue(neu.nextLine().startsWith("listening tcp 127.0.0.1:" + port), neu.stderr());
                         old.awaitStderr("drain: began (takeover)");
                         // New clients: handshakes with the new process, both backends in turn.
