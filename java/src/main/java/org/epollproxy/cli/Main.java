@@ -298,7 +298,7 @@ public final class Main implements Callable<Integer> {
         Shutdown shutdown = new Shutdown(proxy, logs, statsToStop, drainTimeoutSec, err, control);
         if (socketActivated) shutdown.listenersHeldElsewhere();
         if (control != null) control.start(proxy, shutdown::drain, proxy.forwardingLoops().get(0).log());
-        boolean onTerm = Signals.on("TERM", () -> {
+        Signals.Outcome onTerm = Signals.on("TERM", () -> {
             if (drainTimeoutSec == 0 || proxy.draining()) shutdown.stop(); // a second SIGTERM: now
             else shutdown.drain("SIGTERM");
         });
@@ -307,9 +307,11 @@ public final class Main implements Callable<Integer> {
         Reloader reloader = new Reloader(names, proxy, args, configFile, logs, err, prereadLimits);
         if (config != null) reloader.dynamicAtStart(config.dynamic());
         reloader.withTls(tlsArgs, tls, connection.bufferSize);
-        boolean onHup = Signals.onHangup(reloader::requestReload);
-        if (!onTerm) err.println("epoll-proxy: SIGTERM is ignored (this process was started with it ignored): it does not drain or stop on SIGTERM");
-        if (!onHup) err.println("epoll-proxy: SIGHUP is ignored (this process was started with it ignored, as nohup does): no reload on SIGHUP");
+        Signals.Outcome onHup = Signals.onHangup(reloader::requestReload);
+        if (onTerm == Signals.Outcome.IGNORED_SINCE_START) err.println("epoll-proxy: SIGTERM is ignored (this process was started with it ignored): it does not drain or stop on SIGTERM");
+        if (onTerm == Signals.Outcome.RESERVED) err.println("epoll-proxy: SIGTERM is the JVM's (-Xrs): it ends the process at once, without a drain");
+        if (onHup == Signals.Outcome.IGNORED_SINCE_START) err.println("epoll-proxy: SIGHUP is ignored (this process was started with it ignored, as nohup does): no reload on SIGHUP");
+        if (onHup == Signals.Outcome.RESERVED) err.println("epoll-proxy: SIGHUP is the JVM's (-Xrs): it ends the process at once, no reload");
         for (Forward f : forwards) out.println(Forwards.listeningLine(f));
         for (String note : Forwards.unixNotes(forwards, config)) err.println("epoll-proxy: " + note);
         if (statsServer != null) {

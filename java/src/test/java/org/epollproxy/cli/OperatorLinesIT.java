@@ -124,4 +124,14 @@ class OperatorLinesIT {
             ignoring.awaitStderr("epoll-proxy: SIGHUP is ignored (this process was started with it ignored, as nohup does): no reload on SIGHUP\n");
         }
     }
+
+    /** With -Xrs (JAVA_EXTRA_OPTS) the JVM keeps SIGTERM and SIGHUP: their default action ends the process, no drain. */
+    @Test
+    void signalsTheJvmKeepsToItselfAreNamedAtStart() throws Exception {
+        try (JarProcess reduced = new JarProcess(java.util.List.of("-Xrs"), "-L", "0:127.0.0.1:" + echo.port())) {
+            assertTrue(reduced.nextLine().startsWith("listening tcp "));
+            reduced.awaitStderr("epoll-proxy: SIGTERM is the JVM's (-Xrs): it ends the process at once, without a drain\n");
+            reduced.awaitStderr("epoll-proxy: SIGHUP is the JVM's (-Xrs): it ends the process at once, no reload\n");
+        }
+    }
 }
