@@ -27,7 +27,7 @@ for ((r = 1; r <= rounds; r++)); do
     mvn -B -o -q -pl java verify -Dfuzz.skip -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
       -Dit.test="$c" -Djvm="$tmp/jvm/bin/java" >"$tmp/mvn.log" 2>&1 || rc=$?
     report="java/target/failsafe-reports/TEST-org.epollproxy.cli.$c.xml"
-    elapsed="$(grep -o '<testsuite [^>]*' "$report" 2>/dev/null | grep -o ' time="[^"]*"' | tr -dc '0-9.')"
+    elapsed="$(grep -o '<testsuite [^>]*' "$report" 2>/dev/null | grep -o ' time="[^"]*"' | tr -dc '0-9.' || true)" # no report: Maven failed first
     awk -v c="$c" -v r="$r" -v rc="$rc" -v el="${elapsed:-?}" -v load="$(cut -d' ' -f1 /proc/loadavg)" \
       '{printf "%s round %s: %.2f CPU-s (test JVM and its children), %.1f s wall, class elapsed %s s, exit %s, load %s\n", c, r, $1 + $2, $3, el, rc, load}' \
       "$tmp/fork.time"

@@ -13,8 +13,8 @@
 # Maven runs with every signal at its default (env --default-signal): started under nohup or as a script's
 # background job, SIGHUP arrives ignored, the proxies inherit that, and the tests that send it fail.
 set -euo pipefail
-rounds="${1:-3}"
-shift || true
+rounds=3
+if [[ "${1:-}" =~ ^[0-9]+$ ]]; then rounds="$1"; shift; fi
 repo="$(git -C "$(dirname "$0")/.." rev-parse --show-toplevel)"
 out="${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/tls-testtime.XXXXXX")}"
 mkdir -p "$out"

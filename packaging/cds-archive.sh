@@ -63,7 +63,7 @@ done
 exec 3>&-
 kill -TERM "$pid"
 # Bounded: a JVM started with SIGTERM ignored (inherited: the JVM installs no handler then) does not stop on
-# it, and an unbounded wait held `mvn package` forever. What it loaded is in the class list already.
+# it, and an unbounded wait would hold `mvn package` forever. What it loaded is in the class list already.
 stop_s="${CDS_TRAINING_STOP_S:-30}"
 for _ in $(seq $((stop_s * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$pid" 2>/dev/null; then
