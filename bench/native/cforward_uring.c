@@ -43,8 +43,8 @@ struct side {
     int fd;
     int len; /* bytes read from fd, being sent to the other side */
     /* Linked, a chain whose send fails ends with the send's completion; the recv it cancels posts none
-     * (Linux 6.18: a link whose head has IOSQE_CQE_SKIP_SUCCESS skips the cancelled ones' too). Should
-     * it post one, it is the same end: the first of the two counts, the other is ignored. */
+     * (Linux 6.18: a link whose head has IOSQE_CQE_SKIP_SUCCESS skips the cancelled ones' too). A kernel
+     * that posts one is not supported: the send's completion may already have freed the pair. */
     int chain_ended;
     char buf[CF_BUFFER_SIZE];
 };
