@@ -134,6 +134,15 @@ class CForwardSmokeTest {
                     else if (stalledSince == 0) stalledSince = System.nanoTime();
                     else Thread.sleep(10);
                 }
+                // No progress for 200 ms may also be a stalled scheduler: the reset must come while the
+                // forwarder's socket to this client holds unsent bytes (its send waits for room), or the test
+                // would pass without the path it is for.
+                int clientPort = ((InetSocketAddress) ch.getLocalAddress()).getPort();
+                long queued = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (sendQueue(port, clientPort) <= 0) {
+                    assertTrue(System.nanoTime() < queued, mode + ": the forwarder's socket to the client never held unsent bytes");
+                    Thread.sleep(10);
+                }
                 ch.setOption(StandardSocketOptions.SO_LINGER, 0); // close sends a reset
             }
         }
@@ -187,6 +196,21 @@ class CForwardSmokeTest {
 
     private static String firstLine(Process p) throws IOException {
         return new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+    }
+
+    /**
+     * The unsent bytes (tx_queue, /proc/net/tcp) of the loopback socket whose local port is {@code localPort}
+     * and remote port {@code remotePort}; -1 when there is none.
+     */
+    private static long sendQueue(int localPort, int remotePort) throws IOException {
+        String local = String.format(":%04X", localPort), remote = String.format(":%04X", remotePort);
+        for (String line : Files.readAllLines(Path.of("/proc/net/tcp"))) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length > 4 && f[1].endsWith(local) && f[2].endsWith(remote)) {
+                return Long.parseLong(f[4].substring(0, f[4].indexOf(':')), 16);
+            }
+        }
+        return -1;
     }
 
     private static long descriptors(Process p) throws IOException {
