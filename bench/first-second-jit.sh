@@ -39,10 +39,9 @@ SECONDS_N="${JIT_SECONDS:-3}"
 KEEP="${JIT_KEEP:-}"
 quiet=(--quiet)
 [ "${JIT_LOG:-0}" = 1 ] && quiet=()
-loadclient="$root/bench/target/jni-build/loadclient"
 need_jar java/target/epoll-proxy.jar
 need_jar bench/target/benchmarks.jar
-[ -x "$loadclient" ] || { echo "no $loadclient: build the bench module (mvn -B -q -pl bench package -DskipTests)" >&2; exit 2; }
+native_tools || exit 2 # sets loadclient (built or brought up to date)
 command -v python3 >/dev/null || { echo "first-second-jit: needs python3" >&2; exit 2; }
 
 # traps.py DIR: from DIR/proxy.log (PrintCompilation lines and the proxy's stderr, in order) the JVM's uptime
