@@ -6,8 +6,11 @@ import java.security.PrivateKey;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.WeakHashMap;
 import javax.net.ssl.ExtendedSSLSession;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
@@ -36,7 +39,9 @@ final class SniKeyManager extends X509ExtendedKeyManager {
     record Entry(X509Certificate[] chain, PrivateKey key, List<String> names) {}
 
     /** Engines whose handshake chose a certificate and has not been counted yet (weak: a failed one is just forgotten). */
-    private final java.util.Map<SSLEngine, Boolean> full = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+    private final Map<SSLEngine, Boolean> full = Collections.synchronizedMap(new WeakHashMap<>());
+    /** Engines whose client asked for a name, as TlsChannel read it from the ClientHello (weak, as {@code full}). */
+    private final Map<SSLEngine, String> asked = Collections.synchronizedMap(new WeakHashMap<>());
 
     /** One list of certificates as a reload left it, numbered, with its aliases made once (not per handshake). */
     private record Generation(int id, List<Entry> entries, String[] aliases) {
@@ -151,9 +156,6 @@ final class SniKeyManager extends X509ExtendedKeyManager {
         }
         return null;
     }
-
-    /** Engines whose client asked for a name, as TlsChannel read it from the ClientHello (weak, as {@code full}). */
-    private final java.util.Map<SSLEngine, String> asked = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
     /** The name {@code engine}'s client asked for in its ClientHello, for a ticket's check before the engine has read it. */
     void nameAsked(SSLEngine engine, String name) {
