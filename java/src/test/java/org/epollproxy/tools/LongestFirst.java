@@ -8,12 +8,13 @@ import org.junit.jupiter.api.ClassOrdererContext;
 import org.junit.jupiter.api.Order;
 
 /**
- * The order in which the unit tests' classes start on the four threads of the test JVM: by {@link Order}
- * first (the fuzz run's start, then the simulation; the fuzz run's result last), then the classes that take
- * longest, then the others in JUnit's default order. In the default order some of the longest started in
- * the second half of the run, and the phase ended on them alone. A class missing from the list only starts
- * later; the list is by the classes' times in target/surefire-reports of a whole run (2026-12-05).
- * (The {@code @Isolated} classes run one by one after all the others whatever their place here.)
+ * The order in which test classes start on the threads of their test JVM (four for the unit tests, three for
+ * the process tests): by {@link Order} first (the fuzz run's start, then the simulation; the fuzz run's result
+ * last), then the classes that take longest, then the others in JUnit's default order. In the default order
+ * some of the longest started in the second half of their phase, and the phase ended on them alone. A class
+ * missing from its list only starts later; the lists are by the classes' times in target/surefire-reports
+ * and target/failsafe-reports of whole runs (2026-12-05). The two phases never meet, so one ranking serves
+ * both. (The {@code @Isolated} classes run one by one after all the others whatever their place here.)
  */
 public final class LongestFirst implements ClassOrderer {
     static final List<String> LONGEST = List.of("StatusPageTest", "SpliceTest", "ShutdownOrderTest", "MainInputTest",
@@ -22,6 +23,9 @@ public final class LongestFirst implements ClassOrderer {
             "SharedInstanceTest", "ClientLimitsTest", "TrustedProxyTest", "BalanceTest", "ConnectionsViewTest", "UdpForwardTest",
             "RouteTest", "CapacityRaceTest", "UnixSocketTest", "ControlServerStallTest", "UdpIsolationTest",
             "ReresolverRoundLockTest", "Ipv6Test");
+    /** The process tests (failsafe, {@code *IT}), longest first. */
+    static final List<String> LONGEST_PROCESS = List.of("AotCacheIT", "DynamicBackendsIT", "CommandLineIT", "TlsRefusalsIT",
+            "ZeroDowntimeIT", "TlsIT", "InputErrorsIT", "LauncherIT", "BalanceIT", "RouteIT", "OperatorLinesIT", "UnixSocketIT");
 
     @Override
     public void orderClasses(ClassOrdererContext context) {
@@ -34,7 +38,9 @@ public final class LongestFirst implements ClassOrderer {
     }
 
     private static int rank(ClassDescriptor d) {
-        int i = LONGEST.indexOf(d.getTestClass().getSimpleName());
-        return i < 0 ? LONGEST.size() : i;
+        String name = d.getTestClass().getSimpleName();
+        int i = LONGEST.indexOf(name);
+        if (i < 0) i = LONGEST_PROCESS.indexOf(name);
+        return i < 0 ? Integer.MAX_VALUE : i;
     }
 }
