@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * The packaged jar run as a real process ({@code java -jar target/epoll-proxy.jar ...}), with stdout
@@ -213,6 +214,25 @@ final class JarProcess implements AutoCloseable {
                 long left = end - System.nanoTime();
                 if (left <= 0) throw new AssertionError("no '" + text + "' on stderr within 30 s:\n" + stderr());
                 from = Math.max(0, stderr.length() - text.length()); // what was searched holds no match
+                TimeUnit.NANOSECONDS.timedWait(stderr, left);
+            }
+        }
+    }
+
+    /**
+     * Waits ({@code seconds} at most) until a whole stderr line matches {@code line}; {@code what} names it in
+     * the failure. Woken by each new line, as {@link #awaitStderr}; each line is looked at once.
+     */
+    void awaitStderrLine(String what, Predicate<String> line, long seconds) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        synchronized (stderr) {
+            int from = 0; // the start of the first line not yet looked at
+            while (true) {
+                for (int nl; (nl = stderr.indexOf("\n", from)) >= 0; from = nl + 1) {
+                    if (line.test(stderr.substring(from, nl))) return;
+                }
+                long left = end - System.nanoTime();
+                if (left <= 0) throw new AssertionError("no " + what + " on stderr within " + seconds + " s:\n" + stderr());
                 TimeUnit.NANOSECONDS.timedWait(stderr, left);
             }
         }

@@ -126,14 +126,7 @@ class TlsIT {
      */
     static void awaitLine(JarProcess p, int port, String text) throws InterruptedException {
         String listen = " listen=127.0.0.1:" + port + " ";
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (true) {
-            for (String line : p.stderr().split("\n")) if (line.contains(listen) && line.contains(text)) return;
-            if (System.nanoTime() > end) {
-                throw new AssertionError("no line of" + listen + "with '" + text + "' on stderr within 60 s:\n" + p.stderr());
-            }
-            Thread.sleep(20); // a condition polled, with a generous deadline: the pumps append lines as they come
-        }
+        p.awaitStderrLine("line of" + listen + "with '" + text + "'", line -> line.contains(listen) && line.contains(text), 60);
     }
 
     /** A self-signed certificate for {@code name} (rsa or ec): NAME.crt and NAME.key (PKCS#8) in {@code dir}. */
