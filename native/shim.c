@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -180,6 +181,47 @@ int shim_malloc_trim(int pad) {
 #else
     (void)pad;
     return 0;
+#endif
+}
+
+/* mmap: the address of the new mapping, or -errno (never MAP_FAILED). User-space addresses are below
+ * 2^47 (x86-64) or 2^48 (aarch64), so a mapping is never mistaken for a negative errno. */
+long long shim_mmap(long long addr, long long len, int prot, int flags, int fd, long long off) {
+    void *p = mmap(ADDR(addr), (size_t)len, prot, flags, fd, (off_t)off);
+    return p == MAP_FAILED ? -errno : (long long)(intptr_t)p;
+}
+
+int shim_munmap(long long addr, long long len) { return munmap(ADDR(addr), (size_t)len) < 0 ? -errno : 0; }
+
+/* ---- io_uring (raw syscalls: no liburing; the Java side, shim.IoUring, owns the rings) ------------ */
+
+/* io_uring_setup(entries, params): the ring's fd or -errno. params points at a struct io_uring_params
+ * the caller zeroed and filled (flags, cq_entries); the kernel writes the ring offsets back into it.
+ * The fd is close-on-exec already: the kernel creates every io_uring fd with O_CLOEXEC (io_uring_setup(2)
+ * has no flag for it; io_uring_get_file/anon_inode passes O_RDWR | O_CLOEXEC since 5.1). Through
+ * syscall(2): glibc and musl have no wrapper. */
+int shim_io_uring_setup(int entries, long long params) {
+#ifdef __NR_io_uring_setup
+    long rc = syscall(__NR_io_uring_setup, (unsigned int)entries, ADDR(params));
+    return rc < 0 ? -errno : (int)rc;
+#else
+    (void)entries, (void)params;
+    return -ENOSYS;
+#endif
+}
+
+/* io_uring_enter(fd, to_submit, min_complete, flags, arg, argsz): what the syscall returns (the number of
+ * entries submitted) or -errno. arg is NULL (0) with argsz 0, or with IORING_ENTER_EXT_ARG a struct
+ * io_uring_getevents_arg. EINTR is returned as -EINTR, not retried: the entries submitted before a
+ * signal are not submitted again, and the caller decides whether to wait once more. */
+int shim_io_uring_enter(int fd, int to_submit, int min_complete, int flags, long long arg, int argsz) {
+#ifdef __NR_io_uring_enter
+    long rc = syscall(__NR_io_uring_enter, fd, (unsigned int)to_submit, (unsigned int)min_complete,
+                      (unsigned int)flags, ADDR(arg), (size_t)argsz);
+    return rc < 0 ? -errno : (int)rc;
+#else
+    (void)fd, (void)to_submit, (void)min_complete, (void)flags, (void)arg, (void)argsz;
+    return -ENOSYS;
 #endif
 }
 

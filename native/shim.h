@@ -30,6 +30,11 @@ int shim_pipe_size(int fd);
 int shim_read(int fd, long long buf, int len);
 int shim_write(int fd, long long buf, int len);
 int shim_malloc_trim(int pad);
+long long shim_mmap(long long addr, long long len, int prot, int flags, int fd, long long off);
+int shim_munmap(long long addr, long long len);
+
+int shim_io_uring_setup(int entries, long long params);
+int shim_io_uring_enter(int fd, int to_submit, int min_complete, int flags, long long arg, int argsz);
 
 int shim_sizeof_addr(void);
 int shim_socket(int domain, int type, int protocol);

@@ -30,6 +30,7 @@ public final class Errno {
     public static final int EPIPE = 32;
     public static final int ENOSYS = 38;
     public static final int ELOOP = 40;
+    public static final int ETIME = 62;
     public static final int ENOTSOCK = 88;
     public static final int EDESTADDRREQ = 89;
     public static final int EMSGSIZE = 90;
@@ -55,6 +56,7 @@ public final class Errno {
     public static final int EHOSTUNREACH = 113;
     public static final int EALREADY = 114;
     public static final int EINPROGRESS = 115;
+    public static final int ECANCELED = 125;
 
     private static final String[] NAMES = new String[134];
 

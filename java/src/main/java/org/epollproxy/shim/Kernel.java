@@ -85,6 +85,34 @@ public interface Kernel {
     /** {@code malloc_trim(pad)}: free C-heap memory back to the kernel; 1 if some was released, else 0. */
     int malloc_trim(int pad);
 
+    /**
+     * {@code mmap(addr, len, prot, flags, fd, off)}: the mapping's address or -errno (user-space addresses are
+     * positive, so never mistaken for one). {@link IoUring} maps its rings with it.
+     */
+    long mmap(long addr, long len, int prot, int flags, int fd, long off);
+
+    /** {@code munmap(addr, len)}: 0 or -errno. */
+    int munmap(long addr, long len);
+
+    // ---- io_uring (the raw syscalls; {@link IoUring} owns a ring and is what the loop uses) ----
+
+    /**
+     * {@code io_uring_setup(entries, params)}: the ring's fd (close-on-exec: the kernel makes every io_uring fd
+     * so) or -errno: -ENOSYS (before 5.1, or compiled out), -EPERM (sysctl {@code kernel.io_uring_disabled},
+     * a container's seccomp), -EINVAL (a flag this kernel lacks), -ENOMEM (the memlock limit before 5.12).
+     * {@code params} is the address of a {@code struct io_uring_params} the caller zeroed and filled
+     * ({@code flags}, {@code cq_entries}); the kernel writes the ring sizes, features and offsets back into it.
+     */
+    int io_uring_setup(int entries, long params);
+
+    /**
+     * {@code io_uring_enter(fd, toSubmit, minComplete, flags, arg, argSize)}: the number of entries submitted,
+     * or -errno; -EINTR is returned, never retried. {@code arg}/{@code argSize}: 0/0, or with
+     * {@code IORING_ENTER_EXT_ARG} a {@code struct io_uring_getevents_arg} (its timeout gives -ETIME when it expires
+     * before anything was submitted or completed).
+     */
+    int io_uring_enter(int fd, int toSubmit, int minComplete, int flags, long arg, int argSize);
+
     // ---- sockets ----
 
     /** Size of the shim's address layout, see {@link SockAddr}. */

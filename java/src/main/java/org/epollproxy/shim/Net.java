@@ -39,6 +39,7 @@ public final class Net {
     public static final int SHUT_RDWR = 2;
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_TRUNC = 0x20;
+    public static final int MSG_WAITALL = 0x100;
 
     public static final int O_NONBLOCK = 0x800;
     public static final int SPLICE_F_MOVE = 1;

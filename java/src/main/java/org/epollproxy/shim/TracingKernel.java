@@ -171,6 +171,31 @@ public final class TracingKernel implements Kernel {
     }
 
     @Override
+    public long mmap(long addr, long len, int prot, int flags, int fd, long off) {
+        long rc = k.mmap(addr, len, prot, flags, fd, off);
+        out.println(prefix + "mmap fd " + fd + " " + len + " off 0x" + Long.toHexString(off) + " -> "
+                + (rc < 0 ? Errno.name((int) rc) : "0x" + Long.toHexString(rc)));
+        return rc;
+    }
+
+    @Override
+    public int munmap(long addr, long len) {
+        return log(k.munmap(addr, len), "munmap 0x" + Long.toHexString(addr) + " " + len);
+    }
+
+    @Override
+    public int io_uring_setup(int entries, long params) {
+        return log(k.io_uring_setup(entries, params), "io_uring_setup " + entries);
+    }
+
+    @Override
+    public int io_uring_enter(int fd, int toSubmit, int minComplete, int flags, long arg, int argSize) {
+        // One line per enter, as epoll_wait has one per wait; the completions are the loop's to show.
+        return log(k.io_uring_enter(fd, toSubmit, minComplete, flags, arg, argSize),
+                "io_uring_enter fd " + fd + " submit " + toSubmit + " wait " + minComplete + " flags 0x" + Integer.toHexString(flags));
+    }
+
+    @Override
     public int sizeof_addr() {
         return k.sizeof_addr();
     }

@@ -640,6 +640,28 @@ final class SimKernel implements Kernel {
         return 0;
     }
 
+    // The simulation stays on epoll: no io_uring, and so no mappings to make (ENOSYS, as on a kernel without it).
+
+    @Override
+    public long mmap(long addr, long len, int prot, int flags, int fd, long off) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int munmap(long addr, long len) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int io_uring_setup(int entries, long params) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
+    public int io_uring_enter(int fd, int toSubmit, int minComplete, int flags, long arg, int argSize) {
+        return -Errno.ENOSYS;
+    }
+
     // ---- sockets ----
 
     @Override
