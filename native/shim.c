@@ -225,6 +225,19 @@ int shim_io_uring_enter(int fd, int to_submit, int min_complete, int flags, long
 #endif
 }
 
+/* io_uring_register(fd, opcode, arg, nr_args): what the syscall returns (>= 0) or -errno. The Java side uses
+ * IORING_REGISTER_ENABLE_RINGS: a ring set up with IORING_SETUP_R_DISABLED on one thread is enabled on the
+ * thread that will submit, which IORING_SETUP_SINGLE_ISSUER then binds it to. */
+int shim_io_uring_register(int fd, int opcode, long long arg, int nr_args) {
+#ifdef __NR_io_uring_register
+    long rc = syscall(__NR_io_uring_register, fd, (unsigned int)opcode, ADDR(arg), (unsigned int)nr_args);
+    return rc < 0 ? -errno : (int)rc;
+#else
+    (void)fd, (void)opcode, (void)arg, (void)nr_args;
+    return -ENOSYS;
+#endif
+}
+
 /* ---- addresses ------------------------------------------------------------------------------ */
 
 /* The shim's own address layout (SHIM_ADDR_SIZE bytes), independent of the kernel's sockaddr:

@@ -35,6 +35,7 @@ int shim_munmap(long long addr, long long len);
 
 int shim_io_uring_setup(int entries, long long params);
 int shim_io_uring_enter(int fd, int to_submit, int min_complete, int flags, long long arg, int argsz);
+int shim_io_uring_register(int fd, int opcode, long long arg, int nr_args);
 
 int shim_sizeof_addr(void);
 int shim_socket(int domain, int type, int protocol);

@@ -360,6 +360,7 @@ static void test_io_uring_nop(void) {
     CHECK(c->user_data == 0x1234567890abcdefULL && c->res == 0);
     __atomic_store_n(cq_head, head + 1, __ATOMIC_RELEASE);
     CHECK(shim_io_uring_enter(-1, 0, 0, 0, 0, 0) == -EBADF);
+    CHECK(shim_io_uring_register(fd, IORING_REGISTER_ENABLE_RINGS, 0, 0) == -EBADFD); /* it was never disabled */
     CHECK(shim_munmap(sqes, p.sq_entries * (long long)sizeof(struct io_uring_sqe)) == 0);
     CHECK(shim_munmap(rings, (long long)size) == 0);
     CHECK(shim_mmap(0, 4096, PROT_READ, MAP_SHARED, fd, 12345) == -EINVAL); /* not one of the ring offsets */

@@ -31,6 +31,7 @@ public final class Errno {
     public static final int ENOSYS = 38;
     public static final int ELOOP = 40;
     public static final int ETIME = 62;
+    public static final int EBADFD = 77;
     public static final int ENOTSOCK = 88;
     public static final int EDESTADDRREQ = 89;
     public static final int EMSGSIZE = 90;

@@ -113,6 +113,12 @@ public interface Kernel {
      */
     int io_uring_enter(int fd, int toSubmit, int minComplete, int flags, long arg, int argSize);
 
+    /**
+     * {@code io_uring_register(fd, opcode, arg, nrArgs)}: the syscall's result (>= 0) or -errno. {@link IoUring}
+     * uses {@code IORING_REGISTER_ENABLE_RINGS} to hand a ring made on one thread to the thread that submits.
+     */
+    int io_uring_register(int fd, int opcode, long arg, int nrArgs);
+
     // ---- sockets ----
 
     /** Size of the shim's address layout, see {@link SockAddr}. */

@@ -196,6 +196,11 @@ public final class TracingKernel implements Kernel {
     }
 
     @Override
+    public int io_uring_register(int fd, int opcode, long arg, int nrArgs) {
+        return log(k.io_uring_register(fd, opcode, arg, nrArgs), "io_uring_register fd " + fd + " opcode " + opcode);
+    }
+
+    @Override
     public int sizeof_addr() {
         return k.sizeof_addr();
     }

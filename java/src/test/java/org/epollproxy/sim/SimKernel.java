@@ -662,6 +662,11 @@ final class SimKernel implements Kernel {
         return -Errno.ENOSYS;
     }
 
+    @Override
+    public int io_uring_register(int fd, int opcode, long arg, int nrArgs) {
+        return -Errno.ENOSYS;
+    }
+
     // ---- sockets ----
 
     @Override
