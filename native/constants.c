@@ -86,6 +86,7 @@ static const struct {
     OFF(struct io_uring_cqe, flags),
     SIZE(struct io_uring_getevents_arg), OFF(struct io_uring_getevents_arg, ts), SIZE(struct __kernel_timespec),
 #endif
+    C(SHIM_IORING_ENTER_EXT_ARG), C(SHIM_GETEVENTS_ARG_SIZE),
     /* the shim's own layouts */
     C(SHIM_EVENT_SIZE), C(SHIM_ADDR_SIZE), C(SHIM_MAX_EVENTS),
 };

@@ -184,10 +184,12 @@ int shim_malloc_trim(int pad) {
 #endif
 }
 
-/* mmap: the address of the new mapping, or -errno (never MAP_FAILED). User-space addresses are below
- * 2^47 (x86-64) or 2^48 (aarch64), so a mapping is never mistaken for a negative errno. */
-long long shim_mmap(long long addr, long long len, int prot, int flags, int fd, long long off) {
-    void *p = mmap(ADDR(addr), (size_t)len, prot, flags, fd, (off_t)off);
+/* mmap(NULL, len, prot, flags, fd, off): the address of the new mapping, or -errno (never MAP_FAILED).
+ * User-space addresses are below 2^47 (x86-64) or 2^48 (aarch64), so a mapping is never mistaken for a
+ * negative errno. No address hint: the kernel places it (and a sixth argument would not survive the binding,
+ * see shim.h). */
+long long shim_mmap(long long len, int prot, int flags, int fd, long long off) {
+    void *p = mmap(NULL, (size_t)len, prot, flags, fd, (off_t)off);
     return p == MAP_FAILED ? -errno : (long long)(intptr_t)p;
 }
 
@@ -211,16 +213,20 @@ int shim_io_uring_setup(int entries, long long params) {
 }
 
 /* io_uring_enter(fd, to_submit, min_complete, flags, arg, argsz): what the syscall returns (the number of
- * entries submitted) or -errno. arg is NULL (0) with argsz 0, or with IORING_ENTER_EXT_ARG a struct
- * io_uring_getevents_arg. EINTR is returned as -EINTR, not retried: the entries submitted before a
- * signal are not submitted again, and the caller decides whether to wait once more. */
-int shim_io_uring_enter(int fd, int to_submit, int min_complete, int flags, long long arg, int argsz) {
+ * entries submitted) or -errno. arg is NULL (0), or with IORING_ENTER_EXT_ARG (flag bit 3) a struct
+ * io_uring_getevents_arg, the one size the kernel accepts for it: argsz follows from the flags, so the
+ * call keeps to five arguments (see shim.h). A signal mask without EXT_ARG is not offered: -EINVAL.
+ * EINTR is returned as -EINTR, not retried: the entries submitted before a signal are not submitted
+ * again, and the caller decides whether to wait once more. */
+int shim_io_uring_enter(int fd, int to_submit, int min_complete, int flags, long long arg) {
 #ifdef __NR_io_uring_enter
+    size_t argsz = (flags & SHIM_IORING_ENTER_EXT_ARG) ? SHIM_GETEVENTS_ARG_SIZE : 0;
+    if (arg != 0 && argsz == 0) return -EINVAL;
     long rc = syscall(__NR_io_uring_enter, fd, (unsigned int)to_submit, (unsigned int)min_complete,
-                      (unsigned int)flags, ADDR(arg), (size_t)argsz);
+                      (unsigned int)flags, ADDR(arg), argsz);
     return rc < 0 ? -errno : (int)rc;
 #else
-    (void)fd, (void)to_submit, (void)min_complete, (void)flags, (void)arg, (void)argsz;
+    (void)fd, (void)to_submit, (void)min_complete, (void)flags, (void)arg;
     return -ENOSYS;
 #endif
 }

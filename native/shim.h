@@ -30,11 +30,17 @@ int shim_pipe_size(int fd);
 int shim_read(int fd, long long buf, int len);
 int shim_write(int fd, long long buf, int len);
 int shim_malloc_trim(int pad);
-long long shim_mmap(long long addr, long long len, int prot, int flags, int fd, long long off);
+/* At most five arguments per function: jnr-ffi 2.2.17 over jffi 1.3.13 passes a sixth one wrong on x86-64
+ * (strace showed garbage where mmap's offset and io_uring_enter's argsz should be). */
+long long shim_mmap(long long len, int prot, int flags, int fd, long long off);
 int shim_munmap(long long addr, long long len);
 
+/* IORING_ENTER_EXT_ARG and sizeof(struct io_uring_getevents_arg), uapi values the shim needs without
+ * <linux/io_uring.h> (which musl builds lack); constants.c and ConstantsTest compare them with the header. */
+#define SHIM_IORING_ENTER_EXT_ARG 8
+#define SHIM_GETEVENTS_ARG_SIZE 24
 int shim_io_uring_setup(int entries, long long params);
-int shim_io_uring_enter(int fd, int to_submit, int min_complete, int flags, long long arg, int argsz);
+int shim_io_uring_enter(int fd, int to_submit, int min_complete, int flags, long long arg);
 int shim_io_uring_register(int fd, int opcode, long long arg, int nr_args);
 
 int shim_sizeof_addr(void);

@@ -199,12 +199,12 @@ public final class IoUring implements AutoCloseable {
         long ringSize = Math.max(p.getInt(PARAMS_SQ_OFF + SQ_OFF_ARRAY) + 4L * sq, p.getInt(PARAMS_CQ_OFF + CQ_OFF_CQES) + (long) CQE_SIZE * cq);
         long sqesSize = (long) SQE_SIZE * sq;
         int prot = PROT_READ | PROT_WRITE, flags = MAP_SHARED | MAP_POPULATE;
-        long ringAddr = k.mmap(0, ringSize, prot, flags, fd, IORING_OFF_SQ_RING);
+        long ringAddr = k.mmap(ringSize, prot, flags, fd, IORING_OFF_SQ_RING);
         if (ringAddr < 0) {
             k.close(fd);
             throw new SyscallException("mmap of the io_uring rings (" + ringSize + " bytes)", (int) ringAddr);
         }
-        long sqesAddr = k.mmap(0, sqesSize, prot, flags, fd, IORING_OFF_SQES);
+        long sqesAddr = k.mmap(sqesSize, prot, flags, fd, IORING_OFF_SQES);
         if (sqesAddr < 0) {
             k.munmap(ringAddr, ringSize);
             k.close(fd);
@@ -329,15 +329,13 @@ public final class IoUring implements AutoCloseable {
         publish();
         int flags = IORING_ENTER_GETEVENTS;
         long arg = 0;
-        int argSize = 0;
         if (timeoutNanos >= 0) {
             MEM.putLong(timespec, timeoutNanos / 1_000_000_000L);
             MEM.putLong(timespec + 8, timeoutNanos % 1_000_000_000L);
             flags |= IORING_ENTER_EXT_ARG;
-            arg = waitArg.address();
-            argSize = GETEVENTS_ARG_SIZE;
+            arg = waitArg.address(); // the shim passes its size, GETEVENTS_ARG_SIZE
         }
-        int rc = k.io_uring_enter(fd, queued(), minComplete, flags, arg, argSize);
+        int rc = k.io_uring_enter(fd, queued(), minComplete, flags, arg);
         return rc == -Errno.ETIME || rc == -Errno.EINTR ? 0 : rc;
     }
 
@@ -347,7 +345,7 @@ public final class IoUring implements AutoCloseable {
         publish();
         int n = queued();
         if (n == 0) return 0;
-        int rc = k.io_uring_enter(fd, n, 0, 0, 0, 0);
+        int rc = k.io_uring_enter(fd, n, 0, 0, 0);
         return rc == -Errno.EINTR ? 0 : rc;
     }
 
@@ -432,7 +430,7 @@ public final class IoUring implements AutoCloseable {
     private void handOver() {
         for (int attempt = 0; queued() >= sqEntries; attempt++) {
             publish();
-            int rc = k.io_uring_enter(fd, queued(), 0, 0, 0, 0);
+            int rc = k.io_uring_enter(fd, queued(), 0, 0, 0);
             boolean retry = rc >= 0 || rc == -Errno.EINTR || rc == -Errno.EAGAIN || rc == -Errno.EBUSY;
             if (!retry || attempt >= HAND_OVER_TRIES) {
                 throw new SyscallException("io_uring_enter (handing over a full submission queue of " + sqEntries + ")",

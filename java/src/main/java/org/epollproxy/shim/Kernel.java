@@ -86,10 +86,11 @@ public interface Kernel {
     int malloc_trim(int pad);
 
     /**
-     * {@code mmap(addr, len, prot, flags, fd, off)}: the mapping's address or -errno (user-space addresses are
-     * positive, so never mistaken for one). {@link IoUring} maps its rings with it.
+     * {@code mmap(NULL, len, prot, flags, fd, off)}: the mapping's address or -errno (user-space addresses are
+     * positive, so never mistaken for one). {@link IoUring} maps its rings with it. No address hint: jnr-ffi
+     * passes a sixth argument wrong, so no shim function has more than five.
      */
-    long mmap(long addr, long len, int prot, int flags, int fd, long off);
+    long mmap(long len, int prot, int flags, int fd, long off);
 
     /** {@code munmap(addr, len)}: 0 or -errno. */
     int munmap(long addr, long len);
@@ -106,12 +107,13 @@ public interface Kernel {
     int io_uring_setup(int entries, long params);
 
     /**
-     * {@code io_uring_enter(fd, toSubmit, minComplete, flags, arg, argSize)}: the number of entries submitted,
-     * or -errno; -EINTR is returned, never retried. {@code arg}/{@code argSize}: 0/0, or with
-     * {@code IORING_ENTER_EXT_ARG} a {@code struct io_uring_getevents_arg} (its timeout gives -ETIME when it expires
-     * before anything was submitted or completed).
+     * {@code io_uring_enter(fd, toSubmit, minComplete, flags, arg, argsz)}: the number of entries submitted,
+     * or -errno; -EINTR is returned, never retried. {@code arg}: 0, or with {@code IORING_ENTER_EXT_ARG} the
+     * address of a {@code struct io_uring_getevents_arg} (its timeout gives -ETIME when it expires before anything
+     * was submitted or completed); the shim passes its size itself (five arguments at most, see {@link #mmap}),
+     * and refuses a non-zero arg without EXT_ARG (-EINVAL: no signal masks).
      */
-    int io_uring_enter(int fd, int toSubmit, int minComplete, int flags, long arg, int argSize);
+    int io_uring_enter(int fd, int toSubmit, int minComplete, int flags, long arg);
 
     /**
      * {@code io_uring_register(fd, opcode, arg, nrArgs)}: the syscall's result (>= 0) or -errno. {@link IoUring}

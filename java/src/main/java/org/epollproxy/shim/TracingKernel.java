@@ -171,8 +171,8 @@ public final class TracingKernel implements Kernel {
     }
 
     @Override
-    public long mmap(long addr, long len, int prot, int flags, int fd, long off) {
-        long rc = k.mmap(addr, len, prot, flags, fd, off);
+    public long mmap(long len, int prot, int flags, int fd, long off) {
+        long rc = k.mmap(len, prot, flags, fd, off);
         out.println(prefix + "mmap fd " + fd + " " + len + " off 0x" + Long.toHexString(off) + " -> "
                 + (rc < 0 ? Errno.name((int) rc) : "0x" + Long.toHexString(rc)));
         return rc;
@@ -189,9 +189,9 @@ public final class TracingKernel implements Kernel {
     }
 
     @Override
-    public int io_uring_enter(int fd, int toSubmit, int minComplete, int flags, long arg, int argSize) {
+    public int io_uring_enter(int fd, int toSubmit, int minComplete, int flags, long arg) {
         // One line per enter, as epoll_wait has one per wait; the completions are the loop's to show.
-        return log(k.io_uring_enter(fd, toSubmit, minComplete, flags, arg, argSize),
+        return log(k.io_uring_enter(fd, toSubmit, minComplete, flags, arg),
                 "io_uring_enter fd " + fd + " submit " + toSubmit + " wait " + minComplete + " flags 0x" + Integer.toHexString(flags));
     }
 

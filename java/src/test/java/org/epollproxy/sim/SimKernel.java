@@ -643,7 +643,7 @@ final class SimKernel implements Kernel {
     // The simulation stays on epoll: no io_uring, and so no mappings to make (ENOSYS, as on a kernel without it).
 
     @Override
-    public long mmap(long addr, long len, int prot, int flags, int fd, long off) {
+    public long mmap(long len, int prot, int flags, int fd, long off) {
         return -Errno.ENOSYS;
     }
 
@@ -658,7 +658,7 @@ final class SimKernel implements Kernel {
     }
 
     @Override
-    public int io_uring_enter(int fd, int toSubmit, int minComplete, int flags, long arg, int argSize) {
+    public int io_uring_enter(int fd, int toSubmit, int minComplete, int flags, long arg) {
         return -Errno.ENOSYS;
     }
 
