@@ -202,6 +202,43 @@ class IoUringTest {
         assertEquals(Map.of(42L, -Errno.ECANCELED, 43L, 0), await(r, 2));
     }
 
+    /**
+     * Unlike an epoll registration, an armed poll holds the socket itself (a reference to its file): closing the fd
+     * does not close the socket, and the peer sees no FIN, until the poll completes or is removed. An io_uring loop
+     * removes a socket's polls (or shuts it down, which completes them) before it closes it.
+     */
+    @Test
+    void anArmedPollKeepsAClosedSocketOpenUntilItIsRemoved() {
+        IoUring r = ring(8, 16);
+        int[] plain = net.pair();
+        net.closeNow(plain[1]);
+        assertEquals(0, awaitEof(plain[0], PATIENCE_NANOS), "without a poll, close sends the FIN at once");
+
+        int[] p = net.pair();
+        r.pollAdd(p[1], IoUring.POLLIN, 50);
+        assertEquals(1, r.submit());
+        net.closeNow(p[1]);
+        assertEquals(-Errno.EAGAIN, awaitEof(p[0], SHORT_NANOS), "no FIN: the poll still holds the socket");
+        assertEquals(0, r.ready(), "and closing the fd did not complete the poll");
+        r.pollRemove(50, 51, 0);
+        assertEquals(Map.of(50L, -Errno.ECANCELED, 51L, 0), await(r, 2));
+        assertEquals(0, awaitEof(p[0], PATIENCE_NANOS), "the FIN, once the poll let go");
+    }
+
+    /** recv on {@code fd} until it returns something other than -EAGAIN or {@code nanos} have passed; that result. */
+    private int awaitEof(int fd, long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        try (Epoll ep = Epoll.open(k, 1)) {
+            assertEquals(0, ep.add(fd, Epoll.EPOLLIN | Epoll.EPOLLRDHUP, 1));
+            int n = net.recv(fd, 1);
+            while (n == -Errno.EAGAIN && System.nanoTime() < deadline) {
+                ep.wait((int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                n = net.recv(fd, 1);
+            }
+            return n;
+        }
+    }
+
     @Test
     void aFullSubmissionQueueIsHandedOverOnItsOwn() {
         IoUring r = ring(4, 32);
