@@ -31,7 +31,7 @@ int shim_read(int fd, long long buf, int len);
 int shim_write(int fd, long long buf, int len);
 int shim_malloc_trim(int pad);
 /* At most five arguments per function: jnr-ffi 2.2.17 over jffi 1.3.13 passes a sixth one wrong on x86-64
- * (strace showed garbage where mmap's offset and io_uring_enter's argsz should be). */
+ * (strace showed garbage where mmap's offset and io_uring_enter's argsz should be; jnr/jnr-ffi issue 181). */
 long long shim_mmap(long long len, int prot, int flags, int fd, long long off);
 int shim_munmap(long long addr, long long len);
 
