@@ -225,7 +225,7 @@ public final class IoUring implements AutoCloseable {
     private static String setupCall(int rc) {
         if (rc == -Errno.ENOSYS) return "io_uring_setup (a kernel without io_uring)";
         if (rc == -Errno.EPERM) return "io_uring_setup (refused by sysctl kernel.io_uring_disabled or a seccomp filter)";
-        if (rc == -Errno.ENOMEM) return "io_uring_setup (the locked-memory limit, ulimit -l, on kernels before 5.12)";
+        if (rc == -Errno.ENOMEM) return "io_uring_setup (out of memory, or before Linux 5.12 the locked-memory limit, ulimit -l)";
         return "io_uring_setup";
     }
 
@@ -339,7 +339,10 @@ public final class IoUring implements AutoCloseable {
         return rc == -Errno.ETIME || rc == -Errno.EINTR ? 0 : rc;
     }
 
-    /** Hands over what is queued without waiting (no syscall if nothing is): the number submitted, or -errno. */
+    /**
+     * Hands over what is queued without waiting (no syscall if nothing is): the number submitted, or -errno. With
+     * {@link #deferTaskrun()} it runs no deferred completion: only {@link #submitAndWait} makes those visible.
+     */
     public int submit() {
         ensureOpen();
         publish();
@@ -351,7 +354,10 @@ public final class IoUring implements AutoCloseable {
 
     // ---- completion: read in place ----
 
-    /** Completions available to read, from the oldest: index 0 to ready() - 1. */
+    /**
+     * Completions available to read, from the oldest: index 0 to ready() - 1. When the CQ is full the kernel keeps
+     * the further ones (IORING_FEAT_NODROP) and posts them once {@link #advance} made room, at the next enter.
+     */
     public int ready() {
         ensureOpen();
         return (int) INT.getAcquire(ring, cqTailOff) - cqHead;

@@ -252,6 +252,27 @@ class IoUringTest {
     }
 
     @Test
+    void aFullCompletionQueueLosesNothing() {
+        IoUring r = ring(4, 8);
+        assertEquals(8, r.cqEntries());
+        for (long i = 0; i < 20; i++) r.nop(i, 0);
+        assertEquals(4, r.submit(), "the last four; the first sixteen went with the hand-overs");
+        assertEquals(8, r.ready(), "full: the other twelve wait in the kernel");
+        List<Long> order = new ArrayList<>();
+        long deadline = System.nanoTime() + PATIENCE_NANOS;
+        while (order.size() < 20 && System.nanoTime() < deadline) {
+            int n = r.ready();
+            for (int i = 0; i < n; i++) order.add(r.userData(i));
+            r.advance(n);
+            assertTrue(r.submitAndWait(0, -1) >= 0);
+        }
+        List<Long> expected = new ArrayList<>();
+        for (long i = 0; i < 20; i++) expected.add(i);
+        assertEquals(expected, order, "every completion, in order");
+        assertEquals(0, r.overflowed(), "none dropped");
+    }
+
+    @Test
     void aTimedWaitWithNothingPendingReturnsZero() {
         IoUring r = ring(8, 16);
         r.nop(1, 0); // a completion is possible: it comes within the same kind of wait
