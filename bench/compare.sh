@@ -35,7 +35,7 @@
 # Forwarders: direct, epoll-proxy (defaults), epoll-proxy-16k / -32k / -64k / -128k (--buffer-size),
 # epoll-proxy-c1 (JAVA_EXTRA_OPTS=-XX:TieredStopAtLevel=1: the smaller JVM floor, at what CPU cost),
 # epoll-proxy-baseline (defaults, the jar COMPARE_BASELINE_JAR names: did a change slow forwarding?),
-# epoll-proxy-2t (--threads 2), epoll-proxy-splice (--splice), epoll-proxy-splice-256k (--splice
+# epoll-proxy-uring (--io-uring), epoll-proxy-2t (--threads 2), epoll-proxy-splice (--splice), epoll-proxy-splice-256k (--splice
 # --pipe-size 256k --buffer-size 256k), socat, rinetd, haproxy (nbthread 1), haproxy-2t (nbthread 2),
 # haproxy-splice (nbthread 1, option splice-auto), c-epoll, c-uring and c-uring-unlinked (bench/native/cforward.c:
 # a minimal single-threaded C forwarder, the proxy's shape of I/O over epoll, or over io_uring with the send
@@ -136,6 +136,9 @@ start_forwarder() {
       FWD_PIDS+=($!) ;;
     epoll-proxy-splice-256k)
       bin/epoll-proxy --quiet --splice --pipe-size 256k --buffer-size 256k -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
+      FWD_PIDS+=($!) ;;
+    epoll-proxy-uring)
+      bin/epoll-proxy --quiet --io-uring -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &
       FWD_PIDS+=($!) ;;
     epoll-proxy-2t)
       bin/epoll-proxy --quiet --threads 2 -L "$F_BULK:127.0.0.1:$IPERF_PORT" -L "$F_ECHO:127.0.0.1:$ECHO_PORT" >"$tmp/$1.log" 2>&1 &

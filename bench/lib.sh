@@ -160,13 +160,14 @@ start_echo_forwarder() {
   case "$1" in
     epoll-proxy) bin/epoll-proxy --quiet -L "$2:127.0.0.1:$3" >"$4" 2>&1 & ;;
     epoll-proxy-baseline) EPOLL_PROXY_JAR="$(readlink -f "$5")" bin/epoll-proxy --quiet -L "$2:127.0.0.1:$3" >"$4" 2>&1 & ;;
+    epoll-proxy-uring) bin/epoll-proxy --quiet --io-uring -L "$2:127.0.0.1:$3" >"$4" 2>&1 & ;;
     haproxy)
       haproxy_echo_cfg "$2" "$3" "$4.cfg"
       haproxy -db -f "$4.cfg" >"$4" 2>&1 & ;;
     c-epoll|c-uring|c-uring-unlinked)
       [ -n "${cforward:-}" ] || native_forwarder || return
       "$cforward" "${1#c-}" "$2:$3" >"$4" 2>&1 & ;;
-    *) echo "unknown forwarder $1 (epoll-proxy, epoll-proxy-baseline, haproxy, c-epoll, c-uring, c-uring-unlinked)" >&2; return 2 ;;
+    *) echo "unknown forwarder $1 (epoll-proxy, epoll-proxy-baseline, epoll-proxy-uring, haproxy, c-epoll, c-uring, c-uring-unlinked)" >&2; return 2 ;;
   esac
   fwd=$!
   pids+=("$fwd")

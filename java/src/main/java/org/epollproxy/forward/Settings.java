@@ -24,11 +24,12 @@ package org.epollproxy.forward;
  * @param clientRate new connections per client address per {@code clientRatePerSec} seconds; 0 = no limit
  * @param clientRatePerSec the period of {@code clientRate}, in seconds
  * @param clientTableSize the most client addresses tracked for the two limits above (memory bound)
+ * @param ioUring the forwarding loops wait and send through io_uring where the kernel allows it, else epoll
  */
 public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec, int finTimeoutSec, boolean keepalive,
         int maxConnections, boolean trace, int backlog, int threads, boolean splice, int udpTimeoutSec,
         int udpMaxSessions, boolean logConnections, int pipeSize, int unixMode, int proxyHeaderTimeoutMs, int maxPerClient,
-        int clientRate, int clientRatePerSec, int clientTableSize) {
+        int clientRate, int clientRatePerSec, int clientTableSize, boolean ioUring) {
 
     /** The defaults, as documented in the README's option table. */
     public static final Settings DEFAULTS = builder().build();
@@ -60,6 +61,7 @@ public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec,
         b.clientRate = clientRate;
         b.clientRatePerSec = clientRatePerSec;
         b.clientTableSize = clientTableSize;
+        b.ioUring = ioUring;
         return b;
     }
 
@@ -85,6 +87,7 @@ public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec,
         private int clientRate = 0;
         private int clientRatePerSec = 1;
         private int clientTableSize = 65536;
+        private boolean ioUring = false;
 
         private Builder() {}
 
@@ -107,11 +110,12 @@ public record Settings(int bufferSize, int connectTimeoutMs, int idleTimeoutSec,
         public Builder maxPerClient(int v) { maxPerClient = v; return this; }
         public Builder clientRate(int n, int perSec) { clientRate = n; clientRatePerSec = perSec; return this; }
         public Builder clientTableSize(int v) { clientTableSize = v; return this; }
+        public Builder ioUring(boolean v) { ioUring = v; return this; }
 
         public Settings build() {
             return new Settings(bufferSize, connectTimeoutMs, idleTimeoutSec, finTimeoutSec, keepalive, maxConnections,
                     trace, backlog, threads, splice, udpTimeoutSec, udpMaxSessions, logConnections, pipeSize, unixMode,
-                    proxyHeaderTimeoutMs, maxPerClient, clientRate, clientRatePerSec, clientTableSize);
+                    proxyHeaderTimeoutMs, maxPerClient, clientRate, clientRatePerSec, clientTableSize, ioUring);
         }
     }
 }

@@ -8,7 +8,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
-import org.epollproxy.shim.Epoll;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.SyscallException;
 
@@ -22,10 +21,11 @@ import org.epollproxy.shim.SyscallException;
  * current batch for that fd (whose number {@code accept} may already have reused) is recognised as
  * stale and dropped, instead of being delivered to the new connection.
  *
- * <p><b>Interest.</b> Each slot caches its registered mask; {@link #setInterest} calls
- * {@code epoll_ctl} only when the mask changes: ADD from 0, MOD between non-zero masks, DEL when it
- * becomes 0. Deleting at 0 matters: EPOLLHUP and EPOLLERR are reported even for mask 0, so a
- * hung-up socket left registered with no interest would wake a level-triggered loop forever.
+ * <p><b>Interest.</b> Each slot caches its registered mask; {@link #setInterest} tells the {@link Poller}
+ * only when the mask changes. The poller is the kernel's side: {@link EpollPoller} (epoll_ctl, epoll_wait)
+ * unless the loop was made for io_uring, which switches to {@link UringPoller} on its own thread's first
+ * iteration (the ring is the thread's: {@code IORING_SETUP_SINGLE_ISSUER}) and stays on epoll, saying
+ * why, where the kernel refuses a ring.
  *
  * <p><b>Time.</b> The epoll_wait timeout is the time to the earliest timer; no timer threads.
  *
@@ -37,7 +37,9 @@ public final class EventLoop implements AutoCloseable {
     private static final Handler NO_HANDLER = null;
 
     private final Kernel kernel;
-    private final Epoll epoll;
+    private Poller poller;
+    /** Made for io_uring ({@code --io-uring}) and not yet tried: the first iteration tries. */
+    private boolean ringWanted;
     private final int wakeFd;
     private final int id;
     private final LoopStats stats = new LoopStats();
@@ -73,25 +75,30 @@ public final class EventLoop implements AutoCloseable {
      *     own so timeouts happen in simulated time
      */
     public EventLoop(Kernel kernel, int id, Consumer<String> errorLog, LongSupplier clock) {
+        this(kernel, id, errorLog, clock, false);
+    }
+
+    /**
+     * @param ioUring wait and send through io_uring ({@link UringPoller}) from the first iteration on, if
+     *     the kernel lets this thread set up a ring; else epoll, with one line to {@code errorLog}
+     */
+    public EventLoop(Kernel kernel, int id, Consumer<String> errorLog, LongSupplier clock, boolean ioUring) {
         this.kernel = kernel;
+        this.ringWanted = ioUring;
         this.id = id;
         this.errorLog = errorLog;
         this.clock = clock;
         this.now = clock.getAsLong();
-        this.epoll = Epoll.open(kernel, 256);
         int efd = kernel.eventfd();
-        if (efd < 0) {
-            epoll.close();
-            throw new SyscallException("eventfd", efd);
+        if (efd < 0) throw new SyscallException("eventfd", efd);
+        try {
+            this.poller = new EpollPoller(kernel, stats, efd, WAKE_SLOT);
+        } catch (SyscallException e) {
+            kernel.close(efd);
+            throw e;
         }
         this.wakeFd = efd;
         fds[WAKE_SLOT] = efd;
-        int rc = kernel.epoll_ctl(epoll.fd(), Epoll.EPOLL_CTL_ADD, efd, EPOLLIN, WAKE_SLOT);
-        if (rc < 0) {
-            kernel.close(efd);
-            epoll.close();
-            throw new SyscallException("epoll_ctl ADD eventfd", rc);
-        }
         masks[WAKE_SLOT] = EPOLLIN;
     }
 
@@ -168,42 +175,26 @@ public final class EventLoop implements AutoCloseable {
     }
 
     /**
-     * Makes {@code mask} the fd's interest, with at most one epoll_ctl and none when it is unchanged.
-     * Returns 0 or -errno from epoll_ctl (the cached mask changes only on success).
+     * Makes {@code mask} the fd's interest, telling the poller only when it changes (with epoll: at most
+     * one epoll_ctl). Returns 0 or -errno (the cached mask changes only on success).
      */
     public int setInterest(long token, int mask) {
         int slot = slotOf(token);
         int old = masks[slot];
         if (old == mask) return 0;
-        int op;
-        if (old == 0) {
-            op = Epoll.EPOLL_CTL_ADD;
-            stats.ctlAdd++;
-        } else if (mask == 0) {
-            op = Epoll.EPOLL_CTL_DEL;
-            stats.ctlDel++;
-        } else {
-            op = Epoll.EPOLL_CTL_MOD;
-            stats.ctlMod++;
-        }
-        int rc = kernel.epoll_ctl(epoll.fd(), op, fds[slot], mask, token);
+        int rc = poller.interest(slot, fds[slot], token, old, mask);
         if (rc == 0) masks[slot] = mask;
         return rc;
     }
 
     /**
-     * Frees the slot of {@code token}; call it right before closing the fd. Closing removes the fd from
-     * the epoll set by itself (we never dup sockets), so no EPOLL_CTL_DEL is spent here; pass
-     * {@code delete = true} for an fd that stays open, or whose socket another process may hold (a listener
-     * after a takeover or under systemd): while any copy is open, closing ours leaves it registered
-     * (epoll(7); docs/epoll-lessons.md, lesson 12).
+     * Frees the slot of {@code token}; call it right before closing the fd. Pass {@code delete = true} for
+     * an fd that stays open, or whose socket another process may hold (a listener after a takeover or
+     * under systemd): see {@link EpollPoller#release}.
      */
     public void release(long token, boolean delete) {
         int slot = slotOf(token);
-        if (delete && masks[slot] != 0) {
-            kernel.epoll_ctl(epoll.fd(), Epoll.EPOLL_CTL_DEL, fds[slot], 0, 0);
-            stats.ctlDel++;
-        }
+        poller.release(slot, fds[slot], masks[slot], delete);
         handlers[slot] = NO_HANDLER;
         masks[slot] = 0;
         fds[slot] = -1;
@@ -272,17 +263,10 @@ public final class EventLoop implements AutoCloseable {
      * dispatch events, run expired timers, run posted tasks. Returns the number of events.
      */
     public int runOnce(int maxWaitMs) {
+        if (ringWanted) switchToRing();
         int timeout = waitTimeout(maxWaitMs);
-        int n = epoll.wait(timeout);
-        now = clock.getAsLong();
-        stats.waits++;
-        if (n < 0) {
-            // EINTR comes back as 0 from the shim; anything else (EBADF, EFAULT) is a bug here.
-            throw new SyscallException("epoll_wait", n);
-        }
+        int n = poller.poll(timeout, this);
         stats.events += n;
-        for (int i = 0; i < n; i++) dispatch(epoll.token(i), epoll.events(i));
-        epoll.growIfFull(n);
         runTimers();
         runTasks();
         endOfIteration.run();
@@ -300,7 +284,60 @@ public final class EventLoop implements AutoCloseable {
         return (int) Math.min(ms, Integer.MAX_VALUE);
     }
 
-    private void dispatch(long token, int events) {
+    /** The poller's wait returned: the iteration's clock starts here. */
+    void woke() {
+        now = clock.getAsLong();
+        stats.waits++;
+    }
+
+    /**
+     * On the loop's thread, before its first wait: a ring for this thread, every registered fd moved to it,
+     * the epoll fd closed. A kernel that refuses (no io_uring, {@code kernel.io_uring_disabled}, a container's
+     * seccomp filter, too little locked memory) leaves the loop on epoll, said once on {@code errorLog}.
+     */
+    private void switchToRing() {
+        ringWanted = false;
+        UringPoller ring;
+        try {
+            ring = UringPoller.open(kernel, stats);
+        } catch (SyscallException e) {
+            errorLog.accept("loop " + id + ": io_uring refused (" + e.getMessage() + "); this loop uses epoll");
+            return;
+        }
+        for (int slot = 0; slot < nextUnused; slot++) {
+            if (masks[slot] != 0) ring.interest(slot, fds[slot], ((long) generations[slot] << 32) | slot, 0, masks[slot]);
+        }
+        poller.close();
+        poller = ring;
+        stats.ioUring = 1;
+    }
+
+    /** "epoll" or "io_uring": how this loop waits now (a loop made for io_uring switches in its first iteration). */
+    public String pollerName() {
+        return poller.name();
+    }
+
+    /** Whether {@link #sendAsync} may be used: the loop runs on io_uring. */
+    public boolean sendsAsync() {
+        return poller instanceof UringPoller;
+    }
+
+    /**
+     * Hands the send of {@code [buf, buf+len)} to {@code fd} to the kernel, to finish on its own
+     * ({@code MSG_WAITALL}: partial sends are the kernel's to continue); {@code owner.onSent} tells how it
+     * ended, in a later iteration. The buffer must stay untouched until then. Only when {@link #sendsAsync}.
+     * Returns a handle for {@link #cancelSend}.
+     */
+    public int sendAsync(int fd, long buf, int len, SendCompletion owner) {
+        return ((UringPoller) poller).send(fd, buf, len, owner);
+    }
+
+    /** Asks the kernel to stop the send of {@code handle} (its connection is closing); its onSent still comes. */
+    public void cancelSend(int handle) {
+        ((UringPoller) poller).cancelSend(handle);
+    }
+
+    void dispatch(long token, int events) {
         int slot = (int) token;
         if (slot == WAKE_SLOT) {
             stats.wakeups++;
@@ -374,6 +411,6 @@ public final class EventLoop implements AutoCloseable {
             closed = true;
             kernel.close(wakeFd);
         }
-        epoll.close();
+        poller.close();
     }
 }

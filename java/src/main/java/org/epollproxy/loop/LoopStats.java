@@ -6,7 +6,14 @@ package org.epollproxy.loop;
  * that copies them there, and reads the copy.
  */
 public final class LoopStats extends Counters<LoopStats> {
-    /** epoll_wait calls. */
+    /** 1 while the loop waits in io_uring ({@code --io-uring}), 0 on epoll. */
+    public long ioUring;
+    /** Polls armed in the ring (one-shot: one per event delivered and per change of interest). */
+    public long ringPolls;
+    /** Sends handed to the ring, and those that ended in an error (cancelled ones included). */
+    public long ringSends;
+    public long ringSendErrors;
+    /** epoll_wait calls (io_uring_enter waits on io_uring). */
     public long waits;
     /** Events returned by all waits; events / waits is the batch size. */
     public long events;

@@ -93,7 +93,7 @@ public final class ProxyServer {
             Kernel k = settings.trace()
                     ? new TracingKernel(kernel, err, settings.threads() > 1 ? "[loop " + i + "] " : "")
                     : kernel;
-            EventLoop loop = new EventLoop(k, i, msg -> err.println(msg));
+            EventLoop loop = new EventLoop(k, i, msg -> err.println(msg), System::nanoTime, settings.ioUring());
             workers.add(new Worker(loop, new ForwardingLoop(loop, settings, new Log(err), openTotal, udpPorts)));
             workers.get(i).forwarding.setClientLimits(clientLimits);
         }

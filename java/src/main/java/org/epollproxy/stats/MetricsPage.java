@@ -100,7 +100,18 @@ final class MetricsPage {
     private static void loops(PrometheusText p, List<LoopSnapshot> snapshots) {
         p.family("epollproxy_loop_responding", "gauge", "1 if the loop answered this scrape in time, else 0 (its other series are missing).");
         for (int i = 0; i < snapshots.size(); i++) p.sample(snapshots.get(i) == null ? 0 : 1, "loop", Integer.toString(i));
-        p.family("epollproxy_loop_epoll_wait_calls_total", "counter", "epoll_wait calls.");
+        p.family("epollproxy_loop_io_uring", "gauge", "1 if the loop waits and sends through io_uring (--io-uring), 0 on epoll.");
+        each(p, snapshots, s -> s.loopStats().ioUring);
+        p.family("epollproxy_loop_io_uring_polls_total", "counter", "One-shot polls armed in the ring (--io-uring): one per event and per change of interest.");
+        each(p, snapshots, s -> s.loopStats().ringPolls);
+        p.family("epollproxy_loop_io_uring_sends_total", "counter", "Sends handed to the ring (--io-uring), by result: error counts the cancelled ones of closing connections.");
+        for (LoopSnapshot s : snapshots) {
+            if (s == null) continue;
+            String loop = Integer.toString(s.loop());
+            p.sample(s.loopStats().ringSends - s.loopStats().ringSendErrors, "loop", loop, "result", "ok");
+            p.sample(s.loopStats().ringSendErrors, "loop", loop, "result", "error");
+        }
+        p.family("epollproxy_loop_epoll_wait_calls_total", "counter", "epoll_wait calls (io_uring_enter waits on an io_uring loop).");
         each(p, snapshots, s -> s.loopStats().waits);
         p.family("epollproxy_loop_events_total", "counter", "Events returned by epoll_wait; rate over epoll_wait_calls_total is the batch size.");
         each(p, snapshots, s -> s.loopStats().events);

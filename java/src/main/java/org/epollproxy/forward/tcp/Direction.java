@@ -2,6 +2,7 @@ package org.epollproxy.forward.tcp;
 
 import org.epollproxy.forward.BufferPool;
 import org.epollproxy.forward.PipePool;
+import org.epollproxy.loop.SendCompletion;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.NativeMemory;
@@ -21,8 +22,12 @@ import org.epollproxy.shim.Net;
  * <p>A buffer is taken from the pool only for the span of a recv/send and kept only while bytes wait;
  * {@code from} is read only when this direction holds nothing (backpressure: a slow {@code to} stops us
  * reading {@code from}, so memory per direction never exceeds one buffer).
+ *
+ * <p>On a loop that runs on io_uring ({@code --io-uring}) the copy path's send is handed to the kernel
+ * instead ({@link #sendAsync}): the bytes count as waiting until the kernel says they went, and the buffer
+ * stays the kernel's until then, even if the pair closes first ({@link #release}).
  */
-final class Direction {
+final class Direction implements SendCompletion {
     final Side from;
     final Side to;
     private final Pair pair;
@@ -45,6 +50,10 @@ final class Direction {
     boolean eof;
     /** shutdown(to, SHUT_WR) was done, after the buffer drained. */
     boolean finSent;
+    /** The handle of the io_uring send of [start, end) in flight, or -1 (none). */
+    private int sending = -1;
+    /** A buffer the kernel still sends from although the pair closed: back to the pool when the send ends. */
+    private long orphan;
     /** Bytes read from {@code from} / sent to {@code to}. */
     long bytesIn;
     long bytesOut;
@@ -65,6 +74,37 @@ final class Direction {
 
     int pendingBytes() {
         return end - start;
+    }
+
+    /** A send of what waits is in the kernel's hands (io_uring): nothing to do until it ends. */
+    boolean sending() {
+        return sending >= 0;
+    }
+
+    /** The next send may go through the loop's ring: the copy path (a buffer, no TLS) on an io_uring loop. */
+    boolean canSendAsync() {
+        return buf != 0 && to.tls == null && pair.loop.sendsAsync();
+    }
+
+    /** Hands the send of all that waits to the kernel; {@link #onSent} continues once it ended. */
+    void sendAsync() {
+        sending = pair.loop.sendAsync(to.fd, buf + start, end - start, this);
+    }
+
+    @Override
+    public void onSent(int result) {
+        sending = -1;
+        if (orphan != 0) { // the pair closed while the kernel held the buffer
+            pair.pool().give(orphan);
+            orphan = 0;
+            return;
+        }
+        pair.sent(this, result);
+    }
+
+    @Override
+    public void onFailure(RuntimeException e) {
+        PairEnd.fail(pair, e);
     }
 
     /** {@code from} may be read now: no FIN yet and nothing waiting to be sent. */
@@ -167,11 +207,16 @@ final class Direction {
                 : to.tls != null ? to.tls.write(buf + start, len) : pair.kernel().send(to.fd, buf + start, len);
         if (n == -Errno.EINVAL && buf == 0 && pipeToBuffer()) return drain();
         if (n < 0) return n;
+        taken(n);
+        return n;
+    }
+
+    /** {@code n} of the waiting bytes went to {@code to}. */
+    void taken(int n) {
         bytesOut += n - Math.max(0, Math.min(n, headerEnd - start)); // the header's bytes are not counted
         start += n;
         if (buf == 0) bytesSpliced += n;
         if (start == end) emptied();
-        return n;
     }
 
     /** shutdown(to, SHUT_WR): passes {@code from}'s FIN on. 0 or -errno. */
@@ -223,7 +268,12 @@ final class Direction {
      */
     void release() {
         boolean bytesInPipe = buf == 0 && end > start;
-        if (buf != 0) pair.pool().give(buf);
+        if (sending >= 0) { // the kernel reads the buffer until its send ends: cancel it, free the buffer then
+            pair.loop.cancelSend(sending);
+            orphan = buf;
+        } else if (buf != 0) {
+            pair.pool().give(buf);
+        }
         buf = 0;
         start = end = 0;
         if (pipe != null) {

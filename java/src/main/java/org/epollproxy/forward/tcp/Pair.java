@@ -247,9 +247,17 @@ final class Pair extends Connection {
         return false;
     }
 
-    /** Sends what d holds to d.to; FIN follows once drained if d.from sent one. False if the pair closed. */
+    /**
+     * Sends what d holds to d.to; FIN follows once drained if d.from sent one. On an io_uring loop the send
+     * is the kernel's to finish, and {@link #sent} goes on from there. False if the pair closed.
+     */
     boolean flush(Direction d) {
+        if (d.sending()) return true;
         while (d.pending()) {
+            if (d.canSendAsync()) {
+                d.sendAsync();
+                return true;
+            }
             int n = d.drain();
             if (n < 0) {
                 if (n == -Errno.EAGAIN) {
@@ -266,6 +274,19 @@ final class Pair extends Connection {
             }
         }
         return !d.eof || d.finSent || sendFin(d);
+    }
+
+    /** The kernel finished d's send (io_uring): {@code n} bytes went, or -errno. */
+    void sent(Direction d, int n) {
+        if (closed) return;
+        if (n < 0) {
+            PairEnd.abort(this, d.to, n);
+            return;
+        }
+        lastActivity = loop.now();
+        d.taken(n);
+        if (!flush(d)) return; // what MSG_WAITALL left (a signal), then the FIN if one waits
+        afterIo();
     }
 
     /** shutdown(d.to, SHUT_WR): passes d.from's FIN on. False if the pair closed. */
@@ -298,7 +319,7 @@ final class Pair extends Connection {
         if (s.fd < 0) return 0;
         int m = 0;
         if (s.in.wantsRead()) m |= EPOLLIN;
-        if (s.out.pending() || (s.tls != null && s.tls.outputPending())) m |= EPOLLOUT;
+        if ((s.out.pending() && !s.out.sending()) || (s.tls != null && s.tls.outputPending())) m |= EPOLLOUT;
         return m;
     }
 

@@ -1,0 +1,251 @@
+package org.epollproxy.loop;
+
+import static org.epollproxy.shim.Epoll.EPOLLERR;
+
+import java.util.Arrays;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.IoUring;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.SyscallException;
+
+/**
+ * The loop over io_uring ({@code --io-uring}): readiness through one-shot {@code IORING_OP_POLL_ADD}s, sends
+ * through {@code IORING_OP_SEND}, and one {@code io_uring_enter} per iteration that hands the kernel
+ * everything the last iteration queued and waits for the next completions. Where epoll costs a syscall per
+ * recv, send, change of interest and wait, this costs the recvs (still plain syscalls, so a buffer is only
+ * taken once bytes are there) and one enter per batch.
+ *
+ * <p><b>Level-triggered, as epoll here.</b> A one-shot poll reports the fd's state when it is armed (a socket
+ * already readable completes at once), and it is armed again after every event while the slot's mask
+ * wants it: the same events a level-triggered epoll gives, at the price of an SQE per event. Changes of
+ * interest are only noted ({@link #interest}) and applied once per iteration, before the enter: a pair
+ * that flips its mask twice in one iteration costs nothing.
+ *
+ * <p><b>user_data.</b> Two bits of kind, then for a poll the slot's arm number and the slot: every arm
+ * (and every release) of a slot gets a new number, so a completion of a poll since removed, or of a slot
+ * since given to another fd, is recognised and dropped. Sends carry their own handle and number.
+ *
+ * <p><b>Sends.</b> {@link #send} queues a send of a whole buffer with {@code MSG_WAITALL}: the kernel
+ * finishes partial sends itself, arming its own poll when the peer is full. The owner hears the result
+ * in a later iteration and owns the buffer until then, even if its connection closed meanwhile:
+ * closing only asks for a cancel ({@link #cancelSend}). The fd's socket stays open while a send holds it,
+ * so a close takes effect once the send ended.
+ */
+final class UringPoller implements Poller {
+    static final int SQ_ENTRIES = 1024;
+    /** Room for a burst of completions: every armed poll may fire at once (overflow is kept by the kernel, not lost). */
+    static final int CQ_ENTRIES = 8192;
+    static final int MSG_NOSIGNAL = 0x4000;
+    static final int MSG_WAITALL = 0x100;
+
+    private static final long KIND_POLL = 0;
+    private static final long KIND_SEND = 1L << 62;
+    /** Removes and cancels; they post a completion only when they fail (the target had completed), which is dropped. */
+    private static final long KIND_OTHER = 2L << 62;
+    private static final long KIND_MASK = 3L << 62;
+    private static final int SEQ_MASK = (1 << 30) - 1;
+
+    private final IoUring ring;
+    private final LoopStats stats;
+
+    // Per slot: the mask wanted, the mask of the poll armed now (0: none), the number of that arm, fd and token.
+    private int[] want = new int[256];
+    private int[] armed = new int[256];
+    private int[] seq = new int[256];
+    private int[] fds = new int[256];
+    private long[] tokens = new long[256];
+    private boolean[] dirty = new boolean[256];
+    private int[] dirtyList = new int[256];
+    private int dirtyCount;
+
+    // Sends in flight: owner and number per handle, free handles.
+    private SendCompletion[] owners = new SendCompletion[64];
+    private int[] sendSeq = new int[64];
+    private int[] freeSends = new int[64];
+    private int freeSendCount;
+    private int nextSend;
+    private int inFlight;
+
+    private UringPoller(IoUring ring, LoopStats stats) {
+        this.ring = ring;
+        this.stats = stats;
+    }
+
+    /** A ring for the calling thread (which must be the loop's). Throws SyscallException if the kernel refuses. */
+    static UringPoller open(Kernel kernel, LoopStats stats) {
+        return new UringPoller(IoUring.open(kernel, SQ_ENTRIES, CQ_ENTRIES), stats);
+    }
+
+    @Override
+    public int interest(int slot, int fd, long token, int old, int mask) {
+        ensure(slot);
+        want[slot] = mask;
+        fds[slot] = fd;
+        tokens[slot] = token;
+        markDirty(slot);
+        return 0;
+    }
+
+    @Override
+    public void release(int slot, int fd, int mask, boolean delete) {
+        ensure(slot);
+        if (armed[slot] != 0) {
+            ring.pollRemove(pollData(slot, seq[slot]), KIND_OTHER, IoUring.IOSQE_CQE_SKIP_SUCCESS);
+            armed[slot] = 0;
+        }
+        seq[slot] = (seq[slot] + 1) & SEQ_MASK; // a completion of the old poll already posted is stale now
+        want[slot] = 0;
+        fds[slot] = -1;
+        // delete: the remove above is queued and goes in with the next enter, before the loop waits again;
+        // until then the socket can only post a completion that the new arm number makes stale.
+    }
+
+    private void markDirty(int slot) {
+        if (dirty[slot]) return;
+        dirty[slot] = true;
+        dirtyList[dirtyCount++] = slot;
+    }
+
+    /** Brings every changed slot's poll in line with its mask: remove the old one, arm the new one. */
+    private void applyInterest() {
+        for (int i = 0; i < dirtyCount; i++) {
+            int slot = dirtyList[i];
+            dirty[slot] = false;
+            int w = want[slot];
+            if (armed[slot] == w) continue;
+            if (armed[slot] != 0) ring.pollRemove(pollData(slot, seq[slot]), KIND_OTHER, IoUring.IOSQE_CQE_SKIP_SUCCESS);
+            seq[slot] = (seq[slot] + 1) & SEQ_MASK;
+            armed[slot] = w;
+            if (w != 0) {
+                ring.pollAdd(fds[slot], w, pollData(slot, seq[slot]));
+                stats.ringPolls++;
+            }
+        }
+        dirtyCount = 0;
+    }
+
+    @Override
+    public int poll(int timeoutMs, EventLoop loop) {
+        applyInterest();
+        int rc = ring.submitAndWait(1, timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L);
+        loop.woke();
+        if (rc < 0 && rc != -Errno.EBUSY && rc != -Errno.EAGAIN) {
+            // EINTR and ETIME come back as 0; EBUSY/EAGAIN: completions to reap first (overflow), done below.
+            throw new SyscallException("io_uring_enter", rc);
+        }
+        int n = ring.ready();
+        int events = 0;
+        for (int i = 0; i < n; i++) {
+            long data = ring.userData(i);
+            int res = ring.res(i);
+            long kind = data & KIND_MASK;
+            if (kind == KIND_POLL) {
+                if (pollDone(data, res, loop)) events++;
+            } else if (kind == KIND_SEND) {
+                sendDone((int) data, (int) (data >>> 32) & SEQ_MASK, res);
+            }
+        }
+        ring.advance(n);
+        return events;
+    }
+
+    /** One poll's completion: the slot's current arm gives its event (and is armed again if still wanted). */
+    private boolean pollDone(long data, int res, EventLoop loop) {
+        int slot = (int) data;
+        int number = (int) (data >>> 32) & SEQ_MASK;
+        if (slot >= armed.length || armed[slot] == 0 || seq[slot] != number) {
+            if (res != -Errno.ECANCELED) stats.staleEvents++;
+            return false;
+        }
+        armed[slot] = 0; // one-shot: it fired
+        markDirty(slot); // armed again before the next wait if the mask still wants it
+        loop.dispatch(tokens[slot], res < 0 ? EPOLLERR : res);
+        return true;
+    }
+
+    private static long pollData(int slot, int number) {
+        return KIND_POLL | ((long) number << 32) | (slot & 0xffffffffL);
+    }
+
+    // ---- sends ----
+
+    int send(int fd, long buf, int len, SendCompletion owner) {
+        int h;
+        if (freeSendCount > 0) {
+            h = freeSends[--freeSendCount];
+        } else {
+            h = nextSend++;
+            if (h == owners.length) {
+                owners = Arrays.copyOf(owners, h * 2);
+                sendSeq = Arrays.copyOf(sendSeq, h * 2);
+                freeSends = Arrays.copyOf(freeSends, h * 2);
+            }
+        }
+        owners[h] = owner;
+        inFlight++;
+        stats.ringSends++;
+        ring.send(fd, buf, len, MSG_NOSIGNAL | MSG_WAITALL, sendData(h), 0);
+        return h;
+    }
+
+    void cancelSend(int handle) {
+        if (owners[handle] != null) ring.cancel(sendData(handle), KIND_OTHER, IoUring.IOSQE_CQE_SKIP_SUCCESS);
+    }
+
+    private long sendData(int h) {
+        return KIND_SEND | ((long) sendSeq[h] << 32) | h;
+    }
+
+    private void sendDone(int h, int number, int res) {
+        if (h >= nextSend || owners[h] == null || sendSeq[h] != number) return; // cannot happen: one completion per send
+        SendCompletion owner = owners[h];
+        owners[h] = null;
+        sendSeq[h] = (sendSeq[h] + 1) & SEQ_MASK;
+        freeSends[freeSendCount++] = h;
+        inFlight--;
+        if (res < 0) stats.ringSendErrors++;
+        try {
+            owner.onSent(res);
+        } catch (RuntimeException e) {
+            stats.handlerFailures++;
+            owner.onFailure(e);
+        }
+    }
+
+    private void ensure(int slot) {
+        if (slot < want.length) return;
+        int n = Math.max(slot + 1, want.length * 2);
+        want = Arrays.copyOf(want, n);
+        armed = Arrays.copyOf(armed, n);
+        seq = Arrays.copyOf(seq, n);
+        fds = Arrays.copyOf(fds, n);
+        tokens = Arrays.copyOf(tokens, n);
+        dirty = Arrays.copyOf(dirty, n);
+        dirtyList = Arrays.copyOf(dirtyList, n);
+    }
+
+    @Override
+    public String name() {
+        return "io_uring";
+    }
+
+    /**
+     * Cancels the sends still in flight and waits (up to 2 s) for their completions, so no owner frees a
+     * buffer the kernel may still read; then unmaps the rings and closes the ring fd.
+     */
+    @Override
+    public void close() {
+        for (int h = 0; h < nextSend; h++) cancelSend(h);
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (inFlight > 0 && System.nanoTime() - deadline < 0) {
+            ring.submitAndWait(1, 100_000_000L);
+            int n = ring.ready();
+            for (int i = 0; i < n; i++) {
+                long data = ring.userData(i);
+                if ((data & KIND_MASK) == KIND_SEND) sendDone((int) data, (int) (data >>> 32) & SEQ_MASK, ring.res(i));
+            }
+            ring.advance(n);
+        }
+        ring.close();
+    }
+}

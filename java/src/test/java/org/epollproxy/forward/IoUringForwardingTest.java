@@ -1,0 +1,142 @@
+package org.epollproxy.forward;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.epollproxy.loop.LoopStats;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.InterposedKernel;
+import org.epollproxy.shim.IoUring;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.Shim;
+import org.epollproxy.shim.SyscallException;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Forwarding on a loop that waits and sends through io_uring ({@code --io-uring}): the same bytes as on
+ * epoll, the kernel finishing the sends a slow reader holds up, and a connection that closes while the
+ * kernel still holds one of its sends gives back its buffer and really closes its sockets.
+ */
+class IoUringForwardingTest {
+    private static final Settings RING = Settings.builder().ioUring(true).build();
+
+    @BeforeAll
+    static void kernelAllowsARing() {
+        try {
+            IoUring.open(Shim.load(), 4, 8).close();
+        } catch (SyscallException e) {
+            Assumptions.abort("this kernel refuses io_uring here (" + e.getMessage() + "): nothing to test");
+        }
+    }
+
+    private static LoopStats loopStats(TestProxy proxy) throws Exception {
+        return proxy.onLoop(0, fl -> fl.loop().stats().copy());
+    }
+
+    @Test
+    void bytesCrossBothWaysIntactAndTheSendsGoThroughTheRing() throws Exception {
+        long size = 8L << 20;
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(RING, backend.port());
+                Socket c = proxy.connect()) {
+            CompletableFuture<String> back = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return SeededStream.read(c.getInputStream(), 11);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            SeededStream.write(c.getOutputStream(), 11, size);
+            c.shutdownOutput(); // half-close: the echo backend answers the rest, then closes
+            assertEquals(SeededStream.intact(size), back.get(60, TimeUnit.SECONDS), "client -> backend -> client");
+            proxy.awaitLog("end=client-closed");
+            LoopStats st = loopStats(proxy);
+            assertEquals(1, st.ioUring, "the loop runs on io_uring");
+            assertTrue(st.ringSends >= 2 * (size / RING.bufferSize()), "sends went through the ring: " + st.ringSends);
+            assertEquals(0, st.ringSendErrors);
+            assertEquals(0L, (long) proxy.onLoop(0, fl -> fl.pool().inUse()), "every buffer back in the pool");
+        }
+    }
+
+    @Test
+    void aSlowReaderGetsEverythingTheKernelHeldForIt() throws Exception {
+        int size = 32 << 20; // more than loopback's socket buffers hold between them
+        try (TestBackend backend = TestBackend.start(s -> {
+                    SeededStream.write(s.getOutputStream(), 5, size);
+                    s.close();
+                });
+                TestProxy proxy = new TestProxy(RING, backend.port());
+                Socket c = proxy.connect()) {
+            // The client does not read: the send toward it stalls in the kernel with its buffer.
+            assertEquals(1, BackpressureTest.awaitOneHeld(() -> proxy.onLoop(0, fl -> (long) fl.pool().inUse())),
+                    "one buffer held by the send the client holds up");
+            assertEquals(SeededStream.intact(size), SeededStream.read(c.getInputStream(), 5), "backend -> client");
+        }
+    }
+
+    @Test
+    void aConnectionThatEndsWhileTheKernelHoldsItsSendIsReallyClosed() throws Exception {
+        // The idle timeout ends a pair whose send to a client that stopped reading never finishes: the
+        // send is cancelled, the buffer comes back once the kernel lets go of it, and the client's socket
+        // is reset (bytes were lost), which only happens once no send holds the proxy's socket any more.
+        CountDownLatch backendDone = new CountDownLatch(1);
+        Settings st = RING.toBuilder().idleTimeoutSec(1).build();
+        try (TestBackend backend = TestBackend.start(s -> {
+                    OutputStream out = s.getOutputStream();
+                    byte[] chunk = new byte[64 * 1024];
+                    try {
+                        for (int i = 0; i < 4096; i++) out.write(chunk); // until the proxy stops taking
+                    } catch (SocketException e) {
+                        // reset once the pair ends
+                    }
+                    backendDone.countDown();
+                });
+                TestProxy proxy = new TestProxy(st, backend.port());
+                Socket c = proxy.connect()) {
+            proxy.awaitLog("end=idle-timeout");
+            TestProxy.await(() -> inUse(proxy) == 0, "the buffer of the cancelled send back in the pool");
+            InputStream in = c.getInputStream();
+            byte[] b = new byte[1 << 16];
+            assertThrows(SocketException.class, () -> {
+                while (in.read(b) >= 0) {
+                    // what reached the client before the reset
+                }
+            }, "the client's connection is reset, not left open by the cancelled send");
+            assertTrue(backendDone.await(30, TimeUnit.SECONDS), "the backend's side ended too");
+        }
+    }
+
+    @Test
+    void aKernelThatRefusesARingLeavesTheLoopOnEpollAndSaysSo() throws Exception {
+        Kernel refusing = InterposedKernel.over(Shim.load(), (name, args, call) ->
+                name.equals("io_uring_setup") ? -Errno.EPERM : call.invoke());
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(refusing, RING, backend.port());
+                Socket c = proxy.connect()) {
+            c.getOutputStream().write("ping".getBytes());
+            byte[] b = new byte[4];
+            assertEquals(4, c.getInputStream().readNBytes(b, 0, 4));
+            proxy.awaitLog("loop 0: io_uring refused (io_uring_setup");
+            assertTrue(proxy.log().contains("EPERM") && proxy.log().contains("this loop uses epoll"), proxy.log());
+            assertEquals(0, loopStats(proxy).ioUring);
+        }
+    }
+
+    private static long inUse(TestProxy proxy) {
+        try {
+            return proxy.onLoop(0, fl -> fl.pool().inUse());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}

@@ -1,0 +1,184 @@
+package org.epollproxy.loop;
+
+import static org.epollproxy.shim.Epoll.EPOLLIN;
+import static org.epollproxy.shim.Epoll.EPOLLOUT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.IoUring;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.NativeBuffer;
+import org.epollproxy.shim.Shim;
+import org.epollproxy.shim.SyscallException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The loop on io_uring ({@link UringPoller}): the events a level-triggered epoll gives, from one-shot
+ * polls armed again after each event; stale completions dropped by their arm number; interest changes
+ * applied once per iteration; sends whose result reaches their owner.
+ */
+class UringLoopTest {
+    private final Kernel k = Shim.load();
+    private final List<String> errors = new ArrayList<>();
+    private final EventLoop loop = new EventLoop(k, 0, errors::add, System::nanoTime, true);
+    private final List<Integer> fds = new ArrayList<>();
+
+    @BeforeAll
+    static void kernelAllowsARing() {
+        try {
+            IoUring.open(Shim.load(), 4, 8).close();
+        } catch (SyscallException e) {
+            Assumptions.abort("this kernel refuses io_uring here (" + e.getMessage() + "): nothing to test");
+        }
+    }
+
+    @AfterEach
+    void close() {
+        for (int fd : fds) k.close(fd);
+        loop.close();
+        assertEquals(List.of(), errors);
+    }
+
+    private int readableFd() {
+        int fd = k.eventfd();
+        fds.add(fd);
+        k.eventfd_write(fd);
+        return fd;
+    }
+
+    private static Handler handler(java.util.function.IntConsumer onEvent) {
+        return new Handler() {
+            @Override
+            public void onEvent(int events) {
+                onEvent.accept(events);
+            }
+
+            @Override
+            public void onFailure(RuntimeException e) {}
+        };
+    }
+
+    @Test
+    void aReadyFdIsReportedAgainEachIterationUntilItIsNotLikeLevelTriggeredEpoll() {
+        int fd = readableFd();
+        List<Integer> seen = new ArrayList<>();
+        long t = loop.register(fd, handler(seen::add));
+        loop.setInterest(t, EPOLLIN);
+        for (int i = 0; i < 3; i++) assertEquals(1, loop.runOnce(5000));
+        assertEquals("io_uring", loop.pollerName());
+        assertEquals(List.of(EPOLLIN, EPOLLIN, EPOLLIN), seen, "still readable: reported every time");
+        assertEquals(1, k.eventfd_read(fd) >= 0 ? 1 : 0);
+        assertEquals(0, loop.runOnce(50), "drained: nothing more");
+        assertTrue(loop.stats().ringPolls >= 4, "one poll armed per event: " + loop.stats().ringPolls);
+    }
+
+    @Test
+    void theMaskAtTheEndOfAnIterationIsTheOneArmed() {
+        int fd = readableFd(); // readable and writable
+        List<Integer> seen = new ArrayList<>();
+        long t = loop.register(fd, handler(seen::add));
+        loop.setInterest(t, EPOLLIN);
+        loop.setInterest(t, 0);
+        loop.setInterest(t, EPOLLOUT);
+        assertEquals(1, loop.runOnce(5000));
+        assertEquals(List.of(EPOLLOUT), seen, "only what the last mask asks");
+        long before = loop.stats().ringPolls;
+        loop.setInterest(t, 0);
+        assertEquals(0, loop.runOnce(50), "mask 0: the poll was removed");
+        assertEquals(before, loop.stats().ringPolls);
+    }
+
+    @Test
+    void anEventForAnFdClosedEarlierInTheSameBatchIsStaleNotMisdelivered() {
+        int[] theFds = {readableFd(), readableFd()};
+        long[] tokens = new long[2];
+        AtomicInteger newcomerCalls = new AtomicInteger();
+        boolean[] done = {false};
+        for (int i = 0; i < 2; i++) {
+            int self = i;
+            tokens[i] = loop.register(theFds[i], handler(ev -> {
+                if (done[0]) return;
+                done[0] = true;
+                int other = 1 - self;
+                loop.release(tokens[other], false);
+                k.close(theFds[other]);
+                fds.remove((Integer) theFds[other]);
+                long tc = loop.register(readableFd(), handler(e -> newcomerCalls.incrementAndGet()));
+                assertEquals((int) tokens[other], (int) tc, "the slot was reused");
+                assertEquals(0, loop.setInterest(tc, EPOLLIN));
+            }));
+            assertEquals(0, loop.setInterest(tokens[i], EPOLLIN));
+        }
+        assertEquals(1, loop.runOnce(5000), "both completed in one batch, the second one stale");
+        assertEquals(1, loop.stats().staleEvents, "the closed fd's completion was recognised as stale");
+        assertEquals(0, newcomerCalls.get(), "and not delivered to the new fd in its slot");
+        loop.runOnce(5000);
+        assertEquals(1, newcomerCalls.get(), "the new fd gets its own events from the next wait on");
+    }
+
+    @Test
+    void timersAndTasksFromOtherThreadsWakeTheRing() throws Exception {
+        List<String> fired = new ArrayList<>();
+        loop.schedule(new Timer() {
+            @Override
+            protected void onTimer(long now) {
+                fired.add("20ms");
+            }
+        }, System.nanoTime() + 20_000_000);
+        long t0 = System.nanoTime();
+        while (fired.isEmpty() && System.nanoTime() - t0 < 5_000_000_000L) loop.runOnce(-1);
+        assertEquals(List.of("20ms"), fired, "the enter's timeout ends at the deadline");
+    }
+
+    @Test
+    void aTaskFromAnotherThreadWakesALoopBlockedInTheRing() throws Exception {
+        // The ring is the thread's that runs the loop first (IORING_SETUP_SINGLE_ISSUER): a loop of its own.
+        try (EventLoop other = new EventLoop(k, 1, errors::add, System::nanoTime, true)) {
+            CountDownLatch ran = new CountDownLatch(1);
+            CountDownLatch onRing = new CountDownLatch(1);
+            Thread t = new Thread(() -> {
+                other.runOnce(0);
+                onRing.countDown();
+                while (ran.getCount() > 0) other.runOnce(-1); // blocks in io_uring_enter until woken
+            });
+            t.start();
+            assertTrue(onRing.await(10, TimeUnit.SECONDS));
+            other.execute(ran::countDown);
+            assertTrue(ran.await(10, TimeUnit.SECONDS));
+            t.join(10_000);
+            assertEquals("io_uring", other.pollerName());
+        }
+    }
+
+    @Test
+    void aSendsResultReachesItsOwnerInALaterIteration() {
+        loop.runOnce(0); // the switch to the ring happens in the first iteration
+        assertTrue(loop.sendsAsync());
+        int notASocket = readableFd();
+        NativeBuffer buf = NativeBuffer.allocate(8);
+        List<Integer> results = new ArrayList<>();
+        loop.sendAsync(notASocket, buf.address(), 8, new SendCompletion() {
+            @Override
+            public void onSent(int result) {
+                results.add(result);
+            }
+
+            @Override
+            public void onFailure(RuntimeException e) {}
+        });
+        long t0 = System.nanoTime();
+        while (results.isEmpty() && System.nanoTime() - t0 < 5_000_000_000L) loop.runOnce(100);
+        assertEquals(List.of(-Errno.ENOTSOCK), results, "send(2) on an eventfd: its errno, to the owner");
+        assertEquals(1, loop.stats().ringSends);
+        assertEquals(1, loop.stats().ringSendErrors);
+    }
+}
