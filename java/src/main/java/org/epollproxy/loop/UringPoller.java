@@ -6,6 +6,7 @@ import java.util.Arrays;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.IoUring;
 import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.Net;
 import org.epollproxy.shim.SyscallException;
 
 /**
@@ -26,7 +27,11 @@ import org.epollproxy.shim.SyscallException;
  * since given to another fd, is recognised and dropped. Sends carry their own handle and number.
  *
  * <p><b>Sends.</b> {@link #send} queues a send of a whole buffer with {@code MSG_WAITALL}: the kernel
- * finishes partial sends itself, arming its own poll when the peer is full. The owner hears the result
+ * finishes partial sends itself, arming its own poll when the peer is full. Its SQE is written only right
+ * before the enter, like the polls: an SQE names its socket by fd number, which the kernel looks up when
+ * it takes the SQE, and between a send and the enter the pair may close that fd and an accept get the same
+ * number back, and the send would go to the new connection. A send cancelled before its SQE was written
+ * is never written; its owner hears -ECANCELED after the next wait. The owner hears the result
  * in a later iteration and owns the buffer until then, even if its connection closed meanwhile:
  * closing only asks for a cancel ({@link #cancelSend}). The fd's socket stays open while a send holds it,
  * so a close takes effect once the send ended.
@@ -35,8 +40,6 @@ final class UringPoller implements Poller {
     static final int SQ_ENTRIES = 1024;
     /** Room for a burst of completions: every armed poll may fire at once (overflow is kept by the kernel, not lost). */
     static final int CQ_ENTRIES = 8192;
-    static final int MSG_NOSIGNAL = 0x4000;
-    static final int MSG_WAITALL = 0x100;
 
     private static final long KIND_POLL = 0;
     private static final long KIND_SEND = 1L << 62;
@@ -58,9 +61,18 @@ final class UringPoller implements Poller {
     private int[] dirtyList = new int[256];
     private int dirtyCount;
 
-    // Sends in flight: owner and number per handle, free handles.
+    // Sends in flight: owner, number and what to send per handle, free handles; handles not yet written as
+    // SQEs, and handles cancelled before that, whose -ECANCELED the next wait delivers.
     private SendCompletion[] owners = new SendCompletion[64];
     private int[] sendSeq = new int[64];
+    private int[] sendFd = new int[64];
+    private long[] sendBuf = new long[64];
+    private int[] sendLen = new int[64];
+    private boolean[] written = new boolean[64];
+    private int[] unwritten = new int[64];
+    private int unwrittenCount;
+    private int[] cancelledUnwritten = new int[64];
+    private int cancelledCount;
     private int[] freeSends = new int[64];
     private int freeSendCount;
     private int nextSend;
@@ -71,9 +83,20 @@ final class UringPoller implements Poller {
         this.stats = stats;
     }
 
-    /** A ring for the calling thread (which must be the loop's). Throws SyscallException if the kernel refuses. */
+    /**
+     * A ring for the calling thread (which must be the loop's). Throws SyscallException if the kernel refuses,
+     * or if its io_uring cannot skip the completions of successful removes and cancels
+     * ({@code IORING_FEAT_CQE_SKIP}, Linux 5.17): before that the flag makes them fail, and a poll that is
+     * never removed holds its socket open after the proxy closed it.
+     */
     static UringPoller open(Kernel kernel, LoopStats stats) {
-        return new UringPoller(IoUring.open(kernel, SQ_ENTRIES, CQ_ENTRIES), stats);
+        IoUring ring = IoUring.open(kernel, SQ_ENTRIES, CQ_ENTRIES);
+        if ((ring.features() & IoUring.IORING_FEAT_CQE_SKIP) == 0) {
+            ring.close();
+            throw new SyscallException("io_uring_setup: this kernel's io_uring lacks IORING_FEAT_CQE_SKIP (Linux 5.17 or later)",
+                    -Errno.ENOSYS);
+        }
+        return new UringPoller(ring, stats);
     }
 
     @Override
@@ -126,9 +149,11 @@ final class UringPoller implements Poller {
 
     @Override
     public int poll(int timeoutMs, EventLoop loop) {
+        writeSends();
         applyInterest();
-        int rc = ring.submitAndWait(1, timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L);
+        int rc = ring.submitAndWait(cancelledCount > 0 ? 0 : 1, timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L);
         loop.woke();
+        deliverCancelledUnwritten();
         if (rc < 0 && rc != -Errno.EBUSY && rc != -Errno.EAGAIN) {
             // EINTR and ETIME come back as 0; EBUSY/EAGAIN: completions to reap first (overflow), done below.
             throw new SyscallException("io_uring_enter", rc);
@@ -175,21 +200,60 @@ final class UringPoller implements Poller {
             h = freeSends[--freeSendCount];
         } else {
             h = nextSend++;
-            if (h == owners.length) {
-                owners = Arrays.copyOf(owners, h * 2);
-                sendSeq = Arrays.copyOf(sendSeq, h * 2);
-                freeSends = Arrays.copyOf(freeSends, h * 2);
-            }
+            if (h == owners.length) growSends(h * 2);
         }
         owners[h] = owner;
+        sendFd[h] = fd;
+        sendBuf[h] = buf;
+        sendLen[h] = len;
+        written[h] = false;
+        unwritten[unwrittenCount++] = h;
         inFlight++;
         stats.ringSends++;
-        ring.send(fd, buf, len, MSG_NOSIGNAL | MSG_WAITALL, sendData(h), 0);
         return h;
     }
 
+    /** The SQEs of the sends queued since the last wait, right before the enter (see the class comment). */
+    private void writeSends() {
+        for (int i = 0; i < unwrittenCount; i++) {
+            int h = unwritten[i];
+            if (owners[h] == null || written[h]) continue; // cancelled meanwhile
+            written[h] = true;
+            ring.send(sendFd[h], sendBuf[h], sendLen[h], Net.MSG_NOSIGNAL | Net.MSG_WAITALL, sendData(h), 0);
+        }
+        unwrittenCount = 0;
+    }
+
     void cancelSend(int handle) {
-        if (owners[handle] != null) ring.cancel(sendData(handle), KIND_OTHER, IoUring.IOSQE_CQE_SKIP_SUCCESS);
+        if (owners[handle] == null) return;
+        if (written[handle]) {
+            ring.cancel(sendData(handle), KIND_OTHER, IoUring.IOSQE_CQE_SKIP_SUCCESS);
+        } else if (sendFd[handle] >= 0) {
+            sendFd[handle] = -1; // never written: the kernel never sees it
+            written[handle] = true;
+            cancelledUnwritten[cancelledCount++] = handle;
+        }
+    }
+
+    private void deliverCancelledUnwritten() {
+        int n = cancelledCount;
+        cancelledCount = 0;
+        for (int i = 0; i < n; i++) {
+            int h = cancelledUnwritten[i];
+            sendDone(h, sendSeq[h], -Errno.ECANCELED);
+        }
+    }
+
+    private void growSends(int n) {
+        owners = Arrays.copyOf(owners, n);
+        sendSeq = Arrays.copyOf(sendSeq, n);
+        freeSends = Arrays.copyOf(freeSends, n);
+        sendFd = Arrays.copyOf(sendFd, n);
+        sendBuf = Arrays.copyOf(sendBuf, n);
+        sendLen = Arrays.copyOf(sendLen, n);
+        written = Arrays.copyOf(written, n);
+        unwritten = Arrays.copyOf(unwritten, n);
+        cancelledUnwritten = Arrays.copyOf(cancelledUnwritten, n);
     }
 
     private long sendData(int h) {
@@ -236,6 +300,7 @@ final class UringPoller implements Poller {
     @Override
     public void close() {
         for (int h = 0; h < nextSend; h++) cancelSend(h);
+        deliverCancelledUnwritten();
         long deadline = System.nanoTime() + 2_000_000_000L;
         while (inFlight > 0 && System.nanoTime() - deadline < 0) {
             ring.submitAndWait(1, 100_000_000L);

@@ -14,6 +14,8 @@ import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.IoUring;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.NativeBuffer;
+import org.epollproxy.shim.Net;
+import org.epollproxy.shim.SockAddr;
 import org.epollproxy.shim.Shim;
 import org.epollproxy.shim.SyscallException;
 import org.junit.jupiter.api.AfterEach;
@@ -157,6 +159,68 @@ class UringLoopTest {
             t.join(10_000);
             assertEquals("io_uring", other.pollerName());
         }
+    }
+
+    /**
+     * A send queued and cancelled in the same iteration (its pair closed) never reaches the kernel. An SQE
+     * names its socket by fd number, looked up when the kernel takes the SQE at the next enter: had the send
+     * been written at once, the pair's close and an accept in the same iteration could hand its fd number to
+     * a new connection, and the old connection's bytes would go to the new client. So a send's SQE is written
+     * only right before the enter, and a cancel before that drops it.
+     */
+    @Test
+    void aSendCancelledBeforeTheNextWaitNeverReachesTheSocket() {
+        loop.runOnce(0);
+        int[] pair = connectedPair();
+        NativeBuffer buf = NativeBuffer.allocate(5);
+        buf.buffer().put(0, (byte) 'x');
+        List<Integer> results = new ArrayList<>();
+        int h = loop.sendAsync(pair[0], buf.address(), 1, owner(results));
+        loop.cancelSend(h);
+        long t0 = System.nanoTime();
+        while (results.isEmpty() && System.nanoTime() - t0 < 5_000_000_000L) loop.runOnce(100);
+        assertEquals(List.of(-Errno.ECANCELED), results, "the owner hears it was cancelled");
+        // A send that reached the kernel is on the peer's socket when its completion comes; nothing is.
+        assertEquals(-Errno.EAGAIN, k.recv(pair[1], buf.address() + 1, 4), "no byte reached the peer");
+        int h2 = loop.sendAsync(pair[0], buf.address(), 1, owner(results));
+        while (results.size() < 2 && System.nanoTime() - t0 < 10_000_000_000L) loop.runOnce(100);
+        assertEquals(List.of(-Errno.ECANCELED, 1), results, "a send that is not cancelled goes");
+        assertEquals(1, k.recv(pair[1], buf.address() + 1, 4));
+        assertTrue(h2 >= 0);
+    }
+
+    private static SendCompletion owner(List<Integer> results) {
+        return new SendCompletion() {
+            @Override
+            public void onSent(int result) {
+                results.add(result);
+            }
+
+            @Override
+            public void onFailure(RuntimeException e) {}
+        };
+    }
+
+    /** {client, server}: a connected TCP pair on 127.0.0.1 made through the shim, non-blocking, closed after the test. */
+    private int[] connectedPair() {
+        NativeBuffer addr = NativeBuffer.allocate(SockAddr.SIZE);
+        int l = track(k.socket(Net.AF_INET, Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0));
+        SockAddr.parse("127.0.0.1", 0).write(addr.buffer(), 0);
+        assertEquals(0, k.bind(l, addr.address()));
+        assertEquals(0, k.listen(l, 4));
+        assertEquals(0, k.getsockname(l, addr.address()));
+        int c = track(k.socket(Net.AF_INET, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0)); // blocking: connected on return
+        assertEquals(0, k.connect(c, addr.address()));
+        int s = -Errno.EAGAIN;
+        long t0 = System.nanoTime();
+        while (s == -Errno.EAGAIN && System.nanoTime() - t0 < 10_000_000_000L) s = k.accept(l, 0);
+        return new int[] {c, track(s)};
+    }
+
+    private int track(int fd) {
+        assertTrue(fd >= 0, "an fd: " + fd);
+        fds.add(fd);
+        return fd;
     }
 
     @Test

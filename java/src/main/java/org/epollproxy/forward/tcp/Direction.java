@@ -269,8 +269,8 @@ final class Direction implements SendCompletion {
     void release() {
         boolean bytesInPipe = buf == 0 && end > start;
         if (sending >= 0) { // the kernel reads the buffer until its send ends: cancel it, free the buffer then
-            pair.loop.cancelSend(sending);
             orphan = buf;
+            pair.loop.cancelSend(sending);
         } else if (buf != 0) {
             pair.pool().give(buf);
         }
