@@ -19,6 +19,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.epollproxy.shim.SockAddr;
 import org.epollproxy.stats.StatsServer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@code --stats}: /metrics parses as Prometheus text, /connections as JSON, /healthz tells a stuck loop. */
 class StatsEndpointTest {
@@ -128,9 +130,12 @@ class StatsEndpointTest {
         }
     }
 
-    @Test
+    /** On epoll OUT is registered; on io_uring the kernel holds the send, and /connections shows it as OUT too. */
+    @ParameterizedTest(name = "io_uring {0}")
+    @ValueSource(booleans = {false, true})
     @SuppressWarnings("unchecked")
-    void connectionsShowOutRegisteredOnTheClientWhileItReadsSlowly() throws Exception {
+    void connectionsShowOutRegisteredOnTheClientWhileItReadsSlowly(boolean ioUring) throws Exception {
+        if (ioUring) IoUringForwardingTest.kernelAllowsARing();
         CountDownLatch done = new CountDownLatch(1);
         try (TestBackend backend = TestBackend.start(s -> {
                     try {
@@ -140,7 +145,7 @@ class StatsEndpointTest {
                     }
                     done.await(30, TimeUnit.SECONDS);
                 });
-                TestProxy proxy = new TestProxy(Settings.DEFAULTS, backend.port());
+                TestProxy proxy = new TestProxy(Settings.builder().ioUring(ioUring).build(), backend.port());
                 StatsServer stats = statsOn(proxy); Socket c = proxy.connect()) {
             AtomicReference<Map<String, Object>> seen = new AtomicReference<>();
             AtomicReference<String> last = new AtomicReference<>();

@@ -4,6 +4,7 @@ import org.epollproxy.forward.Backend;
 import org.epollproxy.forward.ConnectionInfo;
 import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.loop.EventLoop;
+import org.epollproxy.shim.Epoll;
 import org.epollproxy.shim.SockAddr;
 
 /** What the live view ({@code /connections}) shows of one pair, read on its loop's thread. */
@@ -39,8 +40,13 @@ final class PairView {
         return text;
     }
 
+    /**
+     * What the proxy waits for on the socket: its interest mask, and OUT while the kernel holds a send to it
+     * (io_uring): the same wait for the peer to take bytes that epoll shows as OUT.
+     */
     private static int interest(EventLoop l, Side s) {
-        return s.fd < 0 ? 0 : l.interest(s.token);
+        if (s.fd < 0) return 0;
+        return l.interest(s.token) | (s.out.sending() ? Epoll.EPOLLOUT : 0);
     }
 
     private PairView() {}
