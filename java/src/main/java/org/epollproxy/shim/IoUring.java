@@ -173,8 +173,9 @@ public final class IoUring implements AutoCloseable {
 
     /**
      * As {@link #open}, with IORING_SETUP_R_DISABLED: the ring is made on this thread and handed to the thread that
-     * will use it, which calls {@link #enable()} before its first submission. Requests may be written before that
-     * (as many as {@link #sqEntries()}); they are submitted after it.
+     * will use it, which calls {@link #enable()} before its first submission. Requests may be written before that,
+     * as many as {@link #sqEntries()} (one more throws: the hand-over of a full SQ gets -EBADFD); they are
+     * submitted after it.
      */
     public static IoUring openDisabled(Kernel k, int sqEntries, int cqEntries) {
         return open(k, sqEntries, cqEntries, IORING_SETUP_R_DISABLED);

@@ -251,6 +251,28 @@ class IoUringTest {
         for (long i = 0; i < 20; i++) assertEquals(0, got.get(i), "nop " + i);
     }
 
+    /** How other threads wake the loop: a poll on an eventfd they write to completes the loop's wait. */
+    @Test
+    void anotherThreadWakesTheWaitThroughAPolledEventfd() throws Exception {
+        IoUring r = ring(8, 16);
+        int efd = net.track(k.eventfd());
+        r.pollAdd(efd, IoUring.POLLIN, 60);
+        assertEquals(1, r.submitAndWait(1, SHORT_NANOS));
+        assertEquals(0, r.ready(), "nothing written yet");
+        Thread writer = new Thread(() -> k.eventfd_write(efd), "eventfd-writer");
+        writer.start();
+        long deadline = System.nanoTime() + PATIENCE_NANOS;
+        while (r.ready() == 0 && System.nanoTime() < deadline) {
+            assertTrue(r.submitAndWait(1, -1) >= 0); // no timeout: only the write can end this wait
+        }
+        assertTrue(joined(writer));
+        assertEquals(1, r.ready());
+        assertEquals(60, r.userData(0));
+        assertEquals(IoUring.POLLIN, r.res(0));
+        r.advance(1);
+        assertEquals(1, k.eventfd_read(efd));
+    }
+
     @Test
     void aFullCompletionQueueLosesNothing() {
         IoUring r = ring(4, 8);
