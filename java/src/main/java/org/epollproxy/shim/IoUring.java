@@ -276,6 +276,15 @@ public final class IoUring implements AutoCloseable {
     }
 
     /**
+     * Multishot IORING_OP_POLL_ADD (5.13+): stays armed and completes at each new readiness of {@code pollMask}, every
+     * completion but the last flagged {@link #IORING_CQE_F_MORE}; it ends (a completion without F_MORE) when removed,
+     * on an error, or if the kernel cannot keep it armed (then arm it again). Suits a listening socket or an eventfd.
+     */
+    public void pollAddMultishot(int fd, int pollMask, long userData) {
+        put(IORING_OP_POLL_ADD, 0, fd, 0, 0, IORING_POLL_ADD_MULTI, pollMask, userData);
+    }
+
+    /**
      * Removes the poll whose user_data is {@code targetUserData}: it completes with -ECANCELED, and this request
      * with 0, or -ENOENT if no such poll is armed (it completed already), or -EALREADY if it is completing.
      */
