@@ -173,8 +173,9 @@ public final class IoUring implements AutoCloseable {
 
     /**
      * As {@link #open}, with IORING_SETUP_R_DISABLED: the ring is made on this thread and handed to the thread that
-     * will use it, which calls {@link #enable()} before its first submission. Requests may be written before that
-     * (as many as {@link #sqEntries()}); they are submitted after it.
+     * will use it, which calls {@link #enable()} before its first submission. Requests may be written before that,
+     * as many as {@link #sqEntries()} (one more throws: the hand-over of a full SQ gets -EBADFD); they are
+     * submitted after it.
      */
     public static IoUring openDisabled(Kernel k, int sqEntries, int cqEntries) {
         return open(k, sqEntries, cqEntries, IORING_SETUP_R_DISABLED);
@@ -272,6 +273,15 @@ public final class IoUring implements AutoCloseable {
     /** One-shot IORING_OP_POLL_ADD: completes once with the ready bits of {@code pollMask} (or POLLERR/POLLHUP) as res. */
     public void pollAdd(int fd, int pollMask, long userData) {
         put(IORING_OP_POLL_ADD, 0, fd, 0, 0, 0, pollMask, userData);
+    }
+
+    /**
+     * Multishot IORING_OP_POLL_ADD (5.13+): stays armed and completes at each new readiness of {@code pollMask}, every
+     * completion but the last flagged {@link #IORING_CQE_F_MORE}; it ends (a completion without F_MORE) when removed,
+     * on an error, or if the kernel cannot keep it armed (then arm it again). Suits a listening socket or an eventfd.
+     */
+    public void pollAddMultishot(int fd, int pollMask, long userData) {
+        put(IORING_OP_POLL_ADD, 0, fd, 0, 0, IORING_POLL_ADD_MULTI, pollMask, userData);
     }
 
     /**

@@ -121,6 +121,38 @@ class IoUringTest {
     }
 
     @Test
+    void aMultishotPollCompletesAtEachArrivalUntilRemoved() {
+        IoUring r = ring(8, 16);
+        int[] p = net.pair();
+        r.pollAddMultishot(p[1], IoUring.POLLIN, 70);
+        for (int round = 0; round < 3; round++) {
+            assertEquals(1, net.send(p[0], 1, (byte) 'x'));
+            long deadline = System.nanoTime() + PATIENCE_NANOS;
+            while (r.ready() == 0 && System.nanoTime() < deadline) assertTrue(r.submitAndWait(1, TimeUnit.SECONDS.toNanos(1)) >= 0);
+            assertEquals(1, r.ready(), "round " + round);
+            assertEquals(70, r.userData(0));
+            assertEquals(IoUring.POLLIN, r.res(0));
+            assertEquals(IoUring.IORING_CQE_F_MORE, r.flags(0) & IoUring.IORING_CQE_F_MORE, "still armed");
+            r.advance(1);
+            assertEquals(1, net.recv(p[1], 16));
+        }
+        r.pollRemove(70, 71, 0);
+        Map<Long, Integer> got = new HashMap<>();
+        Map<Long, Integer> flags = new HashMap<>();
+        long deadline = System.nanoTime() + PATIENCE_NANOS;
+        while (got.size() < 2 && System.nanoTime() < deadline) {
+            assertTrue(r.submitAndWait(2 - got.size(), TimeUnit.SECONDS.toNanos(1)) >= 0);
+            for (int i = 0, n = r.ready(); i < n; i++) {
+                got.put(r.userData(i), r.res(i));
+                flags.put(r.userData(i), r.flags(i));
+            }
+            r.advance(r.ready());
+        }
+        assertEquals(Map.of(70L, -Errno.ECANCELED, 71L, 0), got);
+        assertEquals(0, flags.get(70L) & IoUring.IORING_CQE_F_MORE, "its last completion");
+    }
+
+    @Test
     void pollUpdateChangesTheMaskOfTheArmedPoll() {
         IoUring r = ring(8, 16);
         int[] p = net.pair();
@@ -249,6 +281,28 @@ class IoUringTest {
         }
         Map<Long, Integer> got = await(r, 20);
         for (long i = 0; i < 20; i++) assertEquals(0, got.get(i), "nop " + i);
+    }
+
+    /** How other threads wake the loop: a poll on an eventfd they write to completes the loop's wait. */
+    @Test
+    void anotherThreadWakesTheWaitThroughAPolledEventfd() throws Exception {
+        IoUring r = ring(8, 16);
+        int efd = net.track(k.eventfd());
+        r.pollAdd(efd, IoUring.POLLIN, 60);
+        assertEquals(1, r.submitAndWait(1, SHORT_NANOS));
+        assertEquals(0, r.ready(), "nothing written yet");
+        Thread writer = new Thread(() -> k.eventfd_write(efd), "eventfd-writer");
+        writer.start();
+        long deadline = System.nanoTime() + PATIENCE_NANOS;
+        while (r.ready() == 0 && System.nanoTime() < deadline) {
+            assertTrue(r.submitAndWait(1, -1) >= 0); // no timeout: only the write can end this wait
+        }
+        assertTrue(joined(writer));
+        assertEquals(1, r.ready());
+        assertEquals(60, r.userData(0));
+        assertEquals(IoUring.POLLIN, r.res(0));
+        r.advance(1);
+        assertEquals(1, k.eventfd_read(efd));
     }
 
     @Test
