@@ -83,6 +83,30 @@ class OperatorLinesIT {
         assertTrue(Double.parseDouble(metric(metrics, "process_cpu_seconds_total")) > 0);
     }
 
+    /**
+     * {@code --io-uring}: the forward serves through a loop on io_uring, /metrics says the loop runs on it and
+     * counts its sends, and SIGTERM still ends the process cleanly (the ring's sends settled, exit 0).
+     */
+    @Test
+    void aLoopOnIoUringServesAndMetricsSaySo() throws Exception {
+        try (JarProcess ring = new JarProcess("--io-uring", "-L", "0:127.0.0.1:" + echo.port(), "--stats", "127.0.0.1:0")) {
+            Matcher fwd = Pattern.compile("listening tcp 127\\.0\\.0\\.1:(\\d+) -> .*").matcher(ring.nextLine());
+            assertTrue(fwd.matches());
+            Matcher st = Pattern.compile("listening http 127\\.0\\.0\\.1:(\\d+) .*").matcher(ring.nextLine());
+            assertTrue(st.matches());
+            try (java.net.Socket c = ConfigReloadIT.connect(Integer.parseInt(fwd.group(1)))) {
+                for (int i = 0; i < 3; i++) assertEquals("b:hi" + i, TaggedEcho.ask(c, "hi" + i), "served through the ring");
+            }
+            String metrics = DrainIT.get(Integer.parseInt(st.group(1)), "/metrics")[1];
+            assertEquals("1", metric(metrics, "epollproxy_loop_io_uring{loop=\"0\"}"), "the loop runs on io_uring");
+            assertTrue(Long.parseLong(metric(metrics, "epollproxy_loop_io_uring_sends_total{loop=\"0\",result=\"ok\"}")) >= 3,
+                    "its sends went through the ring");
+            ring.signal("TERM");
+            assertEquals(0, ring.exitCode(30), ring.stderr());
+            assertTrue(!ring.stderr().contains("io_uring refused"), ring.stderr());
+        }
+    }
+
     @Test
     void aUnixSocketListenerIsListedAsUnix() throws Exception {
         assertEquals("listening unix " + sockDir.resolve("in.sock") + " -> 127.0.0.1:" + echo.port(), lines.get(1));
