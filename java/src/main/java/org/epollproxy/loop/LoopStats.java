@@ -10,9 +10,10 @@ public final class LoopStats extends Counters<LoopStats> {
     public long ioUring;
     /** Polls armed in the ring (one-shot: one per event delivered and per change of interest). */
     public long ringPolls;
-    /** Sends handed to the ring, and those that ended in an error (cancelled ones included). */
+    /** Sends handed to the ring; those that ended in an error; those cancelled because their connection ended first. */
     public long ringSends;
     public long ringSendErrors;
+    public long ringSendsCancelled;
     /** epoll_wait calls (io_uring_enter waits on io_uring). */
     public long waits;
     /** Events returned by all waits; events / waits is the batch size. */

@@ -69,6 +69,7 @@ final class UringPoller implements Poller {
     private long[] sendBuf = new long[64];
     private int[] sendLen = new int[64];
     private boolean[] written = new boolean[64];
+    private boolean[] cancelled = new boolean[64];
     private int[] unwritten = new int[64];
     private int unwrittenCount;
     private int[] cancelledUnwritten = new int[64];
@@ -207,6 +208,7 @@ final class UringPoller implements Poller {
         sendBuf[h] = buf;
         sendLen[h] = len;
         written[h] = false;
+        cancelled[h] = false;
         unwritten[unwrittenCount++] = h;
         inFlight++;
         stats.ringSends++;
@@ -225,7 +227,9 @@ final class UringPoller implements Poller {
     }
 
     void cancelSend(int handle) {
-        if (owners[handle] == null) return;
+        if (owners[handle] == null || cancelled[handle]) return;
+        cancelled[handle] = true;
+        stats.ringSendsCancelled++;
         if (written[handle]) {
             ring.cancel(sendData(handle), KIND_OTHER, IoUring.IOSQE_CQE_SKIP_SUCCESS);
         } else if (sendFd[handle] >= 0) {
@@ -252,6 +256,7 @@ final class UringPoller implements Poller {
         sendBuf = Arrays.copyOf(sendBuf, n);
         sendLen = Arrays.copyOf(sendLen, n);
         written = Arrays.copyOf(written, n);
+        cancelled = Arrays.copyOf(cancelled, n);
         unwritten = Arrays.copyOf(unwritten, n);
         cancelledUnwritten = Arrays.copyOf(cancelledUnwritten, n);
     }
@@ -267,7 +272,7 @@ final class UringPoller implements Poller {
         sendSeq[h] = (sendSeq[h] + 1) & SEQ_MASK;
         freeSends[freeSendCount++] = h;
         inFlight--;
-        if (res < 0) stats.ringSendErrors++;
+        if (res < 0 && !cancelled[h]) stats.ringSendErrors++;
         try {
             owner.onSent(res);
         } catch (RuntimeException e) {

@@ -104,12 +104,15 @@ final class MetricsPage {
         each(p, snapshots, s -> s.loopStats().ioUring);
         p.family("epollproxy_loop_io_uring_polls_total", "counter", "One-shot polls armed in the ring (--io-uring): one per event and per change of interest.");
         each(p, snapshots, s -> s.loopStats().ringPolls);
-        p.family("epollproxy_loop_io_uring_sends_total", "counter", "Sends handed to the ring (--io-uring), by result: error counts the cancelled ones of closing connections.");
+        p.family("epollproxy_loop_io_uring_sends_total", "counter", "Sends handed to the ring (--io-uring).");
+        each(p, snapshots, s -> s.loopStats().ringSends);
+        p.family("epollproxy_loop_io_uring_send_failures_total", "counter",
+                "Ring sends that did not finish: reason error (the peer reset, ...) or cancelled (their connection ended first).");
         for (LoopSnapshot s : snapshots) {
             if (s == null) continue;
             String loop = Integer.toString(s.loop());
-            p.sample(s.loopStats().ringSends - s.loopStats().ringSendErrors, "loop", loop, "result", "ok");
-            p.sample(s.loopStats().ringSendErrors, "loop", loop, "result", "error");
+            p.sample(s.loopStats().ringSendErrors, "loop", loop, "reason", "error");
+            p.sample(s.loopStats().ringSendsCancelled, "loop", loop, "reason", "cancelled");
         }
         p.family("epollproxy_loop_epoll_wait_calls_total", "counter", "epoll_wait calls (io_uring_enter waits on an io_uring loop).");
         each(p, snapshots, s -> s.loopStats().waits);
