@@ -133,6 +133,34 @@ class IoUringForwardingTest {
         }
     }
 
+    /** --threads 2: each loop makes its own ring on its own thread; with --splice, bulk still goes through pipes. */
+    @Test
+    void twoLoopsEachOnARingOfItsOwnAndSpliceBeside() throws Exception {
+        Settings st = RING.toBuilder().threads(2).splice(true).build();
+        long size = 4L << 20;
+        try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(st, backend.port())) {
+            for (int i = 0; i < 16; i++) { // SO_REUSEPORT spreads them over both loops
+                final int seed = i;
+                try (Socket c = proxy.connect()) {
+                    CompletableFuture<String> back = CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return SeededStream.read(c.getInputStream(), seed);
+                        } catch (Exception e) {
+                            throw new RuntimeException(e);
+                        }
+                    });
+                    SeededStream.write(c.getOutputStream(), i, i % 4 == 0 ? size : 100);
+                    c.shutdownOutput();
+                    assertEquals(SeededStream.intact(i % 4 == 0 ? size : 100), back.get(60, TimeUnit.SECONDS), "connection " + i);
+                }
+            }
+            for (int loop = 0; loop < 2; loop++) {
+                assertEquals(1L, (long) proxy.onLoop(loop, fl -> fl.loop().stats().ioUring), "loop " + loop + " on its ring");
+            }
+            TestProxy.await(() -> inUse(proxy) == 0, "every buffer back");
+        }
+    }
+
     @Test
     void aKernelThatRefusesARingLeavesTheLoopOnEpollAndSaysSo() throws Exception {
         Kernel refusing = InterposedKernel.over(Shim.load(), (name, args, call) ->
