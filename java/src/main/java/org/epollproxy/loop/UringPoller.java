@@ -308,7 +308,7 @@ final class UringPoller implements Poller {
         deliverCancelledUnwritten();
         long deadline = System.nanoTime() + 2_000_000_000L;
         while (inFlight > 0 && System.nanoTime() - deadline < 0) {
-            ring.submitAndWait(1, 100_000_000L);
+            if (ring.submitAndWait(1, 100_000_000L) < 0) break; // a ring that fails (the loop died of it): leave the buffers be
             int n = ring.ready();
             for (int i = 0; i < n; i++) {
                 long data = ring.userData(i);

@@ -38,8 +38,11 @@ class LoopDeathTest {
     }
 
     private static void diesLoudly(Function<AtomicBoolean, Kernel> kernel, String cause) throws Exception {
+        diesLoudly(kernel, cause, Settings.builder().threads(2).build());
+    }
+
+    private static void diesLoudly(Function<AtomicBoolean, Kernel> kernel, String cause, Settings st) throws Exception {
         AtomicBoolean armed = new AtomicBoolean();
-        Settings st = Settings.builder().threads(2).build();
         try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(kernel.apply(armed), st, backend.port())) {
             List<Socket> held = new ArrayList<>();
             for (int i = 0; i < 16; i++) { // 16 source ports: pairs on both loops (all on one: p = 2^-15)
@@ -80,6 +83,16 @@ class LoopDeathTest {
             if (name.equals("accept") && armed.compareAndSet(true, false)) throw new OutOfMemoryError("injected: Java heap space");
             return null;
         }), "OutOfMemoryError: injected");
+    }
+
+    /** The same on io_uring ({@code --io-uring}): a failed io_uring_enter is the loop's failed wait. */
+    @Test
+    void aFailedIoUringEnterEndsTheProcessLoudly() throws Exception {
+        IoUringForwardingTest.kernelAllowsARing();
+        diesLoudly(armed -> faulty((name, args) -> {
+            if (name.equals("io_uring_enter") && Thread.currentThread().getName().equals("epoll-loop-1") && armed.get()) return -Errno.EBADF;
+            return null;
+        }), "io_uring_enter", Settings.builder().threads(2).ioUring(true).build());
     }
 
     @Test
