@@ -41,7 +41,7 @@ final class HelpText {
             {"TLS", "--tls-cert", "--tls-alpn", "--tls-client-ca", "--tls-client-ca-optional", "--tls-handshake-timeout",
                 "--backend-tls", "--backend-ca", "--backend-cert"},
             {"PROXY protocol", "--send-proxy", "--accept-proxy", "--accept-proxy-from", "--accept-proxy-timeout"},
-            {"Performance", "--threads", "--splice", "--pipe-size", "--warmup"},
+            {"Performance", "--threads", "--splice", "--pipe-size", "--io-uring", "--warmup"},
             {"Operation", "--stats", "--drain-timeout", "--control", "--takeover", "--trace", "--quiet",
                 "--help", "--version"},
     };

@@ -83,13 +83,14 @@ final class Direction implements SendCompletion {
 
     /**
      * The next send goes through the loop's ring: the copy path (a buffer, no TLS) on an io_uring loop, for
-     * less than a full buffer. A full buffer is a bulk stream: sent at once with send(2), so the pair reads the
-     * next buffer in the same event instead of an iteration later, when the kernel's completion comes
-     * (one send in flight per direction held bulk to about 0.7 of the epoll loop's rate); its syscall is small
-     * beside 32 KiB of copying. Messages, where the syscall is most of the cost, go through the ring.
+     * less than a quarter of the buffer (8 KiB at the default): a message, where the syscall is most of the
+     * cost. More is a bulk stream, sent at once with send(2) as on epoll: the pair then reads on in the same
+     * event, where a send through the ring makes the next read wait for its completion and a poll armed
+     * after it, two iterations (one send in flight per direction held bulk to 0.7-0.8 of the epoll loop's
+     * rate), and the syscall is small beside the copying.
      */
     boolean canSendAsync() {
-        return buf != 0 && to.tls == null && end - start < pair.pool().bufferSize() && pair.loop.sendsAsync();
+        return buf != 0 && to.tls == null && end - start < pair.pool().bufferSize() / 4 && pair.loop.sendsAsync();
     }
 
     /** Hands the send of all that waits to the kernel; {@link #onSent} continues once it ended. */
