@@ -24,6 +24,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -32,8 +34,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  * measurement needs: every byte in order both ways, through partial sends, and a closed connection
  * gives back both of its descriptors. Skipped where cforward was not built (kernel headers older
  * than 6.1) or where the kernel refuses io_uring.
+ *
+ * <p>Its tests run side by side: each starts an echo server and a cforward of its own (this class's fields
+ * are per test), and the resets wait on stalled sends, not on the CPU (one after another, the three modes'
+ * resets took 4 of the module's 7 s of tests).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Execution(ExecutionMode.CONCURRENT)
 class CForwardSmokeTest {
     private static final Path BUILD = Path.of("target", "jni-build");
     private static final Path CFORWARD = BUILD.resolve("cforward");

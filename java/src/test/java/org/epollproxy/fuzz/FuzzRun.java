@@ -12,8 +12,8 @@ import java.util.List;
  * JVM loads. Started once per test JVM, by whichever of {@link FuzzRunStartTest} and
  * {@link FuzzRunResultTest} runs first.
  *
- * <p>The fuzz JVM keeps C2 (with C1 only, a run tries half as many inputs) and runs without the CDS
- * archive (Jazzer appends its runtime to the boot class path, and sharing would be limited, with a
+ * <p>The fuzz JVM runs on C1 only (most of its CPU is Jazzer's start, which C2 made twice as dear) and
+ * without the CDS archive (Jazzer appends its runtime to the boot class path, and sharing would be limited, with a
  * warning). Its output goes to {@code target/fuzz-reports/}: {@code parsers.txt} (JUnit's summary, a
  * finding's stack trace) and {@code libfuzzer.txt} (libFuzzer's progress, which it writes to fd 2).
  */
