@@ -77,7 +77,7 @@ public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
         LeanStart.usFormatsForPlainEnglish();
-        System.exit(run(args, System.out, System.err));
+        System.exit(run(args, System.out, org.epollproxy.runtime.LogStreams.stderr())); // not System.err: see LogStreams
     }
 
     /** Parses and runs; returns the exit status. */

@@ -1,16 +1,12 @@
 package org.epollproxy.runtime;
 
-import java.io.BufferedOutputStream;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.Charset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -134,7 +130,7 @@ public final class Warmup {
         // One loop suffices for the JIT; the real buffer size, splice and timeouts, so the same code runs;
         // no trace, and no per-client limits, which would refuse a client that connects this often.
         Settings settings = real.toBuilder().threads(1).trace(false).maxConnections(0).maxPerClient(0).clientRate(0, 1).build();
-        PrintStream log = discardLikeStderr();
+        PrintStream log = LogStreams.discard(); // the classes of the real log's stream: see LogStreams
         ProxyServer proxy = new ProxyServer(kernel, settings, log);
         ExecutorService echoes = Executors.newFixedThreadPool(clientCount, Warmup::daemon);
         List<Thread> clients = new ArrayList<>();
@@ -220,24 +216,6 @@ public final class Warmup {
             if (interrupted) Thread.currentThread().interrupt();
         }
         return ok;
-    }
-
-    /**
-     * Where the private forward's log lines go: nowhere, through the classes of {@code System.err}, where the
-     * real forward's go (a PrintStream flushing at each line over a BufferedOutputStream of 128 bytes over a
-     * FileOutputStream, in stderr's charset), so that the JIT profiles the log path with the real one's types.
-     * Over the null stream, the real forward's first log flush met a FileOutputStream where the compiled
-     * code expected the null stream's class: a class_check trap in Log.flush, inlined into
-     * EventLoop.runOnce, which was compiled again in the first second. Without /dev/null: the null stream.
-     */
-    static PrintStream discardLikeStderr() {
-        try {
-            String enc = System.getProperty("stderr.encoding", System.getProperty("sun.stderr.encoding"));
-            Charset cs = enc == null ? Charset.defaultCharset() : Charset.forName(enc);
-            return new PrintStream(new BufferedOutputStream(new FileOutputStream("/dev/null"), 128), true, cs);
-        } catch (IOException | IllegalArgumentException e) {
-            return new PrintStream(OutputStream.nullOutputStream());
-        }
     }
 
     /** The connections of {@code proxy}'s loops that ended otherwise than closed by one side; read on each loop. */
