@@ -219,7 +219,7 @@ final class UringPoller implements Poller {
     private void writeSends() {
         for (int i = 0; i < unwrittenCount; i++) {
             int h = unwritten[i];
-            if (owners[h] == null || written[h]) continue; // cancelled meanwhile
+            if (cancelled[h]) continue; // cancelled before the kernel saw it: never written
             written[h] = true;
             ring.send(sendFd[h], sendBuf[h], sendLen[h], Net.MSG_NOSIGNAL | Net.MSG_WAITALL, sendData(h), 0);
         }
@@ -232,10 +232,8 @@ final class UringPoller implements Poller {
         stats.ringSendsCancelled++;
         if (written[handle]) {
             ring.cancel(sendData(handle), KIND_OTHER, IoUring.IOSQE_CQE_SKIP_SUCCESS);
-        } else if (sendFd[handle] >= 0) {
-            sendFd[handle] = -1; // never written: the kernel never sees it
-            written[handle] = true;
-            cancelledUnwritten[cancelledCount++] = handle;
+        } else {
+            cancelledUnwritten[cancelledCount++] = handle; // writeSends skips it: the kernel never sees it
         }
     }
 

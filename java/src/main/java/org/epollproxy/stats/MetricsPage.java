@@ -108,12 +108,8 @@ final class MetricsPage {
         each(p, snapshots, s -> s.loopStats().ringSends);
         p.family("epollproxy_loop_io_uring_send_failures_total", "counter",
                 "Ring sends that did not finish: reason error (the peer reset, ...) or cancelled (their connection ended first).");
-        for (LoopSnapshot s : snapshots) {
-            if (s == null) continue;
-            String loop = Integer.toString(s.loop());
-            p.sample(s.loopStats().ringSendErrors, "loop", loop, "reason", "error");
-            p.sample(s.loopStats().ringSendsCancelled, "loop", loop, "reason", "cancelled");
-        }
+        each(p, snapshots, s -> s.loopStats().ringSendErrors, "reason", "error");
+        each(p, snapshots, s -> s.loopStats().ringSendsCancelled, "reason", "cancelled");
         p.family("epollproxy_loop_epoll_wait_calls_total", "counter", "epoll_wait calls (io_uring_enter waits on an io_uring loop).");
         each(p, snapshots, s -> s.loopStats().waits);
         p.family("epollproxy_loop_events_total", "counter", "Events returned by epoll_wait; rate over epoll_wait_calls_total is the batch size.");

@@ -90,7 +90,7 @@ final class Direction implements SendCompletion {
      * rate), and the syscall is small beside the copying.
      */
     boolean canSendAsync() {
-        return buf != 0 && to.tls == null && end - start < pair.pool().bufferSize() / 4 && pair.loop.sendsAsync();
+        return pair.loop.sendsAsync() && buf != 0 && to.tls == null && end - start < pair.pool().bufferSize() / 4;
     }
 
     /** Hands the send of all that waits to the kernel; {@link #onSent} continues once it ended. */
