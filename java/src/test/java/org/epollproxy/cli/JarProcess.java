@@ -92,6 +92,14 @@ final class JarProcess implements AutoCloseable {
             inShell.addAll(cmd);
             cmd = inShell;
         }
+        // SIGHUP, SIGINT and SIGTERM at their default disposition, as systemd or an interactive shell starts
+        // the proxy, whatever the test command's own: run as a background job of a script (`.ci/run &`,
+        // nohup, some CI runners) it has SIGINT ignored, every process it starts inherits that, and the JVM
+        // keeps an inherited SIG_IGN, so a test's SIGINT did nothing. env execs the next command, so the
+        // pid stays the JVM's; withSignalsIgnored's trap comes after it.
+        List<String> withDefaultSignals = new ArrayList<>(List.of("env", "--default-signal=HUP,INT,TERM"));
+        withDefaultSignals.addAll(cmd);
+        cmd = withDefaultSignals;
         // Run from / to show the jar finds its native library wherever it is started.
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(Path.of("/").toFile());
         pb.environment().put("LC_ALL", "C.UTF-8"); // arguments reach the JVM as UTF-8 whatever the test's locale
