@@ -1,7 +1,5 @@
 package org.epollproxy.loop;
 
-import static org.epollproxy.shim.Epoll.EPOLLERR;
-
 import java.util.Arrays;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.IoUring;
@@ -40,6 +38,8 @@ final class UringPoller implements Poller {
     static final int SQ_ENTRIES = 1024;
     /** Room for a burst of completions: every armed poll may fire at once (overflow is kept by the kernel, not lost). */
     static final int CQ_ENTRIES = 8192;
+    /** A slot whose poll the kernel refused is armed again no sooner than this: a refusal that lasts costs 10 enters a second, not a spin. */
+    static final long POLL_RETRY_NANOS = 100_000_000L;
 
     private static final long KIND_POLL = 0;
     private static final long KIND_SEND = 1L << 62;
@@ -60,6 +60,10 @@ final class UringPoller implements Poller {
     private boolean[] dirty = new boolean[256];
     private int[] dirtyList = new int[256];
     private int dirtyCount;
+    // Slots whose poll the kernel refused, armed again (if still wanted) once retryAt has passed.
+    private int[] retry = new int[16];
+    private int retryCount;
+    private long retryAt;
 
     // Sends in flight: owner, number and what to send per handle, free handles; handles not yet written as
     // SQEs, and handles cancelled before that, whose -ECANCELED the next wait delivers.
@@ -151,8 +155,10 @@ final class UringPoller implements Poller {
     @Override
     public int poll(int timeoutMs, EventLoop loop) {
         writeSends();
+        long waitNanos = timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L;
+        if (retryCount > 0) waitNanos = retryRefused(waitNanos);
         applyInterest();
-        int rc = ring.submitAndWait(cancelledCount > 0 ? 0 : 1, timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L);
+        int rc = ring.submitAndWait(cancelledCount > 0 ? 0 : 1, waitNanos);
         loop.woke();
         deliverCancelledUnwritten();
         if (rc < 0 && rc != -Errno.EBUSY && rc != -Errno.EAGAIN) {
@@ -184,9 +190,36 @@ final class UringPoller implements Poller {
             return false;
         }
         armed[slot] = 0; // one-shot: it fired
+        if (res < 0) {
+            refused(slot, res, loop);
+            return false;
+        }
         markDirty(slot); // armed again before the next wait if the mask still wants it
-        loop.dispatch(tokens[slot], res < 0 ? EPOLLERR : res);
+        loop.dispatch(tokens[slot], res);
         return true;
+    }
+
+    /**
+     * The kernel refused to arm the slot's poll (-EBADF, -ENOMEM, ...): the poll completed at once, without
+     * looking at the socket. Armed again at once it would fail again at once, and the loop would never sleep;
+     * so it is the handler's failure (as a failed epoll_ctl fails setInterest), and if the slot is still
+     * wanted after that, it is armed again only once {@link #POLL_RETRY_NANOS} passed.
+     */
+    private void refused(int slot, int res, EventLoop loop) {
+        stats.ringPollFailures++;
+        if (retryCount == 0) retryAt = System.nanoTime() + POLL_RETRY_NANOS;
+        if (retryCount == retry.length) retry = Arrays.copyOf(retry, retryCount * 2);
+        retry[retryCount++] = slot;
+        loop.pollRefused(tokens[slot], fds[slot], res);
+    }
+
+    /** Marks the refused slots for arming once their time came; returns the wait, cut short to that time. */
+    private long retryRefused(long waitNanos) {
+        long left = retryAt - System.nanoTime();
+        if (left > 0) return waitNanos < 0 ? left : Math.min(waitNanos, left);
+        for (int i = 0; i < retryCount; i++) markDirty(retry[i]); // a slot released since has want 0: nothing armed
+        retryCount = 0;
+        return waitNanos;
     }
 
     private static long pollData(int slot, int number) {

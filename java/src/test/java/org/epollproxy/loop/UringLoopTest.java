@@ -97,6 +97,46 @@ class UringLoopTest {
         assertEquals(1, EventLoopTest.staleEventInOneBatch(loop, k, fds), "both completed in one batch, the second one stale");
     }
 
+    /**
+     * A poll the kernel refuses to arm (here -EBADF: a handler closed its fd without releasing it; -ENOMEM
+     * under memory pressure) completes at once. Reported as EPOLLERR and armed again at once, it failed
+     * again at once: the loop never slept, one failure per iteration, for ever. It is the handler's failure
+     * now (as a failed epoll_ctl is a failed setInterest: a pair ends), said once on the log, counted, and a
+     * slot still registered after it is armed again no sooner than {@link UringPoller#POLL_RETRY_NANOS} later.
+     */
+    @Test
+    void aPollTheKernelRefusesFailsItsHandlerAndIsRetriedAtABoundedRate() {
+        loop.runOnce(0); // on the ring
+        int fd = 1 << 20; // a number no file has (a handler that closed its fd and kept it registered): -EBADF
+        List<Integer> seen = new ArrayList<>();
+        List<RuntimeException> failures = new ArrayList<>();
+        long t = loop.register(fd, new Handler() {
+            @Override
+            public void onEvent(int events) {
+                seen.add(events);
+            }
+
+            @Override
+            public void onFailure(RuntimeException e) {
+                failures.add(e); // and stays registered, as a listener does
+            }
+        });
+        loop.setInterest(t, EPOLLIN);
+        long t0 = System.nanoTime();
+        int iterations = 30;
+        for (int i = 0; i < iterations; i++) loop.runOnce(20);
+        long elapsed = System.nanoTime() - t0;
+        assertEquals(List.of(), seen, "no readiness was reported: the poll never armed");
+        assertTrue(!failures.isEmpty() && failures.get(0).getMessage().contains("EBADF"), "the handler heard why: " + failures);
+        long bound = 1 + elapsed / UringPoller.POLL_RETRY_NANOS;
+        assertTrue(failures.size() <= bound, failures.size() + " failures in " + elapsed / 1_000_000 + " ms: retried faster than "
+                + UringPoller.POLL_RETRY_NANOS / 1_000_000 + " ms apart (a spin)");
+        assertEquals(failures.size(), loop.stats().ringPollFailures);
+        assertTrue(errors.size() == failures.size() && errors.get(0).contains("fd " + fd) && errors.get(0).contains("EBADF"), errors.toString());
+        errors.clear();
+        loop.release(t, false);
+    }
+
     @Test
     void timersAndTasksFromOtherThreadsWakeTheRing() throws Exception {
         List<String> fired = new ArrayList<>();
