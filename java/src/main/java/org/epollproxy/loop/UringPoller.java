@@ -47,6 +47,8 @@ final class UringPoller implements Poller {
     private static final long KIND_OTHER = 2L << 62;
     private static final long KIND_MASK = 3L << 62;
     private static final int SEQ_MASK = (1 << 30) - 1;
+    /** Enters in a row that may take none of the SQEs left queued before the loop gives up (and dies). */
+    private static final int HAND_OVER_TRIES = 1000;
 
     private final IoUring ring;
     private final LoopStats stats;
@@ -64,6 +66,10 @@ final class UringPoller implements Poller {
     private int[] retry = new int[16];
     private int retryCount;
     private long retryAt;
+    // Completions read while the kernel was made to take the rest of the SQEs, before any of them is handled.
+    private long[] asideData = new long[64];
+    private int[] asideRes = new int[64];
+    private int asideCount;
 
     // Sends in flight: owner, number and what to send per handle, free handles; handles not yet written as
     // SQEs, and handles cancelled before that, whose -ECANCELED the next wait delivers.
@@ -165,20 +171,54 @@ final class UringPoller implements Poller {
             // EINTR and ETIME come back as 0; EBUSY/EAGAIN: completions to reap first (overflow), done below.
             throw new SyscallException("io_uring_enter", rc);
         }
-        int n = ring.ready();
+        if (ring.queued() > 0) handOverTheRest(rc);
         int events = 0;
+        for (int i = 0; i < asideCount; i++) {
+            if (completed(asideData[i], asideRes[i], loop)) events++;
+        }
+        asideCount = 0;
+        int n = ring.ready();
         for (int i = 0; i < n; i++) {
-            long data = ring.userData(i);
-            int res = ring.res(i);
-            long kind = data & KIND_MASK;
-            if (kind == KIND_POLL) {
-                if (pollDone(data, res, loop)) events++;
-            } else if (kind == KIND_SEND) {
-                sendDone((int) data, (int) (data >>> 32) & SEQ_MASK, res);
-            }
+            if (completed(ring.userData(i), ring.res(i), loop)) events++;
         }
         ring.advance(n);
         return events;
+    }
+
+    /** One completion: a poll's event (true if dispatched), a send's end, or a failed remove or cancel (dropped). */
+    private boolean completed(long data, int res, EventLoop loop) {
+        long kind = data & KIND_MASK;
+        if (kind == KIND_POLL) return pollDone(data, res, loop);
+        if (kind == KIND_SEND) sendDone((int) data, (int) (data >>> 32) & SEQ_MASK, res);
+        return false;
+    }
+
+    /**
+     * The enter took fewer SQEs than were queued: -EAGAIN (no memory for requests), or, on kernels without
+     * IORING_SETUP_SUBMIT_ALL, -EBUSY (completions overflowed: reap first) or a request that failed and stopped
+     * the batch. Every SQE is handed over before any handler runs: a send's SQE names its socket by fd number,
+     * and a handler may close that fd and an accept get the number back before the next enter (the class
+     * comment). The completions are set aside meanwhile, which makes room for those the kernel holds back.
+     */
+    private void handOverTheRest(int rc) {
+        for (int tries = 0; ring.queued() > 0; tries++) {
+            if (tries == HAND_OVER_TRIES) {
+                throw new SyscallException("io_uring_enter (" + ring.queued() + " requests the kernel would not take)",
+                        rc < 0 ? rc : -Errno.EAGAIN);
+            }
+            int n = ring.ready();
+            if (asideCount + n > asideData.length) {
+                asideData = Arrays.copyOf(asideData, Math.max(asideCount + n, asideData.length * 2));
+                asideRes = Arrays.copyOf(asideRes, asideData.length);
+            }
+            for (int i = 0; i < n; i++) {
+                asideData[asideCount] = ring.userData(i);
+                asideRes[asideCount++] = ring.res(i);
+            }
+            ring.advance(n);
+            rc = ring.submit();
+            if (rc < 0 && rc != -Errno.EBUSY && rc != -Errno.EAGAIN) throw new SyscallException("io_uring_enter", rc);
+        }
     }
 
     /** One poll's completion: the slot's current arm gives its event (and is armed again if still wanted). */

@@ -199,6 +199,52 @@ class UringLoopTest {
         assertTrue(h2 >= 0);
     }
 
+    /**
+     * An enter may take fewer SQEs than were queued: -EAGAIN (no memory for requests, io_uring_enter(2)), and
+     * -EBUSY or a failed request that stops the batch on the kernels without IORING_SETUP_SUBMIT_ALL. A send
+     * left in the SQ was taken only at the next enter, after this iteration's handlers ran: its pair could
+     * close its fd meanwhile and an accept get the number back, and the send, cancelled by user_data after it
+     * in the same enter, went to the new connection first. Every SQE is now taken before a handler runs.
+     */
+    @Test
+    void aSendTheEnterDidNotTakeReachesItsOwnSocketNotTheNextOneWithItsNumber() {
+        java.util.concurrent.atomic.AtomicBoolean takeNothing = new java.util.concurrent.atomic.AtomicBoolean();
+        Kernel refusingOnce = org.epollproxy.shim.InterposedKernel.over(k, (name, args, call) ->
+                name.equals("io_uring_enter") && (int) args[1] > 0 && takeNothing.getAndSet(false) ? -Errno.EAGAIN : call.invoke());
+        try (EventLoop l = new EventLoop(refusingOnce, 1, errors::add, System::nanoTime, true)) {
+            l.runOnce(0);
+            int[] old = connectedPair();
+            NativeBuffer buf = NativeBuffer.allocate(8);
+            buf.buffer().put(0, (byte) 'x');
+            List<Integer> results = new ArrayList<>();
+            int h = l.sendAsync(old[0], buf.address(), 1, owner(results));
+            takeNothing.set(true);
+            l.runOnce(0); // its enter takes nothing
+            // The next client is queued on a listener; the pair closes (cancel, close) and the accept reuses the number.
+            NativeBuffer addr = NativeBuffer.allocate(SockAddr.SIZE);
+            int lfd = track(k.socket(Net.AF_INET, Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0));
+            SockAddr.parse("127.0.0.1", 0).write(addr.buffer(), 0);
+            assertEquals(0, k.bind(lfd, addr.address()));
+            assertEquals(0, k.listen(lfd, 4));
+            assertEquals(0, k.getsockname(lfd, addr.address()));
+            int next = track(k.socket(Net.AF_INET, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0));
+            assertEquals(0, k.connect(next, addr.address()));
+            assertEquals(0, k.set_nonblocking(next));
+            l.cancelSend(h);
+            k.close(old[0]);
+            fds.remove((Integer) old[0]);
+            int accepted = k.accept(lfd, 0);
+            assertEquals(old[0], accepted, "the accept got the closed fd's number (the lowest free one)");
+            track(accepted);
+            long t0 = System.nanoTime();
+            while (results.isEmpty() && System.nanoTime() - t0 < 10_000_000_000L) l.runOnce(100);
+            assertEquals(1, results.size(), "the owner heard how the send ended: " + results);
+            assertEquals(-Errno.EAGAIN, k.recv(next, buf.address() + 1, 4), "the old connection's byte reached the new client");
+            assertEquals(List.of(1), results, "sent in the first iteration, to its own socket");
+            assertEquals(1, k.recv(old[1], buf.address() + 1, 4));
+        }
+    }
+
     private static SendCompletion owner(List<Integer> results) {
         return new SendCompletion() {
             @Override
