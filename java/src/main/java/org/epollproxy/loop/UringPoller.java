@@ -47,7 +47,7 @@ final class UringPoller implements Poller {
     private static final long KIND_OTHER = 2L << 62;
     private static final long KIND_MASK = 3L << 62;
     private static final int SEQ_MASK = (1 << 30) - 1;
-    /** Enters in a row that may take none of the SQEs left queued before the loop gives up (and dies). */
+    /** Enters the poller makes, at most, to hand over the SQEs an enter left queued; then the loop gives up (and dies). */
     private static final int HAND_OVER_TRIES = 1000;
 
     private final IoUring ring;
