@@ -70,6 +70,8 @@ final class UringPoller implements Poller {
     private long[] asideData = new long[64];
     private int[] asideRes = new int[64];
     private int asideCount;
+    /** An enter failed (the loop dies of it): SQEs it did not take may name fds closed, and reused, since. */
+    private boolean failed;
 
     // Sends in flight: owner, number and what to send per handle, free handles; handles not yet written as
     // SQEs, and handles cancelled before that, whose -ECANCELED the next wait delivers.
@@ -169,6 +171,7 @@ final class UringPoller implements Poller {
         deliverCancelledUnwritten();
         if (rc < 0 && rc != -Errno.EBUSY && rc != -Errno.EAGAIN) {
             // EINTR and ETIME come back as 0; EBUSY/EAGAIN: completions to reap first (overflow), done below.
+            failed = true;
             throw new SyscallException("io_uring_enter", rc);
         }
         if (ring.queued() > 0) handOverTheRest(rc);
@@ -203,6 +206,7 @@ final class UringPoller implements Poller {
     private void handOverTheRest(int rc) {
         for (int tries = 0; ring.queued() > 0; tries++) {
             if (tries == HAND_OVER_TRIES) {
+                failed = true;
                 throw new SyscallException("io_uring_enter (" + ring.queued() + " requests the kernel would not take)",
                         rc < 0 ? rc : -Errno.EAGAIN);
             }
@@ -217,7 +221,10 @@ final class UringPoller implements Poller {
             }
             ring.advance(n);
             rc = ring.submit();
-            if (rc < 0 && rc != -Errno.EBUSY && rc != -Errno.EAGAIN) throw new SyscallException("io_uring_enter", rc);
+            if (rc < 0 && rc != -Errno.EBUSY && rc != -Errno.EAGAIN) {
+                failed = true;
+                throw new SyscallException("io_uring_enter", rc);
+            }
         }
     }
 
@@ -371,10 +378,20 @@ final class UringPoller implements Poller {
 
     /**
      * Cancels the sends still in flight and waits (up to 2 s) for their completions, so no owner frees a
-     * buffer the kernel may still read; then unmaps the rings and closes the ring fd.
+     * buffer the kernel may still read; then unmaps the rings and closes the ring fd. After a failed enter
+     * nothing more is handed over (its SQEs name fds the loop's connections closed since, which other loops
+     * may have got back): only the sends the kernel never saw end; the others keep their buffers for good.
      */
     @Override
     public void close() {
+        if (failed) {
+            for (int h = 0; h < nextSend; h++) {
+                if (!written[h]) cancelSend(h);
+            }
+            deliverCancelledUnwritten();
+            ring.close();
+            return;
+        }
         for (int h = 0; h < nextSend; h++) cancelSend(h);
         deliverCancelledUnwritten();
         long deadline = System.nanoTime() + 2_000_000_000L;

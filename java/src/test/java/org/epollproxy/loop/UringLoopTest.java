@@ -272,6 +272,48 @@ class UringLoopTest {
         }
     }
 
+    /**
+     * A loop whose enter keeps taking nothing (-EAGAIN a thousand times) dies rather than run handlers with
+     * sends still in the SQ. Its connections are then reset and their fds closed, and other loops may accept
+     * and get the numbers back; closing the dead loop's ring must not hand over what it left queued, or a
+     * send goes to whichever connection has its fd number now.
+     */
+    @Test
+    void aLoopThatDiesWithSendsLeftInTheRingDoesNotSendThemWhenItCloses() {
+        java.util.concurrent.atomic.AtomicBoolean takeNothing = new java.util.concurrent.atomic.AtomicBoolean();
+        Kernel refusing = org.epollproxy.shim.InterposedKernel.over(k, (name, args, call) ->
+                name.equals("io_uring_enter") && (int) args[1] > 0 && takeNothing.get() ? -Errno.EAGAIN : call.invoke());
+        EventLoop l = new EventLoop(refusing, 1, errors::add, System::nanoTime, true);
+        l.runOnce(0);
+        int[] old = connectedPair();
+        NativeBuffer buf = NativeBuffer.allocate(8);
+        buf.buffer().put(0, (byte) 'x');
+        List<Integer> results = new ArrayList<>();
+        l.sendAsync(old[0], buf.address(), 1, owner(results));
+        takeNothing.set(true);
+        org.epollproxy.shim.SyscallException died = org.junit.jupiter.api.Assertions.assertThrows(
+                org.epollproxy.shim.SyscallException.class, () -> l.runOnce(0));
+        assertTrue(died.getMessage().contains("would not take"), died.getMessage());
+        // The dead loop's connection is reset and closed; another loop accepts and gets its number.
+        NativeBuffer addr = NativeBuffer.allocate(SockAddr.SIZE);
+        int lfd = track(k.socket(Net.AF_INET, Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0));
+        SockAddr.parse("127.0.0.1", 0).write(addr.buffer(), 0);
+        assertEquals(0, k.bind(lfd, addr.address()));
+        assertEquals(0, k.listen(lfd, 4));
+        assertEquals(0, k.getsockname(lfd, addr.address()));
+        int next = track(k.socket(Net.AF_INET, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0));
+        assertEquals(0, k.connect(next, addr.address()));
+        assertEquals(0, k.set_nonblocking(next));
+        k.close(old[0]);
+        fds.remove((Integer) old[0]);
+        int accepted = k.accept(lfd, 0);
+        assertEquals(old[0], accepted, "the accept got the closed fd's number (the lowest free one)");
+        track(accepted);
+        takeNothing.set(false); // the kernel would take them now
+        l.close();
+        assertEquals(-Errno.EAGAIN, k.recv(next, buf.address() + 1, 4), "the dead loop's byte reached the new client");
+    }
+
     private static SendCompletion owner(List<Integer> results) {
         return new SendCompletion() {
             @Override
