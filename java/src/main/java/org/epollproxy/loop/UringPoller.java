@@ -125,7 +125,7 @@ final class UringPoller implements Poller {
     @Override
     public void release(int slot, int fd, int mask, boolean delete) {
         ensure(slot);
-        if (armed[slot] != 0) {
+        if (armed[slot] != 0 && !failed) { // failed: an SQE written now could hand over the dead loop's (close)
             ring.pollRemove(pollData(slot, seq[slot]), KIND_OTHER, IoUring.IOSQE_CQE_SKIP_SUCCESS);
             armed[slot] = 0;
         }
@@ -162,6 +162,15 @@ final class UringPoller implements Poller {
 
     @Override
     public int poll(int timeoutMs, EventLoop loop) {
+        try {
+            return submitAndDispatch(timeoutMs, loop);
+        } catch (SyscallException e) { // handlers' exceptions are caught where they run: this one is the ring's
+            failed = true;
+            throw e;
+        }
+    }
+
+    private int submitAndDispatch(int timeoutMs, EventLoop loop) {
         writeSends();
         long waitNanos = timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L;
         if (retryCount > 0) waitNanos = retryRefused(waitNanos);
@@ -171,7 +180,6 @@ final class UringPoller implements Poller {
         deliverCancelledUnwritten();
         if (rc < 0 && rc != -Errno.EBUSY && rc != -Errno.EAGAIN) {
             // EINTR and ETIME come back as 0; EBUSY/EAGAIN: completions to reap first (overflow), done below.
-            failed = true;
             throw new SyscallException("io_uring_enter", rc);
         }
         if (ring.queued() > 0) handOverTheRest(rc);
@@ -206,7 +214,6 @@ final class UringPoller implements Poller {
     private void handOverTheRest(int rc) {
         for (int tries = 0; ring.queued() > 0; tries++) {
             if (tries == HAND_OVER_TRIES) {
-                failed = true;
                 throw new SyscallException("io_uring_enter (" + ring.queued() + " requests the kernel would not take)",
                         rc < 0 ? rc : -Errno.EAGAIN);
             }
@@ -221,10 +228,7 @@ final class UringPoller implements Poller {
             }
             ring.advance(n);
             rc = ring.submit();
-            if (rc < 0 && rc != -Errno.EBUSY && rc != -Errno.EAGAIN) {
-                failed = true;
-                throw new SyscallException("io_uring_enter", rc);
-            }
+            if (rc < 0 && rc != -Errno.EBUSY && rc != -Errno.EAGAIN) throw new SyscallException("io_uring_enter", rc);
         }
     }
 
@@ -300,8 +304,8 @@ final class UringPoller implements Poller {
         for (int i = 0; i < unwrittenCount; i++) {
             int h = unwritten[i];
             if (cancelled[h]) continue; // cancelled before the kernel saw it: never written
-            written[h] = true;
             ring.send(sendFd[h], sendBuf[h], sendLen[h], Net.MSG_NOSIGNAL | Net.MSG_WAITALL, sendData(h), 0);
+            written[h] = true;
         }
         unwrittenCount = 0;
     }
@@ -311,6 +315,7 @@ final class UringPoller implements Poller {
         cancelled[handle] = true;
         stats.ringSendsCancelled++;
         if (written[handle]) {
+            if (failed) return; // no SQE: writing one could hand over the dead loop's (close); it keeps the buffer
             ring.cancel(sendData(handle), KIND_OTHER, IoUring.IOSQE_CQE_SKIP_SUCCESS);
         } else {
             cancelledUnwritten[cancelledCount++] = handle; // writeSends skips it: the kernel never sees it

@@ -248,21 +248,8 @@ class UringLoopTest {
             takeNothing.set(true);
             l.runOnce(0); // its enter takes nothing
             // The next client is queued on a listener; the pair closes (cancel, close) and the accept reuses the number.
-            NativeBuffer addr = NativeBuffer.allocate(SockAddr.SIZE);
-            int lfd = track(k.socket(Net.AF_INET, Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0));
-            SockAddr.parse("127.0.0.1", 0).write(addr.buffer(), 0);
-            assertEquals(0, k.bind(lfd, addr.address()));
-            assertEquals(0, k.listen(lfd, 4));
-            assertEquals(0, k.getsockname(lfd, addr.address()));
-            int next = track(k.socket(Net.AF_INET, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0));
-            assertEquals(0, k.connect(next, addr.address()));
-            assertEquals(0, k.set_nonblocking(next));
             l.cancelSend(h);
-            k.close(old[0]);
-            fds.remove((Integer) old[0]);
-            int accepted = k.accept(lfd, 0);
-            assertEquals(old[0], accepted, "the accept got the closed fd's number (the lowest free one)");
-            track(accepted);
+            int next = closedAndAcceptedAgain(old[0]);
             long t0 = System.nanoTime();
             while (results.isEmpty() && System.nanoTime() - t0 < 10_000_000_000L) l.runOnce(100);
             assertEquals(1, results.size(), "the owner heard how the send ended: " + results);
@@ -295,23 +282,61 @@ class UringLoopTest {
                 org.epollproxy.shim.SyscallException.class, () -> l.runOnce(0));
         assertTrue(died.getMessage().contains("would not take"), died.getMessage());
         // The dead loop's connection is reset and closed; another loop accepts and gets its number.
+        int next = closedAndAcceptedAgain(old[0]);
+        takeNothing.set(false); // the kernel would take them now
+        l.close();
+        assertEquals(-Errno.EAGAIN, k.recv(next, buf.address() + 1, 4), "the dead loop's byte reached the new client");
+    }
+
+    /**
+     * Closes {@code fd} and accepts a connection, which gets its number back (the lowest free one): a pair that
+     * closes and the next client of the same iteration. Returns the new client's own socket, non-blocking.
+     */
+    private int closedAndAcceptedAgain(int fd) {
         NativeBuffer addr = NativeBuffer.allocate(SockAddr.SIZE);
         int lfd = track(k.socket(Net.AF_INET, Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0));
         SockAddr.parse("127.0.0.1", 0).write(addr.buffer(), 0);
         assertEquals(0, k.bind(lfd, addr.address()));
         assertEquals(0, k.listen(lfd, 4));
         assertEquals(0, k.getsockname(lfd, addr.address()));
-        int next = track(k.socket(Net.AF_INET, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0));
+        int next = track(k.socket(Net.AF_INET, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0)); // blocking: connected on return
         assertEquals(0, k.connect(next, addr.address()));
         assertEquals(0, k.set_nonblocking(next));
-        k.close(old[0]);
-        fds.remove((Integer) old[0]);
+        k.close(fd);
+        fds.remove((Integer) fd);
         int accepted = k.accept(lfd, 0);
-        assertEquals(old[0], accepted, "the accept got the closed fd's number (the lowest free one)");
+        assertEquals(fd, accepted, "the accept got the closed fd's number (the lowest free one)");
         track(accepted);
+        return next;
+    }
+
+    /**
+     * As above, with more sends than the SQ holds: the loop dies while writing them (the full SQ's hand-over
+     * takes nothing), and resetting its connections cancels each send, which writes SQEs into the full SQ: had
+     * that handed it over, the sends would have gone out on the reused numbers before the ring was closed.
+     */
+    @Test
+    void aLoopThatDiesWritingAFullRingNeitherSendsWhenItsConnectionsResetNorWhenItCloses() {
+        java.util.concurrent.atomic.AtomicBoolean takeNothing = new java.util.concurrent.atomic.AtomicBoolean();
+        Kernel refusing = org.epollproxy.shim.InterposedKernel.over(k, (name, args, call) ->
+                name.equals("io_uring_enter") && (int) args[1] > 0 && takeNothing.get() ? -Errno.EAGAIN : call.invoke());
+        EventLoop l = new EventLoop(refusing, 1, errors::add, System::nanoTime, true);
+        l.runOnce(0);
+        int[] old = connectedPair();
+        NativeBuffer buf = NativeBuffer.allocate(8);
+        buf.buffer().put(0, (byte) 'x');
+        List<Integer> results = new ArrayList<>();
+        int[] handles = new int[UringPoller.SQ_ENTRIES + 100];
+        for (int i = 0; i < handles.length; i++) handles[i] = l.sendAsync(old[0], buf.address(), 1, owner(results));
+        takeNothing.set(true);
+        org.junit.jupiter.api.Assertions.assertThrows(org.epollproxy.shim.SyscallException.class, () -> l.runOnce(0));
+        int next = closedAndAcceptedAgain(old[0]);
         takeNothing.set(false); // the kernel would take them now
+        for (int h : handles) l.cancelSend(h); // what resetting the dead loop's connections does
+        assertEquals(-Errno.EAGAIN, k.recv(next, buf.address() + 1, 4), "the dead loop's bytes reached the new client");
         l.close();
-        assertEquals(-Errno.EAGAIN, k.recv(next, buf.address() + 1, 4), "the dead loop's byte reached the new client");
+        assertEquals(-Errno.EAGAIN, k.recv(next, buf.address() + 1, 4), "the dead loop's bytes reached the new client");
+        assertEquals(handles.length - UringPoller.SQ_ENTRIES, results.size(), "the sends never written into the ring ended");
     }
 
     private static SendCompletion owner(List<Integer> results) {
