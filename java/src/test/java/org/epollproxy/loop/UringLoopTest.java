@@ -3,19 +3,23 @@ package org.epollproxy.loop;
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 import static org.epollproxy.shim.Epoll.EPOLLOUT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.InterposedKernel;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.NativeBuffer;
 import org.epollproxy.shim.Net;
 import org.epollproxy.shim.SockAddr;
 import org.epollproxy.shim.Rings;
 import org.epollproxy.shim.Shim;
+import org.epollproxy.shim.SyscallException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -235,8 +239,8 @@ class UringLoopTest {
      */
     @Test
     void aSendTheEnterDidNotTakeReachesItsOwnSocketNotTheNextOneWithItsNumber() {
-        java.util.concurrent.atomic.AtomicBoolean takeNothing = new java.util.concurrent.atomic.AtomicBoolean();
-        Kernel refusingOnce = org.epollproxy.shim.InterposedKernel.over(k, (name, args, call) ->
+        AtomicBoolean takeNothing = new AtomicBoolean();
+        Kernel refusingOnce = InterposedKernel.over(k, (name, args, call) ->
                 name.equals("io_uring_enter") && (int) args[1] > 0 && takeNothing.getAndSet(false) ? -Errno.EAGAIN : call.invoke());
         try (EventLoop l = new EventLoop(refusingOnce, 1, errors::add, System::nanoTime, true)) {
             l.runOnce(0);
@@ -267,8 +271,8 @@ class UringLoopTest {
      */
     @Test
     void aLoopThatDiesWithSendsLeftInTheRingDoesNotSendThemWhenItCloses() {
-        java.util.concurrent.atomic.AtomicBoolean takeNothing = new java.util.concurrent.atomic.AtomicBoolean();
-        Kernel refusing = org.epollproxy.shim.InterposedKernel.over(k, (name, args, call) ->
+        AtomicBoolean takeNothing = new AtomicBoolean();
+        Kernel refusing = InterposedKernel.over(k, (name, args, call) ->
                 name.equals("io_uring_enter") && (int) args[1] > 0 && takeNothing.get() ? -Errno.EAGAIN : call.invoke());
         EventLoop l = new EventLoop(refusing, 1, errors::add, System::nanoTime, true);
         l.runOnce(0);
@@ -278,8 +282,7 @@ class UringLoopTest {
         List<Integer> results = new ArrayList<>();
         l.sendAsync(old[0], buf.address(), 1, owner(results));
         takeNothing.set(true);
-        org.epollproxy.shim.SyscallException died = org.junit.jupiter.api.Assertions.assertThrows(
-                org.epollproxy.shim.SyscallException.class, () -> l.runOnce(0));
+        SyscallException died = assertThrows(SyscallException.class, () -> l.runOnce(0));
         assertTrue(died.getMessage().contains("would not take"), died.getMessage());
         // The dead loop's connection is reset and closed; another loop accepts and gets its number.
         int next = closedAndAcceptedAgain(old[0]);
@@ -317,8 +320,8 @@ class UringLoopTest {
      */
     @Test
     void aLoopThatDiesWritingAFullRingNeitherSendsWhenItsConnectionsResetNorWhenItCloses() {
-        java.util.concurrent.atomic.AtomicBoolean takeNothing = new java.util.concurrent.atomic.AtomicBoolean();
-        Kernel refusing = org.epollproxy.shim.InterposedKernel.over(k, (name, args, call) ->
+        AtomicBoolean takeNothing = new AtomicBoolean();
+        Kernel refusing = InterposedKernel.over(k, (name, args, call) ->
                 name.equals("io_uring_enter") && (int) args[1] > 0 && takeNothing.get() ? -Errno.EAGAIN : call.invoke());
         EventLoop l = new EventLoop(refusing, 1, errors::add, System::nanoTime, true);
         l.runOnce(0);
@@ -329,7 +332,7 @@ class UringLoopTest {
         int[] handles = new int[UringPoller.SQ_ENTRIES + 100];
         for (int i = 0; i < handles.length; i++) handles[i] = l.sendAsync(old[0], buf.address(), 1, owner(results));
         takeNothing.set(true);
-        org.junit.jupiter.api.Assertions.assertThrows(org.epollproxy.shim.SyscallException.class, () -> l.runOnce(0));
+        assertThrows(SyscallException.class, () -> l.runOnce(0));
         int next = closedAndAcceptedAgain(old[0]);
         takeNothing.set(false); // the kernel would take them now
         for (int h : handles) l.cancelSend(h); // what resetting the dead loop's connections does
