@@ -59,6 +59,8 @@ public final class BufferPool implements AutoCloseable {
     private long inUse;
     private long allocated;
     private long peakInUse;
+    /** After {@link #close}: a buffer given back (a send the kernel held, --io-uring) is freed, not kept. */
+    private boolean closed;
 
     public BufferPool(int bufferSize, int maxIdle) {
         this(bufferSize, maxIdle, maxIdle);
@@ -134,7 +136,7 @@ public final class BufferPool implements AutoCloseable {
 
     public void give(long addr) {
         inUse--;
-        if (idleCount < maxIdle) {
+        if (idleCount < maxIdle && !closed) {
             if (idleCount == idle.length) idle = Arrays.copyOf(idle, idleCount * 2);
             idle[idleCount++] = addr;
         } else {
@@ -176,9 +178,13 @@ public final class BufferPool implements AutoCloseable {
         return allocated * bufferSize;
     }
 
-    /** Frees the idle buffers (buffers still in use belong to their connections). */
+    /**
+     * Frees the idle buffers. Buffers still in use belong to their connections, or to a send the kernel
+     * holds ({@code --io-uring}), which gives its buffer back when it ends: freed then.
+     */
     @Override
     public void close() {
+        closed = true;
         while (idleCount > 0) {
             allocator.free(idle[--idleCount]);
             allocated--;

@@ -361,6 +361,24 @@ public final class EventLoop implements AutoCloseable {
         }
     }
 
+    /**
+     * io_uring refused to watch the fd of {@code token} ({@code err}): one line on the log, and its handler's
+     * {@link Handler#onFailure} (a pair ends, a listener keeps listening), as when epoll_ctl fails.
+     */
+    void pollRefused(long token, int fd, int err) {
+        int slot = (int) token;
+        Handler h = slot != WAKE_SLOT && slot < nextUnused && generations[slot] == (int) (token >>> 32) ? handlers[slot] : null;
+        SyscallException e = new SyscallException("io_uring poll of fd " + fd, err);
+        errorLog.accept("loop " + id + ": " + e.getMessage() + ": the kernel would not watch it (a connection on it ends; "
+                + "a listener is watched again " + UringPoller.POLL_RETRY_NANOS / 1_000_000 + " ms later)");
+        if (h == null) return;
+        try {
+            h.onFailure(e);
+        } catch (RuntimeException e2) {
+            errorLog.accept("loop " + id + ": cleanup after a failure failed too: " + e2);
+        }
+    }
+
     private void fail(Handler h, RuntimeException e) {
         stats.handlerFailures++;
         errorLog.accept("loop " + id + ": handler failed, closing its connection: " + e);

@@ -14,6 +14,8 @@ public final class LoopStats extends Counters<LoopStats> {
     public long ringSends;
     public long ringSendErrors;
     public long ringSendsCancelled;
+    /** Polls the kernel refused to arm (their completion was an errno): each one its handler's failure. */
+    public long ringPollFailures;
     /** epoll_wait calls (io_uring_enter waits on io_uring). */
     public long waits;
     /** Events returned by all waits; events / waits is the batch size. */

@@ -1,7 +1,5 @@
 package org.epollproxy.loop;
 
-import static org.epollproxy.shim.Epoll.EPOLLERR;
-
 import java.util.Arrays;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.IoUring;
@@ -40,6 +38,8 @@ final class UringPoller implements Poller {
     static final int SQ_ENTRIES = 1024;
     /** Room for a burst of completions: every armed poll may fire at once (overflow is kept by the kernel, not lost). */
     static final int CQ_ENTRIES = 8192;
+    /** A slot whose poll the kernel refused is armed again no sooner than this: a refusal that lasts costs 10 enters a second, not a spin. */
+    static final long POLL_RETRY_NANOS = 100_000_000L;
 
     private static final long KIND_POLL = 0;
     private static final long KIND_SEND = 1L << 62;
@@ -47,6 +47,8 @@ final class UringPoller implements Poller {
     private static final long KIND_OTHER = 2L << 62;
     private static final long KIND_MASK = 3L << 62;
     private static final int SEQ_MASK = (1 << 30) - 1;
+    /** Enters the poller makes, at most, to hand over the SQEs an enter left queued; then the loop gives up (and dies). */
+    private static final int HAND_OVER_TRIES = 1000;
 
     private final IoUring ring;
     private final LoopStats stats;
@@ -60,6 +62,16 @@ final class UringPoller implements Poller {
     private boolean[] dirty = new boolean[256];
     private int[] dirtyList = new int[256];
     private int dirtyCount;
+    // Slots whose poll the kernel refused, armed again (if still wanted) once retryAt has passed.
+    private int[] retry = new int[16];
+    private int retryCount;
+    private long retryAt;
+    // Completions read while the kernel was made to take the rest of the SQEs, before any of them is handled.
+    private long[] asideData = new long[64];
+    private int[] asideRes = new int[64];
+    private int asideCount;
+    /** An enter failed (the loop dies of it): SQEs it did not take may name fds closed, and reused, since. */
+    private boolean failed;
 
     // Sends in flight: owner, number and what to send per handle, free handles; handles not yet written as
     // SQEs, and handles cancelled before that, whose -ECANCELED the next wait delivers.
@@ -113,7 +125,7 @@ final class UringPoller implements Poller {
     @Override
     public void release(int slot, int fd, int mask, boolean delete) {
         ensure(slot);
-        if (armed[slot] != 0) {
+        if (armed[slot] != 0 && !failed) { // failed: an SQE written now could hand over the dead loop's (close)
             ring.pollRemove(pollData(slot, seq[slot]), KIND_OTHER, IoUring.IOSQE_CQE_SKIP_SUCCESS);
             armed[slot] = 0;
         }
@@ -150,29 +162,74 @@ final class UringPoller implements Poller {
 
     @Override
     public int poll(int timeoutMs, EventLoop loop) {
+        try {
+            return submitAndDispatch(timeoutMs, loop);
+        } catch (SyscallException e) { // handlers' exceptions are caught where they run: this one is the ring's
+            failed = true;
+            throw e;
+        }
+    }
+
+    private int submitAndDispatch(int timeoutMs, EventLoop loop) {
         writeSends();
+        long waitNanos = timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L;
+        if (retryCount > 0) waitNanos = retryRefused(waitNanos);
         applyInterest();
-        int rc = ring.submitAndWait(cancelledCount > 0 ? 0 : 1, timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L);
+        int rc = ring.submitAndWait(cancelledCount > 0 ? 0 : 1, waitNanos);
         loop.woke();
         deliverCancelledUnwritten();
         if (rc < 0 && rc != -Errno.EBUSY && rc != -Errno.EAGAIN) {
             // EINTR and ETIME come back as 0; EBUSY/EAGAIN: completions to reap first (overflow), done below.
             throw new SyscallException("io_uring_enter", rc);
         }
-        int n = ring.ready();
+        if (ring.queued() > 0) handOverTheRest(rc);
         int events = 0;
+        for (int i = 0; i < asideCount; i++) {
+            if (completed(asideData[i], asideRes[i], loop)) events++;
+        }
+        asideCount = 0;
+        int n = ring.ready();
         for (int i = 0; i < n; i++) {
-            long data = ring.userData(i);
-            int res = ring.res(i);
-            long kind = data & KIND_MASK;
-            if (kind == KIND_POLL) {
-                if (pollDone(data, res, loop)) events++;
-            } else if (kind == KIND_SEND) {
-                sendDone((int) data, (int) (data >>> 32) & SEQ_MASK, res);
-            }
+            if (completed(ring.userData(i), ring.res(i), loop)) events++;
         }
         ring.advance(n);
         return events;
+    }
+
+    /** One completion: a poll's event (true if dispatched), a send's end, or a failed remove or cancel (dropped). */
+    private boolean completed(long data, int res, EventLoop loop) {
+        long kind = data & KIND_MASK;
+        if (kind == KIND_POLL) return pollDone(data, res, loop);
+        if (kind == KIND_SEND) sendDone((int) data, (int) (data >>> 32) & SEQ_MASK, res);
+        return false;
+    }
+
+    /**
+     * The enter took fewer SQEs than were queued: -EAGAIN (no memory for requests), or, on kernels without
+     * IORING_SETUP_SUBMIT_ALL, -EBUSY (completions overflowed: reap first) or a request that failed and stopped
+     * the batch. Every SQE is handed over before any handler runs: a send's SQE names its socket by fd number,
+     * and a handler may close that fd and an accept get the number back before the next enter (the class
+     * comment). The completions are set aside meanwhile, which makes room for those the kernel holds back.
+     */
+    private void handOverTheRest(int rc) {
+        for (int tries = 0; ring.queued() > 0; tries++) {
+            if (tries == HAND_OVER_TRIES) {
+                throw new SyscallException("io_uring_enter (" + ring.queued() + " requests the kernel would not take)",
+                        rc < 0 ? rc : -Errno.EAGAIN);
+            }
+            int n = ring.ready();
+            if (asideCount + n > asideData.length) {
+                asideData = Arrays.copyOf(asideData, Math.max(asideCount + n, asideData.length * 2));
+                asideRes = Arrays.copyOf(asideRes, asideData.length);
+            }
+            for (int i = 0; i < n; i++) {
+                asideData[asideCount] = ring.userData(i);
+                asideRes[asideCount++] = ring.res(i);
+            }
+            ring.advance(n);
+            rc = ring.submit();
+            if (rc < 0 && rc != -Errno.EBUSY && rc != -Errno.EAGAIN) throw new SyscallException("io_uring_enter", rc);
+        }
     }
 
     /** One poll's completion: the slot's current arm gives its event (and is armed again if still wanted). */
@@ -184,9 +241,36 @@ final class UringPoller implements Poller {
             return false;
         }
         armed[slot] = 0; // one-shot: it fired
+        if (res < 0) {
+            refused(slot, res, loop);
+            return false;
+        }
         markDirty(slot); // armed again before the next wait if the mask still wants it
-        loop.dispatch(tokens[slot], res < 0 ? EPOLLERR : res);
+        loop.dispatch(tokens[slot], res);
         return true;
+    }
+
+    /**
+     * The kernel refused to arm the slot's poll (-EBADF, -ENOMEM, ...): the poll completed at once, without
+     * looking at the socket. Armed again at once it would fail again at once, and the loop would never sleep;
+     * so it is the handler's failure (as a failed epoll_ctl fails setInterest), and if the slot is still
+     * wanted after that, it is armed again only once {@link #POLL_RETRY_NANOS} passed.
+     */
+    private void refused(int slot, int res, EventLoop loop) {
+        stats.ringPollFailures++;
+        if (retryCount == 0) retryAt = System.nanoTime() + POLL_RETRY_NANOS;
+        if (retryCount == retry.length) retry = Arrays.copyOf(retry, retryCount * 2);
+        retry[retryCount++] = slot;
+        loop.pollRefused(tokens[slot], fds[slot], res);
+    }
+
+    /** Marks the refused slots for arming once their time came; returns the wait, cut short to that time. */
+    private long retryRefused(long waitNanos) {
+        long left = retryAt - System.nanoTime();
+        if (left > 0) return waitNanos < 0 ? left : Math.min(waitNanos, left);
+        for (int i = 0; i < retryCount; i++) markDirty(retry[i]); // a slot released since has want 0: nothing armed
+        retryCount = 0;
+        return waitNanos;
     }
 
     private static long pollData(int slot, int number) {
@@ -220,8 +304,8 @@ final class UringPoller implements Poller {
         for (int i = 0; i < unwrittenCount; i++) {
             int h = unwritten[i];
             if (cancelled[h]) continue; // cancelled before the kernel saw it: never written
-            written[h] = true;
             ring.send(sendFd[h], sendBuf[h], sendLen[h], Net.MSG_NOSIGNAL | Net.MSG_WAITALL, sendData(h), 0);
+            written[h] = true;
         }
         unwrittenCount = 0;
     }
@@ -231,6 +315,7 @@ final class UringPoller implements Poller {
         cancelled[handle] = true;
         stats.ringSendsCancelled++;
         if (written[handle]) {
+            if (failed) return; // no SQE: writing one could hand over the dead loop's (close); it keeps the buffer
             ring.cancel(sendData(handle), KIND_OTHER, IoUring.IOSQE_CQE_SKIP_SUCCESS);
         } else {
             cancelledUnwritten[cancelledCount++] = handle; // writeSends skips it: the kernel never sees it
@@ -298,10 +383,20 @@ final class UringPoller implements Poller {
 
     /**
      * Cancels the sends still in flight and waits (up to 2 s) for their completions, so no owner frees a
-     * buffer the kernel may still read; then unmaps the rings and closes the ring fd.
+     * buffer the kernel may still read; then unmaps the rings and closes the ring fd. After a failed enter
+     * nothing more is handed over (its SQEs name fds the loop's connections closed since, which other loops
+     * may have got back): only the sends the kernel never saw end; the others keep their buffers for good.
      */
     @Override
     public void close() {
+        if (failed) {
+            for (int h = 0; h < nextSend; h++) {
+                if (!written[h]) cancelSend(h);
+            }
+            deliverCancelledUnwritten();
+            ring.close();
+            return;
+        }
         for (int h = 0; h < nextSend; h++) cancelSend(h);
         deliverCancelledUnwritten();
         long deadline = System.nanoTime() + 2_000_000_000L;

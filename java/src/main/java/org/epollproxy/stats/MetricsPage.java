@@ -104,6 +104,9 @@ final class MetricsPage {
         each(p, snapshots, s -> s.loopStats().ioUring);
         p.family("epollproxy_loop_io_uring_polls_total", "counter", "One-shot polls armed in the ring (--io-uring): one per event and per change of interest.");
         each(p, snapshots, s -> s.loopStats().ringPolls);
+        p.family("epollproxy_loop_io_uring_poll_failures_total", "counter",
+                "Polls the ring refused to arm (--io-uring; EBADF, ENOMEM): each one ends its connection, see stderr.");
+        each(p, snapshots, s -> s.loopStats().ringPollFailures);
         p.family("epollproxy_loop_io_uring_sends_total", "counter", "Sends handed to the ring (--io-uring).");
         each(p, snapshots, s -> s.loopStats().ringSends);
         p.family("epollproxy_loop_io_uring_send_failures_total", "counter",

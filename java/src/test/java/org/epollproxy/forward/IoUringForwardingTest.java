@@ -129,6 +129,34 @@ class IoUringForwardingTest {
         }
     }
 
+    /**
+     * The proxy stops while the kernel holds a send to a client that stopped reading: the pair is reset, its
+     * send cancelled, and the buffer comes back at the send's completion, after the pool was closed (the loop
+     * closes its ring, and waits for that completion, last). It went to the closed pool's idle list and was
+     * never freed: every stop with a held send leaked a buffer.
+     */
+    @Test
+    void aSendHeldWhenTheProxyStopsGivesItsBufferBackToTheCHeap() throws Exception {
+        try (TestBackend backend = TestBackend.start(s -> {
+                    try {
+                        SeededStream.write(s.getOutputStream(), 5, 32 << 20);
+                    } catch (SocketException reset) {
+                        // the proxy stopped
+                    }
+                    s.close();
+                });
+                TestProxy proxy = new TestProxy(RING_BIG_BUFFERS, backend.port());
+                Socket c = proxy.connect()) {
+            assertEquals(1, BackpressureTest.awaitOneHeld(() -> proxy.onLoop(0, fl -> fl.pool().inUse())),
+                    "one buffer held by the send the client holds up");
+            BufferPool pool = proxy.onLoop(0, ForwardingLoop::pool);
+            assertTrue(proxy.proxy.stop(30, TimeUnit.SECONDS));
+            assertEquals(1, proxy.proxy.loops().get(0).stats().ringSendsCancelled, "the held send was cancelled");
+            assertEquals(0, pool.inUse(), "the buffer came back");
+            assertEquals(0, pool.allocatedBytes(), "and went back to malloc: the pool was closed");
+        }
+    }
+
     /** --threads 2: each loop makes its own ring on its own thread; with --splice, bulk still goes through pipes. */
     @Test
     void twoLoopsEachOnARingOfItsOwnAndSpliceBeside() throws Exception {
