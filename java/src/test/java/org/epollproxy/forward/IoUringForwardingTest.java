@@ -147,13 +147,32 @@ class IoUringForwardingTest {
                 });
                 TestProxy proxy = new TestProxy(RING_BIG_BUFFERS, backend.port());
                 Socket c = proxy.connect()) {
-            assertEquals(1, BackpressureTest.awaitOneHeld(() -> proxy.onLoop(0, fl -> fl.pool().inUse())),
-                    "one buffer held by the send the client holds up");
+            awaitASendTheKernelHolds(proxy);
             BufferPool pool = proxy.onLoop(0, ForwardingLoop::pool);
             assertTrue(proxy.proxy.stop(30, TimeUnit.SECONDS));
             assertEquals(1, proxy.proxy.loops().get(0).stats().ringSendsCancelled, "the held send was cancelled");
             assertEquals(0, pool.inUse(), "the buffer came back");
             assertEquals(0, pool.allocatedBytes(), "and went back to malloc: the pool was closed");
+        }
+    }
+
+    /**
+     * Until one buffer is in use and no send was handed to the ring for a second: the client's socket and the
+     * proxy's send buffer are full and the last send waits in the kernel. One buffer in use alone is also the
+     * moment right after a recv, whose send may not be handed over yet or may finish at once, and a stop
+     * then cancels nothing.
+     */
+    private static void awaitASendTheKernelHolds(TestProxy proxy) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long sends = -1;
+        int still = 0;
+        while (still < 5) {
+            assertTrue(System.nanoTime() < deadline, "no send held by the kernel within 60 s");
+            Thread.sleep(200);
+            long now = loopStats(proxy).ringSends;
+            boolean oneHeld = proxy.onLoop(0, fl -> fl.pool().inUse()) == 1;
+            still = oneHeld && now == sends && now > 0 ? still + 1 : 0;
+            sends = now;
         }
     }
 
