@@ -24,9 +24,9 @@ public final class LongestFirst implements ClassOrderer {
             "RouteTest", "CapacityRaceTest", "UnixSocketTest", "ControlServerStallTest", "UdpIsolationTest",
             "ReresolverRoundLockTest", "Ipv6Test");
     /**
-     * The process tests (failsafe, {@code *IT}), every one of them, longest first. Two of the three threads take
-     * classes from the front of this order and the thread that forked them all from the back (it runs the last
-     * forked first while it waits for the others), so the two ends meet in the middle. A class missing from
+     * The process tests (failsafe, {@code *IT}), every one of them, longest first. The pool's threads take
+     * classes from the front of this order and the thread that forked them all takes them from the back (it runs
+     * the last forked first while it waits for the others), so the two ends meet in the middle. A class missing from
      * here sits in the middle in the default order: WarmupIT, RouteIT and TlsReloadIT (12-15 s each) were
      * missing, started after 60 s and ended the phase alone (full runs of 2026-12-05 21:00Z).
      */
