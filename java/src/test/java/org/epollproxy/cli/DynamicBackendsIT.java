@@ -44,9 +44,7 @@ class DynamicBackendsIT {
                 while (!server.isClosed()) {
                     try {
                         Socket s = server.accept();
-                        Thread c = new Thread(() -> serve(s));
-                        c.setDaemon(true);
-                        c.start();
+                        TaggedEcho.SERVERS.execute(() -> serve(s));
                     } catch (IOException e) {
                         return;
                     }

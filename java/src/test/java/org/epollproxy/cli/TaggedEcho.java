@@ -9,6 +9,17 @@ import java.net.Socket;
 
 /** A test backend that answers every chunk it reads with "TAG:" + the chunk, so a test sees which backend served. */
 final class TaggedEcho implements AutoCloseable {
+    /**
+     * The threads that serve the backends' connections, kept for the next one: a test under steady load
+     * (DynamicBackendsIT.Load) makes thousands of short connections, and a thread started for each cost the
+     * test JVM more CPU than the proxy it tests.
+     */
+    static final java.util.concurrent.ExecutorService SERVERS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "backend");
+        t.setDaemon(true);
+        return t;
+    });
+
     private final ServerSocket server;
     private final String tag;
 
@@ -28,9 +39,7 @@ final class TaggedEcho implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket s = server.accept();
-                Thread t = new Thread(() -> serve(s));
-                t.setDaemon(true);
-                t.start();
+                SERVERS.execute(() -> serve(s));
             } catch (IOException e) {
                 return;
             }
