@@ -272,13 +272,9 @@ class UringLoopTest {
     @Test
     void aLoopThatDiesWithSendsLeftInTheRingDoesNotSendThemWhenItCloses() {
         AtomicBoolean takeNothing = new AtomicBoolean();
-        Kernel refusing = InterposedKernel.over(k, (name, args, call) ->
-                name.equals("io_uring_enter") && (int) args[1] > 0 && takeNothing.get() ? -Errno.EAGAIN : call.invoke());
-        EventLoop l = new EventLoop(refusing, 1, errors::add, System::nanoTime, true);
-        l.runOnce(0);
+        EventLoop l = loopWhoseEntersTakeNothingWhile(takeNothing);
         int[] old = connectedPair();
-        NativeBuffer buf = NativeBuffer.allocate(8);
-        buf.buffer().put(0, (byte) 'x');
+        NativeBuffer buf = oneByte();
         List<Integer> results = new ArrayList<>();
         l.sendAsync(old[0], buf.address(), 1, owner(results));
         takeNothing.set(true);
@@ -289,6 +285,22 @@ class UringLoopTest {
         takeNothing.set(false); // the kernel would take them now
         l.close();
         assertEquals(-Errno.EAGAIN, k.recv(next, buf.address() + 1, 4), "the dead loop's byte reached the new client");
+    }
+
+    /** A loop on io_uring, switched to its ring, whose enters hand nothing over (-EAGAIN) while {@code takeNothing} is set. */
+    private EventLoop loopWhoseEntersTakeNothingWhile(AtomicBoolean takeNothing) {
+        Kernel refusing = InterposedKernel.over(k, (name, args, call) ->
+                name.equals("io_uring_enter") && (int) args[1] > 0 && takeNothing.get() ? -Errno.EAGAIN : call.invoke());
+        EventLoop l = new EventLoop(refusing, 1, errors::add, System::nanoTime, true);
+        l.runOnce(0);
+        return l;
+    }
+
+    /** A buffer whose first byte is 'x'. */
+    private static NativeBuffer oneByte() {
+        NativeBuffer buf = NativeBuffer.allocate(8);
+        buf.buffer().put(0, (byte) 'x');
+        return buf;
     }
 
     /**
@@ -321,13 +333,9 @@ class UringLoopTest {
     @Test
     void aLoopThatDiesWritingAFullRingNeitherSendsWhenItsConnectionsResetNorWhenItCloses() {
         AtomicBoolean takeNothing = new AtomicBoolean();
-        Kernel refusing = InterposedKernel.over(k, (name, args, call) ->
-                name.equals("io_uring_enter") && (int) args[1] > 0 && takeNothing.get() ? -Errno.EAGAIN : call.invoke());
-        EventLoop l = new EventLoop(refusing, 1, errors::add, System::nanoTime, true);
-        l.runOnce(0);
+        EventLoop l = loopWhoseEntersTakeNothingWhile(takeNothing);
         int[] old = connectedPair();
-        NativeBuffer buf = NativeBuffer.allocate(8);
-        buf.buffer().put(0, (byte) 'x');
+        NativeBuffer buf = oneByte();
         List<Integer> results = new ArrayList<>();
         int[] handles = new int[UringPoller.SQ_ENTRIES + 100];
         for (int i = 0; i < handles.length; i++) handles[i] = l.sendAsync(old[0], buf.address(), 1, owner(results));
