@@ -53,6 +53,8 @@ public final class EventLoop implements AutoCloseable {
     private volatile boolean closed;
     private final Object wakeLock = new Object();
     private Runnable endOfIteration = () -> {};
+    static final long POLL_REFUSAL_LOG_NANOS = 10_000_000_000L;
+    private final ThrottledLine pollRefusals = new ThrottledLine(POLL_REFUSAL_LOG_NANOS);
 
     // Slot tables, indexed by the low 32 bits of a token. Slot 0 is the wakeup eventfd.
     private Handler[] handlers = new Handler[256];
@@ -362,15 +364,17 @@ public final class EventLoop implements AutoCloseable {
     }
 
     /**
-     * io_uring refused to watch the fd of {@code token} ({@code err}): one line on the log, and its handler's
-     * {@link Handler#onFailure} (a pair ends, a listener keeps listening), as when epoll_ctl fails.
+     * io_uring refused to watch the fd of {@code token} ({@code err}): a line on the log (at most one per
+     * {@link #POLL_REFUSAL_LOG_NANOS}: a refusal that lasts fails a listener's retry ten times a second), and
+     * its handler's {@link Handler#onFailure} (a pair ends, a listener keeps listening), as when epoll_ctl fails.
      */
     void pollRefused(long token, int fd, int err) {
         int slot = (int) token;
         Handler h = slot != WAKE_SLOT && slot < nextUnused && generations[slot] == (int) (token >>> 32) ? handlers[slot] : null;
         SyscallException e = new SyscallException("io_uring poll of fd " + fd, err);
-        errorLog.accept("loop " + id + ": " + e.getMessage() + ": the kernel would not watch it (a connection on it ends; "
-                + "a listener is watched again " + UringPoller.POLL_RETRY_NANOS / 1_000_000 + " ms later)");
+        String line = pollRefusals.next("loop " + id + ": " + e.getMessage() + ": the kernel would not watch it (a connection "
+                + "on it ends; a listener is watched again " + UringPoller.POLL_RETRY_NANOS / 1_000_000 + " ms later)", clock.getAsLong());
+        if (line != null) errorLog.accept(line);
         if (h == null) return;
         try {
             h.onFailure(e);
