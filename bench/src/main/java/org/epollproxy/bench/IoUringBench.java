@@ -1,5 +1,7 @@
 package org.epollproxy.bench;
 
+import static org.epollproxy.bench.ShimSockets.check;
+
 import java.util.concurrent.TimeUnit;
 import org.epollproxy.forward.Sockets;
 import org.epollproxy.shim.Epoll;
@@ -144,25 +146,10 @@ public class IoUringBench {
         return got;
     }
 
+    /** A connected loopback pair, the client with TCP_NODELAY as the proxy's sockets have it. */
     private int[] pair(SockAddr at) {
-        int c = check(k.socket(Net.AF_INET, Net.SOCK_STREAM | Net.SOCK_NONBLOCK, 0), "socket");
-        NativeBuffer addr = NativeBuffer.allocate(SockAddr.SIZE);
-        at.write(addr.buffer(), 0);
-        int rc = k.connect(c, addr.address());
-        if (rc != 0 && rc != -Errno.EINPROGRESS) check(rc, "connect");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        int s;
-        while ((s = k.accept(listenFd, 0)) == -Errno.EAGAIN) {
-            if (System.nanoTime() > deadline) throw new IllegalStateException("accept timed out");
-            Thread.onSpinWait();
-        }
-        check(s, "accept");
-        check(k.setsockopt_int(c, Net.IPPROTO_TCP, Net.TCP_NODELAY, 1), "TCP_NODELAY");
-        return new int[] {c, s};
-    }
-
-    private static int check(int rc, String call) {
-        if (rc < 0) throw new IllegalStateException(call + ": " + Errno.describe(rc));
-        return rc;
+        int[] pair = ShimSockets.connectedPair(k, listenFd, at);
+        check(k.setsockopt_int(pair[0], Net.IPPROTO_TCP, Net.TCP_NODELAY, 1), "TCP_NODELAY");
+        return pair;
     }
 }

@@ -1,5 +1,7 @@
 package org.epollproxy.bench;
 
+import static org.epollproxy.bench.ShimSockets.check;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -92,10 +94,10 @@ public class SyscallBench {
 
         listenFd = Sockets.listenTcp(k, SockAddr.parse("127.0.0.1", 0), false, 16);
         SockAddr at = Sockets.localAddress(k, listenFd);
-        int[] pair = shimPair(at);
+        int[] pair = ShimSockets.connectedPair(k, listenFd, at);
         a = pair[0];
         b = pair[1];
-        pair = shimPair(at);
+        pair = ShimSockets.connectedPair(k, listenFd, at);
         fullFd = pair[0];
         fullPeerFd = pair[1];
         while (k.send(fullFd, buf.address(), 4096) > 0) {
@@ -121,28 +123,6 @@ public class SyscallBench {
         fullSelector.selectNow();
     }
 
-    private int[] shimPair(SockAddr at) {
-        int c = k.socket(org.epollproxy.shim.Net.AF_INET,
-                org.epollproxy.shim.Net.SOCK_STREAM | org.epollproxy.shim.Net.SOCK_NONBLOCK, 0);
-        check(c, "socket");
-        NativeBuffer addr = NativeBuffer.allocate(SockAddr.SIZE);
-        at.write(addr.buffer(), 0);
-        int rc = k.connect(c, addr.address());
-        if (rc != 0 && rc != -Errno.EINPROGRESS) check(rc, "connect");
-        int s;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while ((s = k.accept(listenFd, 0)) == -Errno.EAGAIN) {
-            if (System.nanoTime() > deadline) throw new IllegalStateException("accept timed out");
-            Thread.onSpinWait();
-        }
-        check(s, "accept");
-        return new int[] {c, s};
-    }
-
-    private static int check(int rc, String what) {
-        if (rc < 0) throw new IllegalStateException(what + ": " + Errno.describe(rc));
-        return rc;
-    }
 
     @TearDown
     public void teardown() throws IOException {
