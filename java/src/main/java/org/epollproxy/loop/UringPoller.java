@@ -4,7 +4,6 @@ import java.util.Arrays;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.IoUring;
 import org.epollproxy.shim.Kernel;
-import org.epollproxy.shim.Net;
 import org.epollproxy.shim.SyscallException;
 
 /**
@@ -22,7 +21,8 @@ import org.epollproxy.shim.SyscallException;
  *
  * <p><b>user_data.</b> Two bits of kind, then for a poll the slot's arm number and the slot: every arm
  * (and every release) of a slot gets a new number, so a completion of a poll since removed, or of a slot
- * since given to another fd, is recognised and dropped. Sends carry their own handle and number.
+ * since given to another fd, is recognised and dropped. Sends carry their own handle and number
+ * ({@link RingSends}).
  *
  * <p><b>Sends.</b> {@link #send} queues a send of a whole buffer with {@code MSG_WAITALL}: the kernel
  * finishes partial sends itself, arming its own poll when the peer is full. Its SQE is written only right
@@ -42,7 +42,7 @@ final class UringPoller implements Poller {
     static final long POLL_RETRY_NANOS = 100_000_000L;
 
     private static final long KIND_POLL = 0;
-    private static final long KIND_SEND = 1L << 62;
+    private static final long KIND_SEND = RingSends.KIND;
     /** Removes and cancels; they post a completion only when they fail (the target had completed), which is dropped. */
     private static final long KIND_OTHER = 2L << 62;
     private static final long KIND_MASK = 3L << 62;
@@ -73,27 +73,12 @@ final class UringPoller implements Poller {
     /** An enter failed (the loop dies of it): SQEs it did not take may name fds closed, and reused, since. */
     private boolean failed;
 
-    // Sends in flight: owner, number and what to send per handle, free handles; handles not yet written as
-    // SQEs, and handles cancelled before that, whose -ECANCELED the next wait delivers.
-    private SendCompletion[] owners = new SendCompletion[64];
-    private int[] sendSeq = new int[64];
-    private int[] sendFd = new int[64];
-    private long[] sendBuf = new long[64];
-    private int[] sendLen = new int[64];
-    private boolean[] written = new boolean[64];
-    private boolean[] cancelled = new boolean[64];
-    private int[] unwritten = new int[64];
-    private int unwrittenCount;
-    private int[] cancelledUnwritten = new int[64];
-    private int cancelledCount;
-    private int[] freeSends = new int[64];
-    private int freeSendCount;
-    private int nextSend;
-    private int inFlight;
+    private final RingSends sends;
 
     private UringPoller(IoUring ring, LoopStats stats) {
         this.ring = ring;
         this.stats = stats;
+        this.sends = new RingSends(ring, stats, KIND_OTHER);
     }
 
     /**
@@ -166,18 +151,19 @@ final class UringPoller implements Poller {
             return submitAndDispatch(timeoutMs, loop);
         } catch (SyscallException e) { // handlers' exceptions are caught where they run: this one is the ring's
             failed = true;
+            sends.ringFailed();
             throw e;
         }
     }
 
     private int submitAndDispatch(int timeoutMs, EventLoop loop) {
-        writeSends();
+        sends.writeQueued();
         long waitNanos = timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L;
         if (retryCount > 0) waitNanos = retryRefused(waitNanos);
         applyInterest();
-        int rc = ring.submitAndWait(cancelledCount > 0 ? 0 : 1, waitNanos);
+        int rc = ring.submitAndWait(sends.endsDue() ? 0 : 1, waitNanos);
         loop.woke();
-        deliverCancelledUnwritten();
+        sends.deliverCancelledUnwritten();
         if (rc < 0 && rc != -Errno.EBUSY && rc != -Errno.EAGAIN) {
             // EINTR and ETIME come back as 0; EBUSY/EAGAIN: completions to reap first (overflow), done below.
             throw new SyscallException("io_uring_enter", rc);
@@ -200,7 +186,7 @@ final class UringPoller implements Poller {
     private boolean completed(long data, int res, EventLoop loop) {
         long kind = data & KIND_MASK;
         if (kind == KIND_POLL) return pollDone(data, res, loop);
-        if (kind == KIND_SEND) sendDone((int) data, (int) (data >>> 32) & SEQ_MASK, res);
+        if (kind == KIND_SEND) sends.completed(data, res);
         return false;
     }
 
@@ -277,91 +263,13 @@ final class UringPoller implements Poller {
         return KIND_POLL | ((long) number << 32) | (slot & 0xffffffffL);
     }
 
-    // ---- sends ----
-
+    /** Queues a send (see the class comment); returns its handle. */
     int send(int fd, long buf, int len, SendCompletion owner) {
-        int h;
-        if (freeSendCount > 0) {
-            h = freeSends[--freeSendCount];
-        } else {
-            h = nextSend++;
-            if (h == owners.length) growSends(h * 2);
-        }
-        owners[h] = owner;
-        sendFd[h] = fd;
-        sendBuf[h] = buf;
-        sendLen[h] = len;
-        written[h] = false;
-        cancelled[h] = false;
-        unwritten[unwrittenCount++] = h;
-        inFlight++;
-        stats.ringSends++;
-        return h;
-    }
-
-    /** The SQEs of the sends queued since the last wait, right before the enter (see the class comment). */
-    private void writeSends() {
-        for (int i = 0; i < unwrittenCount; i++) {
-            int h = unwritten[i];
-            if (cancelled[h]) continue; // cancelled before the kernel saw it: never written
-            ring.send(sendFd[h], sendBuf[h], sendLen[h], Net.MSG_NOSIGNAL | Net.MSG_WAITALL, sendData(h), 0);
-            written[h] = true;
-        }
-        unwrittenCount = 0;
+        return sends.add(fd, buf, len, owner);
     }
 
     void cancelSend(int handle) {
-        if (owners[handle] == null || cancelled[handle]) return;
-        cancelled[handle] = true;
-        stats.ringSendsCancelled++;
-        if (written[handle]) {
-            if (failed) return; // no SQE: writing one could hand over the dead loop's (close); it keeps the buffer
-            ring.cancel(sendData(handle), KIND_OTHER, IoUring.IOSQE_CQE_SKIP_SUCCESS);
-        } else {
-            cancelledUnwritten[cancelledCount++] = handle; // writeSends skips it: the kernel never sees it
-        }
-    }
-
-    private void deliverCancelledUnwritten() {
-        int n = cancelledCount;
-        cancelledCount = 0;
-        for (int i = 0; i < n; i++) {
-            int h = cancelledUnwritten[i];
-            sendDone(h, sendSeq[h], -Errno.ECANCELED);
-        }
-    }
-
-    private void growSends(int n) {
-        owners = Arrays.copyOf(owners, n);
-        sendSeq = Arrays.copyOf(sendSeq, n);
-        freeSends = Arrays.copyOf(freeSends, n);
-        sendFd = Arrays.copyOf(sendFd, n);
-        sendBuf = Arrays.copyOf(sendBuf, n);
-        sendLen = Arrays.copyOf(sendLen, n);
-        written = Arrays.copyOf(written, n);
-        cancelled = Arrays.copyOf(cancelled, n);
-        unwritten = Arrays.copyOf(unwritten, n);
-        cancelledUnwritten = Arrays.copyOf(cancelledUnwritten, n);
-    }
-
-    private long sendData(int h) {
-        return KIND_SEND | ((long) sendSeq[h] << 32) | h;
-    }
-
-    private void sendDone(int h, int number, int res) {
-        if (h >= nextSend || owners[h] == null || sendSeq[h] != number) return; // cannot happen: one completion per send
-        SendCompletion owner = owners[h];
-        owners[h] = null;
-        sendSeq[h] = (sendSeq[h] + 1) & SEQ_MASK;
-        freeSends[freeSendCount++] = h;
-        inFlight--;
-        if (res < 0 && !cancelled[h]) stats.ringSendErrors++;
-        try {
-            owner.onSent(res);
-        } catch (RuntimeException e) {
-            stats.handlerFailures++;
-            owner.onFailure(e);
-        }
+        sends.cancel(handle);
     }
 
     private void ensure(int slot) {
@@ -389,23 +297,18 @@ final class UringPoller implements Poller {
      */
     @Override
     public void close() {
+        sends.cancelAll();
         if (failed) {
-            for (int h = 0; h < nextSend; h++) {
-                if (!written[h]) cancelSend(h);
-            }
-            deliverCancelledUnwritten();
             ring.close();
             return;
         }
-        for (int h = 0; h < nextSend; h++) cancelSend(h);
-        deliverCancelledUnwritten();
         long deadline = System.nanoTime() + 2_000_000_000L;
-        while (inFlight > 0 && System.nanoTime() - deadline < 0) {
+        while (sends.inFlight() > 0 && System.nanoTime() - deadline < 0) {
             if (ring.submitAndWait(1, 100_000_000L) < 0) break; // a ring that fails (the loop died of it): leave the buffers be
             int n = ring.ready();
             for (int i = 0; i < n; i++) {
                 long data = ring.userData(i);
-                if ((data & KIND_MASK) == KIND_SEND) sendDone((int) data, (int) (data >>> 32) & SEQ_MASK, ring.res(i));
+                if ((data & KIND_MASK) == KIND_SEND) sends.completed(data, ring.res(i));
             }
             ring.advance(n);
         }
