@@ -198,6 +198,46 @@ class AotCacheIT {
         assertTrue(newJar.err().contains("making the ahead-of-time cache " + aot), newJar.err());
     }
 
+    @Test
+    void aCacheDirectoryAnotherUserOwnsOrMayWriteToIsNeitherReadNorTrainedInto(@TempDir Path tmp) throws Exception {
+        // The JVM runs what a cache holds: a cache planted in a directory another user made first (a path under
+        // /tmp) or may write to must not be passed to it, and no training run may write there.
+        Path jdk = LauncherIT.fakeJdk(tmp.resolve("jdk25"), "25.0.1");
+        Path jar = Files.copy(JarProcess.jar(), tmp.resolve("epoll-proxy.jar"));
+        Path calls = jdk.resolve("calls");
+        java.nio.file.attribute.UserPrincipal nobody = null;
+        try {
+            nobody = tmp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
+        } catch (java.io.IOException noSuchUser) {
+            // the ownership case is then left out below
+        }
+        boolean root = "root".equals(System.getProperty("user.name"));
+        record Case(String name, String mode, boolean otherOwner, String why) {}
+        List<Case> cases = new java.util.ArrayList<>(List.of(
+                new Case("world-writable", "rwxrwxrwx", false, "its group or other users may write to it"),
+                new Case("group-writable", "rwxrwx---", false, "its group or other users may write to it")));
+        if (root && nobody != null) cases.add(new Case("another user's", "rwx------", true, "it is not owned by this user"));
+        for (Case c : cases) {
+            Path cache = Files.createDirectory(tmp.resolve(c.name().replace("'", "")));
+            // a cache "for this jar and JDK", newer than the jar: the launcher would pass it on as it is
+            Path planted = Files.writeString(cache.resolve("epoll-proxy-jdk25.0.1.aot"), "planted");
+            Files.setLastModifiedTime(planted, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 2_000));
+            Files.setPosixFilePermissions(cache, java.nio.file.attribute.PosixFilePermissions.fromString(c.mode()));
+            if (c.otherOwner()) Files.setOwner(cache, nobody);
+            Files.deleteIfExists(calls);
+            LauncherIT.Run run = LauncherIT.run(Map.of("JAVA_HOME", jdk.toString(), "EPOLL_PROXY_CACHE_DIR", cache.toString(),
+                    "EPOLL_PROXY_JAR", jar.toString()), "-L", "127.0.0.1:0:127.0.0.1:9");
+            assertEquals(0, run.exit(), c.name() + ": " + run.err());
+            List<String> all = Files.readAllLines(calls);
+            assertEquals(1, all.size(), c.name() + ": no training run, only the proxy: " + all);
+            assertFalse(all.get(0).contains("-XX:AOTCache") || all.get(0).contains("SharedArchiveFile=" + cache),
+                    c.name() + ": nothing of the directory passed to the JVM: " + all.get(0));
+            assertEquals("epoll-proxy: not using the cache directory " + cache + ": " + c.why() + "; starting without a class cache\n",
+                    run.err(), c.name());
+        }
+        if (cases.size() < 3) System.out.println("AotCacheIT: another user's cache directory not tried (needs root and a user nobody)");
+    }
+
     /**
      * The cache's training data (printed at start by HotSpot's diagnostic AOTPrintTrainingInfo, under
      * {@code --version}: no forward, no training) holds a C2 compile (tier 4) of each of {@code methods}
