@@ -101,6 +101,10 @@ int shim_dup(int fd) {
     return d < 0 ? -errno : d;
 }
 
+/* dup3(fd, to, O_CLOEXEC): the open file description of fd also under the number to, which is closed first
+ * if open, in one step: no other thread can take the number in between, as after a close. */
+int shim_dup3(int fd, int to) { return dup3(fd, to, O_CLOEXEC) < 0 ? -errno : to; }
+
 /* open(path, flags | O_CLOEXEC) of a NUL-terminated path at the address path. It never creates a file:
  * there is no mode argument, so O_CREAT and O_TMPFILE are refused with -EINVAL. */
 int shim_open(long long path, int flags) {

@@ -19,6 +19,7 @@ int shim_set_nonblocking(int fd);
 int shim_get_fd_flags(int fd);
 int shim_close(int fd);
 int shim_dup(int fd);
+int shim_dup3(int fd, int to);
 int shim_open(long long path, int flags);
 int shim_eventfd(void);
 int shim_eventfd_write(int fd);

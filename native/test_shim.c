@@ -192,6 +192,12 @@ static void test_dup_open_gettid(void) {
     CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, efd, EPOLLIN, 1) == -EEXIST);
     CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, d, EPOLLIN, 2) == 0);
     CHECK(shim_dup(-1) == -EBADF);
+    int moved = shim_eventfd();
+    CHECK(shim_dup3(moved, d) == d); /* d now names moved's eventfd: epoll's entry for d stays the old one's */
+    CHECK((fcntl(d, F_GETFD) & FD_CLOEXEC) != 0);
+    CHECK(shim_dup3(moved, moved) == -EINVAL);
+    CHECK(shim_dup3(-1, d) == -EBADF);
+    shim_close(moved);
     int file = shim_open(P("/proc/self/exe"), O_RDONLY);
     CHECK(file >= 0);
     CHECK(shim_epoll_ctl(ep, EPOLL_CTL_ADD, file, EPOLLIN, 3) == -EPERM);

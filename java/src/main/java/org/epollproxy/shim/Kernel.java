@@ -50,6 +50,13 @@ public interface Kernel {
     int dup(int fd);
 
     /**
+     * {@code dup3(fd, to, O_CLOEXEC)}: the open file description of {@code fd} also under the number {@code to}
+     * (closed first if open, in one step, so no other thread takes the number in between); {@code to}, or
+     * -errno. Tests use it to reuse an fd number on purpose.
+     */
+    int dup3(int fd, int to);
+
+    /**
      * {@code open(path, flags | O_CLOEXEC)} of the NUL-terminated path at address {@code path}: an fd or
      * -errno. Never creates a file (O_CREAT is -EINVAL).
      */

@@ -114,6 +114,11 @@ public final class TracingKernel implements Kernel {
     }
 
     @Override
+    public int dup3(int fd, int to) {
+        return log(k.dup3(fd, to), "dup3 fd " + fd + " to " + to);
+    }
+
+    @Override
     public int open(long path, int flags) {
         return log(k.open(path, flags), "open " + FileStat.readCString(path) + " flags 0x" + Integer.toHexString(flags));
     }

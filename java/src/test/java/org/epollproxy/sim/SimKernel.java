@@ -1109,6 +1109,11 @@ final class SimKernel implements Kernel {
     }
 
     @Override
+    public int dup3(int fd, int to) {
+        return -Errno.ENOSYS;
+    }
+
+    @Override
     public int open(long path, int flags) {
         return -Errno.ENOSYS;
     }
