@@ -1,0 +1,89 @@
+package org.epollproxy.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.epollproxy.forward.Backend;
+import org.epollproxy.forward.Forward;
+import org.epollproxy.forward.Settings;
+import org.epollproxy.shim.Errno;
+import org.epollproxy.shim.InterposedKernel;
+import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.Shim;
+import org.epollproxy.shim.SockAddr;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A ctl reply that does not fit the control socket's buffer at once (a 'backends' list of many forwards,
+ * a peer slow to read) reaches the peer whole, its final "ok" line included, also when the peer has shut
+ * its sending side after the command (as {@code echo ... | socat} does). The full buffer is the shim's
+ * EAGAIN on one sendmsg of the reply, over a real UNIX socket and the real loop.
+ */
+@Timeout(60)
+class ControlReplyTest {
+    private static final int BACKENDS = 6;
+
+    @TempDir
+    Path dir;
+
+    private final Kernel real = Shim.load();
+    private final ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+    private ProxyServer proxy;
+    private ControlServer control;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (control != null) control.closeLater();
+        if (proxy != null) proxy.stop(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aReplyThatMeetsAFullSocketBufferArrivesWhole() throws Exception {
+        AtomicInteger sends = new AtomicInteger();
+        // The third line of the reply finds the buffer full once; the socket is writable again at once.
+        Kernel k = InterposedKernel.over(real, (name, args, call) ->
+                name.equals("send_fd") && sends.incrementAndGet() == 3 ? -Errno.EAGAIN : call.invoke());
+        proxy = new ProxyServer(real, Settings.DEFAULTS, new PrintStream(errBytes, true, StandardCharsets.UTF_8));
+        List<Backend> bs = new ArrayList<>();
+        for (int i = 0; i < BACKENDS; i++) bs.add(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", 10_001 + i)));
+        proxy.start(List.of(new Forward(SockAddr.parse("127.0.0.1", 0), bs)));
+        control = ControlServer.bind(k, dir.resolve("ctl.sock"), false);
+        control.start(proxy, why -> { }, proxy.forwardingLoops().get(0).log());
+
+        List<String> lines = ask("ctl 1 * backends\n");
+        assertEquals(BACKENDS + 1, lines.size(), "every backend and the final line: " + lines);
+        for (int i = 0; i < BACKENDS; i++) assertTrue(lines.get(i).startsWith(". ") && lines.get(i).contains("127.0.0.1:" + (10_001 + i)), lines.get(i));
+        assertEquals("ok " + BACKENDS + " backend(s)", lines.get(BACKENDS));
+        assertTrue(sends.get() > 3, "the EAGAIN was met: " + sends.get() + " sendmsg calls");
+    }
+
+    /** Sends {@code command}, shuts the sending side, and reads until the process closes. */
+    private List<String> ask(String command) throws Exception {
+        try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("ctl.sock")))) {
+            c.write(ByteBuffer.wrap(command.getBytes(StandardCharsets.US_ASCII)));
+            c.shutdownOutput();
+            ByteBuffer in = ByteBuffer.allocate(64 * 1024);
+            while (in.hasRemaining() && c.read(in) >= 0) {
+                // until the process closes the connection
+            }
+            String text = new String(in.array(), 0, in.position(), StandardCharsets.US_ASCII);
+            List<String> out = new ArrayList<>();
+            for (String l : text.split("\n")) if (!l.isEmpty()) out.add(l);
+            return out;
+        }
+    }
+}
