@@ -111,8 +111,8 @@ public final class DnsClient {
                 while (true) {
                     DatagramPacket p = new DatagramPacket(buf, buf.length);
                     s.receive(p);
-                    DnsMessage.Reply r = DnsMessage.parse(buf, p.getLength(), id, type, MAX_RECORDS);
-                    if (r == null) { // not an answer to this query (a late one of an earlier try): wait on
+                    DnsMessage.Reply r = DnsMessage.parse(buf, p.getLength(), q, MAX_RECORDS);
+                    if (r == null) { // not an answer to this query (another id or question: forged, or late): wait on
                         int left = (int) ((deadline - System.nanoTime()) / 1_000_000L);
                         if (left <= 0) throw new SocketTimeoutException();
                         s.setSoTimeout(left);
