@@ -13,10 +13,14 @@ final class DnsMessage {
     static final int HEADER = 12;
     private static final int FLAG_QR = 0x8000;
     private static final int FLAG_RD = 0x0100;
+    private static final int FLAG_TC = 0x0200;
     private static final int MAX_NAME = 253;
 
-    /** A reply to our query: its RCODE and the rdata of the answers of the asked type (4 or 16 bytes each). */
-    record Reply(int rcode, List<byte[]> addresses) {}
+    /**
+     * A reply to our query: its RCODE and the rdata of the answers of the asked type (4 or 16 bytes each);
+     * {@code truncated} (the TC bit): the server cut the answer to fit a datagram, its records are not read.
+     */
+    record Reply(int rcode, List<byte[]> addresses, boolean truncated) {}
 
     /** A query for {@code name} of {@code type}, class IN, recursion desired. */
     static byte[] query(int id, String name, int type) {
@@ -59,6 +63,7 @@ final class DnsMessage {
         int an = get16(m, 6, len);
         if (qd + an > maxRecords) throw new IllegalArgumentException(qd + an + " records, more than " + maxRecords);
         if (qd == 0 ? rcode == 0 : qd != 1 || !sameQuestion(m, len, query)) return null;
+        if ((get16(m, 2, len) & FLAG_TC) != 0) return new Reply(rcode, List.of(), true); // part of an answer: ask over TCP
         int at = HEADER;
         for (int i = 0; i < qd; i++) at = skipName(m, at, len) + 4;
         List<byte[]> out = new ArrayList<>();
@@ -78,7 +83,7 @@ final class DnsMessage {
             }
             at += rdlen;
         }
-        return new Reply(rcode, out);
+        return new Reply(rcode, out, false);
     }
 
     /** Whether the reply's question (at {@link #HEADER}) is the query's: the same name (ASCII case aside), type and class. */
