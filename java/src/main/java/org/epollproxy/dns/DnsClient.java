@@ -31,6 +31,8 @@ public final class DnsClient {
     static final int CLASS_IN = 1;
     static final int MAX_REPLY = 4096;
     static final int MAX_TCP_REPLY = 65535;
+    /** Records read from a TCP reply: as many as 64 KiB can hold (16 bytes per A record), so no name is refused for its size. */
+    static final int MAX_TCP_RECORDS = 4096;
     static final int MAX_RECORDS = 256;
     static final int TRIES = 2;
     static final int RCODE_NXDOMAIN = 3;
@@ -166,7 +168,7 @@ public final class DnsClient {
             byte[] length = readFully(s, in, 2, deadline);
             int n = ((length[0] & 0xff) << 8) | (length[1] & 0xff);
             byte[] m = readFully(s, in, n, deadline);
-            DnsMessage.Reply r = DnsMessage.parse(m, n, q, MAX_RECORDS);
+            DnsMessage.Reply r = DnsMessage.parse(m, n, q, MAX_TCP_RECORDS);
             if (r == null) throw new DnsException(how + "the reply is not the answer to the query (another id or question)");
             return answer(r, what);
         } catch (SocketTimeoutException e) {

@@ -22,15 +22,15 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A name with more addresses than fit in a UDP reply: dnsmasq sets TC and sends about 30 of 100 A
+ * A name with more addresses than fit in a UDP reply: dnsmasq sets TC and sends about 30 of 300 A
  * records, a different 30 at each query (it rotates its answers). The client asks again over TCP and gets
- * every address, the same set each time, so a re-resolving proxy neither loses most of the name's
+ * every address (more than a datagram's 256 records), the same set each time, so a re-resolving proxy neither loses most of the name's
  * addresses nor changes its backends at every round.
  */
 @Timeout(90)
 class DnsTruncatedTest {
     private static final Path DNSMASQ = Path.of("/usr/sbin/dnsmasq");
-    private static final int ADDRESSES = 100;
+    private static final int ADDRESSES = 300;
 
     @Test
     void aReplyCutShortIsAskedForAgainOverTcpAndComesWhole(@TempDir Path dir) throws Exception {
@@ -40,8 +40,9 @@ class DnsTruncatedTest {
         StringBuilder lines = new StringBuilder();
         Set<InetAddress> all = new HashSet<>();
         for (int i = 1; i <= ADDRESSES; i++) {
-            lines.append("10.0.1.").append(i).append(" big.test\n");
-            all.add(InetAddress.getByName("10.0.1." + i));
+            String a = "10.0." + (i / 200 + 1) + "." + i % 200;
+            lines.append(a).append(" big.test\n");
+            all.add(InetAddress.getByName(a));
         }
         lines.append("127.0.0.2 small.test\n");
         Files.writeString(hosts, lines);
