@@ -57,18 +57,46 @@ class ControlReplyTest {
         // The third line of the reply finds the buffer full once; the socket is writable again at once.
         Kernel k = InterposedKernel.over(real, (name, args, call) ->
                 name.equals("send_fd") && sends.incrementAndGet() == 3 ? -Errno.EAGAIN : call.invoke());
-        proxy = new ProxyServer(real, Settings.DEFAULTS, new PrintStream(errBytes, true, StandardCharsets.UTF_8));
         List<Backend> bs = new ArrayList<>();
         for (int i = 0; i < BACKENDS; i++) bs.add(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", 10_001 + i)));
-        proxy.start(List.of(new Forward(SockAddr.parse("127.0.0.1", 0), bs)));
-        control = ControlServer.bind(k, dir.resolve("ctl.sock"), false);
-        control.start(proxy, why -> { }, proxy.forwardingLoops().get(0).log());
+        serve(k, List.of(new Forward(SockAddr.parse("127.0.0.1", 0), bs)));
 
         List<String> lines = ask("ctl 1 * backends\n");
         assertEquals(BACKENDS + 1, lines.size(), "every backend and the final line: " + lines);
         for (int i = 0; i < BACKENDS; i++) assertTrue(lines.get(i).startsWith(". ") && lines.get(i).contains("127.0.0.1:" + (10_001 + i)), lines.get(i));
         assertEquals("ok " + BACKENDS + " backend(s)", lines.get(BACKENDS));
         assertTrue(sends.get() > 3, "the EAGAIN was met: " + sends.get() + " sendmsg calls");
+    }
+
+    /**
+     * A backend two forwards share: a command without --forward changes it in both, and the reply says so
+     * line by line; a second one finds it already so, changes nothing and says that (exit status 0 in ctl:
+     * a script may repeat a drain).
+     */
+    @Test
+    void theReplySaysWhichBackendOfWhichForwardChangedAndWhichWasAlreadySo() throws Exception {
+        Backend shared = new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", 10_001));
+        Backend other = new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", 10_002));
+        int p1 = org.epollproxy.Ports.free();
+        int p2 = org.epollproxy.Ports.free();
+        serve(real, List.of(new Forward(SockAddr.parse("127.0.0.1", p1), List.of(shared, other)),
+                new Forward(SockAddr.parse("127.0.0.1", p2), List.of(shared, shared))));
+        String f1 = "127.0.0.1:" + p1 + " 127.0.0.1:10001 ";
+        String f2 = "127.0.0.1:" + p2 + " 127.0.0.1:10001 ";
+        assertEquals(List.of(". " + f1 + "drain (was ready)", ". " + f2 + "drain (was ready)", "ok 2 backend(s) changed to drain"),
+                ask("ctl 1 * drain 127.0.0.1:10001\n"));
+        assertEquals(List.of(". " + f1 + "already drain", ". " + f2 + "already drain", "ok 0 backend(s) changed to drain, 2 already drain"),
+                ask("ctl 1 * drain 127.0.0.1:10001\n"));
+        assertEquals(List.of(". " + f2 + "weight 5 (was 1)", "ok 1 backend(s) weighted 5"), ask("ctl 1 " + p2 + " weight 127.0.0.1:10001 5\n"),
+                "the address twice in one forward is one backend");
+    }
+
+    /** A proxy serving {@code forwards}, its control socket at dir/ctl.sock served through {@code k}. */
+    private void serve(Kernel k, List<Forward> forwards) {
+        proxy = new ProxyServer(real, Settings.DEFAULTS, new PrintStream(errBytes, true, StandardCharsets.UTF_8));
+        proxy.start(forwards);
+        control = ControlServer.bind(k, dir.resolve("ctl.sock"), false);
+        control.start(proxy, why -> { }, proxy.forwardingLoops().get(0).log());
     }
 
     /** Sends {@code command}, shuts the sending side, and reads until the process closes. */
