@@ -195,7 +195,11 @@ public final class ControlServer implements Handler {
         @Override
         public void onEvent(int events) {
             if (answered) { // the rest of a reply that did not fit the socket buffer; the peer's input no longer matters
-                if ((events & Epoll.EPOLLOUT) != 0 && ch.flush()) end(null);
+                if ((events & (Epoll.EPOLLERR | Epoll.EPOLLHUP)) != 0) {
+                    end("the peer hung up before the whole reply"); // else its hangup, always reported, would spin the loop
+                } else if ((events & Epoll.EPOLLOUT) != 0 && ch.flush()) {
+                    end(null);
+                }
                 return;
             }
             if ((events & Epoll.EPOLLOUT) != 0 && ch.flush()) loop.setInterest(token, Epoll.EPOLLIN);
