@@ -183,7 +183,7 @@ final class ControlCommands {
 
     private String list(List<BackendGroup> groups, List<String> out) {
         List<String> keys = new ArrayList<>();
-        for (BackendGroup g : groups) keys.add(g.forward().bind().toString());
+        for (BackendGroup g : groups) keys.add(g.forward().label()); // a route's backends are listed as "BIND route=NAME"
         int n = 0;
         for (BackendInfo b : proxy.backendPool().snapshot()) {
             if (!keys.contains(b.forward())) continue;

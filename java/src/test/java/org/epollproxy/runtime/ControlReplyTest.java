@@ -91,6 +91,24 @@ class ControlReplyTest {
                 "the address twice in one forward is one backend");
     }
 
+    /** A route's backends are backends too: 'backends' lists them (with the route in the forward's column), as drain finds them. */
+    @Test
+    void backendsListsARoutesBackends() throws Exception {
+        Forward listener = new Forward(Forward.Proto.TCP, SockAddr.parse("127.0.0.1", org.epollproxy.Ports.free()),
+                List.of(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", 10_001))), org.epollproxy.forward.AccessRules.ALLOW_ALL, -1, null,
+                "test", org.epollproxy.forward.ProxyProtocol.OFF, org.epollproxy.forward.Balancing.DEFAULT, false);
+        Forward target = listener.routeTarget("sni:a.example", List.of(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", 10_002))),
+                org.epollproxy.forward.Balancing.DEFAULT, null, "route sni:a.example");
+        serve(real, List.of(listener.withRoutes(List.of(new org.epollproxy.forward.Route("sni:a.example", target)),
+                org.epollproxy.forward.PrereadLimits.DEFAULT)));
+        String bind = "127.0.0.1:" + listener.bind().port();
+        assertEquals(List.of(". " + bind + " 127.0.0.1:10001 admin=ready health=up weight=1 open=0",
+                ". " + bind + " route=sni:a.example 127.0.0.1:10002 admin=ready health=up weight=1 open=0", "ok 2 backend(s)"),
+                ask("ctl 1 * backends\n"));
+        assertEquals(List.of(". " + bind + " route=sni:a.example 127.0.0.1:10002 drain (was ready)", "ok 1 backend(s) changed to drain"),
+                ask("ctl 1 * drain 127.0.0.1:10002\n"));
+    }
+
     /** A proxy serving {@code forwards}, its control socket at dir/ctl.sock served through {@code k}. */
     private void serve(Kernel k, List<Forward> forwards) {
         proxy = new ProxyServer(real, Settings.DEFAULTS, new PrintStream(errBytes, true, StandardCharsets.UTF_8));
