@@ -21,8 +21,8 @@ import java.util.Set;
  * over UDP to one server (RFC 1035), recursion desired, a random id and a fresh ephemeral port per query,
  * the answers' addresses collected (a CNAME chain the server followed included). Bounded: one datagram of
  * at most {@link #MAX_REPLY} bytes per query (a reply cut short, TC, is asked for again over TCP, once,
- * within {@code timeoutMs}), at most {@link #MAX_RECORDS} records read, each query tried {@link #TRIES}
- * times with {@code timeoutMs} each. Blocking: call it from a thread of its own,
+ * within {@code timeoutMs}), at most {@link #MAX_RECORDS} records read ({@link #MAX_TCP_RECORDS} over TCP),
+ * each query tried {@link #TRIES} times with {@code timeoutMs} each. Blocking: call it from a thread of its own,
  * never from an event loop. No cache: the caller decides when to ask again.
  */
 public final class DnsClient {
