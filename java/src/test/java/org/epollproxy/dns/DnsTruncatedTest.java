@@ -72,7 +72,7 @@ class DnsTruncatedTest {
      */
     @Test
     void aTcpAnswerDrippingInFailsTheLookupWithinItsTimeout() throws Exception {
-        try (ScriptedDnsServer dns = new ScriptedDnsServer(q -> {
+        java.util.function.Function<byte[], List<byte[]>> truncated = q -> {
             try {
                 byte[] r = ScriptedDnsServer.reply(q, "app.test", DnsClient.TYPE_A, "10.0.0.1");
                 r[2] |= 0x02; // TC
@@ -80,7 +80,20 @@ class DnsTruncatedTest {
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-        }); ServerSocket tcp = new ServerSocket(dns.port(), 4, InetAddress.getLoopbackAddress())) {
+        };
+        // The TCP port first, then UDP on the same number (a DNS server's one port): retried if UDP has it taken.
+        ServerSocket listening = null;
+        ScriptedDnsServer udp = null;
+        for (int tries = 0; udp == null; tries++) {
+            listening = new ServerSocket(0, 4, InetAddress.getLoopbackAddress());
+            try {
+                udp = new ScriptedDnsServer(listening.getLocalPort(), truncated);
+            } catch (java.net.SocketException e) {
+                listening.close();
+                if (tries == 20) throw e;
+            }
+        }
+        try (ScriptedDnsServer dns = udp; ServerSocket tcp = listening) {
             Thread drip = new Thread(() -> {
                 try (Socket s = tcp.accept()) {
                     s.getOutputStream().write(new byte[] {(byte) 0xff, (byte) 0xff}); // 65535 bytes to come...
@@ -97,6 +110,7 @@ class DnsTruncatedTest {
             DnsClient c = new DnsClient(new InetSocketAddress(InetAddress.getLoopbackAddress(), dns.port()), 1000);
             DnsClient.DnsException e = assertThrows(DnsClient.DnsException.class, () -> c.query("app.test", DnsClient.TYPE_A));
             assertTrue(e.getMessage().contains("cut short (TC)") && e.getMessage().contains("no whole answer came within 1000 ms"), e.getMessage());
+            drip.join(30_000); // its next write meets the closed connection: nothing of this test runs on beside the next
         }
     }
 

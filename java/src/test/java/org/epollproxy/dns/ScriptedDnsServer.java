@@ -13,10 +13,16 @@ import java.util.function.Function;
  * answered with the datagrams a function makes of it, in order (none, one, a forged one first...).
  */
 final class ScriptedDnsServer implements AutoCloseable {
-    final DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    final DatagramSocket socket;
     private final Thread thread;
 
     ScriptedDnsServer(Function<byte[], List<byte[]>> replies) throws Exception {
+        this(0, replies);
+    }
+
+    /** On UDP port {@code port} of 127.0.0.1 (0: a free one); BindException if it is taken. */
+    ScriptedDnsServer(int port, Function<byte[], List<byte[]>> replies) throws Exception {
+        socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         thread = new Thread(() -> {
             byte[] buf = new byte[512];
             while (!socket.isClosed()) {
