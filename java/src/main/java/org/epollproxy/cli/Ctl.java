@@ -7,10 +7,13 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import jdk.net.ExtendedSocketOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -80,6 +83,9 @@ final class Ctl implements Callable<Integer> {
         List<String> answer;
         try {
             answer = ask(line);
+        } catch (NotOurs e) {
+            err.println("epoll-proxy ctl: --control " + control + ": " + e.getMessage());
+            return 1;
         } catch (IOException e) {
             err.println("epoll-proxy ctl: --control " + control + ": " + (e.getMessage() == null ? e.toString() : e.getMessage())
                     + " (is epoll-proxy running with --control " + control + "?)");
@@ -107,8 +113,20 @@ final class Ctl implements Callable<Integer> {
         return 2;
     }
 
-    /** Sends {@code line}, reads the answer lines until the process closes (bounded in size and time). */
-    private List<String> ask(String line) throws IOException {
+    /** The socket at --control is served by a process of another user: it is not sent the command. */
+    static final class NotOurs extends Exception {
+        NotOurs(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Sends {@code line}, reads the answer lines until the process closes (bounded in size and time).
+     * Only to a process of our own uid (SO_PEERCRED, as the process checks us): a socket another local user
+     * made at the path (a world-writable directory, a process not running yet) would else receive the
+     * command and could answer "ok" to a drain that never happened.
+     */
+    private List<String> ask(String line) throws IOException, NotOurs {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             Thread watchdog = new Thread(() -> {
                 try {
@@ -120,6 +138,12 @@ final class Ctl implements Callable<Integer> {
             }, "ctl-timeout");
             watchdog.setDaemon(true);
             ch.connect(UnixDomainSocketAddress.of(control));
+            UserPrincipal server = ch.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
+            UserPrincipal us = Files.getOwner(Path.of("/proc/self")); // our effective uid, named or not
+            if (!server.equals(us)) {
+                throw new NotOurs("the process there runs as user " + server.getName() + ", we as " + us.getName()
+                        + "; the command is not sent (epoll-proxy accepts ctl from its own user only)");
+            }
             watchdog.start();
             ByteBuffer b = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
             try {

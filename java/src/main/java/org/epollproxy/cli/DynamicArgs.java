@@ -28,7 +28,7 @@ final class DynamicArgs {
     String resolveInterval;
 
     @Option(names = "--resolver", paramLabel = "IP[:PORT]",
-            description = "Ask this DNS server (UDP, port 53 by default) for backend names, as nginx's resolver, instead of "
+            description = "Ask this DNS server (UDP, and TCP for an answer too long for a datagram; port 53 by default) for backend names, as nginx's resolver, instead of "
                     + "the system's resolver (whose answers the JVM caches for 30 s; config file: resolver).")
     String resolver;
 

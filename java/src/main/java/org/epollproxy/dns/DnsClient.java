@@ -1,10 +1,13 @@
 package org.epollproxy.dns;
 
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.security.SecureRandom;
@@ -17,8 +20,9 @@ import java.util.Set;
  * A small stub resolver ({@code --resolver HOST:PORT}, as nginx's {@code resolver}): A and AAAA queries
  * over UDP to one server (RFC 1035), recursion desired, a random id and a fresh ephemeral port per query,
  * the answers' addresses collected (a CNAME chain the server followed included). Bounded: one datagram of
- * at most {@link #MAX_REPLY} bytes per query, at most {@link #MAX_RECORDS} records read, each query
- * tried {@link #TRIES} times with {@code timeoutMs} each. Blocking: call it from a thread of its own,
+ * at most {@link #MAX_REPLY} bytes per query (a reply cut short, TC, is asked for again over TCP, once,
+ * within {@code timeoutMs}), at most {@link #MAX_RECORDS} records read ({@link #MAX_TCP_RECORDS} over TCP),
+ * each query tried {@link #TRIES} times with {@code timeoutMs} each. Blocking: call it from a thread of its own,
  * never from an event loop. No cache: the caller decides when to ask again.
  */
 public final class DnsClient {
@@ -26,6 +30,9 @@ public final class DnsClient {
     public static final int TYPE_AAAA = 28;
     static final int CLASS_IN = 1;
     static final int MAX_REPLY = 4096;
+    static final int MAX_TCP_REPLY = 65535;
+    /** Records read from a TCP reply: as many as 64 KiB can hold (16 bytes per A record), so no name is refused for its size. */
+    static final int MAX_TCP_RECORDS = 4096;
     static final int MAX_RECORDS = 256;
     static final int TRIES = 2;
     static final int RCODE_NXDOMAIN = 3;
@@ -111,16 +118,15 @@ public final class DnsClient {
                 while (true) {
                     DatagramPacket p = new DatagramPacket(buf, buf.length);
                     s.receive(p);
-                    DnsMessage.Reply r = DnsMessage.parse(buf, p.getLength(), id, type, MAX_RECORDS);
-                    if (r == null) { // not an answer to this query (a late one of an earlier try): wait on
+                    DnsMessage.Reply r = DnsMessage.parse(buf, p.getLength(), q, MAX_RECORDS);
+                    if (r == null) { // not an answer to this query (another id or question: forged, or late): wait on
                         int left = (int) ((deadline - System.nanoTime()) / 1_000_000L);
                         if (left <= 0) throw new SocketTimeoutException();
                         s.setSoTimeout(left);
                         continue;
                     }
-                    if (r.rcode() == RCODE_NXDOMAIN) return List.of();
-                    if (r.rcode() != 0) throw new DnsException(what + ": the server answered " + DnsMessage.rcodeText(r.rcode()), r.rcode());
-                    return toAddresses(r.addresses());
+                    if (r.truncated()) return overTcp(q, what); // RFC 7766: the whole answer is asked for over TCP
+                    return answer(r, what);
                 }
             } catch (SocketTimeoutException e) {
                 // try again, then give up
@@ -131,6 +137,61 @@ public final class DnsClient {
             }
         }
         throw new DnsException(what + ": no answer within " + TRIES + " x " + timeoutMs + " ms");
+    }
+
+    /** The addresses of a reply, empty for NXDOMAIN; DnsException for any other error RCODE. */
+    private static List<InetAddress> answer(DnsMessage.Reply r, String what) throws DnsException {
+        if (r.rcode() == RCODE_NXDOMAIN) return List.of();
+        if (r.rcode() != 0) throw new DnsException(what + ": the server answered " + DnsMessage.rcodeText(r.rcode()), r.rcode());
+        return toAddresses(r.addresses());
+    }
+
+    /**
+     * The query again over TCP, after a UDP reply cut short (TC): a name with more addresses than fit in
+     * a datagram (a 512-byte one holds about 30 A records) would else resolve to whichever part the server
+     * put in, and a server that rotates its answers (dnsmasq, CoreDNS's loadbalance) would change that part
+     * at every round. One connection, the whole exchange within {@code timeoutMs}, a reply of at most
+     * {@link #MAX_TCP_REPLY} bytes (what the 2-byte length can say). A failure fails the lookup: the
+     * caller keeps what it had rather than take part of the answer.
+     */
+    private List<InetAddress> overTcp(byte[] q, String what) throws DnsException {
+        String how = what + ": the UDP reply was cut short (TC) and over TCP ";
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+        try (Socket s = new Socket()) {
+            s.connect(server, timeoutMs);
+            byte[] framed = new byte[2 + q.length];
+            framed[0] = (byte) (q.length >> 8);
+            framed[1] = (byte) q.length;
+            System.arraycopy(q, 0, framed, 2, q.length);
+            s.getOutputStream().write(framed);
+            InputStream in = s.getInputStream();
+            byte[] length = readFully(s, in, 2, deadline);
+            int n = ((length[0] & 0xff) << 8) | (length[1] & 0xff);
+            byte[] m = readFully(s, in, n, deadline);
+            DnsMessage.Reply r = DnsMessage.parse(m, n, q, MAX_TCP_RECORDS);
+            if (r == null) throw new DnsException(how + "the reply is not the answer to the query (another id or question)");
+            return answer(r, what);
+        } catch (SocketTimeoutException e) {
+            throw new DnsException(how + "no whole answer came within " + timeoutMs + " ms");
+        } catch (IOException e) {
+            throw new DnsException(how + (e.getMessage() == null ? e.toString() : e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            throw new DnsException(how + "the reply does not parse (" + e.getMessage() + ")");
+        }
+    }
+
+    /** {@code n} bytes from {@code in}, all by {@code deadline}: a server sending a byte at a time cannot hold the lookup longer. */
+    private static byte[] readFully(Socket s, InputStream in, int n, long deadline) throws IOException {
+        byte[] b = new byte[n];
+        for (int at = 0; at < n; ) {
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (left <= 0) throw new SocketTimeoutException();
+            s.setSoTimeout((int) left);
+            int got = in.read(b, at, n - at);
+            if (got < 0) throw new EOFException("the server closed the connection after " + at + " of " + n + " bytes");
+            at += got;
+        }
+        return b;
     }
 
     private static List<InetAddress> toAddresses(List<byte[]> raw) throws DnsException {

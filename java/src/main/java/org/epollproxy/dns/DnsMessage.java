@@ -13,10 +13,14 @@ final class DnsMessage {
     static final int HEADER = 12;
     private static final int FLAG_QR = 0x8000;
     private static final int FLAG_RD = 0x0100;
+    private static final int FLAG_TC = 0x0200;
     private static final int MAX_NAME = 253;
 
-    /** A reply to our query: its RCODE and the rdata of the answers of the asked type (4 or 16 bytes each). */
-    record Reply(int rcode, List<byte[]> addresses) {}
+    /**
+     * A reply to our query: its RCODE and the rdata of the answers of the asked type (4 or 16 bytes each);
+     * {@code truncated} (the TC bit): the server cut the answer to fit a datagram, its records are not read.
+     */
+    record Reply(int rcode, List<byte[]> addresses, boolean truncated) {}
 
     /** A query for {@code name} of {@code type}, class IN, recursion desired. */
     static byte[] query(int id, String name, int type) {
@@ -43,16 +47,23 @@ final class DnsMessage {
     }
 
     /**
-     * Reads a reply of {@code len} bytes: null if it is not the reply to query {@code id} (another id,
-     * not a response), else its RCODE and the addresses of {@code type} in its answer section.
+     * Reads a reply of {@code len} bytes to {@code query} (as {@link #query} made it): null if it is not the
+     * reply to that query (another id, not a response, or another question: RFC 5452 section 9.1, so that
+     * a forged or late datagram that guessed the id cannot answer for another name or type), else its
+     * RCODE and the addresses of the query's type in its answer section. An error reply may leave the
+     * question out (some servers do for FORMERR); any other reply must repeat it.
      */
-    static Reply parse(byte[] m, int len, int id, int type, int maxRecords) {
+    static Reply parse(byte[] m, int len, byte[] query, int maxRecords) {
         if (len < HEADER) return null;
+        int id = get16(query, 0, query.length);
+        int type = get16(query, query.length - 4, query.length);
         if (get16(m, 0, len) != id || (get16(m, 2, len) & FLAG_QR) == 0) return null;
         int rcode = get16(m, 2, len) & 0xf;
         int qd = get16(m, 4, len);
         int an = get16(m, 6, len);
         if (qd + an > maxRecords) throw new IllegalArgumentException(qd + an + " records, more than " + maxRecords);
+        if (qd == 0 ? rcode == 0 : qd != 1 || !sameQuestion(m, len, query)) return null;
+        if ((get16(m, 2, len) & FLAG_TC) != 0) return new Reply(rcode, List.of(), true); // part of an answer: ask over TCP
         int at = HEADER;
         for (int i = 0; i < qd; i++) at = skipName(m, at, len) + 4;
         List<byte[]> out = new ArrayList<>();
@@ -72,7 +83,22 @@ final class DnsMessage {
             }
             at += rdlen;
         }
-        return new Reply(rcode, out);
+        return new Reply(rcode, out, false);
+    }
+
+    /** Whether the reply's question (at {@link #HEADER}) is the query's: the same name (ASCII case aside), type and class. */
+    private static boolean sameQuestion(byte[] m, int len, byte[] query) {
+        int n = query.length - HEADER;
+        if (HEADER + n > len) return false;
+        for (int i = HEADER; i < query.length; i++) {
+            boolean inName = i < query.length - 4;
+            if ((inName ? lower(m[i]) : m[i]) != (inName ? lower(query[i]) : query[i])) return false;
+        }
+        return true;
+    }
+
+    private static byte lower(byte b) {
+        return b >= 'A' && b <= 'Z' ? (byte) (b + 32) : b;
     }
 
     /** The offset after the name at {@code at} (labels, ending in a zero byte or one compression pointer). */

@@ -73,12 +73,12 @@ final class ControlCommands {
             }
             case "drain", "enable" -> {
                 args(w, 3, 3, cmd + " BACKEND");
-                return admin(groups, w[2], cmd.equals("drain") ? AdminState.DRAIN : AdminState.READY, false, uid);
+                return admin(groups, w[2], cmd.equals("drain") ? AdminState.DRAIN : AdminState.READY, false, uid, out);
             }
             case "disable" -> {
                 args(w, 3, 4, "disable BACKEND [--reset]");
                 if (w.length == 4 && !w[3].equals("--reset")) throw new Refused("disable: unknown option \"" + printable(w[3]) + "\" (only --reset)");
-                return admin(groups, w[2], AdminState.DISABLED, w.length == 4, uid);
+                return admin(groups, w[2], AdminState.DISABLED, w.length == 4, uid, out);
             }
             case "weight" -> {
                 args(w, 4, 4, "weight BACKEND N");
@@ -86,7 +86,7 @@ final class ControlCommands {
                 if (!w[3].matches("\\d{1,3}") || (n = Integer.parseInt(w[3])) > MAX_WEIGHT) {
                     throw new Refused("weight: \"" + printable(w[3]) + "\" is not a weight 1-" + MAX_WEIGHT + " (0: the configured one)");
                 }
-                return weight(groups, w[2], n, uid);
+                return weight(groups, w[2], n, uid, out);
             }
             default -> throw new Refused("unknown command \"" + printable(cmd) + "\" (known: backends, drain, disable, enable, weight)");
         }
@@ -127,33 +127,55 @@ final class ControlCommands {
         return out;
     }
 
-    private String admin(List<BackendGroup> groups, String spec, AdminState to, boolean reset, int uid) throws Refused {
+    /**
+     * One {@code . FORWARD BACKEND ...} line per backend the command met, changed or not, so that the
+     * operator sees which forwards a backend shared by several was changed in; a backend already in the
+     * state asked for is said to be ("already drain"), not counted as changed. The same address twice in
+     * a forward is one backend (one state), met once.
+     */
+    private String admin(List<BackendGroup> groups, String spec, AdminState to, boolean reset, int uid, List<String> out) throws Refused {
         int changed = 0;
-        List<BackendState> toReset = new ArrayList<>();
+        int already = 0;
+        List<BackendState> met = new ArrayList<>();
         for (Object[] t : backends(groups, spec)) {
-            BackendState s = ((BackendGroup) t[0]).state((int) t[1]);
+            BackendGroup g = (BackendGroup) t[0];
+            BackendState s = g.state((int) t[1]);
+            if (met.contains(s)) continue;
+            met.add(s);
+            AdminState from = s.admin();
             String line = s.setAdmin(to, "ctl (uid " + uid + ")");
+            String which = ". " + g.forward().label() + " " + s.address() + " ";
             if (line != null) {
                 log.info(line);
                 changed++;
+                out.add(which + to.text() + " (was " + from.text() + ")");
+            } else {
+                already++;
+                out.add(which + "already " + to.text());
             }
-            if (reset && !toReset.contains(s)) toReset.add(s);
         }
-        for (BackendState s : toReset) {
+        for (BackendState s : reset ? met : List.<BackendState>of()) {
             proxy.onEachLoop((i, fl) -> {
                 int n = fl.resetUsing(s);
                 if (n > 0) fl.log().info("backend " + s.address() + ": reset " + n + " open connection(s) on loop " + i + " (ctl disable --reset, uid " + uid + ")");
             });
         }
-        return changed + " backend(s) changed to " + to.text() + (reset ? "; their open connections are being reset" : "");
+        return changed + " backend(s) changed to " + to.text() + (already > 0 ? ", " + already + " already " + to.text() : "")
+                + (reset ? "; their open connections are being reset" : "");
     }
 
-    private String weight(List<BackendGroup> groups, String spec, int n, int uid) throws Refused {
+    private String weight(List<BackendGroup> groups, String spec, int n, int uid, List<String> out) throws Refused {
         int changed = 0;
+        List<BackendState> met = new ArrayList<>();
         for (Object[] t : backends(groups, spec)) {
             BackendGroup g = (BackendGroup) t[0];
             int i = (int) t[1];
-            log.info(g.state(i).setWeight(n, g.forward().backends().get(i).weight(), "ctl (uid " + uid + ")"));
+            BackendState s = g.state(i);
+            if (met.contains(s)) continue; // the same address twice in a forward: one backend
+            met.add(s);
+            int was = g.weight(i);
+            log.info(s.setWeight(n, g.forward().backends().get(i).weight(), "ctl (uid " + uid + ")"));
+            out.add(". " + g.forward().label() + " " + s.address() + " weight " + g.weight(i) + " (was " + was + ")");
             changed++;
         }
         return changed + " backend(s) weighted " + (n == 0 ? "as configured" : Integer.toString(n));
@@ -161,7 +183,7 @@ final class ControlCommands {
 
     private String list(List<BackendGroup> groups, List<String> out) {
         List<String> keys = new ArrayList<>();
-        for (BackendGroup g : groups) keys.add(g.forward().bind().toString());
+        for (BackendGroup g : groups) keys.add(g.forward().label()); // a route's backends are listed as "BIND route=NAME"
         int n = 0;
         for (BackendInfo b : proxy.backendPool().snapshot()) {
             if (!keys.contains(b.forward())) continue;

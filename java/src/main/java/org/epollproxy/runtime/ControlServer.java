@@ -173,6 +173,8 @@ public final class ControlServer implements Handler {
         boolean listed; // "end" of the list came
         boolean sent; // the sockets went
         boolean heard; // a whole line came: not a silent peer
+        /** A ctl command was run: its reply is being sent, and the session ends once all of it went. */
+        boolean answered;
         /** When the peer last sent a line (or connected): the idle longest makes room when all places are taken. */
         long lastActive = loop.now();
         boolean ended;
@@ -192,25 +194,36 @@ public final class ControlServer implements Handler {
 
         @Override
         public void onEvent(int events) {
+            if (answered) { // the rest of a reply that did not fit the socket buffer; the peer's input no longer matters
+                if ((events & (Epoll.EPOLLERR | Epoll.EPOLLHUP)) != 0) {
+                    end("the peer hung up before the whole reply"); // else its hangup, always reported, would spin the loop
+                } else if ((events & Epoll.EPOLLOUT) != 0 && ch.flush()) {
+                    end(null);
+                }
+                return;
+            }
             if ((events & Epoll.EPOLLOUT) != 0 && ch.flush()) loop.setInterest(token, Epoll.EPOLLIN);
             int rc = ch.read();
             if (rc < 0) {
                 end("read: " + Errno.describe(rc));
                 return;
             }
-            for (String line; !ended && (line = ch.nextLine()) != null; ) {
+            for (String line; !ended && !answered && (line = ch.nextLine()) != null; ) {
                 heard = true;
                 lastActive = loop.now();
                 handle(line);
             }
-            if (!ended && ch.eof()) end(sent ? "the new process hung up before it confirmed" : "the new process hung up");
+            if (!ended && !answered && ch.eof()) end(sent ? "the new process hung up before it confirmed" : "the new process hung up");
         }
 
         private void handle(String line) {
             if (threads < 0 && line.startsWith(ControlCommands.PREFIX)) { // epoll-proxy ctl: one command, one answer
                 for (String reply : commands.run(line.substring(ControlCommands.PREFIX.length()), k.peer_uid(ch.fd))) ch.send(reply, -1);
-                ch.flush();
-                end(null);
+                answered = true;
+                // A long reply ('backends' of many forwards) fills the socket buffer before the peer reads: the
+                // rest goes as the peer reads (EPOLLOUT), within the session's deadline; closing now would cut it.
+                if (ch.flush()) end(null);
+                else loop.setInterest(token, Epoll.EPOLLOUT);
                 return;
             }
             if (threads < 0) {

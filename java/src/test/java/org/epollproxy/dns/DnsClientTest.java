@@ -79,11 +79,11 @@ class DnsClientTest {
         r[q.length + 3] = 1;
         r[q.length + 5] = 1;
         r[q.length + 11] = 100; // ...of 100 bytes that are not there
-        assertThrows(IllegalArgumentException.class, () -> DnsMessage.parse(r, r.length, 7, DnsClient.TYPE_A, 256));
-        assertEquals(null, DnsMessage.parse(r, r.length, 8, DnsClient.TYPE_A, 256), "another id: not ours");
+        assertThrows(IllegalArgumentException.class, () -> DnsMessage.parse(r, r.length, q, 256));
+        assertEquals(null, DnsMessage.parse(r, r.length, DnsMessage.query(8, "app.test", DnsClient.TYPE_A), 256), "another id: not ours");
         for (int cut = 0; cut < r.length; cut++) {
             try {
-                DnsMessage.parse(r, cut, 7, DnsClient.TYPE_A, 256);
+                DnsMessage.parse(r, cut, q, 256);
             } catch (IllegalArgumentException expected) {
                 // a cut reply is an error, never an index out of bounds
             }

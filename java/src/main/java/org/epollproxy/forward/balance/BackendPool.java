@@ -18,6 +18,24 @@ import org.epollproxy.shim.SockAddr;
 public final class BackendPool {
     /** forward key + " " + backend address -> its state. */
     private final Map<String, BackendState> states = new HashMap<>();
+    /** At most this many dropped backends' ctl settings are remembered; the oldest are forgotten first. */
+    static final int MAX_REMEMBERED = 4096;
+
+    /** What ctl set on a backend whose state was dropped with its address. */
+    private record OperatorSet(AdminState admin, int weight) {}
+
+    /**
+     * forward key + " " + backend address -> what ctl set on it, for backends no running forward has now:
+     * an address that a re-resolution drops for a round (a pod not ready for a moment) and brings back is
+     * still disabled or drained, with its ctl weight, not back in service behind the operator's back.
+     */
+    private final Map<String, OperatorSet> remembered = new java.util.LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, OperatorSet> eldest) {
+            return size() > MAX_REMEMBERED;
+        }
+    };
+
     /** The group of each forward object in use (a reload makes new forward objects). */
     private final Map<Forward, BackendGroup> groups = new IdentityHashMap<>();
     /** The running forwards, in order, as the last {@link #update} gave them. */
@@ -93,6 +111,8 @@ public final class BackendPool {
             String host = bs.get(i).host();
             s[i] = states.computeIfAbsent(f.key() + " " + a, k -> {
                 BackendState made = new BackendState(a, f.label());
+                OperatorSet o = remembered.remove(k);
+                if (o != null) made.restore(o.admin(), o.weight());
                 if (arriving.contains(host + " " + a.hostText())) made.arrived();
                 return made;
             });
@@ -111,7 +131,7 @@ public final class BackendPool {
     /**
      * Start and reload: {@code running} are the forwards from now on (as bound). Groups are made for them;
      * the state of a backend no longer in any of them is forgotten (open connections still holding it
-     * finish with it).
+     * finish with it), but for what ctl set on it, which a state made later for it takes again.
      */
     public synchronized void update(List<Forward> running) {
         current = new ArrayList<>(running);
@@ -132,6 +152,11 @@ public final class BackendPool {
                 String k = f.key() + " " + b.address();
                 used.put(k, states.get(k));
             }
+        }
+        for (Map.Entry<String, BackendState> e : states.entrySet()) {
+            BackendState s = e.getValue();
+            if (used.containsKey(e.getKey()) || (s.admin() == AdminState.READY && s.weightOverride() == 0)) continue;
+            remembered.put(e.getKey(), new OperatorSet(s.admin(), s.weightOverride()));
         }
         states.clear();
         states.putAll(used);

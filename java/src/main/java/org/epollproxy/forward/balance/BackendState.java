@@ -172,6 +172,15 @@ public final class BackendState {
         return line(to.text(), "set by " + by + " (was " + from.text() + ")" + (to == AdminState.READY && !up() ? "; still down by health" : ""));
     }
 
+    /**
+     * A backend made again for an address the operator had set (its forward's state of it was forgotten when
+     * a re-resolution or a reload dropped the address): what ctl set holds again, health starts fresh.
+     */
+    void restore(AdminState a, int weight) {
+        admin = a;
+        weightOverride = weight;
+    }
+
     /** The weight as set at run time, or 0 if the forward's applies. */
     public int weightOverride() {
         return weightOverride;
