@@ -40,7 +40,8 @@ final class TlsMetricsPage {
 
     /**
      * Forwards that reach their backends over TLS: handshakes done and failed (reason: certificate, closed,
-     * protocol), their latency from the backend's accept to a finished handshake, and the bytes.
+     * protocol), their latency from the backend's accept to a finished handshake, the bytes, and the backends that
+     * closed without close_notify.
      */
     private static String backend(List<Forward> forwards) {
         List<Forward> tls = new ArrayList<>();
@@ -54,6 +55,8 @@ final class TlsMetricsPage {
         p.family("epollproxy_backend_tls_bytes_total", "counter",
                 "Bytes of ended backend TLS connections: layer=wire (TLS records) or layer=plain, direction=in (from backends) or out.");
         bytes(p, tls, BACKEND_SIDE);
+        p.family("epollproxy_backend_tls_truncated_total", "counter", "Backends that closed their TLS stream without close_notify.");
+        for (Forward f : tls) p.sample(f.backendTls().metrics().truncated.sum(), "forward", f.bind().toString());
         return p.toString() + latency(tls, "epollproxy_backend_tls_handshake_seconds", BACKEND_SIDE);
     }
 
