@@ -33,7 +33,13 @@ public final class TlsChannel {
     private final TlsSessionFacts facts;
     /** The listener's counters: this connection's bytes are added once, at {@link #release}. */
     private final TlsMetrics metrics;
-    private boolean released;
+    /** Written on the loop, read by a task thread ({@link TlsTasks}): a released channel's task is not run. */
+    private volatile boolean released;
+    /**
+     * Its delegated tasks are handed to {@link TlsTasks} and not back yet: the engine is busy off the loop, and
+     * holds its lock while a task runs (a signature, a certificate check), so the loop must not touch it.
+     */
+    private volatile boolean taskOut;
     /** {@code in} and {@code out}, the records between the engine and the socket. */
     private final TlsRecordBuffers records;
     /** The peer's close_notify came: its stream ended cleanly. */
@@ -134,8 +140,13 @@ public final class TlsChannel {
         while ((t = engine.getDelegatedTask()) != null) t.run();
     }
 
-    /** After a failed handshake: the alert the engine has for the peer, sent if the socket takes it now. */
+    /**
+     * After a failed handshake: the alert the engine has for the peer, sent if the socket takes it now. Not while
+     * a task has the engine ({@link TlsTasks}): the loop would wait for the task's lock, and every other
+     * connection of the loop with it; the peer then gets the FIN (or RST) alone.
+     */
     public void sendAlert() {
+        if (taskOut) return;
         try {
             engine.closeOutbound();
             if (!outputPending()) records.wrapControl();
@@ -307,6 +318,16 @@ public final class TlsChannel {
     private int recvMore() {
         if (records.inLen == records.size) return fail("a TLS record larger than the buffer");
         return records.recvMore();
+    }
+
+    /** Whether {@link #release} was called: the connection ended (a task for it is not worth its CPU). */
+    boolean released() {
+        return released;
+    }
+
+    /** {@link TlsTasks}: the delegated tasks are off the loop ({@code true}) or handed back. */
+    void taskOut(boolean out) {
+        taskOut = out;
     }
 
     /** The connection ends: the buffers go back to the pool, whatever waited in them. */
