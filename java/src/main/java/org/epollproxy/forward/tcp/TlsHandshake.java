@@ -59,7 +59,14 @@ final class TlsHandshake extends BeforePair {
             // The engine before the fd joins the loop: a client without one is closed here, never registered.
             SSLEngine engine = tls.newEngine();
             channel = new TlsChannel(engine, fl.loop().kernel(), fl.pool(), fd, tls.metrics());
-            if (tls.choosesByName()) channel.watchHello(new HelloName(fl.pool().bufferSize(), name -> tls.nameAsked(engine, name)));
+            // The hello's name: for the key manager (several certificates), and, with routes, to hold a second
+            // hello (after a HelloRetryRequest) to the name the route was chosen by.
+            if (tls.choosesByName() || routed != null) {
+                boolean byName = tls.choosesByName();
+                channel.watchHello(new HelloName(fl.pool().bufferSize(), name -> {
+                    if (byName) tls.nameAsked(engine, name);
+                }));
+            }
             channel.feed(early);
             h = new TlsHandshake(listener, tls, fd, client, destination, ticket, group, routed, channel);
         } catch (SSLException | RuntimeException e) {

@@ -58,8 +58,11 @@ public final class TlsChannel {
 
     /** Sees the client's bytes before the engine reads them, until it has read the ClientHello ({@link #watchHello}). */
     public interface HelloWatch {
-        /** {@code [in, in+inLen)}: the bytes received and not yet read by the engine. True once done: no more calls. */
-        boolean read(long in, int inLen);
+        /**
+         * {@code [in, in+inLen)}: the bytes received and not yet read by the engine. True once done: no more calls.
+         * An SSLException refuses the bytes: the handshake fails with its message, the engine never reads them.
+         */
+        boolean read(long in, int inLen) throws SSLException;
 
         /** The engine read {@code used} bytes from the start of them. */
         void consumed(int used);
