@@ -86,6 +86,14 @@ class BackendTlsEndsTest {
                 .withBackendTls(new TlsClient("test", "b.example", dir.resolve("b.crt"), null));
     }
 
+    /** A sample of /metrics, read as text (the page has histograms, which the test parser does not take). */
+    static long sample(StatsServer stats, String sample) throws Exception {
+        String page = StatsEndpointTest.get(stats, "/metrics").body();
+        int at = page.indexOf(sample + " ");
+        assertTrue(at >= 0, sample + " in\n" + page);
+        return Long.parseLong(page.substring(at + sample.length() + 1, page.indexOf('\n', at)));
+    }
+
     /** Reads the client's side to its end: what the backend sent through the proxy. */
     static String readAll(Socket c) throws Exception {
         InputStream in = c.getInputStream();
@@ -119,6 +127,34 @@ class BackendTlsEndsTest {
             String line = proxy.log().lines().filter(l -> l.contains("end=backend-closed")).findFirst().orElseThrow();
             assertTrue(line.contains("why=\"the backend closed without close_notify (truncated TLS stream)\""), line);
             assertEquals(1, truncated(stats, proxy));
+        }
+    }
+
+    @Test
+    void aBackendWhoseHandshakeTimesOutIsCountedAndTheNextBackendsConnectionEndsWithoutItsWhy() throws Exception {
+        // The first backend takes the connect (the kernel's accept queue) and never says a TLS word.
+        try (ServerSocket silent = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+                ServerSocket server = backend((tls, raw) -> {
+                    try {
+                        tls.close(); // close_notify: a clean end
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                TestProxy proxy = new TestProxy(Settings.builder().connectTimeoutMs(3_000).build(), List.of(
+                        new Forward(SockAddr.parse("127.0.0.1", 0), List.of(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", silent.getLocalPort())),
+                                new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", server.getLocalPort()))))
+                                .withBackendTls(new TlsClient("test", "b.example", dir.resolve("b.crt"), null))));
+                StatsServer stats = StatsEndpointTest.statsOn(proxy);
+                Socket c = proxy.connect()) {
+            assertEquals("hello\n", readAll(c), "the second backend's bytes, after the first one's handshake timed out");
+            c.close();
+            proxy.awaitLog("end=backend-closed");
+            assertTrue(proxy.log().contains("failed: connect timeout; trying 127.0.0.1:" + server.getLocalPort()), proxy.log());
+            String line = proxy.log().lines().filter(l -> l.contains("end=backend-closed")).findFirst().orElseThrow();
+            assertTrue(!line.contains("why="), "the connection that worked ended cleanly: " + line);
+            assertTrue(line.contains("tls=\"backend TLSv1."), line);
+            assertEquals(1, sample(stats, "epollproxy_backend_tls_handshake_failures_total{forward=\"127.0.0.1:" + proxy.port() + "\",reason=\"timeout\"}"));
         }
     }
 
