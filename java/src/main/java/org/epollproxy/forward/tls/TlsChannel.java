@@ -48,8 +48,10 @@ public final class TlsChannel {
     private boolean eofReported;
     /** The peer's FIN came without close_notify. */
     private boolean truncated;
-    /** close_notify is queued: shutdown(SHUT_WR) follows once {@code out} is sent. */
+    /** Our stream is to end: close_notify follows what waits in {@code out}, then shutdown(SHUT_WR). */
     private boolean shutPending;
+    /** The close_notify record has been made (it waits in {@code out} or went). */
+    private boolean closeNotifyMade;
     private boolean shutDone;
     /** What the engine refused (a bad record, an alert from the peer...), for the log; null if nothing. */
     private String failure;
@@ -284,25 +286,35 @@ public final class TlsChannel {
         return taken > 0 ? taken : -Errno.EAGAIN;
     }
 
-    /** Sends the records waiting in {@code out}: 0 when all went (then the FIN if close_notify was among them), or -errno. */
+    /**
+     * Sends the records waiting in {@code out}: 0 when all went, or -errno. After {@link #shutdownOutput}: once
+     * they went, close_notify, then the FIN.
+     */
     public int flush() {
         int sent = records.send();
         if (sent < 0) return sent;
         if (shutPending && !shutDone) {
+            if (!closeNotifyMade) {
+                // Made only now, behind every record that waited: those may fill the buffer, and a close_notify
+                // that did not fit would be lost, leaving the peer a FIN it must take for a cut stream.
+                closeNotifyMade = true;
+                try {
+                    records.wrapControl();
+                } catch (SSLException e) {
+                    // no close_notify then: the FIN alone
+                }
+                sent = records.send();
+                if (sent < 0) return sent;
+            }
             shutDone = true;
             return records.shutdownWrite();
         }
         return 0;
     }
 
-    /** Ends our stream: close_notify, then shutdown(SHUT_WR) once it is sent. 0, or -errno. */
+    /** Ends our stream: the records that wait, close_notify, then shutdown(SHUT_WR) once they are sent. 0, or -errno. */
     public int shutdownOutput() {
         engine.closeOutbound();
-        try {
-            if (!outputPending()) records.wrapControl();
-        } catch (SSLException e) {
-            // no close_notify then: the FIN alone
-        }
         shutPending = true;
         int rc = flush();
         return rc == -Errno.EAGAIN ? 0 : rc;
