@@ -16,9 +16,10 @@ import org.epollproxy.shim.NativeMemory;
  *
  * <p>Then the records that follow, until one shows the handshake went on without a second hello: a TLS 1.3
  * client sends a second ClientHello after a HelloRetryRequest, and RFC 8446 §4.1.2 forbids it to change its
- * server_name. The JDK's engine does not check that, and would choose the certificate and the session's name
- * by the second hello, while the route (and the name said here) came from the first. A second hello asking
- * for another name is refused before the engine reads it. Bounded: at most {@code cap} bytes are held (a
+ * server_name or ALPN offer. The JDK's engine does not check that, and would choose the certificate, the
+ * session's name and the protocol by the second hello, while the route (and the name said here) came from
+ * the first. A second hello asking for another name, or offering other protocols, is refused before the
+ * engine reads it. Bounded: at most {@code cap} bytes are held (a
  * hello longer than the channel's buffer is not read).
  */
 final class HelloName implements TlsChannel.HelloWatch {
@@ -40,6 +41,7 @@ final class HelloName implements TlsChannel.HelloWatch {
     /** The first hello has been read: what follows is watched for a second one. */
     private boolean afterFirst;
     private String firstName;
+    private java.util.List<String> firstAlpn;
     /** After the first hello: bytes of its last record still to come and be dropped. */
     private int skip;
 
@@ -69,6 +71,7 @@ final class HelloName implements TlsChannel.HelloWatch {
             if (r.sni() != null) to.accept(r.sni());
             afterFirst = true;
             firstName = r.sni();
+            firstAlpn = r.alpn();
             skip = reader.end();
             reader = null;
         }
@@ -89,6 +92,9 @@ final class HelloName implements TlsChannel.HelloWatch {
                 if (r.kind() == ClientHello.Kind.MORE) return false;
                 if (r.kind() == ClientHello.Kind.HELLO && !Objects.equals(r.sni(), firstName)) {
                     throw new SSLException("the second ClientHello asks for " + named(r.sni()) + ", the first asked for " + named(firstName));
+                }
+                if (r.kind() == ClientHello.Kind.HELLO && !r.alpn().equals(firstAlpn)) { // routes match ALPN too
+                    throw new SSLException("the second ClientHello offers ALPN " + r.alpn() + ", the first offered " + firstAlpn);
                 }
                 return stop(); // the same name, or a malformed hello the engine will refuse itself
             }

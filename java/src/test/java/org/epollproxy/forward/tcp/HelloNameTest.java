@@ -24,11 +24,12 @@ class HelloNameTest {
     private static final int SIZE = 1 << 15;
 
     /** A JDK client's ClientHello asking for {@code name}, as one record. */
-    private static byte[] clientHello(String name) throws Exception {
+    private static byte[] clientHello(String name, String... alpn) throws Exception {
         SSLEngine c = SSLContext.getDefault().createSSLEngine(name, 443);
         c.setUseClientMode(true);
         SSLParameters p = c.getSSLParameters();
         p.setServerNames(List.of(new SNIHostName(name)));
+        if (alpn.length > 0) p.setApplicationProtocols(alpn);
         c.setSSLParameters(p);
         ByteBuffer out = ByteBuffer.allocate(SIZE);
         c.wrap(ByteBuffer.allocate(0), out);
@@ -115,6 +116,13 @@ class HelloNameTest {
             javax.net.ssl.SSLException e = org.junit.jupiter.api.Assertions.assertThrows(javax.net.ssl.SSLException.class,
                     () -> give(other, in, inLen, twoRecords(clientHello("c.example"), 40)));
             assertEquals("the second ClientHello asks for c.example, the first asked for b.example", e.getMessage());
+
+            HelloName protocols = new HelloName(SIZE, name -> {});
+            inLen[0] = 0;
+            assertTrue(!give(protocols, in, inLen, clientHello("b.example", "http/1.1")));
+            e = org.junit.jupiter.api.Assertions.assertThrows(javax.net.ssl.SSLException.class,
+                    () -> give(protocols, in, inLen, clientHello("b.example", "acme-tls/1")));
+            assertEquals("the second ClientHello offers ALPN [acme-tls/1], the first offered [http/1.1]", e.getMessage());
         } finally {
             NativeMemory.free(in);
         }
