@@ -1,7 +1,10 @@
 package org.epollproxy.forward.tcp;
 
+import static org.epollproxy.shim.Epoll.EPOLLERR;
+import static org.epollproxy.shim.Epoll.EPOLLHUP;
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 import static org.epollproxy.shim.Epoll.EPOLLOUT;
+import static org.epollproxy.shim.Epoll.EPOLLRDHUP;
 
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
@@ -88,7 +91,14 @@ final class TlsHandshake extends BeforePair {
 
     @Override
     public void onEvent(int events) {
-        if (!done && !inTask) step();
+        if (done) return;
+        if (!inTask) {
+            step();
+        } else if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+            // The client left (FIN or RST) while its task waits or runs: no handshake can finish now. Ending it
+            // here drops a task still waiting for a thread (TlsTasks), instead of a key exchange for nobody.
+            failed(TlsMetrics.CLIENT_CLOSED, "the client closed during the handshake");
+        }
     }
 
     /** Runs the handshake as far as it goes now, then waits for the socket, a task, or hands over. */
@@ -117,7 +127,7 @@ final class TlsHandshake extends BeforePair {
 
     /** The engine's task (signatures, certificate checks) off the loop; the loop goes on with other clients meanwhile. */
     private void runTask() {
-        if (loop.setInterest(token, 0) < 0) {
+        if (loop.setInterest(token, EPOLLRDHUP) < 0) { // only its leaving, while the engine is the task's
             end(EndReason.ERROR, 0, null);
             return;
         }
