@@ -116,7 +116,9 @@ final class TlsHandshake extends BeforePair {
             case TlsChannel.WANT_WRITE -> interest(EPOLLOUT);
             case TlsChannel.WANT_TASK -> runTask();
             case TlsChannel.PEER_CLOSED -> failed(TlsMetrics.CLIENT_CLOSED, "the client closed during the handshake");
-            default -> failed(TlsMetrics.CLIENT_CLOSED, "the client's socket failed during the handshake: " + Errno.describe(rc));
+            // -EIO is the channel refusing what the client sent (a record larger than the buffer), not the socket
+            default -> failed(channel.failure() != null ? TlsMetrics.PROTOCOL : TlsMetrics.CLIENT_CLOSED, channel.failure() != null
+                    ? channel.failure() : "the client's socket failed during the handshake: " + Errno.describe(rc));
         }
     }
 

@@ -33,12 +33,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A client that sends its ClientHello and leaves (RST) while its handshake task waits for a thread of the
- * pool ({@link TlsTasks}): the proxy notices at once, logs and counts it, and the task is dropped instead of
- * making a key exchange and a signature for nobody. The pool's threads are held busy by handshakes of the
- * test's own, whose key manager waits, so the client's task surely waits in the queue when it leaves.
+ * How a terminating listener's handshake ends, said right. A client that sends its ClientHello and leaves
+ * (RST) while its handshake task waits for a thread of the pool ({@link TlsTasks}): the proxy notices at once,
+ * logs and counts it, and the task is dropped instead of making a key exchange and a signature for nobody.
+ * The pool's threads are held busy by handshakes of the test's own, whose key manager waits, so the client's
+ * task surely waits in the queue when it leaves. And a first record the channel cannot hold is told as what
+ * it is (a protocol failure), not as a failed socket.
  */
-class TlsLeaveDuringTaskTest {
+class TlsHandshakeEndsTest {
     @TempDir
     static Path dir;
 
@@ -127,6 +129,36 @@ class TlsLeaveDuringTaskTest {
                 return null;
             }
         };
+    }
+
+    @Test
+    void aFirstRecordLargerThanTheBufferIsAProtocolFailureNotASocketOne() throws Exception {
+        TlsServer tls = new TlsServer("test", List.of(new TlsServer.CertFiles(dir.resolve("t.crt"), dir.resolve("t.key"))), List.of(), null,
+                TlsServer.ClientAuth.NONE, 60_000);
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(Settings.DEFAULTS, List.of(new Forward(SockAddr.parse("127.0.0.1", 0),
+                        List.of(TestProxy.backend(backend.port()))).withTls(tls)))) {
+            // A handshake record of 32767 bytes: the JDK takes records up to 33093 bytes (its "large fragments"),
+            // the default buffer holds 32768: the channel refuses it once the buffer is full.
+            byte[] record = new byte[5 + 32767];
+            record[0] = 22;
+            record[1] = 3;
+            record[2] = 1;
+            record[3] = 0x7f;
+            record[4] = (byte) 0xff;
+            try (Socket c = proxy.connect()) {
+                try {
+                    c.getOutputStream().write(record);
+                    c.getInputStream().read();
+                } catch (java.io.IOException e) {
+                    // reset: the proxy closed first
+                }
+            }
+            proxy.awaitLog("end=tls-handshake");
+            String line = proxy.log().lines().filter(l -> l.contains("end=tls-handshake")).findFirst().orElseThrow();
+            assertTrue(line.contains("why=\"a TLS record larger than the buffer\""), line);
+            assertEquals(1, tls.metrics().failed.get(TlsMetrics.PROTOCOL).sum());
+        }
     }
 
     static Object field(String name) throws Exception {
