@@ -159,6 +159,42 @@ class BackendTlsEndsTest {
     }
 
     @Test
+    void aBackendsFirstRecordLargerThanTheBufferIsAProtocolFailure() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
+                TestProxy proxy = new TestProxy(Settings.builder().connectTimeoutMs(60_000).build(), List.of(forward(server.getLocalPort())));
+                StatsServer stats = StatsEndpointTest.statsOn(proxy)) {
+            Thread t = new Thread(() -> {
+                try (Socket raw = server.accept()) {
+                    byte[] record = new byte[5 + 32767]; // a handshake record the JDK takes, the default buffer cannot hold
+                    record[0] = 22;
+                    record[1] = 3;
+                    record[2] = 3;
+                    record[3] = 0x7f;
+                    record[4] = (byte) 0xff;
+                    raw.getOutputStream().write(record);
+                    raw.setSoTimeout(20_000);
+                    raw.getInputStream().transferTo(OutputStream.nullOutputStream());
+                } catch (java.io.IOException e) {
+                    // the proxy's end is what the test checks
+                }
+            }, "big-record-backend");
+            t.setDaemon(true);
+            t.start();
+            try (Socket c = proxy.connect()) {
+                try {
+                    readAll(c);
+                } catch (java.net.SocketException e) {
+                    // reset
+                }
+            }
+            proxy.awaitLog("end=backend-tls");
+            String line = proxy.log().lines().filter(l -> l.contains("end=backend-tls")).findFirst().orElseThrow();
+            assertTrue(line.contains("why=\"a TLS record larger than the buffer\""), line);
+            assertEquals(1, sample(stats, "epollproxy_backend_tls_handshake_failures_total{forward=\"127.0.0.1:" + proxy.port() + "\",reason=\"protocol\"}"));
+        }
+    }
+
+    @Test
     void aBackendRecordTheEngineRefusesEndsTheConnectionAsTlsErrorSayingWhy() throws Exception {
         try (ServerSocket server = backend((tls, raw) -> {
                     try {

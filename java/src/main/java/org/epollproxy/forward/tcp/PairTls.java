@@ -108,7 +108,8 @@ final class PairTls {
                 });
             }
             case org.epollproxy.forward.tls.TlsChannel.PEER_CLOSED -> backendTlsFailed("the backend closed during the TLS handshake");
-            default -> backendTlsFailed("the backend's socket failed during the TLS handshake: " + Errno.describe(rc));
+            default -> backendTlsFailed(p.backend.tls.failure() != null ? p.backend.tls.failure() // what the channel refused (-EIO)
+                    : "the backend's socket failed during the TLS handshake: " + Errno.describe(rc));
         }
     }
 
