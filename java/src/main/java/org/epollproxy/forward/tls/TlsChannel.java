@@ -131,6 +131,7 @@ public final class TlsChannel {
                     break;
                 }
                 default: { // FINISHED, NOT_HANDSHAKING: done once our last flight is out
+                    records.hello = null; // a watch still waiting (bytes that looked like a second hello) ends with the handshake
                     int rc = flush();
                     if (rc == -Errno.EAGAIN) return WANT_WRITE;
                     return rc < 0 ? rc : DONE;

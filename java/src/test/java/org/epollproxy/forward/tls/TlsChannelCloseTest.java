@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@link TlsChannel#shutdownOutput} when the last records still wait for a slow peer: the proxy forwards a FIN
  * as close_notify then FIN, so the peer can tell a complete stream from a cut one. The records that wait go
- * first, then close_notify, then the FIN. Over the in-memory wire of {@link TlsChannelWriteTest}.
+ * first, then close_notify, then the FIN. And a server's hello watch ends with the handshake. Over the
+ * in-memory wire of {@link TlsChannelWriteTest}.
  */
 class TlsChannelCloseTest {
     @TempDir
@@ -87,6 +88,47 @@ class TlsChannelCloseTest {
             got.write(b, 0, n);
         }
         return got.toByteArray();
+    }
+
+    @Test
+    void aHelloWatchEndsWithTheHandshake() throws Exception {
+        TlsChannelWriteTest.Queue toClient = new TlsChannelWriteTest.Queue(1 << 20), toServer = new TlsChannelWriteTest.Queue(1 << 20);
+        Kernel k = TlsChannelWriteTest.wire(toClient, toServer);
+        TlsServer server = new TlsServer("test", List.of(new TlsServer.CertFiles(dir.resolve("ec.crt"), dir.resolve("ec.key"))), List.of(), null,
+                TlsServer.ClientAuth.NONE, 10_000);
+        TlsClient client = new TlsClient("test", "ec.example", dir.resolve("ec.crt"), null);
+        TlsChannel s = new TlsChannel(server.newEngine(), k, pool, 1, server.metrics());
+        TlsChannel c = new TlsChannel(client.newEngine("ec.example", 443), k, pool, 2, client.metrics());
+        // A watch that never says it is done (as one that took a ciphertext byte for a second hello's start)
+        boolean[] handshaking = {true};
+        int[] afterwards = {0};
+        s.watchHello(new TlsChannel.HelloWatch() {
+            @Override
+            public boolean read(long in, int inLen) {
+                if (!handshaking[0]) afterwards[0]++;
+                return false;
+            }
+
+            @Override
+            public void consumed(int used) {
+                if (!handshaking[0]) afterwards[0]++;
+            }
+        });
+        int rs = -1, rc = -1;
+        for (int i = 0; i < 100 && (rs != TlsChannel.DONE || rc != TlsChannel.DONE); i++) {
+            rc = c.handshake();
+            if (rc == TlsChannel.WANT_TASK) c.runTasks();
+            rs = s.handshake();
+            if (rs == TlsChannel.WANT_TASK) s.runTasks();
+        }
+        assertEquals(TlsChannel.DONE, rs);
+        handshaking[0] = false;
+        byte[] data = "after the handshake".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        assertEquals(data.length, c.write(plain(data), data.length));
+        assertArrayEquals(data, readAll(s, new boolean[1]));
+        assertEquals(0, afterwards[0], "the watch (and the bytes it holds) was dropped when the handshake ended");
+        s.release();
+        c.release();
     }
 
     @Test
