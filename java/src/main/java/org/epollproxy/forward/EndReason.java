@@ -49,7 +49,7 @@ public enum EndReason {
     TLS_HANDSHAKE("tls-handshake"),
     /** With --backend-tls: the TLS handshake with the backend failed (its certificate, its name...); why says what. */
     BACKEND_TLS("backend-tls"),
-    /** On a TLS connection: the client sent a record the engine refused (bad MAC, an alert...); why says what. */
+    /** On a TLS connection: the client (or a TLS backend) sent a record the engine refused (bad MAC, an alert...); why says what. */
     TLS_ERROR("tls-error"),
     /** UDP: the session was the oldest when the session cap was reached. */
     EVICTED("evicted"),

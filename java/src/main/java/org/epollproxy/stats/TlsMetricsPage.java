@@ -40,7 +40,8 @@ final class TlsMetricsPage {
 
     /**
      * Forwards that reach their backends over TLS: handshakes done and failed (reason: certificate, closed,
-     * protocol), their latency from the backend's accept to a finished handshake, and the bytes.
+     * protocol, timeout), their latency from the backend's accept to a finished handshake, the bytes, and the backends that
+     * closed without close_notify.
      */
     private static String backend(List<Forward> forwards) {
         List<Forward> tls = new ArrayList<>();
@@ -50,10 +51,12 @@ final class TlsMetricsPage {
         p.family("epollproxy_backend_tls_handshakes_total", "counter", "TLS handshakes with backends completed.");
         for (Forward f : tls) p.sample(f.backendTls().metrics().done.sum(), "forward", f.bind().toString());
         p.family("epollproxy_backend_tls_handshake_failures_total", "counter", "TLS handshakes with backends that failed, by reason.");
-        failures(p, tls, BACKEND_SIDE, "certificate", "closed", TlsMetrics.PROTOCOL);
+        failures(p, tls, BACKEND_SIDE, "certificate", "closed", TlsMetrics.PROTOCOL, TlsMetrics.TIMEOUT);
         p.family("epollproxy_backend_tls_bytes_total", "counter",
                 "Bytes of ended backend TLS connections: layer=wire (TLS records) or layer=plain, direction=in (from backends) or out.");
         bytes(p, tls, BACKEND_SIDE);
+        p.family("epollproxy_backend_tls_truncated_total", "counter", "Backends that closed their TLS stream without close_notify.");
+        for (Forward f : tls) p.sample(f.backendTls().metrics().truncated.sum(), "forward", f.bind().toString());
         return p.toString() + latency(tls, "epollproxy_backend_tls_handshake_seconds", BACKEND_SIDE);
     }
 

@@ -88,6 +88,8 @@ public final class ClientHello {
         /** Handshake bytes the ClientHello needs in all, once its header is known; -1 before. */
         private int needed = -1;
         private Result done;
+        /** Once the answer is HELLO: the offset, in the client's bytes, just past the record that completed it. */
+        private int end = -1;
         /** Bytes looked at so far (reassembled, and parsed once complete): the measure of the work done. */
         private long work;
 
@@ -97,6 +99,11 @@ public final class ClientHello {
 
         public long work() {
             return work;
+        }
+
+        /** After a {@link Kind#HELLO}: where the records of the hello end in the client's bytes (what follows is the client's next record); -1 before. */
+        public int end() {
+            return end;
         }
 
         /**
@@ -141,6 +148,7 @@ public final class ClientHello {
                 }
                 if (needed >= 0 && hsLen >= needed) {
                     work += needed;
+                    end = at + 5 + rl;
                     return hello(hs, needed);
                 }
                 if (have < rl) return Result.MORE; // the rest of this record has not come yet

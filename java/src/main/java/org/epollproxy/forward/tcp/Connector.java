@@ -230,6 +230,7 @@ final class Connector {
     private void failed(int err, boolean timedOut) {
         if (p.backend.tls != null && p.pairTls.backendTlsWhy == null) {
             p.pairTls.backendTlsWhy = timedOut ? "no backend TLS handshake within --connect-timeout" : null;
+            if (timedOut) p.forward.backendTls().metrics().handshakeFailed(org.epollproxy.forward.tls.TlsMetrics.TIMEOUT);
         }
         PairEnd.closeSide(p, p.backend);
         connecting = false;

@@ -69,6 +69,7 @@ final class PairEnd {
         }
         String backendTlsWhy = p.pairTls == null ? null : p.pairTls.backendTlsWhy;
         if (backendTlsWhy != null && why == null) why = backendTlsWhy;
+        if (p.backend.tls != null && why == null) why = backendTlsWhy(p.backend.tls);
         if (p.backend.tls != null && tlsText == null && backendTlsWhy == null) tlsText = "backend " + p.backend.tls.summary();
         closeSide(p, p.client);
         closeSide(p, p.backend);
@@ -79,6 +80,16 @@ final class PairEnd {
         st.ended(reason);
         p.fl.closed(p, new ConnectionRecord(p.forward, p.clientAddr, p.currentBackend(), p.up.bytesOut, p.down.bytesOut,
                 (p.loop.now() - p.startNanos) / 1_000_000, reason, err, why, p.routed, tlsText));
+    }
+
+    /**
+     * After the backend's handshake: what its TLS stream did wrong, as the client's is told. A record the engine
+     * refused (an alert, a bad MAC) is what ended the pair as tls-error; a FIN without close_notify is a truncation
+     * the client cannot see (it gets a plain FIN), so the log says it. Null if the backend's stream was clean.
+     */
+    private static String backendTlsWhy(org.epollproxy.forward.tls.TlsChannel tls) {
+        if (tls.failure() != null) return "backend TLS: " + tls.failure();
+        return tls.truncated() ? "the backend closed without close_notify (truncated TLS stream)" : null;
     }
 
     static void closeSide(Pair p, Side s) {

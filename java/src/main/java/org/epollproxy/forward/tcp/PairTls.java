@@ -69,6 +69,7 @@ final class PairTls {
     /** The backend accepted the connect: start TLS with it (still "connecting" for the rest of the pair). */
     void startBackendTls(Backend b) {
         backendTlsStart = p.loop.now();
+        backendTlsWhy = null; // a backend tried before timed out: its own log line said so; this one starts clean
         try {
             p.backend.tls = new org.epollproxy.forward.tls.TlsChannel(p.forward.backendTls().newEngine(b.host(), b.address().port()), p.k, p.pool(),
                     p.backend.fd, p.forward.backendTls().metrics());
@@ -107,7 +108,8 @@ final class PairTls {
                 });
             }
             case org.epollproxy.forward.tls.TlsChannel.PEER_CLOSED -> backendTlsFailed("the backend closed during the TLS handshake");
-            default -> backendTlsFailed("the backend's socket failed during the TLS handshake: " + Errno.describe(rc));
+            default -> backendTlsFailed(p.backend.tls.failure() != null ? p.backend.tls.failure() // what the channel refused (-EIO)
+                    : "the backend's socket failed during the TLS handshake: " + Errno.describe(rc));
         }
     }
 

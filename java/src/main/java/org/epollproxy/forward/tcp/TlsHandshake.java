@@ -1,7 +1,10 @@
 package org.epollproxy.forward.tcp;
 
+import static org.epollproxy.shim.Epoll.EPOLLERR;
+import static org.epollproxy.shim.Epoll.EPOLLHUP;
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 import static org.epollproxy.shim.Epoll.EPOLLOUT;
+import static org.epollproxy.shim.Epoll.EPOLLRDHUP;
 
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
@@ -59,7 +62,14 @@ final class TlsHandshake extends BeforePair {
             // The engine before the fd joins the loop: a client without one is closed here, never registered.
             SSLEngine engine = tls.newEngine();
             channel = new TlsChannel(engine, fl.loop().kernel(), fl.pool(), fd, tls.metrics());
-            if (tls.choosesByName()) channel.watchHello(new HelloName(fl.pool().bufferSize(), name -> tls.nameAsked(engine, name)));
+            // The hello's name: for the key manager (several certificates), and, with routes, to hold a second
+            // hello (after a HelloRetryRequest) to the name the route was chosen by.
+            if (tls.choosesByName() || routed != null) {
+                boolean byName = tls.choosesByName();
+                channel.watchHello(new HelloName(fl.pool().bufferSize(), name -> {
+                    if (byName) tls.nameAsked(engine, name);
+                }));
+            }
             channel.feed(early);
             h = new TlsHandshake(listener, tls, fd, client, destination, ticket, group, routed, channel);
         } catch (SSLException | RuntimeException e) {
@@ -81,7 +91,14 @@ final class TlsHandshake extends BeforePair {
 
     @Override
     public void onEvent(int events) {
-        if (!done && !inTask) step();
+        if (done) return;
+        if (!inTask) {
+            step();
+        } else if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+            // The client left (FIN or RST) while its task waits or runs: no handshake can finish now. Ending it
+            // here drops a task still waiting for a thread (TlsTasks), instead of a key exchange for nobody.
+            failed(TlsMetrics.CLIENT_CLOSED, "the client closed during the handshake");
+        }
     }
 
     /** Runs the handshake as far as it goes now, then waits for the socket, a task, or hands over. */
@@ -99,7 +116,9 @@ final class TlsHandshake extends BeforePair {
             case TlsChannel.WANT_WRITE -> interest(EPOLLOUT);
             case TlsChannel.WANT_TASK -> runTask();
             case TlsChannel.PEER_CLOSED -> failed(TlsMetrics.CLIENT_CLOSED, "the client closed during the handshake");
-            default -> failed(TlsMetrics.CLIENT_CLOSED, "the client's socket failed during the handshake: " + Errno.describe(rc));
+            // -EIO is the channel refusing what the client sent (a record larger than the buffer), not the socket
+            default -> failed(channel.failure() != null ? TlsMetrics.PROTOCOL : TlsMetrics.CLIENT_CLOSED, channel.failure() != null
+                    ? channel.failure() : "the client's socket failed during the handshake: " + Errno.describe(rc));
         }
     }
 
@@ -110,7 +129,7 @@ final class TlsHandshake extends BeforePair {
 
     /** The engine's task (signatures, certificate checks) off the loop; the loop goes on with other clients meanwhile. */
     private void runTask() {
-        if (loop.setInterest(token, 0) < 0) {
+        if (loop.setInterest(token, EPOLLRDHUP) < 0) { // only its leaving, while the engine is the task's
             end(EndReason.ERROR, 0, null);
             return;
         }

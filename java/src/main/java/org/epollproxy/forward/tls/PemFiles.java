@@ -43,6 +43,10 @@ public final class PemFiles {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.ISO_8859_1);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new BadPem(file + ": cannot read: No such file or directory"); // the exception's message is the path alone
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new BadPem(file + ": cannot read: Permission denied");
         } catch (IOException e) {
             throw new BadPem(file + ": cannot read: " + e.getMessage());
         }
@@ -54,6 +58,11 @@ public final class PemFiles {
             } catch (IllegalArgumentException e) {
                 throw new BadPem(file + ": the " + m.group(1) + " block is not valid base64");
             }
+        }
+        // A BEGIN line without its END: a file read while it was being written (a reload racing the copy). Its
+        // complete blocks alone would load a certificate without the rest of its chain, or no key at all.
+        if (text.split("-----BEGIN ", -1).length - 1 != out.size()) {
+            throw new BadPem(file + ": a PEM block without its END line (a file still being written?)");
         }
         return out;
     }

@@ -33,7 +33,13 @@ public final class TlsChannel {
     private final TlsSessionFacts facts;
     /** The listener's counters: this connection's bytes are added once, at {@link #release}. */
     private final TlsMetrics metrics;
-    private boolean released;
+    /** Written on the loop, read by a task thread ({@link TlsTasks}): a released channel's task is not run. */
+    private volatile boolean released;
+    /**
+     * Its delegated tasks are handed to {@link TlsTasks} and not back yet: the engine is busy off the loop, and
+     * holds its lock while a task runs (a signature, a certificate check), so the loop must not touch it.
+     */
+    private volatile boolean taskOut;
     /** {@code in} and {@code out}, the records between the engine and the socket. */
     private final TlsRecordBuffers records;
     /** The peer's close_notify came: its stream ended cleanly. */
@@ -42,8 +48,10 @@ public final class TlsChannel {
     private boolean eofReported;
     /** The peer's FIN came without close_notify. */
     private boolean truncated;
-    /** close_notify is queued: shutdown(SHUT_WR) follows once {@code out} is sent. */
+    /** Our stream is to end: close_notify follows what waits in {@code out}, then shutdown(SHUT_WR). */
     private boolean shutPending;
+    /** The close_notify record has been made (it waits in {@code out} or went). */
+    private boolean closeNotifyMade;
     private boolean shutDone;
     /** What the engine refused (a bad record, an alert from the peer...), for the log; null if nothing. */
     private String failure;
@@ -52,8 +60,11 @@ public final class TlsChannel {
 
     /** Sees the client's bytes before the engine reads them, until it has read the ClientHello ({@link #watchHello}). */
     public interface HelloWatch {
-        /** {@code [in, in+inLen)}: the bytes received and not yet read by the engine. True once done: no more calls. */
-        boolean read(long in, int inLen);
+        /**
+         * {@code [in, in+inLen)}: the bytes received and not yet read by the engine. True once done: no more calls.
+         * An SSLException refuses the bytes: the handshake fails with its message, the engine never reads them.
+         */
+        boolean read(long in, int inLen) throws SSLException;
 
         /** The engine read {@code used} bytes from the start of them. */
         void consumed(int used);
@@ -120,6 +131,7 @@ public final class TlsChannel {
                     break;
                 }
                 default: { // FINISHED, NOT_HANDSHAKING: done once our last flight is out
+                    records.hello = null; // a watch still waiting (bytes that looked like a second hello) ends with the handshake
                     int rc = flush();
                     if (rc == -Errno.EAGAIN) return WANT_WRITE;
                     return rc < 0 ? rc : DONE;
@@ -134,8 +146,13 @@ public final class TlsChannel {
         while ((t = engine.getDelegatedTask()) != null) t.run();
     }
 
-    /** After a failed handshake: the alert the engine has for the peer, sent if the socket takes it now. */
+    /**
+     * After a failed handshake: the alert the engine has for the peer, sent if the socket takes it now. Not while
+     * a task has the engine ({@link TlsTasks}): the loop would wait for the task's lock, and every other
+     * connection of the loop with it; the peer then gets the FIN (or RST) alone.
+     */
     public void sendAlert() {
+        if (taskOut) return;
         try {
             engine.closeOutbound();
             if (!outputPending()) records.wrapControl();
@@ -270,25 +287,35 @@ public final class TlsChannel {
         return taken > 0 ? taken : -Errno.EAGAIN;
     }
 
-    /** Sends the records waiting in {@code out}: 0 when all went (then the FIN if close_notify was among them), or -errno. */
+    /**
+     * Sends the records waiting in {@code out}: 0 when all went, or -errno. After {@link #shutdownOutput}: once
+     * they went, close_notify, then the FIN.
+     */
     public int flush() {
         int sent = records.send();
         if (sent < 0) return sent;
         if (shutPending && !shutDone) {
+            if (!closeNotifyMade) {
+                // Made only now, behind every record that waited: those may fill the buffer, and a close_notify
+                // that did not fit would be lost, leaving the peer a FIN it must take for a cut stream.
+                closeNotifyMade = true;
+                try {
+                    records.wrapControl();
+                } catch (SSLException e) {
+                    // no close_notify then: the FIN alone
+                }
+                sent = records.send();
+                if (sent < 0) return sent;
+            }
             shutDone = true;
             return records.shutdownWrite();
         }
         return 0;
     }
 
-    /** Ends our stream: close_notify, then shutdown(SHUT_WR) once it is sent. 0, or -errno. */
+    /** Ends our stream: the records that wait, close_notify, then shutdown(SHUT_WR) once they are sent. 0, or -errno. */
     public int shutdownOutput() {
         engine.closeOutbound();
-        try {
-            if (!outputPending()) records.wrapControl();
-        } catch (SSLException e) {
-            // no close_notify then: the FIN alone
-        }
         shutPending = true;
         int rc = flush();
         return rc == -Errno.EAGAIN ? 0 : rc;
@@ -307,6 +334,16 @@ public final class TlsChannel {
     private int recvMore() {
         if (records.inLen == records.size) return fail("a TLS record larger than the buffer");
         return records.recvMore();
+    }
+
+    /** Whether {@link #release} was called: the connection ended (a task for it is not worth its CPU). */
+    boolean released() {
+        return released;
+    }
+
+    /** {@link TlsTasks}: the delegated tasks are off the loop ({@code true}) or handed back. */
+    void taskOut(boolean out) {
+        taskOut = out;
     }
 
     /** The connection ends: the buffers go back to the pool, whatever waited in them. */

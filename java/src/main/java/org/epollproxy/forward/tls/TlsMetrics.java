@@ -33,7 +33,7 @@ public final class TlsMetrics {
     public final LongAdder wireOut = new LongAdder();
     public final LongAdder plainIn = new LongAdder();
     public final LongAdder plainOut = new LongAdder();
-    /** Clients that closed without close_notify (a truncation attack, or a careless client). */
+    /** Peers (clients, or backends for backend TLS) that closed without close_notify (a truncation attack, or a careless peer). */
     public final LongAdder truncated = new LongAdder();
 
     public TlsMetrics() {

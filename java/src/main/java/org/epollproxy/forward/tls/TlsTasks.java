@@ -26,18 +26,26 @@ public final class TlsTasks {
         return t;
     });
 
-    /** Runs {@code channel}'s delegated tasks, then {@code then} on {@code loop}'s thread (dropped if the loop closed). */
+    /**
+     * Runs {@code channel}'s delegated tasks, then {@code then} on {@code loop}'s thread (dropped if the loop
+     * closed). A channel released before its turn came (the client left, its handshake timed out, the proxy
+     * shuts down) is skipped: its key exchange and signature would be CPU spent for nobody, and a flood of
+     * clients that send a ClientHello and leave would keep the pool busy with them while live clients wait.
+     */
     public static void run(TlsChannel channel, EventLoop loop, Runnable then) {
         if (INLINE) {
             channel.runTasks();
             then.run();
             return;
         }
+        channel.taskOut(true);
         POOL.execute(() -> {
             try {
-                channel.runTasks();
+                if (!channel.released()) channel.runTasks();
             } catch (RuntimeException e) {
                 // the engine reports the failure at the next handshake step, on the loop
+            } finally {
+                channel.taskOut(false);
             }
             loop.execute(then);
         });

@@ -137,6 +137,22 @@ class FirstBytesTest {
         assertBad(Hellos.records(Hellos.message(List.of(Hellos.alpn(""))), 1 << 14), "empty ALPN");
     }
 
+    /** A server_name as a router must read it: what a backend's TLS stack would refuse or read otherwise is refused here. */
+    @Test
+    void hostileServerNamesAreRefusedAndTheLongestNameIsRead() {
+        assertBad(Hellos.records(Hellos.message(List.of(Hellos.sni("a\0.example"))), 1 << 14), "byte 0x00"); // NUL: C stacks stop there
+        assertBad(Hellos.records(Hellos.message(List.of(Hellos.sni("."))), 1 << 14), "empty label");
+        assertBad(Hellos.records(Hellos.message(List.of(Hellos.sni(".."))), 1 << 14), "empty label");
+        assertBad(Hellos.records(Hellos.message(List.of(Hellos.sni(".a.example"))), 1 << 14), "empty label");
+        assertBad(Hellos.records(Hellos.message(List.of(Hellos.sni("b\u00c3\u00bccher.example"))), 1 << 14), "byte 0xc3"); // UTF-8: IDNs come as xn--
+        String label = "a".repeat(63);
+        String longest = label + "." + label + "." + label + "." + "a".repeat(61); // 253 characters, the most DNS allows
+        FirstBytes.Verdict v = all(Hellos.records(Hellos.message(List.of(Hellos.sni(longest.toUpperCase(java.util.Locale.ROOT) + "."))), 1 << 14));
+        assertEquals(longest, v.sni(), "253 characters and the trailing dot: read, in lower case, without the dot");
+        assertBad(Hellos.records(Hellos.message(List.of(Hellos.sni(longest + "a."))), 1 << 14), "host name of 255 bytes");
+        assertEquals("xn--bcher-kva.example", all(Hellos.browser("xn--bcher-kva.example")).sni(), "an IDN as its A-label");
+    }
+
     @Test
     void aRecordLengthOverTwoToTheFourteenOrAHugeHelloNeverWaits() {
         byte[] b = Hellos.records(Hellos.message(null), 1 << 14);

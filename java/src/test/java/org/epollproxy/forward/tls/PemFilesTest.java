@@ -55,6 +55,21 @@ class PemFilesTest {
     }
 
     @Test
+    void aFileCutShortOrMissingIsRefusedNotReadInPart() throws Exception {
+        // The certificate and then its chain, copied in while a reload reads: the chain's block has no END yet.
+        String leaf = Files.readString(dir.resolve("rsa.crt"));
+        String chain = Files.readString(dir.resolve("ec.crt"));
+        Path half = dir.resolve("half-written.crt");
+        Files.writeString(half, leaf + chain.substring(0, chain.length() / 2));
+        PemFiles.BadPem cut = assertThrows(PemFiles.BadPem.class, () -> PemFiles.certificates(half));
+        assertEquals(half + ": a PEM block without its END line (a file still being written?)", cut.getMessage());
+        Files.writeString(half, leaf + chain);
+        assertEquals(2, PemFiles.certificates(half).size(), "once written, the certificate and its chain");
+        Path missing = dir.resolve("missing.key");
+        assertEquals(missing + ": cannot read: No such file or directory", assertThrows(PemFiles.BadPem.class, () -> PemFiles.privateKey(missing)).getMessage());
+    }
+
+    @Test
     void badFilesAreRefusedWithTheFileNamedAndWhatToDo() throws Exception {
         PemFiles.BadPem enc = assertThrows(PemFiles.BadPem.class, () -> PemFiles.privateKey(dir.resolve("ec-encrypted.key")));
         assertTrue(enc.getMessage().contains("ec-encrypted.key: the key is encrypted; write it unencrypted with 'openssl pkcs8 -topk8 -nocrypt"), enc.getMessage());
