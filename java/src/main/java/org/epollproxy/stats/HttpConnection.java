@@ -11,10 +11,12 @@ import org.epollproxy.loop.Timer;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.NativeMemory;
+import org.epollproxy.shim.Net;
 
 /**
  * One HTTP client of the stats endpoint, on the stats loop: read one request (at most
- * {@link #MAX_REQUEST} bytes), answer it, close. Its own deadline (the server's client timeout) covers
+ * {@link #MAX_REQUEST} bytes), answer it, close (after a short linger that drops what the client still
+ * sends, so the close is a FIN after the answer, not a reset that loses it). Its own deadline (the server's client timeout) covers
  * reading the request and, reset once, writing the answer: a client that sends nothing, sends one byte
  * at a time or never reads is closed then, and holds nothing but its fd and these few bytes meanwhile.
  * No thread per client, so an idle or slow client delays nobody else.
@@ -24,6 +26,14 @@ final class HttpConnection extends Timer implements Handler {
     static final int MAX_REQUEST = 8192;
     /** Answers up to this size are written at once, outside the server's write budget. */
     static final int SMALL_ANSWER = 4096;
+    /**
+     * After the answer, how long and how much of what the client still sends (a body, pipelined requests,
+     * the rest of an oversized header) is read and discarded before the close. Closing with unread bytes
+     * makes the kernel send a reset, and a reset makes the client's kernel drop the answer it had not read
+     * yet: the client saw "connection reset" instead of its 431 or its /healthz "ok".
+     */
+    static final long LINGER_MS = 2000;
+    static final int LINGER_BYTES = 1 << 20;
 
     private final StatsServer server;
     private final EventLoop loop;
@@ -40,6 +50,9 @@ final class HttpConnection extends Timer implements Handler {
     private byte[] body;
     private int sent;
     private boolean closed;
+    /** The answer went out and the write side is shut: reading only to discard, until EOF. */
+    private boolean lingering;
+    private int discarded;
     /** Accepted beyond the regular client slots: only a probe (/healthz, /livez) is answered. */
     private final boolean probeOnly;
 
@@ -57,7 +70,8 @@ final class HttpConnection extends Timer implements Handler {
 
     @Override
     public void onEvent(int events) {
-        if (response != null) write();
+        if (lingering) discard();
+        else if (response != null) write();
         else read();
     }
 
@@ -155,14 +169,42 @@ final class HttpConnection extends Timer implements Handler {
             }
             sent += n;
         }
-        close();
+        linger();
+    }
+
+    /**
+     * The whole answer is in the kernel: end the write side (the FIN follows the answer), then read and drop
+     * what the client still sends until it closes too, or for at most {@link #LINGER_MS} and
+     * {@link #LINGER_BYTES}, so the close does not reset the connection under an answer not yet read.
+     */
+    private void linger() {
+        if (closed) return;
+        if (k.shutdown(fd, Net.SHUT_WR) < 0) {
+            close();
+            return;
+        }
+        lingering = true;
+        loop.schedule(this, loop.now() + Math.min(server.clientTimeoutNanos(), LINGER_MS * 1_000_000L));
+        interest(EPOLLIN);
+        discard();
+    }
+
+    private void discard() {
+        while (!closed) {
+            int n = k.recv(fd, server.scratch(), server.scratchSize());
+            if (n == -Errno.EAGAIN) return;
+            if (n <= 0 || (discarded += n) > LINGER_BYTES) { // the client closed too, or keeps sending: enough
+                close();
+                return;
+            }
+        }
     }
 
     private void interest(int mask) {
         if (!closed && loop.setInterest(token, mask) < 0) close();
     }
 
-    /** The deadline passed: the client was too slow to send its request or to take the answer. */
+    /** The deadline passed: the client was too slow to send its request or to take the answer, or lingered long enough. */
     @Override
     protected void onTimer(long now) {
         close();
