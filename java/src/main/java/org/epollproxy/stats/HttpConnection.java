@@ -48,6 +48,8 @@ final class HttpConnection extends Timer implements Handler {
      */
     private byte[] response;
     private byte[] body;
+    /** {@link #body} is counted in the server's bytes held for clients, until it is all sent or this closes. */
+    private boolean holding;
     private int sent;
     private boolean closed;
     /** The answer went out and the write side is shut: reading only to discard, until EOF. */
@@ -140,6 +142,10 @@ final class HttpConnection extends Timer implements Handler {
         h.append("Connection: close\r\n\r\n");
         response = h.toString().getBytes(StandardCharsets.ISO_8859_1);
         body = head ? new byte[0] : b;
+        if (body.length > SMALL_ANSWER) {
+            server.hold(body);
+            holding = true;
+        }
         sent = 0;
         loop.schedule(this, loop.now() + server.clientTimeoutNanos()); // a fresh deadline to take the answer
         write();
@@ -179,6 +185,7 @@ final class HttpConnection extends Timer implements Handler {
      */
     private void linger() {
         if (closed) return;
+        letGoOfBody();
         if (k.shutdown(fd, Net.SHUT_WR) < 0) {
             close();
             return;
@@ -187,6 +194,12 @@ final class HttpConnection extends Timer implements Handler {
         loop.schedule(this, loop.now() + Math.min(server.clientTimeoutNanos(), LINGER_MS * 1_000_000L));
         interest(EPOLLIN);
         discard();
+    }
+
+    private void letGoOfBody() {
+        if (holding) server.drop(body);
+        holding = false;
+        body = null;
     }
 
     private void discard() {
@@ -218,6 +231,7 @@ final class HttpConnection extends Timer implements Handler {
     void close() {
         if (closed) return;
         closed = true;
+        letGoOfBody();
         loop.cancel(this);
         loop.release(token, false);
         k.close(fd);

@@ -37,6 +37,11 @@ final class SharedRounds {
         return w == null ? List.of() : w;
     }
 
+    /** A round of {@code page} is in flight: a request for it joins it, and costs no rendering of its own. */
+    boolean running(String page) {
+        return inFlight.containsKey(page);
+    }
+
     /** Rounds in flight now (at most one per page). */
     int inFlight() {
         return inFlight.size();

@@ -18,6 +18,7 @@ import org.epollproxy.runtime.ProxyServer;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.NativeBuffer;
+import org.epollproxy.shim.Net;
 import org.epollproxy.shim.Shim;
 import org.epollproxy.shim.SockAddr;
 import org.epollproxy.shim.SyscallException;
@@ -59,6 +60,20 @@ public final class StatsServer implements AutoCloseable, Handler {
     /** Connections accepted beyond MAX_CLIENTS that may only ask /healthz or /livez (others: 503). */
     static final int PROBE_RESERVE = 64;
     private static final int BACKLOG = 4096;
+    /**
+     * Bytes of answers that clients have not taken yet, above which a request that needs a new rendering gets
+     * 503 (probes and requests joining a round in flight still get theirs). Each client holds its answer until
+     * its socket has taken it, up to the client timeout: 1,000 clients asking /connections of 10,000 connections one
+     * after the other and reading nothing held 1,000 copies of 3 MB, well past the 256 MB heap the launcher
+     * gives, which the forwarding loops share.
+     */
+    static final long MAX_HELD_BYTES = 32 << 20;
+    /**
+     * SO_SNDBUF of each client: the kernel otherwise grows it to 2.8 MB for a client that never reads, and
+     * 1,088 of them pinned 3 GB of kernel socket memory, the memory the forwarding sockets draw on too. This
+     * much still fills a LAN, and a large answer is written in slices of it per loop iteration anyway.
+     */
+    static final int CLIENT_SNDBUF = 128 << 10;
     private static final int SCRATCH = 64 * 1024;
     static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
     static final String JSON = "application/json";
@@ -75,6 +90,10 @@ public final class StatsServer implements AutoCloseable, Handler {
     private final NativeBuffer scratch = NativeBuffer.allocate(SCRATCH);
     private final Set<HttpConnection> clients = Collections.newSetFromMap(new IdentityHashMap<>());
     private final SharedRounds rounds = new SharedRounds();
+    /** The answers counted in {@link #heldBytes}, each once however many clients share it, with how many do. */
+    private final IdentityHashMap<byte[], int[]> held = new IdentityHashMap<>();
+    private long heldBytes;
+    private final long maxHeldBytes;
     /**
      * Bytes of large answers written per loop iteration, all clients together: 1,000 answers of 100 KB
      * written in one go kept the loop from accepting and answering a probe for hundreds of ms; in slices,
@@ -94,8 +113,9 @@ public final class StatsServer implements AutoCloseable, Handler {
         }
     };
 
-    private StatsServer(Kernel k, SockAddr addr, long clientTimeoutMs) {
+    private StatsServer(Kernel k, SockAddr addr, long clientTimeoutMs, long maxHeldBytes) {
         this.k = k;
+        this.maxHeldBytes = maxHeldBytes;
         this.clientTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(clientTimeoutMs);
         this.listenFd = Sockets.listenTcp(k, addr, false, BACKLOG);
         try {
@@ -116,8 +136,13 @@ public final class StatsServer implements AutoCloseable, Handler {
 
     /** As {@link #bind(SockAddr)}, over {@code k}, closing clients that take longer than {@code clientTimeoutMs}. */
     public static StatsServer bind(Kernel k, SockAddr addr, long clientTimeoutMs) throws IOException {
+        return bind(k, addr, clientTimeoutMs, MAX_HELD_BYTES);
+    }
+
+    /** As above, answering 503 to new renderings while clients hold more than {@code maxHeldBytes} of answers. */
+    public static StatsServer bind(Kernel k, SockAddr addr, long clientTimeoutMs, long maxHeldBytes) throws IOException {
         try {
-            return new StatsServer(k, addr, clientTimeoutMs);
+            return new StatsServer(k, addr, clientTimeoutMs, maxHeldBytes);
         } catch (SyscallException e) {
             throw new IOException(e.getMessage(), e);
         }
@@ -200,6 +225,25 @@ public final class StatsServer implements AutoCloseable, Handler {
         return n;
     }
 
+    /** {@code c} starts writing {@code body} (a large answer): counted until it has all gone to the kernel. */
+    void hold(byte[] body) {
+        int[] holders = held.get(body);
+        if (holders == null) {
+            held.put(body, holders = new int[1]);
+            heldBytes += body.length;
+        }
+        holders[0]++;
+    }
+
+    /** One holder of {@code body} is done with it. */
+    void drop(byte[] body) {
+        int[] holders = held.get(body);
+        if (holders != null && --holders[0] == 0) {
+            held.remove(body);
+            heldBytes -= body.length;
+        }
+    }
+
     /** Part of an allowance that the socket did not take. */
     void unused(int bytes) {
         budget += bytes;
@@ -227,6 +271,7 @@ public final class StatsServer implements AutoCloseable, Handler {
                 break;
             }
             if (fd < 0) continue; // ECONNABORTED and the like: that client is gone
+            k.setsockopt_int(fd, Net.SOL_SOCKET, Net.SO_SNDBUF, CLIENT_SNDBUF); // best effort: a failure leaves the default
             new HttpConnection(this, fd, clients.size() >= MAX_CLIENTS); // lists itself in clients until it closes
         }
         updateAccepting();
@@ -287,7 +332,7 @@ public final class StatsServer implements AutoCloseable, Handler {
                 render = snaps -> ConnectionsPage.render(snaps, filter);
                 break;
             case "/": // the status page: static, it fetches the rest itself
-                if (method.equals("GET") || head_) c.respond(200, StatusPage.TYPE, StatusPage.HTML, head_, null);
+                if (method.equals("GET") || head_) c.respond(200, StatusPage.TYPE, StatusPage.BYTES, head_, null);
                 else c.respond(405, TEXT, "GET or HEAD only\n", false, "GET, HEAD");
                 return;
             case "/healthz":
@@ -308,6 +353,11 @@ public final class StatsServer implements AutoCloseable, Handler {
             c.respond(503, TEXT, "busy: " + MAX_CLIENTS + " clients; only /healthz and /livez are answered now\n", head_, null);
             return;
         }
+        String page = roundKey(path, query, probe);
+        if (!probe && heldBytes >= maxHeldBytes && !rounds.running(page)) { // a new rendering would add one more copy
+            c.respond(503, TEXT, "busy: " + (heldBytes >> 10) + " KiB of answers wait for clients to read them; retry in a few seconds\n", head_, null);
+            return;
+        }
         if (take == null) {
             c.respond(200, JSON, BackendsPage.render(p.backendPool().snapshot()), head_, null);
             return;
@@ -319,7 +369,6 @@ public final class StatsServer implements AutoCloseable, Handler {
             return;
         }
         String type = path.equals("/metrics") ? PROMETHEUS : path.equals("/connections") ? JSON : TEXT;
-        String page = roundKey(path, query, probe);
         rounds.join(page, new SharedRounds.Waiter(c, head_, readiness), () -> SnapshotRound.start(loop, p, take, snaps -> {
             List<SharedRounds.Waiter> waiting = rounds.finish(page);
             if (probe) {

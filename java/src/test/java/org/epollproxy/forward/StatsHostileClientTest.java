@@ -7,8 +7,16 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.charset.StandardCharsets;
+import org.epollproxy.shim.Shim;
+import org.epollproxy.shim.SockAddr;
 import org.epollproxy.stats.StatsServer;
 import org.junit.jupiter.api.Test;
 
@@ -84,6 +92,65 @@ class StatsHostileClientTest {
             assertTrue(reply.startsWith("HTTP/1.1 200 OK\r\n") && reply.endsWith("\r\n\r\nok\n"), reply);
             assertTrue(reply.contains("Connection: close\r\n"), "one answer, then the server closes: " + reply);
             assertEquals(reply.indexOf("HTTP/1.1"), reply.lastIndexOf("HTTP/1.1"), "exactly one answer: " + reply);
+        }
+    }
+
+    /**
+     * Clients that ask for a large answer one after the other and never read it: each holds its own copy
+     * until the client timeout. Past the server's bound on such bytes, a request needing a new rendering gets
+     * 503, while /healthz still answers 200; once the readers go, /connections answers again.
+     */
+    @Test
+    void clientsThatDoNotReadLargeAnswersHoldBoundedMemory() throws Exception {
+        int sessions = 1500; // about 300 bytes each in /connections: a 450 KB answer, more than a client's socket takes
+        try (DatagramSocket backend = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                TestProxy proxy = new TestProxy(Settings.DEFAULTS, List.of(new Forward(Forward.Proto.UDP,
+                        SockAddr.parse("127.0.0.1", 0), List.of(TestProxy.backend(backend.getLocalPort())),
+                        AccessRules.ALLOW_ALL, 120, null, "test")));
+                StatsServer stats = StatsServer.bind(Shim.load(), SockAddr.parse("127.0.0.1", 0), 20_000, 64 << 10)) {
+            stats.start(proxy.proxy);
+            List<DatagramSocket> clients = new ArrayList<>();
+            List<Socket> readers = new ArrayList<>();
+            try {
+                for (int i = 0; i < sessions; i++) { // one UDP session per client port, each an entry of /connections
+                    DatagramSocket c = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                    clients.add(c);
+                    c.send(new DatagramPacket(new byte[1], 1, InetAddress.getLoopbackAddress(), proxy.port()));
+                }
+                TestProxy.await(() -> {
+                    try {
+                        return proxy.onLoop(0, fl -> fl.forwardStats().get(0).active) >= sessions;
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                }, sessions + " sessions open");
+                List<String> statuses = new ArrayList<>();
+                for (int i = 0; i < 8 && !statuses.contains("503"); i++) {
+                    Socket r = new Socket();
+                    r.setReceiveBufferSize(4096); // takes little, reads nothing after the status line
+                    r.connect(new InetSocketAddress("127.0.0.1", stats.address().port()), 5000);
+                    r.setSoTimeout(20_000);
+                    readers.add(r);
+                    r.getOutputStream().write(ascii("GET /connections HTTP/1.1\r\nHost: x\r\n\r\n"));
+                    statuses.add(new String(r.getInputStream().readNBytes(12), StandardCharsets.ISO_8859_1).substring(9));
+                }
+                assertEquals("200", statuses.get(0), "the first reader gets its answer: " + statuses);
+                assertTrue(statuses.contains("503"), "readers that never read each got a rendering of their own: " + statuses);
+                String probe = StatsStallTest.get(stats, "/healthz");
+                assertTrue(probe.startsWith("HTTP/1.1 200 OK\r\n") && probe.endsWith("ok\n"), probe);
+                for (Socket r : readers) r.close();
+                readers.clear();
+                TestProxy.await(() -> {
+                    try {
+                        return StatsStallTest.get(stats, "/connections").startsWith("HTTP/1.1 200 ");
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                }, "/connections answered again once the readers went");
+            } finally {
+                for (Socket r : readers) r.close();
+                for (DatagramSocket c : clients) c.close();
+            }
         }
     }
 }
