@@ -143,7 +143,7 @@ final class HttpConnection extends Timer implements Handler {
         response = h.toString().getBytes(StandardCharsets.ISO_8859_1);
         body = head ? new byte[0] : b;
         if (body.length > SMALL_ANSWER) {
-            server.hold(body);
+            server.held().hold(body);
             holding = true;
         }
         sent = 0;
@@ -197,7 +197,7 @@ final class HttpConnection extends Timer implements Handler {
     }
 
     private void letGoOfBody() {
-        if (holding) server.drop(body);
+        if (holding) server.held().drop(body);
         holding = false;
         body = null;
     }

@@ -13,8 +13,8 @@ import java.util.Map;
  * ({@link StatsServer#LOOP_ANSWER_MS} at worst), as fresh as a scrape that came a moment earlier.
  */
 final class SharedRounds {
-    /** A client waiting for {@code page}; {@code readiness}: /healthz rather than /livez. */
-    record Waiter(HttpConnection client, boolean head, boolean readiness) {}
+    /** A client waiting for {@code page}; {@code readiness}: /healthz rather than /livez; {@code filter}: of /connections. */
+    record Waiter(HttpConnection client, boolean head, boolean readiness, ConnectionFilter filter) {}
 
     private final Map<String, List<Waiter>> inFlight = new HashMap<>();
 

@@ -3,11 +3,15 @@ package org.epollproxy.stats;
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.forward.Sockets;
@@ -90,10 +94,10 @@ public final class StatsServer implements AutoCloseable, Handler {
     private final NativeBuffer scratch = NativeBuffer.allocate(SCRATCH);
     private final Set<HttpConnection> clients = Collections.newSetFromMap(new IdentityHashMap<>());
     private final SharedRounds rounds = new SharedRounds();
-    /** The answers counted in {@link #heldBytes}, each once however many clients share it, with how many do. */
-    private final IdentityHashMap<byte[], int[]> held = new IdentityHashMap<>();
-    private long heldBytes;
+    private final HeldAnswers held = new HeldAnswers();
     private final long maxHeldBytes;
+    /** Snapshot rounds started, for tests: requests that could share a round must not start one each. */
+    private volatile long roundsStarted;
     /**
      * Bytes of large answers written per loop iteration, all clients together: 1,000 answers of 100 KB
      * written in one go kept the loop from accepting and answering a probe for hundreds of ms; in slices,
@@ -225,23 +229,13 @@ public final class StatsServer implements AutoCloseable, Handler {
         return n;
     }
 
-    /** {@code c} starts writing {@code body} (a large answer): counted until it has all gone to the kernel. */
-    void hold(byte[] body) {
-        int[] holders = held.get(body);
-        if (holders == null) {
-            held.put(body, holders = new int[1]);
-            heldBytes += body.length;
-        }
-        holders[0]++;
+    /** The large answers clients are being sent. */
+    HeldAnswers held() {
+        return held;
     }
 
-    /** One holder of {@code body} is done with it. */
-    void drop(byte[] body) {
-        int[] holders = held.get(body);
-        if (holders != null && --holders[0] == 0) {
-            held.remove(body);
-            heldBytes -= body.length;
-        }
+    long roundsStarted() {
+        return roundsStarted;
     }
 
     /** Part of an allowance that the socket did not take. */
@@ -307,12 +301,13 @@ public final class StatsServer implements AutoCloseable, Handler {
         String query = q < 0 ? null : line[1].substring(q + 1);
         boolean head_ = method.equals("HEAD");
         Function<ForwardingLoop, LoopSnapshot> take;
-        Function<List<LoopSnapshot>, String> render;
+        BiFunction<List<LoopSnapshot>, ConnectionFilter, String> render;
+        ConnectionFilter filter = ConnectionFilter.ALL;
         ProxyServer p = proxy;
         switch (path) {
             case "/metrics":
                 take = fl -> LoopSnapshot.take(fl, false);
-                render = snaps -> MetricsPage.render(snaps) + BackendMetrics.render(p.backendPool().snapshot())
+                render = (snaps, all) -> MetricsPage.render(snaps) + BackendMetrics.render(p.backendPool().snapshot())
                         + NameMetrics.render(p.backendPool().names()) + RouteMetrics.render(p.backendPool().routedSnapshot())
                         + TlsMetricsPage.render(p.forwards()) + ClientTableMetrics.render(p) + ProcessMetrics.render();
                 break;
@@ -321,7 +316,6 @@ public final class StatsServer implements AutoCloseable, Handler {
                 render = null;
                 break;
             case "/connections":
-                ConnectionFilter filter;
                 try {
                     filter = ConnectionFilter.parse(query);
                 } catch (IllegalArgumentException e) {
@@ -329,7 +323,7 @@ public final class StatsServer implements AutoCloseable, Handler {
                     return;
                 }
                 take = fl -> LoopSnapshot.take(fl, true);
-                render = snaps -> ConnectionsPage.render(snaps, filter);
+                render = ConnectionsPage::render;
                 break;
             case "/": // the status page: static, it fetches the rest itself
                 if (method.equals("GET") || head_) c.respond(200, StatusPage.TYPE, StatusPage.BYTES, head_, null);
@@ -353,9 +347,9 @@ public final class StatsServer implements AutoCloseable, Handler {
             c.respond(503, TEXT, "busy: " + MAX_CLIENTS + " clients; only /healthz and /livez are answered now\n", head_, null);
             return;
         }
-        String page = roundKey(path, query, probe);
-        if (!probe && heldBytes >= maxHeldBytes && !rounds.running(page)) { // a new rendering would add one more copy
-            c.respond(503, TEXT, "busy: " + (heldBytes >> 10) + " KiB of answers wait for clients to read them; retry in a few seconds\n", head_, null);
+        String page = roundKey(path, probe);
+        if (!probe && held.bytes() >= maxHeldBytes && !rounds.running(page)) { // a new rendering would add one more copy
+            c.respond(503, TEXT, "busy: " + (held.bytes() >> 10) + " KiB of answers wait for clients to read them; retry in a few seconds\n", head_, null);
             return;
         }
         if (take == null) {
@@ -369,24 +363,31 @@ public final class StatsServer implements AutoCloseable, Handler {
             return;
         }
         String type = path.equals("/metrics") ? PROMETHEUS : path.equals("/connections") ? JSON : TEXT;
-        rounds.join(page, new SharedRounds.Waiter(c, head_, readiness), () -> SnapshotRound.start(loop, p, take, snaps -> {
-            List<SharedRounds.Waiter> waiting = rounds.finish(page);
-            if (probe) {
-                for (SharedRounds.Waiter w : waiting) health(w.client(), snaps, p, w.head(), w.readiness());
-                return;
-            }
-            byte[] body = render.apply(snaps).getBytes(java.nio.charset.StandardCharsets.UTF_8); // rendered once for all
-            for (SharedRounds.Waiter w : waiting) w.client().respond(200, type, body, w.head(), null);
-        }));
+        rounds.join(page, new SharedRounds.Waiter(c, head_, readiness, filter), () -> {
+            roundsStarted++;
+            SnapshotRound.start(loop, p, take, snaps -> {
+                List<SharedRounds.Waiter> waiting = rounds.finish(page);
+                if (probe) {
+                    for (SharedRounds.Waiter w : waiting) health(w.client(), snaps, p, w.head(), w.readiness());
+                    return;
+                }
+                Map<ConnectionFilter, byte[]> bodies = new HashMap<>(); // rendered once per filter (by value) for all
+                for (SharedRounds.Waiter w : waiting) {
+                    byte[] body = bodies.computeIfAbsent(w.filter(), f -> render.apply(snaps, f).getBytes(StandardCharsets.UTF_8));
+                    w.client().respond(200, type, body, w.head(), null);
+                }
+            });
+        });
     }
 
     /**
-     * Which requests share one snapshot round and one rendered answer: /healthz and /livez share one (it only
-     * asks "alive?"); /connections only with the same filters, since its answer depends on them.
+     * Which requests share one snapshot round: /healthz and /livez share one (it only asks "alive?"); every
+     * /connections request shares one whatever its filters, each distinct filter then rendered once from it.
+     * A round per filter let 1,000 requests with 1,000 filters (client=10.0.0.1, =10.0.0.2, ...) each have
+     * every loop copy every connection: 1,000 copies of 50,000 connections on the forwarding loops' heap.
      */
-    static String roundKey(String path, String query, boolean probe) {
-        if (probe) return "probe";
-        return path.equals("/connections") && query != null ? path + "?" + query : path;
+    static String roundKey(String path, boolean probe) {
+        return probe ? "probe" : path;
     }
 
     /** What a loop answers to /healthz: that it runs its tasks, nothing more. */
