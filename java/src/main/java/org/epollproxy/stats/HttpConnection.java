@@ -54,6 +54,8 @@ final class HttpConnection extends Timer implements Handler {
     private boolean closed;
     /** The answer went out and the write side is shut: reading only to discard, until EOF. */
     private boolean lingering;
+    /** Its whole request head arrived: it is being answered. */
+    private boolean requested;
     private int discarded;
     /** Accepted beyond the regular client slots: only a probe (/healthz, /livez) is answered. */
     private final boolean probeOnly;
@@ -91,6 +93,7 @@ final class HttpConnection extends Timer implements Handler {
             int from = Math.max(0, requestLength - 3);
             requestLength += n;
             if (headEnds(from)) {
+                requested = true;
                 interest(0); // nothing more to read; the answer may wait for the loops
                 server.serve(this, new String(request, 0, requestLength, StandardCharsets.ISO_8859_1));
                 return;
@@ -116,6 +119,11 @@ final class HttpConnection extends Timer implements Handler {
     private int indexOf(byte b) {
         for (int i = 0; i < requestLength; i++) if (request[i] == b) return i;
         return -1;
+    }
+
+    /** Holds a slot without being served: still sending its request, or lingering after its answer. */
+    boolean idle() {
+        return !closed && (lingering || (response == null && !requested));
     }
 
     boolean probeOnly() {
@@ -193,6 +201,7 @@ final class HttpConnection extends Timer implements Handler {
         lingering = true;
         loop.schedule(this, loop.now() + Math.min(server.clientTimeoutNanos(), LINGER_MS * 1_000_000L));
         interest(EPOLLIN);
+        server.idled();
         discard();
     }
 

@@ -4,9 +4,8 @@ import static org.epollproxy.shim.Epoll.EPOLLIN;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Collections;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -53,7 +52,8 @@ import org.epollproxy.shim.SyscallException;
  * round in flight ({@link SharedRounds}), so the work is bounded per page, not per request, and a probe
  * waits behind at most one task per page on each loop; and {@link #PROBE_RESERVE} connections beyond
  * {@link #MAX_CLIENTS} are accepted for probes only, so clients holding every regular slot do not shut
- * probes out.
+ * probes out; when those are taken too, a new connection closes the oldest client that has not sent its
+ * request yet (or lingers after its answer).
  */
 public final class StatsServer implements AutoCloseable, Handler {
     static final long LOOP_ANSWER_MS = 1000;
@@ -92,7 +92,8 @@ public final class StatsServer implements AutoCloseable, Handler {
     private final SockAddr address;
     private final long clientTimeoutNanos;
     private final NativeBuffer scratch = NativeBuffer.allocate(SCRATCH);
-    private final Set<HttpConnection> clients = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** In accept order (no HttpConnection overrides equals): the first idle one is the oldest. */
+    private final Set<HttpConnection> clients = new LinkedHashSet<>();
     private final SharedRounds rounds = new SharedRounds();
     private final HeldAnswers held = new HeldAnswers();
     private final long maxHeldBytes;
@@ -256,7 +257,7 @@ public final class StatsServer implements AutoCloseable, Handler {
 
     @Override
     public void onEvent(int events) {
-        while (clients.size() < MAX_CLIENTS + PROBE_RESERVE && !pausedForFds) {
+        while (!pausedForFds && (!full() || oldestIdle() != null)) {
             int fd = k.accept(listenFd, 0);
             if (fd == -Errno.EAGAIN) break;
             if (fd == -Errno.EMFILE || fd == -Errno.ENFILE || fd == -Errno.ENOBUFS || fd == -Errno.ENOMEM) {
@@ -265,6 +266,10 @@ public final class StatsServer implements AutoCloseable, Handler {
                 break;
             }
             if (fd < 0) continue; // ECONNABORTED and the like: that client is gone
+            // Every slot taken: the oldest client that has asked nothing yet (or has its answer) makes room.
+            // Waiting for a slot instead kept a probe in the backlog behind 1,088 idle connections until they
+            // timed out, and an attacker reconnecting them kept it there for good.
+            if (full()) oldestIdle().close();
             k.setsockopt_int(fd, Net.SOL_SOCKET, Net.SO_SNDBUF, CLIENT_SNDBUF); // best effort: a failure leaves the default
             new HttpConnection(this, fd, clients.size() >= MAX_CLIENTS); // lists itself in clients until it closes
         }
@@ -278,7 +283,22 @@ public final class StatsServer implements AutoCloseable, Handler {
 
     private void updateAccepting() {
         if (loop.isStopping()) return;
-        loop.setInterest(listenToken, clients.size() < MAX_CLIENTS + PROBE_RESERVE && !pausedForFds ? EPOLLIN : 0);
+        loop.setInterest(listenToken, !pausedForFds && (!full() || oldestIdle() != null) ? EPOLLIN : 0);
+    }
+
+    /** A client became idle (it has its answer): one more that may make room when every slot is taken. */
+    void idled() {
+        if (full()) updateAccepting();
+    }
+
+    private boolean full() {
+        return clients.size() >= MAX_CLIENTS + PROBE_RESERVE;
+    }
+
+    /** The oldest client that is still sending its request or lingers after its answer; null if none. */
+    private HttpConnection oldestIdle() {
+        for (HttpConnection c : clients) if (c.idle()) return c;
+        return null;
     }
 
     // ---- routing ----
