@@ -97,6 +97,8 @@ public final class StatsServer implements AutoCloseable, Handler {
     private final SharedRounds rounds = new SharedRounds();
     private final HeldAnswers held = new HeldAnswers();
     private final long maxHeldBytes;
+    /** Each loop's latest /metrics snapshot, for a loop that does not answer a scrape (stats loop only). */
+    private LoopSnapshot[] lastAnswered = new LoopSnapshot[0];
     /** Snapshot rounds started, for tests: requests that could share a round must not start one each. */
     private volatile long roundsStarted;
     /**
@@ -230,6 +232,11 @@ public final class StatsServer implements AutoCloseable, Handler {
         return n;
     }
 
+    private LoopSnapshot[] lastAnswered(int loops) {
+        if (lastAnswered.length != loops) lastAnswered = new LoopSnapshot[loops];
+        return lastAnswered;
+    }
+
     /** The large answers clients are being sent. */
     HeldAnswers held() {
         return held;
@@ -327,7 +334,7 @@ public final class StatsServer implements AutoCloseable, Handler {
         switch (path) {
             case "/metrics":
                 take = fl -> LoopSnapshot.take(fl, false);
-                render = (snaps, all) -> MetricsPage.render(snaps) + BackendMetrics.render(p.backendPool().snapshot())
+                render = (snaps, all) -> MetricsPage.render(snaps, lastAnswered(snaps.size())) + BackendMetrics.render(p.backendPool().snapshot())
                         + NameMetrics.render(p.backendPool().names()) + RouteMetrics.render(p.backendPool().routedSnapshot())
                         + TlsMetricsPage.render(p.forwards()) + ClientTableMetrics.render(p) + ProcessMetrics.render();
                 break;
