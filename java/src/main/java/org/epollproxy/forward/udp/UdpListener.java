@@ -31,6 +31,13 @@ public final class UdpListener extends ListenerBase {
     private boolean closed;
     private long lastDenyLog;
     private long lastNoPortLog;
+    /**
+     * New sessions that could not be opened (socket, connect or epoll_ctl failed) since the first such
+     * failure was logged; -1 when the last attempt succeeded. One line starts the episode and one ends it:
+     * a line per failure was a line per datagram, 100,000 a second from a flood of new source addresses
+     * while fds ran out.
+     */
+    private long openFailures = -1;
 
     public UdpListener(ForwardingLoop fl, Forward forward, int fd) {
         super(fl, forward, fd);
@@ -96,6 +103,11 @@ public final class UdpListener extends ListenerBase {
             stats().datagramsDropped++;
             return null;
         }
+        if (openFailures >= 0) {
+            fl.log().error("udp listen=" + forward().bind() + ": sessions open again; " + openFailures
+                    + " more new session(s) failed meanwhile, their datagrams dropped");
+            openFailures = -1;
+        }
         sessions.put(client, s);
         stats().accepted++;
         stats().active++;
@@ -111,6 +123,17 @@ public final class UdpListener extends ListenerBase {
         }
         stats().datagramsOut++;
         return true;
+    }
+
+    /** A new session for {@code client} could not be opened ({@code why}): logged once per episode. */
+    void openFailed(SockAddr client, String why) {
+        if (openFailures >= 0) {
+            openFailures++;
+            return;
+        }
+        openFailures = 0;
+        fl.log().error("udp client=" + client + " listen=" + forward().bind() + ": " + why
+                + "; datagrams of new clients are dropped until a session opens again");
     }
 
     /** Every port a new session could get was still in quarantine: its datagram is dropped (counted by the caller). */
