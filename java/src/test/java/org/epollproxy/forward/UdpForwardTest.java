@@ -207,4 +207,28 @@ class UdpForwardTest {
             }
         }
     }
+
+    /**
+     * A flood of new source addresses at the session cap evicts a session per datagram: each is counted, but
+     * logged one a second, the next such line saying how many were not, instead of a line per datagram.
+     */
+    @Test
+    void evictionsUnderAFloodOfNewClientsAreCountedEachButNotLoggedEach() throws Exception {
+        Settings st = Settings.builder().udpMaxSessions(2).build();
+        List<DatagramSocket> clients = new java.util.ArrayList<>();
+        try (TestProxy proxy = proxy(st, -1, AccessRules.ALLOW_ALL)) {
+            for (int i = 0; i < 100; i++) clients.add(new DatagramSocket(0, InetAddress.getLoopbackAddress()));
+            long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(TestProxy.AWAIT_S);
+            while (proxy.onLoop(0, fl -> fl.forwardStats().get(0).sessionsEvicted) < 98) { // a datagram lost is sent again
+                assertTrue(System.nanoTime() < end, "98 evictions did not happen");
+                for (DatagramSocket c : clients) c.send(new DatagramPacket(new byte[] {'x'}, 1, InetAddress.getLoopbackAddress(), proxy.port()));
+            }
+            long evicted = proxy.onLoop(0, fl -> fl.forwardStats().get(0).sessionsEvicted);
+            long lines = proxy.log().lines().filter(l -> l.contains("end=evicted")).count();
+            assertTrue(lines >= 1, "the first eviction is logged:\n" + proxy.log());
+            assertTrue(lines < evicted / 4, lines + " eviction lines for " + evicted + " evictions");
+        } finally {
+            for (DatagramSocket c : clients) c.close();
+        }
+    }
 }

@@ -38,6 +38,13 @@ public final class UdpListener extends ListenerBase {
      * while fds ran out.
      */
     private long openFailures = -1;
+    /**
+     * Sessions evicted at the cap are logged one a second (-1: none yet), the next such line saying how many
+     * were not: under a flood of new source addresses every datagram evicts a session, and a line each was
+     * a line per datagram. The metric counts every one.
+     */
+    private long lastEvictionLog = -1;
+    private long evictionsUnlogged;
 
     public UdpListener(ForwardingLoop fl, Forward forward, int fd) {
         super(fl, forward, fd);
@@ -160,7 +167,7 @@ public final class UdpListener extends ListenerBase {
         st.bytesDown += s.down;
         st.ended(reason);
         fl.closed(s, new ConnectionRecord(s.forward, s.client, s.forward.backends().get(0), s.up, s.down,
-                s.millis(), reason, errno));
+                s.millis(), reason, errno), reason != EndReason.EVICTED || logThisEviction());
         if (reason == EndReason.SHUTDOWN) {
             s.release();
         } else {
@@ -169,6 +176,21 @@ public final class UdpListener extends ListenerBase {
             if (quarantine.size() > fl.settings().udpMaxSessions()) releaseQuarantined(quarantine.peekFirst());
         }
         if (closed && sessions.isEmpty()) closeSocket(); // a removed forward's socket outlived its last session
+    }
+
+    private boolean logThisEviction() {
+        long now = loop.now();
+        if (lastEvictionLog >= 0 && now - lastEvictionLog < 1_000_000_000L) {
+            evictionsUnlogged++;
+            return false;
+        }
+        lastEvictionLog = now;
+        if (evictionsUnlogged > 0 && fl.settings().logConnections()) {
+            fl.log().error("udp listen=" + forward().bind() + ": " + evictionsUnlogged + " more session(s) evicted at "
+                    + "--udp-max-sessions since the last such line, not logged one by one (one a second)");
+        }
+        evictionsUnlogged = 0;
+        return true;
     }
 
     /** Ends {@code s}'s quarantine: its socket closes (its port stays held in the loop's PortQuarantine). */
