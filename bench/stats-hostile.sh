@@ -6,7 +6,8 @@
 #     line: how many got 200 and how many 503 busy, the proxy's RSS before and after, and 20 /healthz
 #     meanwhile (curl's time_total, max);
 #  3. IDLE connections (default 1,200: more than the 1,088 slots) that send nothing, then 20 /healthz.
-# Prints the proxy's CPU seconds (utime+stime) per step and the load average (the machine is shared).
+# Prints the proxy's RSS, the machine's kernel TCP memory (socket buffers), the proxy's CPU seconds
+# (utime+stime) per step and the load average (the machine is shared).
 #
 #   bench/stats-hostile.sh
 #   HOSTILE_SESSIONS=10000 HOSTILE_READERS=1000 bench/stats-hostile.sh
@@ -45,6 +46,9 @@ uport="$(announced_port "$work/proxy.out" udp)"
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$proxy/status"; }
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$proxy/stat"; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+# Kernel memory of every TCP socket on the machine (sockstat counts pages): what an answer held in socket
+# buffers costs, which RSS does not show. Machine-wide: read the difference across a step.
+tcp_mem_kb() { awk -v p="$(getconf PAGESIZE)" '/^TCP:/ { for (i = 1; i < NF; i++) if ($i == "mem") print $(i + 1) * p / 1024 }' /proc/net/sockstat; }
 healthz_max_ms() { # N: the slowest of N /healthz (ms), and how many were not 200
     local worst=0 fails=0 t
     for _ in $(seq "$1"); do
@@ -97,11 +101,13 @@ print("readers", " ".join("%s:%d" % kv for kv in sorted(codes.items())), flush=T
 time.sleep(100000)
 PY
 cpu0="$(cpu_s)"
+mem0="$(tcp_mem_kb)"
 python3 "$work/readers.py" "$sport" "$READERS" > "$work/readers.out" &
 readers=$!
 pids+=($readers)
 wait_line "$work/readers.out" '^readers' 120
 echo "$READERS readers of /connections that do not read: $(cut -d' ' -f2- "$work/readers.out"); RSS $(rss_kb) kB;" \
+    "kernel TCP memory +$(( $(tcp_mem_kb) - mem0 )) kB;" \
     "/healthz meanwhile: $(healthz_max_ms 20); CPU +$(awk -v a="$cpu0" -v b="$(cpu_s)" 'BEGIN { printf "%.2f", b - a }') s  (load $(load))"
 stop_pids "$readers"
 
