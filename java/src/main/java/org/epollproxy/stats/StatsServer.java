@@ -318,6 +318,7 @@ public final class StatsServer implements AutoCloseable, Handler {
     void serve(HttpConnection c, String head) {
         int eol = head.indexOf('\n');
         String[] line = head.substring(0, eol).strip().split(" ", -1);
+        if (line.length == 3) line[1] = originForm(line[1]);
         if (line.length != 3 || !METHOD.matcher(line[0]).matches() || !VERSION.matcher(line[2]).matches() || !line[1].startsWith("/")) {
             c.respond(400, TEXT, "bad request: expected 'GET /metrics HTTP/1.1'\n", false, null);
             return;
@@ -405,6 +406,19 @@ public final class StatsServer implements AutoCloseable, Handler {
                 }
             });
         });
+    }
+
+    /**
+     * {@code http://host:port/metrics?x} as {@code /metrics?x}: HTTP/1.1 servers must accept the absolute form
+     * (RFC 9112, 3.2.2), which a client configured with this port as its proxy sends. Anything else as given.
+     */
+    static String originForm(String target) {
+        int scheme = target.regionMatches(true, 0, "http://", 0, 7) ? 7 : target.regionMatches(true, 0, "https://", 0, 8) ? 8 : -1;
+        if (scheme < 0) return target;
+        int path = target.indexOf('/', scheme);
+        int query = target.indexOf('?', scheme);
+        if (path < 0 || (query >= 0 && query < path)) return query < 0 ? "/" : "/" + target.substring(query);
+        return target.substring(path);
     }
 
     /**

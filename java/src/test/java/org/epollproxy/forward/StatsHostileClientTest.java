@@ -95,6 +95,20 @@ class StatsHostileClientTest {
         }
     }
 
+    @Test
+    void anAbsoluteFormRequestIsServedLikeItsPath() throws Exception {
+        try (TestBackend backend = TestBackend.echo(); TestProxy proxy = new TestProxy(backend.port());
+                StatsServer stats = StatsEndpointTest.statsOn(proxy)) {
+            String host = "127.0.0.1:" + stats.address().port();
+            String reply = exchange(stats, ascii("GET http://" + host + "/healthz HTTP/1.1\r\nHost: " + host + "\r\n\r\n"));
+            assertTrue(reply.startsWith("HTTP/1.1 200 OK\r\n") && reply.endsWith("ok\n"), reply);
+            reply = exchange(stats, ascii("GET HTTP://" + host + "/connections?client=10.9.9.9 HTTP/1.1\r\n\r\n"));
+            assertTrue(reply.startsWith("HTTP/1.1 200 OK\r\n") && reply.contains("\"connections\": []"), reply);
+            reply = exchange(stats, ascii("GET http://" + host + " HTTP/1.1\r\n\r\n")); // no path: the status page
+            assertTrue(reply.startsWith("HTTP/1.1 200 OK\r\n") && reply.contains("text/html"), reply);
+        }
+    }
+
     /**
      * Clients that ask for a large answer one after the other and never read it: each holds its own copy
      * until the client timeout. Past the server's bound on such bytes, a request needing a new rendering gets
