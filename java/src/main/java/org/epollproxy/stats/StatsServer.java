@@ -95,6 +95,7 @@ public final class StatsServer implements AutoCloseable, Handler {
     /** In accept order (no HttpConnection overrides equals): the first idle one is the oldest. */
     private final Set<HttpConnection> clients = new LinkedHashSet<>();
     private final SharedRounds rounds = new SharedRounds();
+    private final RoundPacing pacing = new RoundPacing();
     private final HeldAnswers held = new HeldAnswers();
     private final long maxHeldBytes;
     /** Each loop's latest /metrics snapshot, for a loop that does not answer a scrape (stats loop only). */
@@ -246,6 +247,11 @@ public final class StatsServer implements AutoCloseable, Handler {
         return roundsStarted;
     }
 
+    /** A round of {@code page} is under way or waiting to start; stats loop only (tests). */
+    boolean roundPending(String page) {
+        return rounds.running(page);
+    }
+
     /** Part of an allowance that the socket did not take. */
     void unused(int bytes) {
         budget += bytes;
@@ -391,20 +397,35 @@ public final class StatsServer implements AutoCloseable, Handler {
             return;
         }
         String type = path.equals("/metrics") ? PROMETHEUS : path.equals("/connections") ? JSON : TEXT;
+        boolean paced = path.equals("/connections");
         rounds.join(page, new SharedRounds.Waiter(c, head_, readiness, filter), () -> {
-            roundsStarted++;
-            SnapshotRound.start(loop, p, take, snaps -> {
-                List<SharedRounds.Waiter> waiting = rounds.finish(page);
-                if (probe) {
-                    for (SharedRounds.Waiter w : waiting) health(w.client(), snaps, p, w.head(), w.readiness());
-                    return;
+            Runnable startRound = () -> {
+                roundsStarted++;
+                long startedAt = loop.now();
+                SnapshotRound.start(loop, p, take, snaps -> {
+                    if (paced) pacing.ran(startedAt, loop.now());
+                    List<SharedRounds.Waiter> waiting = rounds.finish(page);
+                    if (probe) {
+                        for (SharedRounds.Waiter w : waiting) health(w.client(), snaps, p, w.head(), w.readiness());
+                        return;
+                    }
+                    Map<ConnectionFilter, byte[]> bodies = new HashMap<>(); // rendered once per filter (by value) for all
+                    for (SharedRounds.Waiter w : waiting) {
+                        byte[] body = bodies.computeIfAbsent(w.filter(), f -> render.apply(snaps, f).getBytes(StandardCharsets.UTF_8));
+                        w.client().respond(200, type, body, w.head(), null);
+                    }
+                });
+            };
+            if (!paced || pacing.notBefore() <= loop.now()) {
+                startRound.run();
+                return;
+            }
+            loop.schedule(new Timer() { // too soon after the last one: this round, and whoever joins it, waits
+                @Override
+                protected void onTimer(long now) {
+                    startRound.run();
                 }
-                Map<ConnectionFilter, byte[]> bodies = new HashMap<>(); // rendered once per filter (by value) for all
-                for (SharedRounds.Waiter w : waiting) {
-                    byte[] body = bodies.computeIfAbsent(w.filter(), f -> render.apply(snaps, f).getBytes(StandardCharsets.UTF_8));
-                    w.client().respond(200, type, body, w.head(), null);
-                }
-            });
+            }, pacing.notBefore());
         });
     }
 

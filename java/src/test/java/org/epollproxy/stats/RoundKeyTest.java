@@ -77,4 +77,68 @@ class RoundKeyTest {
             proxy.stop(10, TimeUnit.SECONDS);
         }
     }
+
+    /**
+     * A /connections round that took long (here 1 s: the loop was held, the round gave up on it) delays the
+     * next one: a request arriving right after waits for its round instead of having the loops copy every
+     * connection again at once, and is answered once the gap has passed.
+     */
+    @Test
+    void aConnectionsRoundRightAfterASlowOneWaits() throws Exception {
+        ProxyServer proxy = new ProxyServer(Shim.load(), Settings.DEFAULTS, new PrintStream(OutputStream.nullOutputStream()));
+        proxy.start(List.of(new Forward(SockAddr.parse("127.0.0.1", 0), List.of(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", Ports.free()))))));
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (StatsServer stats = StatsServer.bind(Shim.load(), SockAddr.parse("127.0.0.1", 0), 30_000)) {
+            stats.start(proxy);
+            proxy.loops().get(0).execute(() -> {
+                held.countDown();
+                try {
+                    release.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(held.await(30, TimeUnit.SECONDS));
+            String first = ask(stats);
+            assertTrue(first.contains("\"loops_answered\": 0"), "the held loop did not answer within 1 s: " + first);
+            release.countDown();
+
+            long before = onStatsLoop(stats, stats::roundsStarted);
+            try (Socket c = send(stats)) {
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                long[] seen;
+                do { // until the server has read the request: its round is pending, started or not
+                    assertTrue(System.nanoTime() < end, "the request was not read in 30 s");
+                    seen = onStatsLoop(stats, () -> new long[] {stats.roundPending("/connections") ? 1 : 0, stats.roundsStarted()});
+                } while (seen[0] == 0 && seen[1] == before);
+                assertEquals(before, seen[1], "a new round started at once after a round of 1 s");
+                String second = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertTrue(second.startsWith("HTTP/1.1 200 OK\r\n") && second.contains("\"loops_answered\": 1"), second);
+            }
+        } finally {
+            release.countDown();
+            proxy.stop(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static Socket send(StatsServer stats) throws Exception {
+        Socket c = new Socket();
+        c.connect(new InetSocketAddress("127.0.0.1", stats.address().port()), 5000);
+        c.setSoTimeout(30_000);
+        c.getOutputStream().write("GET /connections HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        return c;
+    }
+
+    private static String ask(StatsServer stats) throws Exception {
+        try (Socket c = send(stats)) {
+            return new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static <T> T onStatsLoop(StatsServer stats, java.util.function.Supplier<T> f) throws Exception {
+        java.util.concurrent.CompletableFuture<T> r = new java.util.concurrent.CompletableFuture<>();
+        stats.loop().execute(() -> r.complete(f.get()));
+        return r.get(30, TimeUnit.SECONDS);
+    }
 }
