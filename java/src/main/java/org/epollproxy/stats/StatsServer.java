@@ -316,23 +316,16 @@ public final class StatsServer implements AutoCloseable, Handler {
 
     // ---- routing ----
 
-    /** Compiled once: 1,000 requests at once each compiling its own was a cost a probe waited behind. */
-    private static final java.util.regex.Pattern METHOD = java.util.regex.Pattern.compile("[A-Z]{1,16}");
-    private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("HTTP/1\\.[01]");
-
     /** A whole request head arrived on {@code c}: answer it, now or once the loops have answered. */
     void serve(HttpConnection c, String head) {
-        int eol = head.indexOf('\n');
-        String[] line = head.substring(0, eol).strip().split(" ", -1);
-        if (line.length == 3) line[1] = originForm(line[1]);
-        if (line.length != 3 || !METHOD.matcher(line[0]).matches() || !VERSION.matcher(line[2]).matches() || !line[1].startsWith("/")) {
+        RequestLine line = RequestLine.parse(head);
+        if (line == null) {
             c.respond(400, TEXT, "bad request: expected 'GET /metrics HTTP/1.1'\n", false, null);
             return;
         }
-        String method = line[0];
-        int q = line[1].indexOf('?');
-        String path = q < 0 ? line[1] : line[1].substring(0, q);
-        String query = q < 0 ? null : line[1].substring(q + 1);
+        String method = line.method();
+        String path = line.path();
+        String query = line.query();
         boolean head_ = method.equals("HEAD");
         Function<ForwardingLoop, LoopSnapshot> take;
         BiFunction<List<LoopSnapshot>, ConnectionFilter, String> render;
@@ -427,19 +420,6 @@ public final class StatsServer implements AutoCloseable, Handler {
                 }
             }, pacing.notBefore());
         });
-    }
-
-    /**
-     * {@code http://host:port/metrics?x} as {@code /metrics?x}: HTTP/1.1 servers must accept the absolute form
-     * (RFC 9112, 3.2.2), which a client configured with this port as its proxy sends. Anything else as given.
-     */
-    static String originForm(String target) {
-        int scheme = target.regionMatches(true, 0, "http://", 0, 7) ? 7 : target.regionMatches(true, 0, "https://", 0, 8) ? 8 : -1;
-        if (scheme < 0) return target;
-        int path = target.indexOf('/', scheme);
-        int query = target.indexOf('?', scheme);
-        if (path < 0 || (query >= 0 && query < path)) return query < 0 ? "/" : "/" + target.substring(query);
-        return target.substring(path);
     }
 
     /**
