@@ -2,8 +2,10 @@ package org.epollproxy.stats;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The snapshot rounds in flight, at most one per page: a request for a page whose round is already
@@ -40,6 +42,22 @@ final class SharedRounds {
     /** A round of {@code page} is in flight: a request for it joins it, and costs no rendering of its own. */
     boolean running(String page) {
         return inFlight.containsKey(page);
+    }
+
+    /**
+     * {@code filter} may join the round of {@code page}: there is none yet, it already renders that filter, or
+     * it renders fewer than {@code max} distinct ones. Each distinct filter is one pass over every connection
+     * on the stats loop, which probes wait behind.
+     */
+    boolean admits(String page, ConnectionFilter filter, int max) {
+        List<Waiter> waiting = inFlight.get(page);
+        if (waiting == null) return true;
+        Set<ConnectionFilter> distinct = new HashSet<>();
+        for (Waiter w : waiting) {
+            if (w.filter().equals(filter)) return true;
+            distinct.add(w.filter());
+        }
+        return distinct.size() < max;
     }
 
     /** Rounds in flight now (at most one per page). */

@@ -78,6 +78,12 @@ public final class StatsServer implements AutoCloseable, Handler {
      * much still fills a LAN, and a large answer is written in slices of it per loop iteration anyway.
      */
     static final int CLIENT_SNDBUF = 128 << 10;
+    /**
+     * Distinct /connections filters one round renders; a request with yet another gets 503. 1,000 requests
+     * with 1,000 filters over 50,000 connections would be 50 million matches on the stats loop, seconds at
+     * tens of ns each, which /healthz would wait behind.
+     */
+    static final int MAX_FILTERS_PER_ROUND = 32;
     private static final int SCRATCH = 64 * 1024;
     static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
     static final String JSON = "application/json";
@@ -377,6 +383,10 @@ public final class StatsServer implements AutoCloseable, Handler {
         String page = roundKey(path, probe);
         if (!probe && held.bytes() >= maxHeldBytes && !rounds.running(page)) { // a new rendering would add one more copy
             c.respond(503, TEXT, "busy: " + (held.bytes() >> 10) + " KiB of answers wait for clients to read them; retry in a few seconds\n", head_, null);
+            return;
+        }
+        if (!rounds.admits(page, filter, MAX_FILTERS_PER_ROUND)) {
+            c.respond(503, TEXT, "busy: " + MAX_FILTERS_PER_ROUND + " different /connections filters are being answered; retry in a few seconds\n", head_, null);
             return;
         }
         if (take == null) {
