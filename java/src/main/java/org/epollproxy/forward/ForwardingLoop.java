@@ -272,8 +272,13 @@ public final class ForwardingLoop {
 
     /** {@code c} ended as {@code r} says: unlisted, logged, and its room offered to paused listeners. */
     public void closed(Connection c, ConnectionRecord r) {
+        closed(c, r, true);
+    }
+
+    /** As above; without its stderr line unless {@code logLine} (an end logged in summary; the rinetd logfile still gets it). */
+    public void closed(Connection c, ConnectionRecord r, boolean logLine) {
         unlist(c);
-        connectionEnded(r);
+        connectionEnded(r, logLine);
         if (draining) {
             if (openCount == 0) loop.stop();
             return;
@@ -324,7 +329,11 @@ public final class ForwardingLoop {
 
     /** One stderr line (unless --quiet) and one rinetd logfile line per finished connection or session. */
     public void connectionEnded(ConnectionRecord r) {
-        if (settings.logConnections()) {
+        connectionEnded(r, true);
+    }
+
+    private void connectionEnded(ConnectionRecord r, boolean logLine) {
+        if (logLine && settings.logConnections()) {
             r.appendTo(log.line());
             log.end();
         }

@@ -11,10 +11,12 @@ import org.epollproxy.loop.Timer;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.NativeMemory;
+import org.epollproxy.shim.Net;
 
 /**
  * One HTTP client of the stats endpoint, on the stats loop: read one request (at most
- * {@link #MAX_REQUEST} bytes), answer it, close. Its own deadline (the server's client timeout) covers
+ * {@link #MAX_REQUEST} bytes), answer it, close (after a short linger that drops what the client still
+ * sends, so the close is a FIN after the answer, not a reset that loses it). Its own deadline (the server's client timeout) covers
  * reading the request and, reset once, writing the answer: a client that sends nothing, sends one byte
  * at a time or never reads is closed then, and holds nothing but its fd and these few bytes meanwhile.
  * No thread per client, so an idle or slow client delays nobody else.
@@ -24,6 +26,14 @@ final class HttpConnection extends Timer implements Handler {
     static final int MAX_REQUEST = 8192;
     /** Answers up to this size are written at once, outside the server's write budget. */
     static final int SMALL_ANSWER = 4096;
+    /**
+     * After the answer, how long and how much of what the client still sends (a body, pipelined requests,
+     * the rest of an oversized header) is read and discarded before the close. Closing with unread bytes
+     * makes the kernel send a reset, and a reset makes the client's kernel drop the answer it had not read
+     * yet: the client saw "connection reset" instead of its 431 or its /healthz "ok".
+     */
+    static final long LINGER_MS = 2000;
+    static final int LINGER_BYTES = 1 << 20;
 
     private final StatsServer server;
     private final EventLoop loop;
@@ -38,8 +48,15 @@ final class HttpConnection extends Timer implements Handler {
      */
     private byte[] response;
     private byte[] body;
+    /** {@link #body} is counted in the server's bytes held for clients, until it is all sent or this closes. */
+    private boolean holding;
     private int sent;
     private boolean closed;
+    /** The answer went out and the write side is shut: reading only to discard, until EOF. */
+    private boolean lingering;
+    /** Its whole request head arrived: it is being answered. */
+    private boolean requested;
+    private int discarded;
     /** Accepted beyond the regular client slots: only a probe (/healthz, /livez) is answered. */
     private final boolean probeOnly;
 
@@ -57,7 +74,8 @@ final class HttpConnection extends Timer implements Handler {
 
     @Override
     public void onEvent(int events) {
-        if (response != null) write();
+        if (lingering) discard();
+        else if (response != null) write();
         else read();
     }
 
@@ -75,6 +93,7 @@ final class HttpConnection extends Timer implements Handler {
             int from = Math.max(0, requestLength - 3);
             requestLength += n;
             if (headEnds(from)) {
+                requested = true;
                 interest(0); // nothing more to read; the answer may wait for the loops
                 server.serve(this, new String(request, 0, requestLength, StandardCharsets.ISO_8859_1));
                 return;
@@ -102,6 +121,11 @@ final class HttpConnection extends Timer implements Handler {
         return -1;
     }
 
+    /** Holds a slot without being served: still sending its request, or lingering after its answer. */
+    boolean idle() {
+        return !closed && (lingering || (response == null && !requested));
+    }
+
     boolean probeOnly() {
         return probeOnly;
     }
@@ -126,6 +150,10 @@ final class HttpConnection extends Timer implements Handler {
         h.append("Connection: close\r\n\r\n");
         response = h.toString().getBytes(StandardCharsets.ISO_8859_1);
         body = head ? new byte[0] : b;
+        if (body.length > SMALL_ANSWER) {
+            server.held().hold(body);
+            holding = true;
+        }
         sent = 0;
         loop.schedule(this, loop.now() + server.clientTimeoutNanos()); // a fresh deadline to take the answer
         write();
@@ -155,14 +183,50 @@ final class HttpConnection extends Timer implements Handler {
             }
             sent += n;
         }
-        close();
+        linger();
+    }
+
+    /**
+     * The whole answer is in the kernel: end the write side (the FIN follows the answer), then read and drop
+     * what the client still sends until it closes too, or for at most {@link #LINGER_MS} and
+     * {@link #LINGER_BYTES}, so the close does not reset the connection under an answer not yet read.
+     */
+    private void linger() {
+        if (closed) return;
+        letGoOfBody();
+        if (k.shutdown(fd, Net.SHUT_WR) < 0) {
+            close();
+            return;
+        }
+        lingering = true;
+        loop.schedule(this, loop.now() + Math.min(server.clientTimeoutNanos(), LINGER_MS * 1_000_000L));
+        interest(EPOLLIN);
+        server.idled();
+        discard();
+    }
+
+    private void letGoOfBody() {
+        if (holding) server.held().drop(body);
+        holding = false;
+        body = null;
+    }
+
+    private void discard() {
+        while (!closed) {
+            int n = k.recv(fd, server.scratch(), server.scratchSize());
+            if (n == -Errno.EAGAIN) return;
+            if (n <= 0 || (discarded += n) > LINGER_BYTES) { // the client closed too, or keeps sending: enough
+                close();
+                return;
+            }
+        }
     }
 
     private void interest(int mask) {
         if (!closed && loop.setInterest(token, mask) < 0) close();
     }
 
-    /** The deadline passed: the client was too slow to send its request or to take the answer. */
+    /** The deadline passed: the client was too slow to send its request or to take the answer, or lingered long enough. */
     @Override
     protected void onTimer(long now) {
         close();
@@ -176,6 +240,7 @@ final class HttpConnection extends Timer implements Handler {
     void close() {
         if (closed) return;
         closed = true;
+        letGoOfBody();
         loop.cancel(this);
         loop.release(token, false);
         k.close(fd);

@@ -20,11 +20,26 @@ final class MetricsPage {
      *     series are left out and {@code epollproxy_loop_responding} says 0)
      */
     static String render(List<LoopSnapshot> snapshots) {
+        return render(snapshots, new LoopSnapshot[snapshots.size()]);
+    }
+
+    /**
+     * As above; {@code lastAnswered} holds each loop's latest snapshot across scrapes (updated here), whose
+     * forward counters stand in for a loop that did not answer. Summed without that loop's share, every
+     * forward counter went down for one scrape and back up the next, which Prometheus reads as a counter
+     * reset: rate() and increase() then counted the whole counter again, a spike of the forward's lifetime.
+     */
+    static String render(List<LoopSnapshot> snapshots, LoopSnapshot[] lastAnswered) {
         PrometheusText p = new PrometheusText();
         // Per forward, summed over the loops; a forward is its protocol and listening address.
         Map<String, ForwardStats> byKey = new LinkedHashMap<>();
         Map<String, Forward> forwardOf = new LinkedHashMap<>();
-        for (LoopSnapshot s : snapshots) {
+        for (int i = 0; i < snapshots.size(); i++) {
+            LoopSnapshot s = snapshots.get(i);
+            if (i < lastAnswered.length) {
+                if (s != null) lastAnswered[i] = s;
+                else s = lastAnswered[i]; // not answering now: its counters as last seen, never less
+            }
             if (s == null) continue;
             for (int f = 0; f < s.forwards().size(); f++) {
                 String key = s.forwards().get(f).key();

@@ -2,8 +2,10 @@ package org.epollproxy.stats;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The snapshot rounds in flight, at most one per page: a request for a page whose round is already
@@ -13,8 +15,8 @@ import java.util.Map;
  * ({@link StatsServer#LOOP_ANSWER_MS} at worst), as fresh as a scrape that came a moment earlier.
  */
 final class SharedRounds {
-    /** A client waiting for {@code page}; {@code readiness}: /healthz rather than /livez. */
-    record Waiter(HttpConnection client, boolean head, boolean readiness) {}
+    /** A client waiting for {@code page}; {@code readiness}: /healthz rather than /livez; {@code filter}: of /connections. */
+    record Waiter(HttpConnection client, boolean head, boolean readiness, ConnectionFilter filter) {}
 
     private final Map<String, List<Waiter>> inFlight = new HashMap<>();
 
@@ -35,6 +37,27 @@ final class SharedRounds {
     List<Waiter> finish(String page) {
         List<Waiter> w = inFlight.remove(page);
         return w == null ? List.of() : w;
+    }
+
+    /** A round of {@code page} is in flight: a request for it joins it, and costs no rendering of its own. */
+    boolean running(String page) {
+        return inFlight.containsKey(page);
+    }
+
+    /**
+     * {@code filter} may join the round of {@code page}: there is none yet, it already renders that filter, or
+     * it renders fewer than {@code max} distinct ones. Each distinct filter is one pass over every connection
+     * on the stats loop, which probes wait behind.
+     */
+    boolean admits(String page, ConnectionFilter filter, int max) {
+        List<Waiter> waiting = inFlight.get(page);
+        if (waiting == null) return true;
+        Set<ConnectionFilter> distinct = new HashSet<>();
+        for (Waiter w : waiting) {
+            if (w.filter().equals(filter)) return true;
+            distinct.add(w.filter());
+        }
+        return distinct.size() < max;
     }
 
     /** Rounds in flight now (at most one per page). */

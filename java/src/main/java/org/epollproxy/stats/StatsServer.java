@@ -3,11 +3,14 @@ package org.epollproxy.stats;
 import static org.epollproxy.shim.Epoll.EPOLLIN;
 
 import java.io.IOException;
-import java.util.Collections;
-import java.util.IdentityHashMap;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.forward.Sockets;
@@ -18,6 +21,7 @@ import org.epollproxy.runtime.ProxyServer;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.NativeBuffer;
+import org.epollproxy.shim.Net;
 import org.epollproxy.shim.Shim;
 import org.epollproxy.shim.SockAddr;
 import org.epollproxy.shim.SyscallException;
@@ -48,7 +52,8 @@ import org.epollproxy.shim.SyscallException;
  * round in flight ({@link SharedRounds}), so the work is bounded per page, not per request, and a probe
  * waits behind at most one task per page on each loop; and {@link #PROBE_RESERVE} connections beyond
  * {@link #MAX_CLIENTS} are accepted for probes only, so clients holding every regular slot do not shut
- * probes out.
+ * probes out; when those are taken too, a new connection closes the oldest client that has not sent its
+ * request yet (or lingers after its answer).
  */
 public final class StatsServer implements AutoCloseable, Handler {
     static final long LOOP_ANSWER_MS = 1000;
@@ -59,6 +64,26 @@ public final class StatsServer implements AutoCloseable, Handler {
     /** Connections accepted beyond MAX_CLIENTS that may only ask /healthz or /livez (others: 503). */
     static final int PROBE_RESERVE = 64;
     private static final int BACKLOG = 4096;
+    /**
+     * Bytes of answers that clients have not taken yet, above which a request that needs a new rendering gets
+     * 503 (probes and requests joining a round in flight still get theirs). Each client holds its answer until
+     * its socket has taken it, up to the client timeout: 1,000 clients asking /connections of 10,000 connections one
+     * after the other and reading nothing held 1,000 copies of 3 MB, well past the 256 MB heap the launcher
+     * gives, which the forwarding loops share.
+     */
+    static final long MAX_HELD_BYTES = 32 << 20;
+    /**
+     * SO_SNDBUF of each client: the kernel otherwise grows it to 2.8 MB for a client that never reads, and
+     * 1,088 of them pinned 3 GB of kernel socket memory, the memory the forwarding sockets draw on too. This
+     * much still fills a LAN, and a large answer is written in slices of it per loop iteration anyway.
+     */
+    static final int CLIENT_SNDBUF = 128 << 10;
+    /**
+     * Distinct /connections filters one round renders; a request with yet another gets 503. 1,000 requests
+     * with 1,000 filters over 50,000 connections would be 50 million matches on the stats loop, seconds at
+     * tens of ns each, which /healthz would wait behind.
+     */
+    static final int MAX_FILTERS_PER_ROUND = 32;
     private static final int SCRATCH = 64 * 1024;
     static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
     static final String JSON = "application/json";
@@ -73,8 +98,16 @@ public final class StatsServer implements AutoCloseable, Handler {
     private final SockAddr address;
     private final long clientTimeoutNanos;
     private final NativeBuffer scratch = NativeBuffer.allocate(SCRATCH);
-    private final Set<HttpConnection> clients = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** In accept order (no HttpConnection overrides equals): the first idle one is the oldest. */
+    private final Set<HttpConnection> clients = new LinkedHashSet<>();
     private final SharedRounds rounds = new SharedRounds();
+    private final RoundPacing pacing = new RoundPacing();
+    private final HeldAnswers held = new HeldAnswers();
+    private final long maxHeldBytes;
+    /** Each loop's latest /metrics snapshot, for a loop that does not answer a scrape (stats loop only). */
+    private LoopSnapshot[] lastAnswered = new LoopSnapshot[0];
+    /** Snapshot rounds started, for tests: requests that could share a round must not start one each. */
+    private volatile long roundsStarted;
     /**
      * Bytes of large answers written per loop iteration, all clients together: 1,000 answers of 100 KB
      * written in one go kept the loop from accepting and answering a probe for hundreds of ms; in slices,
@@ -94,8 +127,9 @@ public final class StatsServer implements AutoCloseable, Handler {
         }
     };
 
-    private StatsServer(Kernel k, SockAddr addr, long clientTimeoutMs) {
+    private StatsServer(Kernel k, SockAddr addr, long clientTimeoutMs, long maxHeldBytes) {
         this.k = k;
+        this.maxHeldBytes = maxHeldBytes;
         this.clientTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(clientTimeoutMs);
         this.listenFd = Sockets.listenTcp(k, addr, false, BACKLOG);
         try {
@@ -116,8 +150,13 @@ public final class StatsServer implements AutoCloseable, Handler {
 
     /** As {@link #bind(SockAddr)}, over {@code k}, closing clients that take longer than {@code clientTimeoutMs}. */
     public static StatsServer bind(Kernel k, SockAddr addr, long clientTimeoutMs) throws IOException {
+        return bind(k, addr, clientTimeoutMs, MAX_HELD_BYTES);
+    }
+
+    /** As above, answering 503 to new renderings while clients hold more than {@code maxHeldBytes} of answers. */
+    public static StatsServer bind(Kernel k, SockAddr addr, long clientTimeoutMs, long maxHeldBytes) throws IOException {
         try {
-            return new StatsServer(k, addr, clientTimeoutMs);
+            return new StatsServer(k, addr, clientTimeoutMs, maxHeldBytes);
         } catch (SyscallException e) {
             throw new IOException(e.getMessage(), e);
         }
@@ -200,6 +239,25 @@ public final class StatsServer implements AutoCloseable, Handler {
         return n;
     }
 
+    private LoopSnapshot[] lastAnswered(int loops) {
+        if (lastAnswered.length != loops) lastAnswered = new LoopSnapshot[loops];
+        return lastAnswered;
+    }
+
+    /** The large answers clients are being sent. */
+    HeldAnswers held() {
+        return held;
+    }
+
+    long roundsStarted() {
+        return roundsStarted;
+    }
+
+    /** A round of {@code page} is under way or waiting to start; stats loop only (tests). */
+    boolean roundPending(String page) {
+        return rounds.running(page);
+    }
+
     /** Part of an allowance that the socket did not take. */
     void unused(int bytes) {
         budget += bytes;
@@ -218,7 +276,7 @@ public final class StatsServer implements AutoCloseable, Handler {
 
     @Override
     public void onEvent(int events) {
-        while (clients.size() < MAX_CLIENTS + PROBE_RESERVE && !pausedForFds) {
+        while (!pausedForFds && (!full() || oldestIdle() != null)) {
             int fd = k.accept(listenFd, 0);
             if (fd == -Errno.EAGAIN) break;
             if (fd == -Errno.EMFILE || fd == -Errno.ENFILE || fd == -Errno.ENOBUFS || fd == -Errno.ENOMEM) {
@@ -227,6 +285,11 @@ public final class StatsServer implements AutoCloseable, Handler {
                 break;
             }
             if (fd < 0) continue; // ECONNABORTED and the like: that client is gone
+            // Every slot taken: the oldest client that has asked nothing yet (or has its answer) makes room.
+            // Waiting for a slot instead kept a probe in the backlog behind 1,088 idle connections until they
+            // timed out, and an attacker reconnecting them kept it there for good.
+            if (full()) oldestIdle().close();
+            k.setsockopt_int(fd, Net.SOL_SOCKET, Net.SO_SNDBUF, CLIENT_SNDBUF); // best effort: a failure leaves the default
             new HttpConnection(this, fd, clients.size() >= MAX_CLIENTS); // lists itself in clients until it closes
         }
         updateAccepting();
@@ -239,35 +302,45 @@ public final class StatsServer implements AutoCloseable, Handler {
 
     private void updateAccepting() {
         if (loop.isStopping()) return;
-        loop.setInterest(listenToken, clients.size() < MAX_CLIENTS + PROBE_RESERVE && !pausedForFds ? EPOLLIN : 0);
+        loop.setInterest(listenToken, !pausedForFds && (!full() || oldestIdle() != null) ? EPOLLIN : 0);
+    }
+
+    /** A client became idle (it has its answer): one more that may make room when every slot is taken. */
+    void idled() {
+        if (full()) updateAccepting();
+    }
+
+    private boolean full() {
+        return clients.size() >= MAX_CLIENTS + PROBE_RESERVE;
+    }
+
+    /** The oldest client that is still sending its request or lingers after its answer; null if none. */
+    private HttpConnection oldestIdle() {
+        for (HttpConnection c : clients) if (c.idle()) return c;
+        return null;
     }
 
     // ---- routing ----
 
-    /** Compiled once: 1,000 requests at once each compiling its own was a cost a probe waited behind. */
-    private static final java.util.regex.Pattern METHOD = java.util.regex.Pattern.compile("[A-Z]{1,16}");
-    private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("HTTP/1\\.[01]");
-
     /** A whole request head arrived on {@code c}: answer it, now or once the loops have answered. */
     void serve(HttpConnection c, String head) {
-        int eol = head.indexOf('\n');
-        String[] line = head.substring(0, eol).strip().split(" ", -1);
-        if (line.length != 3 || !METHOD.matcher(line[0]).matches() || !VERSION.matcher(line[2]).matches() || !line[1].startsWith("/")) {
+        RequestLine line = RequestLine.parse(head);
+        if (line == null) {
             c.respond(400, TEXT, "bad request: expected 'GET /metrics HTTP/1.1'\n", false, null);
             return;
         }
-        String method = line[0];
-        int q = line[1].indexOf('?');
-        String path = q < 0 ? line[1] : line[1].substring(0, q);
-        String query = q < 0 ? null : line[1].substring(q + 1);
+        String method = line.method();
+        String path = line.path();
+        String query = line.query();
         boolean head_ = method.equals("HEAD");
         Function<ForwardingLoop, LoopSnapshot> take;
-        Function<List<LoopSnapshot>, String> render;
+        BiFunction<List<LoopSnapshot>, ConnectionFilter, String> render;
+        ConnectionFilter filter = ConnectionFilter.ALL;
         ProxyServer p = proxy;
         switch (path) {
             case "/metrics":
                 take = fl -> LoopSnapshot.take(fl, false);
-                render = snaps -> MetricsPage.render(snaps) + BackendMetrics.render(p.backendPool().snapshot())
+                render = (snaps, all) -> MetricsPage.render(snaps, lastAnswered(snaps.size())) + BackendMetrics.render(p.backendPool().snapshot())
                         + NameMetrics.render(p.backendPool().names()) + RouteMetrics.render(p.backendPool().routedSnapshot())
                         + TlsMetricsPage.render(p.forwards()) + ClientTableMetrics.render(p) + ProcessMetrics.render();
                 break;
@@ -276,7 +349,6 @@ public final class StatsServer implements AutoCloseable, Handler {
                 render = null;
                 break;
             case "/connections":
-                ConnectionFilter filter;
                 try {
                     filter = ConnectionFilter.parse(query);
                 } catch (IllegalArgumentException e) {
@@ -284,10 +356,10 @@ public final class StatsServer implements AutoCloseable, Handler {
                     return;
                 }
                 take = fl -> LoopSnapshot.take(fl, true);
-                render = snaps -> ConnectionsPage.render(snaps, filter);
+                render = ConnectionsPage::render;
                 break;
             case "/": // the status page: static, it fetches the rest itself
-                if (method.equals("GET") || head_) c.respond(200, StatusPage.TYPE, StatusPage.HTML, head_, null);
+                if (method.equals("GET") || head_) c.respond(200, StatusPage.TYPE, StatusPage.BYTES, head_, null);
                 else c.respond(405, TEXT, "GET or HEAD only\n", false, "GET, HEAD");
                 return;
             case "/healthz":
@@ -308,6 +380,15 @@ public final class StatsServer implements AutoCloseable, Handler {
             c.respond(503, TEXT, "busy: " + MAX_CLIENTS + " clients; only /healthz and /livez are answered now\n", head_, null);
             return;
         }
+        String page = roundKey(path, probe);
+        if (!probe && held.bytes() >= maxHeldBytes && !rounds.running(page)) { // a new rendering would add one more copy
+            c.respond(503, TEXT, "busy: " + (held.bytes() >> 10) + " KiB of answers wait for clients to read them; retry in a few seconds\n", head_, null);
+            return;
+        }
+        if (!rounds.admits(page, filter, MAX_FILTERS_PER_ROUND)) {
+            c.respond(503, TEXT, "busy: " + MAX_FILTERS_PER_ROUND + " different /connections filters are being answered; retry in a few seconds\n", head_, null);
+            return;
+        }
         if (take == null) {
             c.respond(200, JSON, BackendsPage.render(p.backendPool().snapshot()), head_, null);
             return;
@@ -319,25 +400,46 @@ public final class StatsServer implements AutoCloseable, Handler {
             return;
         }
         String type = path.equals("/metrics") ? PROMETHEUS : path.equals("/connections") ? JSON : TEXT;
-        String page = roundKey(path, query, probe);
-        rounds.join(page, new SharedRounds.Waiter(c, head_, readiness), () -> SnapshotRound.start(loop, p, take, snaps -> {
-            List<SharedRounds.Waiter> waiting = rounds.finish(page);
-            if (probe) {
-                for (SharedRounds.Waiter w : waiting) health(w.client(), snaps, p, w.head(), w.readiness());
+        boolean paced = path.equals("/connections");
+        rounds.join(page, new SharedRounds.Waiter(c, head_, readiness, filter), () -> {
+            Runnable startRound = () -> {
+                roundsStarted++;
+                long startedAt = loop.now();
+                SnapshotRound.start(loop, p, take, snaps -> {
+                    if (paced) pacing.ran(startedAt, loop.now());
+                    List<SharedRounds.Waiter> waiting = rounds.finish(page);
+                    if (probe) {
+                        for (SharedRounds.Waiter w : waiting) health(w.client(), snaps, p, w.head(), w.readiness());
+                        return;
+                    }
+                    Map<ConnectionFilter, byte[]> bodies = new HashMap<>(); // rendered once per filter (by value) for all
+                    for (SharedRounds.Waiter w : waiting) {
+                        byte[] body = bodies.computeIfAbsent(w.filter(), f -> render.apply(snaps, f).getBytes(StandardCharsets.UTF_8));
+                        w.client().respond(200, type, body, w.head(), null);
+                    }
+                });
+            };
+            if (!paced || pacing.notBefore() <= loop.now()) {
+                startRound.run();
                 return;
             }
-            byte[] body = render.apply(snaps).getBytes(java.nio.charset.StandardCharsets.UTF_8); // rendered once for all
-            for (SharedRounds.Waiter w : waiting) w.client().respond(200, type, body, w.head(), null);
-        }));
+            loop.schedule(new Timer() { // too soon after the last one: this round, and whoever joins it, waits
+                @Override
+                protected void onTimer(long now) {
+                    startRound.run();
+                }
+            }, pacing.notBefore());
+        });
     }
 
     /**
-     * Which requests share one snapshot round and one rendered answer: /healthz and /livez share one (it only
-     * asks "alive?"); /connections only with the same filters, since its answer depends on them.
+     * Which requests share one snapshot round: /healthz and /livez share one (it only asks "alive?"); every
+     * /connections request shares one whatever its filters, each distinct filter then rendered once from it.
+     * A round per filter let 1,000 requests with 1,000 filters (client=10.0.0.1, =10.0.0.2, ...) each have
+     * every loop copy every connection: 1,000 copies of 50,000 connections on the forwarding loops' heap.
      */
-    static String roundKey(String path, String query, boolean probe) {
-        if (probe) return "probe";
-        return path.equals("/connections") && query != null ? path + "?" + query : path;
+    static String roundKey(String path, boolean probe) {
+        return probe ? "probe" : path;
     }
 
     /** What a loop answers to /healthz: that it runs its tasks, nothing more. */

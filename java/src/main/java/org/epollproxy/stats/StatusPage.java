@@ -19,6 +19,8 @@ import java.util.Base64;
 final class StatusPage {
     static final String TYPE = "text/html; charset=utf-8";
     static final String HTML = load();
+    /** Encoded once: every client of the page is sent this one copy. */
+    static final byte[] BYTES = HTML.getBytes(StandardCharsets.UTF_8);
     /** The response headers the page goes out with (CRLF-terminated lines). */
     static final String HEADERS = "Content-Security-Policy: default-src 'none'; script-src " + hash("script") + "; style-src "
             + hash("style") + "; connect-src 'self'; img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n"

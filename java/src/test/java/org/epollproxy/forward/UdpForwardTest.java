@@ -178,4 +178,57 @@ class UdpForwardTest {
             assertEquals(1, proxy.proxy.forwardingLoops().get(0).forwardStats().get(0).denied);
         }
     }
+
+    /**
+     * Datagrams to a session's socket from anyone but its backend (another port, another address) are not
+     * taken for replies: the session socket is connect()ed, so the kernel drops them. Sent before the real
+     * reply over loopback, any of them forwarded would reach the client first.
+     */
+    @Test
+    void aReplyFromAnotherAddressOrPortNeverReachesTheClient() throws Exception {
+        try (DatagramSocket real = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                DatagramSocket otherPort = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                DatagramSocket otherAddress = new DatagramSocket(new InetSocketAddress("127.0.0.2", 0));
+                DatagramSocket c = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            Forward f = new Forward(Forward.Proto.UDP, SockAddr.parse("127.0.0.1", 0),
+                    List.of(TestProxy.backend(real.getLocalPort())), AccessRules.ALLOW_ALL, -1, null, "test");
+            try (TestProxy proxy = new TestProxy(Settings.DEFAULTS, List.of(f))) {
+                real.setSoTimeout(30_000);
+                c.setSoTimeout(30_000);
+                c.send(new DatagramPacket("hi".getBytes(), 2, InetAddress.getLoopbackAddress(), proxy.port()));
+                DatagramPacket got = new DatagramPacket(new byte[16], 16);
+                real.receive(got);
+                otherPort.send(new DatagramPacket("other port".getBytes(), 10, got.getSocketAddress()));
+                otherAddress.send(new DatagramPacket("other addr".getBytes(), 10, got.getSocketAddress()));
+                real.send(new DatagramPacket("real".getBytes(), 4, got.getSocketAddress()));
+                DatagramPacket reply = new DatagramPacket(new byte[64], 64);
+                c.receive(reply);
+                assertEquals("real", new String(reply.getData(), 0, reply.getLength()));
+            }
+        }
+    }
+
+    /**
+     * A flood of new source addresses at the session cap evicts a session per datagram: each is counted, but
+     * logged one a second, the next such line saying how many were not, instead of a line per datagram.
+     */
+    @Test
+    void evictionsUnderAFloodOfNewClientsAreCountedEachButNotLoggedEach() throws Exception {
+        Settings st = Settings.builder().udpMaxSessions(2).build();
+        List<DatagramSocket> clients = new java.util.ArrayList<>();
+        try (TestProxy proxy = proxy(st, -1, AccessRules.ALLOW_ALL)) {
+            for (int i = 0; i < 100; i++) clients.add(new DatagramSocket(0, InetAddress.getLoopbackAddress()));
+            long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(TestProxy.AWAIT_S);
+            while (proxy.onLoop(0, fl -> fl.forwardStats().get(0).sessionsEvicted) < 98) { // a datagram lost is sent again
+                assertTrue(System.nanoTime() < end, "98 evictions did not happen");
+                for (DatagramSocket c : clients) c.send(new DatagramPacket(new byte[] {'x'}, 1, InetAddress.getLoopbackAddress(), proxy.port()));
+            }
+            long evicted = proxy.onLoop(0, fl -> fl.forwardStats().get(0).sessionsEvicted);
+            long lines = proxy.log().lines().filter(l -> l.contains("end=evicted")).count();
+            assertTrue(lines >= 1, "the first eviction is logged:\n" + proxy.log());
+            assertTrue(lines < evicted / 4, lines + " eviction lines for " + evicted + " evictions");
+        } finally {
+            for (DatagramSocket c : clients) c.close();
+        }
+    }
 }

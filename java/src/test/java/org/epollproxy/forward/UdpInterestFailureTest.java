@@ -1,6 +1,7 @@
 package org.epollproxy.forward;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.DatagramPacket;
@@ -87,6 +88,40 @@ class UdpInterestFailureTest {
                 assertTrue(reply != null, "no reply in 6 attempts: the session stayed deaf. Log:\n" + proxy.log());
                 assertArrayEquals(msg, reply);
                 assertTrue(proxy.log().contains("ENOMEM"), "the failure was logged:\n" + proxy.log());
+            }
+        }
+    }
+
+    /**
+     * socket() fails (EMFILE) for every new session, as when fds run out under a flood of new source
+     * addresses: one log line starts the episode and one ends it, not one per datagram.
+     */
+    @Test
+    void sessionsThatCannotOpenAreLoggedOncePerEpisode() throws Exception {
+        AtomicBoolean failing = new AtomicBoolean();
+        Kernel k = InterposedKernel.over(Shim.load(), (name, args, call) -> {
+            if (name.equals("socket") && ((Integer) args[1] & 0xf) == Net.SOCK_DGRAM && failing.get()) return -Errno.EMFILE;
+            return call.invoke();
+        });
+        try (DatagramSocket backend = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                DatagramSocket client = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            Forward f = new Forward(Forward.Proto.UDP, SockAddr.parse("127.0.0.1", 0),
+                    List.of(TestProxy.backend(backend.getLocalPort())), AccessRules.ALLOW_ALL, -1, null, "test");
+            try (TestProxy proxy = new TestProxy(k, Settings.DEFAULTS, List.of(f))) {
+                failing.set(true);
+                byte[] msg = "ping".getBytes();
+                long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(TestProxy.AWAIT_S);
+                while (proxy.onLoop(0, fl -> fl.forwardStats().get(0).datagramsIn) < 100) { // each one tries to open a session
+                    assertTrue(System.nanoTime() < end, "100 datagrams did not arrive");
+                    for (int i = 0; i < 10; i++) client.send(new DatagramPacket(msg, msg.length, InetAddress.getLoopbackAddress(), proxy.port()));
+                }
+                long lines = proxy.log().lines().filter(l -> l.contains("socket: EMFILE")).count();
+                assertEquals(1, lines, "one line for the episode:\n" + proxy.log());
+                failing.set(false);
+                client.send(new DatagramPacket(msg, msg.length, InetAddress.getLoopbackAddress(), proxy.port()));
+                proxy.awaitLog("sessions open again;");
+                backend.setSoTimeout(30_000);
+                backend.receive(new DatagramPacket(new byte[64], 64)); // the new session forwarded it
             }
         }
     }

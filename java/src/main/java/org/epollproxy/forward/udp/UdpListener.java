@@ -31,6 +31,20 @@ public final class UdpListener extends ListenerBase {
     private boolean closed;
     private long lastDenyLog;
     private long lastNoPortLog;
+    /**
+     * New sessions that could not be opened (socket, connect or epoll_ctl failed) since the first such
+     * failure was logged; -1 when the last attempt succeeded. One line starts the episode and one ends it:
+     * a line per failure was a line per datagram, 100,000 a second from a flood of new source addresses
+     * while fds ran out.
+     */
+    private long openFailures = -1;
+    /**
+     * Sessions evicted at the cap are logged one a second (-1: none yet), the next such line saying how many
+     * were not: under a flood of new source addresses every datagram evicts a session, and a line each was
+     * a line per datagram. The metric counts every one.
+     */
+    private long lastEvictionLog = -1;
+    private long evictionsUnlogged;
 
     public UdpListener(ForwardingLoop fl, Forward forward, int fd) {
         super(fl, forward, fd);
@@ -96,6 +110,11 @@ public final class UdpListener extends ListenerBase {
             stats().datagramsDropped++;
             return null;
         }
+        if (openFailures >= 0) {
+            fl.log().error("udp listen=" + forward().bind() + ": sessions open again; " + openFailures
+                    + " more new session(s) failed meanwhile, their datagrams dropped");
+            openFailures = -1;
+        }
         sessions.put(client, s);
         stats().accepted++;
         stats().active++;
@@ -111,6 +130,17 @@ public final class UdpListener extends ListenerBase {
         }
         stats().datagramsOut++;
         return true;
+    }
+
+    /** A new session for {@code client} could not be opened ({@code why}): logged once per episode. */
+    void openFailed(SockAddr client, String why) {
+        if (openFailures >= 0) {
+            openFailures++;
+            return;
+        }
+        openFailures = 0;
+        fl.log().error("udp client=" + client + " listen=" + forward().bind() + ": " + why
+                + "; datagrams of new clients are dropped until a session opens again");
     }
 
     /** Every port a new session could get was still in quarantine: its datagram is dropped (counted by the caller). */
@@ -137,7 +167,7 @@ public final class UdpListener extends ListenerBase {
         st.bytesDown += s.down;
         st.ended(reason);
         fl.closed(s, new ConnectionRecord(s.forward, s.client, s.forward.backends().get(0), s.up, s.down,
-                s.millis(), reason, errno));
+                s.millis(), reason, errno), reason != EndReason.EVICTED || logThisEviction());
         if (reason == EndReason.SHUTDOWN) {
             s.release();
         } else {
@@ -146,6 +176,21 @@ public final class UdpListener extends ListenerBase {
             if (quarantine.size() > fl.settings().udpMaxSessions()) releaseQuarantined(quarantine.peekFirst());
         }
         if (closed && sessions.isEmpty()) closeSocket(); // a removed forward's socket outlived its last session
+    }
+
+    private boolean logThisEviction() {
+        long now = loop.now();
+        if (lastEvictionLog >= 0 && now - lastEvictionLog < 1_000_000_000L) {
+            evictionsUnlogged++;
+            return false;
+        }
+        lastEvictionLog = now;
+        if (evictionsUnlogged > 0 && fl.settings().logConnections()) {
+            fl.log().error("udp listen=" + forward().bind() + ": " + evictionsUnlogged + " more session(s) evicted at "
+                    + "--udp-max-sessions since the last such line, not logged one by one (one a second)");
+        }
+        evictionsUnlogged = 0;
+        return true;
     }
 
     /** Ends {@code s}'s quarantine: its socket closes (its port stays held in the loop's PortQuarantine). */

@@ -98,7 +98,7 @@ final class UdpSession extends Connection implements Handler {
             // that very traffic kept it from idling out: drop it, the client's next datagram tries again.
             s.loop.release(s.token, false);
             k.close(fd);
-            fl.log().error("udp client=" + client + ": epoll_ctl: " + Errno.describe(rc));
+            listener.openFailed(client, "epoll_ctl: " + Errno.describe(rc));
             return null;
         }
         fl.opened(s);
@@ -112,7 +112,7 @@ final class UdpSession extends Connection implements Handler {
         SockAddr backend = forward.backends().get(0).address();
         int fd = k.socket(backend.isIpv6() ? Net.AF_INET6 : Net.AF_INET, Net.SOCK_DGRAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0);
         if (fd < 0) {
-            fl.log().error("udp client=" + client + ": socket: " + Errno.describe(fd));
+            listener.openFailed(client, "socket: " + Errno.describe(fd));
             return fd;
         }
         int rc = 0;
@@ -120,7 +120,7 @@ final class UdpSession extends Connection implements Handler {
         if (rc == 0) rc = k.connect(fd, fl.addressBuffer(backend));
         if (rc < 0) {
             k.close(fd);
-            fl.log().error("udp client=" + client + " backend=" + backend + ": " + Errno.describe(rc));
+            listener.openFailed(client, "backend=" + backend + ": " + Errno.describe(rc));
             return rc;
         }
         return fd;
