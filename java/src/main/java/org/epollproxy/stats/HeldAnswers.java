@@ -5,7 +5,7 @@ import java.util.IdentityHashMap;
 /**
  * The large answers being written to clients, on the stats loop: each body counted once however many clients
  * share it (one rendering serves every client of a round), until the last of them has handed it all to the
- * kernel or closed. What the server weighs against {@link StatsServer#MAX_HELD_BYTES}.
+ * kernel or closed. What the server weighs against {@link StatsLimits#MAX_HELD_BYTES}.
  */
 final class HeldAnswers {
     /** Each body held, by identity, with how many clients hold it. */

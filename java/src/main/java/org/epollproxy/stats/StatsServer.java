@@ -1,6 +1,12 @@
 package org.epollproxy.stats;
 
 import static org.epollproxy.shim.Epoll.EPOLLIN;
+import static org.epollproxy.stats.StatsLimits.CLIENT_SNDBUF;
+import static org.epollproxy.stats.StatsLimits.MAX_CLIENTS;
+import static org.epollproxy.stats.StatsLimits.MAX_FILTERS_PER_ROUND;
+import static org.epollproxy.stats.StatsLimits.MAX_HELD_BYTES;
+import static org.epollproxy.stats.StatsLimits.PROBE_RESERVE;
+import static org.epollproxy.stats.StatsLimits.WRITE_BUDGET;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -50,8 +56,8 @@ import org.epollproxy.shim.SyscallException;
  * <p>Probes answer within milliseconds whatever else is asked ({@code /healthz} took 4 s behind 1,000
  * scrapes when each scrape had a round and a rendering of its own): requests for the same page share one
  * round in flight ({@link SharedRounds}), so the work is bounded per page, not per request, and a probe
- * waits behind at most one task per page on each loop; and {@link #PROBE_RESERVE} connections beyond
- * {@link #MAX_CLIENTS} are accepted for probes only, so clients holding every regular slot do not shut
+ * waits behind at most one task per page on each loop; and {@link StatsLimits#PROBE_RESERVE} connections beyond
+ * {@link StatsLimits#MAX_CLIENTS} are accepted for probes only, so clients holding every regular slot do not shut
  * probes out; when those are taken too, a new connection closes the oldest client that has not sent its
  * request yet (or lingers after its answer).
  */
@@ -59,31 +65,7 @@ public final class StatsServer implements AutoCloseable, Handler {
     static final long LOOP_ANSWER_MS = 1000;
     /** How long a client may take to send its request, and then to read the answer. */
     public static final long CLIENT_TIMEOUT_MS = 5000;
-    /** Clients served at once; more wait in the listen backlog until one closes. */
-    static final int MAX_CLIENTS = 1024;
-    /** Connections accepted beyond MAX_CLIENTS that may only ask /healthz or /livez (others: 503). */
-    static final int PROBE_RESERVE = 64;
     private static final int BACKLOG = 4096;
-    /**
-     * Bytes of answers that clients have not taken yet, above which a request that needs a new rendering gets
-     * 503 (probes and requests joining a round in flight still get theirs). Each client holds its answer until
-     * its socket has taken it, up to the client timeout: 1,000 clients asking /connections of 10,000 connections one
-     * after the other and reading nothing held 1,000 copies of 3 MB, well past the 256 MB heap the launcher
-     * gives, which the forwarding loops share.
-     */
-    static final long MAX_HELD_BYTES = 32 << 20;
-    /**
-     * SO_SNDBUF of each client: the kernel otherwise grows it to 2.8 MB for a client that never reads, and
-     * 1,088 of them pinned 3 GB of kernel socket memory, the memory the forwarding sockets draw on too. This
-     * much still fills a LAN, and a large answer is written in slices of it per loop iteration anyway.
-     */
-    static final int CLIENT_SNDBUF = 128 << 10;
-    /**
-     * Distinct /connections filters one round renders; a request with yet another gets 503. 1,000 requests
-     * with 1,000 filters over 50,000 connections would be 50 million matches on the stats loop, seconds at
-     * tens of ns each, which /healthz would wait behind.
-     */
-    static final int MAX_FILTERS_PER_ROUND = 32;
     private static final int SCRATCH = 64 * 1024;
     static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
     static final String JSON = "application/json";
@@ -108,12 +90,6 @@ public final class StatsServer implements AutoCloseable, Handler {
     private LoopSnapshot[] lastAnswered = new LoopSnapshot[0];
     /** Snapshot rounds started, for tests: requests that could share a round must not start one each. */
     private volatile long roundsStarted;
-    /**
-     * Bytes of large answers written per loop iteration, all clients together: 1,000 answers of 100 KB
-     * written in one go kept the loop from accepting and answering a probe for hundreds of ms; in slices,
-     * every iteration also accepts, reads and answers probes (small answers are not counted).
-     */
-    static final int WRITE_BUDGET = 4 << 20;
     private int budget;
     private long budgetAt = Long.MIN_VALUE;
     private boolean pausedForFds;
@@ -364,7 +340,7 @@ public final class StatsServer implements AutoCloseable, Handler {
                 return;
             case "/healthz":
             case "/livez":
-                take = fl -> ALIVE;
+                take = fl -> Probes.ALIVE;
                 render = null;
                 break;
             default:
@@ -409,7 +385,7 @@ public final class StatsServer implements AutoCloseable, Handler {
                     if (paced) pacing.ran(startedAt, loop.now());
                     List<SharedRounds.Waiter> waiting = rounds.finish(page);
                     if (probe) {
-                        for (SharedRounds.Waiter w : waiting) health(w.client(), snaps, p, w.head(), w.readiness());
+                        for (SharedRounds.Waiter w : waiting) Probes.answer(w.client(), snaps, p, w.head(), w.readiness());
                         return;
                     }
                     Map<ConnectionFilter, byte[]> bodies = new HashMap<>(); // rendered once per filter (by value) for all
@@ -440,28 +416,5 @@ public final class StatsServer implements AutoCloseable, Handler {
      */
     static String roundKey(String path, boolean probe) {
         return probe ? "probe" : path;
-    }
-
-    /** What a loop answers to /healthz: that it runs its tasks, nothing more. */
-    private static final LoopSnapshot ALIVE = new LoopSnapshot(0, List.of(), List.of(), null, null, 0, 0, 0, 0, 0, List.of(), false);
-
-    /**
-     * /healthz (readiness) and /livez (liveness): every loop answers and none died. Draining (SIGTERM,
-     * takeover) takes the process out of the load balancer (/healthz 503) but does not get it killed (/livez).
-     */
-    private static void health(HttpConnection c, List<LoopSnapshot> snaps, ProxyServer p, boolean head, boolean readiness) {
-        String dead = p.failure();
-        if (dead != null) {
-            c.respond(503, TEXT, dead + "\n", head, null);
-            return;
-        }
-        if (readiness && p.draining()) {
-            c.respond(503, TEXT, "draining\n", head, null);
-            return;
-        }
-        StringBuilder late = new StringBuilder();
-        for (int i = 0; i < snaps.size(); i++) if (snaps.get(i) == null) late.append(late.length() == 0 ? "" : ", ").append(i);
-        if (late.length() == 0) c.respond(200, TEXT, "ok\n", head, null);
-        else c.respond(503, TEXT, "loop " + late + " did not answer within " + LOOP_ANSWER_MS + " ms\n", head, null);
     }
 }

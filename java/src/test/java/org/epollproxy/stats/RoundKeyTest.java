@@ -77,8 +77,8 @@ class RoundKeyTest {
             long rounds = stats.roundsStarted() - before;
             // One, or a few if a round gave up on the held loop (after 1 s) before every request was read.
             assertTrue(rounds <= requests / 10, requests + " requests started " + rounds + " rounds");
-            assertTrue(answered <= rounds * StatsServer.MAX_FILTERS_PER_ROUND,
-                    answered + " distinct filters answered by " + rounds + " round(s): each renders at most " + StatsServer.MAX_FILTERS_PER_ROUND);
+            assertTrue(answered <= rounds * StatsLimits.MAX_FILTERS_PER_ROUND,
+                    answered + " distinct filters answered by " + rounds + " round(s): each renders at most " + StatsLimits.MAX_FILTERS_PER_ROUND);
         } finally {
             release.countDown();
             for (Socket c : clients) c.close();
