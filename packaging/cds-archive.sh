@@ -37,7 +37,10 @@ fi
 
 # Training: one forward to a port nothing listens on (port 1 of 127.0.0.1: refused on a build
 # machine), so one connection goes through accept, connect, a refused connect, the log line and the
-# close. Classes the training misses load from the jar as usual.
+# close. Classes the training misses load from the jar as usual. The log exists before the JVM starts:
+# the background job's redirection opens it in the child, which a busy machine may schedule after the
+# first sed below, and a sed of a file not there yet ended this script (set -e) without an archive.
+: >"$tmp/first.log"
 "$java" "${flags[@]}" -Xshare:off -XX:DumpLoadedClassList="$tmp/classes.lst" -jar "$jar" \
   -L 127.0.0.1:0:127.0.0.1:1 >"$tmp/first.log" 2>&1 &
 pid=$!
