@@ -5,76 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
-import org.epollproxy.forward.BufferPool;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.NativeMemory;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link TlsChannel#shutdownOutput} when the last records still wait for a slow peer: the proxy forwards a FIN
  * as close_notify then FIN, so the peer can tell a complete stream from a cut one. The records that wait go
  * first, then close_notify, then the FIN. And a server's hello watch ends with the handshake. Over the
- * in-memory wire of {@link TlsChannelWriteTest}.
+ * in-memory wire of {@link TlsWire}.
  */
-class TlsChannelCloseTest {
-    @TempDir
-    static Path dir;
-
-    static final int BUFFER = 32 * 1024;
-
-    @BeforeAll
-    static void files() throws Exception {
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", "ec.key", "-out", "ec.crt", "-days", "2", "-subj", "/CN=ec.example", "-addext", "subjectAltName=DNS:ec.example")
-                .directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "openssl req");
-        assertEquals(0, p.exitValue(), out);
-    }
-
-    final BufferPool pool = new BufferPool(BUFFER, 16);
-    final List<Long> memory = new ArrayList<>();
-
-    @AfterEach
-    void free() {
-        memory.forEach(NativeMemory::free);
-        pool.close();
-    }
-
-    long plain(byte[] b) {
-        long m = NativeMemory.allocate(Math.max(b.length, BUFFER));
-        memory.add(m);
-        NativeMemory.put(m, b, 0, b.length);
-        return m;
-    }
-
-    /** A finished handshake between a server channel on fd 1 and a client channel on fd 2. */
-    TlsChannel[] connected(Kernel k) throws Exception {
-        TlsServer server = new TlsServer("test", List.of(new TlsServer.CertFiles(dir.resolve("ec.crt"), dir.resolve("ec.key"))), List.of(), null,
-                TlsServer.ClientAuth.NONE, 10_000);
-        TlsClient client = new TlsClient("test", "ec.example", dir.resolve("ec.crt"), null);
-        TlsChannel s = new TlsChannel(server.newEngine(), k, pool, 1, server.metrics());
-        TlsChannel c = new TlsChannel(client.newEngine("ec.example", 443), k, pool, 2, client.metrics());
-        int rs = -1, rc = -1;
-        for (int i = 0; i < 100 && (rs != TlsChannel.DONE || rc != TlsChannel.DONE); i++) {
-            rc = c.handshake();
-            if (rc == TlsChannel.WANT_TASK) c.runTasks();
-            rs = s.handshake();
-            if (rs == TlsChannel.WANT_TASK) s.runTasks();
-        }
-        assertEquals(TlsChannel.DONE, rs, "server handshake");
-        assertEquals(TlsChannel.DONE, rc, "client handshake");
-        return new TlsChannel[] {s, c};
-    }
-
+class TlsChannelCloseTest extends TlsWire {
     /** What {@code c} can decrypt now; {@code end[0]} is set to true when it read the end of the stream. */
     byte[] readAll(TlsChannel c, boolean[] end) {
         long dst = plain(new byte[0]);
@@ -92,13 +34,10 @@ class TlsChannelCloseTest {
 
     @Test
     void aHelloWatchEndsWithTheHandshake() throws Exception {
-        TlsChannelWriteTest.Queue toClient = new TlsChannelWriteTest.Queue(1 << 20), toServer = new TlsChannelWriteTest.Queue(1 << 20);
-        Kernel k = TlsChannelWriteTest.wire(toClient, toServer);
-        TlsServer server = new TlsServer("test", List.of(new TlsServer.CertFiles(dir.resolve("ec.crt"), dir.resolve("ec.key"))), List.of(), null,
-                TlsServer.ClientAuth.NONE, 10_000);
-        TlsClient client = new TlsClient("test", "ec.example", dir.resolve("ec.crt"), null);
-        TlsChannel s = new TlsChannel(server.newEngine(), k, pool, 1, server.metrics());
-        TlsChannel c = new TlsChannel(client.newEngine("ec.example", 443), k, pool, 2, client.metrics());
+        Queue toClient = new Queue(1 << 20), toServer = new Queue(1 << 20);
+        Kernel k = wire(toClient, toServer);
+        TlsChannel[] ends = channels(k);
+        TlsChannel s = ends[0], c = ends[1];
         // A watch that never says it is done (as one that took a ciphertext byte for a second hello's start)
         boolean[] handshaking = {true};
         int[] afterwards = {0};
@@ -114,14 +53,7 @@ class TlsChannelCloseTest {
                 if (!handshaking[0]) afterwards[0]++;
             }
         });
-        int rs = -1, rc = -1;
-        for (int i = 0; i < 100 && (rs != TlsChannel.DONE || rc != TlsChannel.DONE); i++) {
-            rc = c.handshake();
-            if (rc == TlsChannel.WANT_TASK) c.runTasks();
-            rs = s.handshake();
-            if (rs == TlsChannel.WANT_TASK) s.runTasks();
-        }
-        assertEquals(TlsChannel.DONE, rs);
+        handshake(s, c);
         handshaking[0] = false;
         byte[] data = "after the handshake".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         assertEquals(data.length, c.write(plain(data), data.length));
@@ -133,8 +65,8 @@ class TlsChannelCloseTest {
 
     @Test
     void closeNotifyFollowsTheRecordsThatStillWaitThenTheFin() throws Exception {
-        TlsChannelWriteTest.Queue toClient = new TlsChannelWriteTest.Queue(1 << 20), toServer = new TlsChannelWriteTest.Queue(1 << 20);
-        TlsChannel[] ends = connected(TlsChannelWriteTest.wire(toClient, toServer));
+        Queue toClient = new Queue(1 << 20), toServer = new Queue(1 << 20);
+        TlsChannel[] ends = connected(wire(toClient, toServer));
         TlsChannel s = ends[0], c = ends[1];
         boolean[] end = {false};
         readAll(c, end); // the session ticket, if the server sent one

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A server's first task (reading the ClientHello: the certificate choice, the key exchange, the signature) is
  * the costly one; the key manager here counts the certificate choices and can hold a task inside one, so the
  * test sees whether a task ran and what the loop may do meanwhile. Client and server talk over the in-memory
- * wire of {@link TlsChannelWriteTest}; the loop is a real one, as the task's answer goes back through it.
+ * wire of {@link TlsWire}; the loop is a real one, as the task's answer goes back through it.
  */
 class TlsTasksTest {
     @TempDir
@@ -43,12 +43,7 @@ class TlsTasksTest {
 
     @BeforeAll
     static void files() throws Exception {
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", "ec.key", "-out", "ec.crt", "-days", "2", "-subj", "/CN=ec.example", "-addext", "subjectAltName=DNS:ec.example")
-                .directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "openssl req");
-        assertEquals(0, p.exitValue(), out);
+        TlsWire.ecCertificate(dir);
         keys = KeyStore.getInstance("PKCS12");
         keys.load(null, null);
         keys.setKeyEntry("ec", PemFiles.privateKey(dir.resolve("ec.key")), new char[0],
@@ -137,7 +132,7 @@ class TlsTasksTest {
 
     /** A server channel (fd 1) that has read the client's (fd 2) ClientHello and wants its first task run. */
     TlsChannel[] serverWantingItsTask() throws Exception {
-        Kernel k = TlsChannelWriteTest.wire(new TlsChannelWriteTest.Queue(1 << 20), new TlsChannelWriteTest.Queue(1 << 20));
+        Kernel k = TlsWire.wire(new TlsWire.Queue(1 << 20), new TlsWire.Queue(1 << 20));
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(new javax.net.ssl.KeyManager[] {counting()}, null, null);
         SSLEngine se = ctx.createSSLEngine();
