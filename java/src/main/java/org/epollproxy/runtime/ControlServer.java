@@ -164,7 +164,7 @@ public final class ControlServer implements Handler {
         log.error("control " + path + ": " + e);
     }
 
-    /** One takeover conversation. */
+    /** One peer's conversation: a takeover, or one ctl command and its reply. */
     private final class Session extends Timer implements Handler {
         final ControlChannel ch;
         final long token;
@@ -189,14 +189,14 @@ public final class ControlServer implements Handler {
 
         @Override
         protected void onTimer(long now) {
-            end("no answer within " + DEADLINE_MS + " ms");
+            end("ended: no answer within " + DEADLINE_MS + " ms");
         }
 
         @Override
         public void onEvent(int events) {
             if (answered) { // the rest of a reply that did not fit the socket buffer; the peer's input no longer matters
                 if ((events & (Epoll.EPOLLERR | Epoll.EPOLLHUP)) != 0) {
-                    end("the peer hung up before the whole reply"); // else its hangup, always reported, would spin the loop
+                    end("ended: the peer hung up before the whole reply"); // else its hangup, always reported, would spin the loop
                 } else if ((events & Epoll.EPOLLOUT) != 0 && ch.flush()) {
                     end(null);
                 }
@@ -205,7 +205,7 @@ public final class ControlServer implements Handler {
             if ((events & Epoll.EPOLLOUT) != 0 && ch.flush()) loop.setInterest(token, Epoll.EPOLLIN);
             int rc = ch.read();
             if (rc < 0) {
-                end("read: " + Errno.describe(rc));
+                end("ended: read: " + Errno.describe(rc));
                 return;
             }
             for (String line; !ended && !answered && (line = ch.nextLine()) != null; ) {
@@ -213,7 +213,7 @@ public final class ControlServer implements Handler {
                 lastActive = loop.now();
                 handle(line);
             }
-            if (!ended && !answered && ch.eof()) end(sent ? "the new process hung up before it confirmed" : "the new process hung up");
+            if (!ended && !answered && ch.eof()) end(sent ? "ended: the new process hung up before it confirmed" : threads >= 0 ? "ended: the new process hung up" : "ended: the peer hung up");
         }
 
         private void handle(String line) {
@@ -228,7 +228,7 @@ public final class ControlServer implements Handler {
             }
             if (threads < 0) {
                 if (!line.startsWith("takeover 1 threads=")) {
-                    refuse("expected 'takeover 1 threads=N', got '" + ControlChannel.printable(line) + "'");
+                    refuse("expected 'takeover 1 threads=N' or a ctl command, got '" + ControlChannel.printable(line) + "'");
                     return;
                 }
                 try {
@@ -301,7 +301,7 @@ public final class ControlServer implements Handler {
             end("refused: " + why);
         }
 
-        /** Ends the conversation; {@code why} null: it succeeded. */
+        /** Ends the conversation; {@code why} ("ended: ...", "refused: ...") null: it succeeded. */
         void end(String why) {
             if (ended) return;
             ended = true;
@@ -311,12 +311,15 @@ public final class ControlServer implements Handler {
             loop.release(token, true);
             ch.close();
             if (sockets != null) proxy.handOverEnded();
-            if (why != null) log.error("control: takeover " + why + "; serving on");
+            // Only a peer that asked for the sockets was a takeover: a silent or garbled connection, or a ctl
+            // command, ending early says so as a connection, not as a takeover the process survived.
+            if (why != null && threads >= 0) log.error("control: takeover " + why + "; serving on");
+            else if (why != null) log.error("control " + path + ": " + (answered ? "a ctl reply " : "a connection ") + why);
         }
 
         @Override
         public void onFailure(RuntimeException e) {
-            end(e.getMessage());
+            end("ended: " + e.getMessage());
         }
     }
 
