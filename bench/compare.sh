@@ -4,11 +4,12 @@
 # connection rate, 5,000 open connections and the forwarder's memory). Prints one table of
 # scenario x forwarder with the ratio to direct, and keeps the raw figures in $OUT.
 #
-#   bench/compare.sh                 # all forwarders, 5 s per measurement (about 15 minutes)
+#   bench/compare.sh                 # all forwarders, 5 s per measurement (about 20 minutes)
 #   COMPARE_ONLY="direct epoll-proxy haproxy" bench/compare.sh
-#                                    # about 6 minutes: ends with the goals table, warmed up, epoll-proxy /
+#                                    # about 8 minutes: ends with the goals table, warmed up, epoll-proxy /
 #                                    # haproxy: CPU per connection and per round trip on 100 connections
 #                                    # (goal <= 0.85x), throughput with the forwarder near one core (>= 1.1x)
+#   COMPARE_COLD_SECONDS=0 bench/compare.sh   # without the runs from a cold start (below), a third shorter
 #   COMPARE_SECONDS=10 bench/compare.sh
 #   COMPARE_ONLY="direct epoll-proxy haproxy" bench/compare.sh
 #   COMPARE_ONLY="direct epoll-proxy epoll-proxy-2t haproxy" bench/compare.sh   # also --threads 2
@@ -41,6 +42,10 @@
 # a minimal single-threaded C forwarder, the proxy's shape of I/O over epoll, or over io_uring with the send
 # and the next recv linked or not; not in the default list, they answer a question about the interface).
 #
+# Warmed up and from a cold start: before its warmed-up runs, each forwarder is started once more for each
+# scenario alone and measured from its listening line for COMPARE_COLD_SECONDS (2 by default) with no
+# warm-up, the seconds a restart or an upgrade serves (JIT, first allocations, empty pools included).
+#
 # Next to every throughput figure: the forwarder's CPU (utime + stime from /proc/PID/stat over the
 # measured window, as cores and per operation), since on two shared cores throughput says as much
 # about the client as about the forwarder. Ratios between forwarders (epoll-proxy vs haproxy, ...) are
@@ -62,6 +67,10 @@ cd "$root"
 
 RUN_SECONDS="${COMPARE_SECONDS:-5}"
 WARMUP_SECONDS="${COMPARE_WARMUP:-2}"
+# From a cold start: each scenario once more on a forwarder started for it alone, measured from its
+# listening line for COLD_SECONDS with no warm-up (the first seconds a restart or an upgrade serves).
+# COMPARE_COLD_SECONDS=0 leaves these runs out.
+COLD_SECONDS="${COMPARE_COLD_SECONDS:-2}"
 HOLD_COUNT="${COMPARE_HOLD:-5000}"
 ROUNDS="${COMPARE_ROUNDS:-3}"
 CONNRATE_THREADS="${COMPARE_CONNRATE_THREADS:-4}"
@@ -214,7 +223,7 @@ load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 mkdir -p "$OUT"
 results="$OUT/compare.tsv"
-printf 'forwarder\tbulk_MBps\tpp1_rtps\tpp1_p99_us\tpp100_rtps\tpp100_p99_us\tconn_per_s\tconn_failed\theld_served\tidle_rss_kb\trss_per_conn_B\tpss_per_conn_B\tbulk_cores\tbulk_cpu_s_per_GB\tpp1_cores\tpp1_cpu_us\tpp100_cores\tpp100_cpu_us\tconn_cores\tconn_cpu_us\tbulk_user_s_per_GB\tbulk_sys_s_per_GB\tpp1_user_us\tpp1_sys_us\tpp100_user_us\tpp100_sys_us\tconn_user_us\tconn_sys_us\tround\n' >"$results"
+printf 'forwarder\tbulk_MBps\tpp1_rtps\tpp1_p99_us\tpp100_rtps\tpp100_p99_us\tconn_per_s\tconn_failed\theld_served\tidle_rss_kb\trss_per_conn_B\tpss_per_conn_B\tbulk_cores\tbulk_cpu_s_per_GB\tpp1_cores\tpp1_cpu_us\tpp100_cores\tpp100_cpu_us\tconn_cores\tconn_cpu_us\tbulk_user_s_per_GB\tbulk_sys_s_per_GB\tpp1_user_us\tpp1_sys_us\tpp100_user_us\tpp100_sys_us\tconn_user_us\tconn_sys_us\tround\tcold_bulk_MBps\tcold_bulk_cpu_s_per_GB\tcold_bulk_user_s_per_GB\tcold_bulk_sys_s_per_GB\tcold_pp1_rtps\tcold_pp1_cpu_us\tcold_pp1_user_us\tcold_pp1_sys_us\tcold_pp100_rtps\tcold_pp100_cpu_us\tcold_pp100_user_us\tcold_pp100_sys_us\tcold_conn_per_s\tcold_conn_cpu_us\tcold_conn_user_us\tcold_conn_sys_us\n' >"$results"
 
 # Each round runs the forwarders in its own shuffled order (seeded by the round's number, so a re-run
 # repeats it). In a fixed order the forwarder listed after `direct` always ran right after direct's
@@ -232,6 +241,39 @@ if [[ " ${forwarders[*]} " == *" epoll-proxy-baseline "* ]]; then
   v="$(sed -n 's/^JAVA_VERSION="\(.*\)"/\1/p' "$(dirname "$(readlink -f "$(command -v "$java_bin")")")/../release")"
   bash packaging/cds-archive.sh "$java_bin" "$COMPARE_BASELINE_JAR" "${COMPARE_BASELINE_JAR%.jar}-jdk$v.jsa" >&2
 fi
+# One scenario ($2) on forwarder $1 started for it alone, from its listening line, for COLD_SECONDS with
+# no warm-up; sets COLD to its figures, tab-separated: throughput, CPU per operation, user, system ("-"
+# where there is none: direct has no start, and a scenario not run).
+cold_run() {
+  local fwd="$1" sc="$2" out t0 t1 u0 u1 mb
+  COLD="-\t-\t-\t-"
+  [ "$COLD_SECONDS" -gt 0 ] && [ "$fwd" != direct ] && runs "$sc" || return 0
+  start_forwarder "$fwd" || return 0
+  local cpu_pids="${FWD_PIDS[*]}"
+  case "$sc" in
+    bulk)
+      u0="$(user_ticks "${FWD_PIDS[@]}")" t0="$(cpu_ticks "${FWD_PIDS[@]}")"
+      timeout $((COLD_SECONDS + 30)) iperf3 -c 127.0.0.1 -p "$F_BULK" -t "$COLD_SECONDS" --bidir -f m >"$tmp/iperf-cold-$fwd.txt" 2>&1 || true
+      t1="$(cpu_ticks "${FWD_PIDS[@]}")" u1="$(user_ticks "${FWD_PIDS[@]}")"
+      mb="$(awk '/receiver/ { for (i = 1; i <= NF; i++) if ($(i+1) == "Mbits/sec") s += $i } END { printf "%.0f", s / 8 }' "$tmp/iperf-cold-$fwd.txt")"
+      if [ "${mb:-0}" -gt 0 ]; then
+        COLD="$mb"
+        for ticks in $((t1 - t0)) $((u1 - u0)) $((t1 - t0 - u1 + u0)); do
+          COLD+="\t$(awk -v t="$ticks" -v hz="$hz" -v mb="$mb" -v s="$COLD_SECONDS" 'BEGIN { printf "%.3f", t / hz / (mb * s / 1000) }')"
+        done
+      fi ;;
+    pp1|pp100)
+      out="$(CPU_PIDS="$cpu_pids" timeout 120 "${load[@]}" pingpong "$F_ECHO" "${sc#pp}" "$COLD_SECONDS" 0 || echo failed)"
+      COLD="$(field "$out" round_trips_per_s)\t$(field "$out" cpu_us_per_op)\t$(field "$out" cpu_user_us_per_op)\t$(field "$out" cpu_sys_us_per_op)" ;;
+    conn)
+      out="$(CPU_PIDS="$cpu_pids" timeout 120 "${load[@]}" connrate "$F_ECHO" "$CONNRATE_THREADS" "$COLD_SECONDS" 0 || echo failed)"
+      COLD="$(field "$out" connections_per_s)\t$(field "$out" cpu_us_per_op)\t$(field "$out" cpu_user_us_per_op)\t$(field "$out" cpu_sys_us_per_op)" ;;
+  esac
+  echo "   cold $sc: $(printf '%b' "$COLD" | tr '\t' ' ')" >&2
+  stop_pids "${FWD_PIDS[@]}"
+  sleep 1 # TIME_WAIT of a connection-rate run must not spill into the next start
+}
+
 for round in $(seq "$ROUNDS"); do
 mapfile -t order < <(printf '%s\n' "${forwarders[@]}" | awk -v seed="$round" 'BEGIN { srand(seed) } { printf "%.9f\t%s\n", rand(), $0 }' | sort -n | cut -f2)
 echo "== round $round/$ROUNDS order: ${order[*]}" >&2
@@ -241,6 +283,11 @@ for fwd in "${order[@]}"; do
     continue
   fi
   echo "== round $round/$ROUNDS: $fwd" >&2
+  cold=""
+  for sc in bulk pp1 pp100 conn; do
+    cold_run "$fwd" "$sc"
+    cold+="\t$COLD"
+  done
   start_forwarder "$fwd"
   bulk_port=$F_BULK echo_port=$F_ECHO
   if [ "$fwd" = direct ]; then bulk_port=$IPERF_PORT echo_port=$ECHO_PORT; fi
@@ -314,10 +361,11 @@ for fwd in "${order[@]}"; do
   printf '\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$bulk_cores" "$bulk_cpu" \
     "$(field "$pp1" cpu_cores)" "$(field "$pp1" cpu_us_per_op)" "$(field "$pp100" cpu_cores)" "$(field "$pp100" cpu_us_per_op)" \
     "$(field "$conn" cpu_cores)" "$(field "$conn" cpu_us_per_op)" >>"$results"
-  printf '\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$bulk_user" "$bulk_sys" \
+  printf '\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$bulk_user" "$bulk_sys" \
     "$(field "$pp1" cpu_user_us_per_op)" "$(field "$pp1" cpu_sys_us_per_op)" \
     "$(field "$pp100" cpu_user_us_per_op)" "$(field "$pp100" cpu_sys_us_per_op)" \
     "$(field "$conn" cpu_user_us_per_op)" "$(field "$conn" cpu_sys_us_per_op)" "$round" >>"$results"
+  printf '%b\n' "$cold" >>"$results" # the cold figures after the round, each behind a tab
 
   stop_pids "${FWD_PIDS[@]+"${FWD_PIDS[@]}"}"
   # TIME_WAIT from the connection-rate run must not spill into the next forwarder's run.
@@ -327,7 +375,7 @@ done
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 {
-  echo "# compare.sh $(date -u +%Y-%m-%dT%H:%MZ), $ROUNDS rounds (medians), ${RUN_SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, $HOLD_COUNT held connections"
+  echo "# compare.sh $(date -u +%Y-%m-%dT%H:%MZ), $ROUNDS rounds (medians), ${RUN_SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, ${COLD_SECONDS} s from a cold start per scenario, $HOLD_COUNT held connections"
   echo "# $(nproc) cores, $(uname -r), $("$java_bin" -version 2>&1 | head -1); load average (1, 5, 15 min) $load_before before, $load_after after"
   echo "# echo backend and ping-pong/connection-rate client: $TOOLS (COMPARE_TOOLS)"
 } >"$OUT/compare.meta"

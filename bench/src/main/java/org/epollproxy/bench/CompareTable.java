@@ -60,6 +60,22 @@ public final class CompareTable {
         new Metric("conn_cpu_us", "  forwarder CPU per connection, µs", 0, 1, null),
         new Metric("conn_user_us", "    of which user", 0, 1, null),
         new Metric("conn_sys_us", "    system", 0, 1, null),
+        new Metric("cold_bulk_MBps", "from a cold start (COMPARE_COLD_SECONDS from the listening line): bulk MB/s", 0, 1, null),
+        new Metric("cold_bulk_cpu_s_per_GB", "  forwarder CPU per GB moved, s (user / system below)", 0, 1, null),
+        new Metric("cold_bulk_user_s_per_GB", "    user", 0, 1, null),
+        new Metric("cold_bulk_sys_s_per_GB", "    system", 0, 1, null),
+        new Metric("cold_pp1_rtps", "from a cold start: ping-pong 1 connection, round trips/s", 0, 1, null),
+        new Metric("cold_pp1_cpu_us", "  forwarder CPU per round trip, µs", 0, 1, null),
+        new Metric("cold_pp1_user_us", "    user", 0, 1, null),
+        new Metric("cold_pp1_sys_us", "    system", 0, 1, null),
+        new Metric("cold_pp100_rtps", "from a cold start: ping-pong 100 connections, round trips/s", 0, 1, null),
+        new Metric("cold_pp100_cpu_us", "  forwarder CPU per round trip, µs", 0, 1, null),
+        new Metric("cold_pp100_user_us", "    user", 0, 1, null),
+        new Metric("cold_pp100_sys_us", "    system", 0, 1, null),
+        new Metric("cold_conn_per_s", "from a cold start: connections/s", 0, 1, null),
+        new Metric("cold_conn_cpu_us", "  forwarder CPU per connection, µs", 0, 1, null),
+        new Metric("cold_conn_user_us", "    user", 0, 1, null),
+        new Metric("cold_conn_sys_us", "    system", 0, 1, null),
         new Metric("held_served", "held concurrent connections (COMPARE_HOLD): served", 0, 1, null),
         new Metric("idle_rss_kb", "idle RSS of the forwarder, MiB", 0, 1.0 / 1024, null),
         new Metric("rss_per_conn_B", "RSS growth per open connection, bytes", 0, 1, null),
@@ -194,6 +210,12 @@ public final class CompareTable {
         {"conn_user_us", "-1", "  user CPU per connection"}, {"conn_sys_us", "-1", "  system CPU per connection"},
         {"bulk_MBps", "+1", "bulk MB/s"}, {"pp1_rtps", "+1", "ping-pong 1: round trips/s"},
         {"pp100_rtps", "+1", "ping-pong 100: round trips/s"}, {"conn_per_s", "+1", "connections/s"},
+        {"cold_conn_cpu_us", "-1", "from a cold start: CPU per connection"},
+        {"cold_pp100_cpu_us", "-1", "from a cold start: ping-pong 100: CPU per round trip"},
+        {"cold_pp1_cpu_us", "-1", "from a cold start: ping-pong 1: CPU per round trip"},
+        {"cold_bulk_cpu_s_per_GB", "-1", "from a cold start: bulk CPU per GB"},
+        {"cold_conn_per_s", "+1", "from a cold start: connections/s"},
+        {"cold_pp100_rtps", "+1", "from a cold start: ping-pong 100: round trips/s"},
     };
 
     /**
@@ -201,6 +223,11 @@ public final class CompareTable {
      * then the median over the rounds: above 1 = ours ahead (more per second, or less CPU per operation).
      */
     static void pairRatios(List<String> lines, List<String> header) {
+        pairRatios(lines, header, System.out);
+    }
+
+    /** As above, onto {@code out}; a figure that no round of a TSV has (an older compare.sh) is no row. */
+    static void pairRatios(List<String> lines, List<String> header, java.io.PrintStream out) {
         int round = header.indexOf("round");
         if (round < 0) return;
         Map<String, Map<String, String[]>> byRound = new LinkedHashMap<>();
@@ -221,6 +248,7 @@ public final class CompareTable {
         Table t = new Table(head);
         for (String[] c : COMPARED) {
             int col = header.indexOf(c[0]);
+            if (col < 0) continue;
             int sense = Integer.parseInt(c[1]);
             String[] cells = new String[pairs.size() + 1];
             cells[0] = c[2];
@@ -240,8 +268,8 @@ public final class CompareTable {
             }
             t.row(cells);
         }
-        System.out.println();
-        t.print(System.out);
+        out.println();
+        t.print(out);
     }
 
     /**
