@@ -44,11 +44,16 @@ public final class AccessPattern {
                 }
             }
             if (net == null) throw new SpecException("bad CIDR address \"" + addr + "\" in \"" + p + "\"", column, line);
-            int max = net.length * 8;
+            // Java reads ::ffff:a.b.c.d as the IPv4 address a.b.c.d, but the prefix length counts IPv6 bits.
+            boolean mapped = net.length == 4 && addr.indexOf(':') >= 0;
+            int max = mapped ? 128 : net.length * 8;
             if (!len.matches("\\d{1,3}") || Integer.parseInt(len) > max) {
                 throw new SpecException("bad CIDR prefix length \"/" + len + "\" (0-" + max + ")", column + slash, line);
             }
-            return new AccessPattern(p.toLowerCase(Locale.ROOT), net, Integer.parseInt(len));
+            int bits = Integer.parseInt(len);
+            if (mapped && bits >= 96) return new AccessPattern(p.toLowerCase(Locale.ROOT), net, bits - 96); // its IPv4 block
+            if (mapped) net = toMapped(net); // wider than ::ffff:0:0/96: matched as IPv6
+            return new AccessPattern(p.toLowerCase(Locale.ROOT), net, bits);
         }
         for (int i = 0; i < p.length(); i++) {
             char c = p.charAt(i);
@@ -78,6 +83,15 @@ public final class AccessPattern {
         if (prefix >= 0) return inNetwork(a) || (v4 != null && inNetwork(v4));
         if (glob(text, client.hostText())) return true;
         return v4 != null && glob(text, (v4[0] & 0xff) + "." + (v4[1] & 0xff) + "." + (v4[2] & 0xff) + "." + (v4[3] & 0xff));
+    }
+
+    /** ::ffff:a.b.c.d, the 16 bytes of the IPv4 address {@code v4}. */
+    private static byte[] toMapped(byte[] v4) {
+        byte[] a = new byte[16];
+        a[10] = (byte) 0xff;
+        a[11] = (byte) 0xff;
+        System.arraycopy(v4, 0, a, 12, 4);
+        return a;
     }
 
     /** The IPv4 address inside ::ffff:a.b.c.d, or null. */
