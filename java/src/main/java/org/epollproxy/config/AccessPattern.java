@@ -51,9 +51,13 @@ public final class AccessPattern {
                 throw new SpecException("bad CIDR prefix length \"/" + len + "\" (0-" + max + ")", column + slash, line);
             }
             int bits = Integer.parseInt(len);
-            if (mapped && bits >= 96) return new AccessPattern(p.toLowerCase(Locale.ROOT), net, bits - 96); // its IPv4 block
-            if (mapped) net = toMapped(net); // wider than ::ffff:0:0/96: matched as IPv6
-            return new AccessPattern(p.toLowerCase(Locale.ROOT), net, bits);
+            if (mapped && bits < 96) {
+                // Wider than ::ffff:0:0/96 it would hold every IPv4 client, and more: surely not what was meant.
+                throw new SpecException("\"" + p + "\": an IPv4-mapped block takes a prefix length of 96-128 (::ffff:"
+                        + (net[0] & 0xff) + "." + (net[1] & 0xff) + "." + (net[2] & 0xff) + "." + (net[3] & 0xff) + "/120 is "
+                        + (net[0] & 0xff) + "." + (net[1] & 0xff) + "." + (net[2] & 0xff) + "." + (net[3] & 0xff) + "/24)", column + slash, line);
+            }
+            return new AccessPattern(p.toLowerCase(Locale.ROOT), net, mapped ? bits - 96 : bits); // mapped: its IPv4 block
         }
         for (int i = 0; i < p.length(); i++) {
             char c = p.charAt(i);
@@ -83,15 +87,6 @@ public final class AccessPattern {
         if (prefix >= 0) return inNetwork(a) || (v4 != null && inNetwork(v4));
         if (glob(text, client.hostText())) return true;
         return v4 != null && glob(text, (v4[0] & 0xff) + "." + (v4[1] & 0xff) + "." + (v4[2] & 0xff) + "." + (v4[3] & 0xff));
-    }
-
-    /** ::ffff:a.b.c.d, the 16 bytes of the IPv4 address {@code v4}. */
-    private static byte[] toMapped(byte[] v4) {
-        byte[] a = new byte[16];
-        a[10] = (byte) 0xff;
-        a[11] = (byte) 0xff;
-        System.arraycopy(v4, 0, a, 12, 4);
-        return a;
     }
 
     /** The IPv4 address inside ::ffff:a.b.c.d, or null. */

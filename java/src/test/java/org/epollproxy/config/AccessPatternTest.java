@@ -82,4 +82,17 @@ class AccessPatternTest {
         assertFalse(AccessPattern.glob("*a*a*a*a*a*a*a*b", s)); // would be exponential with naive recursion
         assertTrue(AccessPattern.glob("*a*a*a*a*a*a*a*a", s));
     }
+
+    /** A block in IPv4-mapped form is its IPv4 block, for both kinds of client; a prefix under /96 is refused. */
+    @Test
+    void anIpv4MappedBlockIsItsIpv4Block() throws Exception {
+        assertTrue(m("::ffff:10.1.2.0/120", "10.1.2.3"));
+        assertTrue(m("::ffff:10.1.2.0/120", "::ffff:10.1.2.3"));
+        assertFalse(m("::ffff:10.1.2.0/120", "10.1.3.3"));
+        assertTrue(m("::ffff:10.1.2.3/128", "10.1.2.3"));
+        assertFalse(m("::ffff:10.1.2.3/128", "10.1.2.4"));
+        SpecException e = org.junit.jupiter.api.Assertions.assertThrows(SpecException.class,
+                () -> AccessPattern.check("::ffff:10.1.2.0/24", 1, 1));
+        assertTrue(e.getMessage().contains("96-128"), e.getMessage());
+    }
 }
