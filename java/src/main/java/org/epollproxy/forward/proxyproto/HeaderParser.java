@@ -67,7 +67,7 @@ public final class HeaderParser {
 
     private static Result v1(byte[] b, int len) {
         int cr = -1;
-        for (int i = 0; i < len && i < V1_MAX; i++) {
+        for (int i = 0; i < len && i < V1_MAX - 1; i++) { // the CR of a line of V1_MAX bytes is its byte V1_MAX - 2
             int c = b[i] & 0xff;
             if (i < V1_PREFIX.length && c != V1_PREFIX[i]) return bad("v1 header does not start with \"PROXY \"");
             if (c == '\r') {
@@ -76,7 +76,7 @@ public final class HeaderParser {
             }
             if (c < 0x20 || c > 0x7e) return bad("v1 header holds byte 0x" + Integer.toHexString(c));
         }
-        if (cr < 0) return len >= V1_MAX ? bad("v1 header longer than " + V1_MAX + " bytes") : Result.MORE;
+        if (cr < 0) return len >= V1_MAX - 1 ? bad("v1 header longer than " + V1_MAX + " bytes") : Result.MORE;
         if (cr < V1_PREFIX.length) return bad("v1 header too short");
         if (cr + 1 >= len) return Result.MORE;
         if (b[cr + 1] != '\n') return bad("v1 header: CR without LF");
@@ -98,6 +98,9 @@ public final class HeaderParser {
     private static InetAddress ip(String s, boolean v6) {
         if (v6) {
             if (s.indexOf('%') >= 0 || !HostSyntax.isIpv6Literal(s)) return null;
+            // A dotted tail (::ffff:1.2.3.4) as strict as TCP4's: 010 is 10 here, 8 to a reader of octal.
+            int colon = s.lastIndexOf(':');
+            if (s.indexOf('.') > colon && !s.substring(colon + 1).matches("(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}")) return null;
         } else if (!s.matches("(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}")) {
             return null;
         } else {

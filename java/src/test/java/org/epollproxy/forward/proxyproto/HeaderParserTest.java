@@ -71,6 +71,7 @@ class HeaderParserTest {
             "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n",
             "PROXY UDP4 1.2.3.4 5.6.7.8 1 2\r\n",
             "PROXY TCP6 fe80::1%eth0 ::1 1 2\r\n",
+            "PROXY TCP6 ::ffff:010.0.0.1 ::1 1 2\r\n", // leading zero in the dotted tail
             "PROXY \r\n",
             "PROXY TCP4 1.2.3.4\u00005.6.7.8 1 2\r\n",
         }) {
@@ -84,8 +85,20 @@ class HeaderParserTest {
         byte[] b = new byte[200];
         Arrays.fill(b, (byte) '1');
         System.arraycopy(ascii("PROXY UNKNOWN "), 0, b, 0, 14);
-        assertTrue(HeaderParser.parse(b, 106).needsMore());
-        assertNotNull(HeaderParser.parse(b, 107).error());
+        assertTrue(HeaderParser.parse(b, 105).needsMore());
+        assertNotNull(HeaderParser.parse(b, 106).error(), "no CR in 106 bytes: the line cannot end within 107");
+    }
+
+    /** The specification's bound is 107 bytes, CR LF included: a line of 107 is read, one of 108 refused. */
+    @Test
+    void v1Of107BytesIsTheLongestLine() {
+        for (int total : new int[] {107, 108}) {
+            byte[] b = ascii("PROXY UNKNOWN " + "1".repeat(total - 16) + "\r\n");
+            assertEquals(total, b.length);
+            HeaderParser.Result r = byteByByte(b);
+            if (total == 107) assertEquals(107, r.header().length());
+            else assertNotNull(r.error(), "108 bytes");
+        }
     }
 
     static byte[] v2(int verCmd, int fam, byte[] body) {
