@@ -125,6 +125,8 @@ public final class AccessPattern {
         byte[] v4 = mappedIpv4(a);
         if (prefix >= 0) return inNetwork(a) || (v4 != null && inNetwork(v4));
         if (glob(text, client.hostText())) return true;
+        // An IPv4 client is one client whichever listener took it: its text in the other form matches too.
+        if (a.length == 4) return glob(text, "::ffff:" + client.hostText());
         return v4 != null && glob(text, (v4[0] & 0xff) + "." + (v4[1] & 0xff) + "." + (v4[2] & 0xff) + "." + (v4[3] & 0xff));
     }
 

@@ -65,6 +65,15 @@ class AccessPatternTest {
         assertTrue(m("::ffff:10.*", "::ffff:10.1.2.3"));
     }
 
+    /** The other way round: a pattern in the ::ffff: form matches the same client on an IPv4 listener. */
+    @Test
+    void ipv4MappedPatternsMatchTheClientsOfAnIpv4Listener() {
+        assertTrue(m("::ffff:10.*", "10.1.2.3"));
+        assertTrue(m("::ffff:10.1.2.?", "10.1.2.3"));
+        assertFalse(m("::ffff:10.*", "11.1.2.3"));
+        assertFalse(m("::1*", "10.1.2.3"), "an IPv6 glob that is not a mapped one stays IPv6");
+    }
+
     @Test
     void rinetdsOrderGlobalAllowsGlobalDeniesRuleAllowsRuleDenies() {
         AccessRules r = new AccessRules(List.of("10.*"), List.of("10.0.0.66"), List.of("10.0.0.*"), List.of("10.0.0.13"));
