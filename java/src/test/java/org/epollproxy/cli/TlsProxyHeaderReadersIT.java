@@ -84,7 +84,7 @@ class TlsProxyHeaderReadersIT {
     }
 
     /** Waits (60 s at most) until {@code server} accepts on {@code port}; fails at once if it exited. */
-    private static void awaitListening(Process server, int port, File out) throws Exception {
+    static void awaitListening(Process server, int port, File out) throws Exception {
         long end = System.nanoTime() + 60_000_000_000L;
         while (true) {
             try (Socket probe = new Socket()) {
