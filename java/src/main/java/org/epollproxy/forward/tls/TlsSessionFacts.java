@@ -93,8 +93,10 @@ final class TlsSessionFacts {
                 inValue = false;
             } else if (!inValue && c == '=') {
                 inValue = true;
-            } else if (inValue) {
-                value.writeBytes(String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } else if (inValue) { // a character outside the BMP is a surrogate pair: encoded as one, not as two '?'
+                boolean pair = Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(rfc2253.charAt(i + 1));
+                value.writeBytes(rfc2253.substring(i, pair ? i + 2 : i + 1).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                if (pair) i++;
             } else {
                 type.append(c);
             }
