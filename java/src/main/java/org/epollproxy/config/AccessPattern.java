@@ -126,7 +126,10 @@ public final class AccessPattern {
         if (prefix >= 0) return inNetwork(a) || (v4 != null && inNetwork(v4));
         if (glob(text, client.hostText())) return true;
         // An IPv4 client is one client whichever listener took it: its text in the other form matches too.
-        if (a.length == 4) return glob(text, "::ffff:" + client.hostText());
+        if (a.length == 4) { // only a pattern that can start with "::" may match that form: no text built for the others
+            char first = text.charAt(0);
+            return (first == ':' || first == '*' || first == '?') && glob(text, "::ffff:" + client.hostText());
+        }
         return v4 != null && glob(text, (v4[0] & 0xff) + "." + (v4[1] & 0xff) + "." + (v4[2] & 0xff) + "." + (v4[3] & 0xff));
     }
 
