@@ -54,6 +54,11 @@ class TlsProxyHeaderIT {
                 "-keyout", "alice.key", "-out", "alice.csr", "-subj", "/O=Example/CN=alice").status());
         assertEquals(0, run(dir, openssl, "x509", "-req", "-in", "alice.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
                 "-CAcreateserial", "-out", "alice.crt", "-days", "2").status());
+        // smith: a CN with a comma (company CAs write "Surname, Given name"), in an RDN with a second attribute.
+        assertEquals(0, run(dir, openssl, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-multivalue-rdn",
+                "-keyout", "smith.key", "-out", "smith.csr", "-subj", "/O=Example/CN=Smith\\, John+OU=Sales").status());
+        assertEquals(0, run(dir, openssl, "x509", "-req", "-in", "smith.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "smith.crt", "-days", "2").status());
         alpnBackend = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
         clientCaBackend = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
         alpnPort = Ports.free();
@@ -121,7 +126,7 @@ class TlsProxyHeaderIT {
         ServerSocket backend = clientCaBackend;
         BlockingQueue<byte[]> headers = new LinkedBlockingQueue<>();
         Thread t = new Thread(() -> {
-            for (int n = 0; n < 2; n++) {
+            for (int n = 0; n < 3; n++) {
                 try (Socket c = backend.accept()) {
                     DataInputStream in = new DataInputStream(c.getInputStream());
                     byte[] fixed = new byte[16];
@@ -149,5 +154,12 @@ class TlsProxyHeaderIT {
         assertEquals(0x01, without[0], "PP2_CLIENT_SSL only: no certificate");
         assertFalse(new String(without, StandardCharsets.ISO_8859_1).contains("\"\0"), "no PP2_SUBTYPE_SSL_CN");
         TlsIT.awaitLine(shared, port, "subject=CN=alice,O=Example\"");
+
+        // Its subject as RFC 2253 text is OU=Sales+CN=Smith\, John,O=Example: the CN is its value unescaped,
+        // neither cut at the escaped comma nor lost in the RDN with two attributes.
+        assertEquals("ok\n", TlsIT.curl(dir, "srv.example", port, "--cert", "smith.crt", "--key", "smith.key").output());
+        byte[] smith = sslTlv(headers.poll(90, TimeUnit.SECONDS));
+        String smithSubs = new String(smith, 5, smith.length - 5, StandardCharsets.ISO_8859_1);
+        assertTrue(smithSubs.contains("\"\0\u000bSmith, John\u0023"), "PP2_SUBTYPE_SSL_CN is the certificate's CN: " + smithSubs);
     }
 }

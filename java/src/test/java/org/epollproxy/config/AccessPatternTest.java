@@ -65,6 +65,15 @@ class AccessPatternTest {
         assertTrue(m("::ffff:10.*", "::ffff:10.1.2.3"));
     }
 
+    /** The other way round: a pattern in the ::ffff: form matches the same client on an IPv4 listener. */
+    @Test
+    void ipv4MappedPatternsMatchTheClientsOfAnIpv4Listener() {
+        assertTrue(m("::ffff:10.*", "10.1.2.3"));
+        assertTrue(m("::ffff:10.1.2.?", "10.1.2.3"));
+        assertFalse(m("::ffff:10.*", "11.1.2.3"));
+        assertFalse(m("::1*", "10.1.2.3"), "an IPv6 glob that is not a mapped one stays IPv6");
+    }
+
     @Test
     void rinetdsOrderGlobalAllowsGlobalDeniesRuleAllowsRuleDenies() {
         AccessRules r = new AccessRules(List.of("10.*"), List.of("10.0.0.66"), List.of("10.0.0.*"), List.of("10.0.0.13"));
@@ -81,5 +90,38 @@ class AccessPatternTest {
         String s = "a".repeat(5000);
         assertFalse(AccessPattern.glob("*a*a*a*a*a*a*a*b", s)); // would be exponential with naive recursion
         assertTrue(AccessPattern.glob("*a*a*a*a*a*a*a*a", s));
+    }
+
+    /** A block in IPv4-mapped form is its IPv4 block, for both kinds of client; a prefix under /96 is refused. */
+    @Test
+    void anIpv4MappedBlockIsItsIpv4Block() throws Exception {
+        assertTrue(m("::ffff:10.1.2.0/120", "10.1.2.3"));
+        assertTrue(m("::ffff:10.1.2.0/120", "::ffff:10.1.2.3"));
+        assertFalse(m("::ffff:10.1.2.0/120", "10.1.3.3"));
+        assertTrue(m("::ffff:10.1.2.3/128", "10.1.2.3"));
+        assertFalse(m("::ffff:10.1.2.3/128", "10.1.2.4"));
+        SpecException e = org.junit.jupiter.api.Assertions.assertThrows(SpecException.class,
+                () -> AccessPattern.check("::ffff:10.1.2.0/24", 1, 1));
+        assertTrue(e.getMessage().contains("96-128"), e.getMessage());
+    }
+
+    /**
+     * An exact IPv6 address matches whatever way it is written (leading zeros, zero groups, brackets); a
+     * glob part that the address text never holds is refused rather than matching nobody.
+     */
+    @Test
+    void anIpv6AddressMatchesInEverySpellingAndAGlobThatCanMatchNobodyIsRefused() throws Exception {
+        for (String spelling : new String[] {"2001:db8::1", "2001:0db8::1", "2001:db8:0:0::1", "2001:0DB8:0000:0000:0000:0000:0000:0001",
+            "[2001:db8::1]"}) {
+            assertTrue(m(spelling, "2001:db8::1"), spelling);
+            assertFalse(m(spelling, "2001:db8::2"), spelling);
+        }
+        assertTrue(m("::ffff:10.1.2.3", "10.1.2.3"), "an IPv4-mapped address is its IPv4 address");
+        assertTrue(m("[2001:db8::*]", "2001:db8::77"));
+        for (String never : new String[] {"2001:0db8:*", "12345:*", "10.0.0.01", "10.0.0.300", "010.*", "[10.*", "2001:db8::1::2"}) {
+            org.junit.jupiter.api.Assertions.assertThrows(SpecException.class, () -> AccessPattern.check(never, 1, 1), never);
+        }
+        assertTrue(m("10.0.0.1?", "10.0.0.15"), "wildcards are still free");
+        assertTrue(m("2001:db8:*:e43f", "2001:db8:1:2::e43f"));
     }
 }

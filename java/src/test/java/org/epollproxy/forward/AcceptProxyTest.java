@@ -162,6 +162,36 @@ class AcceptProxyTest {
         }
     }
 
+    /**
+     * A v2 header dripped a byte at a time is still closed at the deadline counted from the accept: bytes that
+     * keep coming do not push it back (else one byte per interval would hold a connection for ever).
+     */
+    @Test
+    void aHeaderDrippedAByteAtATimeIsClosedAtTheDeadlineFromTheAccept() throws Exception {
+        Settings st = Settings.builder().proxyHeaderTimeoutMs(500).build();
+        byte[] header = new byte[16 + 100]; // signature, PROXY over IPv4, 100 bytes of addresses and padding
+        System.arraycopy(new byte[] {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x11, 0, 100}, 0, header, 0, 16);
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(st, List.of(accepting(backend.port(), ProxyProtocol.OFF, AccessRules.ALLOW_ALL)));
+                Socket c = proxy.connect()) {
+            boolean cut = false;
+            for (int i = 0; i < header.length && !cut; i++) { // 116 bytes, 50 ms apart: far longer than the deadline
+                try {
+                    c.getOutputStream().write(header[i]);
+                    c.getOutputStream().flush();
+                    Thread.sleep(50); // the drip's pace, not a wait for the proxy
+                } catch (IOException closed) {
+                    cut = true;
+                }
+            }
+            assertEquals(true, cut, "closed before the header was whole");
+            proxy.awaitLog("why=\"no complete header within 500 ms (");
+            assertEquals(false, proxy.log().contains("(0 bytes came)"), proxy.log());
+            assertEquals(1, endsBadHeader(proxy));
+            assertEquals(0, backend.accepted.get());
+        }
+    }
+
     static long endsBadHeader(TestProxy proxy) throws Exception {
         return proxy.stats(0).ends[EndReason.BAD_PROXY_HEADER.ordinal()];
     }

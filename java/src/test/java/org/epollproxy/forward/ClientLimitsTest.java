@@ -238,4 +238,45 @@ class ClientLimitsTest {
             assertTrue(proxy.proxy.clientLimits().size() <= 8);
         }
     }
+
+    /**
+     * The address a PROXY header announces holds one slot of --max-connections-per-client 1, and every way
+     * its connection ends gives the slot back: a client reset, a backend that refuses, a normal close. Each
+     * time the same announced client is served again at once (never end=client-limit).
+     */
+    @Test
+    void theAnnouncedClientGetsItsSlotBackHoweverItsConnectionEnds() throws Exception {
+        int refusing = org.epollproxy.Ports.free(); // nothing listens there
+        byte[] header = "PROXY TCP4 192.0.2.9 127.0.0.1 4000 80\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(Settings.builder().maxPerClient(1).build(), List.of(
+                        AcceptProxyTest.accepting(backend.port(), ProxyProtocol.OFF, AccessRules.ALLOW_ALL),
+                        new Forward(Forward.Proto.TCP, SockAddr.parse("127.0.0.1", org.epollproxy.Ports.free()),
+                                List.of(TestProxy.backend(refusing)), AccessRules.ALLOW_ALL, -1, null, "refusing", ProxyProtocol.OFF, true)))) {
+            int served = 0;
+            for (String way : List.of("client-reset", "backend-refused", "client-closed")) {
+                try (Socket c = from("127.0.0.1", proxy.port(way.equals("backend-refused") ? 1 : 0))) {
+                    c.getOutputStream().write(header);
+                    if (way.equals("client-reset")) {
+                        c.getOutputStream().write("x".getBytes());
+                        assertEquals('x', c.getInputStream().read(), "paired before the reset");
+                        c.setSoLinger(true, 0);
+                    } else if (way.equals("backend-refused")) {
+                        assertEquals(-1, c.getInputStream().read());
+                    } else {
+                        assertArrayEquals("x".getBytes(), echoOnce(c, "x".getBytes()));
+                    }
+                }
+                proxy.awaitLog("end=" + way);
+                try (Socket again = from("127.0.0.1", proxy.port())) { // the same announced client, at once
+                    again.getOutputStream().write(header);
+                    assertArrayEquals("y".getBytes(), echoOnce(again, "y".getBytes()), "served again after " + way);
+                }
+                served++;
+                int want = served;
+                TestProxy.await(() -> count(proxy.log(), "end=client-closed") >= want, "the again connection's end");
+            }
+            assertEquals(0, proxy.stats(0).ends[EndReason.CLIENT_LIMIT.ordinal()] + proxy.stats(1).ends[EndReason.CLIENT_LIMIT.ordinal()]);
+        }
+    }
 }

@@ -105,4 +105,34 @@ class TrustedProxyTest {
             assertEquals(1, proxy.stats(0).ends[EndReason.UNTRUSTED_PROXY.ordinal()]);
         }
     }
+
+    /**
+     * A trusted range written in its IPv6 form, ::ffff:127.0.5.0/120 (the form in which a dual-stack listener
+     * sees IPv4 peers), and a single ::ffff: address: both name the same IPv4 peers as 127.0.5.0/24 and
+     * 127.0.7.1 would, on an IPv4 listener too.
+     */
+    @Test
+    void anIpv4MappedTrustedRangeTrustsItsIpv4Peers() throws Exception {
+        List<String> trusted = List.of(org.epollproxy.config.TrustedProxies.cidr("::ffff:127.0.5.0/120", 0, 0),
+                org.epollproxy.config.TrustedProxies.cidr("::FFFF:127.0.7.1", 0, 0));
+        try (TestBackend backend = TestBackend.echo();
+                TestProxy proxy = new TestProxy(Settings.DEFAULTS, List.of(accepting(backend.port(), trusted)))) {
+            for (String lbAddress : List.of("127.0.5.1", "127.0.7.1")) {
+                try (Socket lb = ClientLimitsTest.from(lbAddress, proxy.port())) {
+                    lb.getOutputStream().write("PROXY TCP4 192.0.2.1 127.0.0.1 5555 80\r\nhi".getBytes(StandardCharsets.US_ASCII));
+                    lb.shutdownOutput();
+                    assertArrayEquals("hi".getBytes(), lb.getInputStream().readAllBytes(), "from " + lbAddress);
+                }
+            }
+            try (Socket other = ClientLimitsTest.from("127.0.6.1", proxy.port())) {
+                other.getOutputStream().write("PROXY TCP4 192.0.2.2 127.0.0.1 5555 80\r\n".getBytes(StandardCharsets.US_ASCII));
+                AcceptProxyTest.assertClosed(other);
+            } catch (IOException reset) {
+                // closed unread: refused either way
+            }
+            proxy.awaitLog("end=untrusted-proxy");
+            assertEquals(1, proxy.stats(0).ends[EndReason.UNTRUSTED_PROXY.ordinal()]);
+            assertFalse(proxy.log().contains("192.0.2.2"));
+        }
+    }
 }

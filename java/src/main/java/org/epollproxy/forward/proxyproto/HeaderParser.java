@@ -67,7 +67,7 @@ public final class HeaderParser {
 
     private static Result v1(byte[] b, int len) {
         int cr = -1;
-        for (int i = 0; i < len && i < V1_MAX; i++) {
+        for (int i = 0; i < len && i < V1_MAX - 1; i++) { // the CR of a line of V1_MAX bytes is its byte V1_MAX - 2
             int c = b[i] & 0xff;
             if (i < V1_PREFIX.length && c != V1_PREFIX[i]) return bad("v1 header does not start with \"PROXY \"");
             if (c == '\r') {
@@ -76,7 +76,7 @@ public final class HeaderParser {
             }
             if (c < 0x20 || c > 0x7e) return bad("v1 header holds byte 0x" + Integer.toHexString(c));
         }
-        if (cr < 0) return len >= V1_MAX ? bad("v1 header longer than " + V1_MAX + " bytes") : Result.MORE;
+        if (cr < 0) return len >= V1_MAX - 1 ? bad("v1 header longer than " + V1_MAX + " bytes") : Result.MORE;
         if (cr < V1_PREFIX.length) return bad("v1 header too short");
         if (cr + 1 >= len) return Result.MORE;
         if (b[cr + 1] != '\n') return bad("v1 header: CR without LF");
@@ -98,6 +98,9 @@ public final class HeaderParser {
     private static InetAddress ip(String s, boolean v6) {
         if (v6) {
             if (s.indexOf('%') >= 0 || !HostSyntax.isIpv6Literal(s)) return null;
+            // A dotted tail (::ffff:1.2.3.4) as strict as TCP4's: 010 is 10 here, 8 to a reader of octal.
+            int colon = s.lastIndexOf(':');
+            if (s.indexOf('.') > colon && !s.substring(colon + 1).matches("(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}")) return null;
         } else if (!s.matches("(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}")) {
             return null;
         } else {
@@ -138,12 +141,43 @@ public final class HeaderParser {
         int need = fam == 0x11 ? 12 : fam == 0x21 ? 36 : fam == 0x31 ? 216 : 0;
         if (cmd == 1 && bodyLen < need) return bad("v2 header: length " + bodyLen + " too short for its addresses (" + need + ")");
         if (len < 16 + bodyLen) return Result.MORE;
-        int length = 16 + bodyLen; // the TLVs after the addresses are skipped whole: nothing in them is used
+        int length = 16 + bodyLen; // nothing in the TLVs after the addresses is used, but they must be sound
+        if (cmd == 1) {
+            String tlvError = tlvs(b, 16 + need, length);
+            if (tlvError != null) return bad("v2 header: " + tlvError);
+        }
         if (cmd == 0 || (fam != 0x11 && fam != 0x21)) return new Result(new Header(2, null, null, length), null);
         int a = fam == 0x11 ? 4 : 16;
         SockAddr src = SockAddr.of(inet(b, 16, a), u16(b, 16 + 2 * a));
         SockAddr dst = SockAddr.of(inet(b, 16 + a, a), u16(b, 18 + 2 * a));
         return new Result(new Header(2, src, dst, length), null);
+    }
+
+    /** PP2_TYPE_CRC32C: a checksum of the whole header, this record's value taken as zero. */
+    private static final int PP2_TYPE_CRC32C = 0x03;
+
+    /**
+     * Walks the TLVs in {@code b[from, to)}: null if each record lies within the header and a CRC32C record,
+     * if any, matches; else what is wrong. As haproxy does: a record that overruns the header means its length
+     * is not the sender's, and a checksum the sender gave is there to be checked.
+     */
+    private static String tlvs(byte[] b, int from, int to) {
+        for (int i = from; i + 3 <= to;) { // fewer than 3 bytes left: padding, which haproxy lets pass too
+            int type = b[i] & 0xff;
+            int n = u16(b, i + 1);
+            if (i + 3 + n > to) return "TLV 0x" + Integer.toHexString(type) + " of " + n + " bytes overruns the header";
+            if (type == PP2_TYPE_CRC32C) {
+                if (n != 4) return "CRC32C TLV of " + n + " bytes, expected 4";
+                java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+                crc.update(b, 0, i + 3);
+                crc.update(new byte[4]);
+                crc.update(b, i + 7, to - i - 7);
+                long given = ((long) u16(b, i + 3) << 16) | u16(b, i + 5);
+                if (crc.getValue() != given) return "CRC32C mismatch";
+            }
+            i += 3 + n;
+        }
+        return null;
     }
 
     private static InetAddress inet(byte[] b, int off, int n) {

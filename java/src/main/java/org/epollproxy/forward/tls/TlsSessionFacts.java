@@ -52,11 +52,8 @@ final class TlsSessionFacts {
         String sni = sni();
         if (sni != null) tlv(out, 0x02, sni.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         java.io.ByteArrayOutputStream ssl = new java.io.ByteArrayOutputStream();
-        String cn = null;
         String subject = peerSubject();
-        if (subject != null) {
-            for (String part : subject.split(",")) if (part.trim().startsWith("CN=")) cn = part.trim().substring(3);
-        }
+        String cn = subject == null ? null : commonName(subject);
         ssl.write(0x01 | (subject != null ? 0x02 | 0x04 : 0)); // PP2_CLIENT_SSL, _CERT_CONN, _CERT_SESS
         ssl.writeBytes(new byte[] {0, 0, 0, 0}); // verify: 0, the certificate (if any) was verified
         tlv(ssl, 0x21, engine.getSession().getProtocol().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
@@ -64,6 +61,47 @@ final class TlsSessionFacts {
         tlv(ssl, 0x23, engine.getSession().getCipherSuite().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         tlv(out, 0x20, ssl.toByteArray());
         return out.toByteArray();
+    }
+
+    /**
+     * The CN of an RFC 2253 subject ({@code CN=alice,O=Example}), unescaped; null if none. The last CN of the
+     * text, which is the first in the certificate's own order, as haproxy picks it. Parsed, not split at every
+     * comma: a CN may hold an escaped one ({@code CN=Smith\, John}), or share its RDN with another attribute
+     * ({@code OU=Sales+CN=...}).
+     */
+    static String commonName(String rfc2253) {
+        String cn = null;
+        StringBuilder type = new StringBuilder();
+        java.io.ByteArrayOutputStream value = new java.io.ByteArrayOutputStream();
+        boolean inValue = false;
+        int n = rfc2253.length();
+        for (int i = 0; i <= n; i++) {
+            char c = i < n ? rfc2253.charAt(i) : ',';
+            if (c == '\\' && i + 1 < n) { // \X (a special character) or \HH (one byte of the UTF-8 value)
+                char d = rfc2253.charAt(++i);
+                if (i + 1 < n && Character.digit(d, 16) >= 0 && Character.digit(rfc2253.charAt(i + 1), 16) >= 0) {
+                    value.write(Character.digit(d, 16) * 16 + Character.digit(rfc2253.charAt(++i), 16));
+                } else {
+                    value.writeBytes(String.valueOf(d).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+            } else if (c == ',' || c == '+') { // the end of one attribute (',' between RDNs, '+' inside one)
+                if (inValue && type.toString().trim().equalsIgnoreCase("CN")) {
+                    cn = value.toString(java.nio.charset.StandardCharsets.UTF_8);
+                }
+                type.setLength(0);
+                value.reset();
+                inValue = false;
+            } else if (!inValue && c == '=') {
+                inValue = true;
+            } else if (inValue) { // a character outside the BMP is a surrogate pair: encoded as one, not as two '?'
+                boolean pair = Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(rfc2253.charAt(i + 1));
+                value.writeBytes(rfc2253.substring(i, pair ? i + 2 : i + 1).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                if (pair) i++;
+            } else {
+                type.append(c);
+            }
+        }
+        return cn;
     }
 
     private static void tlv(java.io.ByteArrayOutputStream out, int type, byte[] value) {

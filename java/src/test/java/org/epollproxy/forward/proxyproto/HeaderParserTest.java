@@ -71,6 +71,7 @@ class HeaderParserTest {
             "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n",
             "PROXY UDP4 1.2.3.4 5.6.7.8 1 2\r\n",
             "PROXY TCP6 fe80::1%eth0 ::1 1 2\r\n",
+            "PROXY TCP6 ::ffff:010.0.0.1 ::1 1 2\r\n", // leading zero in the dotted tail
             "PROXY \r\n",
             "PROXY TCP4 1.2.3.4\u00005.6.7.8 1 2\r\n",
         }) {
@@ -84,8 +85,20 @@ class HeaderParserTest {
         byte[] b = new byte[200];
         Arrays.fill(b, (byte) '1');
         System.arraycopy(ascii("PROXY UNKNOWN "), 0, b, 0, 14);
-        assertTrue(HeaderParser.parse(b, 106).needsMore());
-        assertNotNull(HeaderParser.parse(b, 107).error());
+        assertTrue(HeaderParser.parse(b, 105).needsMore());
+        assertNotNull(HeaderParser.parse(b, 106).error(), "no CR in 106 bytes: the line cannot end within 107");
+    }
+
+    /** The specification's bound is 107 bytes, CR LF included: a line of 107 is read, one of 108 refused. */
+    @Test
+    void v1Of107BytesIsTheLongestLine() {
+        for (int total : new int[] {107, 108}) {
+            byte[] b = ascii("PROXY UNKNOWN " + "1".repeat(total - 16) + "\r\n");
+            assertEquals(total, b.length);
+            HeaderParser.Result r = byteByByte(b);
+            if (total == 107) assertEquals(107, r.header().length());
+            else assertNotNull(r.error(), "108 bytes");
+        }
     }
 
     static byte[] v2(int verCmd, int fam, byte[] body) {
@@ -97,8 +110,42 @@ class HeaderParserTest {
     static byte[] ipv4Body(int extra) {
         ByteBuffer b = ByteBuffer.allocate(12 + extra);
         b.put(new byte[] {(byte) 198, 51, 100, 9}).put(new byte[] {10, 0, 0, 1}).putShort((short) 40000).putShort((short) 443);
-        for (int i = 0; i < extra; i++) b.put((byte) (i * 7)); // TLV bytes: skipped whatever they hold
+        if (extra >= 3) b.put((byte) 0x04).putShort((short) (extra - 3)); // PP2_TYPE_NOOP, its value skipped
+        for (int i = 0; i < extra - 3; i++) b.put((byte) (i * 7));
         return b.array();
+    }
+
+    /** v2 PROXY over IPv4 with {@code tlvs} after the addresses, and a CRC32C record if {@code crc} (filled in). */
+    static byte[] withTlvs(byte[] tlvs, boolean crc) {
+        byte[] body = ipv4Body(0);
+        ByteBuffer b = ByteBuffer.allocate(12 + tlvs.length + (crc ? 7 : 0)).put(body).put(tlvs);
+        if (crc) b.put((byte) 0x03).putShort((short) 4).putInt(0);
+        byte[] h = v2(0x21, 0x11, b.array());
+        if (crc) {
+            java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+            c.update(h);
+            ByteBuffer.wrap(h).putInt(h.length - 4, (int) c.getValue());
+        }
+        return h;
+    }
+
+    /** TLVs are not used, but a header whose records overrun it, or whose CRC32C does not match, is refused (as haproxy does). */
+    @Test
+    void v2TlvsThatOverrunAndAWrongCrc32cAreRefused() {
+        byte[] authority = {0x02, 0, 3, 'a', '.', 'b'};
+        assertNotNull(byteByByte(withTlvs(authority, false)).header(), "a sound TLV");
+        HeaderParser.Result r = byteByByte(withTlvs(authority, true));
+        assertNotNull(r.header(), "with its right CRC32C: " + r.error());
+        byte[] overrun = {0x02, 0, 9, 'a', '.', 'b'};
+        assertNotNull(byteByByte(withTlvs(overrun, false)).error(), "a TLV longer than what is left");
+        byte[] wrong = withTlvs(authority, true);
+        wrong[wrong.length - 1] ^= 1;
+        assertTrue(String.valueOf(byteByByte(wrong).error()).contains("CRC32C"), "a CRC32C that does not match");
+        byte[] tampered = withTlvs(authority, true);
+        tampered[17] ^= 1; // the source address changed after the checksum
+        assertNotNull(byteByByte(tampered).error(), "an address changed under the checksum");
+        assertNotNull(byteByByte(withTlvs(new byte[] {0x03, 0, 2, 0, 0}, false)).error(), "a CRC32C record of 2 bytes");
+        assertNotNull(byteByByte(withTlvs(new byte[] {0x04, 0, 0, 0x01, 0}, false)).header(), "2 bytes of padding after the last TLV pass");
     }
 
     @Test
