@@ -133,14 +133,14 @@ public final class ControlServer implements Handler {
                 continue;
             }
             if (sessions.size() >= MAX_PEERS && !makeRoom()) {
-                ControlChannel busy = new ControlChannel(k, c);
+                ControlChannel busy = new ControlChannel(k, c, false);
                 busy.send("error " + MAX_PEERS + " control connections are open already", -1);
                 busy.flush();
                 busy.close();
                 log.error("control " + path + ": refused a connection: " + MAX_PEERS + " are open already, none of them evictable");
                 continue;
             }
-            sessions.add(new Session(new ControlChannel(k, c)));
+            sessions.add(new Session(new ControlChannel(k, c, false)));
         }
     }
 
