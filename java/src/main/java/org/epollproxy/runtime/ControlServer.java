@@ -310,7 +310,8 @@ public final class ControlServer implements Handler {
             loop.cancel(this);
             loop.release(token, true);
             ch.close();
-            if (sockets != null) proxy.handOverEnded();
+            // Handed over: no reload from here on (this process only drains, the drain from loop 0).
+            if (sockets != null && !handedOver) proxy.handOverEnded();
             // Only a peer that asked for the sockets was a takeover: a silent or garbled connection, or a ctl
             // command, ending early says so as a connection, not as a takeover the process survived.
             if (why != null && threads >= 0) log.error("control: takeover " + why + "; serving on");

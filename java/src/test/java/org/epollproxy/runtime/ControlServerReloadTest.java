@@ -97,4 +97,27 @@ class ControlServerReloadTest {
         }
         c.closeLater();
     }
+
+    /**
+     * Once a successor has the sockets, this process only drains: a reload between the "ok" and the drain
+     * (and the drain runs on loop 0, which must not wait for a reload's lock) would bind listeners again.
+     */
+    @Test
+    void afterASuccessorTookTheSocketsNoReloadRuns() throws Exception {
+        proxy = new ProxyServer(real, Settings.DEFAULTS, new PrintStream(errBytes, true, StandardCharsets.UTF_8));
+        Forward first = new Forward(SockAddr.parse("127.0.0.1", 0), List.of(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", 9))));
+        List<Forward> forwards = proxy.start(List.of(first));
+        Path ctl = dir.resolve("ctl.sock");
+        CountDownLatch takenOver = new CountDownLatch(1);
+        ControlServer c = ControlServer.bind(real, ctl, false);
+        c.start(proxy, why -> takenOver.countDown(), proxy.forwardingLoops().get(0).log()); // no drain: the window stays open
+        try (Takeover t = Takeover.request(real, ctl.toString(), 1, forwards, 20_000)) {
+            t.confirm();
+            for (int[] fds : t.sockets().values()) for (int fd : fds) real.close(fd);
+        }
+        assertTrue(takenOver.await(30, TimeUnit.SECONDS), "the takeover went through");
+        Forward added = new Forward(SockAddr.parse("127.0.0.1", Ports.free()), List.of(new Backend("127.0.0.1", SockAddr.parse("127.0.0.1", 9))));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> proxy.reconfigure(List.of(first, added)));
+        assertEquals("a takeover is handing the listening sockets over", e.getMessage());
+    }
 }
