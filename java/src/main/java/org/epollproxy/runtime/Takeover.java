@@ -112,7 +112,11 @@ public final class Takeover implements AutoCloseable {
                 throw e;
             }
             Map<String, int[]> got = new LinkedHashMap<>();
-            for (Forward f : forwards) got.put(f.key(), filled(threads));
+            Map<String, Forward> byKey = new LinkedHashMap<>();
+            for (Forward f : forwards) {
+                got.put(f.key(), filled(threads));
+                byKey.put(f.key(), f);
+            }
             while (true) {
                 String line;
                 while ((line = ch.nextLine()) != null) {
@@ -128,6 +132,11 @@ public final class Takeover implements AutoCloseable {
                     if (slots == null || i < 0 || i >= threads || slots[i] >= 0) {
                         k.close(socket);
                         throw new TakeoverException(where + "a socket we did not ask for: " + ControlChannel.printable(line));
+                    }
+                    String wrong = wrongSocket(k, socket, byKey.get(w[2]));
+                    if (wrong != null) {
+                        k.close(socket);
+                        throw new TakeoverException(where + "the socket that came for " + w[2] + " (loop " + i + ") " + wrong);
                     }
                     slots[i] = socket;
                 }
@@ -147,6 +156,33 @@ public final class Takeover implements AutoCloseable {
         if (ch.read() < 0) return null;
         for (String line; (line = ch.nextLine()) != null; ) if (line.startsWith("error ")) return line.substring(6);
         return null;
+    }
+
+    /**
+     * Why {@code fd} cannot serve {@code f}, or null: a TCP forward takes a listening stream socket, a UDP
+     * forward a datagram socket, of the forward's address family. Checked before serving, so that a process at
+     * the control path that hands over something else (another version, another program) is refused by name.
+     */
+    private static String wrongSocket(Kernel k, int fd, Forward f) {
+        int type = k.getsockopt_int(fd, org.epollproxy.shim.Net.SOL_SOCKET, org.epollproxy.shim.Net.SO_TYPE);
+        if (type < 0) return "is not a socket: " + Errno.describe(type);
+        int family;
+        try {
+            family = org.epollproxy.forward.Sockets.localAddress(k, fd).family();
+        } catch (RuntimeException e) {
+            return "has no address the proxy can read: " + e.getMessage();
+        }
+        if (family != f.bind().family()) return "is an " + familyName(family) + " socket, not " + familyName(f.bind().family());
+        boolean tcp = f.proto() == Forward.Proto.TCP;
+        if (tcp && type == Net.SOCK_DGRAM) return "is a datagram socket, not a listening stream socket";
+        if (tcp && type != Net.SOCK_STREAM) return "is not a stream socket (type " + type + ")";
+        if (tcp && k.getsockopt_int(fd, Net.SOL_SOCKET, Net.SO_ACCEPTCONN) != 1) return "is a stream socket that does not listen";
+        if (!tcp && type != Net.SOCK_DGRAM) return "is " + (type == Net.SOCK_STREAM ? "a stream socket" : "of type " + type) + ", not a datagram socket";
+        return null;
+    }
+
+    private static String familyName(int family) {
+        return family == Net.AF_UNIX ? "AF_UNIX" : family == Net.AF_INET ? "AF_INET" : family == Net.AF_INET6 ? "AF_INET6" : "address family " + family;
     }
 
     private static int[] filled(int n) {
