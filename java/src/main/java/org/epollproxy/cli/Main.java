@@ -275,9 +275,9 @@ public final class Main implements Callable<Integer> {
             try {
                 forwards = proxy.start(forwards, inherited);
                 if (takeover != null) {
-                    takeover.confirm(); // the old process drains from here on
-                    err.println(org.epollproxy.forward.LogTime.now() + " takeover: "
-                            + takeover.describe() + "; that process drains now");
+                    boolean heard = takeover.confirm(); // the old process drains from here on
+                    err.println(org.epollproxy.forward.LogTime.now() + " takeover: " + takeover.describe()
+                            + (heard ? "; that process drains now" : "; that process hung up before our 'ok' (a drain, or it died): serving on"));
                 }
                 if (replaceControl) control = ControlServer.bind(kernel, operation.controlPath, true);
             } catch (RuntimeException e) {

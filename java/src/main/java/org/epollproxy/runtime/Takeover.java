@@ -210,14 +210,23 @@ public final class Takeover implements AutoCloseable {
         if (ms <= 0 || ep.wait((int) ms) == 0) throw new TakeoverException(where + "no answer in time");
     }
 
-    /** We serve the sockets now: tell the old process to drain. */
-    public void confirm() {
+    /**
+     * We serve the sockets now: tell the old process to drain. False if it did not hear it (it hung up after
+     * sending the sockets: a drain or a death): we serve on all the same, an exit here would leave nobody listening.
+     */
+    public boolean confirm() {
         used = true;
         // The old process never removes a file it handed over; we remove it at exit if it is still that file.
         for (String p : unixPaths) UnixSockets.adopt(k, p);
         ch.send("ok", -1);
-        ch.flush();
+        boolean heard;
+        try {
+            heard = ch.flush();
+        } catch (org.epollproxy.shim.SyscallException e) { // EPIPE, ECONNRESET: it is gone
+            heard = false;
+        }
         ch.close();
+        return heard;
     }
 
     /**
