@@ -277,7 +277,7 @@ public final class Main implements Callable<Integer> {
                 if (takeover != null) {
                     boolean heard = takeover.confirm(); // the old process drains from here on
                     err.println(org.epollproxy.forward.LogTime.now() + " takeover: " + takeover.describe()
-                            + (heard ? "; that process drains now" : "; that process hung up before our 'ok' (a drain, or it died): serving on"));
+                            + (heard ? "; that process drains now" : "; that process hung up before our 'ok' (a drain, a death, or its 10 s deadline: see its log): serving on"));
                 }
                 if (replaceControl) control = ControlServer.bind(kernel, operation.controlPath, true);
             } catch (RuntimeException e) {
