@@ -10,6 +10,7 @@ import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.NativeBuffer;
 import org.epollproxy.shim.Net;
+import org.epollproxy.shim.SockAddr;
 
 /**
  * {@code --takeover PATH}, the new process's side. The protocol, LF-terminated ASCII lines of at most 512
@@ -166,18 +167,22 @@ public final class Takeover implements AutoCloseable {
     private static String wrongSocket(Kernel k, int fd, Forward f) {
         int type = k.getsockopt_int(fd, org.epollproxy.shim.Net.SOL_SOCKET, org.epollproxy.shim.Net.SO_TYPE);
         if (type < 0) return "is not a socket: " + Errno.describe(type);
-        int family;
+        SockAddr local;
         try {
-            family = org.epollproxy.forward.Sockets.localAddress(k, fd).family();
+            local = org.epollproxy.forward.Sockets.localAddress(k, fd);
         } catch (RuntimeException e) {
             return "has no address the proxy can read: " + e.getMessage();
         }
+        int family = local.family();
         if (family != f.bind().family()) return "is an " + familyName(family) + " socket, not " + familyName(f.bind().family());
         boolean tcp = f.proto() == Forward.Proto.TCP;
         if (tcp && type == Net.SOCK_DGRAM) return "is a datagram socket, not a listening stream socket";
         if (tcp && type != Net.SOCK_STREAM) return "is not a stream socket (type " + type + ")";
         if (tcp && k.getsockopt_int(fd, Net.SOL_SOCKET, Net.SO_ACCEPTCONN) != 1) return "is a stream socket that does not listen";
         if (!tcp && type != Net.SOCK_DGRAM) return "is " + (type == Net.SOCK_STREAM ? "a stream socket" : "of type " + type) + ", not a datagram socket";
+        // An IP forward's socket is bound to its very address (port 0: the old one chose; a UNIX socket's own name
+        // is the private directory it was made in, not its path).
+        if (!f.bind().isUnix() && f.bind().port() != 0 && !local.equals(f.bind())) return "is bound to " + local + ", not " + f.bind();
         return null;
     }
 
