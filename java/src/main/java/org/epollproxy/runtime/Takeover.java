@@ -129,7 +129,7 @@ public final class Takeover implements AutoCloseable {
                     if (w.length != 3 || !w[0].equals("fd")) throw new TakeoverException(where + "unexpected '" + ControlChannel.printable(line) + "'");
                     int socket = ch.takeFd();
                     int[] slots = got.get(w[2]);
-                    int i = Integer.parseInt(w[1]);
+                    int i = w[1].matches("[0-9]{1,3}") ? Integer.parseInt(w[1]) : -1; // --threads is at most 256
                     if (slots == null || i < 0 || i >= threads || slots[i] >= 0) {
                         k.close(socket);
                         throw new TakeoverException(where + "a socket we did not ask for: " + ControlChannel.printable(line));

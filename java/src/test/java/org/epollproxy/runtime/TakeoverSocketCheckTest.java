@@ -34,6 +34,11 @@ class TakeoverSocketCheckTest {
 
     /** A fake running process at dir/ctl.sock that answers any takeover with {@code sent} for the forward; returns the message. */
     private String refusalWhenHanded(int sent, Forward f) throws Exception {
+        return refusalWhenHanded(sent, f, "fd 0 " + f.key());
+    }
+
+    /** As above, the socket on the line {@code fdLine}. */
+    private String refusalWhenHanded(int sent, Forward f, String fdLine) throws Exception {
         Path ctl = dir.resolve("ctl.sock");
         int server = real.socket(Net.AF_UNIX, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0);
         NativeBuffer a = ControlServer.unixAddress(ctl.toString());
@@ -44,7 +49,7 @@ class TakeoverSocketCheckTest {
             int c = real.accept(server, 0);
             if (c < 0) return;
             ControlChannel ch = new ControlChannel(real, c, false);
-            ch.send("fd 0 " + f.key(), sent); // at once: the request fits in the socket buffer unread
+            ch.send(fdLine, sent); // at once: the request fits in the socket buffer unread
             ch.send("end", -1);
             try {
                 ch.flush(); // a few bytes into an empty socket buffer
@@ -101,6 +106,14 @@ class TakeoverSocketCheckTest {
         String msg = refusalWhenHanded(s, f);
         assertTrue(msg.endsWith(": the socket that came for " + f.key() + " (loop 0) is bound to 127.0.0.1:" + other + ", not 127.0.0.1:"
                 + f.bind().port()), msg);
+    }
+
+    /** A loop number that is not one is a line we did not ask for, not a NumberFormatException's text. */
+    @Test
+    void anFdLineWhoseLoopIsNotANumberIsRefusedByName() throws Exception {
+        Forward f = tcp(Ports.free());
+        String msg = refusalWhenHanded(real.socket(Net.AF_INET, Net.SOCK_STREAM | Net.SOCK_CLOEXEC, 0), f, "fd x " + f.key());
+        assertEquals("--takeover " + dir.resolve("ctl.sock") + ": a socket we did not ask for: fd x " + f.key(), msg);
     }
 
     @Test
