@@ -120,6 +120,10 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // Until the reloader is in place a SIGHUP (systemctl reload under Type=exec, a logrotate kill -HUP) would
+        // end the JVM (status 129) in the seconds a warm-up or name lookups take: it asks for a reload once running.
+        java.util.concurrent.atomic.AtomicBoolean hupDuringStart = new java.util.concurrent.atomic.AtomicBoolean();
+        Signals.onHangup(() -> hupDuringStart.set(true));
         if (tcpSpecs.isEmpty() && udpSpecs.isEmpty() && configFile == null && routeArgs.routes.isEmpty()) {
             return usage("nothing to forward: give -L [BIND:]PORT:HOST:HOSTPORT, -U ... or --config FILE");
         }
@@ -275,9 +279,9 @@ public final class Main implements Callable<Integer> {
             try {
                 forwards = proxy.start(forwards, inherited);
                 if (takeover != null) {
-                    takeover.confirm(); // the old process drains from here on
-                    err.println(org.epollproxy.forward.LogTime.now() + " takeover: "
-                            + takeover.describe() + "; that process drains now");
+                    boolean heard = takeover.confirm(); // the old process drains from here on
+                    err.println(org.epollproxy.forward.LogTime.now() + " takeover: " + takeover.describe()
+                            + (heard ? "; that process drains now" : "; that process hung up before our 'ok' (a drain, a death, or its 10 s deadline: see its log): serving on"));
                 }
                 if (replaceControl) control = ControlServer.bind(kernel, operation.controlPath, true);
             } catch (RuntimeException e) {
@@ -308,6 +312,7 @@ public final class Main implements Callable<Integer> {
         if (config != null) reloader.dynamicAtStart(config.dynamic());
         reloader.withTls(tlsArgs, tls, connection.bufferSize);
         Signals.Outcome onHup = Signals.onHangup(reloader::requestReload);
+        if (hupDuringStart.get()) reloader.requestReload(); // the file may have changed after it was read
         if (onTerm == Signals.Outcome.IGNORED_SINCE_START) err.println("epoll-proxy: SIGTERM is ignored (this process was started with it ignored): it does not drain or stop on SIGTERM");
         if (onTerm == Signals.Outcome.RESERVED) err.println("epoll-proxy: SIGTERM is the JVM's (-Xrs): it ends the process at once, without a drain");
         if (onHup == Signals.Outcome.IGNORED_SINCE_START) err.println("epoll-proxy: SIGHUP is ignored (this process was started with it ignored, as nohup does): no reload on SIGHUP");

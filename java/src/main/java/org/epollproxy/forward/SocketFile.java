@@ -63,7 +63,7 @@ public final class SocketFile {
      */
     public static SocketFile bindAndListen(Kernel k, int fd, String path, int mode, int backlog, boolean replaceLive,
             String what, String liveRefusal) {
-        boolean replace = checkTarget(k, path, replaceLive, what, liveRefusal);
+        FileStat replacing = checkTarget(k, path, replaceLive, what, liveRefusal);
         String dir = makePrivateDir(k, path, what);
         int dfd = -1;
         String inside = null;
@@ -85,7 +85,7 @@ public final class SocketFile {
             SyscallException.check(k.listen(fd, backlog), what + ": listen");
             FileStat made = FileStat.lstat(k, inside);
             if (made == null || !made.isSocket()) throw new SyscallException(what + ": the socket vanished from " + dir, -Errno.ENOENT);
-            moveInto(k, inside, path, replace, what);
+            moveInto(k, inside, path, replacing, what);
             moved = true;
             return new SocketFile(k, path, made);
         } finally {
@@ -126,14 +126,14 @@ public final class SocketFile {
         }
     }
 
-    /** True if a socket at the path is to be replaced, false if nothing is there; throws for anything else. */
-    private static boolean checkTarget(Kernel k, String path, boolean replaceLive, String what, String liveRefusal) {
+    /** The socket at the path that is to be replaced, null if nothing is there; throws for anything else. */
+    private static FileStat checkTarget(Kernel k, String path, boolean replaceLive, String what, String liveRefusal) {
         FileStat there = FileStat.lstat(k, path);
-        if (there == null) return false;
+        if (there == null) return null;
         if (!there.isSocket()) {
             throw new SyscallException(what + ": the path exists and is not a socket (" + there.kind() + "); not replacing it", -Errno.EADDRINUSE);
         }
-        if (replaceLive) return true;
+        if (replaceLive) return there;
         int probe = k.socket(Net.AF_UNIX, Net.SOCK_STREAM | Net.SOCK_NONBLOCK | Net.SOCK_CLOEXEC, 0);
         if (probe < 0) throw new SyscallException(what + ": socket", probe);
         NativeBuffer a = NativeBuffer.allocate(SockAddr.SIZE);
@@ -141,8 +141,8 @@ public final class SocketFile {
         int rc = k.connect(probe, a.address());
         Reference.reachabilityFence(a);
         k.close(probe);
-        if (rc == -Errno.ECONNREFUSED) return true; // a socket file nobody listens on: left by a process that died
-        if (rc == -Errno.ENOENT) return false; // it went meanwhile
+        if (rc == -Errno.ECONNREFUSED) return there; // a socket file nobody listens on: left by a process that died
+        if (rc == -Errno.ENOENT) return null; // it went meanwhile
         if (rc == 0 || rc == -Errno.EAGAIN || rc == -Errno.EINPROGRESS) {
             throw new SyscallException(what + ": " + liveRefusal, -Errno.EADDRINUSE);
         }
@@ -163,10 +163,27 @@ public final class SocketFile {
         throw new SyscallException(what + ": mkdir of a private directory in " + (parent.isEmpty() ? "/" : parent), rc);
     }
 
-    /** rename(2) onto the path: never over something that appeared when nothing was there. */
-    private static void moveInto(Kernel k, String from, String to, boolean replace, String what) {
-        int rc = replace ? -Errno.EINVAL : FileCalls.rename(k, from, to, FileStat.RENAME_NOREPLACE);
-        if (rc == -Errno.EINVAL) rc = FileCalls.rename(k, from, to, 0); // replacing, or a filesystem without RENAME_NOREPLACE
+    /**
+     * rename(2) onto the path: never over something that appeared when nothing was there, and only over the
+     * very file {@code replacing} that was checked. Replacing is an exchange: what was at the path comes into
+     * the private directory, where it is checked; if it is not that file (two processes replaced the same
+     * stale socket at once, and the other one is serving there now), it goes back and we refuse.
+     */
+    private static void moveInto(Kernel k, String from, String to, FileStat replacing, String what) {
+        int rc = replacing != null ? FileCalls.rename(k, from, to, FileStat.RENAME_EXCHANGE) : FileCalls.rename(k, from, to, FileStat.RENAME_NOREPLACE);
+        if (replacing != null && rc == 0) {
+            FileStat came = FileStat.lstat(k, from);
+            if (came != null && came.sameFile(replacing)) {
+                FileCalls.unlink(k, from); // the stale (or handed over) socket, now in our private directory
+                return;
+            }
+            int back = FileCalls.rename(k, from, to, FileStat.RENAME_EXCHANGE);
+            throw new SyscallException(what + ": another process put " + (came == null ? "a file" : came.kind())
+                    + " at the path while the socket was being made; not replacing it"
+                    + (back == 0 ? "" : " (putting it back failed: " + Errno.describe(back) + ")"), -Errno.EADDRINUSE);
+        }
+        if (replacing != null && rc == -Errno.ENOENT) rc = FileCalls.rename(k, from, to, FileStat.RENAME_NOREPLACE); // it went meanwhile
+        if (rc == -Errno.EINVAL) rc = FileCalls.rename(k, from, to, 0); // a filesystem without RENAME_EXCHANGE or RENAME_NOREPLACE
         if (rc == -Errno.EEXIST) {
             throw new SyscallException(what + ": a file appeared at the path while the socket was being made; not replacing it", -Errno.EADDRINUSE);
         }

@@ -28,6 +28,11 @@ final class ControlChannel {
     private final Deque<Object[]> out = new ArrayDeque<>(); // {byte[] bytes, int fd, int sent}
     private int linesRead;
     private boolean eof;
+    /**
+     * False on the running process's side, which never takes an fd: one a peer sends is closed as it comes.
+     * Queued until the session ended, fds sent one per byte could fill the fd table (accept: EMFILE).
+     */
+    private final boolean takesFds;
 
     /** The peer broke the protocol (too long, too many lines, bytes that are not a line). */
     static final class ProtocolException extends RuntimeException {
@@ -37,8 +42,13 @@ final class ControlChannel {
     }
 
     ControlChannel(Kernel k, int fd) {
+        this(k, fd, true);
+    }
+
+    ControlChannel(Kernel k, int fd, boolean takesFds) {
         this.k = k;
         this.fd = fd;
+        this.takesFds = takesFds;
     }
 
     /** Reads what is there now (until EAGAIN or EOF); returns -errno of a failed read, else 0. */
@@ -48,7 +58,8 @@ final class ControlChannel {
             if (n == -Errno.EAGAIN) return 0;
             if (n < 0) return n;
             int got = fdOut.buffer().getInt(0);
-            if (got >= 0) fds.add(got);
+            if (got >= 0 && takesFds) fds.add(got);
+            else if (got >= 0) k.close(got);
             if (n == 0) {
                 eof = true;
                 return 0;

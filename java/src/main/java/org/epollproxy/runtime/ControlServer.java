@@ -133,14 +133,14 @@ public final class ControlServer implements Handler {
                 continue;
             }
             if (sessions.size() >= MAX_PEERS && !makeRoom()) {
-                ControlChannel busy = new ControlChannel(k, c);
+                ControlChannel busy = new ControlChannel(k, c, false);
                 busy.send("error " + MAX_PEERS + " control connections are open already", -1);
                 busy.flush();
                 busy.close();
                 log.error("control " + path + ": refused a connection: " + MAX_PEERS + " are open already, none of them evictable");
                 continue;
             }
-            sessions.add(new Session(new ControlChannel(k, c)));
+            sessions.add(new Session(new ControlChannel(k, c, false)));
         }
     }
 
@@ -310,7 +310,8 @@ public final class ControlServer implements Handler {
             loop.cancel(this);
             loop.release(token, true);
             ch.close();
-            if (sockets != null) proxy.handOverEnded();
+            // Handed over: no reload from here on (this process only drains, the drain from loop 0).
+            if (sockets != null && !handedOver) proxy.handOverEnded();
             // Only a peer that asked for the sockets was a takeover: a silent or garbled connection, or a ctl
             // command, ending early says so as a connection, not as a takeover the process survived.
             if (why != null && threads >= 0) log.error("control: takeover " + why + "; serving on");

@@ -46,7 +46,13 @@ public final class ProxyServer {
     private final Map<String, int[]> listening = new LinkedHashMap<>();
     private final java.util.concurrent.atomic.AtomicReference<String> failure = new java.util.concurrent.atomic.AtomicReference<>();
     private volatile boolean draining;
-    private boolean handingOver;
+    /**
+     * A reload and a takeover exclude each other without a lock: a takeover is offered on loop 0, and a reload
+     * holds this object's monitor while it waits for every loop, loop 0 too; loop 0 waiting for the monitor
+     * stood still until the reload gave up on it (5 s), and the reload failed. Whoever comes second is refused.
+     */
+    private final AtomicInteger exclusive = new AtomicInteger(IDLE);
+    private static final int IDLE = 0, RELOADING = 1, HANDING_OVER = 2;
 
     /** Every backend's live state (balancing, health), shared by the loops and kept across reloads. */
     private final BackendPool backendPool = new BackendPool();
@@ -148,7 +154,15 @@ public final class ProxyServer {
      */
     public synchronized String reconfigure(List<Forward> desired) throws InterruptedException {
         if (draining) throw new IllegalStateException("draining: the configuration is not reloaded any more");
-        if (handingOver) throw new IllegalStateException("a takeover is handing the listening sockets over");
+        if (!exclusive.compareAndSet(IDLE, RELOADING)) throw new IllegalStateException("a takeover is handing the listening sockets over");
+        try {
+            return reconfigureExclusive(desired);
+        } finally {
+            exclusive.set(IDLE);
+        }
+    }
+
+    private String reconfigureExclusive(List<Forward> desired) throws InterruptedException {
         Map<String, Forward> want = new LinkedHashMap<>();
         for (Forward f : desired) {
             if (want.put(f.key(), f) != null) throw new IllegalArgumentException("two forwards listen on " + f.key());
@@ -336,17 +350,23 @@ public final class ProxyServer {
      * Takeover: the listening sockets of every forward as bound, {@code [loop]} order, keyed by
      * {@link Forward#key()}; reloads are refused until {@link #handOverEnded}. Null while draining.
      */
-    public synchronized Map<Forward, int[]> beginHandOver() {
-        if (draining || handingOver) return null;
-        handingOver = true;
-        Map<Forward, int[]> out = new LinkedHashMap<>();
-        for (Forward f : active.values()) out.put(f, listening.get(f.key()).clone());
-        return out;
+    public Map<Forward, int[]> beginHandOver() {
+        // On loop 0: refused during a reload rather than waiting for the monitor it holds (see exclusive).
+        if (draining || !exclusive.compareAndSet(IDLE, HANDING_OVER)) return null;
+        synchronized (this) { // held only for moments now: no reload holds it (a reload that comes now is refused)
+            if (draining) {
+                exclusive.set(IDLE);
+                return null;
+            }
+            Map<Forward, int[]> out = new LinkedHashMap<>();
+            for (Forward f : active.values()) out.put(f, listening.get(f.key()).clone());
+            return out;
+        }
     }
 
     /** The takeover is over (failed, or the drain began): reloads may run again. */
-    public synchronized void handOverEnded() {
-        handingOver = false;
+    public void handOverEnded() {
+        exclusive.compareAndSet(HANDING_OVER, IDLE);
     }
 
     /** Waits at most {@code timeout} for every loop to end. */

@@ -10,6 +10,7 @@ import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
 import org.epollproxy.shim.NativeBuffer;
 import org.epollproxy.shim.Net;
+import org.epollproxy.shim.SockAddr;
 
 /**
  * {@code --takeover PATH}, the new process's side. The protocol, LF-terminated ASCII lines of at most 512
@@ -112,7 +113,11 @@ public final class Takeover implements AutoCloseable {
                 throw e;
             }
             Map<String, int[]> got = new LinkedHashMap<>();
-            for (Forward f : forwards) got.put(f.key(), filled(threads));
+            Map<String, Forward> byKey = new LinkedHashMap<>();
+            for (Forward f : forwards) {
+                got.put(f.key(), filled(threads));
+                byKey.put(f.key(), f);
+            }
             while (true) {
                 String line;
                 while ((line = ch.nextLine()) != null) {
@@ -124,10 +129,15 @@ public final class Takeover implements AutoCloseable {
                     if (w.length != 3 || !w[0].equals("fd")) throw new TakeoverException(where + "unexpected '" + ControlChannel.printable(line) + "'");
                     int socket = ch.takeFd();
                     int[] slots = got.get(w[2]);
-                    int i = Integer.parseInt(w[1]);
+                    int i = w[1].matches("[0-9]{1,3}") ? Integer.parseInt(w[1]) : -1; // --threads is at most 256
                     if (slots == null || i < 0 || i >= threads || slots[i] >= 0) {
                         k.close(socket);
                         throw new TakeoverException(where + "a socket we did not ask for: " + ControlChannel.printable(line));
+                    }
+                    String wrong = wrongSocket(k, socket, byKey.get(w[2]));
+                    if (wrong != null) {
+                        k.close(socket);
+                        throw new TakeoverException(where + "the socket that came for " + w[2] + " (loop " + i + ") " + wrong);
                     }
                     slots[i] = socket;
                 }
@@ -147,6 +157,37 @@ public final class Takeover implements AutoCloseable {
         if (ch.read() < 0) return null;
         for (String line; (line = ch.nextLine()) != null; ) if (line.startsWith("error ")) return line.substring(6);
         return null;
+    }
+
+    /**
+     * Why {@code fd} cannot serve {@code f}, or null: a TCP forward takes a listening stream socket, a UDP
+     * forward a datagram socket, of the forward's address family. Checked before serving, so that a process at
+     * the control path that hands over something else (another version, another program) is refused by name.
+     */
+    private static String wrongSocket(Kernel k, int fd, Forward f) {
+        int type = k.getsockopt_int(fd, org.epollproxy.shim.Net.SOL_SOCKET, org.epollproxy.shim.Net.SO_TYPE);
+        if (type < 0) return "is not a socket: " + Errno.describe(type);
+        SockAddr local;
+        try {
+            local = org.epollproxy.forward.Sockets.localAddress(k, fd);
+        } catch (RuntimeException e) {
+            return "has no address the proxy can read: " + e.getMessage();
+        }
+        int family = local.family();
+        if (family != f.bind().family()) return "is an " + familyName(family) + " socket, not " + familyName(f.bind().family());
+        boolean tcp = f.proto() == Forward.Proto.TCP;
+        if (tcp && type == Net.SOCK_DGRAM) return "is a datagram socket, not a listening stream socket";
+        if (tcp && type != Net.SOCK_STREAM) return "is not a stream socket (type " + type + ")";
+        if (tcp && k.getsockopt_int(fd, Net.SOL_SOCKET, Net.SO_ACCEPTCONN) != 1) return "is a stream socket that does not listen";
+        if (!tcp && type != Net.SOCK_DGRAM) return "is " + (type == Net.SOCK_STREAM ? "a stream socket" : "of type " + type) + ", not a datagram socket";
+        // An IP forward's socket is bound to its very address (port 0: the old one chose; a UNIX socket's own name
+        // is the private directory it was made in, not its path).
+        if (!f.bind().isUnix() && f.bind().port() != 0 && !local.equals(f.bind())) return "is bound to " + local + ", not " + f.bind();
+        return null;
+    }
+
+    private static String familyName(int family) {
+        return family == Net.AF_UNIX ? "AF_UNIX" : family == Net.AF_INET ? "AF_INET" : family == Net.AF_INET6 ? "AF_INET6" : "address family " + family;
     }
 
     private static int[] filled(int n) {
@@ -174,14 +215,23 @@ public final class Takeover implements AutoCloseable {
         if (ms <= 0 || ep.wait((int) ms) == 0) throw new TakeoverException(where + "no answer in time");
     }
 
-    /** We serve the sockets now: tell the old process to drain. */
-    public void confirm() {
+    /**
+     * We serve the sockets now: tell the old process to drain. False if it did not hear it (it hung up after
+     * sending the sockets: a drain or a death): we serve on all the same, an exit here would leave nobody listening.
+     */
+    public boolean confirm() {
         used = true;
         // The old process never removes a file it handed over; we remove it at exit if it is still that file.
         for (String p : unixPaths) UnixSockets.adopt(k, p);
         ch.send("ok", -1);
-        ch.flush();
+        boolean heard;
+        try {
+            heard = ch.flush();
+        } catch (org.epollproxy.shim.SyscallException e) { // EPIPE, ECONNRESET: it is gone
+            heard = false;
+        }
         ch.close();
+        return heard;
     }
 
     /**

@@ -18,6 +18,8 @@ public record FileStat(long dev, long ino, int mode, int uid) {
     public static final int S_IFDIR = 0040000;
     /** renameat2(2)'s flag: fail with EEXIST rather than replace. */
     public static final int RENAME_NOREPLACE = 1;
+    /** renameat2(2)'s flag: swap the two files atomically (both must exist). */
+    public static final int RENAME_EXCHANGE = 2;
 
     public boolean isSocket() {
         return (mode & S_IFMT) == S_IFSOCK;
