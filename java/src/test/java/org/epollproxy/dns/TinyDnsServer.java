@@ -27,6 +27,8 @@ public final class TinyDnsServer implements AutoCloseable {
     /** An RCODE for AAAA queries only (0: none). */
     private volatile int aaaaFailure;
     public final AtomicInteger queries = new AtomicInteger();
+    /** Queries received, answered or not (a silent server counts them too). */
+    public final AtomicInteger received = new AtomicInteger();
 
     public TinyDnsServer() throws SocketException {
         socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -73,6 +75,7 @@ public final class TinyDnsServer implements AutoCloseable {
             DatagramPacket p = new DatagramPacket(buf, buf.length);
             try {
                 socket.receive(p);
+                received.incrementAndGet();
                 byte[] reply = answer(buf, p.getLength());
                 if (reply == null) continue;
                 queries.incrementAndGet(); // before the reply: a client that has its answer sees it counted
