@@ -33,7 +33,8 @@ public final class LongestFirst implements ClassOrderer {
     static final List<String> LONGEST_PROCESS = List.of("AotCacheIT", "DynamicBackendsIT", "ZeroDowntimeIT", "TlsIT",
             "TlsRefusalsIT", "LauncherIT", "CommandLineIT", "RouteIT", "WarmupIT", "PackagingIT", "TlsReloadIT", "TlsTakeoverIT",
             "OperatorLinesIT", "BalanceIT", "InputErrorsIT", "LoopDeathIT", "SafeDefaultsIT", "FdLimitIT", "DrainIT",
-            "ConfigReloadIT", "UnixSocketIT", "IdleFootprintIT", "RouteResolveIT", "EpollLessonsTraceIT", "TlsProxyHeaderIT",
+            "ConfigReloadIT", "UnixSocketIT", "TlsProxyHeaderReadersIT", "DrainSignalsIT", "AcceptProxyTlsIT", "StartSignalsIT",
+            "IdleFootprintIT", "RouteResolveIT", "EpollLessonsTraceIT", "TlsProxyHeaderIT", "LeakIT",
             "RecipesIT", "ResolveOnceIT", "ManPageIT", "DebPackageIT");
 
     @Override
