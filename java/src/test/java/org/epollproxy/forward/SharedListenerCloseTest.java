@@ -13,7 +13,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.epollproxy.Ports;
 import org.epollproxy.shim.InterposedKernel;
+import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.Kernel;
+import org.epollproxy.shim.SyscallException;
 import org.epollproxy.shim.Shim;
 import org.epollproxy.shim.SockAddr;
 import org.junit.jupiter.api.Test;
@@ -71,9 +73,22 @@ class SharedListenerCloseTest {
             }
             return rc;
         });
-        int portA = Ports.free();
-        int portB = Ports.free();
-        try (TestProxy proxy = new TestProxy(k, Settings.DEFAULTS, List.of(forward(proto, portA, backendPort), forward(proto, portB, backendPort)))) {
+        // Two ports from Ports.free(), bound only when the proxy starts: a program outside this JVM that binds
+        // random ports (a resolver choosing its source port) took one of them in between once, so the start is
+        // tried again on other ports when a bind finds its port taken.
+        int portA = 0, portB = 0;
+        TestProxy started = null;
+        for (int tries = 1; started == null; tries++) {
+            portA = Ports.free();
+            portB = Ports.free();
+            try {
+                started = new TestProxy(k, Settings.DEFAULTS, List.of(forward(proto, portA, backendPort), forward(proto, portB, backendPort)));
+            } catch (SyscallException e) {
+                if (e.errno() != Errno.EADDRINUSE || tries == 5) throw e;
+                listenerByPort.clear();
+            }
+        }
+        try (TestProxy proxy = started) {
             int copy = real.dup(listenerByPort.get(portA)); // what another process holds after a takeover
             assertTrue(copy >= 0);
             try {
