@@ -12,6 +12,7 @@ import org.epollproxy.forward.Forward;
 import org.epollproxy.forward.ForwardStats;
 import org.epollproxy.forward.ForwardingLoop;
 import org.epollproxy.forward.ListenerBase;
+import org.epollproxy.loop.ThrottledLine;
 import org.epollproxy.shim.Errno;
 import org.epollproxy.shim.SockAddr;
 
@@ -39,12 +40,11 @@ public final class UdpListener extends ListenerBase {
      */
     private long openFailures = -1;
     /**
-     * Sessions evicted at the cap are logged one a second (-1: none yet), the next such line saying how many
-     * were not: under a flood of new source addresses every datagram evicts a session, and a line each was
-     * a line per datagram. The metric counts every one.
+     * Sessions evicted at the cap are logged one a second, the next such line saying how many were not: under
+     * a flood of new source addresses every datagram evicts a session, and a line each was a line per datagram.
+     * The metric counts every one.
      */
-    private long lastEvictionLog = -1;
-    private long evictionsUnlogged;
+    private final ThrottledLine evictionLines = new ThrottledLine(1_000_000_000L);
 
     public UdpListener(ForwardingLoop fl, Forward forward, int fd) {
         super(fl, forward, fd);
@@ -179,17 +179,12 @@ public final class UdpListener extends ListenerBase {
     }
 
     private boolean logThisEviction() {
-        long now = loop.now();
-        if (lastEvictionLog >= 0 && now - lastEvictionLog < 1_000_000_000L) {
-            evictionsUnlogged++;
-            return false;
-        }
-        lastEvictionLog = now;
-        if (evictionsUnlogged > 0 && fl.settings().logConnections()) {
-            fl.log().error("udp listen=" + forward().bind() + ": " + evictionsUnlogged + " more session(s) evicted at "
+        long unlogged = evictionLines.admit(loop.now());
+        if (unlogged < 0) return false;
+        if (unlogged > 0 && fl.settings().logConnections()) {
+            fl.log().error("udp listen=" + forward().bind() + ": " + unlogged + " more session(s) evicted at "
                     + "--udp-max-sessions since the last such line, not logged one by one (one a second)");
         }
-        evictionsUnlogged = 0;
         return true;
     }
 
